@@ -1,0 +1,81 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { Command } from 'commander';
+import { toFacedbError, type FacedbError } from '../../errors/errors.js';
+import { exitCodeFor } from '../../errors/exit-codes.js';
+import { annotateImage } from '../../image/annotate.js';
+import { expandImageArgs } from '../../image/scan.js';
+import type { IdentifyResult } from '../../services/results.js';
+import { integerOption, numberOption, print, type CliContext } from '../context.js';
+import { formatIdentify } from '../report.js';
+
+interface IdentifyFlags {
+  json?: boolean;
+  annotate?: string;
+  topK?: number;
+  threshold?: number;
+  maxFaces?: number;
+  minFaceSize?: number;
+}
+
+export function identifyCommand(ctx: CliContext): Command {
+  return new Command('identify')
+    .description('find every face in each photo and say who it is (or unknown), with emotion, age and gender')
+    .argument('<images...>', 'image files or folders of images')
+    .option('--json', 'one JSON object per image (JSON lines)')
+    .option('--annotate <path>', 'write the photo with boxes, names and emotions (a folder when several images)')
+    .option('-k, --top-k <n>', 'candidates per face', integerOption('--top-k'))
+    .option('-t, --threshold <distance>', 'match threshold (default: the model calibrated one)', numberOption('--threshold'))
+    .option('--max-faces <n>', 'at most this many faces per photo', integerOption('--max-faces'))
+    .option('--min-face-size <px>', 'ignore faces narrower than this', integerOption('--min-face-size'))
+    .action(async (args: string[], flags: IdentifyFlags) => {
+      const files = await expandImageArgs(args);
+      const service = await ctx.open({ topK: flags.topK, threshold: flags.threshold });
+      const failures: FacedbError[] = [];
+      let imagesWithFaces = 0;
+      try {
+        if (flags.annotate && files.length > 1) await mkdir(flags.annotate, { recursive: true });
+        for (const file of files) {
+          try {
+            const result = await service.identify({ path: file }, flags);
+            if (result.faces.length > 0) imagesWithFaces += 1;
+            print(flags.json ? JSON.stringify({ file, ...result }) : `${formatIdentify(file, result)}\n`);
+            if (flags.annotate) await writeAnnotation(file, result, annotationPath(flags.annotate, file, files.length));
+          } catch (error) {
+            const failure = toFacedbError(error);
+            failures.push(failure);
+            const report = { file, error: { code: failure.code, message: failure.message } };
+            print(flags.json ? JSON.stringify(report) : `${file}\n└─ error [${failure.code}]: ${failure.message}\n`);
+          }
+        }
+      } finally {
+        await service.close();
+      }
+      process.exitCode = identifyExitCode(failures, imagesWithFaces, files.length);
+    });
+}
+
+/** Unreadable input wins; "no face" only when no photo had any face; otherwise success. */
+function identifyExitCode(failures: FacedbError[], imagesWithFaces: number, total: number): number {
+  const first = failures[0];
+  if (first) return exitCodeFor(first.code);
+  return imagesWithFaces === 0 && total > 0 ? exitCodeFor('no_face') : 0;
+}
+
+function annotationPath(target: string, file: string, count: number): string {
+  if (count === 1) return target;
+  return join(target, `${basename(file, extname(file))}.annotated.jpg`);
+}
+
+async function writeAnnotation(file: string, result: IdentifyResult, out: string): Promise<void> {
+  const jpeg = await annotateImage(
+    await readFile(file),
+    result.faces.map((face) => ({
+      box: face.box,
+      label: face.match ? face.match.person : 'unknown',
+      sublabel: `${face.emotion.dominant} ${Math.round(face.emotion.scores[face.emotion.dominant])}%`,
+      known: face.match !== null,
+    })),
+  );
+  await writeFile(out, jpeg);
+}

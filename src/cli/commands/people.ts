@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { integerOption, print, type CliContext } from '../context.js';
+import { formatPeople } from '../report.js';
+
+export function peopleCommand(ctx: CliContext): Command {
+  return new Command('people')
+    .description('list enrolled people and how many faces each has')
+    .option('--json', 'print as JSON')
+    .option('--limit <n>', 'at most this many people', integerOption('--limit'), 1000)
+    .option('--offset <n>', 'skip this many people', integerOption('--offset'), 0)
+    .action(async (flags: { json?: boolean; limit: number; offset: number }) => {
+      const service = await ctx.open();
+      try {
+        const page = await service.listPeople({ limit: flags.limit, offset: flags.offset });
+        print(flags.json ? JSON.stringify(page) : formatPeople(page.items, page.total));
+      } finally {
+        await service.close();
+      }
+    });
+}

@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { print, type CliContext } from '../context.js';
+
+export function removeCommand(ctx: CliContext): Command {
+  return new Command('remove')
+    .description("erase a person with all their faces and embeddings")
+    .argument('<person>', 'the name as listed by `facedb people` (or #<id>)')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, flags: { json?: boolean }) => {
+      const service = await ctx.open();
+      try {
+        const key = /^#\d+$/.test(name) ? Number(name.slice(1)) : name;
+        const { person, facesRemoved } = await service.removePerson(key);
+        print(
+          flags.json
+            ? JSON.stringify({ removed: person.name, personId: person.id, facesRemoved })
+            : `removed ${person.name} (${facesRemoved} ${facesRemoved === 1 ? 'face' : 'faces'})`,
+        );
+      } finally {
+        await service.close();
+      }
+    });
+}

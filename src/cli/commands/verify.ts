@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { numberOption, print, type CliContext } from '../context.js';
+import { formatVerify } from '../report.js';
+
+export function verifyCommand(ctx: CliContext): Command {
+  return new Command('verify')
+    .description('say whether the largest faces of two photos are the same person')
+    .argument('<a>', 'first image')
+    .argument('<b>', 'second image')
+    .option('--json', 'print the result as JSON')
+    .option('-t, --threshold <distance>', 'match threshold (default: the model calibrated one)', numberOption('--threshold'))
+    .action(async (a: string, b: string, flags: { json?: boolean; threshold?: number }) => {
+      const service = await ctx.open({ threshold: flags.threshold });
+      try {
+        const result = await service.verify({ path: a }, { path: b });
+        print(flags.json ? JSON.stringify({ a, b, ...result }) : formatVerify(a, b, result));
+      } finally {
+        await service.close();
+      }
+    });
+}

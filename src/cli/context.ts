@@ -1,0 +1,41 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadConfig, type ConfigInput } from '../config/config.js';
+import { openFacedb } from '../facedb.js';
+import type { FaceService } from '../services/face-service.js';
+
+/** What every command needs: the service, opened from the global options once per run. */
+export interface CliContext {
+  open(overrides?: ConfigInput): Promise<FaceService>;
+}
+
+export function createContext(program: Command): CliContext {
+  return {
+    open(overrides: ConfigInput = {}) {
+      const globals = program.opts<{ db?: string; workers?: string }>();
+      const config = loadConfig({ db: globals.db, workers: globals.workers, ...overrides });
+      return openFacedb(config);
+    },
+  };
+}
+
+/** Parses a whole-number option, refusing junk instead of silently using NaN. */
+export function integerOption(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed)) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return parsed;
+  };
+}
+
+export function numberOption(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed)) throw new InvalidArgumentError(`${name} must be a number`);
+    return parsed;
+  };
+}
+
+/** Writes one line to stdout. */
+export function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { toFacedbError } from '../errors/errors.js';
+import { exitCodeFor } from '../errors/exit-codes.js';
+import { analyzeCommand } from './commands/analyze.js';
+import { enrollCommand } from './commands/enroll.js';
+import { identifyCommand } from './commands/identify.js';
+import { peopleCommand } from './commands/people.js';
+import { removeCommand } from './commands/remove.js';
+import { representCommand } from './commands/represent.js';
+import { verifyCommand } from './commands/verify.js';
+import { createContext } from './context.js';
+
+const program = new Command('facedb')
+  .description('face recognition: enroll a gallery, identify every face in a photo, verify, analyse emotion')
+  .option('--db <file>', 'gallery database (SQLite file); env FACEDB_DB; default ./facedb.sqlite')
+  .option('--workers <n>', 'inference worker threads; env FACEDB_WORKERS; default one per core')
+  .showHelpAfterError()
+  .exitOverride();
+
+const ctx = createContext(program);
+for (const command of [
+  enrollCommand(ctx),
+  identifyCommand(ctx),
+  verifyCommand(ctx),
+  analyzeCommand(ctx),
+  representCommand(ctx),
+  peopleCommand(ctx),
+  removeCommand(ctx),
+]) {
+  program.addCommand(command.exitOverride());
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version are not failures; usage errors were already printed by commander.
+    process.exitCode = error.exitCode === 0 ? 0 : exitCodeFor('invalid_input');
+  } else {
+    const failure = toFacedbError(error);
+    process.stderr.write(`facedb: error [${failure.code}]: ${failure.message}\n`);
+    process.exitCode = exitCodeFor(failure.code);
+  }
+}

@@ -1,0 +1,125 @@
+import { EMOTIONS } from '../core/types.js';
+import type { Person } from '../store/store.js';
+import type {
+  AnalyzeResult,
+  EnrollOutcome,
+  EnrollSummary,
+  FaceAttributes,
+  IdentifiedFace,
+  IdentifyResult,
+  VerifyResult,
+} from '../services/results.js';
+
+/** Human-readable reports; pure functions from results to text, shared by local and client commands. */
+
+const BRANCH = '├─';
+const LAST = '└─';
+const PIPE = '│ ';
+
+function faceLines(face: FaceAttributes): string[] {
+  const { box, emotion } = face;
+  const all = EMOTIONS.map((e) => `${e} ${emotion.scores[e].toFixed(1)}`).join(' · ');
+  return [
+    `box ${box.x},${box.y} ${box.width}×${box.height}  detection ${face.detectionScore.toFixed(2)}`,
+    `emotion: ${emotion.dominant} ${emotion.scores[emotion.dominant].toFixed(1)}%  (${all})`,
+    `age ~${Math.round(face.age)}, ${face.gender} (${Math.round(face.genderProbability * 100)}%)`,
+  ];
+}
+
+function tree(title: string, children: string[][]): string {
+  const lines = [title];
+  children.forEach((child, i) => {
+    const last = i === children.length - 1;
+    child.forEach((line, j) => {
+      const prefix = j === 0 ? (last ? LAST : BRANCH) : last ? '  ' : PIPE;
+      lines.push(`${prefix} ${line}`);
+    });
+  });
+  return lines.join('\n');
+}
+
+function whoLine(face: IdentifiedFace, threshold: number): string {
+  const nearest = face.candidates[0];
+  if (face.match) return `who: ${face.match.person}  (distance ${face.match.distance.toFixed(3)} ≤ threshold ${threshold})`;
+  if (!nearest) return 'who: unknown  (the gallery is empty)';
+  return `who: unknown  (nearest ${nearest.person} at ${nearest.distance.toFixed(3)} > threshold ${threshold})`;
+}
+
+export function formatIdentify(file: string, result: IdentifyResult): string {
+  const { image, faces } = result;
+  const title = `${file}  (${image.width}×${image.height} ${image.format}, ${plural(faces.length, 'face')})`;
+  if (faces.length === 0) return `${title}\n${LAST} no face found`;
+  return tree(
+    title,
+    faces.map((face, i) => {
+      const [boxLine = '', ...rest] = faceLines(face);
+      const candidates = face.candidates.map((c) => `${c.person} ${c.distance.toFixed(3)}`).join(', ');
+      return [
+        `face ${i + 1}: ${face.match ? face.match.person : 'unknown'}`,
+        `  ${whoLine(face, result.threshold)}`,
+        `  candidates: ${candidates || '(none)'}`,
+        `  ${boxLine}`,
+        ...rest.map((line) => `  ${line}`),
+      ];
+    }),
+  );
+}
+
+export function formatAnalyze(file: string, result: AnalyzeResult): string {
+  const { image, faces } = result;
+  const title = `${file}  (${image.width}×${image.height} ${image.format}, ${plural(faces.length, 'face')})`;
+  if (faces.length === 0) return `${title}\n${LAST} no face found`;
+  return tree(
+    title,
+    faces.map((face, i) => [`face ${i + 1}`, ...faceLines(face).map((line) => `  ${line}`)]),
+  );
+}
+
+export function formatVerify(a: string, b: string, result: VerifyResult): string {
+  const verdict = result.verified ? 'same person' : 'different people';
+  const relation = result.verified ? '≤' : '>';
+  return `${a} vs ${b}: ${verdict}  (distance ${result.distance.toFixed(3)} ${relation} threshold ${result.threshold})`;
+}
+
+const OUTCOME_WORDS: Record<EnrollOutcome['status'], string> = {
+  enrolled: 'enrolled',
+  enrolled_largest_of_several: 'several faces: largest taken',
+  already_enrolled: 'already enrolled',
+  no_face: 'no face',
+  unreadable: 'unreadable',
+  failed: 'failed',
+};
+
+export function formatOutcome(outcome: EnrollOutcome): string {
+  const detail = outcome.message ? `: ${outcome.message}` : '';
+  const faces = outcome.status === 'enrolled_largest_of_several' ? ` (${outcome.facesFound} faces)` : '';
+  return `${OUTCOME_WORDS[outcome.status].padEnd(29)} ${outcome.person}  ${outcome.path}${faces}${detail}`;
+}
+
+export function formatEnrollSummary(summary: EnrollSummary): string {
+  const seconds = summary.elapsedMs / 1000;
+  const processed = summary.outcomes.length;
+  const parts = (Object.keys(OUTCOME_WORDS) as Array<EnrollOutcome['status']>)
+    .filter((status) => summary.counts[status] > 0)
+    .map((status) => `${summary.counts[status]} ${OUTCOME_WORDS[status]}`);
+  const rate = seconds > 0 ? (processed / seconds).toFixed(1) : '-';
+  const interrupted = processed < summary.total ? ` (interrupted: ${summary.total - processed} not processed)` : '';
+  return `${processed}/${summary.total} files in ${seconds.toFixed(1)}s (${rate} files/s)${interrupted}: ${parts.join(', ') || 'nothing to do'}`;
+}
+
+export function formatPeople(people: Person[], total: number): string {
+  if (total === 0) return 'the gallery is empty';
+  const width = Math.max(6, ...people.map((p) => p.name.length));
+  const rows = people.map((p) => `${String(p.id).padStart(6)}  ${p.name.padEnd(width)}  ${p.faceCount}`);
+  const faces = people.reduce((sum, p) => sum + p.faceCount, 0);
+  const shown = people.length < total ? ` (showing ${people.length})` : '';
+  return [
+    `${'id'.padStart(6)}  ${'person'.padEnd(width)}  faces`,
+    ...rows,
+    `${plural(total, 'person', 'people')}${shown}, ${plural(faces, 'face')} listed`,
+  ].join('\n');
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -1,0 +1,26 @@
+/**
+ * facedb as a library: `openFacedb()` gives the same service the CLI and the HTTP server use.
+ *
+ *   import { openFacedb } from 'facedb';
+ *   const facedb = await openFacedb({ db: './faces.sqlite' });
+ *   await facedb.enroll([{ person: 'Bono', path: 'bono.jpg' }]);
+ *   const { faces } = await facedb.identify({ path: 'concert.jpg' });
+ *   await facedb.close();
+ */
+export { openFacedb, type OpenOptions } from './facedb.js';
+export { FaceService } from './services/face-service.js';
+export type {
+  DetectOptions,
+  EnrollItem,
+  EnrollOptions,
+  IdentifyOptions,
+  ImageSource,
+} from './services/face-service.js';
+export type * from './services/results.js';
+export { loadConfig, configSchema, type FacedbConfig, type ConfigInput } from './config/config.js';
+export { FacedbError, ERROR_CODES, type ErrorCode } from './errors/errors.js';
+export { exitCodeFor } from './errors/exit-codes.js';
+export { EMOTIONS, type Emotion, type Box, type ModelInfo } from './core/types.js';
+export type { FaceEngine, FaceAnalysis, AnalyzeOptions } from './engine/engine.js';
+export type { GalleryStore, Person, Face } from './store/store.js';
+export { scanLfwLayout } from './image/scan.js';

@@ -1,0 +1,381 @@
+import type { FacedbConfig } from '../config/config.js';
+import { FlatIndex } from '../core/flat-index.js';
+import { emotionResult } from '../core/emotion.js';
+import type { ModelInfo } from '../core/types.js';
+import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../engine/engine.js';
+import { FacedbError, toFacedbError } from '../errors/errors.js';
+import { sha256Hex } from '../image/hash.js';
+import { decodeImage, readImageFile } from '../image/decode.js';
+import type { DecodedImage } from '../image/image.js';
+import type { GalleryStore, Page, PageOf, Person } from '../store/store.js';
+import type {
+  AnalyzeResult,
+  Candidate,
+  EnrollOutcome,
+  EnrollStatus,
+  EnrollSummary,
+  FaceAttributes,
+  IdentifyResult,
+  ImageInfo,
+  RepresentResult,
+  VerifyResult,
+} from './results.js';
+
+/** Per-call knobs; anything left out falls back to the configuration. */
+export interface DetectOptions {
+  maxFaces?: number;
+  minFaceSize?: number;
+  minDetectionScore?: number;
+}
+
+export interface IdentifyOptions extends DetectOptions {
+  topK?: number;
+  threshold?: number;
+}
+
+export interface EnrollItem {
+  person: string;
+  path: string;
+}
+
+export interface EnrollOptions {
+  /** Called once per file as soon as its outcome is known (completion order). */
+  onOutcome?: (outcome: EnrollOutcome, done: number, total: number) => void;
+  /** Stops taking new files; files already in flight finish and are committed. */
+  signal?: AbortSignal;
+}
+
+/** An image given either as bytes (uploads) or as a path on this machine (CLI, library). */
+export type ImageSource = { bytes: Uint8Array; path?: string } | { path: string };
+
+interface LoadedImage {
+  bytes: Uint8Array;
+  image: DecodedImage;
+  path: string | null;
+}
+
+const ENROLL_STATUSES: readonly EnrollStatus[] = [
+  'enrolled',
+  'enrolled_largest_of_several',
+  'already_enrolled',
+  'no_face',
+  'unreadable',
+  'failed',
+];
+
+/**
+ * The one service layer under the CLI, the HTTP server and the library API.
+ * The engine and the search index are created on first use, so gallery-only
+ * commands (people, remove) never load the models.
+ */
+export class FaceService {
+  readonly config: FacedbConfig;
+  readonly store: GalleryStore;
+  private readonly createEngine: () => Promise<FaceEngine>;
+  private enginePromise: Promise<FaceEngine> | undefined;
+  private indexPromise: Promise<FlatIndex> | undefined;
+  private readonly personNames = new Map<number, string>();
+
+  constructor(config: FacedbConfig, store: GalleryStore, createEngine: () => Promise<FaceEngine>) {
+    this.config = config;
+    this.store = store;
+    this.createEngine = createEngine;
+  }
+
+  /** The engine, loading the models on first call. */
+  engine(): Promise<FaceEngine> {
+    this.enginePromise ??= this.createEngine();
+    return this.enginePromise;
+  }
+
+  /** True once the models are loaded (for readiness checks that must not trigger the load). */
+  get engineLoaded(): boolean {
+    return this.enginePromise !== undefined;
+  }
+
+  async close(): Promise<void> {
+    const engine = this.enginePromise;
+    this.enginePromise = undefined;
+    if (engine) await (await engine).close();
+    await this.store.close();
+  }
+
+  // ---------------------------------------------------------------- enrollment
+
+  /**
+   * Enrolls many files, never stopping on a bad one: every file gets exactly one outcome.
+   * Each file is committed on its own, so an interrupted run keeps everything finished so far
+   * and a re-run skips it by content hash.
+   */
+  async enroll(items: readonly EnrollItem[], options: EnrollOptions = {}): Promise<EnrollSummary> {
+    const started = performance.now();
+    const engine = await this.engine();
+    await this.store.ensureModel(engine.model);
+    const index = await this.index();
+    const enrolled = await this.store.enrolledContentHashes();
+
+    const outcomes: EnrollOutcome[] = [];
+    let next = 0;
+    // Keep every worker busy while the next photos are read and decoded.
+    const lanes = Math.max(2, (this.config.workers ?? 2) * 2);
+    const runLane = async (): Promise<void> => {
+      while (next < items.length && !options.signal?.aborted) {
+        const item = items[next++];
+        if (!item) break;
+        const outcome = await this.enrollOne(item, engine, index, enrolled);
+        outcomes.push(outcome);
+        options.onOutcome?.(outcome, outcomes.length, items.length);
+      }
+    };
+    await Promise.all(Array.from({ length: lanes }, runLane));
+
+    const counts = Object.fromEntries(ENROLL_STATUSES.map((s) => [s, 0])) as Record<EnrollStatus, number>;
+    for (const outcome of outcomes) counts[outcome.status] += 1;
+    return { total: items.length, counts, outcomes, elapsedMs: performance.now() - started };
+  }
+
+  /** Enrolls one photo (an upload or a file) for `person`, taking its largest face. Throws on failure. */
+  async enrollImage(person: string, source: ImageSource): Promise<EnrollOutcome> {
+    const engine = await this.engine();
+    await this.store.ensureModel(engine.model);
+    const index = await this.index();
+    const loaded = await this.load(source);
+    return this.addLargestFace(person, loaded, engine, index, await this.store.enrolledContentHashes());
+  }
+
+  private async enrollOne(
+    item: EnrollItem,
+    engine: FaceEngine,
+    index: FlatIndex,
+    enrolled: Set<string>,
+  ): Promise<EnrollOutcome> {
+    const base = { path: item.path, person: item.person };
+    let loaded: LoadedImage;
+    try {
+      loaded = await this.load({ path: item.path });
+    } catch (error) {
+      const failure = toFacedbError(error);
+      return { ...base, status: 'unreadable', facesFound: 0, message: failure.message };
+    }
+    try {
+      return await this.addLargestFace(item.person, loaded, engine, index, enrolled);
+    } catch (error) {
+      const failure = toFacedbError(error);
+      if (failure.code === 'model_mismatch') throw failure;
+      return { ...base, status: 'failed', facesFound: 0, message: failure.message };
+    }
+  }
+
+  private async addLargestFace(
+    personName: string,
+    loaded: LoadedImage,
+    engine: FaceEngine,
+    index: FlatIndex,
+    enrolled: Set<string>,
+  ): Promise<EnrollOutcome> {
+    const path = loaded.path ?? '(upload)';
+    const contentHash = sha256Hex(loaded.bytes);
+    if (enrolled.has(contentHash)) {
+      return { path, person: personName, status: 'already_enrolled', facesFound: 0 };
+    }
+    const faces = await engine.analyze(loaded.image, { ...this.analyzeOptions({}), withCrop: true });
+    const largest = faces[0];
+    if (!largest) return { path, person: personName, status: 'no_face', facesFound: 0 };
+
+    const person = await this.store.upsertPerson(personName);
+    const [face] = await this.store.addFaces(person.id, [
+      {
+        sourcePath: loaded.path,
+        contentHash,
+        box: largest.box,
+        detectionScore: largest.detectionScore,
+        embedding: largest.embedding,
+        crop: largest.alignedCrop ?? null,
+      },
+    ]);
+    enrolled.add(contentHash);
+    if (!face) return { path, person: personName, status: 'already_enrolled', facesFound: faces.length };
+    index.add(face.id, person.id, largest.embedding);
+    this.personNames.set(person.id, person.name);
+    return {
+      path,
+      person: personName,
+      status: faces.length > 1 ? 'enrolled_largest_of_several' : 'enrolled',
+      facesFound: faces.length,
+      faceId: face.id,
+    };
+  }
+
+  // ---------------------------------------------------------------- recognition
+
+  async identify(source: ImageSource, options: IdentifyOptions = {}): Promise<IdentifyResult> {
+    const engine = await this.engine();
+    await this.assertGalleryModel(engine.model);
+    const loaded = await this.load(source);
+    const [faces, index] = await Promise.all([
+      engine.analyze(loaded.image, { ...this.analyzeOptions(options), withCrop: false }),
+      this.index(),
+    ]);
+    const threshold = options.threshold ?? this.config.threshold ?? engine.model.defaultThreshold;
+    const topK = options.topK ?? this.config.topK;
+    const identified = [];
+    for (const face of faces) {
+      const candidates = await this.named(index.searchPeople(face.embedding, topK));
+      const nearest = candidates[0];
+      identified.push({
+        ...attributes(face),
+        match: nearest && nearest.distance <= threshold ? { ...nearest, threshold } : null,
+        candidates,
+      });
+    }
+    return { image: imageInfo(loaded.image), threshold, faces: identified };
+  }
+
+  /** Same person or not, comparing the largest face of each photo. */
+  async verify(a: ImageSource, b: ImageSource, options: { threshold?: number } = {}): Promise<VerifyResult> {
+    const engine = await this.engine();
+    const [faceA, faceB] = await Promise.all([this.largestFace(a, engine), this.largestFace(b, engine)]);
+    const threshold = options.threshold ?? this.config.threshold ?? engine.model.defaultThreshold;
+    const distance = round(euclidean(faceA.embedding, faceB.embedding));
+    return { verified: distance <= threshold, distance, threshold, faces: [attributes(faceA), attributes(faceB)] };
+  }
+
+  async analyze(source: ImageSource, options: DetectOptions = {}): Promise<AnalyzeResult> {
+    const engine = await this.engine();
+    const loaded = await this.load(source);
+    const faces = await engine.analyze(loaded.image, { ...this.analyzeOptions(options), withCrop: false });
+    return { image: imageInfo(loaded.image), faces: faces.map(attributes) };
+  }
+
+  async represent(source: ImageSource, options: DetectOptions = {}): Promise<RepresentResult> {
+    const engine = await this.engine();
+    const loaded = await this.load(source);
+    const faces = await engine.analyze(loaded.image, { ...this.analyzeOptions(options), withCrop: false });
+    return {
+      image: imageInfo(loaded.image),
+      model: { id: engine.model.id, version: engine.model.version },
+      faces: faces.map((face) => ({
+        box: roundBox(face.box),
+        detectionScore: round(face.detectionScore),
+        embedding: Array.from(face.embedding),
+      })),
+    };
+  }
+
+  // ---------------------------------------------------------------- gallery
+
+  listPeople(page: Page): Promise<PageOf<Person>> {
+    return this.store.listPeople(page);
+  }
+
+  async findPerson(nameOrId: string | number): Promise<Person> {
+    const person =
+      typeof nameOrId === 'number' ? await this.store.getPerson(nameOrId) : await this.store.findPersonByName(nameOrId);
+    if (!person) throw new FacedbError('not_found', `no person ${JSON.stringify(nameOrId)} in the gallery`);
+    return person;
+  }
+
+  /** Erases a person with all their faces and embeddings; returns how many faces went. */
+  async removePerson(nameOrId: string | number): Promise<{ person: Person; facesRemoved: number }> {
+    const person = await this.findPerson(nameOrId);
+    const facesRemoved = await this.store.removePerson(person.id);
+    if (this.indexPromise) (await this.indexPromise).removePerson(person.id);
+    this.personNames.delete(person.id);
+    return { person, facesRemoved };
+  }
+
+  async removeFace(faceId: number): Promise<void> {
+    await this.store.removeFace(faceId);
+    if (this.indexPromise) (await this.indexPromise).remove(faceId);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private index(): Promise<FlatIndex> {
+    this.indexPromise ??= this.store.loadEmbeddings().then((snapshot) => FlatIndex.fromSnapshot(snapshot));
+    return this.indexPromise;
+  }
+
+  private async assertGalleryModel(model: ModelInfo): Promise<void> {
+    const pinned = await this.store.getModel();
+    if (pinned && (pinned.id !== model.id || pinned.version !== model.version)) {
+      throw new FacedbError(
+        'model_mismatch',
+        `the gallery was enrolled with ${pinned.id}@${pinned.version} but the engine is ${model.id}@${model.version}; re-enroll into a new database`,
+      );
+    }
+  }
+
+  private async load(source: ImageSource): Promise<LoadedImage> {
+    const limits = { maxPixels: this.config.maxPixels, maxFileBytes: this.config.maxFileBytes };
+    if ('bytes' in source) {
+      return { bytes: source.bytes, image: await decodeImage(source.bytes, limits), path: source.path ?? null };
+    }
+    const { bytes, image } = await readImageFile(source.path, limits);
+    return { bytes, image, path: source.path };
+  }
+
+  private async largestFace(source: ImageSource, engine: FaceEngine): Promise<FaceAnalysis> {
+    const loaded = await this.load(source);
+    const [face] = await engine.analyze(loaded.image, { ...this.analyzeOptions({}), withCrop: false });
+    if (!face) {
+      const name = loaded.path ?? 'the image';
+      throw new FacedbError('no_face', `no face found in ${name}`, { details: { path: loaded.path } });
+    }
+    return face;
+  }
+
+  private analyzeOptions(options: DetectOptions): Omit<AnalyzeOptions, 'withCrop'> {
+    return {
+      maxFaces: options.maxFaces ?? this.config.maxFaces,
+      minFaceSize: options.minFaceSize ?? this.config.minFaceSize,
+      minDetectionScore: options.minDetectionScore ?? this.config.minDetectionScore,
+    };
+  }
+
+  private async named(hits: ReadonlyArray<{ personId: number; distance: number }>): Promise<Candidate[]> {
+    const named: Candidate[] = [];
+    for (const hit of hits) {
+      let name = this.personNames.get(hit.personId);
+      if (name === undefined) {
+        name = (await this.store.getPerson(hit.personId))?.name ?? `#${hit.personId}`;
+        this.personNames.set(hit.personId, name);
+      }
+      named.push({ personId: hit.personId, person: name, distance: round(hit.distance) });
+    }
+    return named;
+  }
+}
+
+function attributes(face: FaceAnalysis): FaceAttributes {
+  return {
+    box: roundBox(face.box),
+    detectionScore: round(face.detectionScore),
+    emotion: emotionResult(face.emotion),
+    age: Math.round(face.age * 10) / 10,
+    gender: face.gender,
+    genderProbability: round(face.genderProbability),
+  };
+}
+
+function imageInfo(image: DecodedImage): ImageInfo {
+  return { width: image.width, height: image.height, format: image.format };
+}
+
+function euclidean(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    sum += d * d;
+  }
+  return Math.sqrt(sum);
+}
+
+function round(value: number, digits = 4): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+function roundBox(box: FaceAttributes['box']): FaceAttributes['box'] {
+  return { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) };
+}

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import sharp from 'sharp';
+import { CLI, copyLfwPeople, lfwPhoto, tempDir, testImage, writeBadInputs, type BadInputs } from '../../test/fixtures.js';
+
+/** These tests run the built `facedb` binary (npm test builds first) as a user would. */
+
+function facedb(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 300_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function galleryRows(db: string): Array<{ person: string; hash: string }> {
+  const sqlite = new Database(db, { readonly: true });
+  try {
+    return sqlite
+      .prepare(
+        `SELECT p.name AS person, f.content_hash AS hash FROM faces f JOIN people p ON p.id = f.person_id
+         ORDER BY p.name, f.content_hash`,
+      )
+      .all() as Array<{ person: string; hash: string }>;
+  } finally {
+    sqlite.close();
+  }
+}
+
+function countFaces(db: string): number {
+  if (!existsSync(db)) return 0;
+  try {
+    const sqlite = new Database(db, { readonly: true, fileMustExist: true });
+    try {
+      return (sqlite.prepare('SELECT count(*) AS n FROM faces').get() as { n: number }).n;
+    } finally {
+      sqlite.close();
+    }
+  } catch {
+    return 0; // schema not created yet
+  }
+}
+
+describe('facedb CLI', () => {
+  let work: string;
+  let gallery: string;
+  let db: string;
+  let bad: BadInputs;
+
+  before(async () => {
+    work = await tempDir('facedb-cli-');
+    gallery = await copyLfwPeople((p) => /^(Bono|Brad_Pitt|Bri|Aaron_Eckhart)/.test(p), join(work, 'gallery'));
+    db = join(work, 'cli.sqlite');
+    bad = await writeBadInputs();
+  });
+
+  it('enrolls a folder, printing one outcome per file and a summary', () => {
+    const run = facedb(['enroll', gallery, '--db', db, '--workers', '2']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /enrolled +Bono +.*Bono_0001\.jpg/);
+    assert.match(run.stdout, /files in [\d.]+s \([\d.]+ files\/s\): \d+ enrolled/);
+    assert.match(run.stderr, /files\/s/);
+  });
+
+  it('lists people with face counts', () => {
+    const run = facedb(['people', '--db', db, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const page = JSON.parse(run.stdout) as { items: Array<{ name: string; faceCount: number }>; total: number };
+    assert.equal(page.items.find((p) => p.name === 'Bono')?.faceCount, 3);
+    assert.equal(page.items.find((p) => p.name === 'Brad Pitt')?.faceCount, 1);
+    assert.match(facedb(['people', '--db', db]).stdout, /Brad Pitt +1/);
+  });
+
+  it('identifies every face, as a report and as JSON lines, and annotates', async () => {
+    const annotated = join(work, 'annotated.jpg');
+    const report = facedb(['identify', testImage('aaron_eckhart.jpg'), '--db', db, '--annotate', annotated]);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stdout, /face 1: Aaron Eckhart/);
+    assert.match(report.stdout, /emotion: \w+ [\d.]+%/);
+    const meta = await sharp(annotated).metadata();
+    assert.equal(meta.format, 'jpeg');
+
+    const json = facedb(['identify', testImage('Bono_0002.jpg'), testImage('group.jpg'), '--db', db, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { faces: Array<{ match: { person: string } | null }> });
+    assert.equal(lines.length, 2);
+    assert.equal(lines[0]?.faces[0]?.match?.person, 'Bono');
+    assert.ok((lines[1]?.faces.length ?? 0) >= 6);
+    assert.ok(lines[1]?.faces.every((f) => f.match === null));
+  });
+
+  it('verifies, analyses and represents', () => {
+    const verify = facedb(['verify', lfwPhoto('Bono', 1), lfwPhoto('Bono', 2), '--db', db]);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.match(verify.stdout, /same person \(distance [\d.]+ ≤ threshold/);
+    const analyze = facedb(['analyze', testImage('group.jpg'), '--db', db, '--json']);
+    assert.equal(analyze.code, 0, analyze.stderr);
+    assert.ok((JSON.parse(analyze.stdout) as { faces: unknown[] }).faces.length >= 6);
+    const represent = facedb(['represent', lfwPhoto('Bono', 1), testImage('Blank_image.jpg'), '--db', db]);
+    assert.equal(represent.code, 0, represent.stderr);
+    const rows = represent.stdout.trim().split('\n').map((l) => JSON.parse(l) as { faces: Array<{ embedding: number[] }> });
+    assert.equal(rows.length, 2);
+    assert.equal(rows[0]?.faces[0]?.embedding.length, 128);
+    assert.equal(rows[1]?.faces.length, 0);
+  });
+
+  it('uses distinct exit codes for bad input, no face and not found, and changes nothing', () => {
+    const before = galleryRows(db);
+    const cases: Array<[string[], number, RegExp]> = [
+      [['identify', bad.truncatedJpeg], 3, /invalid_image/],
+      [['identify', bad.textNamedJpg], 3, /invalid_image/],
+      [['identify', bad.empty], 3, /invalid_image/],
+      [['identify', bad.bombPng], 3, /image_too_large/],
+      [['identify', bad.missing], 5, /not_found/],
+      [['identify', testImage('Blank_image.jpg')], 4, /no face found/],
+      [['verify', lfwPhoto('Bono', 1), testImage('Blank_image.jpg')], 4, /no_face/],
+      [['enroll', bad.emptyDir], 2, /invalid_input/],
+      [['enroll', bad.missing], 5, /not_found/],
+      [['remove', 'Nobody Atall'], 5, /not_found/],
+      [['identify', '--top-k', 'many', testImage('Bono_0001.jpg')], 2, /--top-k must be a whole number/],
+    ];
+    for (const [args, code, message] of cases) {
+      const run = facedb([...args, '--db', db]);
+      assert.equal(run.code, code, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
+      assert.match(run.stdout + run.stderr, message, args.join(' '));
+      assert.doesNotMatch(run.stdout + run.stderr, /\n\s+at .+\(.*:\d+:\d+\)/, 'no stack traces');
+    }
+    const enrollBad = facedb(['enroll', '--person', 'Bad Input', bad.truncatedJpeg, bad.textNamedJpg, '--db', db]);
+    assert.equal(enrollBad.code, 0, enrollBad.stderr);
+    assert.match(enrollBad.stdout, /unreadable/);
+    assert.deepEqual(galleryRows(db), before);
+  });
+
+  it('removes a person', () => {
+    const run = facedb(['remove', 'Bono', '--db', db]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /removed Bono \(3 faces\)/);
+    assert.ok(galleryRows(db).every((row) => row.person !== 'Bono'));
+  });
+
+  it('resumes after kill -9 with the same gallery as an uninterrupted run and no duplicates', async () => {
+    const cleanDb = join(work, 'clean.sqlite');
+    assert.equal(facedb(['enroll', gallery, '--db', cleanDb, '--workers', '2']).code, 0);
+    const cleanRows = galleryRows(cleanDb);
+
+    const interruptedDb = join(work, 'interrupted.sqlite');
+    const child = spawn(process.execPath, [CLI, 'enroll', gallery, '--db', interruptedDb, '--workers', '2'], {
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // Kill once some photos are committed but well before the end.
+    const deadline = Date.now() + 120_000;
+    while (countFaces(interruptedDb) < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await exited;
+    const committed = countFaces(interruptedDb);
+    assert.ok(committed >= 8, 'the run was killed before committing anything');
+    assert.ok(committed < cleanRows.length, 'the run finished before it was killed');
+
+    const resumed = facedb(['enroll', gallery, '--db', interruptedDb, '--workers', '2']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`${committed} already enrolled`));
+
+    const resumedRows = galleryRows(interruptedDb);
+    assert.deepEqual(resumedRows, cleanRows);
+    assert.equal(new Set(resumedRows.map((r) => `${r.person}/${r.hash}`)).size, resumedRows.length);
+    const sqlite = new Database(interruptedDb, { readonly: true });
+    assert.equal(sqlite.pragma('integrity_check', { simple: true }), 'ok');
+    sqlite.close();
+  });
+});

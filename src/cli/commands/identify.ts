@@ -1,9 +1,10 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
 import { toFacedbError, type FacedbError } from '../../errors/errors.js';
 import { exitCodeFor } from '../../errors/exit-codes.js';
 import { annotateImage } from '../../image/annotate.js';
+import { readImageFile, type ImageLimits } from '../../image/decode.js';
 import { expandImageArgs } from '../../image/scan.js';
 import type { IdentifyResult } from '../../services/results.js';
 import { integerOption, numberOption, print, type CliContext } from '../context.js';
@@ -40,7 +41,10 @@ export function identifyCommand(ctx: CliContext): Command {
             const result = await service.identify({ path: file }, flags);
             if (result.faces.length > 0) imagesWithFaces += 1;
             print(flags.json ? JSON.stringify({ file, ...result }) : `${formatIdentify(file, result)}\n`);
-            if (flags.annotate) await writeAnnotation(file, result, annotationPath(flags.annotate, file, files.length));
+            if (flags.annotate) {
+              const out = annotationPath(flags.annotate, file, files.length);
+              await writeAnnotation(file, result, out, service.config);
+            }
           } catch (error) {
             const failure = toFacedbError(error);
             failures.push(failure);
@@ -67,9 +71,11 @@ function annotationPath(target: string, file: string, count: number): string {
   return join(target, `${basename(file, extname(file))}.annotated.jpg`);
 }
 
-async function writeAnnotation(file: string, result: IdentifyResult, out: string): Promise<void> {
+async function writeAnnotation(file: string, result: IdentifyResult, out: string, limits: ImageLimits): Promise<void> {
+  // Decoded again (EXIF-oriented) so the boxes land where the engine saw the faces.
+  const { image } = await readImageFile(file, limits);
   const jpeg = await annotateImage(
-    await readFile(file),
+    image,
     result.faces.map((face) => ({
       box: face.box,
       label: face.match ? face.match.person : 'unknown',

@@ -1,0 +1,87 @@
+/** Reading the shared LFW data for benchmarks: the pairs protocol and deterministic extra pairs. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface LfwPair {
+  a: string;
+  b: string;
+  same: boolean;
+  fold: number;
+  /** 'official' from pairs.txt, 'extra' drawn from the subset to balance the classes. */
+  source: 'official' | 'extra';
+}
+
+export function lfwFile(root: string, person: string, index: number): string {
+  return join(root, person, `${person}_${String(index).padStart(4, '0')}.jpg`);
+}
+
+/**
+ * The official pairs that fall inside the subset. pairs.txt holds 10 folds of 300 matched then
+ * 300 mismatched lines; the fold of a pair is the block its line sits in.
+ */
+export async function officialPairsInSubset(pairsFile: string, root: string, present: Set<string>): Promise<LfwPair[]> {
+  const lines = (await readFile(pairsFile, 'utf8')).split('\n').map((l) => l.trim());
+  const [folds = 10, perClass = 300] = (lines[0] ?? '').split(/\s+/).map(Number);
+  const pairs: LfwPair[] = [];
+  lines.slice(1).forEach((line, i) => {
+    const fold = Math.floor(i / (2 * perClass));
+    if (line === '' || fold >= folds) return;
+    const parts = line.split(/\s+/);
+    let a: string;
+    let b: string;
+    if (parts.length === 3) {
+      const [name = '', i1 = '', i2 = ''] = parts;
+      a = lfwFile(root, name, Number(i1));
+      b = lfwFile(root, name, Number(i2));
+    } else {
+      const [n1 = '', i1 = '', n2 = '', i2 = ''] = parts;
+      a = lfwFile(root, n1, Number(i1));
+      b = lfwFile(root, n2, Number(i2));
+    }
+    if (present.has(a) && present.has(b)) pairs.push({ a, b, same: parts.length === 3, fold, source: 'official' });
+  });
+  return pairs;
+}
+
+/** Small seeded PRNG (mulberry32) so the extra pairs are the same on every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Mismatched pairs drawn deterministically (seed 2026) from the subset, not already used,
+ * spread round-robin over the 10 folds, so that both classes have as many pairs.
+ */
+export function extraMismatchedPairs(
+  byPerson: Map<string, string[]>,
+  count: number,
+  taken: readonly LfwPair[],
+  seed = 2026,
+): LfwPair[] {
+  const random = seededRandom(seed);
+  const people = [...byPerson.keys()].sort();
+  const used = new Set(taken.map((p) => [p.a, p.b].sort().join('|')));
+  const extra: LfwPair[] = [];
+  while (extra.length < count) {
+    const p1 = people[Math.floor(random() * people.length)] ?? '';
+    const p2 = people[Math.floor(random() * people.length)] ?? '';
+    if (p1 === p2) continue;
+    const files1 = byPerson.get(p1) ?? [];
+    const files2 = byPerson.get(p2) ?? [];
+    const a = files1[Math.floor(random() * files1.length)];
+    const b = files2[Math.floor(random() * files2.length)];
+    if (!a || !b) continue;
+    const key = [a, b].sort().join('|');
+    if (used.has(key)) continue;
+    used.add(key);
+    extra.push({ a, b, same: false, fold: extra.length % 10, source: 'extra' });
+  }
+  return extra;
+}

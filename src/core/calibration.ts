@@ -1,0 +1,91 @@
+/** Pure statistics for choosing and judging a distance threshold from labelled pairs. */
+
+export interface ScoredPair {
+  /** Distance between the two faces; Infinity when a face was not found (always "different"). */
+  distance: number;
+  same: boolean;
+  /** Cross-validation fold (0-based). */
+  fold: number;
+}
+
+export interface ThresholdStats {
+  threshold: number;
+  accuracy: number;
+  /** Fraction of different-person pairs accepted as the same person. */
+  falseAcceptRate: number;
+  /** Fraction of same-person pairs rejected. */
+  falseRejectRate: number;
+}
+
+export function statsAt(pairs: readonly ScoredPair[], threshold: number): ThresholdStats {
+  let correct = 0;
+  let falseAccepts = 0;
+  let falseRejects = 0;
+  let sameCount = 0;
+  for (const pair of pairs) {
+    const accepted = pair.distance <= threshold;
+    if (pair.same) sameCount += 1;
+    if (accepted === pair.same) correct += 1;
+    else if (accepted) falseAccepts += 1;
+    else falseRejects += 1;
+  }
+  const differentCount = pairs.length - sameCount;
+  return {
+    threshold,
+    accuracy: pairs.length ? correct / pairs.length : 0,
+    falseAcceptRate: differentCount ? falseAccepts / differentCount : 0,
+    falseRejectRate: sameCount ? falseRejects / sameCount : 0,
+  };
+}
+
+/**
+ * The threshold with the best accuracy on `pairs`: candidates are midpoints between consecutive
+ * distinct distances, so the choice does not depend on a grid step. Ties go to the smaller threshold
+ * (fewer false accepts).
+ */
+export function bestThreshold(pairs: readonly ScoredPair[]): ThresholdStats {
+  const distances = [...new Set(pairs.map((p) => p.distance).filter(Number.isFinite))].sort((a, b) => a - b);
+  const candidates = [0];
+  for (let i = 0; i < distances.length; i++) {
+    const here = distances[i] ?? 0;
+    const nextDistance = distances[i + 1];
+    candidates.push(nextDistance === undefined ? here + 1e-6 : (here + nextDistance) / 2);
+  }
+  let best = statsAt(pairs, 0);
+  for (const candidate of candidates) {
+    const stats = statsAt(pairs, candidate);
+    if (stats.accuracy > best.accuracy) best = stats;
+  }
+  return best;
+}
+
+export interface CrossValidation {
+  /** Mean accuracy over folds, each tested at the threshold chosen on the other folds. */
+  meanAccuracy: number;
+  stdAccuracy: number;
+  folds: Array<{ fold: number; threshold: number; accuracy: number; pairs: number }>;
+}
+
+/** LFW's protocol: for each fold, choose the threshold on the other folds, test on this one. */
+export function crossValidate(pairs: readonly ScoredPair[]): CrossValidation {
+  const foldIds = [...new Set(pairs.map((p) => p.fold))].sort((a, b) => a - b);
+  const folds = foldIds.map((fold) => {
+    const train = pairs.filter((p) => p.fold !== fold);
+    const test = pairs.filter((p) => p.fold === fold);
+    const { threshold } = bestThreshold(train);
+    return { fold, threshold, accuracy: statsAt(test, threshold).accuracy, pairs: test.length };
+  });
+  const accuracies = folds.map((f) => f.accuracy);
+  const mean = accuracies.reduce((a, b) => a + b, 0) / Math.max(1, accuracies.length);
+  const variance = accuracies.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, accuracies.length);
+  return { meanAccuracy: mean, stdAccuracy: Math.sqrt(variance), folds };
+}
+
+/** ROC points (false-accept rate, true-accept rate) over every distinct threshold, for plotting. */
+export function rocCurve(pairs: readonly ScoredPair[]): Array<{ far: number; tar: number; threshold: number }> {
+  const distances = [...new Set(pairs.map((p) => p.distance).filter(Number.isFinite))].sort((a, b) => a - b);
+  return [0, ...distances].map((threshold) => {
+    const stats = statsAt(pairs, threshold);
+    return { far: stats.falseAcceptRate, tar: 1 - stats.falseRejectRate, threshold };
+  });
+}

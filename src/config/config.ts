@@ -1,5 +1,39 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { FacedbError } from '../errors/errors.js';
+
+export const API_SCOPES = ['read', 'admin'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** An accepted API key, kept only as the SHA-256 of the key so plaintext keys do not linger in memory or logs. */
+export interface ApiKey {
+  scope: ApiScope;
+  sha256: string;
+}
+
+/**
+ * Parses API key entries `scope:key` (or `scope:sha256:<hex>` for a pre-hashed key), separated by
+ * commas (environment) or newlines with `#` comments (key file). Throws a message naming the bad entry.
+ */
+export function parseApiKeys(text: string, source: string): ApiKey[] {
+  const keys: ApiKey[] = [];
+  const entries = text.split(/[,\n]/).map((line) => line.replace(/#.*$/, '').trim());
+  entries.forEach((entry, i) => {
+    if (entry === '') return;
+    const colon = entry.indexOf(':');
+    const scope = entry.slice(0, colon);
+    const secret = entry.slice(colon + 1).trim();
+    if (colon < 0 || !(API_SCOPES as readonly string[]).includes(scope) || secret === '') {
+      throw new Error(`${source} entry ${i + 1} must look like read:<key> or admin:<key>`);
+    }
+    const hashed = /^sha256:([0-9a-fA-F]{64})$/.exec(secret);
+    if (!hashed && secret.startsWith('sha256:')) throw new Error(`${source} entry ${i + 1}: sha256: needs 64 hex digits`);
+    if (!hashed && secret.length < 16) throw new Error(`${source} entry ${i + 1}: keys must be at least 16 characters`);
+    const sha256 = hashed?.[1]?.toLowerCase() ?? createHash('sha256').update(secret).digest('hex');
+    keys.push({ scope: scope as ApiScope, sha256 });
+  });
+  return keys;
+}
 
 /**
  * All settings, parsed once at start-up from environment variables and command-line overrides.
@@ -20,6 +54,39 @@ export const configSchema = z.object({
   maxPixels: z.coerce.number().int().positive().default(50_000_000),
   /** Largest encoded file accepted, in bytes. */
   maxFileBytes: z.coerce.number().int().positive().default(32 * 1024 * 1024),
+
+  // ---- HTTP server (`facedb serve`)
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 0 picks a free port (tests). */
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  /**
+   * `admin:<key>,read:<key>,…`; parsed here so a bad entry stops start-up. Already-parsed keys pass
+   * through, because openFacedb() re-validates a parsed configuration.
+   */
+  apiKeys: z.preprocess(
+    (value, ctx) => {
+      if (typeof value !== 'string') return value;
+      try {
+        return parseApiKeys(value, 'FACEDB_API_KEYS');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return [];
+      }
+    },
+    z.array(z.object({ scope: z.enum(API_SCOPES), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).default([]),
+  ),
+  /** File with one `scope:key` per line, added to apiKeys; read by `facedb serve` at start-up. */
+  apiKeyFile: z.string().min(1).optional(),
+  /** Largest request body; uploads are also held to maxFileBytes per image. */
+  bodyLimitBytes: z.coerce.number().int().positive().default(20 * 1024 * 1024),
+  /** A request still unanswered after this long gets 503 overloaded. */
+  requestTimeoutMs: z.coerce.number().int().positive().default(30_000),
+  /** Inference jobs allowed to wait for a worker before new requests get 503 overloaded. */
+  maxQueue: z.coerce.number().int().min(1).default(32),
+  /** Highest `max_faces` a request may ask for. */
+  maxFacesPerImage: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Longest a shutdown waits for in-flight requests. */
+  shutdownTimeoutMs: z.coerce.number().int().positive().default(30_000),
 });
 
 export type FacedbConfig = z.infer<typeof configSchema>;
@@ -35,6 +102,15 @@ const ENV_KEYS: Record<keyof FacedbConfig, string> = {
   maxFaces: 'FACEDB_MAX_FACES',
   maxPixels: 'FACEDB_MAX_PIXELS',
   maxFileBytes: 'FACEDB_MAX_FILE_BYTES',
+  host: 'FACEDB_HOST',
+  port: 'FACEDB_PORT',
+  apiKeys: 'FACEDB_API_KEYS',
+  apiKeyFile: 'FACEDB_API_KEY_FILE',
+  bodyLimitBytes: 'FACEDB_BODY_LIMIT_BYTES',
+  requestTimeoutMs: 'FACEDB_REQUEST_TIMEOUT_MS',
+  maxQueue: 'FACEDB_MAX_QUEUE',
+  maxFacesPerImage: 'FACEDB_MAX_FACES_PER_IMAGE',
+  shutdownTimeoutMs: 'FACEDB_SHUTDOWN_TIMEOUT_MS',
 };
 
 /** Environment first, then explicit overrides (CLI flags, library options) win. */

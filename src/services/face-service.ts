@@ -7,7 +7,7 @@ import { FacedbError, toFacedbError } from '../errors/errors.js';
 import { sha256Hex } from '../image/hash.js';
 import { decodeImage, readImageFile } from '../image/decode.js';
 import type { DecodedImage } from '../image/image.js';
-import type { GalleryStore, Page, PageOf, Person } from '../store/store.js';
+import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js';
 import type {
   AnalyzeResult,
   Candidate,
@@ -344,6 +344,32 @@ export class FaceService {
       named.push({ personId: hit.personId, person: name, distance: round(hit.distance) });
     }
     return named;
+  }
+
+  // ---- used by the HTTP API
+
+  /** Finds a person by exact name or creates them; `created` says which. */
+  async createPerson(name: string): Promise<{ person: Person; created: boolean }> {
+    const existing = await this.store.findPersonByName(name);
+    if (existing) return { person: existing, created: false };
+    return { person: await this.store.upsertPerson(name), created: true };
+  }
+
+  /** A person's enrolled faces (no embeddings). Throws not_found for an unknown person. */
+  listFaces(personId: number, page: Page): Promise<PageOf<Face>> {
+    return this.store.listFaces(personId, page);
+  }
+
+  /** JPEG of a face's aligned crop, kept at enrollment. */
+  async faceCrop(faceId: number): Promise<Uint8Array> {
+    const crop = await this.store.getFaceCrop(faceId);
+    if (!crop) throw new FacedbError('not_found', `no face #${faceId}, or no image kept for it`);
+    return crop;
+  }
+
+  /** The engine's waiting jobs, without loading the models to find out (0 while not loaded). */
+  async queueDepth(): Promise<number> {
+    return this.enginePromise ? (await this.enginePromise).queueDepth : 0;
   }
 }
 

@@ -1,0 +1,152 @@
+import type { FastifyInstance } from 'fastify';
+import { toFacedbError } from '../../errors/errors.js';
+import type { EnrollOutcome } from '../../services/results.js';
+import type { FaceService } from '../../services/face-service.js';
+import { doc } from '../docs.js';
+import type { InferenceGate } from '../gate.js';
+import { readUpload } from '../uploads.js';
+import * as wire from '../wire.js';
+import { FacedbError } from '../../errors/errors.js';
+
+const tags = ['gallery'];
+/** Faces listed with a person; the API has no paging for them, so a generous fixed cap. */
+const FACES_PER_PERSON = 1000;
+
+/** Codes that mean "this upload is not a usable image", reported per file as `unreadable`. */
+const UNREADABLE = new Set(['invalid_image', 'image_too_large', 'unsupported_media_type']);
+
+export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: InferenceGate): void {
+  app.get(
+    '/v1/people',
+    {
+      config: { scope: 'read' },
+      schema: doc({ summary: 'List enrolled people', tags, scope: 'read', query: wire.pageQuery, responses: { 200: wire.peoplePage } }),
+    },
+    async (request) => {
+      const page = wire.pageQuery.parse(request.query);
+      const { items, total } = await service.listPeople(page);
+      return { items: items.map(wire.personToWire), total, ...page };
+    },
+  );
+
+  app.post(
+    '/v1/people',
+    {
+      config: { scope: 'admin' },
+      schema: doc({
+        summary: 'Create a person (an existing name is returned with 200)',
+        tags,
+        scope: 'admin',
+        body: wire.createPersonJson,
+        responses: { 200: wire.person, 201: wire.person },
+      }),
+    },
+    async (request, reply) => {
+      const { name } = wire.createPersonJson.parse(request.body ?? {});
+      const { person, created } = await service.createPerson(name);
+      return reply.code(created ? 201 : 200).send(wire.personToWire(person));
+    },
+  );
+
+  app.get(
+    '/v1/people/:id',
+    {
+      config: { scope: 'read' },
+      schema: doc({ summary: 'A person and their faces', tags, scope: 'read', params: wire.idParams, responses: { 200: wire.personDetail } }),
+    },
+    async (request) => {
+      const { id } = wire.idParams.parse(request.params);
+      const person = await service.findPerson(id);
+      const faces = await service.listFaces(id, { limit: FACES_PER_PERSON, offset: 0 });
+      return wire.personDetailToWire(person, faces.items);
+    },
+  );
+
+  app.delete(
+    '/v1/people/:id',
+    {
+      config: { scope: 'admin' },
+      schema: doc({
+        summary: 'Erase a person with all their faces',
+        tags,
+        scope: 'admin',
+        params: wire.idParams,
+        responses: { 200: wire.personRemoved },
+      }),
+    },
+    async (request) => {
+      const { id } = wire.idParams.parse(request.params);
+      const { facesRemoved } = await service.removePerson(id);
+      return { removed: true, faces_removed: facesRemoved };
+    },
+  );
+
+  app.post(
+    '/v1/people/:id/faces',
+    {
+      config: { scope: 'admin' },
+      schema: doc({
+        summary: 'Enroll photos of a person (the largest face of each)',
+        tags,
+        scope: 'admin',
+        params: wire.idParams,
+        files: { image: 'one or more photos (JSON: "images", an array of base64 strings)' },
+        body: wire.enrollJson,
+        responses: { 200: wire.enrollResponse },
+      }),
+    },
+    async (request) => {
+      const { id } = wire.idParams.parse(request.params);
+      const person = await service.findPerson(id);
+      const upload = await readUpload(request, ['images'], service.config);
+      const images = [...(upload.images.get('image') ?? []), ...(upload.images.get('images') ?? [])];
+      if (images.length === 0) throw new FacedbError('validation_failed', 'no images: send multipart file field "image" or JSON "images"');
+      if (images.length > 20) throw new FacedbError('validation_failed', 'at most 20 images per request');
+      const outcomes: EnrollOutcome[] = [];
+      for (const bytes of images) {
+        try {
+          outcomes.push(await gate.run(() => service.enrollImage(person.name, { bytes })));
+        } catch (error) {
+          const failure = toFacedbError(error);
+          // A gallery pinned to another model, or a full queue, fails the whole request.
+          if (failure.code === 'model_mismatch' || failure.code === 'overloaded') throw failure;
+          const status = UNREADABLE.has(failure.code) ? 'unreadable' : 'failed';
+          const message = failure.code === 'internal' ? 'internal error' : failure.message;
+          outcomes.push({ path: '(upload)', person: person.name, status, facesFound: 0, message });
+        }
+      }
+      return { outcomes: outcomes.map(wire.outcomeToWire) };
+    },
+  );
+
+  app.delete(
+    '/v1/faces/:id',
+    {
+      config: { scope: 'admin' },
+      schema: doc({ summary: 'Remove one enrolled face', tags, scope: 'admin', params: wire.idParams, responses: { 200: wire.faceRemoved } }),
+    },
+    async (request) => {
+      const { id } = wire.idParams.parse(request.params);
+      await service.removeFace(id);
+      return { removed: true };
+    },
+  );
+
+  app.get(
+    '/v1/faces/:id/image',
+    {
+      config: { scope: 'read' },
+      schema: doc({
+        summary: 'The aligned crop of an enrolled face',
+        tags,
+        scope: 'read',
+        params: wire.idParams,
+        responses: { 200: { description: 'JPEG', contentType: 'image/jpeg' } },
+      }),
+    },
+    async (request, reply) => {
+      const { id } = wire.idParams.parse(request.params);
+      return reply.type('image/jpeg').send(Buffer.from(await service.faceCrop(id)));
+    },
+  );
+}

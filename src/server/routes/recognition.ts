@@ -1,0 +1,154 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FacedbConfig } from '../../config/config.js';
+import { FacedbError } from '../../errors/errors.js';
+import type { FaceService, IdentifyOptions } from '../../services/face-service.js';
+import { doc } from '../docs.js';
+import type { InferenceGate } from '../gate.js';
+import { readUpload, singleImage, type Upload } from '../uploads.js';
+import * as wire from '../wire.js';
+
+const tookSince = (started: number): number => Math.round((performance.now() - started) * 10) / 10;
+
+/** Options from the query string, overridden by multipart fields or JSON keys. */
+function options(request: FastifyRequest, upload: Upload, config: FacedbConfig): IdentifyOptions {
+  const query = typeof request.query === 'object' && request.query !== null ? request.query : {};
+  const parsed = wire.recognitionOptions.parse({ ...query, ...upload.fields });
+  if (parsed.max_faces !== undefined && parsed.max_faces > config.maxFacesPerImage) {
+    throw new FacedbError('validation_failed', `max_faces: at most ${config.maxFacesPerImage}`);
+  }
+  return {
+    topK: parsed.top_k,
+    threshold: parsed.threshold,
+    maxFaces: parsed.max_faces ?? Math.min(config.maxFaces, config.maxFacesPerImage),
+    minFaceSize: parsed.min_face_size,
+  };
+}
+
+const imageFile = { image: 'the photo' };
+const tags = ['recognition'];
+
+/** Thin handlers: read the upload, run the service behind the inference gate, map to the wire format. */
+export function recognitionRoutes(app: FastifyInstance, service: FaceService, gate: InferenceGate): void {
+  const { config } = service;
+
+  app.post(
+    '/v1/identify',
+    {
+      config: { scope: 'read' },
+      schema: doc({
+        summary: 'Find every face in a photo and say who each is (or unknown)',
+        tags,
+        scope: 'read',
+        files: imageFile,
+        body: wire.recognitionOptions,
+        query: wire.recognitionOptions,
+        responses: { 200: wire.identifyResponse },
+      }),
+    },
+    async (request) => {
+      const started = performance.now();
+      const upload = await readUpload(request, ['image'], config);
+      const bytes = singleImage(upload, 'image');
+      const opts = options(request, upload, config);
+      const result = await gate.run(() => service.identify({ bytes }, opts));
+      return wire.identifyToWire(result, tookSince(started));
+    },
+  );
+
+  app.post(
+    '/v1/verify',
+    {
+      config: { scope: 'read' },
+      schema: doc({
+        summary: 'Say whether the largest faces of two photos are the same person',
+        tags,
+        scope: 'read',
+        files: { image_a: 'the first photo', image_b: 'the second photo' },
+        body: wire.verifyOptions,
+        query: wire.verifyOptions,
+        responses: { 200: wire.verifyResponse },
+      }),
+    },
+    async (request) => {
+      const started = performance.now();
+      const upload = await readUpload(request, ['image_a', 'image_b'], config);
+      const a = singleImage(upload, 'image_a');
+      const b = singleImage(upload, 'image_b');
+      const { threshold } = options(request, upload, config);
+      const result = await gate.run(() => service.verify({ bytes: a }, { bytes: b }, { threshold }));
+      return wire.verifyToWire(result, tookSince(started));
+    },
+  );
+
+  app.post(
+    '/v1/analyze',
+    {
+      config: { scope: 'read' },
+      schema: doc({
+        summary: 'Emotion, age and gender of every face',
+        tags,
+        scope: 'read',
+        files: imageFile,
+        body: wire.recognitionOptions,
+        query: wire.recognitionOptions,
+        responses: { 200: wire.analyzeResponse },
+      }),
+    },
+    async (request) => {
+      const started = performance.now();
+      const upload = await readUpload(request, ['image'], config);
+      const bytes = singleImage(upload, 'image');
+      const opts = options(request, upload, config);
+      const result = await gate.run(() => service.analyze({ bytes }, opts));
+      return wire.analyzeToWire(result, tookSince(started));
+    },
+  );
+
+  app.post(
+    '/v1/detect',
+    {
+      config: { scope: 'read' },
+      schema: doc({
+        summary: 'Boxes and detection scores of every face',
+        tags,
+        scope: 'read',
+        files: imageFile,
+        body: wire.recognitionOptions,
+        query: wire.recognitionOptions,
+        responses: { 200: wire.detectResponse },
+      }),
+    },
+    async (request) => {
+      const started = performance.now();
+      const upload = await readUpload(request, ['image'], config);
+      const bytes = singleImage(upload, 'image');
+      const opts = options(request, upload, config);
+      const result = await gate.run(() => service.analyze({ bytes }, opts));
+      return wire.detectToWire(result, tookSince(started));
+    },
+  );
+
+  app.post(
+    '/v1/represent',
+    {
+      config: { scope: 'read' },
+      schema: doc({
+        summary: 'The embedding of every face',
+        tags,
+        scope: 'read',
+        files: imageFile,
+        body: wire.recognitionOptions,
+        query: wire.recognitionOptions,
+        responses: { 200: wire.representResponse },
+      }),
+    },
+    async (request) => {
+      const started = performance.now();
+      const upload = await readUpload(request, ['image'], config);
+      const bytes = singleImage(upload, 'image');
+      const opts = options(request, upload, config);
+      const result = await gate.run(() => service.represent({ bytes }, opts));
+      return wire.representToWire(result, tookSince(started));
+    },
+  );
+}

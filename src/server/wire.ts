@@ -1,0 +1,261 @@
+import { z } from 'zod';
+import { EMOTIONS } from '../core/types.js';
+import { ERROR_CODES } from '../errors/errors.js';
+import type {
+  AnalyzeResult,
+  Candidate,
+  EnrollOutcome,
+  FaceAttributes,
+  IdentifiedFace,
+  IdentifyResult,
+  RepresentResult,
+  VerifyResult,
+} from '../services/results.js';
+import type { Face, Person } from '../store/store.js';
+
+/**
+ * The HTTP API's JSON (snake_case) and its mapping to and from the service results (camelCase).
+ * The server and `facedb client` both go through here, and the OpenAPI document is generated
+ * from these schemas, so the three cannot drift apart.
+ */
+
+// ---------------------------------------------------------------- responses
+
+const box = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
+const image = z.object({ width: z.number().int(), height: z.number().int(), format: z.string() });
+const emotion = z.object({
+  dominant: z.enum(EMOTIONS),
+  scores: z.object(Object.fromEntries(EMOTIONS.map((e) => [e, z.number()])) as Record<(typeof EMOTIONS)[number], z.ZodNumber>),
+});
+const detected = z.object({ box, detection_score: z.number() });
+const attributes = detected.extend({
+  emotion,
+  age: z.number(),
+  gender: z.enum(['male', 'female']),
+  gender_probability: z.number(),
+});
+const candidate = z.object({ person_id: z.number().int(), person: z.string(), distance: z.number() });
+const identifiedFace = attributes.extend({
+  match: candidate.extend({ threshold: z.number() }).nullable(),
+  candidates: z.array(candidate),
+});
+const tookMs = z.number().describe('server time spent on the request, in milliseconds');
+
+export const identifyResponse = z.object({ image, threshold: z.number(), took_ms: tookMs, faces: z.array(identifiedFace) });
+export const verifyResponse = z.object({
+  verified: z.boolean(),
+  distance: z.number(),
+  threshold: z.number(),
+  faces: z.tuple([attributes, attributes]),
+  took_ms: tookMs,
+});
+export const analyzeResponse = z.object({ image, faces: z.array(attributes), took_ms: tookMs });
+export const detectResponse = z.object({ image, faces: z.array(detected), took_ms: tookMs });
+export const representResponse = z.object({
+  image,
+  model: z.object({ id: z.string(), version: z.string() }),
+  faces: z.array(detected.extend({ embedding: z.array(z.number()) })),
+  took_ms: tookMs,
+});
+export const person = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  face_count: z.number().int(),
+  created_at: z.string(),
+});
+export const peoplePage = z.object({
+  items: z.array(person),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+const enrolledFace = detected.extend({ id: z.number().int(), created_at: z.string(), image_url: z.string() });
+export const personDetail = person.extend({ faces: z.array(enrolledFace) });
+export const personRemoved = z.object({ removed: z.literal(true), faces_removed: z.number().int() });
+export const faceRemoved = z.object({ removed: z.literal(true) });
+export const enrollResponse = z.object({
+  outcomes: z.array(
+    z.object({
+      status: z.enum(['enrolled', 'enrolled_largest_of_several', 'already_enrolled', 'no_face', 'unreadable', 'failed']),
+      face_id: z.number().int().optional(),
+      faces_found: z.number().int(),
+      message: z.string().optional(),
+    }),
+  ),
+});
+export const errorEnvelope = z.object({ error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }) });
+export const health = z.object({ status: z.literal('ok') });
+export const readiness = z.object({ status: z.enum(['ready', 'not_ready']), models: z.boolean(), db: z.boolean() });
+
+export type IdentifyWire = z.infer<typeof identifyResponse>;
+export type VerifyWire = z.infer<typeof verifyResponse>;
+export type AnalyzeWire = z.infer<typeof analyzeResponse>;
+export type DetectWire = z.infer<typeof detectResponse>;
+export type RepresentWire = z.infer<typeof representResponse>;
+export type PersonWire = z.infer<typeof person>;
+export type PersonDetailWire = z.infer<typeof personDetail>;
+export type EnrollWire = z.infer<typeof enrollResponse>;
+export type ErrorWire = z.infer<typeof errorEnvelope>;
+
+// ---------------------------------------------------------------- requests
+
+/** A number given as JSON number or as text (query string, multipart field); blank text is "not given". */
+const numeric = <T extends z.ZodNumber>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : Number(v)) : v), schema.optional());
+
+export const recognitionOptions = z.object({
+  top_k: numeric(z.number().int().min(1).max(100)),
+  threshold: numeric(z.number().positive().max(4)),
+  max_faces: numeric(z.number().int().min(1)),
+  min_face_size: numeric(z.number().int().min(0).max(10_000)),
+});
+export const verifyOptions = recognitionOptions.pick({ threshold: true });
+const base64Image = z.string().describe('the image file, base64-encoded (a data: URL prefix is allowed)');
+export const identifyJson = recognitionOptions.extend({ image: base64Image });
+export const verifyJson = verifyOptions.extend({ image_a: base64Image, image_b: base64Image });
+export const enrollJson = z.object({ images: z.array(base64Image).min(1).max(20) });
+export const createPersonJson = z.object({ name: z.string().trim().min(1).max(200) });
+export const pageQuery = z.object({
+  limit: numeric(z.number().int().min(1).max(1000)).default(50),
+  offset: numeric(z.number().int().min(0)).default(0),
+});
+export const idParams = z.object({ id: numeric(z.number().int().min(1).max(2 ** 31 - 1)).pipe(z.number()) });
+
+export type RecognitionOptions = z.infer<typeof recognitionOptions>;
+
+// ---------------------------------------------------------------- service → wire
+
+function attributesToWire(face: FaceAttributes): z.infer<typeof attributes> {
+  return {
+    box: face.box,
+    detection_score: face.detectionScore,
+    emotion: face.emotion,
+    age: face.age,
+    gender: face.gender,
+    gender_probability: face.genderProbability,
+  };
+}
+
+function candidateToWire(c: Candidate): z.infer<typeof candidate> {
+  return { person_id: c.personId, person: c.person, distance: c.distance };
+}
+
+export function identifyToWire(result: IdentifyResult, took: number): IdentifyWire {
+  return {
+    image: result.image,
+    threshold: result.threshold,
+    took_ms: took,
+    faces: result.faces.map((face) => ({
+      ...attributesToWire(face),
+      match: face.match && { ...candidateToWire(face.match), threshold: face.match.threshold },
+      candidates: face.candidates.map(candidateToWire),
+    })),
+  };
+}
+
+export function verifyToWire(result: VerifyResult, took: number): VerifyWire {
+  return {
+    verified: result.verified,
+    distance: result.distance,
+    threshold: result.threshold,
+    faces: [attributesToWire(result.faces[0]), attributesToWire(result.faces[1])],
+    took_ms: took,
+  };
+}
+
+export function analyzeToWire(result: AnalyzeResult, took: number): AnalyzeWire {
+  return { image: result.image, faces: result.faces.map(attributesToWire), took_ms: took };
+}
+
+export function detectToWire(result: AnalyzeResult, took: number): DetectWire {
+  return {
+    image: result.image,
+    faces: result.faces.map((f) => ({ box: f.box, detection_score: f.detectionScore })),
+    took_ms: took,
+  };
+}
+
+export function representToWire(result: RepresentResult, took: number): RepresentWire {
+  return {
+    image: result.image,
+    model: result.model,
+    faces: result.faces.map((f) => ({ box: f.box, detection_score: f.detectionScore, embedding: f.embedding })),
+    took_ms: took,
+  };
+}
+
+export function personToWire(p: Person): PersonWire {
+  return { id: p.id, name: p.name, face_count: p.faceCount, created_at: p.createdAt };
+}
+
+export function personDetailToWire(p: Person, faces: Face[]): PersonDetailWire {
+  return {
+    ...personToWire(p),
+    faces: faces.map((f) => ({
+      id: f.id,
+      box: f.box,
+      detection_score: f.detectionScore,
+      created_at: f.createdAt,
+      image_url: `/v1/faces/${f.id}/image`,
+    })),
+  };
+}
+
+export function outcomeToWire(outcome: EnrollOutcome): EnrollWire['outcomes'][number] {
+  return {
+    status: outcome.status,
+    ...(outcome.faceId === undefined ? {} : { face_id: outcome.faceId }),
+    faces_found: outcome.facesFound,
+    ...(outcome.message === undefined ? {} : { message: outcome.message }),
+  };
+}
+
+// ---------------------------------------------------------------- wire → service (client)
+
+function attributesFromWire(face: z.infer<typeof attributes>): FaceAttributes {
+  return {
+    box: face.box,
+    detectionScore: face.detection_score,
+    emotion: face.emotion,
+    age: face.age,
+    gender: face.gender,
+    genderProbability: face.gender_probability,
+  };
+}
+
+function candidateFromWire(c: z.infer<typeof candidate>): Candidate {
+  return { personId: c.person_id, person: c.person, distance: c.distance };
+}
+
+export function identifyFromWire(wire: IdentifyWire): IdentifyResult {
+  const faces: IdentifiedFace[] = wire.faces.map((face) => ({
+    ...attributesFromWire(face),
+    match: face.match && { ...candidateFromWire(face.match), threshold: face.match.threshold },
+    candidates: face.candidates.map(candidateFromWire),
+  }));
+  return { image: wire.image, threshold: wire.threshold, faces };
+}
+
+export function verifyFromWire(wire: VerifyWire): VerifyResult {
+  return {
+    verified: wire.verified,
+    distance: wire.distance,
+    threshold: wire.threshold,
+    faces: [attributesFromWire(wire.faces[0]), attributesFromWire(wire.faces[1])],
+  };
+}
+
+export function analyzeFromWire(wire: AnalyzeWire): AnalyzeResult {
+  return { image: wire.image, faces: wire.faces.map(attributesFromWire) };
+}
+
+export function outcomeFromWire(wire: EnrollWire['outcomes'][number], path: string, personName: string): EnrollOutcome {
+  return {
+    path,
+    person: personName,
+    status: wire.status,
+    facesFound: wire.faces_found,
+    ...(wire.face_id === undefined ? {} : { faceId: wire.face_id }),
+    ...(wire.message === undefined ? {} : { message: wire.message }),
+  };
+}

@@ -3,11 +3,13 @@ import { Command, CommanderError } from 'commander';
 import { toFacedbError } from '../errors/errors.js';
 import { exitCodeFor } from '../errors/exit-codes.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { clientCommand } from './commands/client.js';
 import { enrollCommand } from './commands/enroll.js';
 import { identifyCommand } from './commands/identify.js';
 import { peopleCommand } from './commands/people.js';
 import { removeCommand } from './commands/remove.js';
 import { representCommand } from './commands/represent.js';
+import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { createContext } from './context.js';
 
@@ -27,6 +29,8 @@ for (const command of [
   representCommand(ctx),
   peopleCommand(ctx),
   removeCommand(ctx),
+  serveCommand(ctx),
+  clientCommand(),
 ]) {
   program.addCommand(command.exitOverride());
 }

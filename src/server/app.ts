@@ -49,7 +49,6 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
     requestTimeout: config.requestTimeoutMs,
     genReqId: (request) => requestId(request.headers['x-request-id']),
     requestIdHeader: false,
-    requestIdLogLabel: 'request_id',
     return503OnClosing: true,
   });
   if (config.apiKeys.length === 0) app.log.warn('no API keys configured: every route is open (loopback only)');
@@ -57,6 +56,8 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
   // Zod validates inside the handlers, so route schemas only feed the OpenAPI document.
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Only JSON and multipart carry images; anything else is 415 rather than a confusing 400.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

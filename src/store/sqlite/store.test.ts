@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import type { ModelInfo } from '../../core/types.js';
+import { isFacedbError } from '../../errors/errors.js';
+import { runGalleryStoreContract } from '../store.contract.js';
+import { SCHEMA_VERSION } from './migrations.js';
+import { openSqliteStore } from './store.js';
+
+const MODEL: ModelInfo = { id: 'sqlite-test', version: '1', dimensions: 4, metric: 'euclidean', defaultThreshold: 0.5 };
+
+let root: string;
+let counter = 0;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'facedb-sqlite-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function freshPath(): string {
+  return join(root, `gallery-${++counter}.sqlite`);
+}
+
+runGalleryStoreContract('sqlite', () => openSqliteStore(freshPath()));
+
+function face(key: string, embedding = Float32Array.of(0.25, -1, 1 / 3, 7)) {
+  return { sourcePath: `/photos/${key}.jpg`, contentHash: key, box: { x: 1, y: 2, width: 3, height: 4 }, detectionScore: 0.9, embedding, crop: null };
+}
+
+async function rejectsWithCode(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isFacedbError(error), `expected a FacedbError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+void describe('SqliteGalleryStore', () => {
+  void it('creates missing parent folders', async () => {
+    const store = await openSqliteStore(join(root, 'nested', 'deeper', 'gallery.sqlite'));
+    await store.ping();
+    await store.close();
+  });
+
+  void it('keeps everything across close and reopen', async () => {
+    const path = freshPath();
+    const first = await openSqliteStore(path);
+    await first.ensureModel(MODEL);
+    const ada = await first.upsertPerson('Ada');
+    const faces = await first.addFaces(ada.id, [face('a'), face('b', Float32Array.of(1, 2, 3, 4))]);
+    const snapshot = await first.loadEmbeddings();
+    await first.close();
+
+    const second = await openSqliteStore(path);
+    assert.deepEqual(await second.getModel(), MODEL);
+    assert.deepEqual(await second.findPersonByName('Ada'), { ...ada, faceCount: 2 });
+    assert.deepEqual(await second.listFaces(ada.id, { limit: 10, offset: 0 }), { items: faces, total: 2 });
+    assert.deepEqual(await second.loadEmbeddings(), snapshot);
+    await rejectsWithCode(second.ensureModel({ ...MODEL, version: '2' }), 'model_mismatch', /sqlite-test@1.*sqlite-test@2/);
+    await second.close();
+  });
+
+  void it('runs in WAL mode with foreign keys on', async () => {
+    const store = await openSqliteStore(freshPath());
+    assert.equal(store.database.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(store.database.pragma('foreign_keys', { simple: true }), 1);
+    await store.close();
+  });
+
+  void it('migrates an empty database to the current schema version, once', async () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    assert.equal(raw.pragma('user_version', { simple: true }), 0);
+    raw.close();
+
+    const store = await openSqliteStore(path);
+    assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    const tables = store.database.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
+    assert.deepEqual(tables, ['faces', 'meta', 'people']);
+    await store.ensureModel(MODEL);
+    await store.close();
+
+    // Reopening must not try to create the tables again.
+    const again = await openSqliteStore(path);
+    assert.deepEqual(await again.getModel(), MODEL);
+    await again.close();
+  });
+
+  void it('refuses a database written by a newer facedb', async () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    await rejectsWithCode(openSqliteStore(path), 'invalid_input', /newer/);
+  });
+
+  void it('refuses a file that is not a SQLite database, leaving it untouched', async () => {
+    for (const content of [Buffer.from('name,embedding\nada,0.1 0.2\n'), Buffer.alloc(8192, 0x5a)]) {
+      const path = freshPath();
+      await writeFile(path, content);
+      await rejectsWithCode(openSqliteStore(path), 'invalid_input', /not a facedb gallery/);
+      assert.deepEqual(await readFile(path), content);
+    }
+  });
+
+  void it('refuses another program\'s SQLite database, leaving it untouched', async () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    raw.exec("CREATE TABLE people (who TEXT); INSERT INTO people VALUES ('someone')");
+    raw.close();
+    await rejectsWithCode(openSqliteStore(path), 'invalid_input', /not a facedb gallery/);
+    const again = new Database(path);
+    assert.deepEqual(again.prepare('SELECT name FROM sqlite_schema').pluck().all(), ['people']);
+    assert.equal(again.pragma('user_version', { simple: true }), 0);
+    assert.equal(again.pragma('journal_mode', { simple: true }), 'delete');
+    again.close();
+  });
+
+  void it('refuses embeddings of the wrong size for the pinned model', async () => {
+    const store = await openSqliteStore(freshPath());
+    await store.ensureModel(MODEL);
+    const ada = await store.upsertPerson('Ada');
+    await rejectsWithCode(store.addFaces(ada.id, [face('a', new Float32Array(128))]), 'invalid_input', /128 dimensions/);
+    await store.close();
+  });
+
+  void it('stays consistent when a writer is killed mid-way', { timeout: 60_000 }, async () => {
+    const path = freshPath();
+    const batchSize = 50;
+    const { acknowledged, signal, stderr } = await runAndKillWriter(path, batchSize, 300 + Math.random() * 200);
+    assert.equal(signal, 'SIGKILL', `the writer died on its own: ${stderr}`);
+
+    const store = await openSqliteStore(path);
+    const db = store.database;
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    assert.deepEqual(db.pragma('foreign_key_check'), []);
+    const orphans = db.prepare('SELECT COUNT(*) FROM faces f LEFT JOIN people p ON p.id = f.person_id WHERE p.id IS NULL');
+    assert.equal(orphans.pluck().get(), 0);
+
+    // Each batch is one person's faces: a batch is either all there or not at all.
+    const perPerson = db.prepare('SELECT COUNT(f.id) FROM people p LEFT JOIN faces f ON f.person_id = p.id GROUP BY p.id').pluck().all() as number[];
+    for (const count of perPerson) assert.ok(count === 0 || count === batchSize, `a person has ${count} faces`);
+    const batches = perPerson.filter((count) => count === batchSize).length;
+    // Every acknowledged batch survived; at most one more committed before its acknowledgement was read.
+    assert.ok(batches >= acknowledged && batches <= acknowledged + 1, `${batches} batches, ${acknowledged} acknowledged`);
+    assert.equal(await store.countFaces(), batches * batchSize);
+    assert.equal((await store.loadEmbeddings()).faceIds.length, batches * batchSize);
+    await store.close();
+  });
+});
+
+/** Starts a process that enrolls batches forever, printing a line per committed batch, and SIGKILLs it. */
+async function runAndKillWriter(
+  path: string,
+  batchSize: number,
+  killAfterMs: number,
+): Promise<{ acknowledged: number; signal: NodeJS.Signals | null; stderr: string }> {
+  const storeUrl = pathToFileURL(join(import.meta.dirname, 'store.ts')).href;
+  const script = `
+    import { openSqliteStore } from ${JSON.stringify(storeUrl)};
+    const store = await openSqliteStore(process.env.FACEDB_CRASH_DB);
+    await store.ensureModel(${JSON.stringify({ ...MODEL, dimensions: 128 })});
+    const crop = new Uint8Array(2048).fill(7);
+    for (let batch = 0; ; batch++) {
+      const person = await store.upsertPerson('person ' + batch);
+      const faces = Array.from({ length: ${batchSize} }, (_, i) => ({
+        sourcePath: null, contentHash: batch + '/' + i, box: { x: 0, y: 0, width: 10, height: 10 },
+        detectionScore: 1, embedding: new Float32Array(128).fill(i), crop,
+      }));
+      await store.addFaces(person.id, faces);
+      process.stdout.write('committed\\n');
+    }`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, FACEDB_CRASH_DB: path },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let acknowledged = 0;
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => {
+    // Killing a while after an acknowledgement, not on it, lands the kill inside a transaction.
+    if (acknowledged === 0) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    acknowledged += chunk.toString().split('\n').length - 1;
+  });
+  // 'close' rather than 'exit': it waits for stdout to drain, so no acknowledgement is missed.
+  const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, exitSignal) => resolve(exitSignal)));
+  return { acknowledged, signal, stderr };
+}

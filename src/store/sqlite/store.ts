@@ -1,0 +1,405 @@
+import { mkdir } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ModelInfo } from '../../core/types.js';
+import { FacedbError } from '../../errors/errors.js';
+import type { EmbeddingSnapshot, Face, GalleryStore, NewFace, Page, PageOf, Person } from '../store.js';
+import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
+import { migrate } from './migrations.js';
+
+/** Opens (creating if needed) a gallery file, bringing its schema up to date. */
+export async function openSqliteStore(path: string): Promise<SqliteGalleryStore> {
+  if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (error) {
+    throw new FacedbError('invalid_input', `cannot open gallery database ${path}: ${(error as Error).message}`, {
+      cause: error,
+      details: { path },
+    });
+  }
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    // Migrating first: it reads the header (failing on a non-database) and refuses files that are
+    // not ours before the persistent switch to WAL below could touch them.
+    migrate(db, path);
+    db.pragma('journal_mode = WAL');
+    // Under WAL, NORMAL can lose the last commits on power loss but never corrupts, and a
+    // crashed process loses nothing that was committed.
+    db.pragma('synchronous = NORMAL');
+  } catch (error) {
+    db.close();
+    if (error instanceof Database.SqliteError && (error.code === 'SQLITE_NOTADB' || error.code === 'SQLITE_CORRUPT')) {
+      throw new FacedbError('invalid_input', `${path} is not a facedb gallery: not a SQLite database, or a damaged one`, {
+        cause: error,
+        details: { path },
+      });
+    }
+    throw error;
+  }
+  return new SqliteGalleryStore(db);
+}
+
+interface PersonRow {
+  id: number;
+  name: string;
+  created_at: string;
+  face_count: number;
+}
+
+interface FaceRow {
+  id: number;
+  person_id: number;
+  person_name: string;
+  source_path: string | null;
+  content_hash: string;
+  box_x: number;
+  box_y: number;
+  box_w: number;
+  box_h: number;
+  detection_score: number;
+  model_id: string;
+  model_version: string;
+  created_at: string;
+}
+
+interface MetaRow {
+  model_id: string;
+  model_version: string;
+  dimensions: number;
+  metric: string;
+  threshold: number;
+}
+
+const PERSON_COLUMNS = `p.id, p.name, p.created_at,
+  (SELECT COUNT(*) FROM faces f WHERE f.person_id = p.id) AS face_count`;
+const FACE_COLUMNS = `f.id, f.person_id, p.name AS person_name, f.source_path, f.content_hash,
+  f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score, f.model_id, f.model_version, f.created_at`;
+
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+
+/**
+ * The gallery in one SQLite file. better-sqlite3 is synchronous, so each method does its work
+ * inline and the Promise only matches the interface shared with networked stores.
+ */
+export class SqliteGalleryStore implements GalleryStore {
+  readonly #db: Database.Database;
+  readonly #statements: ReturnType<typeof prepareStatements>;
+
+  /** Use `openSqliteStore`, which also migrates the schema. */
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#statements = prepareStatements(db);
+  }
+
+  /** The underlying connection, for SQLite-specific tests and tooling. */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
+  getModel(): Promise<ModelInfo | null> {
+    return run(() => this.#model());
+  }
+
+  ensureModel(model: ModelInfo): Promise<void> {
+    return run(() => {
+      checkModel(model);
+      this.#db
+        .transaction(() => {
+          const pinned = this.#model();
+          if (pinned === null) {
+            this.#statements.pinModel.run(model.id, model.version, model.dimensions, model.metric, model.defaultThreshold);
+          } else if (!sameModel(pinned, model)) {
+            throw new FacedbError(
+              'model_mismatch',
+              `gallery is pinned to model ${describeModel(pinned)}, cannot use it with ${describeModel(model)}`,
+              { details: { pinned: { id: pinned.id, version: pinned.version }, requested: { id: model.id, version: model.version } } },
+            );
+          }
+        })
+        .immediate();
+    });
+  }
+
+  upsertPerson(name: string): Promise<Person> {
+    return run(() => {
+      checkPersonName(name);
+      return this.#db
+        .transaction(() => {
+          this.#statements.insertPerson.run(name, now());
+          return toPerson(this.#statements.personByName.get(name) as PersonRow);
+        })
+        .immediate();
+    });
+  }
+
+  getPerson(id: number): Promise<Person | null> {
+    return run(() => {
+      const row = this.#statements.personById.get(id) as PersonRow | undefined;
+      return row === undefined ? null : toPerson(row);
+    });
+  }
+
+  findPersonByName(name: string): Promise<Person | null> {
+    return run(() => {
+      const row = this.#statements.personByName.get(name) as PersonRow | undefined;
+      return row === undefined ? null : toPerson(row);
+    });
+  }
+
+  listPeople(page: Page): Promise<PageOf<Person>> {
+    return run(() => {
+      checkPage(page);
+      return this.#db.transaction(() => ({
+        items: (this.#statements.listPeople.all(page.limit, page.offset) as PersonRow[]).map(toPerson),
+        total: this.#statements.countPeople.get() as number,
+      }))();
+    });
+  }
+
+  removePerson(id: number): Promise<number> {
+    return run(() =>
+      this.#db
+        .transaction(() => {
+          const faces = this.#statements.countFacesOf.get(id) as number;
+          if (this.#statements.deletePerson.run(id).changes === 0) throw notFound('person', id);
+          return faces;
+        })
+        .immediate(),
+    );
+  }
+
+  addFaces(personId: number, faces: NewFace[]): Promise<Face[]> {
+    return run(() =>
+      this.#db
+        .transaction(() => {
+          const person = this.#statements.personById.get(personId) as PersonRow | undefined;
+          if (person === undefined) throw notFound('person', personId);
+          const model = this.#model();
+          if (model === null) {
+            throw new FacedbError('invalid_input', 'the gallery is not pinned to a model yet (call ensureModel first)');
+          }
+          checkNewFaces(faces, model.dimensions);
+          const createdAt = now();
+          const added: Face[] = [];
+          for (const face of faces) {
+            const { changes, lastInsertRowid } = this.#statements.insertFace.run({
+              person_id: personId,
+              source_path: face.sourcePath,
+              content_hash: face.contentHash,
+              box_x: face.box.x,
+              box_y: face.box.y,
+              box_w: face.box.width,
+              box_h: face.box.height,
+              detection_score: face.detectionScore,
+              embedding: encodeEmbedding(face.embedding),
+              crop: face.crop,
+              model_id: model.id,
+              model_version: model.version,
+              created_at: createdAt,
+            });
+            // ON CONFLICT DO NOTHING: the person already has this photo (possibly earlier in this batch).
+            if (changes === 0) continue;
+            added.push({
+              id: Number(lastInsertRowid),
+              personId,
+              personName: person.name,
+              sourcePath: face.sourcePath,
+              contentHash: face.contentHash,
+              box: { ...face.box },
+              detectionScore: face.detectionScore,
+              modelId: model.id,
+              modelVersion: model.version,
+              createdAt,
+            });
+          }
+          return added;
+        })
+        .immediate(),
+    );
+  }
+
+  getFace(id: number): Promise<Face | null> {
+    return run(() => {
+      const row = this.#statements.faceById.get(id) as FaceRow | undefined;
+      return row === undefined ? null : toFace(row);
+    });
+  }
+
+  listFaces(personId: number, page: Page): Promise<PageOf<Face>> {
+    return run(() => {
+      checkPage(page);
+      return this.#db.transaction(() => {
+        if (this.#statements.personById.get(personId) === undefined) throw notFound('person', personId);
+        return {
+          items: (this.#statements.listFaces.all(personId, page.limit, page.offset) as FaceRow[]).map(toFace),
+          total: this.#statements.countFacesOf.get(personId) as number,
+        };
+      })();
+    });
+  }
+
+  removeFace(id: number): Promise<void> {
+    return run(() => {
+      if (this.#statements.deleteFace.run(id).changes === 0) throw notFound('face', id);
+    });
+  }
+
+  getFaceCrop(id: number): Promise<Uint8Array | null> {
+    return run(() => {
+      const crop = this.#statements.faceCrop.get(id) as Buffer | null | undefined;
+      // A plain Uint8Array, not the driver's Buffer, so every store returns the same type.
+      return crop == null ? null : new Uint8Array(crop);
+    });
+  }
+
+  enrolledContentHashes(): Promise<Set<string>> {
+    return run(() => new Set(this.#statements.contentHashes.iterate() as IterableIterator<string>));
+  }
+
+  countFaces(): Promise<number> {
+    return run(() => this.#statements.countFaces.get() as number);
+  }
+
+  loadEmbeddings(): Promise<EmbeddingSnapshot> {
+    return run(() =>
+      // One read transaction, so the count and the rows come from the same snapshot.
+      this.#db.transaction((): EmbeddingSnapshot => {
+        const dimensions = this.#model()?.dimensions ?? 0;
+        const count = this.#statements.countFaces.get() as number;
+        const faceIds = new Int32Array(count);
+        const personIds = new Int32Array(count);
+        const vectors = new Float32Array(count * dimensions);
+        // Blobs are copied byte-wise: the driver's Buffers need not be 4-byte aligned.
+        const bytes = new Uint8Array(vectors.buffer);
+        const rowBytes = dimensions * 4;
+        let row = 0;
+        for (const [id, personId, blob] of this.#statements.embeddings.iterate() as IterableIterator<
+          [number, number, Buffer]
+        >) {
+          if (blob.length !== rowBytes) {
+            throw new FacedbError('internal', `face ${id} has a ${blob.length}-byte embedding, expected ${rowBytes}`);
+          }
+          faceIds[row] = id;
+          personIds[row] = personId;
+          bytes.set(blob, row * rowBytes);
+          row++;
+        }
+        if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
+        return { dimensions, faceIds, personIds, vectors };
+      })(),
+    );
+  }
+
+  ping(): Promise<void> {
+    return run(() => {
+      this.#statements.ping.get();
+    });
+  }
+
+  close(): Promise<void> {
+    return run(() => {
+      this.#db.close();
+    });
+  }
+
+  #model(): ModelInfo | null {
+    const row = this.#statements.model.get() as MetaRow | undefined;
+    if (row === undefined) return null;
+    return {
+      id: row.model_id,
+      version: row.model_version,
+      dimensions: row.dimensions,
+      metric: row.metric as ModelInfo['metric'],
+      defaultThreshold: row.threshold,
+    };
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    model: db.prepare('SELECT model_id, model_version, dimensions, metric, threshold FROM meta WHERE singleton = 1'),
+    pinModel: db.prepare(
+      'INSERT INTO meta (singleton, model_id, model_version, dimensions, metric, threshold) VALUES (1, ?, ?, ?, ?, ?)',
+    ),
+    insertPerson: db.prepare('INSERT INTO people (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+    personById: db.prepare(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = ?`),
+    personByName: db.prepare(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.name = ?`),
+    listPeople: db.prepare(`SELECT ${PERSON_COLUMNS} FROM people p ORDER BY p.id LIMIT ? OFFSET ?`),
+    countPeople: db.prepare('SELECT COUNT(*) FROM people').pluck(),
+    deletePerson: db.prepare('DELETE FROM people WHERE id = ?'),
+    insertFace: db.prepare(`INSERT INTO faces (person_id, source_path, content_hash, box_x, box_y, box_w, box_h,
+        detection_score, embedding, crop, model_id, model_version, created_at)
+      VALUES (@person_id, @source_path, @content_hash, @box_x, @box_y, @box_w, @box_h,
+        @detection_score, @embedding, @crop, @model_id, @model_version, @created_at)
+      ON CONFLICT (person_id, content_hash) DO NOTHING`),
+    faceById: db.prepare(`SELECT ${FACE_COLUMNS} FROM faces f JOIN people p ON p.id = f.person_id WHERE f.id = ?`),
+    listFaces: db.prepare(
+      `SELECT ${FACE_COLUMNS} FROM faces f JOIN people p ON p.id = f.person_id WHERE f.person_id = ? ORDER BY f.id LIMIT ? OFFSET ?`,
+    ),
+    countFacesOf: db.prepare('SELECT COUNT(*) FROM faces WHERE person_id = ?').pluck(),
+    countFaces: db.prepare('SELECT COUNT(*) FROM faces').pluck(),
+    deleteFace: db.prepare('DELETE FROM faces WHERE id = ?'),
+    faceCrop: db.prepare('SELECT crop FROM faces WHERE id = ?').pluck(),
+    contentHashes: db.prepare('SELECT DISTINCT content_hash FROM faces').pluck(),
+    embeddings: db.prepare('SELECT id, person_id, embedding FROM faces ORDER BY id').raw(),
+    ping: db.prepare('SELECT 1'),
+  };
+}
+
+/** Runs synchronous driver work, turning a throw into a rejection and lock timeouts into `overloaded`. */
+function run<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    if (error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY')) {
+      return Promise.reject(new FacedbError('overloaded', 'the gallery database is locked by another writer', { cause: error }));
+    }
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function notFound(kind: 'person' | 'face', id: number): FacedbError {
+  return new FacedbError('not_found', `no ${kind} with id ${id}`, { details: { [`${kind}Id`]: id } });
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function encodeEmbedding(embedding: Float32Array): Buffer {
+  const bytes = Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength);
+  if (LITTLE_ENDIAN_HOST) return bytes;
+  const copy = Buffer.from(bytes);
+  swapFloat32Bytes(copy);
+  return copy;
+}
+
+/** The file format is little-endian; only big-endian hosts need this. */
+function swapFloat32Bytes(bytes: Uint8Array): void {
+  for (let i = 0; i + 3 < bytes.length; i += 4) {
+    [bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]] = [bytes[i + 3]!, bytes[i + 2]!, bytes[i + 1]!, bytes[i]!];
+  }
+}
+
+function toPerson(row: PersonRow): Person {
+  return { id: row.id, name: row.name, faceCount: row.face_count, createdAt: row.created_at };
+}
+
+function toFace(row: FaceRow): Face {
+  return {
+    id: row.id,
+    personId: row.person_id,
+    personName: row.person_name,
+    sourcePath: row.source_path,
+    contentHash: row.content_hash,
+    box: { x: row.box_x, y: row.box_y, width: row.box_w, height: row.box_h },
+    detectionScore: row.detection_score,
+    modelId: row.model_id,
+    modelVersion: row.model_version,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,344 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { ModelInfo } from '../core/types.js';
+import { isFacedbError, type ErrorCode } from '../errors/errors.js';
+import type { GalleryStore, NewFace } from './store.js';
+
+/**
+ * The behaviour every GalleryStore must have, written against the interface only. Each
+ * implementation's test file calls this with a factory; `open` must return a new, empty,
+ * unpinned gallery on every call (each test closes the one it got).
+ */
+export function runGalleryStoreContract(name: string, open: () => Promise<GalleryStore>): void {
+  void describe(`GalleryStore contract: ${name}`, () => {
+    let store: GalleryStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    /** A pinned gallery with one person, the starting point of most face tests. */
+    async function withPerson(personName = 'Ada'): Promise<number> {
+      await store.ensureModel(MODEL);
+      return (await store.upsertPerson(personName)).id;
+    }
+
+    void describe('model pinning', () => {
+      void it('starts unpinned and pins to the first model', async () => {
+        assert.equal(await store.getModel(), null);
+        await store.ensureModel(MODEL);
+        assert.deepEqual(await store.getModel(), MODEL);
+      });
+
+      void it('accepts the same model again', async () => {
+        await store.ensureModel(MODEL);
+        await store.ensureModel({ ...MODEL });
+        assert.deepEqual(await store.getModel(), MODEL);
+      });
+
+      void it('refuses another model, naming both, and keeps the pin', async () => {
+        await store.ensureModel(MODEL);
+        for (const other of [
+          { ...MODEL, version: '2' },
+          { ...MODEL, id: 'other-model' },
+          { ...MODEL, dimensions: 16 },
+        ]) {
+          const error = await rejectsWith(store.ensureModel(other), 'model_mismatch');
+          assert.match(error.message, new RegExp(`${MODEL.id}.*${MODEL.version}`));
+          assert.match(error.message, new RegExp(`${other.id}.*${other.version}`));
+        }
+        assert.deepEqual(await store.getModel(), MODEL);
+      });
+
+      void it('refuses a malformed model', async () => {
+        await rejectsWith(store.ensureModel({ ...MODEL, dimensions: 0 }), 'invalid_input');
+        await rejectsWith(store.ensureModel({ ...MODEL, id: '' }), 'invalid_input');
+        assert.equal(await store.getModel(), null);
+      });
+    });
+
+    void describe('people', () => {
+      void it('upserts by exact name', async () => {
+        const ada = await store.upsertPerson('Ada');
+        assert.equal(ada.name, 'Ada');
+        assert.equal(ada.faceCount, 0);
+        assert.ok(!Number.isNaN(Date.parse(ada.createdAt)), `createdAt ${ada.createdAt} is a date`);
+        assert.deepEqual(await store.upsertPerson('Ada'), ada);
+        const other = await store.upsertPerson('ada');
+        assert.notEqual(other.id, ada.id);
+      });
+
+      void it('gets and finds people, null when unknown', async () => {
+        const ada = await store.upsertPerson('Ada Lovelace');
+        assert.deepEqual(await store.getPerson(ada.id), ada);
+        assert.deepEqual(await store.findPersonByName('Ada Lovelace'), ada);
+        assert.equal(await store.findPersonByName('ADA LOVELACE'), null);
+        assert.equal(await store.findPersonByName('Ada'), null);
+        assert.equal(await store.getPerson(ada.id + 1000), null);
+      });
+
+      void it('refuses an empty name', async () => {
+        await rejectsWith(store.upsertPerson(''), 'invalid_input');
+        await rejectsWith(store.upsertPerson('   '), 'invalid_input');
+      });
+
+      void it('lists people in creation order, page by page', async () => {
+        const names = ['Zoe', 'Ada', 'Marie', 'Émilie', 'Grace'];
+        for (const n of names) await store.upsertPerson(n);
+        const seen: string[] = [];
+        for (let offset = 0; offset < names.length; offset += 2) {
+          const page = await store.listPeople({ limit: 2, offset });
+          assert.equal(page.total, names.length);
+          assert.ok(page.items.length <= 2);
+          seen.push(...page.items.map((p) => p.name));
+        }
+        assert.deepEqual(seen, names);
+        assert.deepEqual(await store.listPeople({ limit: 10, offset: 10 }), { items: [], total: 5 });
+        assert.deepEqual(await store.listPeople({ limit: 0, offset: 0 }), { items: [], total: 5 });
+      });
+
+      void it('refuses a malformed page', async () => {
+        await rejectsWith(store.listPeople({ limit: -1, offset: 0 }), 'invalid_input');
+        await rejectsWith(store.listPeople({ limit: 10, offset: 1.5 }), 'invalid_input');
+      });
+
+      void it('counts faces per person', async () => {
+        const id = await withPerson();
+        await store.addFaces(id, [newFace('a'), newFace('b')]);
+        assert.equal((await store.getPerson(id))?.faceCount, 2);
+        assert.equal((await store.listPeople({ limit: 10, offset: 0 })).items[0]?.faceCount, 2);
+      });
+    });
+
+    void describe('faces', () => {
+      void it('adds faces and reads them back', async () => {
+        const id = await withPerson();
+        const input = newFace('a', { sourcePath: '/photos/ada.jpg' });
+        const [face] = await store.addFaces(id, [input]);
+        assert.ok(face);
+        assert.equal(face.personId, id);
+        assert.equal(face.personName, 'Ada');
+        assert.equal(face.sourcePath, '/photos/ada.jpg');
+        assert.equal(face.contentHash, input.contentHash);
+        assert.deepEqual(face.box, input.box);
+        assert.equal(face.detectionScore, input.detectionScore);
+        assert.equal(face.modelId, MODEL.id);
+        assert.equal(face.modelVersion, MODEL.version);
+        assert.deepEqual(await store.getFace(face.id), face);
+        assert.equal(await store.getFace(face.id + 1000), null);
+        assert.equal(await store.countFaces(), 1);
+      });
+
+      void it('adds nothing when any face of the batch is invalid', async () => {
+        const id = await withPerson();
+        const bad = [
+          newFace('c', { embedding: new Float32Array(MODEL.dimensions + 1) }),
+          newFace('c', { embedding: embedding(1).fill(Number.NaN, 0, 1) }),
+          newFace('c', { contentHash: '' }),
+          newFace('c', { box: { x: 0, y: 0, width: -1, height: 10 } }),
+        ];
+        for (const face of bad) {
+          await rejectsWith(store.addFaces(id, [newFace('a'), newFace('b'), face]), 'invalid_input');
+        }
+        assert.equal(await store.countFaces(), 0);
+        assert.equal((await store.enrolledContentHashes()).size, 0);
+        assert.equal((await store.loadEmbeddings()).faceIds.length, 0);
+      });
+
+      void it('refuses faces for an unknown person or an unpinned gallery', async () => {
+        const unpinned = await store.upsertPerson('Ada');
+        await rejectsWith(store.addFaces(unpinned.id, [newFace('a')]), 'invalid_input');
+        await store.ensureModel(MODEL);
+        await rejectsWith(store.addFaces(unpinned.id + 1000, [newFace('a')]), 'not_found');
+        assert.equal(await store.countFaces(), 0);
+      });
+
+      void it('skips photos the person already has, within and across batches', async () => {
+        const id = await withPerson();
+        const first = await store.addFaces(id, [newFace('a'), newFace('b'), newFace('a', { seed: 9 })]);
+        assert.deepEqual(
+          first.map((f) => f.contentHash),
+          [hash('a'), hash('b')],
+        );
+        const second = await store.addFaces(id, [newFace('b'), newFace('c')]);
+        assert.deepEqual(
+          second.map((f) => f.contentHash),
+          [hash('c')],
+        );
+        assert.deepEqual(await store.addFaces(id, []), []);
+        // The same photo may belong to someone else (a group photo).
+        const grace = await store.upsertPerson('Grace');
+        assert.equal((await store.addFaces(grace.id, [newFace('a')])).length, 1);
+        assert.equal(await store.countFaces(), 4);
+        assert.deepEqual(await store.enrolledContentHashes(), new Set([hash('a'), hash('b'), hash('c')]));
+      });
+
+      void it('lists a person’s faces page by page', async () => {
+        const id = await withPerson();
+        const added = await store.addFaces(id, ['a', 'b', 'c'].map((k) => newFace(k)));
+        const other = await store.upsertPerson('Grace');
+        await store.addFaces(other.id, [newFace('d')]);
+        const first = await store.listFaces(id, { limit: 2, offset: 0 });
+        const rest = await store.listFaces(id, { limit: 2, offset: 2 });
+        assert.equal(first.total, 3);
+        assert.equal(rest.total, 3);
+        assert.deepEqual([...first.items, ...rest.items], added);
+        await rejectsWith(store.listFaces(id + 1000, { limit: 2, offset: 0 }), 'not_found');
+      });
+
+      void it('removes a face', async () => {
+        const id = await withPerson();
+        const [a, b] = await store.addFaces(id, [newFace('a'), newFace('b')]);
+        assert.ok(a && b);
+        await store.removeFace(a.id);
+        assert.equal(await store.getFace(a.id), null);
+        assert.equal(await store.getFaceCrop(a.id), null);
+        assert.equal(await store.countFaces(), 1);
+        assert.deepEqual(await store.enrolledContentHashes(), new Set([hash('b')]));
+        await rejectsWith(store.removeFace(a.id), 'not_found');
+        assert.deepEqual(await store.getFace(b.id), b);
+      });
+
+      void it('removes a person with all their faces', async () => {
+        const ada = await withPerson();
+        const grace = (await store.upsertPerson('Grace')).id;
+        await store.addFaces(ada, [newFace('a'), newFace('b')]);
+        const [kept] = await store.addFaces(grace, [newFace('c')]);
+        assert.ok(kept);
+        assert.equal(await store.removePerson(ada), 2);
+        assert.equal(await store.getPerson(ada), null);
+        assert.equal(await store.countFaces(), 1);
+        assert.deepEqual(await store.enrolledContentHashes(), new Set([hash('c')]));
+        const snapshot = await store.loadEmbeddings();
+        assert.deepEqual([...snapshot.faceIds], [kept.id]);
+        assert.deepEqual([...snapshot.personIds], [grace]);
+        await rejectsWith(store.removePerson(ada), 'not_found');
+        assert.equal((await store.listPeople({ limit: 10, offset: 0 })).total, 1);
+        assert.equal(await store.removePerson(grace), 1);
+      });
+
+      void it('round-trips crops byte for byte', async () => {
+        const id = await withPerson();
+        const crop = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff);
+        const [withCrop, without, empty] = await store.addFaces(id, [
+          newFace('a', { crop }),
+          newFace('b', { crop: null }),
+          newFace('c', { crop: new Uint8Array(0) }),
+        ]);
+        assert.ok(withCrop && without && empty);
+        assert.deepEqual(await store.getFaceCrop(withCrop.id), crop);
+        assert.equal(await store.getFaceCrop(without.id), null);
+        assert.equal((await store.getFaceCrop(empty.id))?.length ?? 0, 0);
+        assert.equal(await store.getFaceCrop(withCrop.id + 1000), null);
+      });
+    });
+
+    void describe('embeddings', () => {
+      void it('is empty before anything is enrolled', async () => {
+        const snapshot = await store.loadEmbeddings();
+        assert.equal(snapshot.faceIds.length, 0);
+        assert.equal(snapshot.personIds.length, 0);
+        assert.equal(snapshot.vectors.length, 0);
+        await store.ensureModel(MODEL);
+        assert.equal((await store.loadEmbeddings()).dimensions, MODEL.dimensions);
+      });
+
+      void it('round-trips float32 values exactly', async () => {
+        const id = await withPerson();
+        const special = Float32Array.from([0.1, -0, 1e-45, -3.4028234663852886e38, 1 / 3, 0.5, -1, 123.456]);
+        const [face] = await store.addFaces(id, [newFace('a', { embedding: special })]);
+        assert.ok(face);
+        const snapshot = await store.loadEmbeddings();
+        assert.equal(snapshot.dimensions, MODEL.dimensions);
+        assert.deepEqual([...snapshot.faceIds], [face.id]);
+        assert.deepEqual([...snapshot.personIds], [id]);
+        assert.deepEqual(
+          new Uint8Array(snapshot.vectors.buffer, snapshot.vectors.byteOffset, snapshot.vectors.byteLength),
+          new Uint8Array(special.buffer),
+        );
+      });
+
+      void it('keeps vectors in step with face and person ids after removals', async () => {
+        await store.ensureModel(MODEL);
+        const expected = new Map<number, { personId: number; embedding: Float32Array }>();
+        const people: number[] = [];
+        for (let p = 0; p < 6; p++) {
+          const personId = (await store.upsertPerson(`person ${p}`)).id;
+          people.push(personId);
+          const faces = Array.from({ length: 5 }, (_, f) => newFace(`${p}/${f}`, { seed: p * 10 + f }));
+          const added = await store.addFaces(personId, faces);
+          added.forEach((face, i) => expected.set(face.id, { personId, embedding: faces[i]!.embedding }));
+        }
+        const ids = [...expected.keys()];
+        for (const faceId of [ids[0]!, ids[7]!, ids[ids.length - 1]!]) {
+          await store.removeFace(faceId);
+          expected.delete(faceId);
+        }
+        await store.removePerson(people[2]!);
+        for (const [faceId, face] of expected) if (face.personId === people[2]) expected.delete(faceId);
+
+        const snapshot = await store.loadEmbeddings();
+        assert.equal(snapshot.faceIds.length, expected.size);
+        assert.equal(snapshot.personIds.length, expected.size);
+        assert.equal(snapshot.vectors.length, expected.size * MODEL.dimensions);
+        assert.equal(await store.countFaces(), expected.size);
+        snapshot.faceIds.forEach((faceId, row) => {
+          const face = expected.get(faceId);
+          assert.ok(face, `face ${faceId} is still enrolled`);
+          assert.equal(snapshot.personIds[row], face.personId);
+          const start = row * MODEL.dimensions;
+          assert.deepEqual(snapshot.vectors.slice(start, start + MODEL.dimensions), face.embedding);
+        });
+        assert.equal(new Set(snapshot.faceIds).size, expected.size);
+      });
+    });
+
+    void it('answers ping', async () => {
+      await store.ping();
+    });
+  });
+}
+
+const MODEL: ModelInfo = {
+  id: 'contract-model',
+  version: '1',
+  dimensions: 8,
+  metric: 'euclidean',
+  defaultThreshold: 0.6,
+};
+
+function hash(key: string): string {
+  // Any string works as a hash for the store; this looks like the SHA-256 hex it really gets.
+  return Buffer.from(key).toString('hex').padEnd(64, '0');
+}
+
+/** Deterministic embedding per seed, with values that are not exact in float64 terms. */
+function embedding(seed: number): Float32Array {
+  return Float32Array.from({ length: MODEL.dimensions }, (_, i) => Math.sin(seed * 31 + i) / 3);
+}
+
+function newFace(key: string, overrides: Partial<NewFace> & { seed?: number } = {}): NewFace {
+  const { seed = key.length * 1000 + key.charCodeAt(0), ...rest } = overrides;
+  return {
+    sourcePath: null,
+    contentHash: hash(key),
+    box: { x: 10, y: 20.5, width: 64, height: 80 },
+    detectionScore: 0.987,
+    embedding: embedding(seed),
+    crop: Uint8Array.of(0xff, 0xd8, seed & 0xff),
+    ...rest,
+  };
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<Error> {
+  let caught: unknown;
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isFacedbError(error), `expected a FacedbError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    caught = error;
+    return true;
+  });
+  return caught as Error;
+}

@@ -1,0 +1,419 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { lfwPhoto, pngDeclaring, tempDir, testImage } from '../../test/fixtures.js';
+import { loadConfig, type ConfigInput } from '../config/config.js';
+import type { FaceEngine } from '../engine/engine.js';
+import { ERROR_CODES, type ErrorCode } from '../errors/errors.js';
+import { openFacedb } from '../facedb.js';
+import type { FaceService } from '../services/face-service.js';
+import { buildServer } from './app.js';
+import { httpStatusFor } from './errors.js';
+import * as wire from './wire.js';
+
+const ADMIN = 'admin-key-for-tests-0001';
+const READ = 'read-key-for-tests-00001';
+const admin = { authorization: `Bearer ${ADMIN}` };
+const reader = { 'x-api-key': READ };
+
+/** A multipart body built by hand, so each test controls exactly what goes over the wire. */
+function multipart(parts: Array<{ name: string; file?: Uint8Array; value?: string; type?: string }>): InjectOptions {
+  const boundary = '----facedb-test-boundary';
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const disposition = part.file ? `form-data; name="${part.name}"; filename="${part.name}.bin"` : `form-data; name="${part.name}"`;
+    const type = part.file ? `\r\nContent-Type: ${part.type ?? 'application/octet-stream'}` : '';
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}${type}\r\n\r\n`));
+    chunks.push(Buffer.from(part.file ?? part.value ?? ''));
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+function withAuth(options: InjectOptions, headers: Record<string, string>): InjectOptions {
+  return { ...options, headers: { ...options.headers, ...headers } };
+}
+
+function expectError(response: LightMyRequestResponse, status: number, code: ErrorCode): void {
+  assert.equal(response.statusCode, status, response.body);
+  const body = wire.errorEnvelope.parse(response.json());
+  assert.equal(body.error.code, code);
+  assert.ok(!/\n\s+at /.test(body.error.message), 'no stack trace in the message');
+  assert.ok(response.headers['x-request-id']);
+}
+
+/** Routes that need a key, with the scope they need, and a request that would otherwise be valid-looking. */
+const PROTECTED: Array<{ method: InjectOptions['method']; url: string; scope: 'read' | 'admin' }> = [
+  { method: 'POST', url: '/v1/identify', scope: 'read' },
+  { method: 'POST', url: '/v1/verify', scope: 'read' },
+  { method: 'POST', url: '/v1/analyze', scope: 'read' },
+  { method: 'POST', url: '/v1/detect', scope: 'read' },
+  { method: 'POST', url: '/v1/represent', scope: 'read' },
+  { method: 'GET', url: '/v1/people', scope: 'read' },
+  { method: 'GET', url: '/v1/people/1', scope: 'read' },
+  { method: 'GET', url: '/v1/faces/1/image', scope: 'read' },
+  { method: 'GET', url: '/metrics', scope: 'read' },
+  { method: 'POST', url: '/v1/people', scope: 'admin' },
+  { method: 'DELETE', url: '/v1/people/1', scope: 'admin' },
+  { method: 'POST', url: '/v1/people/1/faces', scope: 'admin' },
+  { method: 'DELETE', url: '/v1/faces/1', scope: 'admin' },
+];
+
+void describe('HTTP API in process, on real faces, a real SQLite file and the real engine', () => {
+  let service: FaceService;
+  let app: FastifyInstance;
+  let dir: string;
+  const photo = (path: string): Promise<Buffer> => readFile(path);
+  const config = (overrides: ConfigInput = {}) =>
+    loadConfig({ db: join(dir, 'gallery.sqlite'), workers: 2, apiKeys: `admin:${ADMIN},read:${READ}`, ...overrides }, {});
+  const inject = (options: InjectOptions, headers: Record<string, string> = admin) => app.inject(withAuth(options, headers));
+
+  before(async () => {
+    dir = await tempDir('facedb-server-');
+    service = await openFacedb(config());
+    app = await buildServer(service, config());
+  });
+  after(async () => {
+    await app.close();
+    await service.close();
+  });
+
+  void it('answers health at once and readiness once the models are loaded', async () => {
+    const health = await app.inject({ url: '/healthz' });
+    assert.deepEqual(health.json(), { status: 'ok' });
+    const before = await app.inject({ url: '/readyz' });
+    assert.equal(before.statusCode, 503);
+    assert.deepEqual(before.json(), { status: 'not_ready', models: false, db: true });
+    await service.engine();
+    const ready = await app.inject({ url: '/readyz' });
+    assert.deepEqual(ready.json(), { status: 'ready', models: true, db: true });
+  });
+
+  void it('puts a request id on every response, keeping a plain one sent by the caller', async () => {
+    const own = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'trace-42' } });
+    assert.equal(own.headers['x-request-id'], 'trace-42');
+    const hostile = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'a\tb'.repeat(40) } });
+    assert.match(String(hostile.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    const missing = await app.inject({ url: '/nowhere' });
+    expectError(missing, 404, 'not_found');
+  });
+
+  let bono = 0;
+  void it('creates people: 201 for a new name, 200 with the same person for an existing one', async () => {
+    const created = await inject({ method: 'POST', url: '/v1/people', payload: { name: 'Bono' } });
+    assert.equal(created.statusCode, 201);
+    bono = wire.person.parse(created.json()).id;
+    const again = await inject({ method: 'POST', url: '/v1/people', payload: { name: '  Bono ' } });
+    assert.equal(again.statusCode, 200);
+    assert.equal(wire.person.parse(again.json()).id, bono);
+    expectError(await inject({ method: 'POST', url: '/v1/people', payload: { name: '' } }), 400, 'validation_failed');
+    expectError(await inject({ method: 'POST', url: '/v1/people', payload: { name: 7 } }), 400, 'validation_failed');
+  });
+
+  void it('enrolls uploads, one outcome per photo, multipart and base64', async () => {
+    const upload = multipart([
+      { name: 'image', file: await photo(lfwPhoto('Bono', 1)), type: 'image/jpeg' },
+      { name: 'image', file: await photo(lfwPhoto('Bono', 3)), type: 'image/jpeg' },
+      { name: 'image', file: await photo(testImage('Blank_image.jpg')) },
+      { name: 'image', file: Buffer.from('not a photo') },
+    ]);
+    const response = await inject({ method: 'POST', url: `/v1/people/${bono}/faces`, ...upload });
+    assert.equal(response.statusCode, 200, response.body);
+    const statuses = wire.enrollResponse.parse(response.json()).outcomes.map((o) => o.status);
+    assert.deepEqual(statuses, ['enrolled', 'enrolled', 'no_face', 'unreadable']);
+
+    const again = await inject({
+      method: 'POST',
+      url: `/v1/people/${bono}/faces`,
+      payload: { images: [(await photo(lfwPhoto('Bono', 1))).toString('base64')] },
+    });
+    assert.equal(wire.enrollResponse.parse(again.json()).outcomes[0]?.status, 'already_enrolled');
+
+    const brad = wire.person.parse((await inject({ method: 'POST', url: '/v1/people', payload: { name: 'Brad Pitt' } })).json());
+    const bradFaces = await inject({
+      method: 'POST',
+      url: `/v1/people/${brad.id}/faces`,
+      payload: { images: [`data:image/jpeg;base64,${(await photo(lfwPhoto('Brad_Pitt', 1))).toString('base64')}`] },
+    });
+    assert.equal(wire.enrollResponse.parse(bradFaces.json()).outcomes[0]?.status, 'enrolled');
+    expectError(await inject({ method: 'POST', url: '/v1/people/999999/faces', payload: { images: ['AAAA'] } }), 404, 'not_found');
+    expectError(await inject({ method: 'POST', url: `/v1/people/${bono}/faces`, payload: { images: [] } }), 400, 'validation_failed');
+  });
+
+  void it('lists people and shows one with their faces and crops', async () => {
+    const page = wire.peoplePage.parse((await inject({ url: '/v1/people?limit=1&offset=0' }, reader)).json());
+    assert.equal(page.total, 2);
+    assert.equal(page.items.length, 1);
+    assert.equal(page.limit, 1);
+    const detail = wire.personDetail.parse((await inject({ url: `/v1/people/${bono}` }, reader)).json());
+    assert.equal(detail.face_count, 2);
+    assert.equal(detail.faces.length, 2);
+    const crop = await inject({ url: detail.faces[0]?.image_url ?? '' }, reader);
+    assert.equal(crop.statusCode, 200);
+    assert.equal(crop.headers['content-type'], 'image/jpeg');
+    assert.deepEqual([...crop.rawPayload.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+    expectError(await inject({ url: '/v1/people/424242' }), 404, 'not_found');
+    expectError(await inject({ url: '/v1/people/abc' }), 400, 'validation_failed');
+    expectError(await inject({ url: '/v1/people?limit=0' }), 400, 'validation_failed');
+    expectError(await inject({ url: '/v1/faces/424242/image' }), 404, 'not_found');
+  });
+
+  void it('identifies a photo sent as multipart, with options as fields', async () => {
+    const upload = multipart([
+      { name: 'top_k', value: '1' },
+      { name: 'image', file: await photo(testImage('Bono_0002.jpg')), type: 'image/jpeg' },
+    ]);
+    const response = await inject({ method: 'POST', url: '/v1/identify', ...upload }, reader);
+    assert.equal(response.statusCode, 200, response.body);
+    const result = wire.identifyResponse.parse(response.json());
+    assert.equal(result.image.format, 'jpeg');
+    assert.equal(result.faces[0]?.match?.person, 'Bono');
+    assert.equal(result.faces[0]?.candidates.length, 1);
+    const scores = Object.values(result.faces[0]?.emotion.scores ?? {});
+    assert.ok(Math.abs(scores.reduce((a, b) => a + b, 0) - 100) < 1e-6);
+    assert.ok(result.took_ms > 0);
+  });
+
+  void it('identifies a photo sent as base64 JSON, with options in the query', async () => {
+    const image = (await photo(testImage('group.jpg'))).toString('base64');
+    const response = await inject({ method: 'POST', url: '/v1/identify?max_faces=2', payload: { image } }, reader);
+    const result = wire.identifyResponse.parse(response.json());
+    assert.equal(result.faces.length, 2);
+    for (const face of result.faces) assert.equal(face.match, null, 'nobody in group.jpg is enrolled');
+    expectError(await inject({ method: 'POST', url: '/v1/identify?max_faces=5000', payload: { image } }), 400, 'validation_failed');
+    expectError(await inject({ method: 'POST', url: '/v1/identify?top_k=x', payload: { image } }), 400, 'validation_failed');
+  });
+
+  void it('verifies two photos', async () => {
+    const same = await inject({
+      method: 'POST',
+      url: '/v1/verify',
+      ...multipart([
+        { name: 'image_a', file: await photo(lfwPhoto('Bono', 1)) },
+        { name: 'image_b', file: await photo(testImage('Bono_0002.jpg')) },
+      ]),
+    });
+    const verdict = wire.verifyResponse.parse(same.json());
+    assert.equal(verdict.verified, true);
+    assert.ok(verdict.distance <= verdict.threshold);
+    const different = await inject({
+      method: 'POST',
+      url: '/v1/verify',
+      payload: {
+        image_a: (await photo(lfwPhoto('Bono', 1))).toString('base64'),
+        image_b: (await photo(testImage('Brad_Pitt_0001.jpg'))).toString('base64'),
+        threshold: 0.3,
+      },
+    });
+    const other = wire.verifyResponse.parse(different.json());
+    assert.equal(other.verified, false);
+    assert.equal(other.threshold, 0.3);
+    const blank = await inject({
+      method: 'POST',
+      url: '/v1/verify',
+      ...multipart([
+        { name: 'image_a', file: await photo(lfwPhoto('Bono', 1)) },
+        { name: 'image_b', file: await photo(testImage('Blank_image.jpg')) },
+      ]),
+    });
+    expectError(blank, 422, 'no_face');
+    const one = await inject({ method: 'POST', url: '/v1/verify', ...multipart([{ name: 'image_a', file: await photo(lfwPhoto('Bono', 1)) }]) });
+    expectError(one, 400, 'validation_failed');
+  });
+
+  void it('analyzes, detects and represents every face of a group photo', async () => {
+    const group = await photo(testImage('group.jpg'));
+    const analysis = wire.analyzeResponse.parse(
+      (await inject({ method: 'POST', url: '/v1/analyze', ...multipart([{ name: 'image', file: group }]) }, reader)).json(),
+    );
+    assert.ok(analysis.faces.length >= 5, `found ${analysis.faces.length} faces`);
+    const detection = wire.detectResponse.parse(
+      (await inject({ method: 'POST', url: '/v1/detect', ...multipart([{ name: 'image', file: group }]) }, reader)).json(),
+    );
+    assert.equal(detection.faces.length, analysis.faces.length);
+    assert.deepEqual(Object.keys(detection.faces[0] ?? {}).sort(), ['box', 'detection_score']);
+    const represented = wire.representResponse.parse(
+      (await inject({ method: 'POST', url: '/v1/represent', payload: { image: group.toString('base64'), max_faces: 1 } }, reader)).json(),
+    );
+    assert.equal(represented.faces.length, 1);
+    assert.equal(represented.faces[0]?.embedding.length, (await service.engine()).model.dimensions);
+  });
+
+  void it('refuses bad images with the right codes', async () => {
+    const post = (file: Uint8Array) => inject({ method: 'POST', url: '/v1/identify', ...multipart([{ name: 'image', file }]) });
+    expectError(await post(Buffer.from('plain text, not a photo')), 400, 'invalid_image');
+    expectError(await post(new Uint8Array()), 400, 'invalid_image');
+    expectError(await post(pngDeclaring(30000, 30000)), 413, 'image_too_large');
+    expectError(await post(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"></svg>')), 415, 'unsupported_media_type');
+    const jpeg = await photo(testImage('Bono_0002.jpg'));
+    expectError(await post(jpeg.subarray(0, jpeg.length / 2)), 400, 'invalid_image');
+    expectError(await inject({ method: 'POST', url: '/v1/identify', payload: { image: '%%%not base64%%%' } }), 400, 'invalid_image');
+    expectError(await inject({ method: 'POST', url: '/v1/identify', payload: { image: 42 } }), 400, 'validation_failed');
+    expectError(await inject({ method: 'POST', url: '/v1/identify', payload: {} }), 400, 'validation_failed');
+  });
+
+  void it("maps Fastify's own failures into the envelope", async () => {
+    const json = { 'content-type': 'application/json' };
+    expectError(await inject({ method: 'POST', url: '/v1/identify', payload: '{"image":', headers: json }), 400, 'validation_failed');
+    expectError(await inject({ method: 'POST', url: '/v1/identify', payload: '', headers: json }), 400, 'validation_failed');
+    expectError(
+      await inject({ method: 'POST', url: '/v1/identify', payload: 'hello', headers: { 'content-type': 'text/plain' } }),
+      415,
+      'unsupported_media_type',
+    );
+    expectError(
+      await inject({ method: 'POST', url: '/v1/identify', payload: Buffer.alloc(10), headers: { 'content-type': 'image/jpeg' } }),
+      415,
+      'unsupported_media_type',
+    );
+    const big = 'A'.repeat(service.config.bodyLimitBytes + 10);
+    expectError(await inject({ method: 'POST', url: '/v1/identify', payload: `{"image":"${big}"}`, headers: json }), 413, 'image_too_large');
+    expectError(await inject({ method: 'PATCH', url: '/v1/people' }), 404, 'not_found');
+  });
+
+  void it('refuses a missing or wrong key (401) and a read key on admin routes (403)', async () => {
+    for (const route of PROTECTED) {
+      const name = `${route.method} ${route.url}`;
+      const missing = await app.inject({ method: route.method, url: route.url });
+      expectError(missing, 401, 'unauthorized');
+      const wrong = await app.inject({ method: route.method, url: route.url, headers: { authorization: 'Bearer not-a-key-of-ours' } });
+      expectError(wrong, 401, 'unauthorized');
+      const wrongHeader = await app.inject({ method: route.method, url: route.url, headers: { 'x-api-key': `${READ}x` } });
+      expectError(wrongHeader, 401, 'unauthorized');
+      if (route.scope === 'admin') {
+        expectError(await app.inject({ method: route.method, url: route.url, headers: reader }), 403, 'forbidden');
+      } else {
+        const allowed = await app.inject({ method: route.method, url: route.url, headers: reader });
+        assert.ok(![401, 403].includes(allowed.statusCode), `${name} refused a read key`);
+      }
+    }
+    for (const url of ['/healthz', '/readyz', '/openapi.json', '/docs']) {
+      assert.ok(![401, 403].includes((await app.inject({ url })).statusCode), `${url} must be open`);
+    }
+  });
+
+  void it('accepts pre-hashed keys and refuses to serve beyond loopback without keys', async () => {
+    const { createHash } = await import('node:crypto');
+    const hashed = config({ apiKeys: `read:sha256:${createHash('sha256').update('hashed-key-000000001').digest('hex')}` });
+    const other = await buildServer(service, hashed);
+    try {
+      assert.equal((await other.inject({ url: '/v1/people', headers: { 'x-api-key': 'hashed-key-000000001' } })).statusCode, 200);
+    } finally {
+      await other.close();
+    }
+    await assert.rejects(buildServer(service, config({ apiKeys: '', host: '0.0.0.0' })), /refusing to serve on 0\.0\.0\.0/);
+    const open = await buildServer(service, config({ apiKeys: '', host: '127.0.0.1' }));
+    try {
+      assert.equal((await open.inject({ url: '/v1/people' })).statusCode, 200);
+    } finally {
+      await open.close();
+    }
+  });
+
+  void it('answers 503 overloaded with Retry-After when the queue is full or a request runs too long', async () => {
+    const engine = await service.engine();
+    const busy: FaceEngine = { model: engine.model, queueDepth: 5, analyze: (image, options) => engine.analyze(image, options), close: async () => {} };
+    const busyService = await openFacedb({ ...config(), db: join(dir, 'busy.sqlite'), engine: busy });
+    const busyApp = await buildServer(busyService, config({ maxQueue: 5 }));
+    const slowApp = await buildServer(busyService, config({ maxQueue: 100, requestTimeoutMs: 1 }));
+    try {
+      await busyService.engine();
+      const payload = { image: (await photo(testImage('Bono_0002.jpg'))).toString('base64') };
+      const full = await busyApp.inject({ method: 'POST', url: '/v1/identify', payload, headers: admin });
+      expectError(full, 503, 'overloaded');
+      assert.equal(full.headers['retry-after'], '1');
+      const slow = await slowApp.inject({ method: 'POST', url: '/v1/identify', payload, headers: admin });
+      expectError(slow, 503, 'overloaded');
+      assert.match(slow.json<wire.ErrorWire>().error.message, /did not finish/);
+    } finally {
+      await busyApp.close();
+      await slowApp.close();
+      await busyService.close();
+    }
+  });
+
+  void it('answers 409 model_mismatch for a gallery pinned to another model, and 500 without internals', async () => {
+    const engine = await service.engine();
+    const pinned = await openFacedb({ ...config(), db: join(dir, 'other-model.sqlite'), engine });
+    await pinned.store.ensureModel({ ...engine.model, id: 'some-other-model' });
+    const broken: FaceEngine = {
+      model: engine.model,
+      queueDepth: 0,
+      analyze: () => Promise.reject(new Error('tensor shape [1,2,3] at /secret/path/worker.js:10')),
+      close: async () => {},
+    };
+    const brokenService = await openFacedb({ ...config(), db: join(dir, 'broken.sqlite'), engine: broken });
+    const pinnedApp = await buildServer(pinned, config());
+    const brokenApp = await buildServer(brokenService, config());
+    try {
+      const payload = { image: (await photo(testImage('Bono_0002.jpg'))).toString('base64') };
+      expectError(await pinnedApp.inject({ method: 'POST', url: '/v1/identify', payload, headers: admin }), 409, 'model_mismatch');
+      const failed = await brokenApp.inject({ method: 'POST', url: '/v1/analyze', payload, headers: admin });
+      expectError(failed, 500, 'internal');
+      assert.doesNotMatch(failed.body, /secret|tensor/);
+    } finally {
+      await pinnedApp.close();
+      await brokenApp.close();
+      // The shared engine belongs to the main service: close only these stores.
+      await pinned.store.close();
+      await brokenService.close();
+    }
+  });
+
+  void it('serves metrics, the OpenAPI document, the docs and the web page', async () => {
+    const metrics = await inject({ url: '/metrics' }, reader);
+    assert.match(String(metrics.headers['content-type']), /text\/plain/);
+    assert.match(metrics.body, /facedb_http_requests_total\{method="POST",route="\/v1\/identify",status="200"\} \d+/);
+    assert.match(metrics.body, /facedb_http_request_duration_seconds_bucket\{/);
+    assert.match(metrics.body, /facedb_gallery_people 2/);
+    assert.match(metrics.body, /facedb_gallery_faces 3/);
+    assert.match(metrics.body, /facedb_engine_queue_depth 0/);
+
+    const openapi = (await app.inject({ url: '/openapi.json' })).json<{ paths: Record<string, unknown> }>();
+    for (const path of ['/v1/identify', '/v1/verify', '/v1/analyze', '/v1/detect', '/v1/represent', '/v1/people', '/v1/people/{id}', '/v1/people/{id}/faces', '/v1/faces/{id}', '/v1/faces/{id}/image', '/healthz', '/readyz']) {
+      assert.ok(openapi.paths[path], `${path} is documented`);
+    }
+    const docs = await app.inject({ url: '/docs/' });
+    assert.equal(docs.statusCode, 200);
+    assert.match(docs.body, /swagger-ui/i);
+    assert.equal((await app.inject({ url: '/docs/static/swagger-ui-bundle.js' })).statusCode, 200, 'the docs work offline');
+    if (existsSync(new URL('../web/static/index.html', import.meta.url))) {
+      const page = await app.inject({ url: '/' });
+      assert.equal(page.statusCode, 200);
+      assert.match(String(page.headers['content-type']), /text\/html/);
+    }
+  });
+
+  void it('removes a face, then a person', async () => {
+    const detail = wire.personDetail.parse((await inject({ url: `/v1/people/${bono}` })).json());
+    const faceId = detail.faces[0]?.id ?? 0;
+    assert.deepEqual((await inject({ method: 'DELETE', url: `/v1/faces/${faceId}` })).json(), { removed: true });
+    expectError(await inject({ method: 'DELETE', url: `/v1/faces/${faceId}` }), 404, 'not_found');
+    assert.deepEqual((await inject({ method: 'DELETE', url: `/v1/people/${bono}` })).json(), { removed: true, faces_removed: 1 });
+    expectError(await inject({ method: 'DELETE', url: `/v1/people/${bono}` }), 404, 'not_found');
+    const identify = await inject({ method: 'POST', url: '/v1/identify', ...multipart([{ name: 'image', file: await photo(testImage('Bono_0002.jpg')) }]) });
+    assert.notEqual(wire.identifyResponse.parse(identify.json()).faces[0]?.match?.person, 'Bono');
+  });
+
+  void it('maps every error code to the status in the contract', () => {
+    const contract: Record<ErrorCode, number> = {
+      invalid_image: 400,
+      image_too_large: 413,
+      unsupported_media_type: 415,
+      no_face: 422,
+      not_found: 404,
+      invalid_input: 400,
+      validation_failed: 400,
+      model_mismatch: 409,
+      unauthorized: 401,
+      forbidden: 403,
+      overloaded: 503,
+      internal: 500,
+    };
+    for (const code of ERROR_CODES) assert.equal(httpStatusFor(code), contract[code], code);
+  });
+});

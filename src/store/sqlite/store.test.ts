@@ -131,6 +131,29 @@ void describe('SqliteGalleryStore', () => {
     await store.close();
   });
 
+  void it('loads embeddings spanning many read pages', async () => {
+    const store = await openSqliteStore(freshPath());
+    await store.ensureModel(MODEL);
+    const total = 10_000;
+    for (let batch = 0; batch < total / 1000; batch++) {
+      const person = await store.upsertPerson(`person ${batch}`);
+      const faces = Array.from({ length: 1000 }, (_, i) => face(`${batch}/${i}`, Float32Array.of(batch, i, -i / 3, 0.5)));
+      await store.addFaces(person.id, faces);
+    }
+    await store.removeFace(4096);
+    const snapshot = await store.loadEmbeddings();
+    assert.equal(snapshot.faceIds.length, total - 1);
+    assert.equal(snapshot.vectors.length, (total - 1) * MODEL.dimensions);
+    snapshot.faceIds.forEach((faceId, row) => {
+      const index = faceId - 1; // ids were handed out in insertion order
+      const batch = Math.floor(index / 1000);
+      const i = index % 1000;
+      assert.deepEqual(snapshot.vectors.slice(row * 4, row * 4 + 4), Float32Array.of(batch, i, -i / 3, 0.5));
+    });
+    assert.ok(!snapshot.faceIds.includes(4096));
+    await store.close();
+  });
+
   void it('stays consistent when a writer is killed mid-way', { timeout: 60_000 }, async () => {
     const path = freshPath();
     const batchSize = 50;

@@ -17,11 +17,14 @@ function fromBase64(value: unknown, field: string): Uint8Array {
   return Buffer.from(text, 'base64');
 }
 
+/** JSON keys holding images: one base64 string, or an array of them. */
+export type ImageFields = Record<string, 'one' | 'many'>;
+
 /**
- * Reads images from multipart file fields, or from base64 strings (or arrays of them) under
- * `imageFields` in a JSON body. Other multipart fields and JSON keys come back as fields.
+ * Reads images from multipart file fields, or from base64 strings under `imageFields` in a JSON body.
+ * Other multipart fields and JSON keys come back as fields.
  */
-export async function readUpload(request: FastifyRequest, imageFields: readonly string[], config: FacedbConfig): Promise<Upload> {
+export async function readUpload(request: FastifyRequest, imageFields: ImageFields, config: FacedbConfig): Promise<Upload> {
   const images = new Map<string, Uint8Array[]>();
   const add = (field: string, bytes: Uint8Array): void => {
     images.set(field, [...(images.get(field) ?? []), bytes]);
@@ -50,9 +53,11 @@ export async function readUpload(request: FastifyRequest, imageFields: readonly 
     throw new FacedbError('validation_failed', 'the JSON body must be an object');
   }
   for (const [key, value] of Object.entries(body)) {
-    if (!imageFields.includes(key)) fields[key] = value;
+    const kind = imageFields[key];
+    if (kind === undefined) fields[key] = value;
+    else if (kind === 'one') add(key, fromBase64(value, key));
     else if (Array.isArray(value)) value.forEach((item, i) => add(key, fromBase64(item, `${key}[${i}]`)));
-    else add(key, fromBase64(value, key));
+    else throw new FacedbError('validation_failed', `${key} must be an array of base64 strings`);
   }
   return { images, fields };
 }

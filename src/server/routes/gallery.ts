@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { toFacedbError } from '../../errors/errors.js';
+import { FacedbError, toFacedbError } from '../../errors/errors.js';
 import type { EnrollOutcome } from '../../services/results.js';
 import type { FaceService } from '../../services/face-service.js';
 import { doc } from '../docs.js';
 import type { InferenceGate } from '../gate.js';
 import { readUpload } from '../uploads.js';
 import * as wire from '../wire.js';
-import { FacedbError } from '../../errors/errors.js';
 
 const tags = ['gallery'];
 /** Faces listed with a person; the API has no paging for them, so a generous fixed cap. */
@@ -98,7 +97,7 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
     async (request) => {
       const { id } = wire.idParams.parse(request.params);
       const person = await service.findPerson(id);
-      const upload = await readUpload(request, ['images'], service.config);
+      const upload = await readUpload(request, { images: 'many' }, service.config);
       const images = [...(upload.images.get('image') ?? []), ...(upload.images.get('images') ?? [])];
       if (images.length === 0) throw new FacedbError('validation_failed', 'no images: send multipart file field "image" or JSON "images"');
       if (images.length > 20) throw new FacedbError('validation_failed', 'at most 20 images per request');

@@ -47,7 +47,7 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
     },
     async (request) => {
       const started = performance.now();
-      const upload = await readUpload(request, ['image'], config);
+      const upload = await readUpload(request, { image: 'one' }, config);
       const bytes = singleImage(upload, 'image');
       const opts = options(request, upload, config);
       const result = await gate.run(() => service.identify({ bytes }, opts));
@@ -71,7 +71,7 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
     },
     async (request) => {
       const started = performance.now();
-      const upload = await readUpload(request, ['image_a', 'image_b'], config);
+      const upload = await readUpload(request, { image_a: 'one', image_b: 'one' }, config);
       const a = singleImage(upload, 'image_a');
       const b = singleImage(upload, 'image_b');
       const { threshold } = options(request, upload, config);
@@ -96,7 +96,7 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
     },
     async (request) => {
       const started = performance.now();
-      const upload = await readUpload(request, ['image'], config);
+      const upload = await readUpload(request, { image: 'one' }, config);
       const bytes = singleImage(upload, 'image');
       const opts = options(request, upload, config);
       const result = await gate.run(() => service.analyze({ bytes }, opts));
@@ -120,7 +120,7 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
     },
     async (request) => {
       const started = performance.now();
-      const upload = await readUpload(request, ['image'], config);
+      const upload = await readUpload(request, { image: 'one' }, config);
       const bytes = singleImage(upload, 'image');
       const opts = options(request, upload, config);
       const result = await gate.run(() => service.analyze({ bytes }, opts));
@@ -144,7 +144,7 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
     },
     async (request) => {
       const started = performance.now();
-      const upload = await readUpload(request, ['image'], config);
+      const upload = await readUpload(request, { image: 'one' }, config);
       const bytes = singleImage(upload, 'image');
       const opts = options(request, upload, config);
       const result = await gate.run(() => service.represent({ bytes }, opts));

@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import sharp from 'sharp';
+import { lfwPhoto, pngDeclaring, tempDir, testImage } from '../../test/fixtures.js';
+import { loadConfig } from '../config/config.js';
+import { openFacedb } from '../facedb.js';
+import type { FaceService } from '../services/face-service.js';
+import { buildServer } from './app.js';
+import * as wire from './wire.js';
+
+/**
+ * A deterministic corpus of malformed requests. Every one must get a 4xx with the error envelope, the
+ * server must keep working, the gallery must not change and memory must settle back. Bit-flipped JPEGs
+ * are the exception: JPEG has no checksum, so most of them still decode into a (damaged) photo and
+ * rightly get a 200; they only have to avoid 5xx.
+ */
+
+const KEY = 'fuzz-admin-key-000000001';
+const CORPUS_SEED = 20240611;
+const BODY_LIMIT = 1024 * 1024;
+
+/** mulberry32: small, fast, and the same sequence on every machine. */
+function prng(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Case {
+  kind: string;
+  request: InjectOptions;
+  /** Set for inputs that may legitimately succeed (bit-flipped JPEGs). */
+  mayDecode?: boolean;
+}
+
+function multipart(field: string, file: Uint8Array, extra: Record<string, string> = {}, type = 'image/jpeg') {
+  const boundary = 'fuzzboundary7MA4YWxkTrZu0gW';
+  const parts = Object.entries(extra).map(
+    ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+  );
+  const payload = Buffer.concat([
+    Buffer.from(parts.join('')),
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="x"\r\nContent-Type: ${type}\r\n\r\n`),
+    file,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+function buildCorpus(jpeg: Buffer, png: Buffer, tinyJpeg: Buffer): Case[] {
+  const random = prng(CORPUS_SEED);
+  const int = (n: number): number => Math.floor(random() * n);
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
+  const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => int(256)));
+  const flip = (source: Buffer, flips: number, from = 0): Buffer => {
+    const copy = Buffer.from(source);
+    for (let i = 0; i < flips; i++) {
+      const at = from + int(copy.length - from);
+      copy[at] = (copy[at] ?? 0) ^ (1 << int(8));
+    }
+    return copy;
+  };
+  const routes = ['/v1/identify', '/v1/analyze', '/v1/detect', '/v1/represent'];
+  const post = (kind: string, body: { payload: unknown; headers?: Record<string, string> }, url = pick(routes)): Case => ({
+    kind,
+    request: { method: 'POST', url, payload: body.payload as InjectOptions['payload'], headers: body.headers ?? {} },
+  });
+  const cases: Case[] = [];
+  const repeat = (n: number, make: (i: number) => Case): void => {
+    for (let i = 0; i < n; i++) cases.push(make(i));
+  };
+
+  repeat(200, () => post('random bytes', multipart('image', bytes(int(4096)))));
+  repeat(100, () => post('random bytes as base64', { payload: { image: bytes(1 + int(2048)).toString('base64') } }));
+  repeat(150, () => post('truncated jpeg', multipart('image', jpeg.subarray(0, int(jpeg.length - 1)))));
+  repeat(50, () => post('truncated png', multipart('image', png.subarray(0, int(png.length - 1)), {}, 'image/png')));
+  repeat(200, () => post('bit-flipped png', multipart('image', flip(png, 1 + int(8), 8), {}, 'image/png')));
+  repeat(12, () => ({ ...post('bit-flipped jpeg', multipart('image', flip(jpeg, 1 + int(8)))), mayDecode: true }));
+  repeat(60, () => {
+    const type = pick(['text/plain', 'application/xml', 'image/jpeg', 'application/x-www-form-urlencoded', 'application/octet-stream', 'video/mp4']);
+    return post(`content type ${type}`, { payload: bytes(1 + int(512)), headers: { 'content-type': type } });
+  });
+  repeat(80, () => {
+    const garbage = pick<unknown>([
+      '%%%' + bytes(64).toString('latin1'),
+      'data:image/jpeg;base64,@@@@',
+      'A',
+      'AAAAA',
+      42,
+      null,
+      { nested: true },
+      [jpeg.toString('base64')],
+      'YWJj\u0000ZGVm',
+      bytes(int(300)).toString('hex') + '!',
+    ]);
+    return post('base64 garbage', { payload: { image: garbage } });
+  });
+  repeat(50, () => {
+    const width = 10_000 + int(60_000);
+    const height = 10_000 + int(60_000);
+    const body = pngDeclaring(width, height);
+    return random() < 0.5 ? post('huge declared png', multipart('image', body)) : post('huge declared png', { payload: { image: body.toString('base64') } });
+  });
+  repeat(30, (i) =>
+    post('empty body', [
+      multipart('image', Buffer.alloc(0)),
+      { payload: '', headers: { 'content-type': 'application/json' } },
+      { payload: {} },
+      { payload: '' },
+      { payload: { image: '' } },
+    ][i % 5] ?? { payload: '' }),
+  );
+  repeat(20, (i) =>
+    i % 2 === 0
+      ? post('oversized multipart', multipart('image', Buffer.concat([tinyJpeg, bytes(BODY_LIMIT + int(BODY_LIMIT))])))
+      : post('oversized json', { payload: { image: 'A'.repeat(BODY_LIMIT + int(BODY_LIMIT)) } }),
+  );
+  const validJson = JSON.stringify({ image: tinyJpeg.toString('base64'), top_k: 3 });
+  repeat(60, () => {
+    const broken = pick([
+      validJson.slice(0, int(validJson.length - 1)),
+      `{${bytes(40).toString('latin1')}`,
+      '{"image": }',
+      "{'image': 'x'}",
+      '[1,2,',
+      '{"image":"x",}',
+      '\u0000\u0001',
+      'null',
+      '"just a string"',
+      '[]',
+    ]);
+    return post('bad json', { payload: broken, headers: { 'content-type': 'application/json' } });
+  });
+  repeat(60, () => {
+    const key = pick(['top_k', 'threshold', 'max_faces', 'min_face_size']);
+    const value = pick(['-1', 'abc', '1e9', '0', '99999', 'NaN', 'Infinity', '-Infinity', '1.5', '0x10', '[]', '5', '1;DROP TABLE people']);
+    // A value that happens to be valid would reach inference; a second, certainly bad option keeps it a 4xx.
+    const valid = wire.recognitionOptions.safeParse({ [key]: value }).success && !(key === 'max_faces' && Number(value) > 100);
+    const other = key === 'max_faces' ? 'top_k=-1' : 'max_faces=-3';
+    const route = pick(routes);
+    return random() < 0.5
+      ? post('bad query value', multipart('image', tinyJpeg), `${route}?${key}=${encodeURIComponent(value)}${valid ? `&${other}` : ''}`)
+      : post('bad form value', multipart('image', tinyJpeg, { [key]: value }), `${route}${valid ? `?${other}` : ''}`);
+  });
+  repeat(50, () => {
+    const bad: InjectOptions[] = [
+      { method: 'POST', url: '/v1/people', payload: { name: '' } },
+      { method: 'POST', url: '/v1/people', payload: { name: 'x'.repeat(201) } },
+      { method: 'POST', url: '/v1/people', payload: { name: ['Bono'] } },
+      { method: 'POST', url: '/v1/people', payload: 'name=Bono', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      { method: 'GET', url: `/v1/people?limit=${pick(['-1', '0', 'x', '5000', '1e3.5'])}` },
+      { method: 'GET', url: `/v1/people?offset=${pick(['-1', 'x', '1.5'])}` },
+      { method: 'GET', url: `/v1/people/${pick(['abc', '0', '-1', '1.5', '99999999999', '%00'])}` },
+      { method: 'DELETE', url: `/v1/people/${pick(['abc', '0', '999999'])}` },
+      { method: 'DELETE', url: `/v1/faces/${pick(['abc', '-4', '999999'])}` },
+      { method: 'GET', url: `/v1/faces/${pick(['x', '0', '999999'])}/image` },
+      { method: 'POST', url: '/v1/people/1/faces', payload: { images: pick<unknown>(['x', [], 5, null, Array(21).fill('AAAA')]) } },
+      { method: 'POST', url: '/v1/people/999999/faces', payload: { images: ['AAAA'] } },
+      { method: 'POST', url: '/v1/verify', ...multipart('image_a', tinyJpeg) },
+      { method: 'POST', url: '/v1/verify', payload: { image_a: 'AAAA', image_b: 17 } },
+      { method: 'PUT', url: pick(routes) },
+      { method: 'GET', url: `/v1/${bytes(8).toString('hex')}` },
+    ];
+    return { kind: 'bad gallery request', request: pick(bad) };
+  });
+  return cases;
+}
+
+function forceGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+void describe('fuzzing the HTTP API with malformed uploads', () => {
+  let service: FaceService;
+  let app: FastifyInstance;
+  let corpus: Case[];
+  const headers = { authorization: `Bearer ${KEY}` };
+
+  before(async () => {
+    const dir = await tempDir('facedb-fuzz-');
+    const config = loadConfig(
+      { db: join(dir, 'gallery.sqlite'), workers: 2, apiKeys: `admin:${KEY}`, bodyLimitBytes: BODY_LIMIT, maxFileBytes: BODY_LIMIT },
+      {},
+    );
+    service = await openFacedb(config);
+    app = await buildServer(service, config);
+    const enrolled = await service.enroll([
+      { person: 'Bono', path: lfwPhoto('Bono', 1) },
+      { person: 'Brad Pitt', path: lfwPhoto('Brad_Pitt', 1) },
+    ]);
+    assert.equal(enrolled.counts.enrolled, 2);
+    const jpeg = await readFile(testImage('Bono_0002.jpg'));
+    const png = await sharp(jpeg).png().toBuffer();
+    // Valid but tiny and faceless: the cases that pair it with a bad option must fail before inference anyway.
+    const tinyJpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+    corpus = buildCorpus(jpeg, png, tinyJpeg);
+  });
+  after(async () => {
+    await app.close();
+    await service.close();
+  });
+
+  void it('builds the same corpus of at least 1,000 cases every time', async () => {
+    assert.ok(corpus.length >= 1000, `${corpus.length} cases`);
+    const jpeg = await readFile(testImage('Bono_0002.jpg'));
+    const again = buildCorpus(jpeg, await sharp(jpeg).png().toBuffer(), Buffer.from('x'));
+    assert.deepEqual(
+      again.map((c) => c.kind),
+      corpus.map((c) => c.kind),
+    );
+  });
+
+  void it('answers every malformed request with a 4xx envelope, and nothing changes', async () => {
+    const gc = forceGc();
+    const gallery = async () => ({ people: (await service.listPeople({ limit: 1, offset: 0 })).total, faces: await service.store.countFaces() });
+    const galleryBefore = await gallery();
+    const send = async (c: Case) => app.inject({ ...c.request, headers: { ...headers, ...c.request.headers } });
+
+    // Warm up lazily initialised code (decoders, multipart) before taking the memory baseline.
+    for (const c of corpus.slice(0, 40)) await send(c);
+    gc();
+    const baseline = process.memoryUsage();
+
+    const failures: string[] = [];
+    const started = performance.now();
+    const decoded: string[] = [];
+    const byKind = new Map<string, number>();
+    const batch = 8;
+    for (let i = 0; i < corpus.length; i += batch) {
+      const slice = corpus.slice(i, i + batch);
+      const responses = await Promise.all(slice.map(send));
+      responses.forEach((response, j) => {
+        const c = slice[j] as Case;
+        byKind.set(c.kind, (byKind.get(c.kind) ?? 0) + 1);
+        const where = `#${i + j} ${c.kind} ${String(c.request.method)} ${JSON.stringify(c.request.url)}`;
+        if (!response.headers['x-request-id']) failures.push(`${where}: no request id`);
+        if (c.mayDecode && response.statusCode === 200) {
+          decoded.push(where);
+          return;
+        }
+        if (response.statusCode < 400 || response.statusCode >= 500) {
+          failures.push(`${where}: status ${response.statusCode} ${response.body.slice(0, 200)}`);
+          return;
+        }
+        const envelope = wire.errorEnvelope.safeParse(JSON.parse(response.body || 'null'));
+        if (!envelope.success) failures.push(`${where}: no envelope: ${response.body.slice(0, 200)}`);
+        else if (/\n\s+at /.test(envelope.data.error.message)) failures.push(`${where}: stack trace in message`);
+      });
+    }
+    console.log(`fuzz: ${corpus.length} cases in ${Math.round(performance.now() - started)} ms; ${decoded.length} bit-flipped JPEGs decoded`);
+    assert.deepEqual(failures, [], `${failures.length} bad answers`);
+    assert.ok(decoded.length <= 12, 'only bit-flipped JPEGs may decode');
+
+    // Still serving: a real identify works and the gallery is as it was.
+    const bono = await app.inject({ method: 'POST', url: '/v1/identify', headers, payload: { image: (await readFile(testImage('Bono_0002.jpg'))).toString('base64') } });
+    assert.equal(bono.statusCode, 200);
+    assert.equal(wire.identifyResponse.parse(bono.json()).faces[0]?.match?.person, 'Bono');
+    assert.deepEqual(await gallery(), galleryBefore);
+
+    // Memory settles: generous margins, since sharp/libvips keep caches and the allocator keeps pages.
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    gc();
+    const now = process.memoryUsage();
+    const mb = (n: number): number => Math.round(n / 1024 / 1024);
+    assert.ok(now.heapUsed - baseline.heapUsed < 64 * 1024 * 1024, `heap grew ${mb(baseline.heapUsed)} → ${mb(now.heapUsed)} MB`);
+    assert.ok(now.rss - baseline.rss < 300 * 1024 * 1024, `RSS grew ${mb(baseline.rss)} → ${mb(now.rss)} MB`);
+  });
+});

@@ -6,7 +6,7 @@
  *   node --import tsx bench/search.ts [faces ...]     (default: 10000 100000 1000000)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
@@ -247,5 +247,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const rows = await runSearchBenchmark(sizes);
   console.log(`Search, ${DIMENSIONS}-D, ~${FACES_PER_PERSON} faces per person, top 10 people; node ${process.version}\n`);
   console.log(formatTable(rows));
-  console.log(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  // Other work on the machine inflates every timing here, so say how busy it was.
+  const load = loadavg().map((l) => l.toFixed(1)).join(' / ');
+  console.log(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s; load average ${load} on ${availableParallelism()} cores)`);
 }

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { openFacedb } from '../src/facedb.js';
 import { scanLfwLayout } from '../src/image/scan.js';
 import { LFW_SUBSET, REPO_ROOT, tempDir, testImage } from '../test/fixtures.js';
-import { runSearchBenchmark, formatSearchTable } from './search.js';
+import { formatTable as formatSearchTable, runSearchBenchmark } from './search.js';
 
 const { values } = parseArgs({
   options: {

@@ -112,7 +112,7 @@ export class FaceService {
     const engine = await this.engine();
     await this.store.ensureModel(engine.model);
     const index = await this.index();
-    const enrolled = await this.store.enrolledContentHashes();
+    const enrolled = await this.store.enrolledContent();
 
     const outcomes: EnrollOutcome[] = [];
     let next = 0;
@@ -140,14 +140,15 @@ export class FaceService {
     await this.store.ensureModel(engine.model);
     const index = await this.index();
     const loaded = await this.load(source);
-    return this.addLargestFace(person, loaded, engine, index, await this.store.enrolledContentHashes());
+    // The store skips a photo the person already has; loading every hash for one upload would cost more.
+    return this.addLargestFace(person, loaded, engine, index, new Map());
   }
 
   private async enrollOne(
     item: EnrollItem,
     engine: FaceEngine,
     index: FlatIndex,
-    enrolled: Set<string>,
+    enrolled: Map<string, Set<string>>,
   ): Promise<EnrollOutcome> {
     const base = { path: item.path, person: item.person };
     let loaded: LoadedImage;
@@ -171,11 +172,11 @@ export class FaceService {
     loaded: LoadedImage,
     engine: FaceEngine,
     index: FlatIndex,
-    enrolled: Set<string>,
+    enrolled: Map<string, Set<string>>,
   ): Promise<EnrollOutcome> {
     const path = loaded.path ?? '(upload)';
     const contentHash = sha256Hex(loaded.bytes);
-    if (enrolled.has(contentHash)) {
+    if (enrolled.get(contentHash)?.has(personName)) {
       return { path, person: personName, status: 'already_enrolled', facesFound: 0 };
     }
     const faces = await engine.analyze(loaded.image, { ...this.analyzeOptions({}), withCrop: true });
@@ -193,7 +194,9 @@ export class FaceService {
         crop: largest.alignedCrop ?? null,
       },
     ]);
-    enrolled.add(contentHash);
+    const owners = enrolled.get(contentHash);
+    if (owners) owners.add(personName);
+    else enrolled.set(contentHash, new Set([personName]));
     if (!face) return { path, person: personName, status: 'already_enrolled', facesFound: faces.length };
     index.add(face.id, person.id, largest.embedding);
     this.personNames.set(person.id, person.name);

@@ -143,7 +143,7 @@ export function runGalleryStoreContract(name: string, open: () => Promise<Galler
           await rejectsWith(store.addFaces(id, [newFace('a'), newFace('b'), face]), 'invalid_input');
         }
         assert.equal(await store.countFaces(), 0);
-        assert.equal((await store.enrolledContentHashes()).size, 0);
+        assert.equal((await store.enrolledContent()).size, 0);
         assert.equal((await store.loadEmbeddings()).faceIds.length, 0);
       });
 
@@ -172,7 +172,14 @@ export function runGalleryStoreContract(name: string, open: () => Promise<Galler
         const grace = await store.upsertPerson('Grace');
         assert.equal((await store.addFaces(grace.id, [newFace('a')])).length, 1);
         assert.equal(await store.countFaces(), 4);
-        assert.deepEqual(await store.enrolledContentHashes(), new Set([hash('a'), hash('b'), hash('c')]));
+        assert.deepEqual(
+          await store.enrolledContent(),
+          new Map([
+            [hash('a'), new Set(['Ada', 'Grace'])],
+            [hash('b'), new Set(['Ada'])],
+            [hash('c'), new Set(['Ada'])],
+          ]),
+        );
       });
 
       void it('lists a person’s faces page by page', async () => {
@@ -196,7 +203,7 @@ export function runGalleryStoreContract(name: string, open: () => Promise<Galler
         assert.equal(await store.getFace(a.id), null);
         assert.equal(await store.getFaceCrop(a.id), null);
         assert.equal(await store.countFaces(), 1);
-        assert.deepEqual(await store.enrolledContentHashes(), new Set([hash('b')]));
+        assert.deepEqual(await store.enrolledContent(), new Map([[hash('b'), new Set(['Ada'])]]));
         await rejectsWith(store.removeFace(a.id), 'not_found');
         assert.deepEqual(await store.getFace(b.id), b);
       });
@@ -210,7 +217,7 @@ export function runGalleryStoreContract(name: string, open: () => Promise<Galler
         assert.equal(await store.removePerson(ada), 2);
         assert.equal(await store.getPerson(ada), null);
         assert.equal(await store.countFaces(), 1);
-        assert.deepEqual(await store.enrolledContentHashes(), new Set([hash('c')]));
+        assert.deepEqual(await store.enrolledContent(), new Map([[hash('c'), new Set(['Grace'])]]));
         const snapshot = await store.loadEmbeddings();
         assert.deepEqual([...snapshot.faceIds], [kept.id]);
         assert.deepEqual([...snapshot.personIds], [grace]);

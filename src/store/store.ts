@@ -79,8 +79,8 @@ export interface GalleryStore {
   /** Throws not_found. */
   removeFace(id: number): Promise<void>;
   getFaceCrop(id: number): Promise<Uint8Array | null>;
-  /** Every content hash already enrolled (for skipping on re-runs). */
-  enrolledContentHashes(): Promise<Set<string>>;
+  /** Content hash → names of the people who have that photo (for skipping files on re-runs). */
+  enrolledContent(): Promise<Map<string, Set<string>>>;
   countFaces(): Promise<number>;
 
   /** All embeddings, to build the in-memory search index. */

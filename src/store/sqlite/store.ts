@@ -257,8 +257,16 @@ export class SqliteGalleryStore implements GalleryStore {
     });
   }
 
-  enrolledContentHashes(): Promise<Set<string>> {
-    return run(() => new Set(this.#statements.contentHashes.iterate() as IterableIterator<string>));
+  enrolledContent(): Promise<Map<string, Set<string>>> {
+    return run(() => {
+      const content = new Map<string, Set<string>>();
+      for (const [hash, name] of this.#statements.enrolledContent.iterate() as IterableIterator<[string, string]>) {
+        const names = content.get(hash);
+        if (names) names.add(name);
+        else content.set(hash, new Set([name]));
+      }
+      return content;
+    });
   }
 
   countFaces(): Promise<number> {
@@ -350,7 +358,9 @@ function prepareStatements(db: Database.Database) {
     countFaces: db.prepare('SELECT COUNT(*) FROM faces').pluck(),
     deleteFace: db.prepare('DELETE FROM faces WHERE id = ?'),
     faceCrop: db.prepare('SELECT crop FROM faces WHERE id = ?').pluck(),
-    contentHashes: db.prepare('SELECT DISTINCT content_hash FROM faces').pluck(),
+    enrolledContent: db
+      .prepare('SELECT DISTINCT f.content_hash, p.name FROM faces f JOIN people p ON p.id = f.person_id')
+      .raw(),
     embeddingsAfter: db.prepare('SELECT id, person_id, embedding FROM faces WHERE id > ? ORDER BY id LIMIT ?').raw(),
     ping: db.prepare('SELECT 1'),
   };

@@ -61,6 +61,14 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // While draining, answers close their connection: a kept-alive socket would hold close() open.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
   registerErrorHandling(app);
   registerAuth(app, config.apiKeys);
 

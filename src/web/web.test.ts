@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { lfwPhoto, tempDir, testImage } from '../../test/fixtures.js';
+import { openFacedb } from '../facedb.js';
+import { buildServer } from '../server/app.js';
+import type { FaceService } from '../services/face-service.js';
+
+/** Debian's Chromium (`apt-get install -y chromium`); Playwright's own browser downloads are never used. */
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const API_KEY = 'web-test-admin-key-0123456789';
+// The first photo loads the models, which takes a while on a cold CI machine.
+const MODEL_TIMEOUT_MS = 180_000;
+
+/** The little of HTMLImageElement read in the page (the DOM's types are not part of this Node project). */
+interface Thumbnail {
+  naturalWidth: number;
+  alt: string;
+}
+
+void describe('web page in headless Chromium against the real server', () => {
+  let service: FaceService;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let page: Page;
+  let baseUrl: string;
+  let shots: string;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    const dir = await tempDir('facedb-web-');
+    shots = join(dir, 'screenshots');
+    service = await openFacedb({ db: join(dir, 'gallery.sqlite'), workers: 2, apiKeys: `admin:${API_KEY}` });
+    app = await buildServer(service, service.config);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await service?.close();
+  });
+
+  const errorBox = () => page.getByTestId('error');
+  const boxes = () => page.getByTestId('face-box');
+
+  /** Picks a photo and waits for its result (the caption is written in the same step as the boxes) or an error. */
+  async function identify(photo: string): Promise<void> {
+    await page.getByLabel('Photo to search').setInputFiles(photo);
+    const summary = page.getByTestId('identify-summary').filter({ hasText: basename(photo) });
+    await summary.or(errorBox().filter({ hasText: /./ })).waitFor({ timeout: MODEL_TIMEOUT_MS });
+    assert.equal(await errorBox().textContent(), '', `identifying ${basename(photo)}`);
+  }
+
+  void it('asks for an API key, then keeps it in the browser', async () => {
+    await page.goto(baseUrl);
+    await errorBox().getByText(/unauthorized/).waitFor();
+    await page.getByLabel('API key').fill(API_KEY);
+    await page.getByLabel('API key').press('Enter');
+    await page.getByText('No one is enrolled yet.').waitFor();
+    assert.equal(await errorBox().textContent(), '');
+
+    await page.reload();
+    assert.equal(await page.getByLabel('API key').inputValue(), API_KEY);
+    await page.getByText('No one is enrolled yet.').waitFor();
+    // Headless Chromium has no camera, so the camera button must stay hidden.
+    assert.equal(await page.getByTestId('camera-button').isHidden(), true);
+  });
+
+  void it('marks every face of a group photo as unknown, with emotions', async () => {
+    await identify(testImage('group.jpg'));
+    const count = await boxes().count();
+    assert.ok(count >= 6, `only ${count} faces boxed`);
+    for (const label of await boxes().allTextContents()) assert.match(label, /^\d+ unknown$/);
+    assert.match((await page.getByTestId('identify-status').textContent()) ?? '', /0 known, \d+ unknown\. Took \d+ ms/);
+
+    const items = page.getByTestId('face-item');
+    assert.equal(await items.count(), count);
+    assert.equal(await items.first().locator('.emotion').count(), 7);
+
+    // Boxes are placed in percent of the photo: every one must sit inside the image as drawn.
+    const image = await page.getByTestId('result-image').boundingBox();
+    assert.ok(image && image.width > 300, 'the photo is drawn at a usable size');
+    for (const box of await boxes().all()) {
+      const b = await box.boundingBox();
+      assert.ok(b, 'box is visible');
+      const slack = 4; // the border is drawn around the box's outer edge
+      assert.ok(b.x >= image.x - slack && b.y >= image.y - slack, 'box starts inside the photo');
+      assert.ok(b.x + b.width <= image.x + image.width + slack, 'box ends inside the photo (x)');
+      assert.ok(b.y + b.height <= image.y + image.height + slack, 'box ends inside the photo (y)');
+    }
+    await page.screenshot({ path: join(shots, 'group.png'), fullPage: true });
+  });
+
+  void it('fits a 360px-wide phone screen without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    // An expression string, since the DOM's types are not part of this Node project.
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    await page.screenshot({ path: join(shots, 'group-360.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+  });
+
+  void it('enrolls a person with two photos and shows their thumbnails', async () => {
+    await page.getByLabel('Name').fill('Bono');
+    await page.getByLabel('Photos').setInputFiles([lfwPhoto('Bono', 1), lfwPhoto('Bono', 2)]);
+    await page.getByRole('button', { name: 'Add person' }).click();
+
+    const outcomes = page.getByTestId('enroll-outcome');
+    await outcomes.nth(1).waitFor({ timeout: MODEL_TIMEOUT_MS });
+    for (const outcome of await outcomes.all()) {
+      assert.match((await outcome.getAttribute('data-status')) ?? '', /^enrolled/, (await outcome.textContent()) ?? '');
+    }
+    assert.match((await page.getByTestId('enroll-status').textContent()) ?? '', /Bono: 2 of 2 photos added/);
+
+    const bono = page.getByTestId('person').filter({ hasText: 'Bono' });
+    await bono.getByText('2 photos').waitFor();
+    // Thumbnails are fetched with the API key; a decoded image proves the key went along.
+    const thumbs = bono.getByTestId('person-thumb');
+    await thumbs.nth(1).waitFor();
+    const decoded = await thumbs.evaluateAll((imgs: Thumbnail[]) => imgs.map((img) => img.naturalWidth > 0 && img.alt));
+    assert.deepEqual(decoded, [
+      'Bono, enrolled face 1',
+      'Bono, enrolled face 2',
+    ]);
+  });
+
+  void it('recognises the enrolled person in a photo not enrolled', async () => {
+    await identify(lfwPhoto('Bono', 3));
+    await boxes().filter({ hasText: 'Bono' }).first().waitFor();
+    const item = page.getByTestId('face-item').filter({ hasText: 'Bono' }).first();
+    assert.match((await item.textContent()) ?? '', /distance 0\.\d\d/);
+    await page.screenshot({ path: join(shots, 'bono.png'), fullPage: true });
+  });
+
+  void it('removes a person only after confirmation', async () => {
+    const bono = page.getByTestId('person').filter({ hasText: 'Bono' });
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await bono.getByRole('button', { name: 'Remove Bono' }).click();
+    assert.equal(await bono.count(), 1, 'cancelling keeps the person');
+
+    let question = '';
+    page.once('dialog', (dialog) => {
+      question = dialog.message();
+      void dialog.accept();
+    });
+    await bono.getByRole('button', { name: 'Remove Bono' }).click();
+    await page.getByText('Removed Bono (2 faces).').waitFor();
+    assert.match(question, /Remove Bono and their 2 photos/);
+    assert.equal(await bono.count(), 0);
+    await page.getByText('No one is enrolled yet.').waitFor();
+    await page.screenshot({ path: join(shots, 'removed.png'), fullPage: true });
+  });
+
+  void it('says so when a photo has no face', async () => {
+    await identify(testImage('Blank_image.jpg'));
+    assert.match((await page.getByTestId('identify-status').textContent()) ?? '', /^No faces found in Blank_image\.jpg/);
+    assert.equal(await boxes().count(), 0);
+  });
+
+  void it('takes a photo with the camera when there is one', async () => {
+    // Chromium's built-in test camera (a moving pattern, no face), allowed without a prompt.
+    const withCamera = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    });
+    try {
+      const camPage = await withCamera.newPage();
+      await camPage.goto(baseUrl);
+      await camPage.getByLabel('API key').fill(API_KEY);
+      await camPage.getByLabel('API key').press('Enter');
+      await camPage.getByRole('button', { name: 'Use the camera' }).click();
+      await camPage.getByRole('dialog', { name: 'Take a photo' }).waitFor();
+      await camPage.getByRole('button', { name: 'Take photo' }).click();
+      await camPage
+        .getByTestId('identify-summary')
+        .filter({ hasText: /^camera photo · \d+×\d+ jpeg/ })
+        .waitFor({ timeout: MODEL_TIMEOUT_MS });
+      assert.equal(await camPage.getByRole('dialog').count(), 0, 'the dialog closed');
+    } finally {
+      await withCamera.close();
+    }
+  });
+
+  void it('shows API errors plainly in the alert region', async () => {
+    const junk = { name: 'junk.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a photo') };
+    await page.getByLabel('Photo to search').setInputFiles(junk);
+    await errorBox().getByText(/^Could not identify junk\.jpg: .+ \((invalid_image|unsupported_media_type)\)\.$/).waitFor();
+    assert.equal(await errorBox().getAttribute('role'), 'alert');
+    await page.screenshot({ path: join(shots, 'error.png') });
+    assert.deepEqual(pageErrors, [], 'no script errors on the page');
+    console.log(`screenshots in ${shots}`);
+  });
+});

@@ -104,6 +104,8 @@ async function identify(blob, name) {
     showFaces(data, name);
   } catch (error) {
     identifyStatus.textContent = '';
+    // The previous photo's result would read as this one's.
+    result.hidden = true;
     showError(`Could not identify ${name}`, error);
   } finally {
     result.removeAttribute('aria-busy');

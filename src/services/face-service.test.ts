@@ -168,6 +168,26 @@ describe('FaceService on real faces and a real SQLite file', () => {
   });
 });
 
+describe('an empty gallery', () => {
+  it('answers unknown for every face, then identifies after the first enrollment', async () => {
+    const service = await openFacedb({ db: join(await tempDir(), 'empty.sqlite'), workers: 1 });
+    try {
+      const before = await service.identify({ path: testImage('group.jpg') });
+      assert.ok(before.faces.length >= 6);
+      for (const face of before.faces) {
+        assert.equal(face.match, null);
+        assert.deepEqual(face.candidates, []);
+      }
+      const outcome = await service.enrollImage('Bono', { path: lfwPhoto('Bono', 1) });
+      assert.equal(outcome.status, 'enrolled');
+      const after = await service.identify({ path: lfwPhoto('Bono', 3) });
+      assert.equal(after.faces[0]?.match?.person, 'Bono');
+    } finally {
+      await service.close();
+    }
+  });
+});
+
 describe('a gallery pinned to another model', () => {
   it('refuses to enroll or identify with model_mismatch', async () => {
     const service = await openFacedb({ db: join(await tempDir(), 'other.sqlite'), workers: 1 });

@@ -295,8 +295,18 @@ export class FaceService {
   // ---------------------------------------------------------------- internals
 
   private index(): Promise<FlatIndex> {
-    this.indexPromise ??= this.store.loadEmbeddings().then((snapshot) => FlatIndex.fromSnapshot(snapshot));
+    this.indexPromise ??= this.buildIndex().catch((error: unknown) => {
+      this.indexPromise = undefined; // a failed load (e.g. a busy database) must not poison later calls
+      throw error;
+    });
     return this.indexPromise;
+  }
+
+  private async buildIndex(): Promise<FlatIndex> {
+    const snapshot = await this.store.loadEmbeddings();
+    // An empty, unpinned gallery has no dimensions yet: size the index for the engine's model.
+    if (snapshot.faceIds.length === 0) return new FlatIndex((await this.engine()).model.dimensions);
+    return FlatIndex.fromSnapshot(snapshot);
   }
 
   private async assertGalleryModel(model: ModelInfo): Promise<void> {

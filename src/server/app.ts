@@ -63,11 +63,13 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
   });
   // While draining, answers close their connection: a kept-alive socket would hold close() open.
   let draining = false;
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     draining = true;
+    done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) reply.header('connection', 'close');
+    done(null, payload);
   });
   registerErrorHandling(app);
   registerAuth(app, config.apiKeys);

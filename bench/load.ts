@@ -1,0 +1,195 @@
+/**
+ * Load benchmark of the HTTP server: `facedb serve` in a child process on loopback, a gallery of a few
+ * dozen LFW people enrolled through the API, then N concurrent clients posting real photos of those
+ * people to /v1/identify for a fixed time. Reports throughput, latency percentiles, errors (503
+ * overloaded counted apart: they are the back-pressure working), and the server's RSS.
+ *
+ *   npm run bench:load -- [--clients 16,64] [--seconds 20] [--people 40] [--workers N]
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CLI, LFW_SUBSET, REPO_ROOT, tempDir } from '../test/fixtures.js';
+
+const KEY = 'bench-load-admin-key-0001';
+const HOST = '127.0.0.1';
+const MAX_CLIENTS = 256;
+const MAX_SECONDS = 300;
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '16,64' },
+    seconds: { type: 'string', default: '20' },
+    people: { type: 'string', default: '40' },
+    workers: { type: 'string' },
+  },
+});
+const clientCounts = values.clients.split(',').map(Number);
+const seconds = Number(values.seconds);
+const peopleWanted = Number(values.people);
+if (clientCounts.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_CLIENTS)) throw new Error(`--clients: 1..${MAX_CLIENTS}`);
+if (!(seconds > 0 && seconds <= MAX_SECONDS)) throw new Error(`--seconds: up to ${MAX_SECONDS}`);
+if (!(Number.isInteger(peopleWanted) && peopleWanted >= 1 && peopleWanted <= 200)) throw new Error('--people: 1..200');
+
+const auth = { authorization: `Bearer ${KEY}` };
+
+async function startServer(db: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, FACEDB_API_KEYS: `admin:${KEY}` };
+  if (values.workers) env.FACEDB_WORKERS = values.workers;
+  const child = spawn(process.execPath, [CLI, 'serve', '--host', HOST, '--port', '0', '--db', db], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const found = /listening on (\S+)/.exec(stdout)?.[1];
+      if (found) resolve(found);
+    });
+    void exited.then((code) => reject(new Error(`server exited (${code}): ${stderr}`)));
+  });
+  return {
+    url,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+async function api<T>(url: string, init: RequestInit): Promise<T> {
+  const response = await fetch(url, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } });
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** People with two or more photos: the first is enrolled, the others are the probes. */
+async function enrollGallery(url: string): Promise<Buffer[]> {
+  const people: string[] = [];
+  for (const name of (await readdir(LFW_SUBSET)).sort()) {
+    if ((await readdir(join(LFW_SUBSET, name))).length >= 2) people.push(name);
+    if (people.length === peopleWanted) break;
+  }
+  const probes: Buffer[] = [];
+  for (const name of people) {
+    const files = (await readdir(join(LFW_SUBSET, name))).sort();
+    const person = await api<{ id: number }>(`${url}/v1/people`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: name.replaceAll('_', ' ') }),
+    });
+    const body = new FormData();
+    body.append('image', new Blob([await readFile(join(LFW_SUBSET, name, files[0] ?? ''))]), files[0]);
+    await api(`${url}/v1/people/${person.id}/faces`, { method: 'POST', body });
+    for (const file of files.slice(1, 4)) probes.push(await readFile(join(LFW_SUBSET, name, file)));
+  }
+  return probes;
+}
+
+async function serverRss(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers: auth })).text();
+  return Number(/^facedb_process_resident_memory_bytes (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+interface Result {
+  clients: number;
+  seconds: number;
+  ok: number;
+  overloaded: number;
+  errors: number;
+  latencies: number[];
+  rssBefore: number;
+  rssAfter: number;
+}
+
+async function run(url: string, probes: Buffer[], clients: number, duration = seconds): Promise<Result> {
+  const rssBefore = await serverRss(url);
+  const latencies: number[] = [];
+  let ok = 0;
+  let overloaded = 0;
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  const deadline = started + duration * 1000;
+  const client = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const probe = probes[next++ % probes.length] as Buffer;
+      const body = new FormData();
+      body.append('image', new Blob([probe]), 'probe.jpg');
+      const t0 = performance.now();
+      try {
+        const response = await fetch(`${url}/v1/identify`, { method: 'POST', body, headers: auth });
+        await response.arrayBuffer();
+        if (response.status === 200) {
+          ok += 1;
+          latencies.push(performance.now() - t0);
+        } else if (response.status === 503) {
+          overloaded += 1;
+          // Honour Retry-After, as a well-behaved client would.
+          const wait = Number(response.headers.get('retry-after') ?? 1) * 1000;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(wait, deadline - performance.now())));
+        } else {
+          errors += 1;
+        }
+      } catch {
+        errors += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  const elapsed = (performance.now() - started) / 1000;
+  return { clients, seconds: elapsed, ok, overloaded, errors, latencies, rssBefore, rssAfter: await serverRss(url) };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+const mb = (bytes: number): string => `${Math.round(bytes / 1024 / 1024)} MB`;
+
+const dir = await tempDir('facedb-bench-load-');
+const server = await startServer(join(dir, 'gallery.sqlite'));
+try {
+  console.error(`server at ${server.url}; enrolling ${peopleWanted} people…`);
+  const probes = await enrollGallery(server.url);
+  console.error(`${probes.length} probe photos; warming up…`);
+  await run(server.url, probes, 2, 3);
+  const results: Result[] = [];
+  for (const clients of clientCounts) {
+    console.error(`${clients} clients for ${seconds} s…`);
+    results.push(await run(server.url, probes, clients));
+  }
+  const rows = results.map((r) => {
+    const sorted = [...r.latencies].sort((a, b) => a - b);
+    const ms = (p: number): string => percentile(sorted, p).toFixed(0);
+    return `| ${r.clients} | ${r.seconds.toFixed(1)} | ${r.ok} | ${(r.ok / r.seconds).toFixed(1)} | ${ms(50)} | ${ms(95)} | ${ms(99)} | ${r.errors} | ${r.overloaded} | ${mb(r.rssBefore)} → ${mb(r.rssAfter)} |`;
+  });
+  const report = [
+    `# facedb load benchmark`,
+    '',
+    `POST /v1/identify (multipart) on loopback; gallery of ${peopleWanted} LFW people (one photo each), probes: ${probes.length} other photos of them (250×250 JPEG).`,
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; server workers: ${values.workers ?? 'default (one per core)'}.`,
+    `Latency of answered (200) requests; 503 overloaded are the bounded queue refusing work (clients then wait Retry-After), counted apart from errors.`,
+    '',
+    '| clients | seconds | requests ok | throughput (req/s) | p50 ms | p95 ms | p99 ms | errors | 503 overloaded | server RSS before → after |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+  console.log(report);
+  await mkdir(join(REPO_ROOT, 'bench/out'), { recursive: true });
+  await writeFile(join(REPO_ROOT, 'bench/out/load.md'), report);
+  if (results.some((r) => r.errors > 0)) process.exitCode = 1;
+} finally {
+  const code = await server.stop();
+  if (code !== 0) {
+    console.error(`server exited with ${code}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { inspect, promisify } from 'node:util';
+import pg from 'pg';
+import type { ModelInfo } from '../../core/types.js';
+import { isFacedbError } from '../../errors/errors.js';
+import { openStore } from '../open.js';
+import { SqliteGalleryStore } from '../sqlite/store.js';
+import { runGalleryStoreContract } from '../store.contract.js';
+import { SCHEMA_VERSION } from './migrations.js';
+import { openPostgresStore, PostgresGalleryStore } from './store.js';
+
+/*
+ * Runs against FACEDB_TEST_POSTGRES_URL when set (its user needs the right to create schemas);
+ * otherwise starts a throwaway cluster from the installed PostgreSQL binaries. Every gallery
+ * gets its own schema, so tests never see each other's data.
+ */
+
+const MODEL: ModelInfo = { id: 'postgres-test', version: '1', dimensions: 4, metric: 'euclidean', defaultThreshold: 0.5 };
+const PASSWORD = 's3cret-Pa55word';
+const exec = promisify(execFile);
+
+const givenUrl = process.env.FACEDB_TEST_POSTGRES_URL || undefined;
+const binaries = givenUrl === undefined ? findPostgresBinaries() : undefined;
+
+if (givenUrl === undefined && binaries === undefined) {
+  const why =
+    'no PostgreSQL to test against: install it (apt-get install -y postgresql) so the tests can start a throwaway server, or set FACEDB_TEST_POSTGRES_URL';
+  // CI must really test PostgreSQL, not pass by skipping it.
+  if (process.env.CI) void it('has a PostgreSQL server to test against', () => assert.fail(why));
+  else void it('PostgresGalleryStore', { skip: why }, () => {});
+} else {
+  let server: TestServer;
+  let admin: pg.Client;
+  const schemas: string[] = [];
+
+  before(async () => {
+    server = givenUrl === undefined ? await startThrowawayServer(binaries!) : { url: givenUrl, stop: () => Promise.resolve() };
+    admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+  });
+  after(async () => {
+    // An external server outlives the tests: leave it as we found it.
+    if (givenUrl !== undefined) for (const schema of schemas) await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+    await server.stop();
+  });
+
+  /** A URL for a new, empty schema of its own. */
+  const freshUrl = async (): Promise<string> => {
+    const schema = `facedb_test_${process.pid}_${schemas.length + 1}`;
+    schemas.push(schema);
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    return withSearchPath(server.url, schema);
+  };
+  const schemaOf = (url: string): string => new URL(url).searchParams.get('options')!.replace('-c search_path=', '');
+
+  runGalleryStoreContract('postgres', async () => openPostgresStore(await freshUrl()));
+
+  void describe('PostgresGalleryStore', () => {
+    void it('migrates a fresh schema exactly once when several servers open it at once', async () => {
+      const url = await freshUrl();
+      const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(url)));
+      const { rows } = await admin.query<{ version: number }>(`SELECT version FROM ${schemaOf(url)}.facedb_migrations ORDER BY version`);
+      assert.deepEqual(
+        rows.map((r) => r.version),
+        Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1),
+      );
+      await stores[0]!.ensureModel(MODEL);
+      for (const store of stores) assert.deepEqual(await store.getModel(), MODEL);
+      await Promise.all(stores.map((store) => store.close()));
+    });
+
+    void it('gives everyone the same person when several servers add the same name at once', async () => {
+      const url = await freshUrl();
+      const [first, second] = await Promise.all([openPostgresStore(url), openPostgresStore(url)]);
+      const people = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? first : second).upsertPerson('Ada')));
+      assert.equal(new Set(people.map((p) => p.id)).size, 1);
+      assert.equal((await first.listPeople({ limit: 10, offset: 0 })).total, 1);
+      await Promise.all([first.close(), second.close()]);
+    });
+
+    void it('keeps everything across close and reopen', async () => {
+      const url = await freshUrl();
+      const first = await openPostgresStore(url);
+      await first.ensureModel(MODEL);
+      const ada = await first.upsertPerson('Ada');
+      const faces = await first.addFaces(ada.id, [face('a'), face('b', Float32Array.of(1, 2, 3, 4))]);
+      const snapshot = await first.loadEmbeddings();
+      await first.close();
+
+      const second = await openPostgresStore(url);
+      assert.deepEqual(await second.getModel(), MODEL);
+      assert.deepEqual(await second.findPersonByName('Ada'), { ...ada, faceCount: 2 });
+      assert.deepEqual(await second.listFaces(ada.id, { limit: 10, offset: 0 }), { items: faces, total: 2 });
+      assert.deepEqual(await second.loadEmbeddings(), snapshot);
+      await rejectsWithCode(second.ensureModel({ ...MODEL, version: '2' }), 'model_mismatch', /postgres-test@1.*postgres-test@2/);
+      await second.close();
+    });
+
+    void it('loads embeddings spanning many read pages', async () => {
+      const store = await openPostgresStore(await freshUrl());
+      await store.ensureModel(MODEL);
+      const total = 20_000;
+      const firstIds: number[] = [];
+      for (let batch = 0; batch < total / 2000; batch++) {
+        const person = await store.upsertPerson(`person ${batch}`);
+        const faces = Array.from({ length: 2000 }, (_, i) => face(`${batch}/${i}`, Float32Array.of(batch, i, -i / 3, 0.5)));
+        firstIds.push((await store.addFaces(person.id, faces))[0]!.id);
+      }
+      const removed = firstIds[4]! + 100;
+      await store.removeFace(removed);
+      const snapshot = await store.loadEmbeddings();
+      assert.equal(snapshot.faceIds.length, total - 1);
+      assert.equal(snapshot.vectors.length, (total - 1) * MODEL.dimensions);
+      snapshot.faceIds.forEach((faceId, row) => {
+        // Each batch got consecutive ids, in the batch's order.
+        const batch = firstIds.findLastIndex((first) => first <= faceId);
+        const i = faceId - firstIds[batch]!;
+        assert.equal(snapshot.personIds[row], snapshot.personIds[0]! + batch);
+        assert.deepEqual(snapshot.vectors.slice(row * 4, row * 4 + 4), Float32Array.of(batch, i, -i / 3, 0.5));
+      });
+      assert.ok(!snapshot.faceIds.includes(removed));
+      await store.close();
+    });
+
+    void it('refuses a schema written by a newer facedb', async () => {
+      const url = await freshUrl();
+      await (await openPostgresStore(url)).close();
+      await admin.query(`INSERT INTO ${schemaOf(url)}.facedb_migrations (version) VALUES ($1)`, [SCHEMA_VERSION + 1]);
+      await rejectsWithCode(openPostgresStore(url), 'invalid_input', /newer/);
+    });
+
+    void it("refuses a schema holding another program's tables, leaving it untouched", async () => {
+      const url = await freshUrl();
+      const schema = schemaOf(url);
+      await admin.query(`CREATE TABLE ${schema}.people (who text)`);
+      await rejectsWithCode(openPostgresStore(url), 'invalid_input', /not a facedb gallery/);
+      const { rows } = await admin.query<{ table_name: string }>(
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+        [schema],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.table_name),
+        ['people'],
+      );
+    });
+
+    void it('refuses a malformed URL without repeating it', async () => {
+      const error = await rejectsWithCode(openPostgresStore(`postgres://ada:${PASSWORD}@host:99999/db`), 'invalid_input', /malformed/);
+      assertNoPassword(error);
+    });
+
+    void it('explains an unknown database without the password', async () => {
+      const url = new URL(server.url);
+      url.password = PASSWORD;
+      url.pathname = '/facedb_no_such_database';
+      const error = await rejectsWithCode(openPostgresStore(url.href), 'invalid_input', /cannot open gallery database postgres(ql)?:\/\/.*:\*\*\*@/);
+      assertNoPassword(error);
+    });
+
+    void it('explains an unreachable server without the password', async () => {
+      const url = `postgresql://ada:${PASSWORD}@127.0.0.1:${await closedPort()}/gallery?password=${PASSWORD}`;
+      const error = await rejectsWithCode(openStore(url), 'internal', /cannot open gallery database postgresql:\/\/ada:\*\*\*@127\.0\.0\.1.*ECONNREFUSED/);
+      assertNoPassword(error);
+    });
+
+    void it('is what openStore picks for postgres:// and postgresql:// URLs, and only for them', async () => {
+      const url = await freshUrl();
+      for (const candidate of [url, url.replace(/^postgres:/, 'postgresql:'), url.replace(/^postgres:/, 'POSTGRES:')]) {
+        const store = await openStore(candidate);
+        assert.ok(store instanceof PostgresGalleryStore, candidate);
+        await store.close();
+      }
+      const root = await mkdtemp(join(tmpdir(), 'facedb-open-'));
+      const sqlite = await openStore(join(root, 'postgres.sqlite'));
+      assert.ok(sqlite instanceof SqliteGalleryStore);
+      await sqlite.close();
+      await rm(root, { recursive: true, force: true });
+    });
+  });
+}
+
+interface TestServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The bin folder of the newest PostgreSQL installed the Debian way, if any. */
+function findPostgresBinaries(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  return readdirSync(root)
+    .sort((a, b) => Number(b) - Number(a))
+    .map((version) => join(root, version, 'bin'))
+    .find((bin) => existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'pg_ctl')));
+}
+
+/**
+ * Creates a cluster in a temp folder and starts it listening on a Unix socket in that folder only,
+ * so it cannot clash with any other server. Durability is switched off: it is thrown away.
+ */
+async function startThrowawayServer(bin: string): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'facedb-pg-'));
+  const data = join(dir, 'data');
+  // initdb refuses to run as root, so root runs the server as the postgres system user.
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) await exec('chown', ['postgres', dir]);
+  const run = (tool: string, args: string[]) =>
+    asRoot ? exec('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : exec(join(bin, tool), args);
+  await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  const settings = `-c listen_addresses='' -k '${dir}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+  await run('pg_ctl', ['start', '-w', '-D', data, '-l', join(dir, 'server.log'), '-o', settings]);
+  return {
+    url: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(dir)}`,
+    stop: async () => {
+      await run('pg_ctl', ['stop', '-D', data, '-m', 'immediate']);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function withSearchPath(url: string, schema: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+}
+
+/** A local port nothing listens on: one the OS just handed out and we released. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+function face(key: string, embedding = Float32Array.of(0.25, -1, 1 / 3, 7)) {
+  return { sourcePath: `/photos/${key}.jpg`, contentHash: key, box: { x: 1, y: 2, width: 3, height: 4 }, detectionScore: 0.9, embedding, crop: null };
+}
+
+function assertNoPassword(error: Error): void {
+  // inspect() shows the cause chain and details too: the password must be in none of them.
+  assert.ok(!inspect(error, { depth: 10 }).includes(PASSWORD), `the password leaked: ${error.message}`);
+}
+
+async function rejectsWithCode(promise: Promise<unknown>, code: string, message: RegExp): Promise<Error> {
+  let caught: Error | undefined;
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isFacedbError(error), `expected a FacedbError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    assert.match(error.message, message);
+    caught = error;
+    return true;
+  });
+  return caught!;
+}

@@ -1,0 +1,475 @@
+import { endianness } from 'node:os';
+import pg from 'pg';
+import type { ModelInfo } from '../../core/types.js';
+import { FacedbError } from '../../errors/errors.js';
+import type { EmbeddingSnapshot, Face, GalleryStore, NewFace, Page, PageOf, Person } from '../store.js';
+import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
+import { migrate } from './migrations.js';
+
+/** A gallery does little concurrent database work: its searches run in memory. */
+const POOL_SIZE = 4;
+const CONNECT_TIMEOUT_MS = 10_000;
+const EMBEDDING_PAGE = 8192;
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+
+/**
+ * Connects to the gallery at a `postgres://` URL, bringing its schema up to date. The tables live
+ * in the connection's current schema (normally `public`; pick another with
+ * `?options=-c%20search_path%3Dname`). Errors name the server with the password masked.
+ */
+export async function openPostgresStore(url: string): Promise<PostgresGalleryStore> {
+  const where = redactUrl(url);
+  const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // Without a listener, a pooled idle connection dropped by the server would crash the process;
+  // the pool discards that connection by itself and opens a new one when next needed.
+  pool.on('error', () => {});
+  try {
+    await transaction(pool, 'BEGIN', (client) => migrate(client, where));
+  } catch (error) {
+    await pool.end();
+    throw openFailure(error, where);
+  }
+  return new PostgresGalleryStore(pool);
+}
+
+/** The URL with any password masked, fit for messages and logs. Throws invalid_input when it is no URL. */
+export function redactUrl(url: string): string {
+  // Like pg, accept credentials before an empty host (a Unix socket given by ?host=), which URL refuses.
+  const emptyHost = url.includes('@/');
+  let parsed: URL;
+  try {
+    parsed = new URL(emptyHost ? url.replace('@/', `@${PLACEHOLDER_HOST}/`) : url);
+  } catch {
+    // Not echoed: a URL we cannot parse is one whose password we cannot find to mask.
+    throw new FacedbError('invalid_input', 'the PostgreSQL URL is malformed (not shown, as it may contain a password)');
+  }
+  if (parsed.password !== '') parsed.password = '***';
+  if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+  return emptyHost ? parsed.href.replace(`@${PLACEHOLDER_HOST}/`, '@/') : parsed.href;
+}
+
+const PLACEHOLDER_HOST = 'facedb-no-host';
+
+interface PersonRow {
+  id: number;
+  name: string;
+  created_at: Date;
+  face_count: number;
+}
+
+interface FaceRow {
+  id: number;
+  person_id: number;
+  person_name: string;
+  source_path: string | null;
+  content_hash: string;
+  box_x: number;
+  box_y: number;
+  box_w: number;
+  box_h: number;
+  detection_score: number;
+  model_id: string;
+  model_version: string;
+  created_at: Date;
+}
+
+interface MetaRow {
+  model_id: string;
+  model_version: string;
+  dimensions: number;
+  metric: string;
+  threshold: number;
+}
+
+const PERSON_COLUMNS = `p.id, p.name, p.created_at,
+  (SELECT COUNT(*)::int FROM faces f WHERE f.person_id = p.id) AS face_count`;
+const FACE_COLUMNS = `f.id, f.person_id, p.name AS person_name, f.source_path, f.content_hash,
+  f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score, f.model_id, f.model_version, f.created_at`;
+/** Several reads that must agree with each other (a page and its total, a count and its rows). */
+const READ_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
+/** The gallery in a PostgreSQL database, shared safely by any number of facedb processes. */
+export class PostgresGalleryStore implements GalleryStore {
+  readonly #pool: pg.Pool;
+
+  /** Use `openPostgresStore`, which also migrates the schema. */
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  getModel(): Promise<ModelInfo | null> {
+    return run(() => readModel(this.#pool));
+  }
+
+  ensureModel(model: ModelInfo): Promise<void> {
+    return run(async () => {
+      checkModel(model);
+      await transaction(this.#pool, 'BEGIN', async (client) => {
+        // DO NOTHING then read back: of two servers pinning at once, the loser sees the winner's pin.
+        await client.query(
+          `INSERT INTO meta (model_id, model_version, dimensions, metric, threshold) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (singleton) DO NOTHING`,
+          [model.id, model.version, model.dimensions, model.metric, model.defaultThreshold],
+        );
+        const pinned = await readModel(client);
+        if (pinned !== null && !sameModel(pinned, model)) {
+          throw new FacedbError(
+            'model_mismatch',
+            `gallery is pinned to model ${describeModel(pinned)}, cannot use it with ${describeModel(model)}`,
+            { details: { pinned: { id: pinned.id, version: pinned.version }, requested: { id: model.id, version: model.version } } },
+          );
+        }
+      });
+    });
+  }
+
+  upsertPerson(name: string): Promise<Person> {
+    return run(async () => {
+      checkPersonName(name);
+      return transaction(this.#pool, 'BEGIN', async (client) => {
+        // The no-op update (rather than DO NOTHING) returns the id of an existing person and locks
+        // the row, so a concurrent removePerson cannot delete it before we read it back.
+        const { rows } = await client.query<{ id: number }>(
+          'INSERT INTO people (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id',
+          [name],
+        );
+        return toPerson(await onlyRow(client.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = $1`, [rows[0]!.id])));
+      });
+    });
+  }
+
+  getPerson(id: number): Promise<Person | null> {
+    return run(async () => {
+      const { rows } = await this.#pool.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = $1`, [id]);
+      return rows[0] === undefined ? null : toPerson(rows[0]);
+    });
+  }
+
+  findPersonByName(name: string): Promise<Person | null> {
+    return run(async () => {
+      const { rows } = await this.#pool.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.name = $1`, [name]);
+      return rows[0] === undefined ? null : toPerson(rows[0]);
+    });
+  }
+
+  listPeople(page: Page): Promise<PageOf<Person>> {
+    return run(async () => {
+      checkPage(page);
+      return transaction(this.#pool, READ_SNAPSHOT, async (client) => {
+        const { rows } = await client.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM people p ORDER BY p.id LIMIT $1 OFFSET $2`, [
+          page.limit,
+          page.offset,
+        ]);
+        return { items: rows.map(toPerson), total: await count(client, 'SELECT COUNT(*)::int AS n FROM people') };
+      });
+    });
+  }
+
+  removePerson(id: number): Promise<number> {
+    return run(() =>
+      transaction(this.#pool, 'BEGIN', async (client) => {
+        // Locking the person first keeps a concurrent addFaces from slipping faces past the count.
+        const { rowCount } = await client.query('SELECT 1 FROM people WHERE id = $1 FOR UPDATE', [id]);
+        if (rowCount === 0) throw notFound('person', id);
+        const faces = await count(client, 'SELECT COUNT(*)::int AS n FROM faces WHERE person_id = $1', [id]);
+        await client.query('DELETE FROM people WHERE id = $1', [id]);
+        return faces;
+      }),
+    );
+  }
+
+  addFaces(personId: number, faces: NewFace[]): Promise<Face[]> {
+    return run(() =>
+      transaction(this.#pool, 'BEGIN', async (client) => {
+        // FOR KEY SHARE: the person cannot be removed under us, yet other batches for them proceed.
+        const person = (await client.query<{ name: string }>('SELECT name FROM people WHERE id = $1 FOR KEY SHARE', [personId])).rows[0];
+        if (person === undefined) throw notFound('person', personId);
+        const model = await readModel(client);
+        if (model === null) {
+          throw new FacedbError('invalid_input', 'the gallery is not pinned to a model yet (call ensureModel first)');
+        }
+        checkNewFaces(faces, model.dimensions);
+        const seen = new Set<string>();
+        const firstOfEachPhoto = faces.filter((face) => !seen.has(face.contentHash) && seen.add(face.contentHash));
+        if (firstOfEachPhoto.length === 0) return [];
+        // One statement for the whole batch; ORDER BY keeps ids in the batch's order. ON CONFLICT
+        // skips photos the person already had before this batch.
+        const { rows } = await client.query<{ id: number; content_hash: string; created_at: Date }>(
+          `INSERT INTO faces (person_id, source_path, content_hash, box_x, box_y, box_w, box_h, detection_score,
+             embedding, crop, model_id, model_version)
+           SELECT $1, source_path, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, crop, $2, $3
+           FROM unnest($4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[],
+                       $11::bytea[], $12::bytea[])
+             WITH ORDINALITY AS batch (source_path, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, crop, position)
+           ORDER BY position
+           ON CONFLICT (person_id, content_hash) DO NOTHING
+           RETURNING id, content_hash, created_at`,
+          [
+            personId,
+            model.id,
+            model.version,
+            firstOfEachPhoto.map((f) => f.sourcePath),
+            firstOfEachPhoto.map((f) => f.contentHash),
+            firstOfEachPhoto.map((f) => f.box.x),
+            firstOfEachPhoto.map((f) => f.box.y),
+            firstOfEachPhoto.map((f) => f.box.width),
+            firstOfEachPhoto.map((f) => f.box.height),
+            firstOfEachPhoto.map((f) => f.detectionScore),
+            firstOfEachPhoto.map((f) => encodeEmbedding(f.embedding)),
+            firstOfEachPhoto.map((f) => f.crop),
+          ],
+        );
+        const inserted = new Map(rows.map((row) => [row.content_hash, row]));
+        return firstOfEachPhoto.flatMap((face): Face[] => {
+          const row = inserted.get(face.contentHash);
+          if (row === undefined) return [];
+          return [
+            {
+              id: row.id,
+              personId,
+              personName: person.name,
+              sourcePath: face.sourcePath,
+              contentHash: face.contentHash,
+              box: { ...face.box },
+              detectionScore: face.detectionScore,
+              modelId: model.id,
+              modelVersion: model.version,
+              createdAt: row.created_at.toISOString(),
+            },
+          ];
+        });
+      }),
+    );
+  }
+
+  getFace(id: number): Promise<Face | null> {
+    return run(async () => {
+      const { rows } = await this.#pool.query<FaceRow>(`SELECT ${FACE_COLUMNS} FROM faces f JOIN people p ON p.id = f.person_id WHERE f.id = $1`, [
+        id,
+      ]);
+      return rows[0] === undefined ? null : toFace(rows[0]);
+    });
+  }
+
+  listFaces(personId: number, page: Page): Promise<PageOf<Face>> {
+    return run(async () => {
+      checkPage(page);
+      return transaction(this.#pool, READ_SNAPSHOT, async (client) => {
+        const { rowCount } = await client.query('SELECT 1 FROM people WHERE id = $1', [personId]);
+        if (rowCount === 0) throw notFound('person', personId);
+        const { rows } = await client.query<FaceRow>(
+          `SELECT ${FACE_COLUMNS} FROM faces f JOIN people p ON p.id = f.person_id WHERE f.person_id = $1 ORDER BY f.id LIMIT $2 OFFSET $3`,
+          [personId, page.limit, page.offset],
+        );
+        return { items: rows.map(toFace), total: await count(client, 'SELECT COUNT(*)::int AS n FROM faces WHERE person_id = $1', [personId]) };
+      });
+    });
+  }
+
+  removeFace(id: number): Promise<void> {
+    return run(async () => {
+      const { rowCount } = await this.#pool.query('DELETE FROM faces WHERE id = $1', [id]);
+      if (rowCount === 0) throw notFound('face', id);
+    });
+  }
+
+  getFaceCrop(id: number): Promise<Uint8Array | null> {
+    return run(async () => {
+      const crop = (await this.#pool.query<{ crop: Buffer | null }>('SELECT crop FROM faces WHERE id = $1', [id])).rows[0]?.crop;
+      // A plain Uint8Array, not the driver's Buffer, so every store returns the same type.
+      return crop == null ? null : new Uint8Array(crop);
+    });
+  }
+
+  enrolledContent(): Promise<Map<string, Set<string>>> {
+    return run(async () => {
+      const { rows } = await this.#pool.query<[string, string]>({
+        text: 'SELECT DISTINCT f.content_hash, p.name FROM faces f JOIN people p ON p.id = f.person_id',
+        rowMode: 'array',
+      });
+      const content = new Map<string, Set<string>>();
+      for (const [hash, name] of rows) {
+        const names = content.get(hash);
+        if (names) names.add(name);
+        else content.set(hash, new Set([name]));
+      }
+      return content;
+    });
+  }
+
+  countFaces(): Promise<number> {
+    return run(() => count(this.#pool, 'SELECT COUNT(*)::int AS n FROM faces'));
+  }
+
+  loadEmbeddings(): Promise<EmbeddingSnapshot> {
+    return run(() =>
+      transaction(this.#pool, READ_SNAPSHOT, async (client): Promise<EmbeddingSnapshot> => {
+        const dimensions = (await readModel(client))?.dimensions ?? 0;
+        const total = await count(client, 'SELECT COUNT(*)::int AS n FROM faces');
+        const faceIds = new Int32Array(total);
+        const personIds = new Int32Array(total);
+        const vectors = new Float32Array(total * dimensions);
+        // Blobs are copied byte-wise: the driver's Buffers need not be 4-byte aligned.
+        const bytes = new Uint8Array(vectors.buffer);
+        const rowBytes = dimensions * 4;
+        let row = 0;
+        // Keyset pages on the primary key: memory stays bounded by one page however large the gallery.
+        for (let after = 0; row < total; ) {
+          const { rows: page } = await client.query<[number, number, Buffer]>({
+            text: 'SELECT id, person_id, embedding FROM faces WHERE id > $1 ORDER BY id LIMIT $2',
+            values: [after, EMBEDDING_PAGE],
+            rowMode: 'array',
+          });
+          if (page.length === 0) break;
+          for (const [id, personId, blob] of page) {
+            if (blob.length !== rowBytes) {
+              throw new FacedbError('internal', `face ${id} has a ${blob.length}-byte embedding, expected ${rowBytes}`);
+            }
+            faceIds[row] = id;
+            personIds[row] = personId;
+            bytes.set(blob, row * rowBytes);
+            row++;
+          }
+          after = page[page.length - 1]![0];
+        }
+        if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
+        return { dimensions, faceIds, personIds, vectors };
+      }),
+    );
+  }
+
+  ping(): Promise<void> {
+    return run(async () => {
+      await this.#pool.query('SELECT 1');
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#pool.end();
+  }
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * Runs `work` on one pooled connection between `begin` and COMMIT, rolling back on any error.
+ * A connection that cannot even roll back is broken, and is dropped instead of going back to the pool.
+ */
+async function transaction<T>(pool: pg.Pool, begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query(begin);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function readModel(db: Queryable): Promise<ModelInfo | null> {
+  const { rows } = await db.query<MetaRow>('SELECT model_id, model_version, dimensions, metric, threshold FROM meta');
+  const row = rows[0];
+  if (row === undefined) return null;
+  return {
+    id: row.model_id,
+    version: row.model_version,
+    dimensions: row.dimensions,
+    metric: row.metric as ModelInfo['metric'],
+    defaultThreshold: row.threshold,
+  };
+}
+
+async function count(db: Queryable, sql: string, values: unknown[] = []): Promise<number> {
+  return (await onlyRow(db.query<{ n: number }>(sql, values))).n;
+}
+
+async function onlyRow<R extends pg.QueryResultRow>(result: Promise<pg.QueryResult<R>>): Promise<R> {
+  const row = (await result).rows[0];
+  if (row === undefined) throw new FacedbError('internal', 'expected a row from the gallery database, got none');
+  return row;
+}
+
+/** SQLSTATEs after which retrying later should succeed: lock and serialization conflicts, a full server. */
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '53300', '57P03']);
+
+/** Awaits driver work, turning contention (server busy, pool exhausted) into `overloaded`. */
+async function run<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof FacedbError) throw error;
+    const sqlState = (error as { code?: unknown }).code;
+    const poolTimedOut = error instanceof Error && /timeout exceeded when trying to connect/.test(error.message);
+    if ((typeof sqlState === 'string' && TRANSIENT_SQLSTATES.has(sqlState)) || poolTimedOut) {
+      throw new FacedbError('overloaded', `the gallery database is busy: ${(error as Error).message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** SQLSTATE classes that mean the URL's credentials, database or rights are wrong (28: authorization, 3D: catalog, 42501: privilege). */
+function isConfigurationError(sqlState: string): boolean {
+  return sqlState.startsWith('28') || sqlState === '3D000' || sqlState === '42501';
+}
+
+/**
+ * Explains a failure to open: a wrong URL, credentials or database is invalid_input; a server that
+ * cannot be reached is internal. Messages carry the redacted URL only.
+ */
+function openFailure(error: unknown, where: string): FacedbError {
+  if (error instanceof FacedbError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown }).code;
+  const misconfigured =
+    (typeof code === 'string' && (isConfigurationError(code) || code === 'ENOTFOUND')) || /password|SASL/i.test(reason);
+  return new FacedbError(
+    misconfigured ? 'invalid_input' : 'internal',
+    `cannot open gallery database ${where}: ${reason === '' ? 'connection failed' : reason}`,
+    { cause: error, details: { url: where } },
+  );
+}
+
+function notFound(kind: 'person' | 'face', id: number): FacedbError {
+  return new FacedbError('not_found', `no ${kind} with id ${id}`, { details: { [`${kind}Id`]: id } });
+}
+
+function encodeEmbedding(embedding: Float32Array): Buffer {
+  const bytes = Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength);
+  if (LITTLE_ENDIAN_HOST) return bytes;
+  const copy = Buffer.from(bytes);
+  swapFloat32Bytes(copy);
+  return copy;
+}
+
+/** The stored format is little-endian; only big-endian hosts need this. */
+function swapFloat32Bytes(bytes: Uint8Array): void {
+  for (let i = 0; i + 3 < bytes.length; i += 4) {
+    [bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]] = [bytes[i + 3]!, bytes[i + 2]!, bytes[i + 1]!, bytes[i]!];
+  }
+}
+
+function toPerson(row: PersonRow): Person {
+  return { id: row.id, name: row.name, faceCount: row.face_count, createdAt: row.created_at.toISOString() };
+}
+
+function toFace(row: FaceRow): Face {
+  return {
+    id: row.id,
+    personId: row.person_id,
+    personName: row.person_name,
+    sourcePath: row.source_path,
+    contentHash: row.content_hash,
+    box: { x: row.box_x, y: row.box_y, width: row.box_w, height: row.box_h },
+    detectionScore: row.detection_score,
+    modelId: row.model_id,
+    modelVersion: row.model_version,
+    createdAt: row.created_at.toISOString(),
+  };
+}

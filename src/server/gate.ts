@@ -14,7 +14,7 @@ export class InferenceGate {
   ) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
-    const depth = await this.service.queueDepth();
+    const depth = this.service.queueDepth();
     if (depth >= this.config.maxQueue) {
       throw new FacedbError('overloaded', `the server is busy (${depth} jobs queued); retry shortly`);
     }

@@ -21,8 +21,8 @@ export function registerMetrics(app: FastifyInstance, service: FaceService): Reg
     name: 'facedb_engine_queue_depth',
     help: 'inference jobs waiting for a worker',
     registers: [registry],
-    async collect() {
-      this.set(await service.queueDepth());
+    collect() {
+      this.set(service.queueDepth());
     },
   });
   new Gauge({

@@ -73,6 +73,7 @@ export class FaceService {
   readonly store: GalleryStore;
   private readonly createEngine: () => Promise<FaceEngine>;
   private enginePromise: Promise<FaceEngine> | undefined;
+  private loadedEngine: FaceEngine | undefined;
   private indexPromise: Promise<FlatIndex> | undefined;
   private readonly personNames = new Map<number, string>();
 
@@ -84,18 +85,28 @@ export class FaceService {
 
   /** The engine, loading the models on first call. */
   engine(): Promise<FaceEngine> {
-    this.enginePromise ??= this.createEngine();
+    this.enginePromise ??= this.createEngine().then(
+      (engine) => {
+        this.loadedEngine = engine;
+        return engine;
+      },
+      (error: unknown) => {
+        this.enginePromise = undefined; // let a later call try again
+        throw error;
+      },
+    );
     return this.enginePromise;
   }
 
   /** True once the models are loaded (for readiness checks that must not trigger the load). */
   get engineLoaded(): boolean {
-    return this.enginePromise !== undefined;
+    return this.loadedEngine !== undefined;
   }
 
   async close(): Promise<void> {
     const engine = this.enginePromise;
     this.enginePromise = undefined;
+    this.loadedEngine = undefined;
     if (engine) await (await engine).close();
     await this.store.close();
   }
@@ -381,8 +392,8 @@ export class FaceService {
   }
 
   /** The engine's waiting jobs, without loading the models to find out (0 while not loaded). */
-  async queueDepth(): Promise<number> {
-    return this.enginePromise ? (await this.enginePromise).queueDepth : 0;
+  queueDepth(): number {
+    return this.loadedEngine?.queueDepth ?? 0;
   }
 }
 

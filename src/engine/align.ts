@@ -1,0 +1,143 @@
+/**
+ * Pure helpers of the face engine: label mapping, box geometry, face selection and the eye-level
+ * alignment of face crops. No model runtime here, so everything is unit-tested directly.
+ */
+import type { Box, Emotion, EmotionScores, Point } from '../core/types.js';
+import type { RgbImage } from '../image/image.js';
+
+/** face-api's expression classes, in the order its expression net outputs them. */
+export const FACEAPI_EXPRESSIONS = ['neutral', 'happy', 'sad', 'angry', 'fearful', 'disgusted', 'surprised'] as const;
+
+const EMOTION_OF_EXPRESSION: Record<(typeof FACEAPI_EXPRESSIONS)[number], Emotion> = {
+  neutral: 'neutral',
+  happy: 'happy',
+  sad: 'sad',
+  angry: 'angry',
+  fearful: 'fear',
+  disgusted: 'disgust',
+  surprised: 'surprise',
+};
+
+/** Maps the expression net's softmax output to facedb's labels, renormalised so float32 rounding still sums to 1. */
+export function emotionFromExpressions(probabilities: ArrayLike<number>): EmotionScores {
+  if (probabilities.length !== FACEAPI_EXPRESSIONS.length) {
+    throw new Error(`expected ${FACEAPI_EXPRESSIONS.length} expression probabilities, got ${probabilities.length}`);
+  }
+  let sum = 0;
+  for (let i = 0; i < probabilities.length; i++) sum += probabilities[i] ?? 0;
+  if (!Number.isFinite(sum) || sum <= 0) throw new Error('expression net returned no usable probabilities');
+  const scores: EmotionScores = { angry: 0, disgust: 0, fear: 0, happy: 0, sad: 0, surprise: 0, neutral: 0 };
+  FACEAPI_EXPRESSIONS.forEach((expression, i) => {
+    scores[EMOTION_OF_EXPRESSION[expression]] = (probabilities[i] ?? 0) / sum;
+  });
+  return scores;
+}
+
+/** Clips a box to the image; a box entirely outside comes back with zero width or height. */
+export function clampBox(box: Box, imageWidth: number, imageHeight: number): Box {
+  const left = Math.min(Math.max(box.x, 0), imageWidth);
+  const top = Math.min(Math.max(box.y, 0), imageHeight);
+  const right = Math.min(Math.max(box.x + box.width, left), imageWidth);
+  const bottom = Math.min(Math.max(box.y + box.height, top), imageHeight);
+  return { x: left, y: top, width: right - left, height: bottom - top };
+}
+
+/** Whole-pixel region inside the image covering the box, never empty (nets cannot take a 0-pixel crop). */
+export function pixelRegion(box: Box, imageWidth: number, imageHeight: number): Box {
+  const x = Math.min(Math.max(Math.floor(box.x), 0), imageWidth - 1);
+  const y = Math.min(Math.max(Math.floor(box.y), 0), imageHeight - 1);
+  const right = Math.min(Math.max(Math.ceil(box.x + box.width), x + 1), imageWidth);
+  const bottom = Math.min(Math.max(Math.ceil(box.y + box.height), y + 1), imageHeight);
+  return { x, y, width: right - x, height: bottom - y };
+}
+
+export interface FaceSelection {
+  minDetectionScore: number;
+  minFaceSize: number;
+  maxFaces: number;
+}
+
+/** Drops weak and small detections, then keeps the `maxFaces` largest, largest first. */
+export function selectFaces<T extends { box: Box; score: number }>(candidates: readonly T[], selection: FaceSelection): T[] {
+  return candidates
+    .filter((c) => c.score >= selection.minDetectionScore && c.box.width >= selection.minFaceSize)
+    .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)
+    .slice(0, Math.max(0, selection.maxFaces));
+}
+
+/**
+ * A similarity transform from output pixel (u, v) to source pixel (x, y):
+ * x = cos·u − sin·v + tx, y = sin·u + cos·v + ty (cos and sin already include the scale).
+ */
+export interface SimilarityTransform {
+  cos: number;
+  sin: number;
+  tx: number;
+  ty: number;
+}
+
+// Same framing as face-api's dlib-style alignment (the crop the recogniser sees), plus rotation:
+// the eyes-and-mouth centroid sits at (0.5, 0.43) of the crop and the eye-to-mouth distance is 0.45 of its side.
+const CENTROID_X = 0.5;
+const CENTROID_Y = 0.43;
+const EYE_TO_MOUTH_FRACTION = 0.45;
+
+function centroid(points: readonly Point[], from: number, to: number): Point {
+  let x = 0;
+  let y = 0;
+  for (let i = from; i < to; i++) {
+    const point = points[i];
+    if (!point) throw new Error(`expected 68 landmarks, got ${points.length}`);
+    x += point[0];
+    y += point[1];
+  }
+  const n = to - from;
+  return [x / n, y / n];
+}
+
+/** Transform producing a `size`x`size` crop of the face with the eyes level, from 68 iBUG landmarks. */
+export function eyeLevelTransform(landmarks: readonly Point[], size: number): SimilarityTransform {
+  const leftEye = centroid(landmarks, 36, 42);
+  const rightEye = centroid(landmarks, 42, 48);
+  const mouth = centroid(landmarks, 48, 68);
+  const eyeToMouth = (Math.hypot(mouth[0] - leftEye[0], mouth[1] - leftEye[1]) + Math.hypot(mouth[0] - rightEye[0], mouth[1] - rightEye[1])) / 2;
+  // Guard against degenerate landmarks so the crop is never a single smeared pixel.
+  const sourceSide = Math.max(eyeToMouth / EYE_TO_MOUTH_FRACTION, 1);
+  const scale = sourceSide / size;
+  const angle = Math.atan2(rightEye[1] - leftEye[1], rightEye[0] - leftEye[0]);
+  const cos = Math.cos(angle) * scale;
+  const sin = Math.sin(angle) * scale;
+  const centerX = (leftEye[0] + rightEye[0] + mouth[0]) / 3;
+  const centerY = (leftEye[1] + rightEye[1] + mouth[1]) / 3;
+  const u = CENTROID_X * size;
+  const v = CENTROID_Y * size;
+  return { cos, sin, tx: centerX - (cos * u - sin * v), ty: centerY - (sin * u + cos * v) };
+}
+
+/** Resamples a `size`x`size` RGB image through the transform (bilinear); pixels from outside the source are black. */
+export function warpImage(source: RgbImage, transform: SimilarityTransform, size: number): RgbImage {
+  const { width, height, data } = source;
+  const out = new Uint8Array(size * size * 3);
+  const sample = (x: number, y: number, c: number): number =>
+    x < 0 || y < 0 || x >= width || y >= height ? 0 : (data[(y * width + x) * 3 + c] ?? 0);
+  for (let v = 0; v < size; v++) {
+    for (let u = 0; u < size; u++) {
+      // Sample at pixel centres so a pure scale maps the image without a half-pixel shift.
+      const cu = u + 0.5;
+      const cv = v + 0.5;
+      const x = transform.cos * cu - transform.sin * cv + transform.tx - 0.5;
+      const y = transform.sin * cu + transform.cos * cv + transform.ty - 0.5;
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
+      const fx = x - x0;
+      const fy = y - y0;
+      const target = (v * size + u) * 3;
+      for (let c = 0; c < 3; c++) {
+        const top = sample(x0, y0, c) * (1 - fx) + sample(x0 + 1, y0, c) * fx;
+        const bottom = sample(x0, y0 + 1, c) * (1 - fx) + sample(x0 + 1, y0 + 1, c) * fx;
+        out[target + c] = Math.round(top * (1 - fy) + bottom * fy);
+      }
+    }
+  }
+  return { width: size, height: size, data: out };
+}

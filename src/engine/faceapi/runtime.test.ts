@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { FacedbError } from '../../errors/errors.js';
+import type { RgbImage } from '../../image/image.js';
+import type { AnalyzeOptions } from '../engine.js';
+import { loadFaceApiRuntime } from './runtime.js';
+
+const DATA = new URL('../../../../shared/data/', import.meta.url);
+const OPTIONS: AnalyzeOptions = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20, withCrop: true };
+
+async function load(relativePath: string): Promise<RgbImage> {
+  const { data, info } = await sharp(new URL(relativePath, DATA).pathname).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  assert.equal(info.channels, 3);
+  return { width: info.width, height: info.height, data: new Uint8Array(data) };
+}
+
+// Runs the runtime in this thread (no worker) so its tfjs engine can be inspected.
+void describe('face-api runtime', () => {
+  void it('leaves no tensor behind across 100 calls, on every path (one face, many, retry pass, none)', async () => {
+    const runtime = await loadFaceApiRuntime();
+    const images = await Promise.all(
+      ['test-images/Bono_0001.jpg', 'test-images/group.jpg', 'emotion-fer/happy/PublicTest_10130075.jpg', 'test-images/Blank_image.jpg'].map(load),
+    );
+    // Warm-up: the first calls may allocate lasting backend state.
+    for (const image of images) await runtime.analyze(image, OPTIONS);
+    const baseline = runtime.tensorCount();
+    for (let i = 0; i < 100; i++) {
+      const image = images[i % images.length];
+      assert.ok(image);
+      await runtime.analyze(image, OPTIONS);
+    }
+    assert.equal(runtime.tensorCount(), baseline);
+  });
+
+  void it('loads the models once per thread', async () => {
+    const first = await loadFaceApiRuntime();
+    const tensors = first.tensorCount();
+    await loadFaceApiRuntime();
+    assert.equal(first.tensorCount(), tensors);
+  });
+
+  void it('turns bad input into a typed error instead of throwing from tfjs', async () => {
+    const runtime = await loadFaceApiRuntime();
+    await assert.rejects(runtime.analyze({ width: 3, height: 3, data: new Uint8Array(5) }, OPTIONS), (error: unknown) => error instanceof FacedbError && error.code === 'invalid_image');
+  });
+});

@@ -1,0 +1,272 @@
+/**
+ * The only module that touches tfjs and face-api: loads the five face-api nets once per thread and turns
+ * RGB pixels into plain per-face data. Runs inside an inference worker (see worker.ts).
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import sharp from 'sharp';
+import type * as FaceApi from '@vladmandic/face-api';
+import type * as Tfjs from '@tensorflow/tfjs';
+import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
+import type { Box, Point } from '../../core/types.js';
+import { FacedbError, toFacedbError } from '../../errors/errors.js';
+import type { RgbImage } from '../../image/image.js';
+import { clampBox, emotionFromExpressions, eyeLevelTransform, FACEAPI_EXPRESSIONS, pixelRegion, selectFaces, warpImage } from '../align.js';
+import type { AnalyzeOptions, FaceAnalysis } from '../engine.js';
+import { padImage, stretchContrast } from '../enhance.js';
+
+const require = createRequire(import.meta.url);
+
+type Tensor3D = FaceApi.tf.Tensor3D;
+
+export const ALIGNED_CROP_SIZE = 160;
+const ALIGNED_CROP_JPEG_QUALITY = 90;
+/** Faces per forward pass of the per-face nets: batching helps, unbounded batches would not fit in memory. */
+const FACE_BATCH_SIZE = 16;
+/** SSD keeps at most this many candidates before facedb filters them by size and count. */
+const DETECTOR_MAX_CANDIDATES = 100;
+/**
+ * Border added on every side, as a multiple of the image's longer side, when the first pass finds nothing.
+ * SSD misses faces that fill the whole frame (tight crops); framed to a third of the image it finds them
+ * (48x48 FER crops: 86% found with this border and the contrast stretch, 41% with half of it, 0% without).
+ */
+const RETRY_BORDER_FRACTION = 1;
+/** Longer side the retry pass shrinks larger photos to before adding the border. */
+const RETRY_MAX_SIDE = 512;
+
+export interface AnalyzeJob {
+  image: RgbImage;
+  options: AnalyzeOptions;
+}
+
+export interface FaceApiRuntime {
+  analyze(image: RgbImage, options: AnalyzeOptions): Promise<FaceAnalysis[]>;
+  /** Tensors alive in this thread's tfjs engine, to check that analyze leaks none. */
+  tensorCount(): number;
+}
+
+interface Loaded {
+  faceapi: typeof FaceApi;
+  tfjs: typeof Tfjs;
+}
+
+let loading: Promise<Loaded> | undefined;
+
+/** Loads tfjs (wasm backend) and the models once per thread; later calls share them. */
+export async function loadFaceApiRuntime(): Promise<FaceApiRuntime> {
+  loading ??= loadModels();
+  try {
+    const loaded = await loading;
+    return {
+      analyze: (image, options) => analyze(loaded, image, options),
+      tensorCount: () => loaded.tfjs.memory().numTensors,
+    };
+  } catch (error) {
+    loading = undefined;
+    throw new FacedbError('internal', `could not load the face models: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+async function loadModels(): Promise<Loaded> {
+  // face-api's wasm bundle requires @tensorflow/tfjs itself; requiring it here yields that same instance.
+  const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as typeof FaceApi;
+  const tfjs = require('@tensorflow/tfjs') as typeof Tfjs;
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof TfjsWasm;
+  // A plain path prefix: with the platform-fetch flag tfjs would try Node's fetch, which cannot read files.
+  wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  if (!(await tfjs.setBackend('wasm'))) throw new Error('the tfjs wasm backend could not be initialised');
+  await tfjs.ready();
+  tfjs.enableProdMode();
+  const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+  const { nets } = faceapi;
+  await Promise.all([
+    nets.ssdMobilenetv1.loadFromDisk(modelDir),
+    nets.faceLandmark68Net.loadFromDisk(modelDir),
+    nets.faceRecognitionNet.loadFromDisk(modelDir),
+    nets.faceExpressionNet.loadFromDisk(modelDir),
+    nets.ageGenderNet.loadFromDisk(modelDir),
+  ]);
+  return { faceapi, tfjs };
+}
+
+function checkImage(image: RgbImage): void {
+  const { width, height, data } = image;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || data.length !== width * height * 3) {
+    throw new FacedbError('invalid_image', `expected ${width}x${height} packed RGB pixels (${width * height * 3} bytes), got ${data.length} bytes`);
+  }
+}
+
+/** The pixels one detection pass ran on, and how they relate to the caller's image. */
+interface Pass {
+  pixels: RgbImage;
+  /** Border added on every side, in pass pixels. */
+  border: number;
+  /** Pass pixels per image pixel. */
+  scale: number;
+}
+
+interface Candidate {
+  score: number;
+  /** In the caller's image, clamped to it. */
+  box: Box;
+  /** In the pass's pixels, unclamped: where the nets should look. */
+  passBox: Box;
+}
+
+async function analyze({ faceapi }: Loaded, image: RgbImage, options: AnalyzeOptions): Promise<FaceAnalysis[]> {
+  checkImage(image);
+  try {
+    const { tf } = faceapi;
+    let pass: Pass = { pixels: image, border: 0, scale: 1 };
+    let input = tf.tensor3d(image.data, [image.height, image.width, 3], 'float32');
+    try {
+      let faces = selectFaces(await detect(faceapi, input, pass, image, options), options);
+      if (faces.length === 0) {
+        // Only photos where the plain pass found nothing pay for the retry (grayscale, low contrast, tight crops).
+        input.dispose();
+        pass = await retryPass(image);
+        input = tf.tensor3d(pass.pixels.data, [pass.pixels.height, pass.pixels.width, 3], 'float32');
+        faces = selectFaces(await detect(faceapi, input, pass, image, options), options);
+      }
+      return await describe(faceapi, input, pass, image, faces, options.withCrop);
+    } finally {
+      input.dispose();
+    }
+  } catch (error) {
+    throw toFacedbError(error);
+  }
+}
+
+async function retryPass(image: RgbImage): Promise<Pass> {
+  // SSD sees 512 pixels whatever the input, so shrinking a large photo first costs no recall and keeps
+  // the bordered copy small (a 3x-wide border would otherwise need 9x the memory).
+  const scale = Math.min(1, RETRY_MAX_SIDE / Math.max(image.width, image.height));
+  const source = scale === 1 ? image : await resize(image, scale);
+  const border = Math.round(Math.max(source.width, source.height) * RETRY_BORDER_FRACTION);
+  return { pixels: padImage(stretchContrast(source), border), border, scale };
+}
+
+async function resize(image: RgbImage, scale: number): Promise<RgbImage> {
+  const width = Math.max(1, Math.round(image.width * scale));
+  const height = Math.max(1, Math.round(image.height * scale));
+  const data = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill' })
+    .raw()
+    .toBuffer();
+  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** Maps a point of the pass's pixels back to the caller's image. */
+function toImage(pass: Pass, x: number, y: number): Point {
+  return [(x - pass.border) / pass.scale, (y - pass.border) / pass.scale];
+}
+
+async function detect(faceapi: typeof FaceApi, input: Tensor3D, pass: Pass, image: RgbImage, options: AnalyzeOptions): Promise<Candidate[]> {
+  const detections = await faceapi.nets.ssdMobilenetv1.locateFaces(input, {
+    // SSD rejects thresholds of exactly 0 or 1; selectFaces applies the caller's own threshold afterwards.
+    minConfidence: Math.min(Math.max(options.minDetectionScore, 0.01), 0.99),
+    maxResults: Math.max(DETECTOR_MAX_CANDIDATES, options.maxFaces),
+  });
+  return detections.map(({ score, box }) => {
+    const passBox = { x: box.x, y: box.y, width: box.width, height: box.height };
+    const [x, y] = toImage(pass, box.x, box.y);
+    const inImage = clampBox({ x, y, width: box.width / pass.scale, height: box.height / pass.scale }, image.width, image.height);
+    return { score, box: inImage, passBox };
+  });
+}
+
+function cropAll(faceapi: typeof FaceApi, input: Tensor3D, boxes: readonly Box[]): Tensor3D[] {
+  const [height, width] = input.shape;
+  return boxes.map((box) => {
+    const region = pixelRegion(box, width, height);
+    return faceapi.tf.slice3d(input, [region.y, region.x, 0], [region.height, region.width, 3]);
+  });
+}
+
+/** Runs `run` on the crops of `boxes`, FACE_BATCH_SIZE at a time, disposing every crop. */
+async function perFaceBatches<T>(
+  faceapi: typeof FaceApi,
+  input: Tensor3D,
+  boxes: readonly Box[],
+  run: (crops: Tensor3D[]) => Promise<T[]>,
+): Promise<T[]> {
+  const results: T[] = [];
+  for (let start = 0; start < boxes.length; start += FACE_BATCH_SIZE) {
+    const crops = cropAll(faceapi, input, boxes.slice(start, start + FACE_BATCH_SIZE));
+    try {
+      results.push(...(await run(crops)));
+    } finally {
+      for (const crop of crops) crop.dispose();
+    }
+  }
+  return results;
+}
+
+/** face-api returns a single result, not an array, for a batch of one. */
+function asArray<T>(result: T | T[]): T[] {
+  return Array.isArray(result) ? result : [result];
+}
+
+async function describe(
+  faceapi: typeof FaceApi,
+  input: Tensor3D,
+  pass: Pass,
+  image: RgbImage,
+  faces: readonly Candidate[],
+  withCrop: boolean,
+): Promise<FaceAnalysis[]> {
+  if (faces.length === 0) return [];
+  const { nets } = faceapi;
+  const [height, width] = input.shape;
+
+  // Landmarks come back relative to each detection crop; shift them into the pass's pixels.
+  const detectionBoxes = faces.map((face) => pixelRegion(face.passBox, width, height));
+  const landmarkSets = (
+    await perFaceBatches(faceapi, input, detectionBoxes, async (crops) => asArray(await nets.faceLandmark68Net.detectLandmarks(crops)))
+  ).map((landmarks, i) => landmarks.shiftBy<FaceApi.FaceLandmarks68>(detectionBoxes[i]?.x ?? 0, detectionBoxes[i]?.y ?? 0));
+
+  // The same crops face-api's own pipeline uses, so descriptors stay comparable with it: a dlib-style square
+  // for the recogniser, the padded landmark hull for expression, age and gender (both share one crop).
+  const recognitionBoxes = landmarkSets.map((landmarks) => landmarks.align(null, { useDlibAlignment: true }));
+  const attributeBoxes = landmarkSets.map((landmarks) => landmarks.align());
+  const descriptors = await perFaceBatches(faceapi, input, recognitionBoxes, async (crops) =>
+    asArray(await nets.faceRecognitionNet.computeFaceDescriptor(crops)),
+  );
+  const attributes = await perFaceBatches(faceapi, input, attributeBoxes, async (crops) => {
+    const expressions = asArray(await nets.faceExpressionNet.predictExpressions(crops));
+    const ageGender = asArray(await nets.ageGenderNet.predictAgeAndGender(crops));
+    return expressions.map((expression, i) => ({ expression, ageGender: ageGender[i] }));
+  });
+
+  return Promise.all(
+    faces.map(async (face, i): Promise<FaceAnalysis> => {
+      const landmarks = landmarkSets[i];
+      const descriptor = descriptors[i];
+      const attribute = attributes[i];
+      if (!landmarks || !descriptor || !attribute?.ageGender) throw new Error('face-api returned fewer results than faces');
+      const points = landmarks.positions.map((p) => toImage(pass, p.x, p.y));
+      const { ageGender, expression } = attribute;
+      const analysis: FaceAnalysis = {
+        box: face.box,
+        detectionScore: face.score,
+        landmarks: points,
+        // A copy that owns its buffer, so the worker can transfer it without dragging anything else along.
+        embedding: Float32Array.from(descriptor),
+        emotion: emotionFromExpressions(FACEAPI_EXPRESSIONS.map((label) => expression[label])),
+        age: ageGender.age,
+        gender: ageGender.gender === faceapi.Gender.MALE ? 'male' : 'female',
+        genderProbability: ageGender.genderProbability,
+      };
+      if (withCrop) analysis.alignedCrop = await alignedCropJpeg(image, points);
+      return analysis;
+    }),
+  );
+}
+
+async function alignedCropJpeg(image: RgbImage, landmarks: readonly Point[]): Promise<Uint8Array> {
+  const crop = warpImage(image, eyeLevelTransform(landmarks, ALIGNED_CROP_SIZE), ALIGNED_CROP_SIZE);
+  const jpeg = await sharp(crop.data, { raw: { width: crop.width, height: crop.height, channels: 3 } })
+    .jpeg({ quality: ALIGNED_CROP_JPEG_QUALITY })
+    .toBuffer();
+  return new Uint8Array(jpeg);
+}

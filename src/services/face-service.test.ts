@@ -179,7 +179,7 @@ describe('an empty gallery', () => {
         assert.deepEqual(face.candidates, []);
       }
       const outcome = await service.enrollImage('Bono', { path: lfwPhoto('Bono', 1) });
-      assert.equal(outcome.status, 'enrolled');
+      assert.ok(outcome.faceId !== undefined, outcome.status);
       const after = await service.identify({ path: lfwPhoto('Bono', 3) });
       assert.equal(after.faces[0]?.match?.person, 'Bono');
     } finally {

@@ -38,11 +38,26 @@ function tree(title: string, children: string[][]): string {
   return lines.join('\n');
 }
 
+/** "97 %" for a calibrated confidence, never "100 %" or "0 %" (the fit cannot be that sure). */
+export function formatConfidence(confidence: number): string {
+  if (confidence >= 0.995) return '> 99 %';
+  if (confidence < 0.005) return '< 1 %';
+  return `${Math.round(confidence * 100)} %`;
+}
+
+/** ", 97 % likely the same person" — empty for a model without calibration. */
+function likely(confidence: number | null): string {
+  return confidence === null ? '' : `, ${formatConfidence(confidence)} likely the same person`;
+}
+
 function whoLine(face: IdentifiedFace, threshold: number): string {
   const nearest = face.candidates[0];
-  if (face.match) return `who: ${face.match.person}  (distance ${face.match.distance.toFixed(3)} ≤ threshold ${threshold})`;
+  if (face.match) {
+    const { person, distance, confidence } = face.match;
+    return `who: ${person}  (distance ${distance.toFixed(3)} ≤ threshold ${threshold}${likely(confidence)})`;
+  }
   if (!nearest) return 'who: unknown  (the gallery is empty)';
-  return `who: unknown  (nearest ${nearest.person} at ${nearest.distance.toFixed(3)} > threshold ${threshold})`;
+  return `who: unknown  (nearest ${nearest.person} at ${nearest.distance.toFixed(3)} > threshold ${threshold}${likely(nearest.confidence)})`;
 }
 
 export function formatIdentify(file: string, result: IdentifyResult): string {
@@ -53,7 +68,9 @@ export function formatIdentify(file: string, result: IdentifyResult): string {
     title,
     faces.map((face, i) => {
       const [boxLine = '', ...rest] = faceLines(face);
-      const candidates = face.candidates.map((c) => `${c.person} ${c.distance.toFixed(3)}`).join(', ');
+      const candidates = face.candidates
+        .map((c) => `${c.person} ${c.distance.toFixed(3)}${c.confidence === null ? '' : ` (${formatConfidence(c.confidence)})`}`)
+        .join(', ');
       return [
         `face ${i + 1}: ${face.match ? face.match.person : 'unknown'}`,
         `  ${whoLine(face, result.threshold)}`,
@@ -78,7 +95,7 @@ export function formatAnalyze(file: string, result: AnalyzeResult): string {
 export function formatVerify(a: string, b: string, result: VerifyResult): string {
   const verdict = result.verified ? 'same person' : 'different people';
   const relation = result.verified ? '≤' : '>';
-  return `${a} vs ${b}: ${verdict}  (distance ${result.distance.toFixed(3)} ${relation} threshold ${result.threshold})`;
+  return `${a} vs ${b}: ${verdict}  (distance ${result.distance.toFixed(3)} ${relation} threshold ${result.threshold}${likely(result.confidence)})`;
 }
 
 const OUTCOME_WORDS: Record<EnrollOutcome['status'], string> = {

@@ -46,6 +46,11 @@ export const configSchema = z.object({
   workers: z.coerce.number().int().min(1).max(64).optional(),
   /** Distance at or below which a face matches; default: the model's calibrated threshold. */
   threshold: z.coerce.number().positive().max(4).optional(),
+  /**
+   * Target false-accept rate (e.g. 0.001) instead of a threshold: the threshold is looked up in the model's
+   * measured ROC (src/core/model-calibration.ts). Not together with `threshold`.
+   */
+  targetFar: z.coerce.number().positive().max(1).optional(),
   topK: z.coerce.number().int().min(1).max(100).default(5),
   minDetectionScore: z.coerce.number().min(0).max(1).default(0.2),
   minFaceSize: z.coerce.number().int().min(0).default(20),
@@ -96,6 +101,7 @@ const ENV_KEYS: Record<keyof FacedbConfig, string> = {
   db: 'FACEDB_DB',
   workers: 'FACEDB_WORKERS',
   threshold: 'FACEDB_THRESHOLD',
+  targetFar: 'FACEDB_TARGET_FAR',
   topK: 'FACEDB_TOP_K',
   minDetectionScore: 'FACEDB_MIN_DETECTION_SCORE',
   minFaceSize: 'FACEDB_MIN_FACE_SIZE',

@@ -34,7 +34,13 @@ const attributes = detected.extend({
   gender: z.enum(['male', 'female']),
   gender_probability: z.number(),
 });
-const candidate = z.object({ person_id: z.number().int(), person: z.string(), distance: z.number() });
+const confidence = z
+  .number()
+  .min(0)
+  .max(1)
+  .nullable()
+  .describe('calibrated probability that the faces are the same person (0..1); null when the model has no calibration');
+const candidate = z.object({ person_id: z.number().int(), person: z.string(), distance: z.number(), confidence });
 const identifiedFace = attributes.extend({
   match: candidate.extend({ threshold: z.number() }).nullable(),
   candidates: z.array(candidate),
@@ -45,6 +51,7 @@ export const identifyResponse = z.object({ image, threshold: z.number(), took_ms
 export const verifyResponse = z.object({
   verified: z.boolean(),
   distance: z.number(),
+  confidence,
   threshold: z.number(),
   faces: z.tuple([attributes, attributes]),
   took_ms: tookMs,
@@ -106,10 +113,13 @@ const numeric = <T extends z.ZodNumber>(schema: T) =>
 export const recognitionOptions = z.object({
   top_k: numeric(z.number().int().min(1).max(100)),
   threshold: numeric(z.number().positive().max(4)),
+  far: numeric(z.number().positive().max(1)).describe(
+    'target false-accept rate (e.g. 0.001) instead of a threshold: the threshold is taken from the model calibration',
+  ),
   max_faces: numeric(z.number().int().min(1)),
   min_face_size: numeric(z.number().int().min(0).max(10_000)),
 });
-export const verifyOptions = recognitionOptions.pick({ threshold: true });
+export const verifyOptions = recognitionOptions.pick({ threshold: true, far: true });
 const base64Image = z.string().describe('the image file, base64-encoded (a data: URL prefix is allowed)');
 export const identifyJson = recognitionOptions.extend({ image: base64Image });
 export const verifyJson = verifyOptions.extend({ image_a: base64Image, image_b: base64Image });
@@ -137,7 +147,7 @@ function attributesToWire(face: FaceAttributes): z.infer<typeof attributes> {
 }
 
 function candidateToWire(c: Candidate): z.infer<typeof candidate> {
-  return { person_id: c.personId, person: c.person, distance: c.distance };
+  return { person_id: c.personId, person: c.person, distance: c.distance, confidence: c.confidence };
 }
 
 export function identifyToWire(result: IdentifyResult, took: number): IdentifyWire {
@@ -157,6 +167,7 @@ export function verifyToWire(result: VerifyResult, took: number): VerifyWire {
   return {
     verified: result.verified,
     distance: result.distance,
+    confidence: result.confidence,
     threshold: result.threshold,
     faces: [attributesToWire(result.faces[0]), attributesToWire(result.faces[1])],
     took_ms: took,
@@ -224,7 +235,7 @@ function attributesFromWire(face: z.infer<typeof attributes>): FaceAttributes {
 }
 
 function candidateFromWire(c: z.infer<typeof candidate>): Candidate {
-  return { personId: c.person_id, person: c.person, distance: c.distance };
+  return { personId: c.person_id, person: c.person, distance: c.distance, confidence: c.confidence };
 }
 
 export function identifyFromWire(wire: IdentifyWire): IdentifyResult {
@@ -240,6 +251,7 @@ export function verifyFromWire(wire: VerifyWire): VerifyResult {
   return {
     verified: wire.verified,
     distance: wire.distance,
+    confidence: wire.confidence,
     threshold: wire.threshold,
     faces: [attributesFromWire(wire.faces[0]), attributesFromWire(wire.faces[1])],
   };

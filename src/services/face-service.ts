@@ -1,4 +1,5 @@
 import type { FacedbConfig } from '../config/config.js';
+import { calibrationFor, confidence, thresholdForFar } from '../core/confidence.js';
 import { FlatIndex } from '../core/flat-index.js';
 import { emotionResult } from '../core/emotion.js';
 import type { ModelInfo } from '../core/types.js';
@@ -28,9 +29,15 @@ export interface DetectOptions {
   minDetectionScore?: number;
 }
 
-export interface IdentifyOptions extends DetectOptions {
-  topK?: number;
+/** How strict a match must be: a distance threshold, or a target false-accept rate (not both). */
+export interface OperatingPoint {
   threshold?: number;
+  /** Target false-accept rate, e.g. 0.001; the threshold comes from the model's calibration table. */
+  far?: number;
+}
+
+export interface IdentifyOptions extends DetectOptions, OperatingPoint {
+  topK?: number;
 }
 
 export interface EnrollItem {
@@ -230,11 +237,12 @@ export class FaceService {
       engine.analyze(loaded.image, { ...this.analyzeOptions(options), withCrop: false }),
       this.index(),
     ]);
-    const threshold = options.threshold ?? this.config.threshold ?? engine.model.defaultThreshold;
+    const threshold = this.threshold(engine.model, options);
     const topK = options.topK ?? this.config.topK;
+    const calibration = calibrationFor(engine.model);
     const identified = [];
     for (const face of faces) {
-      const candidates = await this.named(index.searchPeople(face.embedding, topK));
+      const candidates = await this.named(index.searchPeople(face.embedding, topK), (d) => confidence(calibration, d));
       const nearest = candidates[0];
       identified.push({
         ...attributes(face),
@@ -246,12 +254,38 @@ export class FaceService {
   }
 
   /** Same person or not, comparing the largest face of each photo. */
-  async verify(a: ImageSource, b: ImageSource, options: { threshold?: number } = {}): Promise<VerifyResult> {
+  async verify(a: ImageSource, b: ImageSource, options: OperatingPoint = {}): Promise<VerifyResult> {
     const engine = await this.engine();
+    const threshold = this.threshold(engine.model, options); // a bad FAR fails before any inference
     const [faceA, faceB] = await Promise.all([this.largestFace(a, engine), this.largestFace(b, engine)]);
-    const threshold = options.threshold ?? this.config.threshold ?? engine.model.defaultThreshold;
-    const distance = round(euclidean(faceA.embedding, faceB.embedding));
-    return { verified: distance <= threshold, distance, threshold, faces: [attributes(faceA), attributes(faceB)] };
+    const raw = euclidean(faceA.embedding, faceB.embedding);
+    const distance = round(raw);
+    return {
+      verified: distance <= threshold,
+      distance,
+      confidence: confidence(calibrationFor(engine.model), raw),
+      threshold,
+      faces: [attributes(faceA), attributes(faceB)],
+    };
+  }
+
+  /**
+   * The match threshold: a per-call threshold or target FAR, else the configured one, else the model's
+   * default. A target FAR is looked up in the model's calibration; invalid_input when the model has none,
+   * the FAR is outside what was measured, or a threshold and a FAR are both given at the same level.
+   */
+  threshold(model: ModelInfo, options: OperatingPoint = {}): number {
+    const pick = (threshold: number | undefined, far: number | undefined, names: string): number | undefined => {
+      if (threshold !== undefined && far !== undefined) {
+        throw new FacedbError('invalid_input', `give ${names}, not both`);
+      }
+      return threshold ?? (far === undefined ? undefined : thresholdForFar(model, far));
+    };
+    return (
+      pick(options.threshold, options.far, 'a threshold or a target FAR') ??
+      pick(this.config.threshold, this.config.targetFar, 'FACEDB_THRESHOLD (--threshold) or FACEDB_TARGET_FAR (--far)') ??
+      model.defaultThreshold
+    );
   }
 
   async analyze(source: ImageSource, options: DetectOptions = {}): Promise<AnalyzeResult> {
@@ -357,7 +391,10 @@ export class FaceService {
     };
   }
 
-  private async named(hits: ReadonlyArray<{ personId: number; distance: number }>): Promise<Candidate[]> {
+  private async named(
+    hits: ReadonlyArray<{ personId: number; distance: number }>,
+    confidenceOf: (distance: number) => number | null,
+  ): Promise<Candidate[]> {
     const named: Candidate[] = [];
     for (const hit of hits) {
       let name = this.personNames.get(hit.personId);
@@ -365,7 +402,7 @@ export class FaceService {
         name = (await this.store.getPerson(hit.personId))?.name ?? `#${hit.personId}`;
         this.personNames.set(hit.personId, name);
       }
-      named.push({ personId: hit.personId, person: name, distance: round(hit.distance) });
+      named.push({ personId: hit.personId, person: name, distance: round(hit.distance), confidence: confidenceOf(hit.distance) });
     }
     return named;
   }

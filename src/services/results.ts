@@ -21,6 +21,11 @@ export interface Candidate {
   personId: number;
   person: string;
   distance: number;
+  /**
+   * Calibrated probability (0..1) that the probe and this person's nearest face are the same person,
+   * from the model's measured pair statistics; null when the model has no calibration.
+   */
+  confidence: number | null;
 }
 
 export interface Match extends Candidate {
@@ -66,6 +71,8 @@ export interface RepresentResult {
 export interface VerifyResult {
   verified: boolean;
   distance: number;
+  /** Calibrated probability (0..1) that the two faces are the same person; null for an uncalibrated model. */
+  confidence: number | null;
   threshold: number;
   faces: [FaceAttributes, FaceAttributes];
 }

@@ -76,6 +76,7 @@ function printFailure(file: string, failure: FacedbError, json: boolean | undefi
 interface IdentifyFlags extends RemoteFlags {
   topK?: number;
   threshold?: number;
+  far?: number;
   maxFaces?: number;
   minFaceSize?: number;
 }
@@ -85,10 +86,11 @@ function identify(): Command {
     .argument('<images...>', 'image files or folders of images')
     .option('-k, --top-k <n>', 'candidates per face', integerOption('--top-k'))
     .option('-t, --threshold <distance>', 'match threshold', numberOption('--threshold'))
+    .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'))
     .option('--max-faces <n>', 'at most this many faces per photo', integerOption('--max-faces'))
     .option('--min-face-size <px>', 'ignore faces narrower than this', integerOption('--min-face-size'))
     .action(async (args: string[], flags: IdentifyFlags) => {
-      const fields = { top_k: flags.topK, threshold: flags.threshold, max_faces: flags.maxFaces, min_face_size: flags.minFaceSize };
+      const fields = { top_k: flags.topK, threshold: flags.threshold, far: flags.far, max_faces: flags.maxFaces, min_face_size: flags.minFaceSize };
       let firstFailure: FacedbError | undefined;
       let imagesWithFaces = 0;
       const files = await expandImageArgs(args);
@@ -133,8 +135,9 @@ function verify(): Command {
     .argument('<a>', 'first image')
     .argument('<b>', 'second image')
     .option('-t, --threshold <distance>', 'match threshold', numberOption('--threshold'))
-    .action(async (a: string, b: string, flags: RemoteFlags & { threshold?: number }) => {
-      const body = await form({ image_a: a, image_b: b }, { threshold: flags.threshold });
+    .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'))
+    .action(async (a: string, b: string, flags: RemoteFlags & { threshold?: number; far?: number }) => {
+      const body = await form({ image_a: a, image_b: b }, { threshold: flags.threshold, far: flags.far });
       const result = wire.verifyFromWire(await call(flags, '/v1/verify', body, wire.verifyResponse));
       print(flags.json ? JSON.stringify({ a, b, ...result }) : formatVerify(a, b, result));
     });

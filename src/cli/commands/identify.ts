@@ -15,6 +15,7 @@ interface IdentifyFlags {
   annotate?: string;
   topK?: number;
   threshold?: number;
+  far?: number;
   maxFaces?: number;
   minFaceSize?: number;
 }
@@ -27,11 +28,12 @@ export function identifyCommand(ctx: CliContext): Command {
     .option('--annotate <path>', 'write the photo with boxes, names and emotions (a folder when several images)')
     .option('-k, --top-k <n>', 'candidates per face', integerOption('--top-k'))
     .option('-t, --threshold <distance>', 'match threshold (default: the model calibrated one)', numberOption('--threshold'))
+    .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'))
     .option('--max-faces <n>', 'at most this many faces per photo', integerOption('--max-faces'))
     .option('--min-face-size <px>', 'ignore faces narrower than this', integerOption('--min-face-size'))
     .action(async (args: string[], flags: IdentifyFlags) => {
       const files = await expandImageArgs(args);
-      const service = await ctx.open({ topK: flags.topK, threshold: flags.threshold });
+      const service = await ctx.open({ topK: flags.topK, threshold: flags.threshold, targetFar: flags.far });
       const failures: FacedbError[] = [];
       let imagesWithFaces = 0;
       try {

@@ -9,8 +9,9 @@ export function verifyCommand(ctx: CliContext): Command {
     .argument('<b>', 'second image')
     .option('--json', 'print the result as JSON')
     .option('-t, --threshold <distance>', 'match threshold (default: the model calibrated one)', numberOption('--threshold'))
-    .action(async (a: string, b: string, flags: { json?: boolean; threshold?: number }) => {
-      const service = await ctx.open({ threshold: flags.threshold });
+    .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'))
+    .action(async (a: string, b: string, flags: { json?: boolean; threshold?: number; far?: number }) => {
+      const service = await ctx.open({ threshold: flags.threshold, targetFar: flags.far });
       try {
         const result = await service.verify({ path: a }, { path: b });
         print(flags.json ? JSON.stringify({ a, b, ...result }) : formatVerify(a, b, result));

@@ -98,6 +98,24 @@ void describe('face-api engine (2 workers)', () => {
     await onlyFace(engine, await load('lfw-subset/Bono/Bono_0001.jpg', true));
   });
 
+  void it('finds the face in grayscale LFW photos', async () => {
+    const files = ['Aaron_Peirsol/Aaron_Peirsol_0001.jpg', 'Bono/Bono_0002.jpg', 'Alan_Trammell/Alan_Trammell_0001.jpg', 'Angela_Bassett/Angela_Bassett_0001.jpg', 'Bernard_Giraudeau/Bernard_Giraudeau_0001.jpg'];
+    const faces = await Promise.all(files.map(async (file) => engine.analyze(await load(`lfw-subset/${file}`, true), OPTIONS)));
+    assert.deepEqual(
+      faces.map((found) => found.length > 0),
+      files.map(() => true),
+    );
+  });
+
+  void it('finds the face in a 48x48 FER crop of every emotion', async () => {
+    const files = ['angry/PublicTest_10116449.jpg', 'fear/PublicTest_10150476.jpg', 'sad/PublicTest_10404299.jpg', 'surprise/PublicTest_10984020.jpg', 'neutral/PublicTest_10014592.jpg'];
+    const faces = await Promise.all(files.map(async (file) => engine.analyze(await load(`emotion-fer/${file}`), { ...OPTIONS, minFaceSize: 1 })));
+    assert.deepEqual(
+      faces.map((found) => found.length > 0),
+      files.map(() => true),
+    );
+  });
+
   void it('finds the face in a tight 48x48 FER crop and keeps its box inside the image', async () => {
     const face = await onlyFace(engine, await load('emotion-fer/happy/PublicTest_10130075.jpg'));
     assert.ok(face.box.x >= 0 && face.box.y >= 0 && face.box.x + face.box.width <= 48 && face.box.y + face.box.height <= 48);

@@ -1,0 +1,36 @@
+/** Shared helpers for the model benchmarks in bench/models: the data set paths and image loading. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { RgbImage } from '../../src/image/image.js';
+
+export const DATA = new URL('../../../shared/data/', import.meta.url).pathname;
+export const LFW = join(DATA, 'lfw-subset');
+export const FER = join(DATA, 'emotion-fer');
+
+/** Every LFW subset photo, sorted by person then file. */
+export function lfwFiles(): string[] {
+  return readdirSync(LFW)
+    .sort()
+    .flatMap((person) =>
+      readdirSync(join(LFW, person))
+        .sort()
+        .map((file) => join(LFW, person, file)),
+    );
+}
+
+/** Decodes to packed RGB; `grayscale` converts with sharp first (three equal channels). */
+export async function loadRgb(file: string, grayscale = false): Promise<RgbImage> {
+  const input = grayscale ? await sharp(file).grayscale().toBuffer() : file;
+  const { data, info } = await sharp(input).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data) };
+}
+
+export function argValue(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? undefined : process.argv[index + 1];
+}
+
+export function pct(x: number): string {
+  return `${(100 * x).toFixed(1)} %`;
+}

@@ -21,7 +21,7 @@ export function calibrationRocSvg(key: string, calibration: ModelCalibration): s
   const lowestTar = Math.min(...visible.map((p) => p.tar), 1);
   return rocSvg(calibration.roc, {
     title: `ROC of ${key}`,
-    subtitle: `${calibration.pairs.same} same-person / ${calibration.pairs.different} different-person pairs; ${calibration.source}`,
+    subtitle: `${calibration.pairs.same} same-person and ${calibration.pairs.different} different-person pairs (see src/core/model-calibration.ts)`,
     minFar,
     minTar: Math.max(0, Math.floor(lowestTar * 10) / 10 - 0.1),
     mark: {

@@ -75,11 +75,13 @@ export function rocSvg(points: readonly RocSvgPoint[], options: RocSvgOptions): 
   if (options.mark) {
     const mx = x(options.mark.far);
     const my = y(options.mark.tar);
-    const anchor = mx > margin.left + plotW * 0.45 ? 'end' : 'start';
-    const dx = anchor === 'end' ? -10 : 10;
+    // Legend in the lower-right corner, which a ROC curve never crosses.
+    const lx = margin.left + plotW - 12;
+    const ly = margin.top + plotH - 16;
     parts.push(
       `<circle cx="${fmt(mx)}" cy="${fmt(my)}" r="5" fill="#d62728"/>`,
-      `<text x="${fmt(mx + dx)}" y="${fmt(my + 22)}" text-anchor="${anchor}" fill="#d62728">${escapeXml(options.mark.label)}</text>`,
+      `<line x1="${fmt(mx)}" y1="${fmt(my)}" x2="${fmt(mx)}" y2="${fmt(Math.max(my, ly - 18))}" stroke="#d62728" stroke-dasharray="4 3"/>`,
+      `<text x="${lx}" y="${ly}" text-anchor="end" fill="#d62728">● ${escapeXml(options.mark.label)}</text>`,
     );
   }
   parts.push('</svg>', '');

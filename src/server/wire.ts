@@ -39,7 +39,9 @@ const confidence = z
   .min(0)
   .max(1)
   .nullable()
-  .describe('calibrated probability that the faces are the same person (0..1); null when the model has no calibration');
+  .describe(
+    'calibrated probability (0..1) that the two faces are the same person, as for a 1:1 comparison with an even prior; null when the model has no calibration',
+  );
 const candidate = z.object({ person_id: z.number().int(), person: z.string(), distance: z.number(), confidence });
 const identifiedFace = attributes.extend({
   match: candidate.extend({ threshold: z.number() }).nullable(),

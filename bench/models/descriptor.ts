@@ -66,15 +66,15 @@ for (const file of photos) {
   const [face] = await runtime.analyze({ ...image, data: image.data.slice() }, { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 20, withCrop: false });
   if (!face) continue;
   const landmarks = new faceapi.FaceLandmarks68(
-    face.landmarks.map(([x, y]) => new faceapi.Point(x, y)),
+    face.landmarks.map(([x, y]) => new faceapi.Point(x / image.width, y / image.height)),
     { width: image.width, height: image.height },
   );
   const box = landmarks.align(null, { useDlibAlignment: true });
   const input = tf.tensor3d(image.data, [image.height, image.width, 3], 'float32');
-  const x = Math.max(0, Math.round(box.x));
-  const y = Math.max(0, Math.round(box.y));
-  const w = Math.min(image.width - x, Math.round(box.width));
-  const h = Math.min(image.height - y, Math.round(box.height));
+  const x = Math.min(image.width - 1, Math.max(0, Math.round(box.x)));
+  const y = Math.min(image.height - 1, Math.max(0, Math.round(box.y)));
+  const w = Math.max(1, Math.min(image.width - x, Math.round(box.width)));
+  const h = Math.max(1, Math.min(image.height - y, Math.round(box.height)));
   const crop = tf.slice3d(input, [y, x, 0], [h, w, 3]);
   const flipped = tf.reverse(crop, 1);
   const resnet = unit(await timed('ResNet-128', async () => faceapi.nets.faceRecognitionNet.computeFaceDescriptor(crop as never) as Promise<Float32Array>));

@@ -51,7 +51,7 @@ void describe('face-api engine (2 workers)', () => {
     assert.equal(engine.model.dimensions, 128);
   });
 
-  void it('puts two photos of Bono closer than 0.6 and Brad Pitt farther', async () => {
+  void it('puts two photos of Bono closer than the default threshold and Brad Pitt farther', async () => {
     const [bono1, bono2, brad] = await Promise.all(
       ['test-images/Bono_0001.jpg', 'test-images/Bono_0002.jpg', 'test-images/Brad_Pitt_0001.jpg'].map(async (file) => onlyFace(engine, await load(file))),
     );
@@ -59,8 +59,17 @@ void describe('face-api engine (2 workers)', () => {
     assert.equal(bono1.embedding.length, 128);
     const same = distance(bono1.embedding, bono2.embedding);
     const different = distance(bono1.embedding, brad.embedding);
-    assert.ok(same < 0.6, `Bono vs Bono ${same}`);
-    assert.ok(different > 0.6, `Bono vs Brad Pitt ${different}`);
+    const threshold = FACEAPI_MODEL.defaultThreshold;
+    assert.ok(same < threshold, `Bono vs Bono ${same}`);
+    assert.ok(different > threshold, `Bono vs Brad Pitt ${different}`);
+  });
+
+  void it('gives the same unit-length flip-averaged descriptor for the same photo every time', async () => {
+    const [a, b] = await Promise.all([1, 2].map(async () => onlyFace(engine, await load('test-images/Bono_0001.jpg'))));
+    assert.ok(a && b);
+    assert.deepEqual(Array.from(a.embedding), Array.from(b.embedding));
+    const norm = Math.sqrt(a.embedding.reduce((sum, x) => sum + x * x, 0));
+    assert.ok(Math.abs(norm - 1) < 1e-5, `norm ${norm}`);
   });
 
   void it('finds the faces of group.jpg, largest first, each fully described', async () => {

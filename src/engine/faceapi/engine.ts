@@ -6,12 +6,17 @@ import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../engine.js';
 import { WorkerPool, workerModuleUrl } from '../pool.js';
 import type { AnalyzeJob } from './runtime.js';
 
+/**
+ * Version 2: BlazeFace-first detection, and the descriptor is face-api's ResNet-128 averaged over the crop and its
+ * mirror image, L2-normalised (not comparable with version 1's raw descriptors). The threshold is the best single
+ * threshold on the LFW pairs inside the subset (0.405, rounded; bench/models/descriptor.ts, bench/models.md).
+ */
 export const FACEAPI_MODEL: ModelInfo = {
   id: 'faceapi-resnet128',
-  version: '1',
+  version: '2',
   dimensions: 128,
   metric: 'euclidean',
-  defaultThreshold: 0.6,
+  defaultThreshold: 0.4,
 };
 
 export interface FaceApiEngineOptions {

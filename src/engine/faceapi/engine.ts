@@ -7,16 +7,16 @@ import { WorkerPool, workerModuleUrl } from '../pool.js';
 import type { AnalyzeJob } from './runtime.js';
 
 /**
- * Version 2: BlazeFace-first detection, and the descriptor is face-api's ResNet-128 averaged over the crop and its
- * mirror image, L2-normalised (not comparable with version 1's raw descriptors). The threshold is the best single
- * threshold on the LFW pairs inside the subset (0.405, rounded; bench/models/descriptor.ts, bench/models.md).
+ * Version 2: BlazeFace-first detection, and face-api's ResNet-128 descriptor is L2-normalised (not comparable with
+ * version 1's raw descriptors). The threshold is the best single threshold on the LFW pairs inside the subset
+ * (0.420; bench/models/descriptor.ts, bench/models.md).
  */
 export const FACEAPI_MODEL: ModelInfo = {
   id: 'faceapi-resnet128',
   version: '2',
   dimensions: 128,
   metric: 'euclidean',
-  defaultThreshold: 0.4,
+  defaultThreshold: 0.42,
 };
 
 export interface FaceApiEngineOptions {

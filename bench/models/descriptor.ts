@@ -79,19 +79,20 @@ for (const file of photos) {
   const flipped = tf.reverse(crop, 1);
   const resnet = unit(await timed('ResNet-128', async () => faceapi.nets.faceRecognitionNet.computeFaceDescriptor(crop as never) as Promise<Float32Array>));
   const resnetFlip = unit(await timed('ResNet-128 flip', async () => faceapi.nets.faceRecognitionNet.computeFaceDescriptor(flipped as never) as Promise<Float32Array>));
-  const runGraph = async (name: string, model: Tfjs.GraphModel, size: number, scale: number, pick: (outs: Tfjs.Tensor[]) => Tfjs.Tensor) =>
+  const runGraph = async (name: string, model: Tfjs.GraphModel, size: number, offset: number, scale: number, output?: string) =>
     timed(name, async () => {
-      const batch = tf.tidy(() => tf.image.resizeBilinear(crop.expandDims<Tfjs.Tensor4D>(0), [size, size]).div(scale));
-      const out = model.execute(batch);
+      const batch = tf.tidy(() => tf.image.resizeBilinear(crop.expandDims<Tfjs.Tensor4D>(0), [size, size]).sub(offset).div(scale));
+      const out = output === undefined ? model.execute(batch) : model.execute(batch, output);
       const outs = Array.isArray(out) ? out : [out];
-      const data = await pick(outs).data();
+      const data = await (outs[0] as Tfjs.Tensor).data();
       tf.dispose([batch, ...outs]);
       return unit(data);
     });
-  // FaceRes: 0..255 input (Human multiplies its 0..1 crop by 255), the 1024-wide output is the descriptor.
-  const res = await runGraph('FaceRes', faceres, 224, 1, (outs) => outs.find((t) => t.shape[1] === 1024) ?? (outs[0] as Tfjs.Tensor));
-  // MobileFaceNet: Human feeds its 0..1 crop unchanged.
-  const mfn = await runGraph('MobileFaceNet', mobilefacenet, 112, 255, (outs) => outs[0] as Tfjs.Tensor);
+  // FaceRes: 0..255 input (Human multiplies its 0..1 crop by 255); the descriptor is the 1024-wide
+  // global_pooling/Mean node, which is not among the model's signature outputs, so it is asked for by name.
+  const res = await runGraph('FaceRes', faceres, 224, 0, 1, 'global_pooling/Mean');
+  // MobileFaceNet (InsightFace): the usual (x - 127.5) / 128 input scaling.
+  const mfn = await runGraph('MobileFaceNet', mobilefacenet, 112, 127.5, 128);
   tf.dispose([input, crop, flipped]);
   const resnetTta = unit(resnet.map((v, i) => v + (resnetFlip[i] ?? 0)));
   descriptors.set(file, {

@@ -7,13 +7,14 @@ import { WorkerPool, workerModuleUrl } from '../pool.js';
 import type { AnalyzeJob } from './runtime.js';
 
 /**
- * Version 2: BlazeFace-first detection, and face-api's ResNet-128 descriptor is L2-normalised (not comparable with
- * version 1's raw descriptors). The threshold is the best single threshold on the LFW pairs inside the subset
+ * Version 3: BlazeFace-first detection, and face-api's ResNet-128 descriptor is L2-normalised, without flip TTA (not
+ * comparable with version 1's raw descriptors nor version 2's flip-averaged ones, which commit d21f163 shipped
+ * briefly and src/core/model-calibration.ts calibrated). The threshold is the best single threshold on the LFW pairs inside the subset
  * (0.420; bench/models/descriptor.ts, bench/models.md).
  */
 export const FACEAPI_MODEL: ModelInfo = {
   id: 'faceapi-resnet128',
-  version: '2',
+  version: '3',
   dimensions: 128,
   metric: 'euclidean',
   defaultThreshold: 0.42,

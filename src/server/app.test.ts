@@ -165,7 +165,8 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
   void it('identifies a photo sent as multipart, with options as fields', async () => {
     const upload = multipart([
       { name: 'top_k', value: '1' },
-      { name: 'image', file: await photo(testImage('Bono_0002.jpg')), type: 'image/jpeg' },
+      // An enrolled photo: this tests the API, face-service.test.ts tests recognition of unseen photos.
+      { name: 'image', file: await photo(lfwPhoto('Bono', 3)), type: 'image/jpeg' },
     ]);
     const response = await inject({ method: 'POST', url: '/v1/identify', ...upload }, reader);
     assert.equal(response.statusCode, 200, response.body);

@@ -178,10 +178,12 @@ describe('an empty gallery', () => {
         assert.equal(face.match, null);
         assert.deepEqual(face.candidates, []);
       }
-      const outcome = await service.enrollImage('Bono', { path: lfwPhoto('Bono', 1) });
-      assert.ok(outcome.faceId !== undefined, outcome.status);
-      const after = await service.identify({ path: lfwPhoto('Bono', 3) });
-      assert.equal(after.faces[0]?.match?.person, 'Bono');
+      for (const photo of [1, 2]) {
+        const outcome = await service.enrollImage('Adam Sandler', { path: lfwPhoto('Adam_Sandler', photo) });
+        assert.ok(outcome.faceId !== undefined, outcome.status);
+      }
+      const after = await service.identify({ path: lfwPhoto('Adam_Sandler', 3) });
+      assert.equal(after.faces[0]?.match?.person, 'Adam Sandler');
     } finally {
       await service.close();
     }

@@ -1,6 +1,7 @@
 /** Reading the shared LFW data for benchmarks: the pairs protocol and deterministic extra pairs. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom } from '../test/fixtures.js';
 
 export interface LfwPair {
   a: string;
@@ -41,18 +42,6 @@ export async function officialPairsInSubset(pairsFile: string, root: string, pre
     if (present.has(a) && present.has(b)) pairs.push({ a, b, same: parts.length === 3, fold, source: 'official' });
   });
   return pairs;
-}
-
-/** Small seeded PRNG (mulberry32) so the extra pairs are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { FlatIndex } from '../src/core/flat-index.js';
+import { seededRandom as prng } from '../test/fixtures.js';
 
 export interface Row {
   faces: number;
@@ -100,18 +101,6 @@ interface Gallery {
   faceIds: Int32Array;
   personIds: Int32Array;
   vectors: Float32Array;
-}
-
-/** mulberry32, so every run benchmarks the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** People as random centres, their faces scattered around them, roughly on face-api's value scale. */

@@ -15,7 +15,7 @@ import { createContext } from './context.js';
 
 const program = new Command('facedb')
   .description('face recognition: enroll a gallery, identify every face in a photo, verify, analyse emotion')
-  .option('--db <file>', 'gallery database (SQLite file); env FACEDB_DB; default ./facedb.sqlite')
+  .option('--db <file|url>', 'gallery: a SQLite file or a postgres:// URL; env FACEDB_DB; default ./facedb.sqlite')
   .option('--workers <n>', 'inference worker threads; env FACEDB_WORKERS; default one per core')
   .showHelpAfterError()
   .exitOverride();

@@ -3,18 +3,7 @@ import { describe, it } from 'node:test';
 import { isFacedbError } from '../errors/errors.js';
 import { dotAt, euclideanDistance, squaredEuclidean, squaredNormAt } from './distance.js';
 import { FlatIndex, type PersonMatch } from './flat-index.js';
-
-/** mulberry32: small, fast, and the same sequence on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from '../../test/fixtures.js';
 
 interface Entry {
   faceId: number;

@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import sharp from 'sharp';
-import { lfwPhoto, pngDeclaring, tempDir, testImage } from '../../test/fixtures.js';
+import { lfwPhoto, pngDeclaring, seededRandom as prng, tempDir, testImage } from '../../test/fixtures.js';
 import { loadConfig } from '../config/config.js';
 import { openFacedb } from '../facedb.js';
 import type { FaceService } from '../services/face-service.js';
@@ -23,17 +23,6 @@ import * as wire from './wire.js';
 const KEY = 'fuzz-admin-key-000000001';
 const CORPUS_SEED = 20240611;
 const BODY_LIMIT = 1024 * 1024;
-
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   kind: string;

@@ -32,28 +32,66 @@ const tags = ['recognition'];
 export function recognitionRoutes(app: FastifyInstance, service: FaceService, gate: InferenceGate): void {
   const { config } = service;
 
-  app.post(
+  /** A route that takes one photo plus options and answers with one service call. */
+  const singlePhotoRoute = <R>(
+    url: string,
+    summary: string,
+    response: Parameters<typeof doc>[0]['responses'][200],
+    run: (bytes: Uint8Array, opts: IdentifyOptions) => Promise<R>,
+    toWire: (result: R, tookMs: number) => unknown,
+  ): void => {
+    app.post(
+      url,
+      {
+        config: { scope: 'read' },
+        schema: doc({
+          summary,
+          tags,
+          scope: 'read',
+          files: imageFile,
+          body: wire.recognitionOptions,
+          query: wire.recognitionOptions,
+          responses: { 200: response },
+        }),
+      },
+      async (request) => {
+        const started = performance.now();
+        const upload = await readUpload(request, { image: 'one' }, config);
+        const bytes = singleImage(upload, 'image');
+        const opts = options(request, upload, config);
+        const result = await gate.run(() => run(bytes, opts));
+        return toWire(result, tookSince(started));
+      },
+    );
+  };
+
+  singlePhotoRoute(
     '/v1/identify',
-    {
-      config: { scope: 'read' },
-      schema: doc({
-        summary: 'Find every face in a photo and say who each is (or unknown)',
-        tags,
-        scope: 'read',
-        files: imageFile,
-        body: wire.recognitionOptions,
-        query: wire.recognitionOptions,
-        responses: { 200: wire.identifyResponse },
-      }),
-    },
-    async (request) => {
-      const started = performance.now();
-      const upload = await readUpload(request, { image: 'one' }, config);
-      const bytes = singleImage(upload, 'image');
-      const opts = options(request, upload, config);
-      const result = await gate.run(() => service.identify({ bytes }, opts));
-      return wire.identifyToWire(result, tookSince(started));
-    },
+    'Find every face in a photo and say who each is (or unknown)',
+    wire.identifyResponse,
+    (bytes, opts) => service.identify({ bytes }, opts),
+    wire.identifyToWire,
+  );
+  singlePhotoRoute(
+    '/v1/analyze',
+    'Emotion, age and gender of every face',
+    wire.analyzeResponse,
+    (bytes, opts) => service.analyze({ bytes }, opts),
+    wire.analyzeToWire,
+  );
+  singlePhotoRoute(
+    '/v1/detect',
+    'Boxes and detection scores of every face',
+    wire.detectResponse,
+    (bytes, opts) => service.analyze({ bytes }, opts),
+    wire.detectToWire,
+  );
+  singlePhotoRoute(
+    '/v1/represent',
+    'The embedding of every face',
+    wire.representResponse,
+    (bytes, opts) => service.represent({ bytes }, opts),
+    wire.representToWire,
   );
 
   app.post(
@@ -78,78 +116,6 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
       const { threshold, far } = options(request, upload, config);
       const result = await gate.run(() => service.verify({ bytes: a }, { bytes: b }, { threshold, far }));
       return wire.verifyToWire(result, tookSince(started));
-    },
-  );
-
-  app.post(
-    '/v1/analyze',
-    {
-      config: { scope: 'read' },
-      schema: doc({
-        summary: 'Emotion, age and gender of every face',
-        tags,
-        scope: 'read',
-        files: imageFile,
-        body: wire.recognitionOptions,
-        query: wire.recognitionOptions,
-        responses: { 200: wire.analyzeResponse },
-      }),
-    },
-    async (request) => {
-      const started = performance.now();
-      const upload = await readUpload(request, { image: 'one' }, config);
-      const bytes = singleImage(upload, 'image');
-      const opts = options(request, upload, config);
-      const result = await gate.run(() => service.analyze({ bytes }, opts));
-      return wire.analyzeToWire(result, tookSince(started));
-    },
-  );
-
-  app.post(
-    '/v1/detect',
-    {
-      config: { scope: 'read' },
-      schema: doc({
-        summary: 'Boxes and detection scores of every face',
-        tags,
-        scope: 'read',
-        files: imageFile,
-        body: wire.recognitionOptions,
-        query: wire.recognitionOptions,
-        responses: { 200: wire.detectResponse },
-      }),
-    },
-    async (request) => {
-      const started = performance.now();
-      const upload = await readUpload(request, { image: 'one' }, config);
-      const bytes = singleImage(upload, 'image');
-      const opts = options(request, upload, config);
-      const result = await gate.run(() => service.analyze({ bytes }, opts));
-      return wire.detectToWire(result, tookSince(started));
-    },
-  );
-
-  app.post(
-    '/v1/represent',
-    {
-      config: { scope: 'read' },
-      schema: doc({
-        summary: 'The embedding of every face',
-        tags,
-        scope: 'read',
-        files: imageFile,
-        body: wire.recognitionOptions,
-        query: wire.recognitionOptions,
-        responses: { 200: wire.representResponse },
-      }),
-    },
-    async (request) => {
-      const started = performance.now();
-      const upload = await readUpload(request, { image: 'one' }, config);
-      const bytes = singleImage(upload, 'image');
-      const opts = options(request, upload, config);
-      const result = await gate.run(() => service.represent({ bytes }, opts));
-      return wire.representToWire(result, tookSince(started));
     },
   );
 }

@@ -11,18 +11,7 @@ import {
   type LabelledSample,
   type ModelCalibration,
 } from './confidence.js';
-
-/** mulberry32, so the synthetic data is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../test/fixtures.js';
 
 const model = { id: 'test-model', version: '3' };
 const calibration: ModelCalibration = {

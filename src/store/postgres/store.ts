@@ -1,16 +1,16 @@
-import { endianness } from 'node:os';
 import pg from 'pg';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import type { EmbeddingSnapshot, Face, GalleryStore, NewFace, Page, PageOf, Person } from '../store.js';
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
+import * as sharedRows from '../rows.js';
+import { copyEmbeddingPage, encodeEmbedding, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes } from '../rows.js';
 
 /** A gallery does little concurrent database work: its searches run in memory. */
 const POOL_SIZE = 4;
 const CONNECT_TIMEOUT_MS = 10_000;
 const EMBEDDING_PAGE = 8192;
-const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 
 /**
  * Connects to the gallery at a `postgres://` URL, bringing its schema up to date. The tables live
@@ -50,28 +50,8 @@ export function redactUrl(url: string): string {
 
 const PLACEHOLDER_HOST = 'facedb-no-host';
 
-interface PersonRow {
-  id: number;
-  name: string;
-  created_at: Date;
-  face_count: number;
-}
-
-interface FaceRow {
-  id: number;
-  person_id: number;
-  person_name: string;
-  source_path: string | null;
-  content_hash: string;
-  box_x: number;
-  box_y: number;
-  box_w: number;
-  box_h: number;
-  detection_score: number;
-  model_id: string;
-  model_version: string;
-  created_at: Date;
-}
+type PersonRow = sharedRows.PersonRow<Date>;
+type FaceRow = sharedRows.FaceRow<Date>;
 
 interface MetaRow {
   model_id: string;
@@ -321,15 +301,7 @@ export class PostgresGalleryStore implements GalleryStore {
             rowMode: 'array',
           });
           if (page.length === 0) break;
-          for (const [id, personId, blob] of page) {
-            if (blob.length !== rowBytes) {
-              throw new FacedbError('internal', `face ${id} has a ${blob.length}-byte embedding, expected ${rowBytes}`);
-            }
-            faceIds[row] = id;
-            personIds[row] = personId;
-            bytes.set(blob, row * rowBytes);
-            row++;
-          }
+          row = copyEmbeddingPage(page, { faceIds, personIds, bytes, rowBytes }, row);
           after = page[page.length - 1]![0];
         }
         if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
@@ -436,40 +408,5 @@ function openFailure(error: unknown, where: string): FacedbError {
   );
 }
 
-function notFound(kind: 'person' | 'face', id: number): FacedbError {
-  return new FacedbError('not_found', `no ${kind} with id ${id}`, { details: { [`${kind}Id`]: id } });
-}
-
-function encodeEmbedding(embedding: Float32Array): Buffer {
-  const bytes = Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength);
-  if (LITTLE_ENDIAN_HOST) return bytes;
-  const copy = Buffer.from(bytes);
-  swapFloat32Bytes(copy);
-  return copy;
-}
-
-/** The stored format is little-endian; only big-endian hosts need this. */
-function swapFloat32Bytes(bytes: Uint8Array): void {
-  for (let i = 0; i + 3 < bytes.length; i += 4) {
-    [bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]] = [bytes[i + 3]!, bytes[i + 2]!, bytes[i + 1]!, bytes[i]!];
-  }
-}
-
-function toPerson(row: PersonRow): Person {
-  return { id: row.id, name: row.name, faceCount: row.face_count, createdAt: row.created_at.toISOString() };
-}
-
-function toFace(row: FaceRow): Face {
-  return {
-    id: row.id,
-    personId: row.person_id,
-    personName: row.person_name,
-    sourcePath: row.source_path,
-    contentHash: row.content_hash,
-    box: { x: row.box_x, y: row.box_y, width: row.box_w, height: row.box_h },
-    detectionScore: row.detection_score,
-    modelId: row.model_id,
-    modelVersion: row.model_version,
-    createdAt: row.created_at.toISOString(),
-  };
-}
+const toPerson = (row: PersonRow): Person => sharedRows.toPerson(row, (time) => time.toISOString());
+const toFace = (row: FaceRow): Face => sharedRows.toFace(row, (time) => time.toISOString());

@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { endianness } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ModelInfo } from '../../core/types.js';
@@ -7,6 +6,8 @@ import { FacedbError } from '../../errors/errors.js';
 import type { EmbeddingSnapshot, Face, GalleryStore, NewFace, Page, PageOf, Person } from '../store.js';
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
+import * as sharedRows from '../rows.js';
+import { copyEmbeddingPage, encodeEmbedding, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes } from '../rows.js';
 
 /** Opens (creating if needed) a gallery file, bringing its schema up to date. */
 export async function openSqliteStore(path: string): Promise<SqliteGalleryStore> {
@@ -43,28 +44,8 @@ export async function openSqliteStore(path: string): Promise<SqliteGalleryStore>
   return new SqliteGalleryStore(db);
 }
 
-interface PersonRow {
-  id: number;
-  name: string;
-  created_at: string;
-  face_count: number;
-}
-
-interface FaceRow {
-  id: number;
-  person_id: number;
-  person_name: string;
-  source_path: string | null;
-  content_hash: string;
-  box_x: number;
-  box_y: number;
-  box_w: number;
-  box_h: number;
-  detection_score: number;
-  model_id: string;
-  model_version: string;
-  created_at: string;
-}
+type PersonRow = sharedRows.PersonRow<string>;
+type FaceRow = sharedRows.FaceRow<string>;
 
 interface MetaRow {
   model_id: string;
@@ -79,7 +60,6 @@ const PERSON_COLUMNS = `p.id, p.name, p.created_at,
 const FACE_COLUMNS = `f.id, f.person_id, p.name AS person_name, f.source_path, f.content_hash,
   f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score, f.model_id, f.model_version, f.created_at`;
 
-const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 const EMBEDDING_PAGE = 4096;
 
 /**
@@ -291,15 +271,7 @@ export class SqliteGalleryStore implements GalleryStore {
         for (let after = 0; row < count; ) {
           const page = this.#statements.embeddingsAfter.all(after, EMBEDDING_PAGE) as Array<[number, number, Buffer]>;
           if (page.length === 0) break;
-          for (const [id, personId, blob] of page) {
-            if (blob.length !== rowBytes) {
-              throw new FacedbError('internal', `face ${id} has a ${blob.length}-byte embedding, expected ${rowBytes}`);
-            }
-            faceIds[row] = id;
-            personIds[row] = personId;
-            bytes.set(blob, row * rowBytes);
-            row++;
-          }
+          row = copyEmbeddingPage(page, { faceIds, personIds, bytes, rowBytes }, row);
           after = page[page.length - 1]![0];
         }
         if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
@@ -378,44 +350,9 @@ function run<T>(work: () => T): Promise<T> {
   }
 }
 
-function notFound(kind: 'person' | 'face', id: number): FacedbError {
-  return new FacedbError('not_found', `no ${kind} with id ${id}`, { details: { [`${kind}Id`]: id } });
-}
-
 function now(): string {
   return new Date().toISOString();
 }
 
-function encodeEmbedding(embedding: Float32Array): Buffer {
-  const bytes = Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength);
-  if (LITTLE_ENDIAN_HOST) return bytes;
-  const copy = Buffer.from(bytes);
-  swapFloat32Bytes(copy);
-  return copy;
-}
-
-/** The file format is little-endian; only big-endian hosts need this. */
-function swapFloat32Bytes(bytes: Uint8Array): void {
-  for (let i = 0; i + 3 < bytes.length; i += 4) {
-    [bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]] = [bytes[i + 3]!, bytes[i + 2]!, bytes[i + 1]!, bytes[i]!];
-  }
-}
-
-function toPerson(row: PersonRow): Person {
-  return { id: row.id, name: row.name, faceCount: row.face_count, createdAt: row.created_at };
-}
-
-function toFace(row: FaceRow): Face {
-  return {
-    id: row.id,
-    personId: row.person_id,
-    personName: row.person_name,
-    sourcePath: row.source_path,
-    contentHash: row.content_hash,
-    box: { x: row.box_x, y: row.box_y, width: row.box_w, height: row.box_h },
-    detectionScore: row.detection_score,
-    modelId: row.model_id,
-    modelVersion: row.model_version,
-    createdAt: row.created_at,
-  };
-}
+const toPerson = (row: PersonRow): Person => sharedRows.toPerson(row, (time) => time);
+const toFace = (row: FaceRow): Face => sharedRows.toFace(row, (time) => time);

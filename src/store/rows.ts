@@ -1,0 +1,90 @@
+import { endianness } from 'node:os';
+import { FacedbError } from '../errors/errors.js';
+import type { Face, Person } from './store.js';
+
+/** Row shapes and conversions shared by the SQLite and PostgreSQL stores (same columns in both). */
+
+/** Embeddings are stored as little-endian float32; only big-endian hosts convert. */
+export const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+
+export interface PersonRow<Time> {
+  id: number;
+  name: string;
+  created_at: Time;
+  face_count: number;
+}
+
+export interface FaceRow<Time> {
+  id: number;
+  person_id: number;
+  person_name: string;
+  source_path: string | null;
+  content_hash: string;
+  box_x: number;
+  box_y: number;
+  box_w: number;
+  box_h: number;
+  detection_score: number;
+  model_id: string;
+  model_version: string;
+  created_at: Time;
+}
+
+export function notFound(kind: 'person' | 'face', id: number): FacedbError {
+  return new FacedbError('not_found', `no ${kind} with id ${id}`, { details: { [`${kind}Id`]: id } });
+}
+
+export function encodeEmbedding(embedding: Float32Array): Buffer {
+  const bytes = Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength);
+  if (LITTLE_ENDIAN_HOST) return bytes;
+  const copy = Buffer.from(bytes);
+  swapFloat32Bytes(copy);
+  return copy;
+}
+
+export function swapFloat32Bytes(bytes: Uint8Array): void {
+  for (let i = 0; i + 3 < bytes.length; i += 4) {
+    [bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]] = [bytes[i + 3]!, bytes[i + 2]!, bytes[i + 1]!, bytes[i]!];
+  }
+}
+
+export function toPerson<Time>(row: PersonRow<Time>, time: (t: Time) => string): Person {
+  return { id: row.id, name: row.name, faceCount: row.face_count, createdAt: time(row.created_at) };
+}
+
+export function toFace<Time>(row: FaceRow<Time>, time: (t: Time) => string): Face {
+  return {
+    id: row.id,
+    personId: row.person_id,
+    personName: row.person_name,
+    sourcePath: row.source_path,
+    contentHash: row.content_hash,
+    box: { x: row.box_x, y: row.box_y, width: row.box_w, height: row.box_h },
+    detectionScore: row.detection_score,
+    modelId: row.model_id,
+    modelVersion: row.model_version,
+    createdAt: time(row.created_at),
+  };
+}
+
+/**
+ * Copies one page of `[id, personId, embedding blob]` rows into the snapshot arrays from `row` on;
+ * returns the next free row. Both stores page by id, so this is their whole inner loop.
+ */
+export function copyEmbeddingPage(
+  page: ReadonlyArray<readonly [number, number, Uint8Array]>,
+  target: { faceIds: Int32Array; personIds: Int32Array; bytes: Uint8Array; rowBytes: number },
+  row: number,
+): number {
+  let next = row;
+  for (const [id, personId, blob] of page) {
+    if (blob.length !== target.rowBytes) {
+      throw new FacedbError('internal', `face ${id} has a ${blob.length}-byte embedding, expected ${target.rowBytes}`);
+    }
+    target.faceIds[next] = id;
+    target.personIds[next] = personId;
+    target.bytes.set(blob, next * target.rowBytes);
+    next++;
+  }
+  return next;
+}

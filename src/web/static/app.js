@@ -224,8 +224,15 @@ async function detectCamera() {
   cameraButton.hidden = !devices.some((device) => device.kind === 'videoinput');
 }
 
+const captureButton = $('camera-capture');
+// Until the first frame arrives the video has no size, and a capture would be an empty picture.
+cameraVideo.addEventListener('loadeddata', () => {
+  captureButton.disabled = false;
+});
+
 cameraButton.addEventListener('click', async () => {
   clearError();
+  captureButton.disabled = true;
   try {
     cameraVideo.srcObject = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
     cameraDialog.showModal();
@@ -240,12 +247,13 @@ cameraDialog.addEventListener('close', () => {
   cameraVideo.srcObject = null;
 });
 $('camera-cancel').addEventListener('click', () => cameraDialog.close());
-$('camera-capture').addEventListener('click', () => {
+captureButton.addEventListener('click', () => {
   const canvas = el('canvas', { width: cameraVideo.videoWidth, height: cameraVideo.videoHeight });
   canvas.getContext('2d').drawImage(cameraVideo, 0, 0);
   cameraDialog.close();
   canvas.toBlob((blob) => {
     if (blob) void identify(blob, 'camera photo');
+    else showError('Could not take a photo', new Error('the camera gave no picture'));
   }, 'image/jpeg', 0.92);
 });
 

@@ -1,5 +1,6 @@
 import type { FacedbConfig } from '../config/config.js';
 import { calibrationFor, confidence, thresholdForFar } from '../core/confidence.js';
+import { euclideanDistance } from '../core/distance.js';
 import { FlatIndex } from '../core/flat-index.js';
 import { emotionResult } from '../core/emotion.js';
 import type { ModelInfo } from '../core/types.js';
@@ -264,7 +265,7 @@ export class FaceService {
     const engine = await this.engine();
     const threshold = this.threshold(engine.model, options); // a bad FAR fails before any inference
     const [faceA, faceB] = await Promise.all([this.largestFace(a, engine), this.largestFace(b, engine)]);
-    const raw = euclidean(faceA.embedding, faceB.embedding);
+    const raw = euclideanDistance(faceA.embedding, faceB.embedding);
     const distance = round(raw);
     return {
       verified: distance <= threshold,
@@ -456,15 +457,6 @@ function attributes(face: FaceAnalysis): FaceAttributes {
 
 function imageInfo(image: DecodedImage): ImageInfo {
   return { width: image.width, height: image.height, format: image.format };
-}
-
-function euclidean(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    sum += d * d;
-  }
-  return Math.sqrt(sum);
 }
 
 function round(value: number, digits = 4): number {

@@ -30,6 +30,18 @@ export interface FaceRow<Time> {
   created_at: Time;
 }
 
+export interface MetaRow {
+  model_id: string;
+  model_version: string;
+  dimensions: number;
+  metric: string;
+  threshold: number;
+}
+
+/** The face columns every face query selects, in FaceRow's shape (people joined as `p`). */
+export const FACE_COLUMNS = `f.id, f.person_id, p.name AS person_name, f.source_path, f.content_hash,
+  f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score, f.model_id, f.model_version, f.created_at`;
+
 export function notFound(kind: 'person' | 'face', id: number): FacedbError {
   return new FacedbError('not_found', `no ${kind} with id ${id}`, { details: { [`${kind}Id`]: id } });
 }

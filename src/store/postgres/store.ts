@@ -5,7 +5,7 @@ import type { EmbeddingSnapshot, Face, GalleryStore, NewFace, Page, PageOf, Pers
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
 import * as sharedRows from '../rows.js';
-import { copyEmbeddingPage, encodeEmbedding, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes } from '../rows.js';
+import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes, type MetaRow } from '../rows.js';
 
 /** A gallery does little concurrent database work: its searches run in memory. */
 const POOL_SIZE = 4;
@@ -53,18 +53,8 @@ const PLACEHOLDER_HOST = 'facedb-no-host';
 type PersonRow = sharedRows.PersonRow<Date>;
 type FaceRow = sharedRows.FaceRow<Date>;
 
-interface MetaRow {
-  model_id: string;
-  model_version: string;
-  dimensions: number;
-  metric: string;
-  threshold: number;
-}
-
 const PERSON_COLUMNS = `p.id, p.name, p.created_at,
   (SELECT COUNT(*)::int FROM faces f WHERE f.person_id = p.id) AS face_count`;
-const FACE_COLUMNS = `f.id, f.person_id, p.name AS person_name, f.source_path, f.content_hash,
-  f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score, f.model_id, f.model_version, f.created_at`;
 /** Several reads that must agree with each other (a page and its total, a count and its rows). */
 const READ_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 

@@ -7,7 +7,7 @@ import type { EmbeddingSnapshot, Face, GalleryStore, NewFace, Page, PageOf, Pers
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
 import * as sharedRows from '../rows.js';
-import { copyEmbeddingPage, encodeEmbedding, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes } from '../rows.js';
+import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes, type MetaRow } from '../rows.js';
 
 /** Opens (creating if needed) a gallery file, bringing its schema up to date. */
 export async function openSqliteStore(path: string): Promise<SqliteGalleryStore> {
@@ -47,18 +47,8 @@ export async function openSqliteStore(path: string): Promise<SqliteGalleryStore>
 type PersonRow = sharedRows.PersonRow<string>;
 type FaceRow = sharedRows.FaceRow<string>;
 
-interface MetaRow {
-  model_id: string;
-  model_version: string;
-  dimensions: number;
-  metric: string;
-  threshold: number;
-}
-
 const PERSON_COLUMNS = `p.id, p.name, p.created_at,
   (SELECT COUNT(*) FROM faces f WHERE f.person_id = p.id) AS face_count`;
-const FACE_COLUMNS = `f.id, f.person_id, p.name AS person_name, f.source_path, f.content_hash,
-  f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score, f.model_id, f.model_version, f.created_at`;
 
 const EMBEDDING_PAGE = 4096;
 

@@ -32,32 +32,3 @@ export function squaredEuclidean(a: Float32Array, b: Float32Array): number {
 export function euclideanDistance(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(squaredEuclidean(a, b));
 }
-
-/** Dot product of `q` with the `q.length` values of `rows` starting at `offset`. */
-export function dotAt(q: Float32Array, rows: Float32Array, offset: number): number {
-  const n = q.length;
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let j = 0;
-  for (; j + 3 < n; j += 4) {
-    const o = offset + j;
-    s0 += rows[o]! * q[j]!;
-    s1 += rows[o + 1]! * q[j + 1]!;
-    s2 += rows[o + 2]! * q[j + 2]!;
-    s3 += rows[o + 3]! * q[j + 3]!;
-  }
-  for (; j < n; j++) s0 += rows[offset + j]! * q[j]!;
-  return s0 + s1 + s2 + s3;
-}
-
-/** Squared norm of the `length` values of `rows` starting at `offset`. */
-export function squaredNormAt(rows: Float32Array, offset: number, length: number): number {
-  let s = 0;
-  for (let j = 0; j < length; j++) {
-    const v = rows[offset + j]!;
-    s += v * v;
-  }
-  return s;
-}

@@ -1,6 +1,7 @@
 import { FacedbError } from '../errors/errors.js';
 import type { EmbeddingSnapshot } from '../store/store.js';
-import { dotAt, squaredNormAt } from './distance.js';
+import { squaredEuclidean } from './distance.js';
+import { RowStore } from './l2-kernel.js';
 
 export interface PersonMatch {
   personId: number;
@@ -15,13 +16,12 @@ const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
 /**
- * Exact nearest-neighbour search over every enrolled embedding, kept in one contiguous
- * Float32Array so a query is a single linear pass. Rows are dense: removing a row moves the
+ * Exact nearest-neighbour search over every enrolled embedding, kept in one contiguous float32 block so a query
+ * is a single linear pass (a WebAssembly SIMD kernel, see l2-kernel.ts). Rows are dense: removing a row moves the
  * last row into its place, so the order of rows is meaningless.
  *
- * Distances use ||q-x||² = ||q||² + ||x||² - 2q·x with the squared norms precomputed per row,
- * which leaves one multiply-add per dimension in the hot loop. JS sums in float64, so the
- * cancellation error is far below float32 resolution.
+ * The scan ranks in float32; the distances returned are recomputed in float64 for the few rows that are
+ * reported, so they equal what a textbook formula gives.
  *
  * People get a dense "slot" so the per-person best distance lives in a typed array indexed
  * by slot rather than a Map lookup per row.
@@ -29,9 +29,7 @@ const INT32_MAX = 2147483647;
 export class FlatIndex {
   readonly dimensions: number;
   #size = 0;
-  #capacity: number;
-  #vectors: Float32Array;
-  #norms: Float64Array;
+  readonly #store: RowStore;
   #faceIds: Int32Array;
   #rowSlots: Int32Array;
   readonly #rowOfFace = new Map<number, number>();
@@ -51,17 +49,15 @@ export class FlatIndex {
       throw new FacedbError('invalid_input', `embedding dimensions must be a positive integer, got ${dimensions}`);
     }
     this.dimensions = dimensions;
-    this.#capacity = Math.max(MIN_CAPACITY, Math.ceil(initialCapacity));
-    this.#vectors = new Float32Array(this.#capacity * dimensions);
-    this.#norms = new Float64Array(this.#capacity);
-    this.#faceIds = new Int32Array(this.#capacity);
-    this.#rowSlots = new Int32Array(this.#capacity);
+    const capacity = Math.max(MIN_CAPACITY, Math.ceil(initialCapacity));
+    this.#store = new RowStore(dimensions, capacity);
+    this.#faceIds = new Int32Array(capacity);
+    this.#rowSlots = new Int32Array(capacity);
   }
 
   /**
-   * Builds the index over a store snapshot, taking over `snapshot.vectors` and `snapshot.faceIds`
-   * rather than copying them (at 1M faces a copy costs ~0.5 GB and seconds of page faults):
-   * the caller must not modify them afterwards.
+   * Builds the index over a store snapshot. The vectors are copied into the kernel's memory; `snapshot.faceIds`
+   * is taken over, so the caller must not modify it afterwards.
    */
   static fromSnapshot(snapshot: EmbeddingSnapshot): FlatIndex {
     const { dimensions, faceIds, personIds, vectors } = snapshot;
@@ -71,13 +67,11 @@ export class FlatIndex {
         details: { dimensions, faceIds: rows, personIds: personIds.length, values: vectors.length },
       });
     }
-    const index = new FlatIndex(dimensions);
+    const index = new FlatIndex(dimensions, rows);
     if (rows === 0) return index;
-    index.#capacity = rows;
-    index.#vectors = vectors;
-    index.#faceIds = faceIds;
-    index.#norms = new Float64Array(rows);
-    index.#rowSlots = new Int32Array(rows);
+    index.#store.rows.set(vectors);
+    if (faceIds.length === index.#faceIds.length) index.#faceIds = faceIds;
+    else index.#faceIds.set(faceIds);
     const rowOfFace = index.#rowOfFace;
     for (let row = 0; row < rows; row++) {
       const faceId = faceIds[row]!;
@@ -85,7 +79,6 @@ export class FlatIndex {
       // The map only stops growing when an id repeats.
       if (rowOfFace.size === row) throw new FacedbError('invalid_input', `face ${faceId} appears twice in the embedding snapshot`);
       index.#rowSlots[row] = index.#acquireSlot(personIds[row]!);
-      index.#norms[row] = squaredNormAt(vectors, row * dimensions, dimensions);
     }
     index.#size = rows;
     return index;
@@ -104,11 +97,9 @@ export class FlatIndex {
     checkId('person', personId);
     this.#checkVector(vector);
     if (this.#rowOfFace.has(faceId)) throw new FacedbError('invalid_input', `face ${faceId} is already indexed`);
-    if (this.#size === this.#capacity) this.#grow();
+    if (this.#size === this.#store.capacity) this.#grow();
     const row = this.#size++;
-    const offset = row * this.dimensions;
-    this.#vectors.set(vector, offset);
-    this.#norms[row] = squaredNormAt(this.#vectors, offset, this.dimensions);
+    this.#store.rows.set(vector, row * this.dimensions);
     this.#faceIds[row] = faceId;
     this.#rowSlots[row] = this.#acquireSlot(personId);
     this.#rowOfFace.set(faceId, row);
@@ -150,30 +141,25 @@ export class FlatIndex {
     const best = this.#best;
     const bestRow = this.#bestRow;
     best.fill(Infinity, 0, slots);
-    const vectors = this.#vectors;
-    const norms = this.#norms;
     const rowSlots = this.#rowSlots;
-    const dims = this.dimensions;
-    const size = this.#size;
-    // ||q||² is the same for every row, so it is left out of the comparison and added at the end.
-    for (let row = 0, offset = 0; row < size; row++, offset += dims) {
-      const partial = norms[row]! - 2 * dotAt(query, vectors, offset);
+    const scores = this.#store.squaredDistances(query, this.#size);
+    for (let row = 0; row < scores.length; row++) {
+      const score = scores[row]!;
       const slot = rowSlots[row]!;
-      if (partial < best[slot]!) {
-        best[slot] = partial;
+      if (score < best[slot]!) {
+        best[slot] = score;
         bestRow[slot] = row;
       }
     }
 
-    const top = selectSmallest(best, slots, k);
-    const queryNorm = squaredNormAt(query, 0, dims);
-    return top.map((slot) => {
+    const dims = this.dimensions;
+    const rows = this.#store.rows;
+    return selectSmallest(best, slots, k).map((slot) => {
       const row = bestRow[slot]!;
       return {
         personId: this.#personOfSlot[slot]!,
         faceId: this.#faceIds[row]!,
-        // Rounding can take a near-zero squared distance just below zero.
-        distance: Math.sqrt(Math.max(0, queryNorm + best[slot]!)),
+        distance: Math.sqrt(squaredEuclidean(query, rows.subarray(row * dims, (row + 1) * dims))),
       };
     });
   }
@@ -190,12 +176,10 @@ export class FlatIndex {
   }
 
   #grow(): void {
-    const capacity = this.#capacity * 2;
-    this.#vectors = resized(this.#vectors, capacity * this.dimensions);
-    this.#norms = resized(this.#norms, capacity);
+    const capacity = this.#store.capacity * 2;
+    this.#store.reserve(capacity);
     this.#faceIds = resized(this.#faceIds, capacity);
     this.#rowSlots = resized(this.#rowSlots, capacity);
-    this.#capacity = capacity;
   }
 
   #removeRow(row: number): void {
@@ -205,8 +189,7 @@ export class FlatIndex {
     this.#rowOfFace.delete(faceId);
     if (row !== last) {
       const dims = this.dimensions;
-      this.#vectors.copyWithin(row * dims, last * dims, (last + 1) * dims);
-      this.#norms[row] = this.#norms[last]!;
+      this.#store.rows.copyWithin(row * dims, last * dims, (last + 1) * dims);
       this.#rowSlots[row] = this.#rowSlots[last]!;
       const movedFace = this.#faceIds[last]!;
       this.#faceIds[row] = movedFace;

@@ -59,7 +59,7 @@ export class FlatIndex {
    * Builds the index over a store snapshot. The vectors are copied into the kernel's memory; `snapshot.faceIds`
    * is taken over, so the caller must not modify it afterwards.
    */
-  static fromSnapshot(snapshot: EmbeddingSnapshot): FlatIndex {
+  static fromSnapshot(snapshot: Omit<EmbeddingSnapshot, 'changeSeq'>): FlatIndex {
     const { dimensions, faceIds, personIds, vectors } = snapshot;
     const rows = faceIds.length;
     if (personIds.length !== rows || vectors.length !== rows * dimensions) {

@@ -23,11 +23,13 @@ describe('FaceService on real faces and a real SQLite file', () => {
   let galleryRoot: string;
   let bad: BadInputs;
   let enrolledFaces = 0;
+  let galleryFile: string;
 
   before(async () => {
     galleryRoot = await copyLfwPeople(inTestGallery);
     bad = await writeBadInputs();
-    service = await openFacedb({ db: join(await tempDir(), 'gallery.sqlite'), workers: 2 });
+    galleryFile = join(await tempDir(), 'gallery.sqlite');
+    service = await openFacedb({ db: galleryFile, workers: 2 });
   });
   after(async () => {
     await service.close();
@@ -165,6 +167,23 @@ describe('FaceService on real faces and a real SQLite file', () => {
     assert.notEqual(result.faces[0]?.match?.person, 'Bono');
     assert.ok(result.faces[0]?.candidates.every((c) => c.person !== 'Bono'));
     await expectCode(service.removePerson('Bono'), 'not_found');
+  });
+
+  it('sees what another process enrolls into and removes from the same gallery file, without restarting', async () => {
+    // A second service on the same file stands for `facedb enroll` run while a server holds the gallery open.
+    const other = await openFacedb({ db: galleryFile, workers: 1 });
+    try {
+      const bono = (await scanLfwLayout(galleryRoot)).filter((item) => item.person === 'Bono');
+      assert.equal((await other.enroll(bono)).counts.enrolled, 3);
+      const seen = await service.identify({ path: testImage('Bono_0001.jpg') });
+      assert.equal(seen.faces[0]?.match?.person, 'Bono');
+
+      await other.removePerson('Bono');
+      const gone = await service.identify({ path: testImage('Bono_0001.jpg') });
+      assert.ok(gone.faces[0]?.candidates.every((c) => c.person !== 'Bono'));
+    } finally {
+      await other.close();
+    }
   });
 });
 

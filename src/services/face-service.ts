@@ -77,6 +77,12 @@ const ENROLL_STATUSES: readonly EnrollStatus[] = [
   'failed',
 ];
 
+/** The in-memory index and the gallery change number it reflects. */
+interface SyncedIndex {
+  index: FlatIndex;
+  changeSeq: number;
+}
+
 /**
  * The one service layer under the CLI, the HTTP server and the library API.
  * The engine and the search index are created on first use, so gallery-only
@@ -88,7 +94,8 @@ export class FaceService {
   private readonly createEngine: () => Promise<FaceEngine>;
   private enginePromise: Promise<FaceEngine> | undefined;
   private loadedEngine: FaceEngine | undefined;
-  private indexPromise: Promise<FlatIndex> | undefined;
+  private indexPromise: Promise<SyncedIndex> | undefined;
+  private syncing: Promise<FlatIndex> | undefined;
   private readonly personNames = new Map<number, string>();
 
   constructor(config: FacedbConfig, store: GalleryStore, createEngine: () => Promise<FaceEngine>) {
@@ -223,7 +230,8 @@ export class FaceService {
     if (owners) owners.add(personName);
     else enrolled.set(contentHash, new Set([personName]));
     if (!face) return { path, person: personName, status: 'already_enrolled', facesFound: faces.length };
-    index.add(face.id, person.id, largest.embedding);
+    // A sync running meanwhile may have picked the new face up from the change log already.
+    if (!index.has(face.id)) index.add(face.id, person.id, largest.embedding);
     this.personNames.set(person.id, person.name);
     return {
       path,
@@ -337,19 +345,46 @@ export class FaceService {
   async removePerson(nameOrId: string | number): Promise<{ person: Person; facesRemoved: number }> {
     const person = await this.findPerson(nameOrId);
     const facesRemoved = await this.store.removePerson(person.id);
-    if (this.indexPromise) (await this.indexPromise).removePerson(person.id);
+    if (this.indexPromise) (await this.indexPromise).index.removePerson(person.id);
     this.personNames.delete(person.id);
     return { person, facesRemoved };
   }
 
   async removeFace(faceId: number): Promise<void> {
     await this.store.removeFace(faceId);
-    if (this.indexPromise) (await this.indexPromise).remove(faceId);
+    if (this.indexPromise) (await this.indexPromise).index.remove(faceId);
   }
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * The search index, first brought up to date with what other processes wrote to the gallery (a CLI enrolling
+   * into the file a server reads, several servers on one PostgreSQL database). This service's own writes reach
+   * the index at once; the change log replays them too, which is harmless. Concurrent callers share one sync.
+   */
   private index(): Promise<FlatIndex> {
+    this.syncing ??= this.syncIndex().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async syncIndex(): Promise<FlatIndex> {
+    const synced = await this.loadedIndex();
+    const changes = await this.store.embeddingChangesSince(synced.changeSeq);
+    if (!changes.complete) {
+      // Too far behind for the change log (or the gallery was restored from a backup): start again.
+      this.indexPromise = undefined;
+      return (await this.loadedIndex()).index;
+    }
+    const { index } = synced;
+    for (const faceId of changes.removed) index.remove(faceId);
+    for (const { faceId, personId, embedding } of changes.added) if (!index.has(faceId)) index.add(faceId, personId, embedding);
+    synced.changeSeq = Math.max(synced.changeSeq, changes.changeSeq);
+    return index;
+  }
+
+  private loadedIndex(): Promise<SyncedIndex> {
     this.indexPromise ??= this.buildIndex().catch((error: unknown) => {
       this.indexPromise = undefined; // a failed load (e.g. a busy database) must not poison later calls
       throw error;
@@ -357,11 +392,12 @@ export class FaceService {
     return this.indexPromise;
   }
 
-  private async buildIndex(): Promise<FlatIndex> {
+  private async buildIndex(): Promise<SyncedIndex> {
     const snapshot = await this.store.loadEmbeddings();
+    const { changeSeq } = snapshot;
     // An empty, unpinned gallery has no dimensions yet: size the index for the engine's model.
-    if (snapshot.faceIds.length === 0) return new FlatIndex((await this.engine()).model.dimensions);
-    return FlatIndex.fromSnapshot(snapshot);
+    if (snapshot.faceIds.length === 0) return { index: new FlatIndex((await this.engine()).model.dimensions), changeSeq };
+    return { index: FlatIndex.fromSnapshot(snapshot), changeSeq };
   }
 
   private async assertGalleryModel(model: ModelInfo): Promise<void> {

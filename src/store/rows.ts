@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { FacedbError } from '../errors/errors.js';
-import type { Face, Person } from './store.js';
+import type { EmbeddingChanges, Face, Person } from './store.js';
 
 /** Row shapes and conversions shared by the SQLite and PostgreSQL stores (same columns in both). */
 
@@ -99,4 +99,34 @@ export function copyEmbeddingPage(
     next++;
   }
   return next;
+}
+
+/**
+ * Turns the change log's rows (`[faceId, personId | null, embedding | null]`, one per face changed, null when the
+ * face no longer exists) into EmbeddingChanges. Both stores read the log with the same query.
+ */
+export function toEmbeddingChanges(
+  rows: ReadonlyArray<readonly [number, number | null, Uint8Array | null]>,
+  bounds: { after: number; latest: number; oldest: number | null },
+  dimensions: number,
+): EmbeddingChanges {
+  const { after, latest, oldest } = bounds;
+  // A number beyond the latest means the gallery was replaced or restored: nothing about it can be trusted.
+  const complete = after <= latest && (oldest === null || after >= oldest - 1);
+  const changes: EmbeddingChanges = { changeSeq: latest, complete, added: [], removed: [] };
+  if (!complete) return changes;
+  for (const [faceId, personId, blob] of rows) {
+    if (personId === null || blob === null) {
+      changes.removed.push(faceId);
+      continue;
+    }
+    if (blob.length !== dimensions * 4) {
+      throw new FacedbError('internal', `face ${faceId} has a ${blob.length}-byte embedding, expected ${dimensions * 4}`);
+    }
+    // Copied byte-wise into a fresh buffer: the driver's Buffers need not be 4-byte aligned.
+    const bytes = new Uint8Array(blob);
+    if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
+    changes.added.push({ faceId, personId, embedding: new Float32Array(bytes.buffer) });
+  }
+  return changes;
 }

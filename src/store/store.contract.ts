@@ -6,10 +6,15 @@ import type { GalleryStore, NewFace } from './store.js';
 
 /**
  * The behaviour every GalleryStore must have, written against the interface only. Each
- * implementation's test file calls this with a factory; `open` must return a new, empty,
- * unpinned gallery on every call (each test closes the one it got).
+ * implementation's test file calls this with factories: `open` must return a new, empty,
+ * unpinned gallery on every call (each test closes the one it got), and `openTwice` two separate
+ * connections to one new, empty gallery, as two processes would have.
  */
-export function runGalleryStoreContract(name: string, open: () => Promise<GalleryStore>): void {
+export function runGalleryStoreContract(
+  name: string,
+  open: () => Promise<GalleryStore>,
+  openTwice: () => Promise<[GalleryStore, GalleryStore]>,
+): void {
   void describe(`GalleryStore contract: ${name}`, () => {
     let store: GalleryStore;
     beforeEach(async () => {
@@ -299,6 +304,95 @@ export function runGalleryStoreContract(name: string, open: () => Promise<Galler
           assert.deepEqual(snapshot.vectors.slice(start, start + MODEL.dimensions), face.embedding);
         });
         assert.equal(new Set(snapshot.faceIds).size, expected.size);
+      });
+    });
+
+    void describe('change log', () => {
+      const sorted = (ids: Iterable<number>): number[] => [...ids].sort((a, b) => a - b);
+
+      void it('lists the faces added and removed after a change number, with their embeddings', async () => {
+        const ada = await withPerson();
+        const grace = (await store.upsertPerson('Grace')).id;
+        const start = await store.loadEmbeddings();
+        assert.equal(start.changeSeq, 0);
+        assert.deepEqual(await store.embeddingChangesSince(0), { changeSeq: 0, complete: true, added: [], removed: [] });
+
+        const [a, b] = await store.addFaces(ada, [newFace('a', { seed: 1 }), newFace('b', { seed: 2 })]);
+        const [c] = await store.addFaces(grace, [newFace('c', { seed: 3 })]);
+        assert.ok(a && b && c);
+        const afterAdding = await store.embeddingChangesSince(0);
+        assert.equal(afterAdding.complete, true);
+        assert.ok(afterAdding.changeSeq > 0);
+        assert.deepEqual(afterAdding.removed, []);
+        assert.deepEqual(
+          afterAdding.added.sort((x, y) => x.faceId - y.faceId),
+          [
+            { faceId: a.id, personId: ada, embedding: newFace('a', { seed: 1 }).embedding },
+            { faceId: b.id, personId: ada, embedding: newFace('b', { seed: 2 }).embedding },
+            { faceId: c.id, personId: grace, embedding: newFace('c', { seed: 3 }).embedding },
+          ],
+        );
+        assert.equal((await store.loadEmbeddings()).changeSeq, afterAdding.changeSeq);
+        // Nothing since the latest number; a skipped photo (already enrolled) is no change.
+        await store.addFaces(ada, [newFace('a', { seed: 1 })]);
+        assert.deepEqual(await store.embeddingChangesSince(afterAdding.changeSeq), {
+          changeSeq: afterAdding.changeSeq,
+          complete: true,
+          added: [],
+          removed: [],
+        });
+
+        await store.removeFace(c.id);
+        const [d] = await store.addFaces(grace, [newFace('d', { seed: 4 })]);
+        assert.ok(d);
+        await store.removePerson(ada);
+        const later = await store.embeddingChangesSince(afterAdding.changeSeq);
+        assert.equal(later.complete, true);
+        assert.deepEqual(sorted(later.removed), sorted([a.id, b.id, c.id]));
+        assert.deepEqual(later.added, [{ faceId: d.id, personId: grace, embedding: newFace('d', { seed: 4 }).embedding }]);
+        // From the start, a face added then removed is only removed.
+        const all = await store.embeddingChangesSince(0);
+        assert.deepEqual(sorted(all.removed), sorted([a.id, b.id, c.id]));
+        assert.deepEqual(all.added.map((f) => f.faceId), [d.id]);
+      });
+
+      void it('never hands out a removed face or person id again', async () => {
+        const ada = await withPerson();
+        const [a] = await store.addFaces(ada, [newFace('a')]);
+        assert.ok(a);
+        await store.removeFace(a.id);
+        const [b] = await store.addFaces(ada, [newFace('b')]);
+        assert.ok(b && b.id > a.id);
+        await store.removePerson(ada);
+        assert.ok((await store.upsertPerson('Grace')).id > ada);
+      });
+
+      void it('says the log is incomplete for a change number from the future (a restored gallery)', async () => {
+        const ada = await withPerson();
+        await store.addFaces(ada, [newFace('a')]);
+        const { changeSeq } = await store.embeddingChangesSince(0);
+        const future = await store.embeddingChangesSince(changeSeq + 5);
+        assert.equal(future.complete, false);
+        assert.deepEqual([future.added, future.removed], [[], []]);
+      });
+
+      void it("shows one connection's writes to another", async () => {
+        const [writer, reader] = await openTwice();
+        try {
+          await writer.ensureModel(MODEL);
+          const { changeSeq } = await reader.loadEmbeddings();
+          const ada = await writer.upsertPerson('Ada');
+          const [a, b] = await writer.addFaces(ada.id, [newFace('a', { seed: 5 }), newFace('b', { seed: 6 })]);
+          assert.ok(a && b);
+          const seen = await reader.embeddingChangesSince(changeSeq);
+          assert.deepEqual(seen.added.map((f) => f.faceId).sort((x, y) => x - y), sorted([a.id, b.id]));
+          await writer.removeFace(a.id);
+          const next = await reader.embeddingChangesSince(seen.changeSeq);
+          assert.deepEqual(next.removed, [a.id]);
+          assert.deepEqual(next.added, []);
+        } finally {
+          await Promise.all([writer.close(), reader.close()]);
+        }
       });
     });
 

@@ -38,7 +38,30 @@ export interface EmbeddingSnapshot {
   faceIds: Int32Array;
   personIds: Int32Array;
   vectors: Float32Array;
+  /** The gallery's change number when the snapshot was read; `embeddingChangesSince` continues from it. */
+  changeSeq: number;
 }
+
+/**
+ * What changed in the gallery's embeddings after a change number, whoever changed them (another process enrolling
+ * into the same SQLite file, another server on the same PostgreSQL database).
+ */
+export interface EmbeddingChanges {
+  /** The newest change number included: pass it to the next call. */
+  changeSeq: number;
+  /**
+   * False when the change log no longer reaches back to the number asked for (it keeps the newest
+   * CHANGE_LOG_KEPT changes) or the gallery went back in time (restored from a backup): reload the snapshot.
+   */
+  complete: boolean;
+  /** Faces added after the number asked for that still exist. Face and person ids are never reused. */
+  added: Array<{ faceId: number; personId: number; embedding: Float32Array }>;
+  /** Faces removed after the number asked for. */
+  removed: number[];
+}
+
+/** Changes the log keeps; a reader further behind reloads the whole snapshot. */
+export const CHANGE_LOG_KEPT = 100_000;
 
 export interface Page {
   limit: number;
@@ -85,6 +108,8 @@ export interface GalleryStore {
 
   /** All embeddings, to build the in-memory search index. */
   loadEmbeddings(): Promise<EmbeddingSnapshot>;
+  /** Embeddings added and removed after `changeSeq`, to keep that index in sync with other writers. */
+  embeddingChangesSince(changeSeq: number): Promise<EmbeddingChanges>;
 
   /** Cheap round trip, for readiness checks. */
   ping(): Promise<void>;

@@ -44,12 +44,36 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE INDEX faces_content_hash ON faces (content_hash);
   `,
+  `
+  -- Every face added or removed, whoever did it, so a server holding an in-memory index of the
+  -- embeddings can catch up with other servers' writes (see GalleryStore.embeddingChangesSince).
+  CREATE TABLE face_changes (
+    seq     bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    face_id integer NOT NULL
+  );
+
+  CREATE FUNCTION facedb_log_face_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    -- Writers take turns from here to their commit, so numbers are handed out in commit order: a reader
+    -- that has seen number n can never later find an uncommitted n - 1 appear. Readers are not blocked.
+    LOCK TABLE face_changes IN SHARE ROW EXCLUSIVE MODE;
+    INSERT INTO face_changes (face_id) SELECT id FROM changed ORDER BY id;
+    RETURN NULL;
+  END
+  $$;
+
+  CREATE TRIGGER faces_log_insert AFTER INSERT ON faces
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION facedb_log_face_changes();
+  -- Also fires for the faces a person's removal cascades to.
+  CREATE TRIGGER faces_log_delete AFTER DELETE ON faces
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION facedb_log_face_changes();
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Tables a facedb schema owns: finding any of them without a migration record means someone else's. */
-const OWN_TABLES = ['meta', 'people', 'faces'];
+const OWN_TABLES = ['meta', 'people', 'faces', 'face_changes'];
 
 /** Any fixed number, the same in every facedb: it names the lock, per database. */
 const MIGRATION_LOCK = 0x0fac_ed_b0;

@@ -61,7 +61,14 @@ if (givenUrl === undefined && binaries === undefined) {
   };
   const schemaOf = (url: string): string => new URL(url).searchParams.get('options')!.replace('-c search_path=', '');
 
-  runGalleryStoreContract('postgres', async () => openPostgresStore(await freshUrl()));
+  runGalleryStoreContract(
+    'postgres',
+    async () => openPostgresStore(await freshUrl()),
+    async () => {
+      const url = await freshUrl();
+      return [await openPostgresStore(url), await openPostgresStore(url)];
+    },
+  );
 
   void describe('PostgresGalleryStore', () => {
     void it('migrates a fresh schema exactly once when several servers open it at once', async () => {
@@ -84,6 +91,39 @@ if (givenUrl === undefined && binaries === undefined) {
       assert.equal(new Set(people.map((p) => p.id)).size, 1);
       assert.equal((await first.listPeople({ limit: 10, offset: 0 })).total, 1);
       await Promise.all([first.close(), second.close()]);
+    });
+
+    void it('numbers changes in commit order, so a reader never skips a slow writer', async () => {
+      const url = await freshUrl();
+      const [writer, reader] = await Promise.all([openPostgresStore(url), openPostgresStore(url)]);
+      const slow = new pg.Client({ connectionString: url });
+      await slow.connect();
+      try {
+        await writer.ensureModel(MODEL);
+        const ada = await writer.upsertPerson('Ada');
+        const { changeSeq: start } = await reader.loadEmbeddings();
+        // A writer that has inserted a face but not committed yet...
+        await slow.query('BEGIN');
+        const { rows } = await slow.query<{ id: number }>(
+          `INSERT INTO faces (person_id, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, model_id, model_version)
+           VALUES ($1, 'slow', 0, 0, 1, 1, 0.9, $2, $3, $4) RETURNING id`,
+          [ada.id, Buffer.from(Float32Array.of(1, 2, 3, 4).buffer), MODEL.id, MODEL.version],
+        );
+        const slowId = rows[0]!.id;
+        // ...and a fast one that starts later: it must wait for the slow one's commit rather than take a later
+        // change number and commit first, which would let the reader move past the slow one's number.
+        const fast = writer.addFaces(ada.id, [face('fast')]);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const early = await reader.embeddingChangesSince(start);
+        assert.deepEqual(early.added, [], 'nothing is visible while the first writer is open');
+        await slow.query('COMMIT');
+        const [fastFace] = await fast;
+        const late = await reader.embeddingChangesSince(early.changeSeq);
+        assert.deepEqual(late.added.map((f) => f.faceId).sort((a, b) => a - b), [slowId, fastFace!.id].sort((a, b) => a - b));
+      } finally {
+        await slow.end();
+        await Promise.all([writer.close(), reader.close()]);
+      }
     });
 
     void it('keeps everything across close and reopen', async () => {

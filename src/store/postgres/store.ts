@@ -1,16 +1,20 @@
 import pg from 'pg';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
-import type { EmbeddingSnapshot, Face, GalleryStore, NewFace, Page, PageOf, Person } from '../store.js';
+import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Face, type GalleryStore, type NewFace, type Page, type PageOf, type Person } from '../store.js';
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
 import * as sharedRows from '../rows.js';
-import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes, type MetaRow } from '../rows.js';
+import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes, toEmbeddingChanges, type MetaRow } from '../rows.js';
 
 /** A gallery does little concurrent database work: its searches run in memory. */
 const POOL_SIZE = 4;
 const CONNECT_TIMEOUT_MS = 10_000;
 const EMBEDDING_PAGE = 8192;
+
+/** bigint comes back as text from pg; change numbers stay far below 2^53, so float8 is exact. */
+const CHANGE_BOUNDS = 'SELECT COALESCE(MAX(seq), 0)::float8 AS latest, MIN(seq)::float8 AS oldest FROM face_changes';
+const PRUNE_CHANGES = 'DELETE FROM face_changes WHERE seq <= (SELECT MAX(seq) FROM face_changes) - $1';
 
 /**
  * Connects to the gallery at a `postgres://` URL, bringing its schema up to date. The tables live
@@ -143,6 +147,7 @@ export class PostgresGalleryStore implements GalleryStore {
         if (rowCount === 0) throw notFound('person', id);
         const faces = await count(client, 'SELECT COUNT(*)::int AS n FROM faces WHERE person_id = $1', [id]);
         await client.query('DELETE FROM people WHERE id = $1', [id]);
+        await client.query(PRUNE_CHANGES, [CHANGE_LOG_KEPT]);
         return faces;
       }),
     );
@@ -189,6 +194,7 @@ export class PostgresGalleryStore implements GalleryStore {
             firstOfEachPhoto.map((f) => f.crop),
           ],
         );
+        await client.query(PRUNE_CHANGES, [CHANGE_LOG_KEPT]);
         const inserted = new Map(rows.map((row) => [row.content_hash, row]));
         return firstOfEachPhoto.flatMap((face): Face[] => {
           const row = inserted.get(face.contentHash);
@@ -237,10 +243,13 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   removeFace(id: number): Promise<void> {
-    return run(async () => {
-      const { rowCount } = await this.#pool.query('DELETE FROM faces WHERE id = $1', [id]);
-      if (rowCount === 0) throw notFound('face', id);
-    });
+    return run(() =>
+      transaction(this.#pool, 'BEGIN', async (client) => {
+        const { rowCount } = await client.query('DELETE FROM faces WHERE id = $1', [id]);
+        if (rowCount === 0) throw notFound('face', id);
+        await client.query(PRUNE_CHANGES, [CHANGE_LOG_KEPT]);
+      }),
+    );
   }
 
   getFaceCrop(id: number): Promise<Uint8Array | null> {
@@ -295,9 +304,30 @@ export class PostgresGalleryStore implements GalleryStore {
           after = page[page.length - 1]![0];
         }
         if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
-        return { dimensions, faceIds, personIds, vectors };
+        const changeSeq = (await onlyRow(client.query<ChangeBounds>(CHANGE_BOUNDS))).latest;
+        return { dimensions, faceIds, personIds, vectors, changeSeq };
       }),
     );
+  }
+
+  embeddingChangesSince(changeSeq: number): Promise<EmbeddingChanges> {
+    return run(async () => {
+      // Nearly every call (one per search) finds nothing new: one round trip instead of a transaction's five.
+      if ((await onlyRow(this.#pool.query<ChangeBounds>(CHANGE_BOUNDS))).latest === changeSeq) {
+        return { changeSeq, complete: true, added: [], removed: [] };
+      }
+      return transaction(this.#pool, READ_SNAPSHOT, async (client): Promise<EmbeddingChanges> => {
+        const { latest, oldest } = await onlyRow(client.query<ChangeBounds>(CHANGE_BOUNDS));
+        const { rows } = await client.query<[number, number | null, Buffer | null]>({
+          text: `SELECT c.face_id, f.person_id, f.embedding
+                 FROM (SELECT DISTINCT face_id FROM face_changes WHERE seq > $1 AND seq <= $2) c LEFT JOIN faces f ON f.id = c.face_id`,
+          values: [changeSeq, latest],
+          rowMode: 'array',
+        });
+        const dimensions = (await readModel(client))?.dimensions ?? 0;
+        return toEmbeddingChanges(rows, { after: changeSeq, latest, oldest }, dimensions);
+      });
+    });
   }
 
   ping(): Promise<void> {
@@ -312,6 +342,11 @@ export class PostgresGalleryStore implements GalleryStore {
 }
 
 type Queryable = pg.Pool | pg.PoolClient;
+
+interface ChangeBounds {
+  latest: number;
+  oldest: number | null;
+}
 
 /**
  * Runs `work` on one pooled connection between `begin` and COMMIT, rolling back on any error.

@@ -43,6 +43,66 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE INDEX faces_content_hash ON faces (content_hash);
   `,
+  `
+  -- Ids are never handed out twice from now on (AUTOINCREMENT): a plain INTEGER PRIMARY KEY gives the
+  -- highest id again once its row is deleted, and a client or another process still holding that id
+  -- would then reach a different face or person. SQLite cannot add AUTOINCREMENT to a table, so both are
+  -- rebuilt (migrate() runs this with foreign keys off and checks them before committing).
+  CREATE TABLE people_next (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT    NOT NULL UNIQUE,
+    created_at TEXT    NOT NULL
+  ) STRICT;
+  INSERT INTO people_next (id, name, created_at) SELECT id, name, created_at FROM people;
+
+  CREATE TABLE faces_next (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    person_id       INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    source_path     TEXT,
+    content_hash    TEXT    NOT NULL,
+    box_x           REAL    NOT NULL,
+    box_y           REAL    NOT NULL,
+    box_w           REAL    NOT NULL,
+    box_h           REAL    NOT NULL,
+    detection_score REAL    NOT NULL,
+    embedding       BLOB    NOT NULL, -- float32 little-endian
+    crop            BLOB,
+    model_id        TEXT    NOT NULL,
+    model_version   TEXT    NOT NULL,
+    created_at      TEXT    NOT NULL,
+    UNIQUE (person_id, content_hash) -- also serves lookups and cascades by person
+  ) STRICT;
+  INSERT INTO faces_next (id, person_id, source_path, content_hash, box_x, box_y, box_w, box_h, detection_score,
+      embedding, crop, model_id, model_version, created_at)
+    SELECT id, person_id, source_path, content_hash, box_x, box_y, box_w, box_h, detection_score,
+      embedding, crop, model_id, model_version, created_at
+    FROM faces;
+
+  DROP TABLE faces;
+  DROP TABLE people;
+  ALTER TABLE people_next RENAME TO people;
+  ALTER TABLE faces_next RENAME TO faces;
+  CREATE INDEX faces_content_hash ON faces (content_hash);
+
+  -- Every face added or removed, whoever did it, so a process holding an in-memory index of the
+  -- embeddings can catch up with other processes' writes (see GalleryStore.embeddingChangesSince).
+  -- Writers are serialised by SQLite's write lock, so numbers are handed out in commit order.
+  CREATE TABLE face_changes (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    face_id INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TRIGGER faces_log_insert AFTER INSERT ON faces
+  BEGIN
+    INSERT INTO face_changes (face_id) VALUES (NEW.id);
+  END;
+
+  -- Also fires for the faces a person's removal cascades to.
+  CREATE TRIGGER faces_log_delete AFTER DELETE ON faces
+  BEGIN
+    INSERT INTO face_changes (face_id) VALUES (OLD.id);
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -50,7 +110,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 /**
  * Brings the schema up to date. Each step runs in its own IMMEDIATE transaction together with
  * the user_version bump, so a crash leaves the database at a whole version, and two processes
- * opening a fresh file at once cannot both apply the same step.
+ * opening a fresh file at once cannot both apply the same step. Foreign keys are off meanwhile,
+ * as SQLite's table-rebuild procedure requires (dropping a parent table would otherwise cascade),
+ * and checked before each step commits.
  */
 export function migrate(db: Database.Database, path: string): void {
   const version = (): number => db.pragma('user_version', { simple: true }) as number;
@@ -66,12 +128,23 @@ export function migrate(db: Database.Database, path: string): void {
     // Version 0 with tables in it is some other program's database: migrating would mix the two.
     throw new FacedbError('invalid_input', `${path} is a SQLite database but not a facedb gallery`, { details: { path } });
   }
-  for (let next = found; next < SCHEMA_VERSION; next++) {
-    db.transaction(() => {
-      // Another process may have migrated while we waited for the write lock.
-      if (version() !== next) return;
-      db.exec(MIGRATIONS[next]!);
-      db.pragma(`user_version = ${next + 1}`);
-    }).immediate();
+  if (found === SCHEMA_VERSION) return;
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    for (let next = found; next < SCHEMA_VERSION; next++) {
+      db.transaction(() => {
+        // Another process may have migrated while we waited for the write lock.
+        if (version() !== next) return;
+        db.exec(MIGRATIONS[next]!);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) {
+          throw new FacedbError('internal', `migrating ${path} to schema version ${next + 1} broke ${broken.length} foreign keys; nothing was changed`);
+        }
+        db.pragma(`user_version = ${next + 1}`);
+      }).immediate();
+    }
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys}`);
   }
 }

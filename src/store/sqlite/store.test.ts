@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { ModelInfo } from '../../core/types.js';
 import { isFacedbError } from '../../errors/errors.js';
 import { runGalleryStoreContract } from '../store.contract.js';
-import { SCHEMA_VERSION } from './migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { openSqliteStore } from './store.js';
 
 const MODEL: ModelInfo = { id: 'sqlite-test', version: '1', dimensions: 4, metric: 'euclidean', defaultThreshold: 0.5 };
@@ -27,7 +27,14 @@ function freshPath(): string {
   return join(root, `gallery-${++counter}.sqlite`);
 }
 
-runGalleryStoreContract('sqlite', () => openSqliteStore(freshPath()));
+runGalleryStoreContract(
+  'sqlite',
+  () => openSqliteStore(freshPath()),
+  async () => {
+    const path = freshPath();
+    return [await openSqliteStore(path), await openSqliteStore(path)];
+  },
+);
 
 function face(key: string, embedding = Float32Array.of(0.25, -1, 1 / 3, 7)) {
   return { sourcePath: `/photos/${key}.jpg`, contentHash: key, box: { x: 1, y: 2, width: 3, height: 4 }, detectionScore: 0.9, embedding, crop: null };
@@ -83,7 +90,7 @@ void describe('SqliteGalleryStore', () => {
     const store = await openSqliteStore(path);
     assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     const tables = store.database.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-    assert.deepEqual(tables, ['faces', 'meta', 'people']);
+    assert.deepEqual(tables, ['face_changes', 'faces', 'meta', 'people', 'sqlite_sequence']);
     await store.ensureModel(MODEL);
     await store.close();
 
@@ -91,6 +98,61 @@ void describe('SqliteGalleryStore', () => {
     const again = await openSqliteStore(path);
     assert.deepEqual(await again.getModel(), MODEL);
     await again.close();
+  });
+
+  void it('upgrades a schema-1 gallery in place: faces kept, changes logged from then on', async () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    raw.exec(MIGRATIONS[0]!);
+    raw.pragma('user_version = 1');
+    raw.prepare('INSERT INTO meta VALUES (1, ?, ?, ?, ?, ?)').run(MODEL.id, MODEL.version, MODEL.dimensions, MODEL.metric, MODEL.defaultThreshold);
+    raw.prepare("INSERT INTO people (id, name, created_at) VALUES (1, 'Ada', '2026-01-01T00:00:00Z')").run();
+    raw.prepare(`INSERT INTO faces (id, person_id, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, model_id, model_version, created_at)
+      VALUES (7, 1, 'old', 0, 0, 1, 1, 0.9, ?, ?, ?, '2026-01-01T00:00:00Z')`).run(Buffer.from(Float32Array.of(1, 2, 3, 4).buffer), MODEL.id, MODEL.version);
+    raw.close();
+
+    const store = await openSqliteStore(path);
+    try {
+      assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      const snapshot = await store.loadEmbeddings();
+      assert.deepEqual([...snapshot.faceIds], [7]);
+      assert.deepEqual([...snapshot.vectors], [1, 2, 3, 4]);
+      assert.equal(snapshot.changeSeq, 0);
+      const old = await store.getFace(7);
+      assert.equal(old?.personName, 'Ada');
+      assert.equal(old.contentHash, 'old');
+      const [added] = await store.addFaces(1, [face('new')]);
+      const changes = await store.embeddingChangesSince(snapshot.changeSeq);
+      assert.deepEqual(changes.added.map((f) => f.faceId), [added!.id]);
+      // The rebuilt tables never hand out an id twice, not even the highest one after it is removed.
+      await store.removeFace(added!.id);
+      const [next] = await store.addFaces(1, [face('newer')]);
+      assert.ok(next!.id > added!.id);
+      assert.equal(store.database.pragma('foreign_keys', { simple: true }), 1);
+      await assert.rejects(store.addFaces(999, [face('orphan')]));
+    } finally {
+      await store.close();
+    }
+  });
+
+  void it('says the change log is incomplete for a reader behind its pruned start', async () => {
+    const store = await openSqliteStore(freshPath());
+    try {
+      await store.ensureModel(MODEL);
+      const ada = await store.upsertPerson('Ada');
+      const ids = [];
+      for (const key of ['a', 'b', 'c']) ids.push((await store.addFaces(ada.id, [face(key)]))[0]!.id);
+      const { changeSeq: latest } = await store.embeddingChangesSince(0);
+      // What pruning does once more than CHANGE_LOG_KEPT changes pile up, here for all but the newest.
+      store.database.prepare('DELETE FROM face_changes WHERE seq < ?').run(latest);
+      const behind = await store.embeddingChangesSince(latest - 2);
+      assert.equal(behind.complete, false);
+      const justInTime = await store.embeddingChangesSince(latest - 1);
+      assert.equal(justInTime.complete, true);
+      assert.deepEqual(justInTime.added.map((f) => f.faceId), [ids[2]]);
+    } finally {
+      await store.close();
+    }
   });
 
   void it('refuses a database written by a newer facedb', async () => {

@@ -3,11 +3,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
-import type { EmbeddingSnapshot, Face, GalleryStore, NewFace, Page, PageOf, Person } from '../store.js';
+import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Face, type GalleryStore, type NewFace, type Page, type PageOf, type Person } from '../store.js';
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
 import * as sharedRows from '../rows.js';
-import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes, type MetaRow } from '../rows.js';
+import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes, toEmbeddingChanges, type MetaRow } from '../rows.js';
 
 /** Opens (creating if needed) a gallery file, bringing its schema up to date. */
 export async function openSqliteStore(path: string): Promise<SqliteGalleryStore> {
@@ -51,6 +51,11 @@ const PERSON_COLUMNS = `p.id, p.name, p.created_at,
   (SELECT COUNT(*) FROM faces f WHERE f.person_id = p.id) AS face_count`;
 
 const EMBEDDING_PAGE = 4096;
+
+interface ChangeBounds {
+  latest: number;
+  oldest: number | null;
+}
 
 /**
  * The gallery in one SQLite file. better-sqlite3 is synchronous, so each method does its work
@@ -137,6 +142,7 @@ export class SqliteGalleryStore implements GalleryStore {
         .transaction(() => {
           const faces = this.#statements.countFacesOf.get(id) as number;
           if (this.#statements.deletePerson.run(id).changes === 0) throw notFound('person', id);
+          this.#statements.pruneChanges.run(CHANGE_LOG_KEPT);
           return faces;
         })
         .immediate(),
@@ -187,6 +193,7 @@ export class SqliteGalleryStore implements GalleryStore {
               createdAt,
             });
           }
+          this.#statements.pruneChanges.run(CHANGE_LOG_KEPT);
           return added;
         })
         .immediate(),
@@ -214,9 +221,14 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   removeFace(id: number): Promise<void> {
-    return run(() => {
-      if (this.#statements.deleteFace.run(id).changes === 0) throw notFound('face', id);
-    });
+    return run(() =>
+      this.#db
+        .transaction(() => {
+          if (this.#statements.deleteFace.run(id).changes === 0) throw notFound('face', id);
+          this.#statements.pruneChanges.run(CHANGE_LOG_KEPT);
+        })
+        .immediate(),
+    );
   }
 
   getFaceCrop(id: number): Promise<Uint8Array | null> {
@@ -265,7 +277,18 @@ export class SqliteGalleryStore implements GalleryStore {
           after = page[page.length - 1]![0];
         }
         if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
-        return { dimensions, faceIds, personIds, vectors };
+        const changeSeq = (this.#statements.changeBounds.get() as ChangeBounds).latest;
+        return { dimensions, faceIds, personIds, vectors, changeSeq };
+      })(),
+    );
+  }
+
+  embeddingChangesSince(changeSeq: number): Promise<EmbeddingChanges> {
+    return run(() =>
+      this.#db.transaction((): EmbeddingChanges => {
+        const { latest, oldest } = this.#statements.changeBounds.get() as ChangeBounds;
+        const rows = this.#statements.changesAfter.all(changeSeq, latest) as Array<[number, number | null, Buffer | null]>;
+        return toEmbeddingChanges(rows, { after: changeSeq, latest, oldest }, this.#model()?.dimensions ?? 0);
       })(),
     );
   }
@@ -324,6 +347,14 @@ function prepareStatements(db: Database.Database) {
       .prepare('SELECT DISTINCT f.content_hash, p.name FROM faces f JOIN people p ON p.id = f.person_id')
       .raw(),
     embeddingsAfter: db.prepare('SELECT id, person_id, embedding FROM faces WHERE id > ? ORDER BY id LIMIT ?').raw(),
+    changeBounds: db.prepare('SELECT COALESCE(MAX(seq), 0) AS latest, MIN(seq) AS oldest FROM face_changes'),
+    changesAfter: db
+      .prepare(
+        `SELECT c.face_id, f.person_id, f.embedding
+         FROM (SELECT DISTINCT face_id FROM face_changes WHERE seq > ? AND seq <= ?) c LEFT JOIN faces f ON f.id = c.face_id`,
+      )
+      .raw(),
+    pruneChanges: db.prepare('DELETE FROM face_changes WHERE seq <= (SELECT MAX(seq) FROM face_changes) - ?'),
     ping: db.prepare('SELECT 1'),
   };
 }

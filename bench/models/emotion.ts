@@ -6,23 +6,41 @@
  * choose anything. The one free choice (arithmetic vs log-probability average, both equal weights) is shown on
  * two halves of the photos (even / odd file index within each class) so a choice made on one half can be
  * checked on the other.
- *   node --import tsx bench/models/emotion.ts [--engine]   (--engine: also run the full engine, detector included)
+ *   node --import tsx bench/models/emotion.ts [--engine [--sweep]]
+ * --engine: also run the full engine (detector, then the FER-style emotion crop around the detection box) and time
+ * the emotion step per face. --sweep: on the engine's own detection boxes, try other crop framings, net weights and
+ * test-time augmentations (shifted / rescaled crops); every choice is made on half A only (see "Emotion, round 2"
+ * in bench/models.md).
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMOTIONS, type Emotion } from '../../src/core/types.js';
-import { FACEAPI_EXPRESSIONS } from '../../src/engine/align.js';
-import { predictHumanEmotion } from '../../src/engine/faceapi/human.js';
-import { loadFaceApiRuntime, loadRuntimeParts } from '../../src/engine/faceapi/runtime.js';
+import type { Box } from '../../src/core/types.js';
+import { emotionCropTransform, emotionFromExpressions, FACEAPI_EXPRESSIONS, warpGray, type EmotionFraming } from '../../src/engine/align.js';
+import { HUMAN_EMOTIONS, predictHumanEmotion, predictHumanEmotionGray } from '../../src/engine/faceapi/human.js';
+import {
+  EMOTION_CROP_SIZE,
+  EMOTION_FRAMING,
+  emotionCrop,
+  ensembleEmotions,
+  HUMAN_EMOTION_WEIGHT,
+  loadFaceApiRuntime,
+  loadRuntimeParts,
+  observeEmotionBoxes,
+} from '../../src/engine/faceapi/runtime.js';
 import { FER, loadRgb, pct } from './common.js';
 
-const { faceapi, human, tfjs: tf } = await loadRuntimeParts();
+const parts = await loadRuntimeParts();
+const { faceapi, human, tfjs: tf } = parts;
 const FACEAPI_TO_EMOTION: Record<string, Emotion> = { neutral: 'neutral', happy: 'happy', sad: 'sad', angry: 'angry', fearful: 'fear', disgusted: 'disgust', surprised: 'surprise' };
 
 interface Sample {
   label: Emotion;
   half: 0 | 1;
+  file: string;
   probs: Record<string, number[]>;
+  /** The engine's emotion box (image pixels, unclamped), when it found a face. */
+  engineBox?: Box;
 }
 
 async function faceapiProbs(t: import('@tensorflow/tfjs').Tensor3D): Promise<number[]> {
@@ -60,6 +78,7 @@ for (const label of EMOTIONS) {
     samples.push({
       label,
       half: (index % 2) as 0 | 1,
+      file: join(FER, label, file),
       probs: {
         'face-api': fa,
         'face-api + flip': faTta,
@@ -73,35 +92,172 @@ for (const label of EMOTIONS) {
   }
 }
 
-if (process.argv.includes('--engine')) {
-  const runtime = await loadFaceApiRuntime();
-  let noFace = 0;
-  for (const [i, sample] of samples.entries()) {
-    const label = sample.label;
-    const files = readdirSync(join(FER, label)).sort();
-    const file = files[i % 100] ?? '';
-    const faces = await runtime.analyze(await loadRgb(join(FER, label, file)), { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 1, withCrop: false });
-    const face = faces[0];
-    if (!face) noFace++;
-    sample.probs['engine (detector crop)'] = face ? EMOTIONS.map((e) => face.emotion[e]) : EMOTIONS.map(() => 1 / 7);
-  }
-  process.stdout.write(`engine: no face found in ${noFace} of ${samples.length} FER photos (counted as wrong)\n`);
-}
-
+const six = EMOTIONS.filter((e) => e !== 'disgust');
+const sixClassSamples = samples.filter((s) => s.label !== 'disgust');
 function argmax(v: number[]): number {
   return v.reduce((best, x, i) => (x > (v[best] ?? -1) ? i : best), 0);
 }
+/** Six-class accuracy of the probability vectors `probsOf` gives, on the samples `keep` selects. */
+function accuracy(probsOf: (s: Sample, i: number) => number[], keep: (s: Sample) => boolean): number {
+  const kept = samples.map((s, i) => ({ s, i })).filter(({ s }) => keep(s));
+  return kept.filter(({ s, i }) => EMOTIONS[argmax(probsOf(s, i))] === s.label).length / Math.max(1, kept.length);
+}
+const halfA = (s: Sample) => s.label !== 'disgust' && s.half === 0;
+
+/** Per-sample probabilities of the four passes (face-api, face-api mirrored, Human, Human mirrored) on gray crops. */
+type Passes = [number[], number[], number[], number[]];
+/** face-api returns a single result, not an array, for a batch of one. */
+function listOf(result: unknown): Record<string, number>[] {
+  return (Array.isArray(result) ? result : [result]) as Record<string, number>[];
+}
+async function passesOn(crops: Float32Array[]): Promise<Passes[]> {
+  const size = EMOTION_CROP_SIZE;
+  const out: Passes[] = [];
+  for (let start = 0; start < crops.length; start += 50) {
+    const gray = tf.tidy(() => tf.stack(crops.slice(start, start + 50).map((c) => tf.tensor3d(c, [size, size, 1]))) as import('@tensorflow/tfjs').Tensor4D);
+    const rgb = tf.tidy(() => tf.unstack(tf.tile(gray, [1, 1, 1, 3])) as import('@tensorflow/tfjs').Tensor3D[]);
+    const mirrored = rgb.map((t) => tf.reverse(t, 1));
+    const fa = listOf(await faceapi.nets.faceExpressionNet.predictExpressions(rgb));
+    const faFlip = listOf(await faceapi.nets.faceExpressionNet.predictExpressions(mirrored));
+    const hu = predictHumanEmotionGray(tf, human.emotion, gray, false);
+    const huFlip = tf.tidy(() => predictHumanEmotionGray(tf, human.emotion, tf.reverse(gray, 2), false));
+    const [huData, huFlipData] = [await hu.data(), await huFlip.data()];
+    const fromFaceapi = (e: Record<string, number> | undefined) => {
+      const scores = emotionFromExpressions(FACEAPI_EXPRESSIONS.map((l) => e?.[l] ?? 0));
+      return EMOTIONS.map((k) => scores[k]);
+    };
+    const fromHuman = (data: ArrayLike<number>, i: number) => EMOTIONS.map((k) => data[i * HUMAN_EMOTIONS.length + HUMAN_EMOTIONS.indexOf(k)] ?? 0);
+    for (let i = 0; i < rgb.length; i++) out.push([fromFaceapi(fa[i]), fromFaceapi(faFlip[i]), fromHuman(huData, i), fromHuman(huFlipData, i)]);
+    tf.dispose([gray, ...rgb, ...mirrored, hu, huFlip]);
+  }
+  return out;
+}
+/** Weighted ensemble of one or more crops' passes: Human weight `w`, with or without the mirrored passes. */
+function combine(passes: Passes[], w: number, flip = true): number[] {
+  return EMOTIONS.map((_, k) =>
+    passes.reduce((t, [fa, faFlip, hu, huFlip]) => {
+      const f = flip ? ((fa[k] ?? 0) + (faFlip[k] ?? 0)) / 2 : (fa[k] ?? 0);
+      const h = flip ? ((hu[k] ?? 0) + (huFlip[k] ?? 0)) / 2 : (hu[k] ?? 0);
+      return t + (1 - w) * f + w * h;
+    }, 0),
+  );
+}
+
+const sweepLines: string[] = [];
+if (process.argv.includes('--engine')) {
+  const runtime = await loadFaceApiRuntime();
+  let noFace = 0;
+  let lastBox: Box | undefined;
+  observeEmotionBoxes((box) => {
+    lastBox = box;
+  });
+  for (const sample of samples) {
+    lastBox = undefined;
+    const faces = await runtime.analyze(await loadRgb(sample.file), { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 1, withCrop: false });
+    const face = faces[0];
+    if (!face) noFace++;
+    if (face && lastBox) sample.engineBox = lastBox;
+    sample.probs['engine'] = face ? EMOTIONS.map((e) => face.emotion[e]) : EMOTIONS.map(() => 1 / 7);
+  }
+  observeEmotionBoxes();
+  process.stdout.write(`engine: no face found in ${noFace} of ${samples.length} FER photos (counted as wrong)\n`);
+
+  // Cost of the emotion step per face (crop + four passes), one face at a time as a single-face photo pays it.
+  const timed = samples.filter((s) => s.engineBox).slice(0, 100);
+  const images = await Promise.all(timed.map((s) => loadRgb(s.file)));
+  await ensembleEmotions(parts, [emotionCrop(images[0]!, timed[0]!.engineBox!)]);
+  let cropMs = 0;
+  let netMs = 0;
+  for (const [i, s] of timed.entries()) {
+    let started = performance.now();
+    const crop = emotionCrop(images[i]!, s.engineBox!);
+    cropMs += performance.now() - started;
+    started = performance.now();
+    await ensembleEmotions(parts, [crop]);
+    netMs += performance.now() - started;
+  }
+  process.stdout.write(`emotion step: crop ${(cropMs / timed.length).toFixed(2)} ms/face, nets (4 passes) ${(netMs / timed.length).toFixed(1)} ms/face\n`);
+
+  if (process.argv.includes('--sweep')) {
+    const fileImages = await Promise.all(samples.map((s) => loadRgb(s.file)));
+    const cropsFor = (framing: EmotionFraming, dx = 0) =>
+      samples.map((s, i) => {
+        const box = s.engineBox;
+        if (!box) return new Float32Array(EMOTION_CROP_SIZE * EMOTION_CROP_SIZE).fill(128);
+        const m = Math.sqrt(box.width * box.height);
+        return warpGray(fileImages[i]!, emotionCropTransform({ ...box, x: box.x + dx * m }, EMOTION_CROP_SIZE, framing), EMOTION_CROP_SIZE);
+      });
+    const cache = new Map<string, Passes[]>();
+    const passesFor = async (side: number, dy: number, dx = 0) => {
+      const key = `${side}/${dy}/${dx}`;
+      let passes = cache.get(key);
+      if (!passes) cache.set(key, (passes = await passesOn(cropsFor({ side, dy }, dx))));
+      return passes;
+    };
+    const row = (name: string, probsOf: (s: Sample, i: number) => number[]) => {
+      const perClass = six.map((e) => pct(accuracy(probsOf, (s) => s.label === e)));
+      sweepLines.push(
+        `| ${name} | ${pct(accuracy(probsOf, (s) => s.label !== 'disgust'))} | ${pct(accuracy(probsOf, halfA))} | ${pct(accuracy(probsOf, (s) => s.label !== 'disgust' && s.half === 1))} | ${perClass.join(' | ')} | ${pct(accuracy(probsOf, (s) => s.label === 'disgust'))} |`,
+      );
+    };
+    const dy = EMOTION_FRAMING.dy;
+    // 1. Crop side (equal weights), chosen on half A.
+    let bestSide = 0;
+    let bestSideAcc = -1;
+    for (const side of [1.25, 1.39, 1.47, 1.55, 1.62, 1.7, 1.85, 2.0]) {
+      const passes = await passesFor(side, dy);
+      const probsOf = (_: Sample, i: number) => combine([passes[i]!], 0.5);
+      row(`side ${side}, dy ${dy}, w 0.5`, probsOf);
+      const a = accuracy(probsOf, halfA);
+      if (a > bestSideAcc) [bestSide, bestSideAcc] = [side, a];
+    }
+    for (const otherDy of [dy - 0.1, dy + 0.1]) {
+      const passes = await passesFor(bestSide, otherDy);
+      row(`side ${bestSide}, dy ${otherDy.toFixed(2)}, w 0.5`, (_, i) => combine([passes[i]!], 0.5));
+    }
+    // 2. Human's weight, chosen on half A at that side.
+    const base = await passesFor(bestSide, dy);
+    let bestW = 0;
+    let bestWAcc = -1;
+    for (let k = 0; k <= 10; k++) {
+      const w = k / 10;
+      const probsOf = (_: Sample, i: number) => combine([base[i]!], w);
+      row(`side ${bestSide}, w ${w}`, probsOf);
+      const a = accuracy(probsOf, halfA);
+      if (a > bestWAcc) [bestW, bestWAcc] = [w, a];
+    }
+    row(`side ${bestSide}, w ${bestW}, no mirror passes`, (_, i) => combine([base[i]!], bestW, false));
+    // 3. Test-time augmentation: several crops per face, each with its mirror; w re-chosen on half A per set.
+    const sets: [string, [number, number][]][] = [
+      ['scales x0.95, x1.05', [[bestSide * 0.95, 0], [bestSide * 1.05, 0]]],
+      ['scales x0.95, x1, x1.05', [[bestSide * 0.95, 0], [bestSide, 0], [bestSide * 1.05, 0]]],
+      ['scales x0.9, x1, x1.1', [[bestSide * 0.9, 0], [bestSide, 0], [bestSide * 1.1, 0]]],
+      ['shifts 0, ±0.06 m', [[bestSide, 0], [bestSide, -0.06], [bestSide, 0.06]]],
+    ];
+    for (const [name, members] of sets) {
+      const all = await Promise.all(members.map(([side, dx]) => passesFor(Number(side.toFixed(3)), dy, dx)));
+      let w = 0;
+      let wAcc = -1;
+      for (const candidate of [0.5, 0.6, 0.65, 0.7, 0.75, 0.8]) {
+        const a = accuracy((_, i) => combine(all.map((p) => p[i]!), candidate), halfA);
+        if (a > wAcc) [w, wAcc] = [candidate, a];
+      }
+      row(`TTA ${name} (${members.length * 4} passes), w ${w}`, (_, i) => combine(all.map((p) => p[i]!), w));
+    }
+    sweepLines.push('', `chosen on half A: side ${bestSide}, Human weight ${bestW} (engine: side ${EMOTION_FRAMING.side}, weight ${HUMAN_EMOTION_WEIGHT})`);
+  }
+}
 
 const methods = Object.keys(samples[0]?.probs ?? {});
-const six = EMOTIONS.filter((e) => e !== 'disgust');
-const lines = [`| method | 6 classes | half A | half B | ${six.join(' | ')} | disgust (seen in training) |`, `| --- | --- | --- | --- | ${six.map(() => '---').join(' | ')} | --- |`];
+const header = [`| method | 6 classes | half A | half B | ${six.join(' | ')} | disgust (seen in training) |`, `| --- | --- | --- | --- | ${six.map(() => '---').join(' | ')} | --- |`];
+const lines = [...header];
 for (const method of methods) {
   const correct = (s: Sample) => EMOTIONS[argmax(s.probs[method] ?? [])] === s.label;
   const acc = (list: Sample[]) => list.filter(correct).length / Math.max(1, list.length);
-  const test = samples.filter((s) => s.label !== 'disgust');
   const perClass = six.map((e) => pct(acc(samples.filter((s) => s.label === e))));
   lines.push(
-    `| ${method} | ${pct(acc(test))} | ${pct(acc(test.filter((s) => s.half === 0)))} | ${pct(acc(test.filter((s) => s.half === 1)))} | ${perClass.join(' | ')} | ${pct(acc(samples.filter((s) => s.label === 'disgust')))} |`,
+    `| ${method} | ${pct(acc(sixClassSamples))} | ${pct(acc(sixClassSamples.filter((s) => s.half === 0)))} | ${pct(acc(sixClassSamples.filter((s) => s.half === 1)))} | ${perClass.join(' | ')} | ${pct(acc(samples.filter((s) => s.label === 'disgust')))} |`,
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);
+if (sweepLines.length > 0) process.stdout.write(`\nthrough the engine's boxes:\n${[...header, ...sweepLines].join('\n')}\n`);

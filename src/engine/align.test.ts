@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Point } from '../core/types.js';
-import { clampBox, emotionFromExpressions, eyeLevelTransform, pixelRegion, selectFaces, warpImage } from './align.js';
+import { clampBox, emotionCropTransform, emotionFromExpressions, eyeLevelTransform, pixelRegion, selectFaces, warpGray, warpImage } from './align.js';
 
 void describe('emotionFromExpressions', () => {
   void it("maps face-api's order (neutral, happy, sad, angry, fearful, disgusted, surprised) to facedb labels", () => {
@@ -119,5 +119,44 @@ void describe('warpImage', () => {
     const data = new Uint8Array(2 * 2 * 3).fill(200);
     const out = warpImage({ width: 2, height: 2, data }, { cos: 1, sin: 0, tx: 10, ty: 10 }, 2);
     assert.ok(out.data.every((v) => v === 0));
+  });
+});
+
+void describe('emotion crop', () => {
+  /** A 40x20 image whose red channel is 10 * x and green 5 * y, blue 0. */
+  const gradient = {
+    width: 40,
+    height: 20,
+    data: Uint8Array.from({ length: 40 * 20 * 3 }, (_, i) => {
+      const pixel = Math.floor(i / 3);
+      const [x, y] = [pixel % 40, Math.floor(pixel / 40)];
+      return [Math.min(255, 10 * x), 5 * y, 0][i % 3]!;
+    }),
+  };
+
+  void it('frames an upright square of side `side` box sizes, `dy` box sizes below the centre', () => {
+    const t = emotionCropTransform({ x: 100, y: 50, width: 40, height: 90 }, 48, { side: 1.5, dy: 0.1 });
+    const m = Math.sqrt(40 * 90);
+    assert.equal(t.sin, 0);
+    assert.ok(Math.abs(t.cos * 48 - 1.5 * m) < 1e-9, 'the crop spans 1.5 box sizes');
+    // The crop's centre lands on the box centre, moved down by 0.1 box sizes.
+    assert.ok(Math.abs(t.tx + t.cos * 24 - 120) < 1e-9);
+    assert.ok(Math.abs(t.ty + t.cos * 24 - (95 + 0.1 * m)) < 1e-9);
+  });
+
+  void it('samples grey levels (BT.601 luma) through the transform, repeating edge pixels outside', () => {
+    // Scale 1, no offset: output pixel (u, v) is source pixel (u, v).
+    const out = warpGray(gradient, { cos: 1, sin: 0, tx: 0, ty: 0 }, 30);
+    const luma = (x: number, y: number): number => 0.299 * Math.min(255, 10 * x) + 0.587 * 5 * y;
+    for (const [u, v] of [[0, 0], [3, 7], [12, 19]] as const) assert.ok(Math.abs(out[v * 30 + u]! - luma(u, v)) < 1e-3, `(${u}, ${v})`);
+    // Rows 20..29 lie below the image: they repeat its last row.
+    assert.ok(Math.abs(out[25 * 30 + 3]! - luma(3, 19)) < 1e-3);
+  });
+
+  void it('averages when it shrinks, so a fine pattern does not alias', () => {
+    const stripes = { width: 64, height: 64, data: Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => (Math.floor(i / 3) % 2 === 0 ? 255 : 0)) };
+    // 64 px onto 16: each output pixel covers 4x4 source pixels, half white.
+    const out = warpGray(stripes, { cos: 4, sin: 0, tx: 0, ty: 0 }, 16);
+    for (const value of out) assert.ok(Math.abs(value - 127.5) < 1, `${value}`);
   });
 });

@@ -141,3 +141,63 @@ export function warpImage(source: RgbImage, transform: SimilarityTransform, size
   }
   return { width: size, height: size, data: out };
 }
+
+/**
+ * Where the emotion crop sits relative to the detection box (SSD-style, in image pixels), in multiples of the
+ * box's size m = sqrt(width·height): an upright square of side `side`·m centred `dy`·m below the box's centre.
+ * FER-2013's crops, which both emotion nets were trained on, are loose upright detector boxes (forehead to chin).
+ */
+export interface EmotionFraming {
+  side: number;
+  dy: number;
+}
+
+/** Transform producing a `size`x`size` upright square crop around a detection box, framed by `framing`. */
+export function emotionCropTransform(box: Box, size: number, framing: EmotionFraming): SimilarityTransform {
+  const m = Math.sqrt(Math.max(box.width, 0) * Math.max(box.height, 0));
+  const side = Math.max(m * framing.side, 1);
+  const centerX = box.x + box.width / 2;
+  const centerY = box.y + box.height / 2 + framing.dy * m;
+  const scale = side / size;
+  return { cos: scale, sin: 0, tx: centerX - side / 2, ty: centerY - side / 2 };
+}
+
+/**
+ * Resamples a `size`x`size` grayscale crop (BT.601 luma, 0..255, one value per pixel) through the transform.
+ * Pixels beyond the source repeat its edge; when the crop shrinks the face, each output pixel averages a grid of
+ * up to 4x4 bilinear samples, so small crops of large photos are not aliased.
+ */
+export function warpGray(source: RgbImage, transform: SimilarityTransform, size: number): Float32Array {
+  const { width, height, data } = source;
+  const out = new Float32Array(size * size);
+  const scale = Math.hypot(transform.cos, transform.sin);
+  const grid = Math.min(4, Math.max(1, Math.ceil(scale - 0.01)));
+  const luma = (x: number, y: number): number => {
+    const cx = Math.min(Math.max(x, 0), width - 1);
+    const cy = Math.min(Math.max(y, 0), height - 1);
+    const i = (cy * width + cx) * 3;
+    return 0.299 * (data[i] ?? 0) + 0.587 * (data[i + 1] ?? 0) + 0.114 * (data[i + 2] ?? 0);
+  };
+  for (let v = 0; v < size; v++) {
+    for (let u = 0; u < size; u++) {
+      let total = 0;
+      for (let sv = 0; sv < grid; sv++) {
+        for (let su = 0; su < grid; su++) {
+          const cu = u + (su + 0.5) / grid;
+          const cv = v + (sv + 0.5) / grid;
+          const x = transform.cos * cu - transform.sin * cv + transform.tx - 0.5;
+          const y = transform.sin * cu + transform.cos * cv + transform.ty - 0.5;
+          const x0 = Math.floor(x);
+          const y0 = Math.floor(y);
+          const fx = x - x0;
+          const fy = y - y0;
+          const top = luma(x0, y0) * (1 - fx) + luma(x0 + 1, y0) * fx;
+          const bottom = luma(x0, y0 + 1) * (1 - fx) + luma(x0 + 1, y0 + 1) * fx;
+          total += top * (1 - fy) + bottom * fy;
+        }
+      }
+      out[v * size + u] = total / (grid * grid);
+    }
+  }
+  return out;
+}

@@ -7,17 +7,17 @@ import { WorkerPool, workerModuleUrl } from '../pool.js';
 import type { AnalyzeJob } from './runtime.js';
 
 /**
- * Version 3: BlazeFace-first detection, and face-api's ResNet-128 descriptor is L2-normalised, without flip TTA (not
- * comparable with version 1's raw descriptors nor version 2's flip-averaged ones, which commit d21f163 shipped
- * briefly and src/core/model-calibration.ts calibrated). The threshold is the best single threshold on the LFW pairs inside the subset
- * (0.420; bench/models/descriptor.ts, bench/models.md).
+ * Version 4: BlazeFace-first detection; face-api's ResNet-128 descriptor averaged with its mirror image's (flip TTA)
+ * and L2-normalised. Not comparable with version 1 (raw descriptors), 3 (no flip) or 2 (a short-lived flip build
+ * with another detector chain), so galleries enrolled with those are refused. The threshold is the best single
+ * threshold on the LFW pairs inside the subset (`npm run bench:accuracy`, which also writes its calibration).
  */
 export const FACEAPI_MODEL: ModelInfo = {
   id: 'faceapi-resnet128',
-  version: '3',
+  version: '4',
   dimensions: 128,
   metric: 'euclidean',
-  defaultThreshold: 0.42,
+  defaultThreshold: 0.41,
 };
 
 export interface FaceApiEngineOptions {

@@ -170,9 +170,17 @@ export const HUMAN_EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surp
  */
 export function predictHumanEmotion(tf: Tf, model: GraphModel, crops: Tfjs.Tensor4D, flip: boolean): Tfjs.Tensor2D {
   return tf.tidy(() => {
-    const resized = tf.image.resizeBilinear(crops, [64, 64]);
-    // rgb2gray weights as Human uses them, then scaled to -1..1.
-    const gray = resized.mul(tf.tensor1d([0.2989 / 255, 0.587 / 255, 0.114 / 255])).sum(3, true).sub(0.5).mul<Tfjs.Tensor4D>(2);
+    // rgb2gray weights as Human uses them.
+    const gray = crops.mul(tf.tensor1d([0.2989, 0.587, 0.114])).sum<Tfjs.Tensor4D>(3, true);
+    return predictHumanEmotionGray(tf, model, gray, flip);
+  });
+}
+
+/** As predictHumanEmotion, for grayscale crops (0..255, Nx?x?x1). */
+export function predictHumanEmotionGray(tf: Tf, model: GraphModel, crops: Tfjs.Tensor4D, flip: boolean): Tfjs.Tensor2D {
+  return tf.tidy(() => {
+    // The net takes 64x64 grayscale scaled to -1..1.
+    const gray = tf.image.resizeBilinear(crops, [64, 64]).div(127.5).sub<Tfjs.Tensor4D>(1);
     const run = (input: Tfjs.Tensor4D) => model.execute(input) as Tfjs.Tensor2D;
     const plain = run(gray);
     return flip ? plain.add(run(tf.reverse(gray, 2))).div<Tfjs.Tensor2D>(2) : plain;

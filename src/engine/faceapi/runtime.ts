@@ -11,10 +11,21 @@ import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
 import { EMOTIONS, type Box, type EmotionScores, type Point } from '../../core/types.js';
 import { FacedbError, toFacedbError } from '../../errors/errors.js';
 import type { RgbImage } from '../../image/image.js';
-import { clampBox, emotionFromExpressions, eyeLevelTransform, FACEAPI_EXPRESSIONS, pixelRegion, selectFaces, warpImage } from '../align.js';
+import {
+  clampBox,
+  emotionCropTransform,
+  emotionFromExpressions,
+  eyeLevelTransform,
+  FACEAPI_EXPRESSIONS,
+  pixelRegion,
+  selectFaces,
+  warpGray,
+  warpImage,
+  type EmotionFraming,
+} from '../align.js';
 import type { AnalyzeOptions, FaceAnalysis } from '../engine.js';
 import { padImage, stretchContrast } from '../enhance.js';
-import { HUMAN_EMOTIONS, loadHumanModels, predictHumanEmotion, type HumanModels } from './human.js';
+import { HUMAN_EMOTIONS, loadHumanModels, predictHumanEmotionGray, type HumanModels } from './human.js';
 
 const require = createRequire(import.meta.url);
 
@@ -258,10 +269,11 @@ function asArray<T>(result: T | T[]): T[] {
 
 /**
  * Horizontal-flip test-time augmentation of the descriptor (average of the crop's and its mirror's descriptors).
- * Off: on the LFW pairs it gains 0.4 points of pair accuracy and 0.7 of rank-1 (bench/models.md), but costs a
- * second ResNet pass (~65 ms per face) and takes 2 workers from 7.8 to 6.1 images/s, below the 7 images/s target.
+ * On since model version 4: on the LFW subset it gains 0.1 points of pair accuracy and 0.7 of rank-1
+ * (bench/models.md) for a second ResNet pass (~65 ms per face), which BlazeFace-first detection paid for.
+ * Changing it changes every descriptor: bump FACEAPI_MODEL.version with it.
  */
-const DESCRIPTOR_FLIP_TTA = false;
+const DESCRIPTOR_FLIP_TTA = true;
 
 /**
  * ResNet-128 descriptor of each crop, L2-normalised (unit vectors: euclidean² = 2·cosine distance), optionally
@@ -292,37 +304,76 @@ function unitVector(vector: Float32Array): Float32Array {
 }
 
 /**
- * Emotion of each crop: the equal-weight average of four probability vectors, face-api's expression net and
- * Human's oarriaga net, each on the crop and on its mirror image. Equal weights are a fixed choice, not tuned:
- * on the six FER PublicTest classes this is 61.7 % (face-api alone 55.8 %, Human alone 61.0 %), and 64.3 % /
- * 59.0 % on the two halves of the photos (bench/models/emotion.ts).
+ * The emotion nets' crop: FER-2013's framing (48x48 grayscale, an upright loose square from forehead to chin),
+ * cut from the caller's image around the detection box. On the six FER PublicTest classes through the whole
+ * engine, side 1.55 (chosen on half A of the photos among 1.25 to 2.0) gives 58.2 % with equal weights, against
+ * 49.5 % for the landmark-hull crop the nets got before; the median FER photo is 1.39 box sizes wide, but too
+ * tight a crop costs more than too loose a one (bench/models.md, "Emotion, round 2").
  */
-async function ensembleEmotions({ faceapi, human, tfjs }: Loaded, crops: Tensor3D[]): Promise<EmotionScores[]> {
+export const EMOTION_CROP_SIZE = 48;
+export const EMOTION_FRAMING: EmotionFraming = { side: 1.55, dy: 0.05 };
+/**
+ * Weight of Human's oarriaga net in the ensemble (face-api's expression net gets the rest), each net averaged
+ * over the crop and its mirror image. Chosen on half A of the FER photos (0.7 of 0.0 to 1.0 in 0.1 steps); the
+ * engine then scores 59.5 % on the six classes (60.0 % on half A, 59.0 % on half B). Extra test-time crops
+ * (rescaled or shifted) gained nothing on half A, so there is one crop: 4 passes, ~32 ms per face.
+ */
+export const HUMAN_EMOTION_WEIGHT = 0.7;
+
+let emotionBoxObserver: ((box: Box) => void) | undefined;
+
+/**
+ * Benchmarks only (bench/models/emotion.ts): `observer` sees each face's emotion box, in image pixels and
+ * unclamped, so other framings can be tried on the engine's own detections. Pass nothing to stop.
+ */
+export function observeEmotionBoxes(observer?: (box: Box) => void): void {
+  emotionBoxObserver = observer;
+}
+
+/** FER-style grayscale crop (EMOTION_CROP_SIZE², 0..255) of a face whose detection box, in image pixels, is `box`. */
+export function emotionCrop(image: RgbImage, box: Box): Float32Array {
+  return warpGray(image, emotionCropTransform(box, EMOTION_CROP_SIZE, EMOTION_FRAMING), EMOTION_CROP_SIZE);
+}
+
+/**
+ * Emotion of each grayscale crop (see emotionCrop): the weighted average (HUMAN_EMOTION_WEIGHT) of face-api's
+ * expression net and Human's oarriaga net, each the mean of the crop's and its mirror image's probabilities.
+ */
+export async function ensembleEmotions({ faceapi, human, tfjs }: Loaded, crops: readonly Float32Array[]): Promise<EmotionScores[]> {
   const tf = tfjs;
-  const flipped = crops.map((crop) => tf.reverse(crop as unknown as Tfjs.Tensor3D, 1));
-  try {
-    const plain = asArray(await faceapi.nets.faceExpressionNet.predictExpressions(crops));
-    const mirrored = asArray(await faceapi.nets.faceExpressionNet.predictExpressions(flipped as unknown as Tensor3D[]));
-    const humanProbs = tf.tidy(() => {
-      const batch = tf.stack(crops.map((crop) => tf.image.resizeBilinear(crop as unknown as Tfjs.Tensor3D, [64, 64]))) as Tfjs.Tensor4D;
-      return predictHumanEmotion(tf, human.emotion, batch, true);
-    });
-    const humanData = await humanProbs.data();
-    humanProbs.dispose();
-    return plain.map((expression, i) => {
-      const a = emotionFromExpressions(FACEAPI_EXPRESSIONS.map((label) => expression[label]));
-      const b = emotionFromExpressions(FACEAPI_EXPRESSIONS.map((label) => mirrored[i]?.[label] ?? 0));
-      const averaged = EMOTIONS.map((emotion) => (a[emotion] + b[emotion]) / 4 + (humanData[i * HUMAN_EMOTIONS.length + HUMAN_EMOTIONS.indexOf(emotion)] ?? 0) / 2);
-      const sum = averaged.reduce((total, x) => total + x, 0);
-      const scores = { ...a };
-      EMOTIONS.forEach((emotion, k) => {
-        scores[emotion] = (averaged[k] ?? 0) / sum;
+  const size = EMOTION_CROP_SIZE;
+  const results: EmotionScores[] = [];
+  for (let start = 0; start < crops.length; start += FACE_BATCH_SIZE) {
+    const gray = tf.tidy(() => tf.stack(crops.slice(start, start + FACE_BATCH_SIZE).map((crop) => tf.tensor3d(crop, [size, size, 1]))) as Tfjs.Tensor4D);
+    // face-api's expression net takes RGB: three equal channels, as the FER photos it is measured on.
+    const rgb = tf.tidy(() => tf.unstack(tf.tile(gray, [1, 1, 1, 3])) as Tfjs.Tensor3D[]);
+    const mirrored = rgb.map((crop) => tf.reverse(crop, 1));
+    try {
+      const plain = asArray(await faceapi.nets.faceExpressionNet.predictExpressions(rgb as unknown as Tensor3D[]));
+      const flipped = asArray(await faceapi.nets.faceExpressionNet.predictExpressions(mirrored as unknown as Tensor3D[]));
+      const humanProbs = predictHumanEmotionGray(tf, human.emotion, gray, true);
+      const humanData = await humanProbs.data();
+      humanProbs.dispose();
+      plain.forEach((expression, i) => {
+        const a = emotionFromExpressions(FACEAPI_EXPRESSIONS.map((label) => expression[label]));
+        const b = emotionFromExpressions(FACEAPI_EXPRESSIONS.map((label) => flipped[i]?.[label] ?? 0));
+        const weighted = EMOTIONS.map(
+          (emotion) =>
+            ((1 - HUMAN_EMOTION_WEIGHT) * (a[emotion] + b[emotion])) / 2 +
+            HUMAN_EMOTION_WEIGHT * (humanData[i * HUMAN_EMOTIONS.length + HUMAN_EMOTIONS.indexOf(emotion)] ?? 0),
+        );
+        const sum = weighted.reduce((total, x) => total + x, 0);
+        const scores = { ...a };
+        EMOTIONS.forEach((emotion, k) => {
+          scores[emotion] = (weighted[k] ?? 0) / sum;
+        });
+        results.push(scores);
       });
-      return scores;
-    });
-  } finally {
-    for (const t of flipped) t.dispose();
+    } finally {
+      tf.dispose([gray, ...rgb, ...mirrored]);
+    }
   }
+  return results;
 }
 
 async function describe(
@@ -345,24 +396,31 @@ async function describe(
   ).map((landmarks, i) => landmarks.shiftBy<FaceApi.FaceLandmarks68>(detectionBoxes[i]?.x ?? 0, detectionBoxes[i]?.y ?? 0));
 
   // The same crops face-api's own pipeline uses, so descriptors stay comparable with it: a dlib-style square
-  // for the recogniser, the padded landmark hull for expression, age and gender (both share one crop).
+  // for the recogniser, the padded landmark hull for age and gender.
   const recognitionBoxes = landmarkSets.map((landmarks) => landmarks.align(null, { useDlibAlignment: true }));
   const attributeBoxes = landmarkSets.map((landmarks) => landmarks.align());
   const descriptors = await perFaceBatches(faceapi, input, recognitionBoxes, async (crops) => flipAveragedDescriptors(loaded, crops));
-  const attributes = await perFaceBatches(faceapi, input, attributeBoxes, async (crops) => {
-    const emotions = await ensembleEmotions(loaded, crops);
-    const ageGender = asArray(await nets.ageGenderNet.predictAgeAndGender(crops));
-    return emotions.map((emotion, i) => ({ emotion, ageGender: ageGender[i] }));
-  });
+  const ageGenders = await perFaceBatches(faceapi, input, attributeBoxes, async (crops) => asArray(await nets.ageGenderNet.predictAgeAndGender(crops)));
+  // The emotion nets get their own FER-style crop of the caller's pixels (not the retry pass's padded,
+  // contrast-stretched copy), framed by the detection box mapped back to the image, unclamped.
+  const emotions = await ensembleEmotions(
+    loaded,
+    faces.map(({ passBox }) => {
+      const [x, y] = toImage(pass, passBox.x, passBox.y);
+      const box = { x, y, width: passBox.width / pass.scale, height: passBox.height / pass.scale };
+      emotionBoxObserver?.(box);
+      return emotionCrop(image, box);
+    }),
+  );
 
   return Promise.all(
     faces.map(async (face, i): Promise<FaceAnalysis> => {
       const landmarks = landmarkSets[i];
       const descriptor = descriptors[i];
-      const attribute = attributes[i];
-      if (!landmarks || !descriptor || !attribute?.ageGender) throw new Error('face-api returned fewer results than faces');
+      const ageGender = ageGenders[i];
+      const emotion = emotions[i];
+      if (!landmarks || !descriptor || !ageGender || !emotion) throw new Error('face-api returned fewer results than faces');
       const points = landmarks.positions.map((p) => toImage(pass, p.x, p.y));
-      const { ageGender, emotion } = attribute;
       const analysis: FaceAnalysis = {
         box: face.box,
         detectionScore: face.score,

@@ -20,7 +20,8 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/config.js';
 import { bestThreshold, crossValidate, statsAt, type ScoredPair } from '../src/core/calibration.js';
-import { calibrationFor, confidence, type ModelCalibration } from '../src/core/confidence.js';
+import { calibrationFor, confidence, thresholdForFar, type ModelCalibration } from '../src/core/confidence.js';
+import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { euclideanDistance } from '../src/core/distance.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import { EMOTIONS, type Emotion } from '../src/core/types.js';
@@ -297,6 +298,10 @@ async function main(): Promise<void> {
     ['Blank_image.jpg', 'no face'],
     ['alien.png', 'decoded by content; no face or unknown'],
   ];
+  // As `facedb identify` answers: its default threshold is the one at a per-pair FAR of IDENTIFY_DEFAULT_FAR, here
+  // looked up in this run's calibration.
+  const identifyThreshold =
+    config.threshold ?? thresholdForFar(model, IDENTIFY_DEFAULT_FAR, { [`${model.id}@${model.version}`]: calibration });
   const tableRows: string[] = [];
   let tablePass = 0;
   for (const [file, expected] of expectations) {
@@ -307,7 +312,7 @@ async function main(): Promise<void> {
       const [top] = index.searchPeople(face.embedding, 1);
       const name = top ? displayName(people[top.personId] ?? '?') : 'unknown';
       const distance = top?.distance ?? Number.NaN;
-      return { name: top && top.distance <= threshold ? name : 'unknown', nearest: name, distance, confidence: confidence(calibration, distance) };
+      return { name: top && top.distance <= identifyThreshold ? name : 'unknown', nearest: name, distance, confidence: confidence(calibration, distance) };
     });
     const names = answers.map((a) => a.name);
     let pass: boolean;
@@ -421,7 +426,7 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- |',
     ...emotionRows,
     '',
-    `## (f) Test images against the whole subset (${tablePass}/${expectations.length} as expected; confidence from this run's fit)`,
+    `## (f) Test images against the whole subset (${tablePass}/${expectations.length} as expected at identify's threshold ${identifyThreshold}, per-pair FAR ${IDENTIFY_DEFAULT_FAR}; confidence from this run's fit)`,
     '| file | decoded as | expected | faces | answer (distance, confidence) | ok |',
     '| --- | --- | --- | --- | --- | --- |',
     ...tableRows,

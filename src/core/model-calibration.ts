@@ -660,13 +660,13 @@ export const MODEL_CALIBRATION: CalibrationTable = {
     ],
   },
   "faceapi-resnet128@4": {
-    "threshold": 0.42,
+    "threshold": 0.41,
     "logistic": {
       "a": 35.1543,
       "b": -84.1954
     },
-    "far": 0.0123288,
-    "frr": 0.00988,
+    "far": 0.0075137,
+    "frr": 0.01654,
     "minFar": 7.74e-7,
     "pairs": {
       "same": 8707,

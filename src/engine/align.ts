@@ -122,20 +122,9 @@ export function warpImage(source: RgbImage, transform: SimilarityTransform, size
     x < 0 || y < 0 || x >= width || y >= height ? 0 : (data[(y * width + x) * 3 + c] ?? 0);
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
-      // Sample at pixel centres so a pure scale maps the image without a half-pixel shift.
-      const cu = u + 0.5;
-      const cv = v + 0.5;
-      const x = transform.cos * cu - transform.sin * cv + transform.tx - 0.5;
-      const y = transform.sin * cu + transform.cos * cv + transform.ty - 0.5;
-      const x0 = Math.floor(x);
-      const y0 = Math.floor(y);
-      const fx = x - x0;
-      const fy = y - y0;
       const target = (v * size + u) * 3;
       for (let c = 0; c < 3; c++) {
-        const top = sample(x0, y0, c) * (1 - fx) + sample(x0 + 1, y0, c) * fx;
-        const bottom = sample(x0, y0 + 1, c) * (1 - fx) + sample(x0 + 1, y0 + 1, c) * fx;
-        out[target + c] = Math.round(top * (1 - fy) + bottom * fy);
+        out[target + c] = Math.round(bilinearAt(transform, u + 0.5, v + 0.5, (x, y) => sample(x, y, c)));
       }
     }
   }
@@ -182,22 +171,26 @@ export function warpGray(source: RgbImage, transform: SimilarityTransform, size:
     for (let u = 0; u < size; u++) {
       let total = 0;
       for (let sv = 0; sv < grid; sv++) {
-        for (let su = 0; su < grid; su++) {
-          const cu = u + (su + 0.5) / grid;
-          const cv = v + (sv + 0.5) / grid;
-          const x = transform.cos * cu - transform.sin * cv + transform.tx - 0.5;
-          const y = transform.sin * cu + transform.cos * cv + transform.ty - 0.5;
-          const x0 = Math.floor(x);
-          const y0 = Math.floor(y);
-          const fx = x - x0;
-          const fy = y - y0;
-          const top = luma(x0, y0) * (1 - fx) + luma(x0 + 1, y0) * fx;
-          const bottom = luma(x0, y0 + 1) * (1 - fx) + luma(x0 + 1, y0 + 1) * fx;
-          total += top * (1 - fy) + bottom * fy;
-        }
+        for (let su = 0; su < grid; su++) total += bilinearAt(transform, u + (su + 0.5) / grid, v + (sv + 0.5) / grid, luma);
       }
       out[v * size + u] = total / (grid * grid);
     }
   }
   return out;
+}
+
+/**
+ * Bilinear sample of `pixel` at output position (u, v) mapped through `transform`. Positions are pixel centres, so a
+ * pure scale maps the image without a half-pixel shift.
+ */
+function bilinearAt(transform: SimilarityTransform, u: number, v: number, pixel: (x: number, y: number) => number): number {
+  const x = transform.cos * u - transform.sin * v + transform.tx - 0.5;
+  const y = transform.sin * u + transform.cos * v + transform.ty - 0.5;
+  const x0 = Math.floor(x);
+  const y0 = Math.floor(y);
+  const fx = x - x0;
+  const fy = y - y0;
+  const top = pixel(x0, y0) * (1 - fx) + pixel(x0 + 1, y0) * fx;
+  const bottom = pixel(x0, y0 + 1) * (1 - fx) + pixel(x0 + 1, y0 + 1) * fx;
+  return top * (1 - fy) + bottom * fy;
 }

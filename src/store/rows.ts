@@ -79,15 +79,32 @@ export function toFace<Time>(row: FaceRow<Time>, time: (t: Time) => string): Fac
   };
 }
 
+/** The arrays of a snapshot of `count` faces, with a byte view of the vectors to copy blobs into. */
+export interface SnapshotTarget {
+  faceIds: Int32Array;
+  personIds: Int32Array;
+  vectors: Float32Array;
+  /** Blobs are copied byte-wise: the drivers' Buffers need not be 4-byte aligned. */
+  bytes: Uint8Array;
+  rowBytes: number;
+}
+
+export function snapshotTarget(count: number, dimensions: number): SnapshotTarget {
+  const vectors = new Float32Array(count * dimensions);
+  return {
+    faceIds: new Int32Array(count),
+    personIds: new Int32Array(count),
+    vectors,
+    bytes: new Uint8Array(vectors.buffer),
+    rowBytes: dimensions * 4,
+  };
+}
+
 /**
  * Copies one page of `[id, personId, embedding blob]` rows into the snapshot arrays from `row` on;
  * returns the next free row. Both stores page by id, so this is their whole inner loop.
  */
-export function copyEmbeddingPage(
-  page: ReadonlyArray<readonly [number, number, Uint8Array]>,
-  target: { faceIds: Int32Array; personIds: Int32Array; bytes: Uint8Array; rowBytes: number },
-  row: number,
-): number {
+export function copyEmbeddingPage(page: ReadonlyArray<readonly [number, number, Uint8Array]>, target: SnapshotTarget, row: number): number {
   let next = row;
   for (const [id, personId, blob] of page) {
     if (blob.length !== target.rowBytes) {

@@ -5,7 +5,7 @@ import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Fa
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
 import * as sharedRows from '../rows.js';
-import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes, toEmbeddingChanges, type MetaRow } from '../rows.js';
+import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, snapshotTarget, swapFloat32Bytes, toEmbeddingChanges, type MetaRow } from '../rows.js';
 
 /** A gallery does little concurrent database work: its searches run in memory. */
 const POOL_SIZE = 4;
@@ -285,12 +285,7 @@ export class PostgresGalleryStore implements GalleryStore {
       transaction(this.#pool, READ_SNAPSHOT, async (client): Promise<EmbeddingSnapshot> => {
         const dimensions = (await readModel(client))?.dimensions ?? 0;
         const total = await count(client, 'SELECT COUNT(*)::int AS n FROM faces');
-        const faceIds = new Int32Array(total);
-        const personIds = new Int32Array(total);
-        const vectors = new Float32Array(total * dimensions);
-        // Blobs are copied byte-wise: the driver's Buffers need not be 4-byte aligned.
-        const bytes = new Uint8Array(vectors.buffer);
-        const rowBytes = dimensions * 4;
+        const target = snapshotTarget(total, dimensions);
         let row = 0;
         // Keyset pages on the primary key: memory stays bounded by one page however large the gallery.
         for (let after = 0; row < total; ) {
@@ -300,12 +295,12 @@ export class PostgresGalleryStore implements GalleryStore {
             rowMode: 'array',
           });
           if (page.length === 0) break;
-          row = copyEmbeddingPage(page, { faceIds, personIds, bytes, rowBytes }, row);
+          row = copyEmbeddingPage(page, target, row);
           after = page[page.length - 1]![0];
         }
-        if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
+        if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(target.bytes);
         const changeSeq = (await onlyRow(client.query<ChangeBounds>(CHANGE_BOUNDS))).latest;
-        return { dimensions, faceIds, personIds, vectors, changeSeq };
+        return { dimensions, faceIds: target.faceIds, personIds: target.personIds, vectors: target.vectors, changeSeq };
       }),
     );
   }

@@ -7,7 +7,7 @@ import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Fa
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
 import * as sharedRows from '../rows.js';
-import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, swapFloat32Bytes, toEmbeddingChanges, type MetaRow } from '../rows.js';
+import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, snapshotTarget, swapFloat32Bytes, toEmbeddingChanges, type MetaRow } from '../rows.js';
 
 /** Opens (creating if needed) a gallery file, bringing its schema up to date. */
 export async function openSqliteStore(path: string): Promise<SqliteGalleryStore> {
@@ -261,24 +261,19 @@ export class SqliteGalleryStore implements GalleryStore {
       this.#db.transaction((): EmbeddingSnapshot => {
         const dimensions = this.#model()?.dimensions ?? 0;
         const count = this.#statements.countFaces.get() as number;
-        const faceIds = new Int32Array(count);
-        const personIds = new Int32Array(count);
-        const vectors = new Float32Array(count * dimensions);
-        // Blobs are copied byte-wise: the driver's Buffers need not be 4-byte aligned.
-        const bytes = new Uint8Array(vectors.buffer);
-        const rowBytes = dimensions * 4;
+        const target = snapshotTarget(count, dimensions);
         let row = 0;
         // Pages of .all() rather than .iterate(): fewer crossings into the driver per row, ~20%
         // faster at 1M faces. Keyset paging on the rowid costs nothing extra.
         for (let after = 0; row < count; ) {
           const page = this.#statements.embeddingsAfter.all(after, EMBEDDING_PAGE) as Array<[number, number, Buffer]>;
           if (page.length === 0) break;
-          row = copyEmbeddingPage(page, { faceIds, personIds, bytes, rowBytes }, row);
+          row = copyEmbeddingPage(page, target, row);
           after = page[page.length - 1]![0];
         }
-        if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
+        if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(target.bytes);
         const changeSeq = (this.#statements.changeBounds.get() as ChangeBounds).latest;
-        return { dimensions, faceIds, personIds, vectors, changeSeq };
+        return { dimensions, faceIds: target.faceIds, personIds: target.personIds, vectors: target.vectors, changeSeq };
       })(),
     );
   }

@@ -39,3 +39,17 @@ export function numberOption(name: string) {
 export function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
+
+/** `--threshold` and `--far`, the operating point of identify and verify (local and remote). */
+export function withOperatingPoint(command: Command, thresholdHelp = 'match threshold (default: the model calibrated one)'): Command {
+  return command
+    .option('-t, --threshold <distance>', thresholdHelp, numberOption('--threshold'))
+    .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'));
+}
+
+/** `--max-faces` and, unless `only` says otherwise, `--min-face-size`: which faces of a photo count. */
+export function withFaceLimits(command: Command, only: 'max-faces' | 'both' = 'both'): Command {
+  command.option('--max-faces <n>', 'at most this many faces per photo', integerOption('--max-faces'));
+  if (only === 'max-faces') return command;
+  return command.option('--min-face-size <px>', 'ignore faces narrower than this', integerOption('--min-face-size'));
+}

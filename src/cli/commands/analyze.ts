@@ -2,16 +2,15 @@ import { Command } from 'commander';
 import { toFacedbError } from '../../errors/errors.js';
 import { exitCodeFor } from '../../errors/exit-codes.js';
 import { expandImageArgs } from '../../image/scan.js';
-import { integerOption, print, type CliContext } from '../context.js';
+import { print, withFaceLimits, type CliContext } from '../context.js';
 import { formatAnalyze } from '../report.js';
 
 export function analyzeCommand(ctx: CliContext): Command {
-  return new Command('analyze')
+  const command = new Command('analyze')
     .description('emotion, age and gender of every face; no gallery needed')
     .argument('<images...>', 'image files or folders of images')
-    .option('--json', 'one JSON object per image (JSON lines)')
-    .option('--max-faces <n>', 'at most this many faces per photo', integerOption('--max-faces'))
-    .action(async (args: string[], flags: { json?: boolean; maxFaces?: number }) => {
+    .option('--json', 'one JSON object per image (JSON lines)');
+  return withFaceLimits(command, 'max-faces').action(async (args: string[], flags: { json?: boolean; maxFaces?: number }) => {
       const files = await expandImageArgs(args);
       const service = await ctx.open();
       try {

@@ -7,7 +7,7 @@ import { exitCodeFor } from '../../errors/exit-codes.js';
 import { expandImageArgs } from '../../image/scan.js';
 import * as wire from '../../server/wire.js';
 import type { EnrollOutcome, EnrollStatus } from '../../services/results.js';
-import { integerOption, numberOption, print } from '../context.js';
+import { integerOption, print, withFaceLimits, withOperatingPoint } from '../context.js';
 import { formatAnalyze, formatEnrollSummary, formatIdentify, formatOutcome, formatVerify } from '../report.js';
 
 /** The same commands as the local ones, run on a facedb server: same reports, same exit codes. */
@@ -82,14 +82,10 @@ interface IdentifyFlags extends RemoteFlags {
 }
 
 function identify(): Command {
-  return remote('identify', 'identify every face in each photo on the server')
+  const command = remote('identify', 'identify every face in each photo on the server')
     .argument('<images...>', 'image files or folders of images')
-    .option('-k, --top-k <n>', 'candidates per face', integerOption('--top-k'))
-    .option('-t, --threshold <distance>', 'match threshold', numberOption('--threshold'))
-    .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'))
-    .option('--max-faces <n>', 'at most this many faces per photo', integerOption('--max-faces'))
-    .option('--min-face-size <px>', 'ignore faces narrower than this', integerOption('--min-face-size'))
-    .action(async (args: string[], flags: IdentifyFlags) => {
+    .option('-k, --top-k <n>', 'candidates per face', integerOption('--top-k'));
+  return withFaceLimits(withOperatingPoint(command, 'match threshold')).action(async (args: string[], flags: IdentifyFlags) => {
       const fields = { top_k: flags.topK, threshold: flags.threshold, far: flags.far, max_faces: flags.maxFaces, min_face_size: flags.minFaceSize };
       let firstFailure: FacedbError | undefined;
       let imagesWithFaces = 0;
@@ -112,10 +108,11 @@ function identify(): Command {
 }
 
 function analyze(): Command {
-  return remote('analyze', 'emotion, age and gender of every face, on the server')
-    .argument('<images...>', 'image files or folders of images')
-    .option('--max-faces <n>', 'at most this many faces per photo', integerOption('--max-faces'))
-    .action(async (args: string[], flags: RemoteFlags & { maxFaces?: number }) => {
+  const command = remote('analyze', 'emotion, age and gender of every face, on the server').argument(
+    '<images...>',
+    'image files or folders of images',
+  );
+  return withFaceLimits(command, 'max-faces').action(async (args: string[], flags: RemoteFlags & { maxFaces?: number }) => {
       for (const file of await expandImageArgs(args)) {
         try {
           const body = await form({ image: file }, { max_faces: flags.maxFaces });
@@ -131,12 +128,10 @@ function analyze(): Command {
 }
 
 function verify(): Command {
-  return remote('verify', 'say whether the largest faces of two photos are the same person, on the server')
+  const command = remote('verify', 'say whether the largest faces of two photos are the same person, on the server')
     .argument('<a>', 'first image')
-    .argument('<b>', 'second image')
-    .option('-t, --threshold <distance>', 'match threshold', numberOption('--threshold'))
-    .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'))
-    .action(async (a: string, b: string, flags: RemoteFlags & { threshold?: number; far?: number }) => {
+    .argument('<b>', 'second image');
+  return withOperatingPoint(command, 'match threshold').action(async (a: string, b: string, flags: RemoteFlags & { threshold?: number; far?: number }) => {
       const body = await form({ image_a: a, image_b: b }, { threshold: flags.threshold, far: flags.far });
       const result = wire.verifyFromWire(await call(flags, '/v1/verify', body, wire.verifyResponse));
       print(flags.json ? JSON.stringify({ a, b, ...result }) : formatVerify(a, b, result));

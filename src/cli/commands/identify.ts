@@ -7,7 +7,7 @@ import { annotateImage } from '../../image/annotate.js';
 import { readImageFile, type ImageLimits } from '../../image/decode.js';
 import { expandImageArgs } from '../../image/scan.js';
 import type { IdentifyResult } from '../../services/results.js';
-import { integerOption, numberOption, print, type CliContext } from '../context.js';
+import { integerOption, print, withFaceLimits, withOperatingPoint, type CliContext } from '../context.js';
 import { formatIdentify } from '../report.js';
 
 interface IdentifyFlags {
@@ -21,17 +21,13 @@ interface IdentifyFlags {
 }
 
 export function identifyCommand(ctx: CliContext): Command {
-  return new Command('identify')
+  const command = new Command('identify')
     .description('find every face in each photo and say who it is (or unknown), with emotion, age and gender')
     .argument('<images...>', 'image files or folders of images')
     .option('--json', 'one JSON object per image (JSON lines)')
     .option('--annotate <path>', 'write the photo with boxes, names and emotions (a folder when several images)')
-    .option('-k, --top-k <n>', 'candidates per face', integerOption('--top-k'))
-    .option('-t, --threshold <distance>', 'match threshold (default: the model calibrated one)', numberOption('--threshold'))
-    .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'))
-    .option('--max-faces <n>', 'at most this many faces per photo', integerOption('--max-faces'))
-    .option('--min-face-size <px>', 'ignore faces narrower than this', integerOption('--min-face-size'))
-    .action(async (args: string[], flags: IdentifyFlags) => {
+    .option('-k, --top-k <n>', 'candidates per face', integerOption('--top-k'));
+  return withFaceLimits(withOperatingPoint(command)).action(async (args: string[], flags: IdentifyFlags) => {
       const files = await expandImageArgs(args);
       const service = await ctx.open({ topK: flags.topK, threshold: flags.threshold, targetFar: flags.far });
       const failures: FacedbError[] = [];

@@ -1,16 +1,14 @@
 import { Command } from 'commander';
-import { numberOption, print, type CliContext } from '../context.js';
+import { print, withOperatingPoint, type CliContext } from '../context.js';
 import { formatVerify } from '../report.js';
 
 export function verifyCommand(ctx: CliContext): Command {
-  return new Command('verify')
+  const command = new Command('verify')
     .description('say whether the largest faces of two photos are the same person')
     .argument('<a>', 'first image')
     .argument('<b>', 'second image')
-    .option('--json', 'print the result as JSON')
-    .option('-t, --threshold <distance>', 'match threshold (default: the model calibrated one)', numberOption('--threshold'))
-    .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'))
-    .action(async (a: string, b: string, flags: { json?: boolean; threshold?: number; far?: number }) => {
+    .option('--json', 'print the result as JSON');
+  return withOperatingPoint(command).action(async (a: string, b: string, flags: { json?: boolean; threshold?: number; far?: number }) => {
       const service = await ctx.open({ threshold: flags.threshold, targetFar: flags.far });
       try {
         const result = await service.verify({ path: a }, { path: b });

@@ -3,7 +3,12 @@
  * ArcFace 5-point alignment (align5.ts) for the InsightFace-style 112x112 models, against the engine's
  * ResNet-128 + flip TTA. Results: bench/models.md, "Descriptor, round 2".
  *
- *   node --import tsx bench/models/descriptor5.ts [--variants a,b,...] [--screen] [--report-only]
+ *   node --import tsx bench/models/descriptor5.ts [--variants a,b,...] [--screen] [--report-only] [--report file.md]
+ *
+ * Round 3 (bench/models.md, "Descriptor, round 3: aligned chip for ResNet-128"): the `resnet-*` variants feed the
+ * same ResNet-128 a 150x150 chip aligned by a similarity transform, dlib's own face chip (align5.ts dlibChip) or a
+ * 5-point chip to face-api's average framing (FACEAPI_TEMPLATE5, measured on half A of the people); the last table
+ * of the report splits the people into halves A and B (free parameters are chosen on A).
  *
  * Faces: the engine's own runtime (BlazeFace first, face-api 68 landmarks), run once per photo and cached with the
  * landmarks in bench/out/desc5/landmarks.json. Every variant's plain and mirrored embeddings are cached per photo
@@ -25,7 +30,7 @@ import type { RgbImage } from '../../src/image/image.js';
 import { humanModelDir, loadGraphModelFromDisk } from '../../src/engine/faceapi/human.js';
 import { loadFaceApiRuntime, loadRuntimeParts } from '../../src/engine/faceapi/runtime.js';
 import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from '../lfw.js';
-import { arcfaceCrop } from './align5.js';
+import { arcfaceCrop, dlibChip, fivePointChip, fivePoints, inFaceApiCrop } from './align5.js';
 import { argValue, DATA, LFW, lfwFiles, loadRgb, pct } from './common.js';
 
 const OUT = new URL('../out/desc5/', import.meta.url).pathname;
@@ -80,6 +85,33 @@ if (!reportOnly && wanted.some((f) => !(f in faces))) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Halves by person (sorted names, even index = A), for choosing free parameters on A and checking them on B.
+
+const people = [...byPerson.keys()].sort();
+const halfOfPerson = new Map(people.map((person, i) => [person, i % 2 === 0 ? 'A' : 'B'] as const));
+const halfOf = (file: string): 'A' | 'B' => halfOfPerson.get(personOf(file)) ?? 'A';
+
+/**
+ * The five points' (fivePoints) mean position inside face-api's recogniser crop (150x150), over half A's faces: a
+ * template that frames the face as face-api's crop does on average, so an aligned chip to it differs from that crop
+ * only by the per-face rotation and least-squares scale and shift.
+ */
+const FACEAPI_TEMPLATE5: Point[] = (() => {
+  const sum = [0, 0, 0, 0, 0].map(() => [0, 0]);
+  let n = 0;
+  for (const file of files) {
+    const face = faces[file];
+    if (!face || halfOf(file) !== 'A') continue;
+    inFaceApiCrop(face.landmarks, fivePoints(face.landmarks)).forEach(([x, y], i) => {
+      const s = sum[i];
+      if (s) [s[0], s[1]] = [(s[0] ?? 0) + x, (s[1] ?? 0) + y];
+    });
+    n++;
+  }
+  return sum.map(([x = 0, y = 0]) => [x / Math.max(1, n), y / Math.max(1, n)] as const);
+})();
+
+// ---------------------------------------------------------------------------------------------------------------
 // Variants: a crop and a model; each gives a plain and a mirrored embedding per photo.
 
 type Tf = typeof Tfjs;
@@ -107,6 +139,18 @@ const arcface =
     const crop = arcfaceCrop(image, landmarks, size, zoom);
     return tf.tensor3d(crop.data, [size, size, 3], 'int32').toFloat();
   };
+
+const chipTensor = (tf: Tf, chip: RgbImage): Tfjs.Tensor3D => tf.tensor3d(Float32Array.from(chip.data), [chip.height, chip.width, 3], 'float32');
+/** dlib's own face chip (align5.ts dlibChip): 33-point similarity to dlib's mean face, 150x150, padding 0.25. */
+const dlibFaceChip =
+  (padding = 0.25): Crop =>
+  (tf, image, landmarks) =>
+    chipTensor(tf, dlibChip(image, landmarks, 150, padding));
+/** Five-point similarity to face-api's average framing (FACEAPI_TEMPLATE5), 150x150, `zoom` < 1 = more margin. */
+const faceApiChip5 =
+  (zoom = 1): Crop =>
+  (tf, image, landmarks) =>
+    chipTensor(tf, fivePointChip(image, landmarks, FACEAPI_TEMPLATE5, 150, zoom));
 
 const models = new Map<string, Tfjs.GraphModel>();
 async function graph(name: string): Promise<Tfjs.GraphModel> {
@@ -165,6 +209,14 @@ const VARIANTS: Record<string, Variant> = {
   'faceresdeep-arc-looser': { crop: arcface(224, 0.65), net: graphNet('faceres-deep', 224, 0, 1, { output: 'global_pooling/Mean' }), label: 'FaceRes-deep, ArcFace 224 zoom 0.65, 0..255' },
   'faceres-dlib': { crop: dlibCrop, net: graphNet('faceres', 224, 0, 1, { output: 'global_pooling/Mean' }), label: 'FaceRes, dlib crop → 224, 0..255' },
   'faceres-arc-loose': { crop: arcface(224, 0.8), net: graphNet('faceres', 224, 0, 1, { output: 'global_pooling/Mean' }), label: 'FaceRes, ArcFace 224 zoom 0.8, 0..255' },
+  // Round 3: ResNet-128 on aligned chips instead of face-api's upright crop.
+  'resnet-retimed': { crop: dlibCrop, net: resnetNet, label: 'ResNet-128 (face-api), dlib crop 150, re-timed with round 3' },
+  'resnet-dlibchip': { crop: dlibFaceChip(), net: resnetNet, label: 'ResNet-128, dlib face chip 150 / 0.25 (33-point similarity)' },
+  'resnet-dlibchip-p0.2': { crop: dlibFaceChip(0.2), net: resnetNet, label: 'ResNet-128, dlib face chip 150 / 0.2' },
+  'resnet-dlibchip-p0.3': { crop: dlibFaceChip(0.3), net: resnetNet, label: 'ResNet-128, dlib face chip 150 / 0.3' },
+  'resnet-chip5': { crop: faceApiChip5(), net: resnetNet, label: 'ResNet-128, 5-point chip 150, face-api framing' },
+  'resnet-chip5-z0.9': { crop: faceApiChip5(0.9), net: resnetNet, label: 'ResNet-128, 5-point chip 150, face-api framing x0.9' },
+  'resnet-chip5-z1.1': { crop: faceApiChip5(1.1), net: resnetNet, label: 'ResNet-128, 5-point chip 150, face-api framing x1.1' },
 };
 
 interface CacheIndex {
@@ -173,6 +225,8 @@ interface CacheIndex {
   /** Total milliseconds for the plain and for the mirrored embeddings (crop + net), over `files`. */
   msPlain: number;
   msFlip: number;
+  /** Of msPlain, the milliseconds spent cutting the crop (absent in caches written before round 3). */
+  msCrop?: number;
 }
 interface Cached {
   index: CacheIndex;
@@ -221,6 +275,7 @@ async function compute(name: string, variant: Variant): Promise<void> {
     const image = await loadRgb(file);
     let started = performance.now();
     const crop = variant.crop(tf, image, face.landmarks);
+    cached.index.msCrop = (cached.index.msCrop ?? 0) + performance.now() - started;
     const plain = await variant.net(tf, crop);
     cached.index.msPlain += performance.now() - started;
     started = performance.now();
@@ -376,6 +431,8 @@ function combine(partsList: readonly { vectors: Map<string, Float32Array>; weigh
 
 const results: Result[] = [];
 const singles = new Map<string, { vectors: Map<string, Float32Array>; ms: number }>();
+/** Per variant and flip: label, vectors and crop ms/face, for the halves table. */
+const halvesRows: { label: string; vectors: Map<string, Float32Array>; msCrop: number | undefined; ms: number }[] = [];
 for (const name of chosen) {
   for (const flip of [false, true]) {
     const e = embeddings(name, flip);
@@ -383,6 +440,9 @@ for (const name of chosen) {
     const label = `${VARIANTS[name]?.label ?? name}${flip ? ' + flip' : ''}`;
     singles.set(`${name}${flip ? '+flip' : ''}`, e);
     results.push(evaluate(label, e.vectors, e.ms));
+    const index = readCache(name).index;
+    const msCrop = index.msCrop === undefined ? undefined : index.msCrop / Math.max(1, index.files.length);
+    halvesRows.push({ label, vectors: e.vectors, msCrop, ms: e.ms });
   }
 }
 // The engine's own descriptor (the working tree's runtime), as computed in the landmarks pass: a consistency check.
@@ -400,7 +460,7 @@ const base = singles.get('resnet+flip');
 const comboResults: Result[] = [];
 if (base) {
   for (const [key, other] of singles) {
-    if (!key.endsWith('+flip') || key === 'resnet+flip') continue;
+    if (!key.endsWith('+flip') || key.startsWith('resnet')) continue;
     for (const weight of [0.2, 0.35, 0.5, 1, 2]) {
       const vectors = combine([
         { vectors: base.vectors, weight: 1 },
@@ -410,10 +470,10 @@ if (base) {
     }
   }
   // All three families together (each other part at weight 0.5).
-  const others = [...singles].filter(([key]) => key.endsWith('+flip') && key !== 'resnet+flip').map(([, e]) => e);
+  const others = [...singles].filter(([key]) => key.endsWith('+flip') && !key.startsWith('resnet')).map(([, e]) => e);
   if (others.length >= 2) {
     const vectors = combine([{ vectors: base.vectors, weight: 1 }, ...others.map((e) => ({ vectors: e.vectors, weight: 0.5 }))]);
-    const names = [...singles.keys()].filter((key) => key.endsWith('+flip') && key !== 'resnet+flip');
+    const names = [...singles.keys()].filter((key) => key.endsWith('+flip') && !key.startsWith('resnet'));
     comboResults.push(evaluate(`ResNet+flip ⊕ 0.5·each of ${names.join(', ')}`, vectors, base.ms + others.reduce((n, e) => n + e.ms, 0)));
   }
 }
@@ -432,6 +492,30 @@ if (comboResults.length > 0) {
   lines.push('', '| concatenation | dims | pairs | best-threshold accuracy | threshold | 10-fold | rank-1 (all photos) | rank-1 (pair photos) | ms/face |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   lines.push(...comboResults.map(row));
 }
+
+// Halves by person: pairs with both photos in the half; rank-1 with probes and gallery from the half only.
+function halfStats(vectors: Map<string, Float32Array>, half: 'A' | 'B'): string {
+  const scored = pairs
+    .filter((p) => halfOf(p.a) === half && halfOf(p.b) === half && vectors.has(p.a) && vectors.has(p.b))
+    .map((p) => ({ d: dist(vectors.get(p.a) ?? new Float32Array(), vectors.get(p.b) ?? new Float32Array()), same: p.same }));
+  const best = bestThreshold(scored);
+  const r = rank1(vectors, wanted.filter((f) => halfOf(f) === half));
+  return `${Math.round(best.accuracy * scored.length)}/${scored.length} (${pct(best.accuracy)}) | ${r.hits}/${r.probes} (${pct(r.hits / Math.max(1, r.probes))})`;
+}
+lines.push(
+  '',
+  `Halves by person (sorted names, even index = A; ${people.filter((p) => halfOfPerson.get(p) === 'A').length} + ${people.filter((p) => halfOfPerson.get(p) === 'B').length} people). Pairs: both photos in the half, best threshold within the half. Rank-1: probes and gallery from the half only.`,
+  `face-api framing 5-point template (150x150, mean over half A): ${FACEAPI_TEMPLATE5.map(([x, y]) => `(${x.toFixed(2)}, ${y.toFixed(2)})`).join(', ')}`,
+  '',
+  '| descriptor | pairs A | rank-1 A | pairs B | rank-1 B | all pairs correct | all rank-1 hits | crop ms/face | ms/face |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+);
+for (const row of halvesRows) {
+  const all = evaluate(row.label, row.vectors, row.ms);
+  lines.push(
+    `| ${row.label} | ${halfStats(row.vectors, 'A')} | ${halfStats(row.vectors, 'B')} | ${Math.round(all.best.accuracy * all.pairsUsed)}/${all.pairsUsed} | ${Math.round(all.rank1 * all.probes)}/${all.probes} | ${row.msCrop === undefined ? '–' : row.msCrop.toFixed(1)} | ${row.ms.toFixed(0)} |`,
+  );
+}
 const text = `${lines.join('\n')}\n`;
 process.stdout.write(text);
-writeFileSync(join(OUT, screen ? 'report-screen.md' : 'report.md'), text);
+writeFileSync(join(OUT, argValue('report') ?? (screen ? 'report-screen.md' : 'report.md')), text);

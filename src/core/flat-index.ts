@@ -154,14 +154,19 @@ export class FlatIndex {
 
     const dims = this.dimensions;
     const rows = this.#store.rows;
-    return selectSmallest(best, slots, k).map((slot) => {
-      const row = bestRow[slot]!;
-      return {
-        personId: this.#personOfSlot[slot]!,
-        faceId: this.#faceIds[row]!,
-        distance: Math.sqrt(squaredEuclidean(query, rows.subarray(row * dims, (row + 1) * dims))),
-      };
-    });
+    return (
+      selectSmallest(best, slots, k)
+        .map((slot) => {
+          const row = bestRow[slot]!;
+          return {
+            personId: this.#personOfSlot[slot]!,
+            faceId: this.#faceIds[row]!,
+            distance: Math.sqrt(squaredEuclidean(query, rows.subarray(row * dims, (row + 1) * dims))),
+          };
+        })
+        // float32 may order two near-equal distances differently from the float64 ones reported.
+        .sort((a, b) => a.distance - b.distance)
+    );
   }
 
   #checkVector(vector: Float32Array): void {

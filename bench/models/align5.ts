@@ -113,15 +113,7 @@ export function apply(m: Similarity, [x, y]: Point): Point {
  */
 export function arcfaceCrop(image: RgbImage, landmarks: readonly Point[], size = 112, zoom = 1): RgbImage {
   const toTemplate = umeyama(fivePoints(landmarks), template(size, zoom));
-  const m = invert(toTemplate); // output pixel (u, v) -> photo pixel (x, y)
-  // warpImage: x = cos·(u+½) − sin·(v+½) + tx − ½; we want x = a·u − b·v + m.tx.
-  const transform: SimilarityTransform = {
-    cos: m.a,
-    sin: m.b,
-    tx: m.tx - 0.5 * m.a + 0.5 * m.b + 0.5,
-    ty: m.ty - 0.5 * m.b - 0.5 * m.a + 0.5,
-  };
-  return warpImage(image, transform, size);
+  return similarityCrop(image, invert(toTemplate), size); // output pixel (u, v) -> photo pixel (x, y)
 }
 
 /**

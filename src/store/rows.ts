@@ -1,6 +1,7 @@
 import { endianness } from 'node:os';
 import { FacedbError } from '../errors/errors.js';
-import type { EmbeddingChanges, Face, Person } from './store.js';
+import type { ModelInfo } from '../core/types.js';
+import type { EmbeddingChanges, Face, NewFace, Person } from './store.js';
 
 /** Row shapes and conversions shared by the SQLite and PostgreSQL stores (same columns in both). */
 
@@ -62,6 +63,33 @@ export function swapFloat32Bytes(bytes: Uint8Array): void {
 
 export function toPerson<Time>(row: PersonRow<Time>, time: (t: Time) => string): Person {
   return { id: row.id, name: row.name, faceCount: row.face_count, createdAt: time(row.created_at) };
+}
+
+/** The Face a store hands back for a NewFace it has just inserted as face `id`. */
+export function insertedFace(
+  face: NewFace,
+  id: number,
+  person: { id: number; name: string },
+  model: ModelInfo,
+  createdAt: string,
+): Face {
+  return {
+    id,
+    personId: person.id,
+    personName: person.name,
+    sourcePath: face.sourcePath,
+    contentHash: face.contentHash,
+    box: { ...face.box },
+    detectionScore: face.detectionScore,
+    modelId: model.id,
+    modelVersion: model.version,
+    createdAt,
+  };
+}
+
+/** What `embeddingChangesSince` answers when the log has nothing after `changeSeq`. */
+export function noChangesSince(changeSeq: number): EmbeddingChanges {
+  return { changeSeq, complete: true, added: [], removed: [] };
 }
 
 export function toFace<Time>(row: FaceRow<Time>, time: (t: Time) => string): Face {

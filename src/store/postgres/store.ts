@@ -5,7 +5,19 @@ import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Fa
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
 import * as sharedRows from '../rows.js';
-import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, snapshotTarget, swapFloat32Bytes, toEmbeddingChanges, type MetaRow } from '../rows.js';
+import {
+  copyEmbeddingPage,
+  encodeEmbedding,
+  FACE_COLUMNS,
+  insertedFace,
+  LITTLE_ENDIAN_HOST,
+  noChangesSince,
+  notFound,
+  snapshotTarget,
+  swapFloat32Bytes,
+  toEmbeddingChanges,
+  type MetaRow,
+} from '../rows.js';
 
 /** A gallery does little concurrent database work: its searches run in memory. */
 const POOL_SIZE = 4;
@@ -199,20 +211,7 @@ export class PostgresGalleryStore implements GalleryStore {
         return firstOfEachPhoto.flatMap((face): Face[] => {
           const row = inserted.get(face.contentHash);
           if (row === undefined) return [];
-          return [
-            {
-              id: row.id,
-              personId,
-              personName: person.name,
-              sourcePath: face.sourcePath,
-              contentHash: face.contentHash,
-              box: { ...face.box },
-              detectionScore: face.detectionScore,
-              modelId: model.id,
-              modelVersion: model.version,
-              createdAt: row.created_at.toISOString(),
-            },
-          ];
+          return [insertedFace(face, row.id, { id: personId, name: person.name }, model, row.created_at.toISOString())];
         });
       }),
     );
@@ -308,9 +307,7 @@ export class PostgresGalleryStore implements GalleryStore {
   embeddingChangesSince(changeSeq: number): Promise<EmbeddingChanges> {
     return run(async () => {
       // Nearly every call (one per search) finds nothing new: one round trip instead of a transaction's five.
-      if ((await onlyRow(this.#pool.query<ChangeBounds>(CHANGE_BOUNDS))).latest === changeSeq) {
-        return { changeSeq, complete: true, added: [], removed: [] };
-      }
+      if ((await onlyRow(this.#pool.query<ChangeBounds>(CHANGE_BOUNDS))).latest === changeSeq) return noChangesSince(changeSeq);
       return transaction(this.#pool, READ_SNAPSHOT, async (client): Promise<EmbeddingChanges> => {
         const { latest, oldest } = await onlyRow(client.query<ChangeBounds>(CHANGE_BOUNDS));
         const { rows } = await client.query<[number, number | null, Buffer | null]>({

@@ -7,7 +7,19 @@ import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Fa
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
 import * as sharedRows from '../rows.js';
-import { copyEmbeddingPage, encodeEmbedding, FACE_COLUMNS, LITTLE_ENDIAN_HOST, notFound, snapshotTarget, swapFloat32Bytes, toEmbeddingChanges, type MetaRow } from '../rows.js';
+import {
+  copyEmbeddingPage,
+  encodeEmbedding,
+  FACE_COLUMNS,
+  insertedFace,
+  LITTLE_ENDIAN_HOST,
+  noChangesSince,
+  notFound,
+  snapshotTarget,
+  swapFloat32Bytes,
+  toEmbeddingChanges,
+  type MetaRow,
+} from '../rows.js';
 
 /** Opens (creating if needed) a gallery file, bringing its schema up to date. */
 export async function openSqliteStore(path: string): Promise<SqliteGalleryStore> {
@@ -180,18 +192,7 @@ export class SqliteGalleryStore implements GalleryStore {
             });
             // ON CONFLICT DO NOTHING: the person already has this photo (possibly earlier in this batch).
             if (changes === 0) continue;
-            added.push({
-              id: Number(lastInsertRowid),
-              personId,
-              personName: person.name,
-              sourcePath: face.sourcePath,
-              contentHash: face.contentHash,
-              box: { ...face.box },
-              detectionScore: face.detectionScore,
-              modelId: model.id,
-              modelVersion: model.version,
-              createdAt,
-            });
+            added.push(insertedFace(face, Number(lastInsertRowid), person, model, createdAt));
           }
           this.#statements.pruneChanges.run(CHANGE_LOG_KEPT);
           return added;
@@ -282,6 +283,8 @@ export class SqliteGalleryStore implements GalleryStore {
     return run(() =>
       this.#db.transaction((): EmbeddingChanges => {
         const { latest, oldest } = this.#statements.changeBounds.get() as ChangeBounds;
+        // Nearly every call (one per search) finds nothing new.
+        if (latest === changeSeq) return noChangesSince(changeSeq);
         const rows = this.#statements.changesAfter.all(changeSeq, latest) as Array<[number, number | null, Buffer | null]>;
         return toEmbeddingChanges(rows, { after: changeSeq, latest, oldest }, this.#model()?.dimensions ?? 0);
       })(),

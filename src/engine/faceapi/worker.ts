@@ -8,7 +8,7 @@ serveJobs<AnalyzeJob, FaceAnalysis[]>(async () => {
   return async ({ image, options }) => {
     const faces = await runtime.analyze(image, options);
     // The runtime gives every embedding and crop its own buffer, so they can move back instead of being copied.
-    const transfer = faces.flatMap((face) => [face.embedding.buffer, face.alignedCrop?.buffer]).filter((buffer) => buffer instanceof ArrayBuffer);
+    const transfer = faces.flatMap((face) => [face.embedding?.buffer, face.alignedCrop?.buffer]).filter((buffer) => buffer instanceof ArrayBuffer);
     return { result: faces, transfer };
   };
 });

@@ -1,0 +1,64 @@
+/**
+ * The only module of the face-api engine that loads the model runtime (tfjs with its wasm backend, face-api and
+ * Human's graph models): once per thread, shared by every later call. The job modules (detect.ts, describe.ts,
+ * attributes.ts) get the loaded instances from here and only import their types.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type * as FaceApi from '@vladmandic/face-api';
+import type * as Tfjs from '@tensorflow/tfjs';
+import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
+import { loadHumanModels, type HumanModels } from './human.js';
+
+const require = createRequire(import.meta.url);
+
+export type Tensor3D = FaceApi.tf.Tensor3D;
+
+/** The loaded runtime and nets of one thread. */
+export interface Loaded {
+  faceapi: typeof FaceApi;
+  tfjs: typeof Tfjs;
+  human: HumanModels;
+}
+
+let loading: Promise<Loaded> | undefined;
+
+/** Loads tfjs (wasm backend) and the models once per thread; a failed load is retried by the next call. */
+export function loadModels(): Promise<Loaded> {
+  loading ??= load().catch((error: unknown) => {
+    loading = undefined;
+    throw error;
+  });
+  return loading;
+}
+
+async function load(): Promise<Loaded> {
+  // face-api's wasm bundle requires @tensorflow/tfjs itself; requiring it here yields that same instance.
+  const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as typeof FaceApi;
+  const tfjs = require('@tensorflow/tfjs') as typeof Tfjs;
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof TfjsWasm;
+  // A plain path prefix: with the platform-fetch flag tfjs would try Node's fetch, which cannot read files.
+  wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  if (!(await tfjs.setBackend('wasm'))) throw new Error('the tfjs wasm backend could not be initialised');
+  await tfjs.ready();
+  tfjs.enableProdMode();
+  const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+  const { nets } = faceapi;
+  await Promise.all([
+    nets.ssdMobilenetv1.loadFromDisk(modelDir),
+    nets.faceLandmark68Net.loadFromDisk(modelDir),
+    nets.faceRecognitionNet.loadFromDisk(modelDir),
+    nets.faceExpressionNet.loadFromDisk(modelDir),
+    nets.ageGenderNet.loadFromDisk(modelDir),
+  ]);
+  const human = await loadHumanModels(tfjs);
+  return { faceapi, tfjs, human };
+}
+
+/** Faces per forward pass of the per-face nets: batching helps, unbounded batches would not fit in memory. */
+export const FACE_BATCH_SIZE = 16;
+
+/** face-api returns a single result, not an array, for a batch of one. */
+export function asArray<T>(result: T | T[]): T[] {
+  return Array.isArray(result) ? result : [result];
+}

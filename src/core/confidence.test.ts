@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  calibrationFor,
   confidence,
+  decisionConfidence,
   fitLogistic,
   logistic,
+  looseForGallery,
   rocAt,
   thresholdForFar,
-  type CalibrationTable,
   type LabelledSample,
   type ModelCalibration,
 } from './confidence.js';
 import { seededRandom } from '../../test/fixtures.js';
 
-const model = { id: 'test-model', version: '3' };
+const model = 'test-model@3';
 const calibration: ModelCalibration = {
   threshold: 0.6,
   logistic: { a: 12, b: -22 },
@@ -31,7 +31,6 @@ const calibration: ModelCalibration = {
   ],
   source: 'synthetic',
 };
-const table: CalibrationTable = { 'test-model@3': calibration };
 
 describe('confidence', () => {
   it('recovers known logistic parameters from synthetic data', () => {
@@ -71,21 +70,61 @@ describe('confidence', () => {
     assert.ok((confidence(calibration, 0.9) ?? 1) < 0.01);
   });
 
-  it('gives null for an unknown model, never an invented value', () => {
-    assert.equal(calibrationFor({ id: 'other', version: '1' }, table), undefined);
+  it('gives null for a model without calibration, never an invented value', () => {
     assert.equal(confidence(undefined, 0.4), null);
-    assert.equal(confidence(calibrationFor(model, table), 0.4), Math.round(logistic(12, -22, 0.4) * 1e4) / 1e4);
+    assert.equal(decisionConfidence(undefined, 0.4, { threshold: 0.5, people: 10 }), null);
+    assert.equal(confidence(calibration, 0.4), Math.round(logistic(12, -22, 0.4) * 1e4) / 1e4);
+  });
+
+  describe('the confidence shown next to a decision', () => {
+    // LR(d) = exp(12 − 22·d): LR(0.4) = e^3.2 ≈ 24.5, LR(0.5) = e^1 ≈ 2.7, LR(0.3) = e^5.4 ≈ 221.
+    it('is the 1:1 posterior for one comparison at a threshold no stricter than the even call', () => {
+      const d = 0.5;
+      assert.equal(decisionConfidence(calibration, d, { threshold: 0.6, people: 1 }), confidence(calibration, d));
+    });
+
+    it('divides the 1:1 odds by the number of enrolled people: P = LR / (LR + N)', () => {
+      const lr = Math.exp(12 - 22 * 0.3);
+      const expected = Math.round((lr / (lr + 100)) * 1e4) / 1e4;
+      assert.equal(decisionConfidence(calibration, 0.3, { threshold: 0.6, people: 100 }), expected);
+    });
+
+    it('never says "likely" beyond the threshold, whatever the gallery size (the unknown-but-99 % bug)', () => {
+      for (const people of [1, 2, 10, 100, 10_000]) {
+        for (const threshold of [0.3, 0.4, 0.5]) {
+          for (let d = threshold + 0.001; d < 1; d += 0.01) {
+            const shown = decisionConfidence(calibration, d, { threshold, people }) ?? 1;
+            assert.ok(shown < 0.5, `unknown at ${d} (threshold ${threshold}, ${people} people) shown as ${shown}`);
+          }
+        }
+      }
+      // What the 1:1 figure said next to "unknown": e.g. 0.44 > threshold 0.4 with 3 people enrolled.
+      assert.ok((confidence(calibration, 0.44) ?? 0) > 0.9);
+      assert.ok((decisionConfidence(calibration, 0.44, { threshold: 0.4, people: 3 }) ?? 1) < 0.5);
+    });
+
+    it('is at least 50 % for a match unless the gallery outgrows the threshold, which is flagged', () => {
+      for (const people of [1, 10, 24]) {
+        for (let d = 0; d <= 0.4; d += 0.01) {
+          assert.ok((decisionConfidence(calibration, d, { threshold: 0.4, people }) ?? 0) >= 0.5, `match at ${d}, ${people} people`);
+        }
+        assert.equal(looseForGallery(calibration, { threshold: 0.4, people }), false);
+      }
+      // LR(0.4) ≈ 24.5 < 1000 people: a match at the threshold is a coin flip at best, and says so.
+      assert.ok((decisionConfidence(calibration, 0.4, { threshold: 0.4, people: 1000 }) ?? 1) < 0.5);
+      assert.equal(looseForGallery(calibration, { threshold: 0.4, people: 1000 }), true);
+    });
   });
 
   it('looks up the largest threshold whose measured FAR is within the target', () => {
-    assert.equal(thresholdForFar(model, 0.001, table), 0.5);
-    assert.equal(thresholdForFar(model, 0.002, table), 0.5);
-    assert.equal(thresholdForFar(model, 0.004, table), 0.55);
-    assert.equal(thresholdForFar(model, 0.0001, table), 0.3);
-    assert.equal(thresholdForFar(model, 0.3, table), 0.8);
+    assert.equal(thresholdForFar(calibration, 0.001, model), 0.5);
+    assert.equal(thresholdForFar(calibration, 0.002, model), 0.5);
+    assert.equal(thresholdForFar(calibration, 0.004, model), 0.55);
+    assert.equal(thresholdForFar(calibration, 0.0001, model), 0.3);
+    assert.equal(thresholdForFar(calibration, 0.3, model), 0.8);
   });
 
-  it('rejects an unknown model or a FAR outside the table with invalid_input', () => {
+  it('rejects a model without calibration or a FAR outside the table with invalid_input', () => {
     const code = (fn: () => unknown): string => {
       try {
         fn();
@@ -94,11 +133,11 @@ describe('confidence', () => {
       }
       return 'no error';
     };
-    assert.equal(code(() => thresholdForFar({ id: 'x', version: '1' }, 0.001, table)), 'invalid_input');
-    assert.equal(code(() => thresholdForFar(model, 0.00001, table)), 'invalid_input');
-    assert.equal(code(() => thresholdForFar(model, 0.5, table)), 'invalid_input');
-    assert.equal(code(() => thresholdForFar(model, 0, table)), 'invalid_input');
-    assert.equal(code(() => thresholdForFar(model, Number.NaN, table)), 'invalid_input');
+    assert.equal(code(() => thresholdForFar(undefined, 0.001, 'x@1')), 'invalid_input');
+    assert.equal(code(() => thresholdForFar(calibration, 0.00001, model)), 'invalid_input');
+    assert.equal(code(() => thresholdForFar(calibration, 0.5, model)), 'invalid_input');
+    assert.equal(code(() => thresholdForFar(calibration, 0, model)), 'invalid_input');
+    assert.equal(code(() => thresholdForFar(calibration, Number.NaN, model)), 'invalid_input');
   });
 
   it('counts ROC points from sorted distances', () => {

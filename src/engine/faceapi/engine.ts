@@ -1,9 +1,11 @@
 /** The face-api implementation of FaceEngine: a pool of worker threads, each owning its own models. */
+import { calibrationKey } from '../../core/confidence.js';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import type { RgbImage } from '../../image/image.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../engine.js';
 import { WorkerPool, workerModuleUrl } from '../pool.js';
+import { CALIBRATION, CALIBRATION_MODEL } from './calibration.js';
 import type { AnalyzeJob } from './runtime.js';
 
 /**
@@ -19,6 +21,12 @@ export const FACEAPI_MODEL: ModelInfo = {
   metric: 'euclidean',
   defaultThreshold: 0.41,
 };
+
+/** face-api's 68-point iBUG layout: what the crops of the descriptor, age/gender and thumbnail nets are cut by. */
+export const FACEAPI_LANDMARK_LAYOUT = 'ibug68';
+
+/** The measured calibration, when it was measured on this very model version (never another version's). */
+const FACEAPI_CALIBRATION = CALIBRATION_MODEL === calibrationKey(FACEAPI_MODEL) ? CALIBRATION : undefined;
 
 export interface FaceApiEngineOptions {
   /** Inference worker threads; default one per core. */
@@ -38,6 +46,8 @@ export async function createFaceApiEngine(options: FaceApiEngineOptions = {}): P
   });
   return {
     model: FACEAPI_MODEL,
+    landmarkLayout: FACEAPI_LANDMARK_LAYOUT,
+    calibration: FACEAPI_CALIBRATION,
     get queueDepth() {
       return pool.queueDepth;
     },

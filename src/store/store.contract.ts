@@ -245,6 +245,30 @@ export function runGalleryStoreContract(
         assert.equal((await store.getFaceCrop(empty.id))?.length ?? 0, 0);
         assert.equal(await store.getFaceCrop(withCrop.id + 1000), null);
       });
+
+      void it('keeps an upload’s photo bytes with its face and drops them with it', async () => {
+        const id = await withPerson();
+        const photo = Uint8Array.from({ length: 5000 }, (_, i) => (i * 13) & 0xff);
+        const [uploaded, fromDisk, again] = await store.addFaces(id, [
+          newFace('a', { sourcePath: null, photo }),
+          newFace('b'),
+          newFace('a', { sourcePath: null, photo: Uint8Array.of(1, 2, 3) }), // the same photo again: skipped
+        ]);
+        assert.ok(uploaded && fromDisk);
+        assert.equal(again, undefined);
+        assert.deepEqual(await store.getFacePhoto(uploaded.id), photo);
+        assert.equal(await store.getFacePhoto(fromDisk.id), null);
+        assert.equal(await store.getFacePhoto(uploaded.id + 1000), null);
+        // A later batch with the same photo for the same person changes nothing.
+        assert.deepEqual(await store.addFaces(id, [newFace('a', { sourcePath: null, photo: Uint8Array.of(9) })]), []);
+        assert.deepEqual(await store.getFacePhoto(uploaded.id), photo);
+        await store.removeFace(uploaded.id);
+        assert.equal(await store.getFacePhoto(uploaded.id), null);
+        const [second] = await store.addFaces(id, [newFace('c', { sourcePath: null, photo })]);
+        assert.ok(second);
+        await store.removePerson(id);
+        assert.equal(await store.getFacePhoto(second.id), null);
+      });
     });
 
     void describe('embeddings', () => {

@@ -30,6 +30,11 @@ export interface NewFace {
   embedding: Float32Array;
   /** JPEG of the aligned crop, kept for thumbnails. */
   crop: Uint8Array | null;
+  /**
+   * The photo's own bytes, kept when there is no source path to read it from again (uploads), so the face can be
+   * re-embedded by another model later (`facedb reembed`). Removed with the face.
+   */
+  photo?: Uint8Array | null;
 }
 
 /** Every enrolled embedding in one contiguous block, row i belonging to faceIds[i] / personIds[i]. */
@@ -102,6 +107,8 @@ export interface GalleryStore {
   /** Throws not_found. */
   removeFace(id: number): Promise<void>;
   getFaceCrop(id: number): Promise<Uint8Array | null>;
+  /** The photo bytes kept with a face (see NewFace.photo), or null. */
+  getFacePhoto(id: number): Promise<Uint8Array | null>;
   /** Content hash → names of the people who have that photo (for skipping files on re-runs). */
   enrolledContent(): Promise<Map<string, Set<string>>>;
   countFaces(): Promise<number>;

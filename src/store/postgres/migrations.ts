@@ -68,12 +68,20 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER faces_log_delete AFTER DELETE ON faces
     REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION facedb_log_face_changes();
   `,
+  `
+  -- The photo bytes of faces enrolled without a source path (uploads), so \`facedb reembed\` can move them to
+  -- another model. One row per face at most; goes with its face.
+  CREATE TABLE face_photos (
+    face_id integer PRIMARY KEY REFERENCES faces (id) ON DELETE CASCADE,
+    photo   bytea   NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Tables a facedb schema owns: finding any of them without a migration record means someone else's. */
-const OWN_TABLES = ['meta', 'people', 'faces', 'face_changes'];
+const OWN_TABLES = ['meta', 'people', 'faces', 'face_changes', 'face_photos'];
 
 /** Any fixed number, the same in every facedb: it names the lock, per database. */
 const MIGRATION_LOCK = 0x0fac_ed_b0;

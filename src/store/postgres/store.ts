@@ -206,8 +206,18 @@ export class PostgresGalleryStore implements GalleryStore {
             firstOfEachPhoto.map((f) => f.crop),
           ],
         );
-        await client.query(PRUNE_CHANGES, [CHANGE_LOG_KEPT]);
         const inserted = new Map(rows.map((row) => [row.content_hash, row]));
+        const photos = firstOfEachPhoto.flatMap((face) => {
+          const row = inserted.get(face.contentHash);
+          return row && face.photo ? [{ id: row.id, photo: face.photo }] : [];
+        });
+        if (photos.length > 0) {
+          await client.query('INSERT INTO face_photos (face_id, photo) SELECT * FROM unnest($1::int[], $2::bytea[])', [
+            photos.map((p) => p.id),
+            photos.map((p) => p.photo),
+          ]);
+        }
+        await client.query(PRUNE_CHANGES, [CHANGE_LOG_KEPT]);
         return firstOfEachPhoto.flatMap((face): Face[] => {
           const row = inserted.get(face.contentHash);
           if (row === undefined) return [];
@@ -256,6 +266,13 @@ export class PostgresGalleryStore implements GalleryStore {
       const crop = (await this.#pool.query<{ crop: Buffer | null }>('SELECT crop FROM faces WHERE id = $1', [id])).rows[0]?.crop;
       // A plain Uint8Array, not the driver's Buffer, so every store returns the same type.
       return crop == null ? null : new Uint8Array(crop);
+    });
+  }
+
+  getFacePhoto(id: number): Promise<Uint8Array | null> {
+    return run(async () => {
+      const photo = (await this.#pool.query<{ photo: Buffer }>('SELECT photo FROM face_photos WHERE face_id = $1', [id])).rows[0]?.photo;
+      return photo === undefined ? null : new Uint8Array(photo);
     });
   }
 

@@ -103,6 +103,14 @@ export const MIGRATIONS: readonly string[] = [
     INSERT INTO face_changes (face_id) VALUES (OLD.id);
   END;
   `,
+  `
+  -- The photo bytes of faces enrolled without a source path (uploads), so \`facedb reembed\` can move them to
+  -- another model. One row per face at most; goes with its face.
+  CREATE TABLE face_photos (
+    face_id INTEGER PRIMARY KEY REFERENCES faces(id) ON DELETE CASCADE,
+    photo   BLOB    NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -192,6 +192,7 @@ export class SqliteGalleryStore implements GalleryStore {
             });
             // ON CONFLICT DO NOTHING: the person already has this photo (possibly earlier in this batch).
             if (changes === 0) continue;
+            if (face.photo) this.#statements.insertPhoto.run(lastInsertRowid, face.photo);
             added.push(insertedFace(face, Number(lastInsertRowid), person, model, createdAt));
           }
           this.#statements.pruneChanges.run(CHANGE_LOG_KEPT);
@@ -237,6 +238,13 @@ export class SqliteGalleryStore implements GalleryStore {
       const crop = this.#statements.faceCrop.get(id) as Buffer | null | undefined;
       // A plain Uint8Array, not the driver's Buffer, so every store returns the same type.
       return crop == null ? null : new Uint8Array(crop);
+    });
+  }
+
+  getFacePhoto(id: number): Promise<Uint8Array | null> {
+    return run(() => {
+      const photo = this.#statements.facePhoto.get(id) as Buffer | undefined;
+      return photo === undefined ? null : new Uint8Array(photo);
     });
   }
 
@@ -341,6 +349,8 @@ function prepareStatements(db: Database.Database) {
     countFaces: db.prepare('SELECT COUNT(*) FROM faces').pluck(),
     deleteFace: db.prepare('DELETE FROM faces WHERE id = ?'),
     faceCrop: db.prepare('SELECT crop FROM faces WHERE id = ?').pluck(),
+    insertPhoto: db.prepare('INSERT INTO face_photos (face_id, photo) VALUES (?, ?)'),
+    facePhoto: db.prepare('SELECT photo FROM face_photos WHERE face_id = ?').pluck(),
     enrolledContent: db
       .prepare('SELECT DISTINCT f.content_hash, p.name FROM faces f JOIN people p ON p.id = f.person_id')
       .raw(),

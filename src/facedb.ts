@@ -1,24 +1,67 @@
 import { loadConfig, type ConfigInput, type FacedbConfig } from './config/config.js';
-import { createFaceApiEngine } from './engine/faceapi/engine.js';
+import { calibrationKey } from './core/confidence.js';
 import type { FaceEngine } from './engine/engine.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES, engineByName, engineForModel, type EngineEntry } from './engine/registry.js';
+import { FacedbError } from './errors/errors.js';
 import { FaceService } from './services/face-service.js';
 import { openStore } from './store/open.js';
+import type { GalleryStore } from './store/store.js';
 
-export interface OpenOptions extends ConfigInput {
-  /** Use this engine instead of loading the default models (sharing one engine between services). */
-  engine?: FaceEngine;
+export interface OpenOptions extends Omit<ConfigInput, 'engine'> {
+  /**
+   * An engine by name (as FACEDB_ENGINE), or an engine instance to use instead of loading one (sharing one engine
+   * between services, tests); an instance is checked against the gallery's pin when it is used.
+   */
+  engine?: FaceEngine | string;
 }
 
 /**
  * Opens a gallery and returns the service that enrolls, identifies, verifies and analyses.
- * Models load on first use. Call `close()` when done.
+ * Models load on first use, with the engine the gallery was enrolled with (a new gallery: the configured engine,
+ * else the default). Call `close()` when done.
  */
 export async function openFacedb(options: OpenOptions | FacedbConfig = {}): Promise<FaceService> {
   const { engine, ...settings } = options as OpenOptions;
-  const config = loadConfig(settings);
+  const config = loadConfig(typeof engine === 'string' ? { ...settings, engine } : settings);
+  // A misspelt engine name fails here, before anything is opened.
+  if (config.engine !== undefined) engineByName(config.engine);
   const store = await openStore(config.db);
-  const createEngine = engine
-    ? () => Promise.resolve(engine)
-    : () => createFaceApiEngine(config.workers === undefined ? {} : { workers: config.workers });
+  const createEngine =
+    engine !== undefined && typeof engine !== 'string'
+      ? () => Promise.resolve(engine)
+      : async () => (await galleryEngine(store, config.engine)).create(config.workers === undefined ? {} : { workers: config.workers });
   return new FaceService(config, store, createEngine);
+}
+
+/**
+ * The engine a gallery opens with: the one that embeds with the model it is pinned to; for a gallery not pinned
+ * yet, the configured engine or the default. A configured engine that disagrees with the pin is refused, naming
+ * the way to move the gallery; so is a pin no engine of this facedb can open.
+ */
+export async function galleryEngine(store: GalleryStore, configured: string | undefined): Promise<EngineEntry> {
+  const pinned = await store.getModel();
+  if (pinned === null) return engineByName(configured ?? DEFAULT_ENGINE);
+  const own = engineForModel(pinned);
+  if (configured !== undefined) {
+    const wanted = engineByName(configured);
+    if (calibrationKey(wanted.model) !== calibrationKey(pinned)) {
+      throw new FacedbError(
+        'model_mismatch',
+        `the gallery was enrolled with ${calibrationKey(pinned)}${own ? ` (engine ${own.name})` : ''}, but engine ${wanted.name} ` +
+          `embeds with ${calibrationKey(wanted.model)}: open it without --engine/FACEDB_ENGINE, or move it with ` +
+          `\`facedb reembed --to <new db> --engine ${wanted.name}\``,
+        { details: { pinned: calibrationKey(pinned), engine: wanted.name } },
+      );
+    }
+  }
+  if (!own) {
+    throw new FacedbError(
+      'model_mismatch',
+      `the gallery was enrolled with ${calibrationKey(pinned)}, which no engine of this facedb embeds with ` +
+        `(engines: ${ENGINE_NAMES.map((name) => `${name} → ${calibrationKey(engineByName(name).model)}`).join(', ')}); ` +
+        'open it with the facedb version that enrolled it',
+      { details: { pinned: calibrationKey(pinned) } },
+    );
+  }
+  return own;
 }

@@ -44,11 +44,17 @@ export const configSchema = z.object({
   db: z.string().min(1).default('./facedb.sqlite'),
   /** Inference worker threads; default one per core. */
   workers: z.coerce.number().int().min(1).max(64).optional(),
+  /**
+   * Face engine by name (see src/engine/registry.ts, which checks the name when the gallery is opened): what a new
+   * gallery is enrolled with. An existing gallery always opens with the engine it was enrolled with; naming another
+   * one is refused (model_mismatch). Unset: the default engine for new galleries.
+   */
+  engine: z.string().trim().min(1).optional(),
   /** Distance at or below which a face matches; default: the model's calibrated threshold. */
   threshold: z.coerce.number().positive().max(4).optional(),
   /**
    * Target false-accept rate (e.g. 0.001) instead of a threshold: the threshold is looked up in the model's
-   * measured ROC (src/core/model-calibration.ts). Not together with `threshold`.
+   * measured ROC (the engine's calibration, src/engine/<engine>/calibration.ts). Not together with `threshold`.
    */
   targetFar: z.coerce.number().positive().max(1).optional(),
   topK: z.coerce.number().int().min(1).max(100).default(5),
@@ -100,6 +106,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 const ENV_KEYS: Record<keyof FacedbConfig, string> = {
   db: 'FACEDB_DB',
   workers: 'FACEDB_WORKERS',
+  engine: 'FACEDB_ENGINE',
   threshold: 'FACEDB_THRESHOLD',
   targetFar: 'FACEDB_TARGET_FAR',
   topK: 'FACEDB_TOP_K',

@@ -6,14 +6,19 @@ import type { FaceService } from '../services/face-service.js';
 /** What every command needs: the service, opened from the global options once per run. */
 export interface CliContext {
   open(overrides?: ConfigInput): Promise<FaceService>;
+  /** The global options as given (not yet merged with the environment). */
+  globals(): { db?: string; workers?: string; engine?: string };
 }
 
 export function createContext(program: Command): CliContext {
   return {
     open(overrides: ConfigInput = {}) {
-      const globals = program.opts<{ db?: string; workers?: string }>();
-      const config = loadConfig({ db: globals.db, workers: globals.workers, ...overrides });
+      const globals = program.opts<{ db?: string; workers?: string; engine?: string }>();
+      const config = loadConfig({ db: globals.db, workers: globals.workers, engine: globals.engine, ...overrides });
       return openFacedb(config);
+    },
+    globals() {
+      return program.opts<{ db?: string; workers?: string; engine?: string }>();
     },
   };
 }

@@ -11,12 +11,18 @@ import { removeCommand } from './commands/remove.js';
 import { representCommand } from './commands/represent.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES } from '../engine/registry.js';
 import { createContext } from './context.js';
+import { reembedCommand } from './commands/reembed.js';
 
 const program = new Command('facedb')
   .description('face recognition: enroll a gallery, identify every face in a photo, verify, analyse emotion')
   .option('--db <file|url>', 'gallery: a SQLite file or a postgres:// URL; env FACEDB_DB; default ./facedb.sqlite')
   .option('--workers <n>', 'inference worker threads; env FACEDB_WORKERS; default one per core')
+  .option(
+    '--engine <name>',
+    `face engine for a new gallery (${ENGINE_NAMES.join(', ')}); env FACEDB_ENGINE; default ${DEFAULT_ENGINE}; an existing gallery always uses its own`,
+  )
   .showHelpAfterError()
   .exitOverride();
 
@@ -29,6 +35,7 @@ for (const command of [
   representCommand(ctx),
   peopleCommand(ctx),
   removeCommand(ctx),
+  reembedCommand(ctx),
   serveCommand(ctx),
   clientCommand(),
 ]) {

@@ -2,6 +2,8 @@ import { EMOTIONS } from '../core/types.js';
 import type { Person } from '../store/store.js';
 import type {
   AnalyzeResult,
+  ReembedOutcome,
+  ReembedSummary,
   EnrollOutcome,
   EnrollSummary,
   FaceAttributes,
@@ -50,14 +52,26 @@ function likely(confidence: number | null): string {
   return confidence === null ? '' : `, ${formatConfidence(confidence)} likely the same person`;
 }
 
+/**
+ * ", 97 % likely it is Bono": the identify confidence, which accounts for the gallery size and is below 50 % for
+ * every face beyond the threshold (core/confidence.ts, decisionConfidence). A match below 50 % happens only when more
+ * people are enrolled than the threshold is strict enough for, and is said so. Empty without calibration.
+ */
+function likelyIdentity(person: string, confidence: number | null, matched: boolean): string {
+  if (confidence === null) return '';
+  const figure = `${formatConfidence(confidence)} likely it is ${person}`;
+  if (matched && confidence < 0.5) return `, only ${figure}: the threshold is loose for a gallery this size (use a lower --far)`;
+  return `, ${figure}`;
+}
+
 function whoLine(face: IdentifiedFace, threshold: number): string {
   const nearest = face.candidates[0];
   if (face.match) {
     const { person, distance, confidence } = face.match;
-    return `who: ${person}  (distance ${distance.toFixed(3)} ≤ threshold ${threshold}${likely(confidence)})`;
+    return `who: ${person}  (distance ${distance.toFixed(3)} ≤ threshold ${threshold}${likelyIdentity(person, confidence, true)})`;
   }
   if (!nearest) return 'who: unknown  (the gallery is empty)';
-  return `who: unknown  (nearest ${nearest.person} at ${nearest.distance.toFixed(3)} > threshold ${threshold}${likely(nearest.confidence)})`;
+  return `who: unknown  (nearest ${nearest.person} at ${nearest.distance.toFixed(3)} > threshold ${threshold}${likelyIdentity(nearest.person, nearest.confidence, false)})`;
 }
 
 export function formatIdentify(file: string, result: IdentifyResult): string {
@@ -122,6 +136,39 @@ export function formatEnrollSummary(summary: EnrollSummary): string {
   const rate = seconds > 0 ? (processed / seconds).toFixed(1) : '-';
   const interrupted = processed < summary.total ? ` (interrupted: ${summary.total - processed} not processed)` : '';
   return `${processed}/${summary.total} files in ${seconds.toFixed(1)}s (${rate} files/s)${interrupted}: ${parts.join(', ') || 'nothing to do'}`;
+}
+
+const REEMBED_WORDS: Record<ReembedOutcome['status'], string> = {
+  moved: 'moved',
+  already_moved: 'already moved',
+  missing_file: 'photo missing',
+  changed_content: 'photo changed',
+  no_photo: 'no photo kept',
+  unreadable: 'unreadable',
+  no_face: 'no face now',
+  several_faces: 'several faces, none enrolled',
+  other_face: 'another face',
+  failed: 'failed',
+};
+
+export function formatReembedOutcome(outcome: ReembedOutcome): string {
+  const detail = outcome.message ? `: ${outcome.message}` : '';
+  return `${REEMBED_WORDS[outcome.status].padEnd(29)} ${outcome.person}  ${outcome.source} (face #${outcome.faceId})${detail}`;
+}
+
+export function formatReembedSummary(summary: ReembedSummary, to: string): string {
+  const processed = summary.outcomes.length;
+  const parts = (Object.keys(REEMBED_WORDS) as Array<ReembedOutcome['status']>)
+    .filter((status) => summary.counts[status] > 0)
+    .map((status) => `${summary.counts[status]} ${REEMBED_WORDS[status]}`);
+  const from = summary.from ? `${summary.from.id}@${summary.from.version}` : 'an empty gallery';
+  const inNew = summary.counts.moved + summary.counts.already_moved;
+  const left = summary.total - inNew;
+  const state =
+    left === 0
+      ? `${to} is complete: every face is in it`
+      : `${plural(left, 'face')} not moved${processed < summary.total ? ` (interrupted: ${summary.total - processed} not tried; run again to resume)` : ' (see above)'}`;
+  return `${processed}/${summary.total} faces from ${from} to ${summary.to.id}@${summary.to.version} in ${(summary.elapsedMs / 1000).toFixed(1)}s: ${parts.join(', ') || 'nothing to do'}. ${state}`;
 }
 
 export function formatPeople(people: Person[], total: number): string {

@@ -4,6 +4,7 @@ import { ERROR_CODES } from '../errors/errors.js';
 import type {
   AnalyzeResult,
   Candidate,
+  DetectResult,
   EnrollOutcome,
   FaceAttributes,
   IdentifiedFace,
@@ -40,7 +41,7 @@ const confidence = z
   .max(1)
   .nullable()
   .describe(
-    'calibrated probability (0..1) that the two faces are the same person, as for a 1:1 comparison with an even prior; null when the model has no calibration',
+    'calibrated probability (0..1) that the probe is this person (identify: accounting for the number of people enrolled) or that the two faces are the same person (verify), held to the decision: below 0.5 beyond the threshold; null when the model has no calibration',
   );
 const candidate = z.object({ person_id: z.number().int(), person: z.string(), distance: z.number(), confidence });
 const identifiedFace = attributes.extend({
@@ -180,7 +181,7 @@ export function analyzeToWire(result: AnalyzeResult, took: number): AnalyzeWire 
   return { image: result.image, faces: result.faces.map(attributesToWire), took_ms: took };
 }
 
-export function detectToWire(result: AnalyzeResult, took: number): DetectWire {
+export function detectToWire(result: DetectResult, took: number): DetectWire {
   return {
     image: result.image,
     faces: result.faces.map((f) => ({ box: f.box, detection_score: f.detectionScore })),

@@ -1,10 +1,10 @@
 import type { FacedbConfig } from '../config/config.js';
-import { calibrationFor, confidence, thresholdForFar } from '../core/confidence.js';
+import { calibrationKey, decisionConfidence, thresholdForFar } from '../core/confidence.js';
 import { euclideanDistance } from '../core/distance.js';
 import { FlatIndex } from '../core/flat-index.js';
 import { emotionResult } from '../core/emotion.js';
 import type { ModelInfo } from '../core/types.js';
-import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../engine/engine.js';
+import type { AnalyzeOptions, FaceAnalysis, FaceEngine, FaceNeeds } from '../engine/engine.js';
 import { FacedbError, toFacedbError } from '../errors/errors.js';
 import { sha256Hex } from '../image/hash.js';
 import { decodeImage, readImageFile } from '../image/decode.js';
@@ -13,6 +13,7 @@ import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js
 import type {
   AnalyzeResult,
   Candidate,
+  DetectResult,
   EnrollOutcome,
   EnrollStatus,
   EnrollSummary,
@@ -22,6 +23,7 @@ import type {
   RepresentResult,
   VerifyResult,
 } from './results.js';
+import { reembedGallery, type ReembedOptions, type ReembedSummary } from './reembed.js';
 
 /** Per-call knobs; anything left out falls back to the configuration. */
 export interface DetectOptions {
@@ -56,7 +58,7 @@ export interface EnrollOptions {
 /** An image given either as bytes (uploads) or as a path on this machine (CLI, library). */
 export type ImageSource = { bytes: Uint8Array; path?: string } | { path: string };
 
-interface LoadedImage {
+export interface LoadedImage {
   bytes: Uint8Array;
   image: DecodedImage;
   path: string | null;
@@ -67,6 +69,17 @@ interface LoadedImage {
  * unknown person is then taken for someone in roughly 1 case in 6, instead of nearly always at the 1:1 optimum.
  */
 export const IDENTIFY_DEFAULT_FAR = 1e-4;
+
+/** What each operation asks the engine for beyond the box: it skips the nets nobody needs. */
+const NEEDS = {
+  detect: { embedding: false, attributes: false, crop: false },
+  enroll: { embedding: true, attributes: false, crop: true },
+  identify: { embedding: true, attributes: true, crop: false },
+  // verify answers with each face's attributes too (its JSON has always carried them).
+  verify: { embedding: true, attributes: true, crop: false },
+  analyze: { embedding: false, attributes: true, crop: false },
+  represent: { embedding: true, attributes: false, crop: false },
+} as const satisfies Record<string, FaceNeeds>;
 
 const ENROLL_STATUSES: readonly EnrollStatus[] = [
   'enrolled',
@@ -211,9 +224,10 @@ export class FaceService {
     if (enrolled.get(contentHash)?.has(personName)) {
       return { path, person: personName, status: 'already_enrolled', facesFound: 0 };
     }
-    const faces = await engine.analyze(loaded.image, { ...this.analyzeOptions({}), withCrop: true });
+    const faces = await engine.analyze(loaded.image, this.analyzeOptions({}, NEEDS.enroll));
     const largest = faces[0];
     if (!largest) return { path, person: personName, status: 'no_face', facesFound: 0 };
+    const embedding = embeddingOf(largest);
 
     const person = await this.store.upsertPerson(personName);
     const [face] = await this.store.addFaces(person.id, [
@@ -222,8 +236,10 @@ export class FaceService {
         contentHash,
         box: largest.box,
         detectionScore: largest.detectionScore,
-        embedding: largest.embedding,
+        embedding,
         crop: largest.alignedCrop ?? null,
+        // Without a path to read it again, keep the photo itself so the face can be re-embedded later.
+        photo: loaded.path === null ? loaded.bytes : null,
       },
     ]);
     const owners = enrolled.get(contentHash);
@@ -231,7 +247,7 @@ export class FaceService {
     else enrolled.set(contentHash, new Set([personName]));
     if (!face) return { path, person: personName, status: 'already_enrolled', facesFound: faces.length };
     // A sync running meanwhile may have picked the new face up from the change log already.
-    if (!index.has(face.id)) index.add(face.id, person.id, largest.embedding);
+    if (!index.has(face.id)) index.add(face.id, person.id, embedding);
     this.personNames.set(person.id, person.name);
     return {
       path,
@@ -248,16 +264,17 @@ export class FaceService {
     const engine = await this.engine();
     await this.assertGalleryModel(engine.model);
     const loaded = await this.load(source);
-    const [faces, index] = await Promise.all([
-      engine.analyze(loaded.image, { ...this.analyzeOptions(options), withCrop: false }),
-      this.index(),
-    ]);
-    const threshold = this.threshold(engine.model, options, 'identify');
+    const [faces, index] = await Promise.all([engine.analyze(loaded.image, this.analyzeOptions(options, NEEDS.identify)), this.index()]);
+    const threshold = this.threshold(engine, options, 'identify');
     const topK = options.topK ?? this.config.topK;
-    const calibration = calibrationFor(engine.model);
+    // The gallery size turns the 1:1 likelihood into the chance that the probe is this one of N people
+    // (decisionConfidence), so "unknown" never comes with "99 % likely Bono".
+    const people = faces.length > 0 ? (await this.store.listPeople({ limit: 0, offset: 0 })).total : 0;
     const identified = [];
     for (const face of faces) {
-      const candidates = await this.named(index.searchPeople(face.embedding, topK), (d) => confidence(calibration, d));
+      const candidates = await this.named(index.searchPeople(embeddingOf(face), topK), (d) =>
+        decisionConfidence(engine.calibration, d, { threshold, people }),
+      );
       const nearest = candidates[0];
       identified.push({
         ...attributes(face),
@@ -271,14 +288,15 @@ export class FaceService {
   /** Same person or not, comparing the largest face of each photo. */
   async verify(a: ImageSource, b: ImageSource, options: OperatingPoint = {}): Promise<VerifyResult> {
     const engine = await this.engine();
-    const threshold = this.threshold(engine.model, options); // a bad FAR fails before any inference
+    const threshold = this.threshold(engine, options); // a bad FAR fails before any inference
     const [faceA, faceB] = await Promise.all([this.largestFace(a, engine), this.largestFace(b, engine)]);
-    const raw = euclideanDistance(faceA.embedding, faceB.embedding);
+    const raw = euclideanDistance(embeddingOf(faceA), embeddingOf(faceB));
     const distance = round(raw);
     return {
       verified: distance <= threshold,
       distance,
-      confidence: confidence(calibrationFor(engine.model), raw),
+      // One comparison (N = 1): the 1:1 posterior, held to the threshold so it agrees with `verified`.
+      confidence: decisionConfidence(engine.calibration, raw, { threshold, people: 1 }),
       threshold,
       faces: [attributes(faceA), attributes(faceB)],
     };
@@ -288,20 +306,26 @@ export class FaceService {
    * The match threshold: a per-call threshold or target FAR, else the configured one, else the model's
    * default. Identification defaults to a stricter point than a one-to-one comparison: the nearest of N
    * enrolled faces is the smallest of N distances, so an unknown person slips under a per-pair threshold
-   * about N times as often. A target FAR is looked up in the model's calibration; invalid_input when the model has none,
+   * about N times as often. A target FAR is looked up in the engine's calibration; invalid_input when it has none,
    * the FAR is outside what was measured, or a threshold and a FAR are both given at the same level.
    */
-  threshold(model: ModelInfo, options: OperatingPoint = {}, purpose: 'verify' | 'identify' = 'verify'): number {
+  threshold(
+    engine: Pick<FaceEngine, 'model' | 'calibration'>,
+    options: OperatingPoint = {},
+    purpose: 'verify' | 'identify' = 'verify',
+  ): number {
+    const { model, calibration } = engine;
+    const name = calibrationKey(model);
     const pick = (threshold: number | undefined, far: number | undefined, names: string): number | undefined => {
       if (threshold !== undefined && far !== undefined) {
         throw new FacedbError('invalid_input', `give ${names}, not both`);
       }
-      return threshold ?? (far === undefined ? undefined : thresholdForFar(model, far));
+      return threshold ?? (far === undefined ? undefined : thresholdForFar(calibration, far, name));
     };
     return (
       pick(options.threshold, options.far, 'a threshold or a target FAR') ??
       pick(this.config.threshold, this.config.targetFar, 'FACEDB_THRESHOLD (--threshold) or FACEDB_TARGET_FAR (--far)') ??
-      (purpose === 'identify' && calibrationFor(model) ? thresholdForFar(model, IDENTIFY_DEFAULT_FAR) : undefined) ??
+      (purpose === 'identify' && calibration ? thresholdForFar(calibration, IDENTIFY_DEFAULT_FAR, name) : undefined) ??
       model.defaultThreshold
     );
   }
@@ -309,23 +333,45 @@ export class FaceService {
   async analyze(source: ImageSource, options: DetectOptions = {}): Promise<AnalyzeResult> {
     const engine = await this.engine();
     const loaded = await this.load(source);
-    const faces = await engine.analyze(loaded.image, { ...this.analyzeOptions(options), withCrop: false });
+    const faces = await engine.analyze(loaded.image, this.analyzeOptions(options, NEEDS.analyze));
     return { image: imageInfo(loaded.image), faces: faces.map(attributes) };
+  }
+
+  /** Boxes and detection scores only: no embedding, emotion, age or gender is computed. */
+  async detect(source: ImageSource, options: DetectOptions = {}): Promise<DetectResult> {
+    const engine = await this.engine();
+    const loaded = await this.load(source);
+    const faces = await engine.analyze(loaded.image, this.analyzeOptions(options, NEEDS.detect));
+    return {
+      image: imageInfo(loaded.image),
+      faces: faces.map((face) => ({ box: roundBox(face.box), detectionScore: round(face.detectionScore) })),
+    };
   }
 
   async represent(source: ImageSource, options: DetectOptions = {}): Promise<RepresentResult> {
     const engine = await this.engine();
     const loaded = await this.load(source);
-    const faces = await engine.analyze(loaded.image, { ...this.analyzeOptions(options), withCrop: false });
+    const faces = await engine.analyze(loaded.image, this.analyzeOptions(options, NEEDS.represent));
     return {
       image: imageInfo(loaded.image),
       model: { id: engine.model.id, version: engine.model.version },
       faces: faces.map((face) => ({
         box: roundBox(face.box),
         detectionScore: round(face.detectionScore),
-        embedding: Array.from(face.embedding),
+        embedding: Array.from(embeddingOf(face)),
       })),
     };
+  }
+
+  // ---------------------------------------------------------------- moving to another model
+
+  /**
+   * Re-embeds every face of this gallery into `target` (a new gallery, normally opened with another engine), from
+   * each photo's source path or kept upload bytes, checked against its content hash. This gallery is only read.
+   * Resumable: faces `target` already has are skipped. See reembed.ts.
+   */
+  reembed(target: FaceService, options: ReembedOptions = {}): Promise<ReembedSummary> {
+    return reembedGallery(this, target, options);
   }
 
   // ---------------------------------------------------------------- gallery
@@ -405,12 +451,13 @@ export class FaceService {
     if (pinned && (pinned.id !== model.id || pinned.version !== model.version)) {
       throw new FacedbError(
         'model_mismatch',
-        `the gallery was enrolled with ${pinned.id}@${pinned.version} but the engine is ${model.id}@${model.version}; re-enroll into a new database`,
+        `the gallery was enrolled with ${pinned.id}@${pinned.version} but the engine is ${model.id}@${model.version}; ` +
+          'open it with its own engine, or move it to this one with `facedb reembed --to <new db>`',
       );
     }
   }
 
-  private async load(source: ImageSource): Promise<LoadedImage> {
+  private async loadImage(source: ImageSource): Promise<LoadedImage> {
     const limits = { maxPixels: this.config.maxPixels, maxFileBytes: this.config.maxFileBytes };
     if ('bytes' in source) {
       return { bytes: source.bytes, image: await decodeImage(source.bytes, limits), path: source.path ?? null };
@@ -421,7 +468,7 @@ export class FaceService {
 
   private async largestFace(source: ImageSource, engine: FaceEngine): Promise<FaceAnalysis> {
     const loaded = await this.load(source);
-    const [face] = await engine.analyze(loaded.image, { ...this.analyzeOptions({}), withCrop: false });
+    const [face] = await engine.analyze(loaded.image, this.analyzeOptions({}, NEEDS.verify));
     if (!face) {
       const name = loaded.path ?? 'the image';
       throw new FacedbError('no_face', `no face found in ${name}`, { details: { path: loaded.path } });
@@ -429,12 +476,19 @@ export class FaceService {
     return face;
   }
 
-  private analyzeOptions(options: DetectOptions): Omit<AnalyzeOptions, 'withCrop'> {
+  /** Detection limits (per call, else configured) and what the engine must compute for each face. */
+  analyzeOptions(options: DetectOptions, needs: FaceNeeds): AnalyzeOptions {
     return {
       maxFaces: options.maxFaces ?? this.config.maxFaces,
       minFaceSize: options.minFaceSize ?? this.config.minFaceSize,
       minDetectionScore: options.minDetectionScore ?? this.config.minDetectionScore,
+      needs,
     };
+  }
+
+  /** Reads and decodes an image within the configured limits. */
+  load(source: ImageSource): Promise<LoadedImage> {
+    return this.loadImage(source);
   }
 
   private async named(
@@ -480,14 +534,22 @@ export class FaceService {
   }
 }
 
+/** The embedding the engine was asked for; its absence is an engine bug, not the caller's. */
+function embeddingOf(face: FaceAnalysis): Float32Array {
+  if (!face.embedding) throw new FacedbError('internal', 'the engine returned a face without the embedding it was asked for');
+  return face.embedding;
+}
+
 function attributes(face: FaceAnalysis): FaceAttributes {
+  const scores = face.attributes;
+  if (!scores) throw new FacedbError('internal', 'the engine returned a face without the attributes it was asked for');
   return {
     box: roundBox(face.box),
     detectionScore: round(face.detectionScore),
-    emotion: emotionResult(face.emotion),
-    age: Math.round(face.age * 10) / 10,
-    gender: face.gender,
-    genderProbability: round(face.genderProbability),
+    emotion: emotionResult(scores.emotion),
+    age: Math.round(scores.age * 10) / 10,
+    gender: scores.gender,
+    genderProbability: round(scores.genderProbability),
   };
 }
 

@@ -8,7 +8,10 @@ import type { GalleryStore } from '../store/store.js';
 import { FaceService } from './face-service.js';
 import type { FaceAttributes, IdentifyResult, VerifyResult } from './results.js';
 
-const uncalibrated: ModelInfo = { id: 'no-such-model', version: '0', dimensions: 128, metric: 'euclidean', defaultThreshold: 0.6 };
+const uncalibrated = {
+  model: { id: 'no-such-model', version: '0', dimensions: 128, metric: 'euclidean', defaultThreshold: 0.6 } satisfies ModelInfo,
+  calibration: undefined,
+};
 const service = (overrides = {}): FaceService =>
   new FaceService(loadConfig(overrides, {}), {} as GalleryStore, () => Promise.reject(new Error('no engine in this test')));
 const codeOf = (fn: () => unknown): string => {
@@ -67,12 +70,24 @@ describe('confidence in reports and on the wire', () => {
   };
   const verify: VerifyResult = { verified: true, distance: 0.41, confidence: 0.97, threshold: 0.6, faces: [attrs, attrs] };
 
-  it('says how likely the match is the same person', () => {
+  it('says how likely the match is that person, and the same person for verify', () => {
     const text = formatIdentify('probe.jpg', identify);
-    assert.match(text, /who: Bono {2}\(distance 0\.410 ≤ threshold 0\.6, 97 % likely the same person\)/);
+    assert.match(text, /who: Bono {2}\(distance 0\.410 ≤ threshold 0\.6, 97 % likely it is Bono\)/);
     assert.match(text, /candidates: Bono 0\.410 \(97 %\), Brad Pitt 0\.800\n/);
     assert.match(formatVerify('a', 'b', verify), /same person {2}\(distance 0\.410 ≤ threshold 0\.6, 97 % likely the same person\)/);
     assert.doesNotMatch(formatVerify('a', 'b', { ...verify, confidence: null }), /likely/);
+  });
+
+  it('never pairs "unknown" with a likely match, and flags a doubtful match', () => {
+    const [face] = identify.faces;
+    assert.ok(face);
+    const nearest = { personId: 1, person: 'Bono', distance: 0.7, confidence: 0.19 };
+    const unknown = formatIdentify('probe.jpg', { ...identify, faces: [{ ...face, match: null, candidates: [nearest] }] });
+    assert.match(unknown, /who: unknown {2}\(nearest Bono at 0\.700 > threshold 0\.6, 19 % likely it is Bono\)/);
+    assert.doesNotMatch(unknown, /likely the same person/);
+    const doubtful = { ...nearest, distance: 0.5, confidence: 0.4 };
+    const loose = formatIdentify('probe.jpg', { ...identify, faces: [{ ...face, match: { ...doubtful, threshold: 0.6 }, candidates: [doubtful] }] });
+    assert.match(loose, /who: Bono {2}\(distance 0\.500 ≤ threshold 0\.6, only 40 % likely it is Bono: the threshold is loose/);
   });
 
   it('carries confidence (or null) through the HTTP JSON both ways', () => {

@@ -8,9 +8,12 @@ export interface EmotionResult {
   scores: Record<Emotion, number>;
 }
 
-export interface FaceAttributes {
+export interface DetectedFace {
   box: Box;
   detectionScore: number;
+}
+
+export interface FaceAttributes extends DetectedFace {
   emotion: EmotionResult;
   age: number;
   gender: Gender;
@@ -22,8 +25,10 @@ export interface Candidate {
   person: string;
   distance: number;
   /**
-   * Calibrated probability (0..1) that the probe and this person's nearest face are the same person,
-   * from the model's measured pair statistics; null when the model has no calibration.
+   * Calibrated probability (0..1) that the probe is this person, given how many people are enrolled and the
+   * threshold of the decision: P = LR / (LR + max(N, LR(threshold))) with LR the model's measured 1:1 likelihood
+   * ratio at this distance (core/confidence.ts, decisionConfidence). Below 0.5 for every face beyond the threshold;
+   * null when the model has no calibration.
    */
   confidence: number | null;
 }
@@ -51,6 +56,11 @@ export interface IdentifyResult {
   faces: IdentifiedFace[];
 }
 
+export interface DetectResult {
+  image: ImageInfo;
+  faces: DetectedFace[];
+}
+
 export interface AnalyzeResult {
   image: ImageInfo;
   faces: FaceAttributes[];
@@ -71,7 +81,10 @@ export interface RepresentResult {
 export interface VerifyResult {
   verified: boolean;
   distance: number;
-  /** Calibrated probability (0..1) that the two faces are the same person; null for an uncalibrated model. */
+  /**
+   * Calibrated probability (0..1) that the two faces are the same person (the 1:1 posterior, held to the threshold
+   * so that it is at least 0.5 exactly when `verified`); null for an uncalibrated model.
+   */
   confidence: number | null;
   threshold: number;
   faces: [FaceAttributes, FaceAttributes];
@@ -100,5 +113,42 @@ export interface EnrollSummary {
   total: number;
   counts: Record<EnrollStatus, number>;
   outcomes: EnrollOutcome[];
+  elapsedMs: number;
+}
+
+/** What happened to one face of the old gallery in `reembed`. */
+export type ReembedStatus =
+  | 'moved'
+  | 'already_moved'
+  | 'missing_file'
+  | 'changed_content'
+  | 'no_photo'
+  | 'unreadable'
+  | 'no_face'
+  | 'several_faces'
+  | 'other_face'
+  | 'failed';
+
+export interface ReembedOutcome {
+  /** The face's id in the old gallery. */
+  faceId: number;
+  person: string;
+  /** The photo's source path, or "(upload)" for a photo kept in the gallery. */
+  source: string;
+  status: ReembedStatus;
+  /** The face's id in the new gallery, when moved. */
+  newFaceId?: number;
+  /** Why it could not be moved. */
+  message?: string;
+}
+
+export interface ReembedSummary {
+  /** The model of the old gallery and the new one. */
+  from: { id: string; version: string } | null;
+  to: { id: string; version: string };
+  /** Faces in the old gallery. */
+  total: number;
+  counts: Record<ReembedStatus, number>;
+  outcomes: ReembedOutcome[];
   elapsedMs: number;
 }

@@ -83,7 +83,7 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
     '/v1/detect',
     'Boxes and detection scores of every face',
     wire.detectResponse,
-    (bytes, opts) => service.analyze({ bytes }, opts),
+    (bytes, opts) => service.detect({ bytes }, opts),
     wire.detectToWire,
   );
   singlePhotoRoute(

@@ -7,7 +7,7 @@ import type { AnalyzeOptions } from '../engine.js';
 import { loadFaceApiRuntime } from './runtime.js';
 
 const DATA = new URL('../../../../shared/data/', import.meta.url);
-const OPTIONS: AnalyzeOptions = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20, withCrop: true };
+const OPTIONS: AnalyzeOptions = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20, needs: { embedding: true, attributes: true, crop: true } };
 
 async function load(relativePath: string): Promise<RgbImage> {
   const { data, info } = await sharp(new URL(relativePath, DATA).pathname).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
@@ -38,6 +38,18 @@ void describe('face-api runtime', () => {
     const tensors = first.tensorCount();
     await loadFaceApiRuntime();
     assert.equal(first.tensorCount(), tensors);
+  });
+
+  void it('computes only the nets asked for, leaking nothing on the detection-only path either', async () => {
+    const runtime = await loadFaceApiRuntime();
+    const image = await load('test-images/group.jpg');
+    const bare = await runtime.analyze({ ...image, data: image.data.slice() }, { ...OPTIONS, needs: { embedding: false, attributes: false, crop: false } });
+    const full = await runtime.analyze({ ...image, data: image.data.slice() }, OPTIONS);
+    assert.deepEqual(bare.map((face) => face.box), full.map((face) => face.box));
+    assert.ok(bare.every((face) => !face.embedding && !face.attributes && !face.alignedCrop && face.landmarks.length === 68));
+    const baseline = runtime.tensorCount();
+    await runtime.analyze({ ...image, data: image.data.slice() }, { ...OPTIONS, needs: { embedding: false, attributes: false, crop: false } });
+    assert.equal(runtime.tensorCount(), baseline);
   });
 
   void it('turns bad input into a typed error instead of throwing from tfjs', async () => {

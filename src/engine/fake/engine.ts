@@ -2,7 +2,7 @@
  * A small deterministic stand-in for a face model, for tests of the services, the server and the CLI whose subject
  * is not the model (enrollment bookkeeping, reembedding, wire formats, exit codes). It runs in the caller's thread
  * and needs no model files:
- * - a near-uniform photo (a blank page) has no face; any other photo has one face, a central box;
+ * - a photo whose centre is near-uniform (a blank page) has no face; any other photo has one face, a central box;
  * - the embedding is the photo's FAKE_GRID×FAKE_GRID grayscale thumbnail, mean-centred and scaled to unit length:
  *   the same photo always gives the same embedding, other photos land far apart (different people or not);
  * - emotion, age and gender are derived from the pixels, so they are stable but mean nothing.
@@ -17,7 +17,7 @@ import type { AnalyzeOptions, FaceAnalysis, FaceAttributeScores, FaceEngine } fr
 
 /** Thumbnail side: the embedding has FAKE_GRID² dimensions. */
 const FAKE_GRID = 8;
-/** A photo whose gray levels vary less than this (standard deviation, 0..255) shows no face. */
+/** A photo whose central cells' gray levels vary less than this (standard deviation, 0..255) shows no face. */
 const UNIFORM_STD = 4;
 /** The face box covers this fraction of the photo's width and height, centred. */
 const BOX_FRACTION = 0.5;
@@ -79,7 +79,7 @@ async function analyze(image: RgbImage, options: AnalyzeOptions): Promise<FaceAn
   const thumbnail = grayThumbnail(image);
   const mean = thumbnail.reduce((sum, v) => sum + v, 0) / thumbnail.length;
   const std = Math.sqrt(thumbnail.reduce((sum, v) => sum + (v - mean) ** 2, 0) / thumbnail.length);
-  if (std < UNIFORM_STD) return [];
+  if (standardDeviation(centralCells(thumbnail)) < UNIFORM_STD) return [];
   const box: Box = {
     x: (image.width * (1 - BOX_FRACTION)) / 2,
     y: (image.height * (1 - BOX_FRACTION)) / 2,
@@ -111,6 +111,20 @@ function grayThumbnail({ width, height, data }: RgbImage): Float64Array {
   // A photo narrower or shorter than the grid leaves cells empty: they take the photo's mean.
   const total = sums.reduce((a, b) => a + b, 0) / counts.reduce((a, b) => a + b, 0);
   return sums.map((sum, cell) => (counts[cell]! > 0 ? sum / counts[cell]! : total));
+}
+
+/** The cells under the face box (the central half of the grid in each direction). */
+function centralCells(thumbnail: Float64Array): number[] {
+  const from = Math.floor(FAKE_GRID / 4);
+  const to = FAKE_GRID - from;
+  const cells: number[] = [];
+  for (let row = from; row < to; row++) for (let col = from; col < to; col++) cells.push(thumbnail[row * FAKE_GRID + col]!);
+  return cells;
+}
+
+function standardDeviation(values: readonly number[]): number {
+  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+  return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / values.length);
 }
 
 function unitVector(values: Float64Array): Float32Array {

@@ -21,7 +21,7 @@ export interface OpenOptions extends Omit<ConfigInput, 'engine'> {
  * else the default). Call `close()` when done.
  */
 export async function openFacedb(options: OpenOptions | FacedbConfig = {}): Promise<FaceService> {
-  const { engine, ...settings } = options as OpenOptions;
+  const { engine, ...settings } = options;
   const config = loadConfig(typeof engine === 'string' ? { ...settings, engine } : settings);
   // A misspelt engine name fails here, before anything is opened.
   if (config.engine !== undefined) engineByName(config.engine);

@@ -58,7 +58,7 @@ export interface EnrollOptions {
 /** An image given either as bytes (uploads) or as a path on this machine (CLI, library). */
 export type ImageSource = { bytes: Uint8Array; path?: string } | { path: string };
 
-export interface LoadedImage {
+interface LoadedImage {
   bytes: Uint8Array;
   image: DecodedImage;
   path: string | null;
@@ -457,7 +457,7 @@ export class FaceService {
     }
   }
 
-  private async loadImage(source: ImageSource): Promise<LoadedImage> {
+  private async load(source: ImageSource): Promise<LoadedImage> {
     const limits = { maxPixels: this.config.maxPixels, maxFileBytes: this.config.maxFileBytes };
     if ('bytes' in source) {
       return { bytes: source.bytes, image: await decodeImage(source.bytes, limits), path: source.path ?? null };
@@ -484,11 +484,6 @@ export class FaceService {
       minDetectionScore: options.minDetectionScore ?? this.config.minDetectionScore,
       needs,
     };
-  }
-
-  /** Reads and decodes an image within the configured limits. */
-  load(source: ImageSource): Promise<LoadedImage> {
-    return this.loadImage(source);
   }
 
   private async named(

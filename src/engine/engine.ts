@@ -1,18 +1,38 @@
+import type { ModelCalibration } from '../core/confidence.js';
 import type { Box, EmotionScores, Gender, ModelInfo, Point } from '../core/types.js';
 import type { RgbImage } from '../image/image.js';
 
-/** Everything the engine knows about one face in a photo. */
-export interface FaceAnalysis {
-  box: Box;
-  detectionScore: number;
-  /** 68 landmarks (iBUG layout) in image pixels. */
-  landmarks: Point[];
-  embedding: Float32Array;
+/**
+ * What a caller needs beyond detection, per call: enrollment needs an embedding and a crop but no
+ * emotion, `/v1/detect` needs neither, `analyze` needs attributes only. An engine skips the nets
+ * nobody asked for.
+ */
+export interface FaceNeeds {
+  embedding: boolean;
+  /** emotion, age, gender */
+  attributes: boolean;
+  /** JPEG of the aligned crop (thumbnails) */
+  crop: boolean;
+}
+
+export interface FaceAttributeScores {
   emotion: EmotionScores;
   age: number;
   gender: Gender;
   genderProbability: number;
-  /** JPEG of the aligned face crop, only when `withCrop` was asked for. */
+}
+
+/** Everything the engine found out about one face in a photo. */
+export interface FaceAnalysis {
+  box: Box;
+  detectionScore: number;
+  /** Landmarks in image pixels, in the engine's `landmarkLayout` (only what alignment and callers need). */
+  landmarks: Point[];
+  /** Unit-length embedding, `model.dimensions` long; present when `needs.embedding`. */
+  embedding?: Float32Array;
+  /** Present when `needs.attributes`. */
+  attributes?: FaceAttributeScores;
+  /** Present when `needs.crop`. */
   alignedCrop?: Uint8Array;
 }
 
@@ -23,16 +43,22 @@ export interface AnalyzeOptions {
   maxFaces: number;
   /** Faces whose box is narrower than this many pixels are dropped. */
   minFaceSize: number;
-  withCrop: boolean;
+  needs: FaceNeeds;
 }
 
 /**
  * The one narrow interface to face models. Implementations own their runtime and threads;
- * callers hand over decoded RGB pixels and get plain data back.
+ * callers hand over decoded RGB pixels and get plain data back. Everything model-specific
+ * (landmark layout, embedding size, metric, thresholds, calibration) is a property of the engine.
  */
 export interface FaceEngine {
+  /** What a gallery is pinned to: id, version, dimensions, metric, default (1:1) threshold. */
   readonly model: ModelInfo;
-  /** Finds every face and describes each; faces sorted by box area, largest first. */
+  /** Name of the landmark layout in `FaceAnalysis.landmarks`, e.g. "ibug68" or "arcface5". */
+  readonly landmarkLayout: string;
+  /** Measured calibration (logistic fit + ROC) of this model's distances; undefined when never measured. */
+  readonly calibration: ModelCalibration | undefined;
+  /** Finds every face and does what `options.needs` asks for each; faces sorted by box area, largest first. */
   analyze(image: RgbImage, options: AnalyzeOptions): Promise<FaceAnalysis[]>;
   /** Jobs waiting for a free worker (for metrics and back-pressure). */
   readonly queueDepth: number;

@@ -1,5 +1,6 @@
 /**
- * npm run bench:accuracy — recognition quality on ../shared/data, for colour photos and for a grayscale copy
+ * npm run bench:accuracy — recognition quality of each engine on ../shared/data, side by side in one run, for colour
+ * photos and for a grayscale copy
  * of every photo (converted in memory with sharp, re-encoded as JPEG like an uploaded grayscale file):
  *  (a) pair verification: the official LFW pairs inside the subset + deterministic extra mismatched pairs,
  *      at the model's default threshold, at the best threshold, and 10-fold cross-validated (LFW protocol);
@@ -7,12 +8,14 @@
  *  (c) detection rate on the subset;
  *  (d) calibration (colour): every same-person and different-person pair of the subset → FAR/FRR at the
  *      default threshold, a logistic P(same | distance), the ROC (bench/out/roc.svg);
- *  (e) emotion recall per class on emotion-fer (six PublicTest classes; disgust, from the training split, apart);
+ *  (e) emotion recall per class on emotion-fer (six PublicTest classes; disgust, from the training split, apart), on
+ *      halves A and B (even / odd index of the sorted file names in each class) and in all;
  *  (f) the prototype's test-images table.
- * Writes bench/out/accuracy.md, accuracy.json and roc.svg.
+ * Writes bench/out/accuracy.md, accuracy.json and roc-<engine>.svg.
  *
- * Options: --limit-people N (first N people of the subset, and N photos per emotion class: a quick run),
- *          --write-calibration (rewrite src/core/model-calibration.ts for the engine's model; full runs only).
+ * Options: --engine faceapi,onnx (default: both, in that order),
+ *          --limit-people N (first N people of the subset, and N photos per emotion class: a quick run),
+ *          --write-calibration (rewrite src/engine/<engine>/calibration.ts for each engine run; full runs only).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -20,25 +23,27 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/config.js';
 import { bestThreshold, crossValidate, statsAt, type ScoredPair } from '../src/core/calibration.js';
-import { calibrationFor, confidence, thresholdForFar, type ModelCalibration } from '../src/core/confidence.js';
+import { confidence, thresholdForFar, type ModelCalibration } from '../src/core/confidence.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { euclideanDistance } from '../src/core/distance.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import { EMOTIONS, type Emotion } from '../src/core/types.js';
-import type { FaceAnalysis, FaceEngine } from '../src/engine/engine.js';
-import { createFaceApiEngine } from '../src/engine/faceapi/engine.js';
+import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../src/engine/engine.js';
 import { decodeImage, readImageBytes, readImageFile } from '../src/image/decode.js';
 import { EMOTION_FER, LFW_SUBSET, REPO_ROOT, SHARED_DATA, TEST_IMAGES } from '../test/fixtures.js';
-import { allPairDistances, fitCalibration, writeCalibrationTable } from './calibrate.js';
+import { allPairDistances, fitCalibration, writeCalibrationFile, type AllPairs } from './calibrate.js';
+import { engineList, startEngine, type EngineName } from './engines.js';
 import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from './lfw.js';
-import { calibrationRocSvg, writeRocFiles } from './roc-plot.js';
+import { calibrationRocSvg } from './roc-plot.js';
 
 const { values: args } = parseArgs({
   options: {
     'limit-people': { type: 'string' },
     'write-calibration': { type: 'boolean', default: false },
+    engine: { type: 'string' },
   },
 });
+const engines = engineList(args.engine);
 const limitPeople = args['limit-people'] === undefined ? undefined : Number(args['limit-people']);
 if (limitPeople !== undefined && !(Number.isInteger(limitPeople) && limitPeople > 0)) {
   throw new Error('--limit-people needs a positive whole number');
@@ -49,12 +54,11 @@ if (limitPeople !== undefined && args['write-calibration']) {
 
 const config = loadConfig({});
 const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
-const detectOptions = {
-  minDetectionScore: config.minDetectionScore,
-  minFaceSize: config.minFaceSize,
-  maxFaces: config.maxFaces,
-  withCrop: false,
-};
+const baseOptions = { minDetectionScore: config.minDetectionScore, minFaceSize: config.minFaceSize, maxFaces: config.maxFaces };
+/** What enrollment and identify ask for. */
+const embedOptions: AnalyzeOptions = { ...baseOptions, needs: { embedding: true, attributes: false, crop: false } };
+/** What analyze asks for. */
+const attributeOptions: AnalyzeOptions = { ...baseOptions, needs: { embedding: false, attributes: true, crop: false } };
 const VARIANTS = ['colour', 'grayscale'] as const;
 type Variant = (typeof VARIANTS)[number];
 
@@ -95,7 +99,7 @@ async function embedSubset(engine: FaceEngine, photos: readonly Photo[], lanes: 
     if (!photo) return;
     const bytes = await readImageBytes(photo.path, limits); // read once, decoded twice
     const [colour, gray] = await Promise.all([decodeImage(bytes, limits), grayscaleJpeg(bytes).then((g) => decodeImage(g, limits))]);
-    const [c, g] = await Promise.all([engine.analyze(colour, detectOptions), engine.analyze(gray, detectOptions)]);
+    const [c, g] = await Promise.all([engine.analyze(colour, embedOptions), engine.analyze(gray, embedOptions)]);
     out.colour[i] = c[0]?.embedding ?? null;
     out.grayscale[i] = g[0]?.embedding ?? null;
   });
@@ -170,26 +174,14 @@ interface EmotionRun {
 }
 
 function dominant(face: FaceAnalysis): Emotion {
+  const emotion = face.attributes?.emotion;
+  if (!emotion) throw new Error('the engine returned no emotion although attributes were asked for');
   let best: Emotion = 'neutral';
-  for (const e of EMOTIONS) if (face.emotion[e] > face.emotion[best]) best = e;
+  for (const e of EMOTIONS) if (emotion[e] > emotion[best]) best = e;
   return best;
 }
 
-async function emotionBench(engine: FaceEngine, perClassLimit: number | undefined, lanes: number): Promise<EmotionRun> {
-  const labels = (await readdir(EMOTION_FER)).filter((l) => (EMOTIONS as readonly string[]).includes(l)).sort();
-  const items: Array<{ label: Emotion; path: string }> = [];
-  for (const label of labels) {
-    const files = (await readdir(join(EMOTION_FER, label))).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
-    for (const file of files.slice(0, perClassLimit)) items.push({ label: label as Emotion, path: join(EMOTION_FER, label, file) });
-  }
-  const predicted = new Array<Emotion | null>(items.length).fill(null);
-  await inLanes(items.length, lanes, 'emotion-fer photos', async (i) => {
-    const item = items[i];
-    if (!item) return;
-    const { image } = await readImageFile(item.path, limits);
-    const [largest] = await engine.analyze(image, detectOptions); // faces come largest first
-    predicted[i] = largest ? dominant(largest) : null;
-  });
+function emotionRun(items: ReadonlyArray<{ label: Emotion }>, predicted: ReadonlyArray<Emotion | null>): EmotionRun {
   const perClass: EmotionRun['perClass'] = {};
   items.forEach((item, i) => {
     const row = (perClass[item.label] ??= { total: 0, noFace: 0, correct: 0, recall: 0, recallAll: 0, confusedAs: {} });
@@ -219,27 +211,317 @@ async function emotionBench(engine: FaceEngine, perClassLimit: number | undefine
   };
 }
 
+/** The whole emotion set and its two halves (even / odd index of the sorted file names within each class). */
+async function emotionBench(engine: FaceEngine, perClassLimit: number | undefined, lanes: number): Promise<{ all: EmotionRun; A: EmotionRun; B: EmotionRun }> {
+  const labels = (await readdir(EMOTION_FER)).filter((l) => (EMOTIONS as readonly string[]).includes(l)).sort();
+  const items: Array<{ label: Emotion; path: string; half: 'A' | 'B' }> = [];
+  for (const label of labels) {
+    const files = (await readdir(join(EMOTION_FER, label))).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+    files.slice(0, perClassLimit).forEach((file, i) => items.push({ label: label as Emotion, path: join(EMOTION_FER, label, file), half: i % 2 === 0 ? 'A' : 'B' }));
+  }
+  const predicted = new Array<Emotion | null>(items.length).fill(null);
+  await inLanes(items.length, lanes, 'emotion-fer photos', async (i) => {
+    const item = items[i];
+    if (!item) return;
+    const { image } = await readImageFile(item.path, limits);
+    const [largest] = await engine.analyze(image, attributeOptions); // faces come largest first
+    predicted[i] = largest ? dominant(largest) : null;
+  });
+  const half = (h: 'A' | 'B'): EmotionRun => {
+    const keep = items.flatMap((item, i) => (item.half === h ? [i] : []));
+    return emotionRun(
+      keep.map((i) => items[i] ?? { label: 'neutral' as Emotion }),
+      keep.map((i) => predicted[i] ?? null),
+    );
+  };
+  return { all: emotionRun(items, predicted), A: half('A'), B: half('B') };
+}
+
 const pct = (x: number): string => `${(100 * x).toFixed(2)} %`;
 const pct1 = (x: number): string => `${(100 * x).toFixed(1)} %`;
 const displayName = (folder: string): string => folder.replace(/_/g, ' ');
 const sci = (x: number): string => (x === 0 ? '0' : x < 0.01 ? x.toExponential(1) : pct(x));
 
-async function main(): Promise<void> {
+interface PairSet {
+  pairs: LfwPair[];
+  official: number;
+  matched: number;
+  mismatched: number;
+  extra: number;
+}
+
+interface EngineReport {
+  name: EngineName;
+  model: FaceEngine['model'];
+  threshold: number;
+  minutes: number;
+  results: Record<Variant, VariantResult>;
+  /** Fitted on every pair of colour photos with a face (what --write-calibration writes). */
+  calibration: ModelCalibration;
+  /** The same on the grayscale copies (for its false rejects at a fixed FAR only). */
+  grayCalibration: ModelCalibration;
+  allPairs: Record<Variant, { same: number; different: number }>;
+  /** The calibration the engine shipped with (before this run). */
+  shipped: ModelCalibration | undefined;
+  emotions: { all: EmotionRun; A: EmotionRun; B: EmotionRun };
+  identifyThreshold: number;
+  tableRows: string[];
+  tablePass: number;
+}
+
+const FAR_TARGETS = [1e-4, 1e-3, 1e-2];
+const EXPECTATIONS: Array<[string, string]> = [
+  ['Bono_0001.jpg', 'Bono'],
+  ['Bono_0002.jpg', 'Bono'],
+  ['Brad_Pitt_0001.jpg', 'Brad Pitt'],
+  ['aaron_eckhart.jpg', 'Aaron Eckhart'],
+  ['Ezra_miller.jpg', 'unknown'],
+  ['ai.jpg', 'unknown or no face'],
+  ['group.jpg', 'every face found, each unknown'],
+  ['Blank_image.jpg', 'no face'],
+  ['alien.png', 'decoded by content; no face or unknown'],
+];
+
+/** The largest ROC threshold whose measured FAR is at most `target`, and the false-reject rate there. */
+function operatingPoint(calibration: ModelCalibration, target: number): { threshold: number; far: number; frr: number } | undefined {
+  if (target < calibration.minFar) return undefined;
+  const point = [...calibration.roc].reverse().find((p) => p.far <= target);
+  return point && { threshold: point.threshold, far: point.far, frr: 1 - point.tar };
+}
+
+async function runEngine(name: EngineName, photos: readonly Photo[], people: readonly string[], pairSet: PairSet): Promise<EngineReport> {
   const started = performance.now();
+  const engine = await startEngine(name, config.workers);
+  try {
+    const model = engine.model;
+    const threshold = config.threshold ?? model.defaultThreshold;
+    const lanes = Math.max(4, 3 * (config.workers ?? 2));
+    const embeddings = await embedSubset(engine, photos, lanes);
+    const results = {
+      colour: evaluate(photos, embeddings.colour, pairSet.pairs, threshold),
+      grayscale: evaluate(photos, embeddings.grayscale, pairSet.pairs, threshold),
+    } satisfies Record<Variant, VariantResult>;
+
+    const subsetName = limitPeople === undefined ? 'lfw-subset' : `lfw-subset (first ${people.length} people)`;
+    const fit = (variant: Variant): { calibration: ModelCalibration; pairs: AllPairs } => {
+      const faces = photos.flatMap((p, i) => {
+        const embedding = embeddings[variant][i];
+        return embedding ? [{ person: p.person, embedding }] : [];
+      });
+      const pairs = allPairDistances(faces);
+      const calibration = fitCalibration(
+        pairs,
+        model.defaultThreshold,
+        `bench/accuracy.ts: every pair of the ${faces.length} ${subsetName} photos with a face (${variant}), ${new Date().toISOString().slice(0, 10)}`,
+      );
+      return { calibration, pairs };
+    };
+    const colourFit = fit('colour');
+    const grayFit = fit('grayscale');
+    const calibration = colourFit.calibration;
+    process.stderr.write(
+      `${name}: pairs at ${threshold} colour ${pct(results.colour.atDefault.accuracy)} / gray ${pct(results.grayscale.atDefault.accuracy)}; ` +
+        `10-fold ${pct(results.colour.tenFold.meanAccuracy)} / ${pct(results.grayscale.tenFold.meanAccuracy)}; ` +
+        `rank-1 ${pct(results.colour.rank1.rate)} / ${pct(results.grayscale.rank1.rate)}; ` +
+        `detection ${pct(results.colour.detected / Math.max(1, photos.length))} / ${pct(results.grayscale.detected / Math.max(1, photos.length))}\n`,
+    );
+
+    const emotions = await emotionBench(engine, limitPeople, lanes);
+
+    // The prototype's test images against the whole (limited) subset, as `facedb identify` answers: its default
+    // threshold is the one at a per-pair FAR of IDENTIFY_DEFAULT_FAR, looked up in this run's calibration.
+    const index = new FlatIndex(model.dimensions);
+    const personIds = new Map(people.map((p, i) => [p, i]));
+    photos.forEach((p, i) => {
+      const e = embeddings.colour[i];
+      if (e) index.add(i, personIds.get(p.person) ?? -1, e);
+    });
+    const identifyThreshold = config.threshold ?? thresholdForFar(model, IDENTIFY_DEFAULT_FAR, { [`${model.id}@${model.version}`]: calibration });
+    const tableRows: string[] = [];
+    let tablePass = 0;
+    for (const [file, expected] of EXPECTATIONS) {
+      const { image } = await readImageFile(join(TEST_IMAGES, file), limits);
+      const format = image.format;
+      const found = await engine.analyze(image, embedOptions);
+      const answers = found.map((face) => {
+        const [top] = face.embedding ? index.searchPeople(face.embedding, 1) : [];
+        const nearest = top ? displayName(people[top.personId] ?? '?') : 'unknown';
+        const distance = top?.distance ?? Number.NaN;
+        return { name: top && top.distance <= identifyThreshold ? nearest : 'unknown', nearest, distance, confidence: confidence(calibration, distance) };
+      });
+      const names = answers.map((a) => a.name);
+      let pass: boolean;
+      if (expected === 'no face') pass = found.length === 0;
+      else if (expected.startsWith('every face')) pass = found.length >= 6 && names.every((n) => n === 'unknown');
+      else if (expected.includes('unknown')) pass = names.every((n) => n === 'unknown');
+      else pass = names[0] === expected;
+      if (pass) tablePass += 1;
+      const got =
+        found.length === 0
+          ? 'no face'
+          : answers
+              .map((a) => `${a.name === 'unknown' ? `unknown (nearest ${a.nearest}` : `${a.name} (`} ${a.distance.toFixed(3)}, ${a.confidence === null ? '?' : pct1(a.confidence)})`)
+              .join(', ');
+      tableRows.push(`| ${file} | ${format} | ${expected} | ${found.length} | ${got} | ${pass ? 'yes' : '**no**'} |`);
+    }
+    return {
+      name,
+      model,
+      threshold,
+      minutes: (performance.now() - started) / 60000,
+      results,
+      calibration,
+      grayCalibration: grayFit.calibration,
+      allPairs: {
+        colour: { same: colourFit.pairs.same.length, different: colourFit.pairs.different.length },
+        grayscale: { same: grayFit.pairs.same.length, different: grayFit.pairs.different.length },
+      },
+      shipped: engine.calibration,
+      emotions,
+      identifyThreshold,
+      tableRows,
+      tablePass,
+    };
+  } finally {
+    await engine.close();
+  }
+}
+
+function engineSection(r: EngineReport, photos: number, pairSet: PairSet): string[] {
+  const { model, calibration, results } = r;
+  const c = results.colour;
+  const g = results.grayscale;
+  const row = (label: string, f: (v: VariantResult) => string): string => `| ${label} | ${f(c)} | ${f(g)} |`;
+  const operatingRows = FAR_TARGETS.map((target) => {
+    const colour = operatingPoint(calibration, target);
+    const gray = operatingPoint(r.grayCalibration, target);
+    const cell = (p: ReturnType<typeof operatingPoint>): string => (p ? `${p.threshold} | ${sci(p.far)} | ${pct(p.frr)}` : 'not measurable | | ');
+    return `| ${sci(target)} | ${cell(colour)} | ${cell(gray)} |`;
+  });
+  const emotionRows = EMOTIONS.filter((e) => r.emotions.all.perClass[e]).map((e) => {
+    const all = r.emotions.all.perClass[e];
+    const a = r.emotions.A.perClass[e];
+    const b = r.emotions.B.perClass[e];
+    if (!all) return '';
+    const confused = Object.entries(all.confusedAs)
+      .sort(([, x], [, y]) => y - x)
+      .slice(0, 2)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    return `| ${e}${e === 'disgust' ? ' (training split, apart)' : ''} | ${all.total} | ${all.noFace} | ${pct1(all.recall)} | ${a ? pct1(a.recall) : '-'} | ${b ? pct1(b.recall) : '-'} | ${confused} |`;
+  });
+  const key = `${model.id}@${model.version}`;
+  const calibrationPath = `src/engine/${r.name}/calibration.ts`;
+  return [
+    `## ${r.name}: ${key} (${r.minutes.toFixed(1)} min)`,
+    '',
+    '### (a) Pair verification',
+    `${pairSet.official} official LFW pairs fall inside the subset (${pairSet.matched} matched, ${pairSet.mismatched} mismatched);`,
+    `${pairSet.extra} extra mismatched pairs were drawn deterministically from the subset (seed 2026) so both classes`,
+    `have ${pairSet.matched} pairs: ${pairSet.pairs.length} pairs in all. A photo with no face found makes its pair "different".`,
+    '',
+    '| measure | colour | grayscale |',
+    '| --- | --- | --- |',
+    row(`accuracy at the default threshold ${r.threshold}`, (v) => `${pct(v.atDefault.accuracy)} (FAR ${pct(v.atDefault.falseAcceptRate)}, FRR ${pct(v.atDefault.falseRejectRate)})`),
+    row('best threshold on all pairs', (v) => `${v.best.threshold.toFixed(3)} → ${pct(v.best.accuracy)}`),
+    row('10-fold cross-validated accuracy (LFW protocol)', (v) => `${pct(v.tenFold.meanAccuracy)} ± ${pct(v.tenFold.stdAccuracy)}`),
+    row('10-fold thresholds (min–max)', (v) => {
+      const ts = v.tenFold.folds.map((f) => f.threshold);
+      return ts.length ? `${Math.min(...ts).toFixed(3)}–${Math.max(...ts).toFixed(3)}` : '-';
+    }),
+    row('pairs with both faces found', (v) => `${v.bothFound}/${v.scored.length}`),
+    '',
+    '### (b) Rank-1 identification',
+    'Each photo (with a face found) of a person with ≥ 2 such photos, searched against all other photos of the same variant.',
+    '',
+    '| | colour | grayscale |',
+    '| --- | --- | --- |',
+    row('rank-1', (v) => `**${pct(v.rank1.rate)}** (${v.rank1.correct}/${v.rank1.probes})`),
+    '',
+    `Colour misses: ${c.rank1.misses.slice(0, 20).join('; ') || 'none'}${c.rank1.misses.length > 20 ? ' …' : ''}`,
+    '',
+    '### (c) Detection',
+    '',
+    '| | colour | grayscale |',
+    '| --- | --- | --- |',
+    row('faces found', (v) => `**${pct(v.detected / Math.max(1, v.photos))}** (${v.detected}/${v.photos})`),
+    '',
+    `No face (colour): ${c.noFace.join(', ') || 'none'}`,
+    `No face (grayscale): ${g.noFace.join(', ') || 'none'}`,
+    '',
+    '### (d) Calibration: FAR/FRR, confidence, ROC',
+    `Every pair of the colour photos with a face: ${r.allPairs.colour.same} same-person and ${r.allPairs.colour.different} different-person pairs`,
+    `(FAR resolution ${sci(calibration.minFar)}); grayscale: ${r.allPairs.grayscale.same} and ${r.allPairs.grayscale.different}.`,
+    '',
+    `At the default threshold **${model.defaultThreshold}** (colour): **FAR ${sci(calibration.far)}** (${Math.round(calibration.far * r.allPairs.colour.different)} of ${r.allPairs.colour.different} different-person pairs accepted), **FRR ${pct(calibration.frr)}** (${Math.round(calibration.frr * r.allPairs.colour.same)} of ${r.allPairs.colour.same} same-person pairs rejected).`,
+    '',
+    '| target per-pair FAR | colour threshold | measured FAR | false rejects | grayscale threshold | measured FAR | false rejects |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...operatingRows,
+    '',
+    `Confidence P(same | distance d) = 1 / (1 + exp(−(${calibration.logistic.a} + ${calibration.logistic.b}·d))), fitted with both classes weighted equally:`,
+    [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3]
+      .filter((d) => d <= calibration.roc.at(-1)!.threshold)
+      .map((d) => `d ${d} → ${pct1(confidence(calibration, d) ?? 0)}`)
+      .join(' · '),
+    '',
+    args['write-calibration']
+      ? `Written to ${calibrationPath} as ${key}.`
+      : r.shipped
+        ? `${calibrationPath} has ${key} (a ${r.shipped.logistic.a}, b ${r.shipped.logistic.b}); not rewritten (--write-calibration).`
+        : `${calibrationPath} has no calibration for ${key}: run with --write-calibration.`,
+    `ROC curve: bench/out/roc-${r.name}.svg.`,
+    '',
+    '### (e) Emotion on emotion-fer (48×48 grayscale crops; largest face of each photo)',
+    `Six PublicTest classes: accuracy **${pct1(r.emotions.all.publicAccuracy)}** on the ${r.emotions.all.publicTotal - r.emotions.all.publicNoFace} photos with a face found` +
+      ` (half A **${pct1(r.emotions.A.publicAccuracy)}**, half B **${pct1(r.emotions.B.publicAccuracy)}**); ${pct1(r.emotions.all.publicAccuracyAll)} counting the ${r.emotions.all.publicNoFace} no-face photos as wrong.`,
+    'Halves: even / odd index of the sorted file names within each class. Disgust comes from FER-2013 training photos: reported apart, not in the accuracy.',
+    '',
+    '| class | photos | no face | recall (face found) | half A | half B | most confused with |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...emotionRows,
+    '',
+    `### (f) Test images against the whole subset (${r.tablePass}/${EXPECTATIONS.length} as expected at identify's threshold ${r.identifyThreshold}, per-pair FAR ${IDENTIFY_DEFAULT_FAR}; confidence from this run's fit)`,
+    '| file | decoded as | expected | faces | answer (distance, confidence) | ok |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...r.tableRows,
+    '',
+    `(${photos} subset photos.)`,
+    '',
+  ];
+}
+
+function summary(reports: readonly EngineReport[]): string[] {
+  const cell = (f: (r: EngineReport) => string): string => reports.map(f).join(' | ');
+  const frr = (r: EngineReport, v: Variant): string => {
+    const p = operatingPoint(v === 'colour' ? r.calibration : r.grayCalibration, IDENTIFY_DEFAULT_FAR);
+    return p ? `${pct(p.frr)} (at ${p.threshold})` : 'not measurable';
+  };
+  return [
+    `| measure | ${reports.map((r) => `${r.name} (${r.model.id}@${r.model.version})`).join(' | ')} |`,
+    `| --- | ${reports.map(() => '---').join(' | ')} |`,
+    `| faces found, colour / grayscale | ${cell((r) => `${pct(r.results.colour.detected / Math.max(1, r.results.colour.photos))} / ${pct(r.results.grayscale.detected / Math.max(1, r.results.grayscale.photos))}`)} |`,
+    `| false rejects at per-pair FAR ${IDENTIFY_DEFAULT_FAR}, colour | ${cell((r) => frr(r, 'colour'))} |`,
+    `| false rejects at per-pair FAR ${IDENTIFY_DEFAULT_FAR}, grayscale | ${cell((r) => frr(r, 'grayscale'))} |`,
+    `| rank-1, colour / grayscale | ${cell((r) => `${pct(r.results.colour.rank1.rate)} / ${pct(r.results.grayscale.rank1.rate)}`)} |`,
+    `| pairs 10-fold, colour / grayscale | ${cell((r) => `${pct(r.results.colour.tenFold.meanAccuracy)} / ${pct(r.results.grayscale.tenFold.meanAccuracy)}`)} |`,
+    `| best 1:1 threshold on the pairs (colour) | ${cell((r) => `${r.results.colour.best.threshold.toFixed(3)} (model default ${r.model.defaultThreshold})`)} |`,
+    `| test-images table at identify's threshold | ${cell((r) => `${r.tablePass}/${EXPECTATIONS.length} (threshold ${r.identifyThreshold})`)} |`,
+    `| emotion, six PublicTest classes: all / half A / half B | ${cell((r) => `${pct1(r.emotions.all.publicAccuracy)} / ${pct1(r.emotions.A.publicAccuracy)} / ${pct1(r.emotions.B.publicAccuracy)}`)} |`,
+    `| emotion, disgust (training split, apart) | ${cell((r) => (r.emotions.all.perClass.disgust ? pct1(r.emotions.all.perClass.disgust.recall) : '-'))} |`,
+    `| minutes | ${cell((r) => r.minutes.toFixed(1))} |`,
+  ];
+}
+
+async function main(): Promise<void> {
   const allPeople = (await readdir(LFW_SUBSET)).sort();
   const people = limitPeople === undefined ? allPeople : allPeople.slice(0, limitPeople);
   const photos: Photo[] = [];
   for (const person of people) {
     for (const file of (await readdir(join(LFW_SUBSET, person))).sort()) photos.push({ path: join(LFW_SUBSET, person, file), person });
   }
-  const engine = await createFaceApiEngine(config.workers === undefined ? {} : { workers: config.workers });
-  const model = engine.model;
-  const threshold = config.threshold ?? model.defaultThreshold;
-  const lanes = Math.max(4, 3 * (config.workers ?? 2));
 
-  const embeddings = await embedSubset(engine, photos, lanes);
-
-  // Pairs: the same list for both variants (chosen from the files, not from what was detected).
+  // Pairs: the same list for every engine and variant (chosen from the files, not from what was detected).
   const present = new Set(photos.map((p) => p.path));
   const official = await officialPairsInSubset(join(SHARED_DATA, 'lfw-pairs.txt'), LFW_SUBSET, present);
   const matched = official.filter((p) => p.same).length;
@@ -247,216 +529,59 @@ async function main(): Promise<void> {
   const byPerson = new Map<string, string[]>();
   for (const p of photos) byPerson.set(p.person, [...(byPerson.get(p.person) ?? []), p.path]);
   const extra = byPerson.size > 1 ? extraMismatchedPairs(byPerson, Math.max(0, matched - mismatched), official) : [];
-  const pairs = [...official, ...extra];
-  const results = {
-    colour: evaluate(photos, embeddings.colour, pairs, threshold),
-    grayscale: evaluate(photos, embeddings.grayscale, pairs, threshold),
-  } satisfies Record<Variant, VariantResult>;
+  const pairSet: PairSet = { pairs: [...official, ...extra], official: official.length, matched, mismatched, extra: extra.length };
 
-  // Calibration from every pair of colour photos with a face.
-  const faces = photos.flatMap((p, i) => {
-    const embedding = embeddings.colour[i];
-    return embedding ? [{ person: p.person, embedding }] : [];
-  });
-  const allPairs = allPairDistances(faces);
-  const subsetName = limitPeople === undefined ? 'lfw-subset' : `lfw-subset (first ${people.length} people)`;
-  const calibration: ModelCalibration = fitCalibration(
-    allPairs,
-    model.defaultThreshold,
-    `bench/accuracy.ts: every pair of the ${faces.length} ${subsetName} photos with a face (colour), ${new Date().toISOString().slice(0, 10)}`,
-  );
-  const tableCalibration = calibrationFor(model);
-  const calibrationTablePath = join(REPO_ROOT, 'src/core/model-calibration.ts');
-  if (args['write-calibration']) await writeCalibrationTable(calibrationTablePath, model, calibration);
-  process.stderr.write(
-    `subset done: pairs at ${threshold} colour ${pct(results.colour.atDefault.accuracy)} / gray ${pct(results.grayscale.atDefault.accuracy)}; ` +
-      `10-fold ${pct(results.colour.tenFold.meanAccuracy)} / ${pct(results.grayscale.tenFold.meanAccuracy)}; ` +
-      `rank-1 ${pct(results.colour.rank1.rate)} / ${pct(results.grayscale.rank1.rate)}; ` +
-      `detection ${pct(results.colour.detected / Math.max(1, photos.length))} / ${pct(results.grayscale.detected / Math.max(1, photos.length))}; ` +
-      `all-pairs FAR ${sci(calibration.far)} FRR ${pct(calibration.frr)} (${allPairs.same.length}/${allPairs.different.length}); ` +
-      `logistic a ${calibration.logistic.a} b ${calibration.logistic.b}\n`,
-  );
-
-  // Emotion on FER crops.
-  const emotions = await emotionBench(engine, limitPeople, lanes);
-
-  // The prototype's test images against the whole (limited) subset.
-  const index = new FlatIndex(model.dimensions);
-  const personIds = new Map(people.map((p, i) => [p, i]));
-  photos.forEach((p, i) => {
-    const e = embeddings.colour[i];
-    if (e) index.add(i, personIds.get(p.person) ?? -1, e);
-  });
-  const expectations: Array<[string, string]> = [
-    ['Bono_0001.jpg', 'Bono'],
-    ['Bono_0002.jpg', 'Bono'],
-    ['Brad_Pitt_0001.jpg', 'Brad Pitt'],
-    ['aaron_eckhart.jpg', 'Aaron Eckhart'],
-    ['Ezra_miller.jpg', 'unknown'],
-    ['ai.jpg', 'unknown or no face'],
-    ['group.jpg', 'every face found, each unknown'],
-    ['Blank_image.jpg', 'no face'],
-    ['alien.png', 'decoded by content; no face or unknown'],
-  ];
-  // As `facedb identify` answers: its default threshold is the one at a per-pair FAR of IDENTIFY_DEFAULT_FAR, here
-  // looked up in this run's calibration.
-  const identifyThreshold =
-    config.threshold ?? thresholdForFar(model, IDENTIFY_DEFAULT_FAR, { [`${model.id}@${model.version}`]: calibration });
-  const tableRows: string[] = [];
-  let tablePass = 0;
-  for (const [file, expected] of expectations) {
-    const { image } = await readImageFile(join(TEST_IMAGES, file), limits);
-    const format = image.format;
-    const found = await engine.analyze(image, detectOptions);
-    const answers = found.map((face) => {
-      const [top] = index.searchPeople(face.embedding, 1);
-      const name = top ? displayName(people[top.personId] ?? '?') : 'unknown';
-      const distance = top?.distance ?? Number.NaN;
-      return { name: top && top.distance <= identifyThreshold ? name : 'unknown', nearest: name, distance, confidence: confidence(calibration, distance) };
-    });
-    const names = answers.map((a) => a.name);
-    let pass: boolean;
-    if (expected === 'no face') pass = found.length === 0;
-    else if (expected.startsWith('every face')) pass = found.length >= 6 && names.every((n) => n === 'unknown');
-    else if (expected.includes('unknown')) pass = names.every((n) => n === 'unknown');
-    else pass = names[0] === expected;
-    if (pass) tablePass += 1;
-    const got =
-      found.length === 0
-        ? 'no face'
-        : answers
-            .map((a) => `${a.name === 'unknown' ? `unknown (nearest ${a.nearest}` : `${a.name} (`} ${a.distance.toFixed(3)}, ${a.confidence === null ? '?' : pct1(a.confidence)})`)
-            .join(', ');
-    tableRows.push(`| ${file} | ${format} | ${expected} | ${found.length} | ${got} | ${pass ? 'yes' : '**no**'} |`);
-  }
-  await engine.close();
-
-  // ROC plot.
   const out = join(REPO_ROOT, 'bench/out');
   await mkdir(out, { recursive: true });
-  await writeRocFiles(calibrationRocSvg(`${model.id}@${model.version}`, calibration), out);
+  const reports: EngineReport[] = [];
+  for (const name of engines) {
+    const report = await runEngine(name, photos, people, pairSet);
+    reports.push(report);
+    if (args['write-calibration']) {
+      await writeCalibrationFile(join(REPO_ROOT, `src/engine/${name}/calibration.ts`), name, report.model, report.calibration);
+    }
+    await writeFile(join(out, `roc-${name}.svg`), calibrationRocSvg(`${report.model.id}@${report.model.version}`, report.calibration));
+  }
 
-  const c = results.colour;
-  const g = results.grayscale;
-  const row = (label: string, f: (r: VariantResult) => string): string => `| ${label} | ${f(c)} | ${f(g)} |`;
-  const farTargets = [1e-4, 1e-3, 1e-2];
-  const operatingRows = farTargets.map((target) => {
-    const point = [...calibration.roc].reverse().find((p) => p.far <= target);
-    return target < calibration.minFar || !point
-      ? `| ${sci(target)} | not measurable (${allPairs.different.length} different-person pairs) | | |`
-      : `| ${sci(target)} | ${point.threshold} | ${sci(point.far)} | ${pct(1 - point.tar)} |`;
-  });
-  const emotionRows = EMOTIONS.filter((e) => emotions.perClass[e]).map((e) => {
-    const r = emotions.perClass[e];
-    if (!r) return '';
-    const confused = Object.entries(r.confusedAs)
-      .sort(([, x], [, y]) => y - x)
-      .slice(0, 2)
-      .map(([k, n]) => `${k} ${n}`)
-      .join(', ');
-    return `| ${e}${e === 'disgust' ? ' (training split, apart)' : ''} | ${r.total} | ${r.noFace} | ${pct1(r.recall)} | ${pct1(r.recallAll)} | ${confused} |`;
-  });
-  const minutes = (performance.now() - started) / 60000;
-
-  const report = [
-    `# facedb accuracy on ../shared/data (${model.id}@${model.version}, detection score ≥ ${config.minDetectionScore})`,
+  const text = [
+    `# facedb accuracy on ../shared/data (${reports.map((r) => `${r.name}: ${r.model.id}@${r.model.version}`).join(', ')}; detection score ≥ ${config.minDetectionScore})`,
     '',
     limitPeople === undefined ? '' : `**Quick run: first ${people.length} people of the subset and ${limitPeople} photos per emotion class only.**\n`,
-    `${photos.length} subset photos, each analysed in colour and as a grayscale copy (sharp: grayscale, re-encoded JPEG q92); ${minutes.toFixed(1)} min in all.`,
+    `${photos.length} subset photos, each analysed in colour and as a grayscale copy (sharp: grayscale, re-encoded JPEG q92), by each engine.`,
     '',
-    '## (a) Pair verification',
-    `${official.length} official LFW pairs fall inside the subset (${matched} matched, ${mismatched} mismatched);`,
-    `${extra.length} extra mismatched pairs were drawn deterministically from the subset (seed 2026) so both classes`,
-    `have ${matched} pairs: ${pairs.length} pairs in all. A photo with no face found makes its pair "different".`,
+    ...summary(reports),
     '',
-    '| measure | colour | grayscale |',
-    '| --- | --- | --- |',
-    row(`accuracy at the default threshold ${threshold}`, (r) => `${pct(r.atDefault.accuracy)} (FAR ${pct(r.atDefault.falseAcceptRate)}, FRR ${pct(r.atDefault.falseRejectRate)})`),
-    row('best threshold on all pairs', (r) => `${r.best.threshold.toFixed(3)} → ${pct(r.best.accuracy)}`),
-    row('10-fold cross-validated accuracy (LFW protocol)', (r) => `${pct(r.tenFold.meanAccuracy)} ± ${pct(r.tenFold.stdAccuracy)}`),
-    row('10-fold thresholds (min–max)', (r) => {
-      const ts = r.tenFold.folds.map((f) => f.threshold);
-      return ts.length ? `${Math.min(...ts).toFixed(3)}–${Math.max(...ts).toFixed(3)}` : '-';
-    }),
-    row('pairs with both faces found', (r) => `${r.bothFound}/${r.scored.length}`),
-    '',
-    '## (b) Rank-1 identification',
-    'Each photo (with a face found) of a person with ≥ 2 such photos, searched against all other photos of the same variant.',
-    '',
-    '| | colour | grayscale |',
-    '| --- | --- | --- |',
-    row('rank-1', (r) => `**${pct(r.rank1.rate)}** (${r.rank1.correct}/${r.rank1.probes})`),
-    '',
-    `Colour misses: ${c.rank1.misses.slice(0, 20).join('; ') || 'none'}${c.rank1.misses.length > 20 ? ' …' : ''}`,
-    '',
-    '## (c) Detection',
-    '',
-    '| | colour | grayscale |',
-    '| --- | --- | --- |',
-    row('faces found', (r) => `**${pct(r.detected / Math.max(1, r.photos))}** (${r.detected}/${r.photos})`),
-    '',
-    `No face (colour): ${c.noFace.join(', ') || 'none'}`,
-    `No face (grayscale): ${g.noFace.join(', ') || 'none'}`,
-    '',
-    '## (d) Calibration: FAR/FRR, confidence, ROC',
-    `Every pair of the ${faces.length} colour photos with a face: ${allPairs.same.length} same-person and ${allPairs.different.length} different-person pairs`,
-    `(FAR resolution ${sci(calibration.minFar)}).`,
-    '',
-    `At the default threshold **${model.defaultThreshold}**: **FAR ${sci(calibration.far)}** (${Math.round(calibration.far * allPairs.different.length)} of ${allPairs.different.length} different-person pairs accepted), **FRR ${pct(calibration.frr)}** (${Math.round(calibration.frr * allPairs.same.length)} of ${allPairs.same.length} same-person pairs rejected).`,
-    '',
-    '| target FAR | threshold | measured FAR | FRR |',
-    '| --- | --- | --- | --- |',
-    ...operatingRows,
-    '',
-    `Confidence P(same | distance d) = 1 / (1 + exp(−(${calibration.logistic.a} + ${calibration.logistic.b}·d))), fitted with both classes weighted equally:`,
-    [0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8].map((d) => `d ${d} → ${pct1(confidence(calibration, d) ?? 0)}`).join(' · '),
-    '',
-    args['write-calibration']
-      ? `Written to src/core/model-calibration.ts as ${model.id}@${model.version}.`
-      : tableCalibration
-        ? `The table in src/core/model-calibration.ts has ${model.id}@${model.version} (a ${tableCalibration.logistic.a}, b ${tableCalibration.logistic.b}); not rewritten (--write-calibration).`
-        : `src/core/model-calibration.ts has no entry for ${model.id}@${model.version}: run with --write-calibration.`,
-    'ROC curve: bench/out/roc.svg.',
-    '',
-    '## (e) Emotion on emotion-fer (48×48 grayscale crops; largest face of each photo)',
-    `Six PublicTest classes: accuracy **${pct1(emotions.publicAccuracy)}** on the ${emotions.publicTotal - emotions.publicNoFace} photos with a face found; ${pct1(emotions.publicAccuracyAll)} counting the ${emotions.publicNoFace} no-face photos as wrong.`,
-    'Disgust comes from FER-2013 training photos: reported apart, not in the accuracy.',
-    '',
-    '| class | photos | no face | recall (face found) | recall (all) | most confused with |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...emotionRows,
-    '',
-    `## (f) Test images against the whole subset (${tablePass}/${expectations.length} as expected at identify's threshold ${identifyThreshold}, per-pair FAR ${IDENTIFY_DEFAULT_FAR}; confidence from this run's fit)`,
-    '| file | decoded as | expected | faces | answer (distance, confidence) | ok |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...tableRows,
-    '',
+    ...reports.flatMap((r) => engineSection(r, photos.length, pairSet)),
   ].join('\n');
-  process.stdout.write(report);
-  await writeFile(join(out, 'accuracy.md'), report);
+  process.stdout.write(text);
+  await writeFile(join(out, 'accuracy.md'), text);
   await writeFile(
     join(out, 'accuracy.json'),
     JSON.stringify(
       {
-        model,
         limitPeople: limitPeople ?? null,
-        minutes,
-        variants: Object.fromEntries(
-          VARIANTS.map((v) => {
-            const r = results[v];
-            return [
-              v,
-              {
-                detectionRate: r.detected / Math.max(1, r.photos),
-                pairs: { official: official.length, extra: extra.length, atDefault: r.atDefault, best: r.best, tenFold: r.tenFold },
-                rank1: { correct: r.rank1.correct, probes: r.rank1.probes, rate: r.rank1.rate },
-              },
-            ];
-          }),
-        ),
-        calibration: { ...calibration, roc: undefined },
-        emotion: emotions,
-        testImages: { pass: tablePass, total: expectations.length },
+        engines: reports.map((r) => ({
+          engine: r.name,
+          model: r.model,
+          minutes: r.minutes,
+          variants: Object.fromEntries(
+            VARIANTS.map((v) => {
+              const res = r.results[v];
+              return [
+                v,
+                {
+                  detectionRate: res.detected / Math.max(1, res.photos),
+                  pairs: { official: pairSet.official, extra: pairSet.extra, atDefault: res.atDefault, best: res.best, tenFold: res.tenFold },
+                  rank1: { correct: res.rank1.correct, probes: res.rank1.probes, rate: res.rank1.rate },
+                  falseRejectsAt: Object.fromEntries(FAR_TARGETS.map((t) => [t, operatingPoint(v === 'colour' ? r.calibration : r.grayCalibration, t) ?? null])),
+                },
+              ];
+            }),
+          ),
+          calibration: { ...r.calibration, roc: undefined },
+          emotion: r.emotions,
+          testImages: { pass: r.tablePass, total: EXPECTATIONS.length, identifyThreshold: r.identifyThreshold },
+        })),
       },
       null,
       2,

@@ -4,7 +4,10 @@
  * people to /v1/identify for a fixed time. Reports throughput, latency percentiles, errors (503
  * overloaded counted apart: they are the back-pressure working), and the server's RSS.
  *
- *   npm run bench:load -- [--clients 16,64] [--seconds 20] [--people 40] [--workers N]
+ * With --engine faceapi,onnx (default: both) one server per engine runs in turn (FACEDB_ENGINE), so the engines
+ * are compared side by side; the server's RSS is sampled every half second for its peak.
+ *
+ *   npm run bench:load -- [--engine faceapi,onnx] [--clients 16,64] [--seconds 20] [--people 40] [--workers N]
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -12,6 +15,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI, LFW_SUBSET, REPO_ROOT, tempDir } from '../test/fixtures.js';
+import { engineList } from './engines.js';
 
 const KEY = 'bench-load-admin-key-0001';
 const HOST = '127.0.0.1';
@@ -24,8 +28,10 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     people: { type: 'string', default: '40' },
     workers: { type: 'string' },
+    engine: { type: 'string' },
   },
 });
+const engines = engineList(values.engine);
 const clientCounts = values.clients.split(',').map(Number);
 const seconds = Number(values.seconds);
 const peopleWanted = Number(values.people);
@@ -35,8 +41,8 @@ if (!(Number.isInteger(peopleWanted) && peopleWanted >= 1 && peopleWanted <= 200
 
 const auth = { authorization: `Bearer ${KEY}` };
 
-async function startServer(db: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, FACEDB_API_KEYS: `admin:${KEY}` };
+async function startServer(db: string, engine: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, FACEDB_API_KEYS: `admin:${KEY}`, FACEDB_ENGINE: engine };
   if (values.workers) env.FACEDB_WORKERS = values.workers;
   const child = spawn(process.execPath, [CLI, 'serve', '--host', HOST, '--port', '0', '--db', db], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -105,6 +111,7 @@ interface Result {
   latencies: number[];
   rssBefore: number;
   rssAfter: number;
+  rssPeak: number;
 }
 
 async function run(url: string, probes: Buffer[], clients: number, duration = seconds): Promise<Result> {
@@ -141,9 +148,23 @@ async function run(url: string, probes: Buffer[], clients: number, duration = se
       }
     }
   };
-  await Promise.all(Array.from({ length: clients }, client));
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => {
+    serverRss(url).then(
+      (rss) => {
+        if (rss > rssPeak) rssPeak = rss;
+      },
+      () => undefined,
+    );
+  }, 500);
+  try {
+    await Promise.all(Array.from({ length: clients }, client));
+  } finally {
+    clearInterval(sampler);
+  }
   const elapsed = (performance.now() - started) / 1000;
-  return { clients, seconds: elapsed, ok, overloaded, errors, latencies, rssBefore, rssAfter: await serverRss(url) };
+  const rssAfter = await serverRss(url);
+  return { clients, seconds: elapsed, ok, overloaded, errors, latencies, rssBefore, rssAfter, rssPeak: Math.max(rssPeak, rssAfter) };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -153,43 +174,47 @@ function percentile(sorted: number[], p: number): number {
 
 const mb = (bytes: number): string => `${Math.round(bytes / 1024 / 1024)} MB`;
 
-const dir = await tempDir('facedb-bench-load-');
-const server = await startServer(join(dir, 'gallery.sqlite'));
-try {
-  console.error(`server at ${server.url}; enrolling ${peopleWanted} people…`);
-  const probes = await enrollGallery(server.url);
-  console.error(`${probes.length} probe photos; warming up…`);
-  await run(server.url, probes, 2, 3);
-  const results: Result[] = [];
-  for (const clients of clientCounts) {
-    console.error(`${clients} clients for ${seconds} s…`);
-    results.push(await run(server.url, probes, clients));
-  }
-  const rows = results.map((r) => {
-    const sorted = [...r.latencies].sort((a, b) => a - b);
-    const ms = (p: number): string => percentile(sorted, p).toFixed(0);
-    return `| ${r.clients} | ${r.seconds.toFixed(1)} | ${r.ok} | ${(r.ok / r.seconds).toFixed(1)} | ${ms(50)} | ${ms(95)} | ${ms(99)} | ${r.errors} | ${r.overloaded} | ${mb(r.rssBefore)} → ${mb(r.rssAfter)} |`;
-  });
-  const report = [
-    `# facedb load benchmark`,
-    '',
-    `POST /v1/identify (multipart) on loopback; gallery of ${peopleWanted} LFW people (one photo each), probes: ${probes.length} other photos of them (250×250 JPEG).`,
-    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; server workers: ${values.workers ?? 'default (one per core)'}.`,
-    `Latency of answered (200) requests; 503 overloaded are the bounded queue refusing work (clients then wait Retry-After), counted apart from errors.`,
-    '',
-    '| clients | seconds | requests ok | throughput (req/s) | p50 ms | p95 ms | p99 ms | errors | 503 overloaded | server RSS before → after |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...rows,
-    '',
-  ].join('\n');
-  console.log(report);
-  await mkdir(join(REPO_ROOT, 'bench/out'), { recursive: true });
-  await writeFile(join(REPO_ROOT, 'bench/out/load.md'), report);
-  if (results.some((r) => r.errors > 0)) process.exitCode = 1;
-} finally {
-  const code = await server.stop();
-  if (code !== 0) {
-    console.error(`server exited with ${code}`);
-    process.exitCode = 1;
+const sections: string[] = [];
+for (const engine of engines) {
+  const dir = await tempDir('facedb-bench-load-');
+  const server = await startServer(join(dir, 'gallery.sqlite'), engine);
+  try {
+    console.error(`${engine}: server at ${server.url}; enrolling ${peopleWanted} people…`);
+    const probes = await enrollGallery(server.url);
+    console.error(`${probes.length} probe photos; warming up…`);
+    await run(server.url, probes, 2, 3);
+    const results: Result[] = [];
+    for (const clients of clientCounts) {
+      console.error(`${engine}: ${clients} clients for ${seconds} s…`);
+      results.push(await run(server.url, probes, clients));
+    }
+    const rows = results.map((r) => {
+      const sorted = [...r.latencies].sort((a, b) => a - b);
+      const ms = (p: number): string => percentile(sorted, p).toFixed(0);
+      return `| ${engine} | ${r.clients} | ${r.seconds.toFixed(1)} | ${r.ok} | ${(r.ok / r.seconds).toFixed(1)} | ${ms(50)} | ${ms(95)} | ${ms(99)} | ${r.errors} | ${r.overloaded} | ${mb(r.rssBefore)} → ${mb(r.rssAfter)} (peak ${mb(r.rssPeak)}) |`;
+    });
+    sections.push(...rows);
+    if (results.some((r) => r.errors > 0)) process.exitCode = 1;
+  } finally {
+    const code = await server.stop();
+    if (code !== 0) {
+      console.error(`${engine}: server exited with ${code}`);
+      process.exitCode = 1;
+    }
   }
 }
+const report = [
+  `# facedb load benchmark`,
+  '',
+  `POST /v1/identify (multipart) on loopback; gallery of ${peopleWanted} LFW people (one photo each), probes: up to three other photos of each (250×250 JPEG).`,
+  `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; server workers: ${values.workers ?? 'default (one per core)'}; engines: ${engines.join(', ')} (FACEDB_ENGINE).`,
+  `Latency of answered (200) requests; 503 overloaded are the bounded queue refusing work (clients then wait Retry-After), counted apart from errors.`,
+  '',
+  '| engine | clients | seconds | requests ok | throughput (req/s) | p50 ms | p95 ms | p99 ms | errors | 503 overloaded | server RSS before → after (peak) |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...sections,
+  '',
+].join('\n');
+console.log(report);
+await mkdir(join(REPO_ROOT, 'bench/out'), { recursive: true });
+await writeFile(join(REPO_ROOT, 'bench/out/load.md'), report);

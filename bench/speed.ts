@@ -1,49 +1,118 @@
 /**
- * npm run bench:speed [-- --limit N] [-- --skip-search]
- *  - enrollment images/s on the shared LFW subset, with one worker and with the default pool;
- *  - identify latency p50/p95 for one 250×250 photo against the enrolled subset;
+ * npm run bench:speed [-- --engine faceapi,onnx] [-- --limit N] [-- --skip-search] [-- --engine-only]
+ * For each engine (default: both, side by side):
+ *  - engine alone: decoded LFW photos through `analyze` with what enrollment asks for (embedding + crop), with one
+ *    worker and with the default pool; identify's engine step (decode + embedding + exact search of the subset) for
+ *    one 250×250 photo, p50/p95;
+ *  - the service (unless --engine-only): enrollment images/s on the shared LFW subset into a new SQLite gallery, with
+ *    one worker and with the default pool, and identify latency p50/p95 for one 250×250 photo against it;
  *  - search latency for 10k / 100k / 1M synthetic embeddings next to the prototype's SQL approach (bench/search.ts).
- * Writes bench/out/speed.md.
+ * Writes bench/out/speed.md. Numbers taken while other work shares the cores are indicative only.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/config.js';
+import { FlatIndex } from '../src/core/flat-index.js';
+import type { AnalyzeOptions, FaceEngine } from '../src/engine/engine.js';
 import { openFacedb } from '../src/facedb.js';
+import { readImageFile } from '../src/image/decode.js';
 import { scanLfwLayout } from '../src/image/scan.js';
 import { LFW_SUBSET, REPO_ROOT, tempDir, testImage } from '../test/fixtures.js';
+import { engineList, startEngine, type EngineName } from './engines.js';
 import { formatTable as formatSearchTable, runSearchBenchmark } from './search.js';
 
 const { values } = parseArgs({
   options: {
+    engine: { type: 'string' },
     limit: { type: 'string' },
     'single-limit': { type: 'string', default: '150' },
     'skip-search': { type: 'boolean', default: false },
+    'engine-only': { type: 'boolean', default: false },
   },
 });
+const engines = engineList(values.engine);
+const config = loadConfig({});
+const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
+const base = { minDetectionScore: 0.2, minFaceSize: 20, maxFaces: 100 };
+const ENROLL: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: false, crop: true } };
+const IDENTIFY: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: false, crop: false } };
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-async function enrollRate(workers: number, limit: number | undefined): Promise<{ rate: number; files: number; db: string }> {
+async function lfwPaths(limit: number | undefined): Promise<string[]> {
+  const all = await scanLfwLayout(LFW_SUBSET);
+  return (limit === undefined ? all : all.slice(0, limit)).map((item) => item.path);
+}
+
+/** Decode + analyze of every photo, kept in flight on every worker; returns images/s and the embeddings. */
+async function engineThroughput(engine: FaceEngine, paths: readonly string[], lanes: number): Promise<{ rate: number; embeddings: Float32Array[] }> {
+  const embeddings: Float32Array[] = [];
+  let next = 0;
+  const started = performance.now();
+  const lane = async (): Promise<void> => {
+    while (next < paths.length) {
+      const path = paths[next++] ?? '';
+      const { image } = await readImageFile(path, limits);
+      const [face] = await engine.analyze(image, ENROLL);
+      if (face?.embedding) embeddings.push(face.embedding);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return { rate: paths.length / ((performance.now() - started) / 1000), embeddings };
+}
+
+async function engineIdentify(engine: FaceEngine, gallery: readonly Float32Array[], runs = 60): Promise<{ p50: number; p95: number }> {
+  const index = new FlatIndex(engine.model.dimensions);
+  gallery.forEach((e, i) => index.add(i, i, e));
+  const once = async (): Promise<void> => {
+    const { image } = await readImageFile(testImage('Bono_0002.jpg'), limits);
+    const faces = await engine.analyze(image, IDENTIFY);
+    for (const face of faces) if (face.embedding) index.searchPeople(face.embedding, 5);
+  };
+  for (let i = 0; i < 5; i++) await once();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await once();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p95: percentile(times, 95) };
+}
+
+interface EngineRow {
+  name: EngineName;
+  model: string;
+  engineSingle: number;
+  enginePool: number;
+  engineIdentify: { p50: number; p95: number };
+  service?: { single: number; pool: number; identify: { p50: number; p95: number }; files: number };
+}
+
+async function serviceEnroll(name: EngineName, workers: number, limit: number | undefined): Promise<{ rate: number; files: number; db: string }> {
   const db = join(await tempDir('facedb-speed-'), 'speed.sqlite');
-  const service = await openFacedb({ db, workers });
+  const engine = await startEngine(name, workers); // model loading is start-up cost, not throughput
+  const service = await openFacedb({ db, workers, engine });
   try {
     const all = await scanLfwLayout(LFW_SUBSET);
     const items = limit === undefined ? all : all.slice(0, limit);
-    await service.engine(); // model loading is start-up cost, not throughput
     const summary = await service.enroll(items);
     const rate = items.length / (summary.elapsedMs / 1000);
-    process.stderr.write(`enroll with ${workers} worker(s): ${items.length} photos, ${rate.toFixed(2)} images/s\n`);
+    process.stderr.write(`${name}: service enroll with ${workers} worker(s): ${items.length} photos, ${rate.toFixed(2)} images/s\n`);
     return { rate, files: items.length, db };
   } finally {
     await service.close();
+    await engine.close();
   }
 }
 
-async function identifyLatency(db: string, runs = 60): Promise<{ p50: number; p95: number }> {
-  const service = await openFacedb({ db });
+async function serviceIdentify(name: EngineName, db: string, runs = 60): Promise<{ p50: number; p95: number }> {
+  const engine = await startEngine(name, undefined);
+  const service = await openFacedb({ db, engine });
   try {
     const probe = { path: testImage('Bono_0002.jpg') };
     for (let i = 0; i < 5; i++) await service.identify(probe); // warm up models and index
@@ -57,28 +126,72 @@ async function identifyLatency(db: string, runs = 60): Promise<{ p50: number; p9
     return { p50: percentile(times, 50), p95: percentile(times, 95) };
   } finally {
     await service.close();
+    await engine.close();
   }
+}
+
+async function measure(name: EngineName, limit: number | undefined, singleLimit: number): Promise<EngineRow> {
+  const cores = availableParallelism();
+  const single = await startEngine(name, 1);
+  let engineSingle: number;
+  try {
+    await single.analyze((await readImageFile(testImage('Bono_0001.jpg'), limits)).image, ENROLL); // warm-up
+    engineSingle = (await engineThroughput(single, await lfwPaths(singleLimit), 2)).rate;
+  } finally {
+    await single.close();
+  }
+  const pool = await startEngine(name, cores);
+  let row: EngineRow;
+  try {
+    const paths = await lfwPaths(limit);
+    const warm = await Promise.all(Array.from({ length: cores }, async () => readImageFile(testImage('Bono_0001.jpg'), limits)));
+    await Promise.all(warm.map(({ image }) => pool.analyze(image, ENROLL)));
+    const { rate, embeddings } = await engineThroughput(pool, paths, 3 * cores);
+    const identify = await engineIdentify(pool, embeddings);
+    row = { name, model: `${pool.model.id}@${pool.model.version}`, engineSingle, enginePool: rate, engineIdentify: identify };
+    process.stderr.write(`${name}: engine ${engineSingle.toFixed(2)} / ${rate.toFixed(2)} images/s, identify p50 ${identify.p50.toFixed(1)} ms\n`);
+  } finally {
+    await pool.close();
+  }
+  if (!values['engine-only']) {
+    const s1 = await serviceEnroll(name, 1, singleLimit);
+    const sp = await serviceEnroll(name, cores, limit);
+    row.service = { single: s1.rate, pool: sp.rate, identify: await serviceIdentify(name, sp.db), files: sp.files };
+  }
+  return row;
 }
 
 async function main(): Promise<void> {
   const limit = values.limit === undefined ? undefined : Number(values.limit);
-  const single = await enrollRate(1, Number(values['single-limit']));
-  const pool = await enrollRate(availableParallelism(), limit);
-  const latency = await identifyLatency(pool.db);
+  const singleLimit = Number(values['single-limit']);
+  const cores = availableParallelism();
+  const load = loadavg()[0] ?? 0;
+  const rows: EngineRow[] = [];
+  for (const name of engines) rows.push(await measure(name, limit, singleLimit));
+  const files = (await lfwPaths(limit)).length;
+  const cell = (f: (r: EngineRow) => string): string => rows.map(f).join(' | ');
+  const ms = (x: { p50: number; p95: number }): string => `${x.p50.toFixed(1)} ms / ${x.p95.toFixed(1)} ms`;
   const lines = [
-    `# facedb speed (${availableParallelism()} cores)`,
+    `# facedb speed (${cores} cores; 1-minute load average ${load.toFixed(1)} at the start${load > cores ? ': the machine was busy, numbers are indicative' : ''})`,
     '',
-    '| measure | value |',
-    '| --- | --- |',
-    `| enrollment, 1 worker (${single.files} LFW photos) | ${single.rate.toFixed(2)} images/s |`,
-    `| enrollment, ${availableParallelism()} workers (${pool.files} LFW photos) | **${pool.rate.toFixed(2)} images/s** |`,
-    `| identify one 250×250 photo against ${pool.files} enrolled photos, p50 / p95 | ${latency.p50.toFixed(1)} ms / ${latency.p95.toFixed(1)} ms |`,
-    '',
+    `| measure | ${cell((r) => `${r.name} (${r.model})`)} |`,
+    `| --- | ${rows.map(() => '---').join(' | ')} |`,
+    `| engine alone: decode + analyze (embedding + crop), 1 worker (${singleLimit} LFW photos) | ${cell((r) => `${r.engineSingle.toFixed(2)} images/s`)} |`,
+    `| engine alone: the same, ${cores} workers (${files} LFW photos) | ${cell((r) => `**${r.enginePool.toFixed(2)} images/s**`)} |`,
+    `| engine alone: identify one 250×250 photo (decode + embedding + search of ${files}), p50 / p95 | ${cell((r) => ms(r.engineIdentify))} |`,
   ];
+  if (rows.every((r) => r.service)) {
+    lines.push(
+      `| service: enrollment into SQLite, 1 worker (${singleLimit} LFW photos) | ${cell((r) => `${r.service?.single.toFixed(2)} images/s`)} |`,
+      `| service: enrollment, ${cores} workers (${files} LFW photos) | ${cell((r) => `**${r.service?.pool.toFixed(2)} images/s**`)} |`,
+      `| service: identify one 250×250 photo against ${files} enrolled photos, p50 / p95 | ${cell((r) => (r.service ? `**${ms(r.service.identify)}**` : '-'))} |`,
+    );
+  }
+  lines.push('');
   if (!values['skip-search']) {
-    const rows = await runSearchBenchmark([10_000, 100_000, 1_000_000]);
+    const searchRows = await runSearchBenchmark([10_000, 100_000, 1_000_000]);
     lines.push('## Search: in-memory exact index vs the prototype SQL (one row per dimension, GROUP BY)', '');
-    lines.push(formatSearchTable(rows), '');
+    lines.push(formatSearchTable(searchRows), '');
   }
   const report = lines.join('\n');
   process.stdout.write(`${report}\n`);

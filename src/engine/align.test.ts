@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Point } from '../core/types.js';
+import { applySimilarity, ARCFACE_TEMPLATE_112, arcfaceCrop, arcfaceTransform, invertSimilarity, umeyama } from './align.js';
 import { clampBox, emotionCropTransform, emotionFromExpressions, eyeLevelTransform, pixelRegion, selectFaces, warpGray, warpImage } from './align.js';
 
 void describe('emotionFromExpressions', () => {
@@ -158,5 +159,62 @@ void describe('emotion crop', () => {
     // 64 px onto 16: each output pixel covers 4x4 source pixels, half white.
     const out = warpGray(stripes, { cos: 4, sin: 0, tx: 0, ty: 0 }, 16);
     for (const value of out) assert.ok(Math.abs(value - 127.5) < 1, `${value}`);
+  });
+});
+
+void describe('ArcFace 5-point alignment', () => {
+  void it('umeyama recovers a rotation, scale and shift exactly', () => {
+    const m = { a: 1.2 * Math.cos(0.3), b: 1.2 * Math.sin(0.3), tx: 5, ty: -7 };
+    const from: Point[] = [
+      [0, 0],
+      [10, 0],
+      [3, 8],
+      [-4, 2],
+      [7, 7],
+    ];
+    const fitted = umeyama(from, from.map((p) => applySimilarity(m, p)));
+    for (const key of ['a', 'b', 'tx', 'ty'] as const) assert.ok(Math.abs(fitted[key] - m[key]) < 1e-9, key);
+    const back = applySimilarity(invertSimilarity(m), applySimilarity(m, [3, 4]));
+    assert.ok(Math.abs(back[0] - 3) < 1e-9 && Math.abs(back[1] - 4) < 1e-9);
+  });
+
+  void it('umeyama survives degenerate points', () => {
+    const fitted = umeyama(
+      [
+        [1, 1],
+        [1, 1],
+      ],
+      [
+        [3, 4],
+        [3, 4],
+      ],
+    );
+    assert.ok(Number.isFinite(fitted.a) && Number.isFinite(fitted.tx));
+    assert.throws(() => umeyama([[0, 0]], [[1, 1]]));
+  });
+
+  void it('puts the five points on the template: a photo that already is the template comes back unchanged', () => {
+    const size = 112;
+    const data = new Uint8Array(size * size * 3);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) % 251;
+    const image = { width: size, height: size, data };
+    const crop = arcfaceCrop(image, ARCFACE_TEMPLATE_112);
+    assert.equal(crop.width, 112);
+    let maxDiff = 0;
+    for (let i = 0; i < data.length; i++) maxDiff = Math.max(maxDiff, Math.abs((crop.data[i] ?? 0) - (data[i] ?? 0)));
+    assert.ok(maxDiff <= 1, `max difference ${maxDiff}`);
+  });
+
+  void it('maps a shifted, scaled, rotated face back onto the template', () => {
+    const m = { a: 2 * Math.cos(-0.2), b: 2 * Math.sin(-0.2), tx: 40, ty: 25 };
+    const inPhoto = ARCFACE_TEMPLATE_112.map((p) => applySimilarity(m, p));
+    const t = arcfaceTransform(inPhoto, 112);
+    // warpImage samples output pixel-centre (u + ½, v + ½) at photo pixel-centre coordinates.
+    const [u, v] = ARCFACE_TEMPLATE_112[2] ?? [0, 0];
+    const x = t.cos * (u + 0.5) - t.sin * (v + 0.5) + t.tx - 0.5;
+    const y = t.sin * (u + 0.5) + t.cos * (v + 0.5) + t.ty - 0.5;
+    const [px, py] = inPhoto[2] ?? [0, 0];
+    assert.ok(Math.abs(x - px) < 1e-9 && Math.abs(y - py) < 1e-9);
+    assert.throws(() => arcfaceTransform(inPhoto.slice(0, 4)));
   });
 });

@@ -194,3 +194,106 @@ function bilinearAt(transform: SimilarityTransform, u: number, v: number, pixel:
   const bottom = pixel(x0, y0 + 1) * (1 - fx) + pixel(x0 + 1, y0 + 1) * fx;
   return top * (1 - fy) + bottom * fy;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// ArcFace / InsightFace 5-point alignment: what ArcFace-trained descriptors (e.g. MobileFaceNet) were trained on.
+
+/**
+ * InsightFace's template for a 112x112 crop, in pixel-index coordinates (pixel (0, 0)'s centre is (0, 0)):
+ * left eye, right eye, nose tip, left mouth corner, right mouth corner (left and right as seen in the photo).
+ */
+export const ARCFACE_TEMPLATE_112: readonly Point[] = [
+  [38.2946, 51.6963],
+  [73.5318, 51.5014],
+  [56.0252, 71.7366],
+  [41.5493, 92.3655],
+  [70.7299, 92.2041],
+];
+
+/** 2D similarity (rotation, uniform scale, translation): x' = a·x − b·y + tx, y' = b·x + a·y + ty. */
+export interface Similarity {
+  a: number;
+  b: number;
+  tx: number;
+  ty: number;
+}
+
+/**
+ * Least-squares similarity mapping `from` onto `to` (Umeyama 1991 in closed form for 2D, rotation without
+ * reflection: the estimate insightface's norm_crop gets from skimage's SimilarityTransform).
+ */
+export function umeyama(from: readonly Point[], to: readonly Point[]): Similarity {
+  const n = from.length;
+  if (n < 2 || to.length !== n) throw new Error('umeyama needs two equally long lists of at least 2 points');
+  let mx = 0;
+  let my = 0;
+  let nx = 0;
+  let ny = 0;
+  for (let i = 0; i < n; i++) {
+    const [fx, fy] = from[i] ?? [0, 0];
+    const [tx, ty] = to[i] ?? [0, 0];
+    mx += fx / n;
+    my += fy / n;
+    nx += tx / n;
+    ny += ty / n;
+  }
+  let sxx = 0;
+  let sxy = 0;
+  let syx = 0;
+  let syy = 0;
+  let variance = 0;
+  for (let i = 0; i < n; i++) {
+    const [fx, fy] = from[i] ?? [0, 0];
+    const [tx, ty] = to[i] ?? [0, 0];
+    const px = fx - mx;
+    const py = fy - my;
+    const qx = tx - nx;
+    const qy = ty - ny;
+    sxx += qx * px;
+    sxy += qx * py;
+    syx += qy * px;
+    syy += qy * py;
+    variance += px * px + py * py;
+  }
+  // Degenerate input (all points equal): an identity-scale shift, so a crop is still produced.
+  if (!(variance > 0)) return { a: 1, b: 0, tx: nx - mx, ty: ny - my };
+  // For 2D the optimal rotation+scale reduces to a = (Sxx + Syy)/var, b = (Syx − Sxy)/var.
+  const a = (sxx + syy) / variance;
+  const b = (syx - sxy) / variance;
+  return { a, b, tx: nx - (a * mx - b * my), ty: ny - (b * mx + a * my) };
+}
+
+export function invertSimilarity(m: Similarity): Similarity {
+  const d = m.a * m.a + m.b * m.b;
+  const a = m.a / d;
+  const b = -m.b / d;
+  return { a, b, tx: -(a * m.tx - b * m.ty), ty: -(b * m.tx + a * m.ty) };
+}
+
+export function applySimilarity(m: Similarity, [x, y]: Point): Point {
+  return [m.a * x - m.b * y + m.tx, m.b * x + m.a * y + m.ty];
+}
+
+/**
+ * The sampling transform (see warpImage) of a chip whose pixel (u, v), in pixel-index coordinates like the
+ * landmarks, sits at photo point m(u, v). Pixel-index and pixel-centre coordinates differ by ½ on both sides.
+ */
+export function samplingTransform(m: Similarity): SimilarityTransform {
+  return { cos: m.a, sin: m.b, tx: m.tx - 0.5 * m.a + 0.5 * m.b + 0.5, ty: m.ty - 0.5 * m.b - 0.5 * m.a + 0.5 };
+}
+
+/**
+ * Sampling transform of the `size`x`size` ArcFace-aligned crop of the face whose five points (ARCFACE_TEMPLATE_112's
+ * order, photo pixels) are given: estimated photo → template as insightface does, inverted for sampling.
+ */
+export function arcfaceTransform(fivePoints: readonly Point[], size = 112): SimilarityTransform {
+  if (fivePoints.length !== 5) throw new Error(`expected 5 alignment points, got ${fivePoints.length}`);
+  const scale = size / 112;
+  const template = ARCFACE_TEMPLATE_112.map(([x, y]) => [x * scale, y * scale] as const);
+  return samplingTransform(invertSimilarity(umeyama(fivePoints, template)));
+}
+
+/** The `size`x`size` ArcFace-aligned RGB crop (bilinear, black outside the photo, as cv2.warpAffine). */
+export function arcfaceCrop(image: RgbImage, fivePoints: readonly Point[], size = 112): RgbImage {
+  return warpImage(image, arcfaceTransform(fivePoints, size), size);
+}

@@ -1,0 +1,302 @@
+/**
+ * The ONNX engine's choices (engine v5, src/engine/onnx), each made on one half of the shared data and confirmed on
+ * the other. Results: bench/models.md, "ONNX engine (v5)". Runs the engine's own pipeline steps in this thread
+ * (one set of sessions, 1 intra-op thread).
+ *
+ *   node --import tsx bench/models/onnx.ts [--part detection,descriptor,emotion] [--limit N]
+ *
+ * - detection: the detector's score floor. Per LFW photo (colour, and grayscale via sharp), every candidate of the
+ *   plain pass and of the retry pass (contrast stretch + grey border) at score ≥ 0.3; then, per floor, photos with a
+ *   face and extra faces (all but the largest) as the engine would report them. Halves: even / odd photo index.
+ * - descriptor: the largest face's embedding, plain and mirrored (cached in bench/out/onnx/), on halves of the
+ *   people (even / odd index in sorted order): 10-fold pair accuracy, false rejects at a per-pair FAR of 1e-4 over
+ *   all pairs of the half, rank-1 (each photo searched among all others of the half), with and without flip.
+ * - emotion: the expression net's label order (argmax per class on the bare FER photos), then the crop around the
+ *   engine's detection box (framings) against the bare photo, on halves A / B of emotion-fer (even / odd index of
+ *   the sorted file names in each class). Accuracy over the six PublicTest classes; disgust apart.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crossValidate, type ScoredPair } from '../../src/core/calibration.js';
+import { euclideanDistance } from '../../src/core/distance.js';
+import { EMOTIONS, type Emotion } from '../../src/core/types.js';
+import {
+  DETECTOR_MAX_IOU,
+  embeddingOf,
+  expressionInput,
+  expressionLogits,
+  landmarks68,
+  type ExpressionFraming,
+} from '../../src/engine/onnx/pipeline.js';
+import { fivePointsFrom68, decodeDetections, softmax, EXPRESSION_LABELS } from '../../src/engine/onnx/postprocess.js';
+import { boxAffine, NORMALISE, rgbPlanes } from '../../src/engine/onnx/preprocess.js';
+import { loadSessions } from '../../src/engine/onnx/runtime.js';
+import { padImage, stretchContrast } from '../../src/engine/enhance.js';
+import type { RgbImage } from '../../src/image/image.js';
+import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from '../lfw.js';
+import { argValue, DATA, FER, LFW, lfwFiles, loadRgb, pct } from './common.js';
+
+const OUT = new URL('../out/onnx/', import.meta.url).pathname;
+mkdirSync(OUT, { recursive: true });
+const parts = (argValue('part') ?? 'detection,descriptor,emotion').split(',');
+const limit = Number(argValue('limit') ?? Infinity);
+const sessions = await loadSessions({ intraOpThreads: 1 });
+const run = sessions.run;
+const lines: string[] = [];
+const say = (line: string): void => {
+  lines.push(line);
+  process.stdout.write(`${line}\n`);
+};
+
+interface Candidate {
+  score: number;
+  area: number;
+}
+
+async function candidates(image: RgbImage, minScore: number): Promise<Candidate[]> {
+  const input = rgbPlanes(image, boxAffine({ x: 0, y: 0, width: image.width, height: image.height }, 320, 240), 320, 240, NORMALISE.signed, 'edge');
+  const { scores, boxes } = await run('detect', input, [1, 3, 240, 320]);
+  if (!scores || !boxes) throw new Error('no detector output');
+  return decodeDetections(scores, boxes, minScore, DETECTOR_MAX_IOU).map((d) => ({ score: d.score, area: (d.x2 - d.x1) * (d.y2 - d.y1) }));
+}
+
+const files = lfwFiles().slice(0, limit);
+
+if (parts.includes('detection')) {
+  const floors = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
+  for (const grayscale of [false, true]) {
+    const perPhoto: Array<{ plain: Candidate[]; retry: Candidate[] }> = [];
+    for (const file of files) {
+      const image = await loadRgb(file, grayscale);
+      const plain = await candidates(image, 0.3);
+      const border = Math.round(Math.max(image.width, image.height) * 0.5);
+      const retry = plain.some((c) => c.score >= 0.5) ? [] : await candidates(padImage(stretchContrast(image), border), 0.3);
+      perPhoto.push({ plain, retry });
+    }
+    say(`\nDetection, ${grayscale ? 'grayscale' : 'colour'} (${files.length} LFW photos): found / extra faces per floor, halves A | B`);
+    say('| floor | found A | found B | extra A | extra B | photos needing the retry |');
+    say('| --- | --- | --- | --- | --- | --- |');
+    for (const floor of floors) {
+      const found = [0, 0];
+      const extra = [0, 0];
+      const total = [0, 0];
+      let retries = 0;
+      perPhoto.forEach(({ plain, retry }, i) => {
+        const h = i % 2;
+        let kept = plain.filter((c) => c.score >= floor);
+        if (kept.length === 0) {
+          retries++;
+          kept = retry.filter((c) => c.score >= floor);
+        }
+        total[h] = (total[h] ?? 0) + 1;
+        if (kept.length > 0) found[h] = (found[h] ?? 0) + 1;
+        extra[h] = (extra[h] ?? 0) + Math.max(0, kept.length - 1);
+      });
+      say(`| ${floor} | ${found[0]}/${total[0]} | ${found[1]}/${total[1]} | ${extra[0]} | ${extra[1]} | ${retries} |`);
+    }
+    const lowest = perPhoto.map(({ plain, retry }) => Math.max(0, ...plain.map((c) => c.score), ...retry.map((c) => c.score))).sort((a, b) => a - b);
+    say(`lowest best score of a photo: ${lowest.slice(0, 5).map((s) => s.toFixed(3)).join(', ')}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const personOf = (file: string): string => file.split('/').at(-2) ?? '';
+
+async function embedAll(grayscale: boolean): Promise<Map<string, { plain: Float32Array; flip: Float32Array } | null>> {
+  const cache = join(OUT, `embeddings-${grayscale ? 'gray' : 'colour'}.json`);
+  const stored = existsSync(cache) ? (JSON.parse(readFileSync(cache, 'utf8')) as Record<string, [number[], number[]] | null>) : {};
+  const result = new Map<string, { plain: Float32Array; flip: Float32Array } | null>();
+  let done = 0;
+  for (const file of files) {
+    const hit = stored[file];
+    if (hit !== undefined) {
+      result.set(file, hit && { plain: Float32Array.from(hit[0]), flip: Float32Array.from(hit[1]) });
+      continue;
+    }
+    const image = await loadRgb(file, grayscale);
+    const { detectFaces } = await import('../../src/engine/onnx/pipeline.js');
+    const faces = (await detectFaces(run, image, 0.7)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+    const face = faces[0];
+    if (!face) {
+      result.set(file, null);
+      stored[file] = null;
+      continue;
+    }
+    const five = fivePointsFrom68(await landmarks68(run, image, face.box));
+    const plain = await embeddingOf(run, image, five, false);
+    const flip = await embeddingOf(run, image, five, true);
+    result.set(file, { plain, flip });
+    stored[file] = [Array.from(plain), Array.from(flip)];
+    if (++done % 200 === 0) process.stderr.write(`embeddings (${grayscale ? 'gray' : 'colour'}): ${done}\n`);
+  }
+  writeFileSync(cache, JSON.stringify(stored));
+  return result;
+}
+
+function frrAtFar(same: number[], different: number[], far: number): { threshold: number; frr: number } {
+  const d = Float64Array.from(different).sort();
+  const allowed = Math.floor(far * d.length);
+  // Largest threshold with at most `allowed` different-person distances at or below it.
+  const threshold = allowed < d.length ? (d[allowed] ?? Infinity) - 1e-9 : Infinity;
+  return { threshold, frr: same.filter((x) => x > threshold).length / Math.max(1, same.length) };
+}
+
+if (parts.includes('descriptor')) {
+  const people = [...new Set(files.map(personOf))].sort();
+  const halfOf = new Map(people.map((p, i) => [p, i % 2]));
+  const present = new Set(files);
+  const official = await officialPairsInSubset(join(DATA, 'lfw-pairs.txt'), LFW, present);
+  const byPerson = new Map<string, string[]>();
+  for (const f of files) byPerson.set(personOf(f), [...(byPerson.get(personOf(f)) ?? []), f]);
+  const matched = official.filter((p) => p.same).length;
+  const pairs: LfwPair[] = [...official, ...extraMismatchedPairs(byPerson, Math.max(0, matched - (official.length - matched)), official)];
+  for (const grayscale of [false, true]) {
+    const embeddings = await embedAll(grayscale);
+    say(`\nDescriptor, ${grayscale ? 'grayscale' : 'colour'}: faces found ${[...embeddings.values()].filter(Boolean).length}/${files.length}`);
+    say('| variant | half | 10-fold pairs | FRR at FAR 1e-4 (threshold) | FRR at FAR 1e-3 | rank-1 |');
+    say('| --- | --- | --- | --- | --- | --- |');
+    for (const variant of ['plain', 'flip'] as const) {
+      for (const half of [0, 1]) {
+        const inHalf = files.filter((f) => halfOf.get(personOf(f)) === half);
+        const vec = (f: string): Float32Array | undefined => embeddings.get(f)?.[variant];
+        const scored: ScoredPair[] = pairs
+          .filter((p) => halfOf.get(personOf(p.a)) === half && halfOf.get(personOf(p.b)) === half)
+          .map((p) => {
+            const a = vec(p.a);
+            const b = vec(p.b);
+            return { distance: a && b ? euclideanDistance(a, b) : Infinity, same: p.same, fold: p.fold };
+          });
+        const withFace = inHalf.filter((f) => vec(f));
+        const same: number[] = [];
+        const different: number[] = [];
+        let probes = 0;
+        let correct = 0;
+        for (let i = 0; i < withFace.length; i++) {
+          const fi = withFace[i] ?? '';
+          const a = vec(fi);
+          if (!a) continue;
+          let best = Infinity;
+          let bestPerson = '';
+          for (let j = 0; j < withFace.length; j++) {
+            if (i === j) continue;
+            const fj = withFace[j] ?? '';
+            const b = vec(fj);
+            if (!b) continue;
+            const d = euclideanDistance(a, b);
+            if (j > i) (personOf(fi) === personOf(fj) ? same : different).push(d);
+            if (d < best) {
+              best = d;
+              bestPerson = personOf(fj);
+            }
+          }
+          if ((byPerson.get(personOf(fi))?.filter((f) => vec(f)).length ?? 0) >= 2) {
+            probes++;
+            if (bestPerson === personOf(fi)) correct++;
+          }
+        }
+        const at4 = frrAtFar(same, different, 1e-4);
+        const at3 = frrAtFar(same, different, 1e-3);
+        const cv = crossValidate(scored);
+        say(`| ${variant} | ${half === 0 ? 'A' : 'B'} | ${pct(cv.meanAccuracy)} (${scored.length} pairs) | ${pct(at4.frr)} (${at4.threshold.toFixed(3)}) | ${pct(at3.frr)} | ${pct(correct / Math.max(1, probes))} (${correct}/${probes}) |`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+if (parts.includes('emotion')) {
+  const { detectFaces } = await import('../../src/engine/onnx/pipeline.js');
+  const labels = readdirSync(FER).filter((l) => (EMOTIONS as readonly string[]).includes(l)).sort() as Emotion[];
+  const items = labels.flatMap((label) =>
+    readdirSync(join(FER, label))
+      .sort()
+      .slice(0, limit)
+      .map((file, i) => ({ label, file: join(FER, label, file), half: i % 2 })),
+  );
+  const framings: Array<[string, ExpressionFraming | null]> = [
+    ['bare photo', null],
+    ['box x1.0', { side: 1.0, dy: 0 }],
+    ['box x1.2', { side: 1.2, dy: 0 }],
+    ['box x1.4', { side: 1.4, dy: 0 }],
+    ['box x1.6', { side: 1.6, dy: 0 }],
+    ['box x1.2 dy 0.1', { side: 1.2, dy: 0.1 }],
+    ['box x1.2 dy -0.1', { side: 1.2, dy: -0.1 }],
+  ];
+  const predictions = new Map<string, Array<{ probs: Float64Array | null; flipProbs: Float64Array | null }>>();
+  const argmaxCounts = new Map<Emotion, number[]>();
+  let noFace = 0;
+  for (const item of items) {
+    const image = await loadRgb(item.file);
+    const [face] = (await detectFaces(run, image, 0.7)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+    if (!face) noFace++;
+    for (const [name, framing] of framings) {
+      const list = predictions.get(name) ?? [];
+      predictions.set(name, list);
+      if (framing && !face) {
+        list.push({ probs: null, flipProbs: null });
+        continue;
+      }
+      const box = framing && face ? face.box : { x: 0, y: 0, width: image.width, height: image.height };
+      const input = framing ? expressionInput(image, box, framing) : rgbPlanes(image, boxAffine(box, 224, 224), 224, 224, NORMALISE.unit);
+      const probs = softmax(await expressionLogits(run, input));
+      const { mirrorPlanes } = await import('../../src/engine/onnx/preprocess.js');
+      const flipProbs = name === 'bare photo' || name === 'box x1.2' ? softmax(await expressionLogits(run, mirrorPlanes(input, 224))) : null;
+      list.push({ probs, flipProbs });
+      if (name === 'bare photo') {
+        const counts = argmaxCounts.get(item.label) ?? [0, 0, 0, 0, 0, 0, 0];
+        let best = 0;
+        probs.forEach((p, k) => {
+          if (p > (probs[best] ?? 0)) best = k;
+        });
+        counts[best] = (counts[best] ?? 0) + 1;
+        argmaxCounts.set(item.label, counts);
+      }
+    }
+  }
+  say(`\nExpression net label order: argmax index counts per FER class (bare photos); indices 0..6`);
+  for (const [label, counts] of argmaxCounts) say(`| ${label} | ${counts.join(' | ')} |`);
+  say(`\nEmotion (${items.length} FER photos, ${noFace} without a face found at 0.7): accuracy on the six PublicTest classes`);
+  say('| input | half A | half B | angry | fear | happy | sad | surprise | neutral | disgust (apart) |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const report = (name: string, pick: (p: { probs: Float64Array | null; flipProbs: Float64Array | null }) => Float64Array | null): void => {
+    const list = predictions.get(name) ?? [];
+    const correct = [0, 0];
+    const total = [0, 0];
+    const perClass = new Map<Emotion, [number, number]>();
+    items.forEach((item, i) => {
+      const entry = list[i];
+      const probs = entry ? pick(entry) : null;
+      let best = -1;
+      if (probs) {
+        best = 0;
+        probs.forEach((p, k) => {
+          if (p > (probs[best] ?? 0)) best = k;
+        });
+      }
+      const ok = best >= 0 && EXPRESSION_LABELS[best] === item.label;
+      const row = perClass.get(item.label) ?? [0, 0];
+      row[0] += ok ? 1 : 0;
+      row[1] += 1;
+      perClass.set(item.label, row);
+      if (item.label === 'disgust') return;
+      total[item.half] = (total[item.half] ?? 0) + 1;
+      if (ok) correct[item.half] = (correct[item.half] ?? 0) + 1;
+    });
+    const cls = (e: Emotion): string => {
+      const [c, t] = perClass.get(e) ?? [0, 0];
+      return pct(c / Math.max(1, t));
+    };
+    say(
+      `| ${name} | ${pct((correct[0] ?? 0) / Math.max(1, total[0] ?? 0))} | ${pct((correct[1] ?? 0) / Math.max(1, total[1] ?? 0))} | ${['angry', 'fear', 'happy', 'sad', 'surprise', 'neutral'].map((e) => cls(e as Emotion)).join(' | ')} | ${cls('disgust')} |`,
+    );
+  };
+  for (const [name] of framings) report(name, (p) => p.probs);
+  for (const name of ['bare photo', 'box x1.2']) {
+    report(`${name} + mirror`, (p) => (p.probs && p.flipProbs ? p.probs.map((v, k) => (v + (p.flipProbs?.[k] ?? 0)) / 2) : null));
+  }
+}
+
+writeFileSync(join(OUT, `report-${parts.join('-')}.md`), `${lines.join('\n')}\n`);
+await sessions.release();

@@ -1,0 +1,210 @@
+/**
+ * What the ONNX engine does with one photo, net by net: detect → 68 landmarks → 5-point ArcFace crop → embedding,
+ * plus emotion, age and gender when asked. Every step takes the `run` function of runtime.ts, so this module never
+ * imports the runtime itself; the benchmarks in bench/models/onnx.ts compose the same steps with other settings.
+ */
+import sharp from 'sharp';
+import type { Box, Point } from '../../core/types.js';
+import { FacedbError, toFacedbError } from '../../errors/errors.js';
+import type { RgbImage } from '../../image/image.js';
+import { arcfaceTransform, clampBox, selectFaces, warpImage } from '../align.js';
+import type { AnalyzeOptions, FaceAnalysis, FaceAttributeScores } from '../engine.js';
+import { padImage, stretchContrast } from '../enhance.js';
+import {
+  ageFromRegression,
+  averageEmotions,
+  decodeDetections,
+  decodeLandmarks,
+  emotionFromLogits,
+  fivePointsFrom68,
+  genderFromRegression,
+  netSquare,
+  SSR_OUTPUTS,
+  ssrRegression,
+  unitVector,
+  type RawDetection,
+} from './postprocess.js';
+import { affineOfSimilarity, boxAffine, grayPlane, mirrorPlanes, NORMALISE, rgbPlanes } from './preprocess.js';
+import type { RunNet } from './runtime.js';
+
+export const DETECTOR_WIDTH = 320;
+export const DETECTOR_HEIGHT = 240;
+/**
+ * The detector's scores for background clutter run high; candidates below this are dropped whatever the caller's
+ * threshold (bench/models.md, "ONNX engine": the main face of every subset photo, colour and grayscale, scores above it).
+ */
+export const DETECTOR_MIN_SCORE = 0.7;
+/** Candidates overlapping a better one by more than this (IoU) are the same face. */
+export const DETECTOR_MAX_IOU = 0.4;
+/**
+ * Border added on every side, as a multiple of the image's longer side, when the plain pass finds nothing: the
+ * detector misses faces that fill the whole frame (tight crops such as the FER photos); see enhance.ts.
+ */
+export const RETRY_BORDER_FRACTION = 0.5;
+
+const LANDMARK_SIZE = 64;
+const FEATURE_SIZE = 112;
+const EXPRESSION_SIZE = 224;
+const AGE_GENDER_SIZE = 64;
+/** The age and gender nets see the square box enlarged 1.4x (lib/fr_age.js). */
+const AGE_GENDER_SCALE = 1.4;
+
+/** Thumbnail: the ArcFace-aligned crop at this size, as a JPEG. */
+export const ALIGNED_CROP_SIZE = 160;
+const ALIGNED_CROP_JPEG_QUALITY = 90;
+
+/**
+ * Where the expression net looks, relative to the detection box: an upright square of side `side`·m centred
+ * `dy`·m below the box's centre, m = sqrt(width·height).
+ */
+export interface ExpressionFraming {
+  side: number;
+  dy: number;
+}
+
+/** Chosen on half A of emotion-fer, confirmed on half B (bench/models.md, "ONNX engine"). */
+export const EXPRESSION_FRAMING: ExpressionFraming = { side: 1.2, dy: 0 };
+/** Average the embedding of the crop with its mirror image's (doubles the feature net's cost). */
+export const DESCRIPTOR_FLIP = false;
+
+export interface Detected {
+  score: number;
+  /** In the caller's image, unclamped. */
+  box: Box;
+}
+
+export function checkImage(image: RgbImage): void {
+  const { width, height, data } = image;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || !(data instanceof Uint8Array) || data.length !== width * height * 3) {
+    throw new FacedbError(
+      'invalid_image',
+      `expected ${width}x${height} packed RGB pixels (${Number(width) * Number(height) * 3} bytes), got ${data instanceof Uint8Array ? data.length : 'no'} bytes`,
+    );
+  }
+}
+
+async function detectOnce(run: RunNet, pixels: RgbImage, minScore: number): Promise<RawDetection[]> {
+  const input = rgbPlanes(pixels, boxAffine({ x: 0, y: 0, width: pixels.width, height: pixels.height }, DETECTOR_WIDTH, DETECTOR_HEIGHT), DETECTOR_WIDTH, DETECTOR_HEIGHT, NORMALISE.signed, 'edge');
+  const out = await run('detect', input, [1, 3, DETECTOR_HEIGHT, DETECTOR_WIDTH]);
+  const { scores, boxes } = out;
+  if (!scores || !boxes) throw new Error('detector returned no scores or boxes');
+  return decodeDetections(scores, boxes, minScore, DETECTOR_MAX_IOU);
+}
+
+/**
+ * Every face the detector finds with at least `minScore`, in the caller's image. When the plain pass finds none,
+ * a second pass runs on a contrast-stretched copy framed by a grey border (tight crops, washed-out photos).
+ */
+export async function detectFaces(run: RunNet, image: RgbImage, minScore: number): Promise<Detected[]> {
+  const plain = await detectOnce(run, image, minScore);
+  const toBox = (d: RawDetection, width: number, height: number, border: number): Box => ({
+    x: d.x1 * width - border,
+    y: d.y1 * height - border,
+    width: (d.x2 - d.x1) * width,
+    height: (d.y2 - d.y1) * height,
+  });
+  if (plain.length > 0) return plain.map((d) => ({ score: d.score, box: toBox(d, image.width, image.height, 0) }));
+  const border = Math.round(Math.max(image.width, image.height) * RETRY_BORDER_FRACTION);
+  const padded = padImage(stretchContrast(image), border);
+  const retry = await detectOnce(run, padded, minScore);
+  return retry.map((d) => ({ score: d.score, box: toBox(d, padded.width, padded.height, border) }));
+}
+
+/** 68 iBUG landmarks of the face in `box`, in image pixels. */
+export async function landmarks68(run: RunNet, image: RgbImage, box: Box): Promise<Point[]> {
+  const crop = netSquare(box, 1, image.width, image.height);
+  const input = grayPlane(image, boxAffine(crop, LANDMARK_SIZE, LANDMARK_SIZE), LANDMARK_SIZE, LANDMARK_SIZE, 1 / 256);
+  const { output } = await run('landmark', input, [1, 1, LANDMARK_SIZE, LANDMARK_SIZE]);
+  if (!output) throw new Error('landmark net returned nothing');
+  return decodeLandmarks(output, crop);
+}
+
+/** The feature net's input: the 112x112 ArcFace crop of the five points, (x − 127) / 128, RGB planes. */
+export function featureInput(image: RgbImage, fivePoints: readonly Point[]): Float32Array {
+  return rgbPlanes(image, affineOfSimilarity(arcfaceTransform(fivePoints, FEATURE_SIZE)), FEATURE_SIZE, FEATURE_SIZE, NORMALISE.signed, 'black');
+}
+
+/** Raw 512-D output of the feature net for one input. */
+export async function featureOf(run: RunNet, input: Float32Array): Promise<Float32Array> {
+  const { output } = await run('feature', input, [1, 3, FEATURE_SIZE, FEATURE_SIZE]);
+  if (!output) throw new Error('feature net returned nothing');
+  return output;
+}
+
+/** Unit-length embedding of the face with these five points (with DESCRIPTOR_FLIP: averaged with its mirror's). */
+export async function embeddingOf(run: RunNet, image: RgbImage, fivePoints: readonly Point[], flip = DESCRIPTOR_FLIP): Promise<Float32Array> {
+  const input = featureInput(image, fivePoints);
+  const plain = unitVector(await featureOf(run, input));
+  if (!flip) return plain;
+  const mirrored = unitVector(await featureOf(run, mirrorPlanes(input, FEATURE_SIZE)));
+  return unitVector(plain.map((v, i) => v + (mirrored[i] ?? 0)));
+}
+
+/** The expression net's input: an upright square around the box (see ExpressionFraming), RGB / 255. */
+export function expressionInput(image: RgbImage, box: Box, framing: ExpressionFraming): Float32Array {
+  const m = Math.sqrt(Math.max(box.width, 0) * Math.max(box.height, 0));
+  const side = Math.max(1, framing.side * m);
+  const square: Box = { x: box.x + box.width / 2 - side / 2, y: box.y + box.height / 2 + framing.dy * m - side / 2, width: side, height: side };
+  return rgbPlanes(image, boxAffine(square, EXPRESSION_SIZE, EXPRESSION_SIZE), EXPRESSION_SIZE, EXPRESSION_SIZE, NORMALISE.unit, 'edge');
+}
+
+export async function expressionLogits(run: RunNet, input: Float32Array): Promise<Float32Array> {
+  const { output } = await run('expression', input, [1, 3, EXPRESSION_SIZE, EXPRESSION_SIZE]);
+  if (!output) throw new Error('expression net returned nothing');
+  return output;
+}
+
+async function ssr(run: RunNet, net: 'age' | 'gender', input: Float32Array): Promise<number[]> {
+  const out = await run(net, input, [1, 3, AGE_GENDER_SIZE, AGE_GENDER_SIZE]);
+  return SSR_OUTPUTS.flatMap((name) => {
+    const values = out[name];
+    if (!values) throw new Error(`${net} net returned no ${name}`);
+    return Array.from(values);
+  });
+}
+
+/** Emotion (expression net), age and gender (SSR-Nets) of the face in `box`. */
+export async function attributesOf(run: RunNet, image: RgbImage, box: Box, framing = EXPRESSION_FRAMING): Promise<FaceAttributeScores> {
+  const emotion = averageEmotions([emotionFromLogits(await expressionLogits(run, expressionInput(image, box, framing)))]);
+  const square = netSquare(box, AGE_GENDER_SCALE, image.width, image.height);
+  const input = rgbPlanes(image, boxAffine(square, AGE_GENDER_SIZE, AGE_GENDER_SIZE), AGE_GENDER_SIZE, AGE_GENDER_SIZE, NORMALISE.imagenet);
+  const age = ageFromRegression(ssrRegression(await ssr(run, 'age', input), 101));
+  const { gender, genderProbability } = genderFromRegression(ssrRegression(await ssr(run, 'gender', input), 1));
+  return { emotion, age, gender, genderProbability };
+}
+
+async function alignedCropJpeg(image: RgbImage, fivePoints: readonly Point[]): Promise<Uint8Array> {
+  const crop = warpImage(image, arcfaceTransform(fivePoints, ALIGNED_CROP_SIZE), ALIGNED_CROP_SIZE);
+  const jpeg = await sharp(crop.data, { raw: { width: crop.width, height: crop.height, channels: 3 } })
+    .jpeg({ quality: ALIGNED_CROP_JPEG_QUALITY })
+    .toBuffer();
+  return new Uint8Array(jpeg);
+}
+
+/** The engine's analyze: faces largest first, each with what `options.needs` asks for. */
+export async function analyzeFaces(run: RunNet, image: RgbImage, options: AnalyzeOptions): Promise<FaceAnalysis[]> {
+  checkImage(image);
+  try {
+    const minScore = Math.max(options.minDetectionScore, DETECTOR_MIN_SCORE);
+    const detected = await detectFaces(run, image, minScore);
+    const clamped = detected
+      .map((d) => ({ ...d, score: d.score, clamped: clampBox(d.box, image.width, image.height) }))
+      .filter((d) => d.clamped.width > 0 && d.clamped.height > 0);
+    const faces = selectFaces(
+      clamped.map((d) => ({ score: d.score, box: d.clamped, detectionBox: d.box })),
+      options,
+    );
+    const results: FaceAnalysis[] = [];
+    for (const face of faces) {
+      const points = fivePointsFrom68(await landmarks68(run, image, face.detectionBox));
+      const analysis: FaceAnalysis = { box: face.box, detectionScore: face.score, landmarks: points };
+      if (options.needs.embedding) analysis.embedding = await embeddingOf(run, image, points);
+      if (options.needs.attributes) analysis.attributes = await attributesOf(run, image, face.detectionBox);
+      if (options.needs.crop) analysis.alignedCrop = await alignedCropJpeg(image, points);
+      results.push(analysis);
+    }
+    return results;
+  } catch (error) {
+    throw toFacedbError(error);
+  }
+}

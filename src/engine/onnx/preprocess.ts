@@ -1,0 +1,138 @@
+/**
+ * Pure pre-processing for the ONNX nets: RGB pixels in, planar (NCHW) float tensors out, sampled through an
+ * affine map so every crop, resize and rotation is one pass. No runtime here, so it is unit-tested directly.
+ */
+import type { Box } from '../../core/types.js';
+import type { RgbImage } from '../../image/image.js';
+import type { SimilarityTransform } from '../align.js';
+
+/**
+ * Output point (u, v) → source point (x, y), both in pixel-centre coordinates (pixel (0, 0) spans [0, 1)):
+ * x = a·u + b·v + tx, y = c·u + d·v + ty.
+ */
+export interface Affine {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  tx: number;
+  ty: number;
+}
+
+/** Per channel: value = (pixel − offset) · scale. */
+export interface Normalisation {
+  offset: readonly [number, number, number];
+  scale: readonly [number, number, number];
+}
+
+/** What outside the photo reads as: black (cv2.warpAffine's default) or the nearest edge pixel. */
+export type Border = 'black' | 'edge';
+
+export function affineOfSimilarity(t: SimilarityTransform): Affine {
+  return { a: t.cos, b: -t.sin, c: t.sin, d: t.cos, tx: t.tx, ty: t.ty };
+}
+
+/** Maps the whole `width`x`height` output onto `box` of the source (stretching, as a plain resize does). */
+export function boxAffine(box: Box, width: number, height: number): Affine {
+  return { a: box.width / width, b: 0, c: 0, d: box.height / height, tx: box.x, ty: box.y };
+}
+
+/** Source pixels per output pixel, the larger of the two axes. */
+function shrink(m: Affine): number {
+  return Math.max(Math.hypot(m.a, m.c), Math.hypot(m.b, m.d));
+}
+
+/**
+ * Samples the source through `m` into `channels` planes of `width`x`height` (bilinear). When the map shrinks the
+ * source, each output pixel averages a grid of up to 4x4 bilinear samples, so small inputs of large photos are not
+ * aliased. `plane(r, g, b)` turns one RGB sample into the value of each output channel.
+ */
+function sample(
+  source: RgbImage,
+  m: Affine,
+  width: number,
+  height: number,
+  border: Border,
+  channels: 1 | 3,
+  write: (out: Float32Array, index: number, planeSize: number, r: number, g: number, b: number) => void,
+): Float32Array {
+  const { width: sw, height: sh, data } = source;
+  const out = new Float32Array(channels * width * height);
+  const planeSize = width * height;
+  const grid = Math.min(4, Math.max(1, Math.ceil(shrink(m) - 0.01)));
+  const weight = 1 / (grid * grid);
+  const edge = border === 'edge';
+  for (let v = 0; v < height; v++) {
+    for (let u = 0; u < width; u++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let sv = 0; sv < grid; sv++) {
+        const vv = v + (sv + 0.5) / grid;
+        for (let su = 0; su < grid; su++) {
+          const uu = u + (su + 0.5) / grid;
+          const x = m.a * uu + m.b * vv + m.tx - 0.5;
+          const y = m.c * uu + m.d * vv + m.ty - 0.5;
+          const x0 = Math.floor(x);
+          const y0 = Math.floor(y);
+          const fx = x - x0;
+          const fy = y - y0;
+          for (let k = 0; k < 4; k++) {
+            let px = x0 + (k & 1);
+            let py = y0 + (k >> 1);
+            const w = ((k & 1) === 1 ? fx : 1 - fx) * ((k >> 1) === 1 ? fy : 1 - fy);
+            if (w === 0) continue;
+            if (px < 0 || py < 0 || px >= sw || py >= sh) {
+              if (!edge) continue; // black contributes nothing
+              px = Math.min(Math.max(px, 0), sw - 1);
+              py = Math.min(Math.max(py, 0), sh - 1);
+            }
+            const i = (py * sw + px) * 3;
+            r += w * (data[i] ?? 0);
+            g += w * (data[i + 1] ?? 0);
+            b += w * (data[i + 2] ?? 0);
+          }
+        }
+      }
+      write(out, v * width + u, planeSize, r * weight, g * weight, b * weight);
+    }
+  }
+  return out;
+}
+
+/** A 1x3xHxW RGB tensor of the source seen through `m`, normalised per channel. */
+export function rgbPlanes(source: RgbImage, m: Affine, width: number, height: number, norm: Normalisation, border: Border = 'black'): Float32Array {
+  const [o0, o1, o2] = norm.offset;
+  const [s0, s1, s2] = norm.scale;
+  return sample(source, m, width, height, border, 3, (out, i, plane, r, g, b) => {
+    out[i] = (r - o0) * s0;
+    out[i + plane] = (g - o1) * s1;
+    out[i + 2 * plane] = (b - o2) * s2;
+  });
+}
+
+/** A 1x1xHxW luma tensor (BT.601) of the source seen through `m`, times `scale`. */
+export function grayPlane(source: RgbImage, m: Affine, width: number, height: number, scale: number, border: Border = 'edge'): Float32Array {
+  return sample(source, m, width, height, border, 1, (out, i, _plane, r, g, b) => {
+    out[i] = (0.299 * r + 0.587 * g + 0.114 * b) * scale;
+  });
+}
+
+/** Mirrors each W-wide row of every plane of a planar tensor (test-time flip). */
+export function mirrorPlanes(planes: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(planes.length);
+  for (let row = 0; row < planes.length; row += width) {
+    for (let x = 0; x < width; x++) out[row + x] = planes[row + width - 1 - x] ?? 0;
+  }
+  return out;
+}
+
+/** The nets' normalisations, from the package's lib/*.js. */
+export const NORMALISE = {
+  /** fr_detect and fr_feature: (x − 127) / 128. */
+  signed: { offset: [127, 127, 127], scale: [1 / 128, 1 / 128, 1 / 128] },
+  /** fr_expression: x / 255. */
+  unit: { offset: [0, 0, 0], scale: [1 / 255, 1 / 255, 1 / 255] },
+  /** fr_age and fr_gender: ImageNet mean and standard deviation on x / 255. */
+  imagenet: { offset: [0.485 * 255, 0.456 * 255, 0.406 * 255], scale: [1 / (0.229 * 255), 1 / (0.224 * 255), 1 / (0.225 * 255)] },
+} as const satisfies Record<string, Normalisation>;

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { FacedbError } from '../../errors/errors.js';
+import { UNNAMED_FACES_MIGRATION } from './migration-unnamed-faces.js';
 
 /**
  * Schema migrations, applied in order; `facedb_migrations` records which have run. Append new
@@ -68,12 +69,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER faces_log_delete AFTER DELETE ON faces
     REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION facedb_log_face_changes();
   `,
+  // Step 3 belongs to the boundary branch (face_photos); this stand-in keeps step 4's number until the merge.
+  'SELECT 1 -- step 3: replaced at the merge',
+  UNNAMED_FACES_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Tables a facedb schema owns: finding any of them without a migration record means someone else's. */
-const OWN_TABLES = ['meta', 'people', 'faces', 'face_changes'];
+const OWN_TABLES = ['meta', 'people', 'faces', 'face_changes', 'clusters', 'unnamed_photos'];
 
 /** Any fixed number, the same in every facedb: it names the lock, per database. */
 const MIGRATION_LOCK = 0x0fac_ed_b0;

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { FacedbError } from '../../errors/errors.js';
+import { UNNAMED_FACES_MIGRATION } from './migration-unnamed-faces.js';
 
 /**
  * Schema migrations, applied in order. The database's `PRAGMA user_version` is the number of
@@ -103,6 +104,9 @@ export const MIGRATIONS: readonly string[] = [
     INSERT INTO face_changes (face_id) VALUES (OLD.id);
   END;
   `,
+  // Step 3 belongs to the boundary branch (face_photos); this stand-in keeps step 4's number until the merge.
+  '-- step 3: replaced at the merge',
+  UNNAMED_FACES_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -163,7 +163,7 @@ void describe('SqliteGalleryStore', () => {
       assert.deepEqual(changes.added.map((f) => [f.faceId, f.personId]), [[unnamed.id, 1]]);
       await store.removePerson(1);
       assert.deepEqual((await store.embeddingChangesSince(changeSeq)).removed.sort((a, b) => a - b), [3, unnamed.id]);
-      assert.equal(store.database.pragma('foreign_key_check').length, 0);
+      assert.deepEqual(store.database.pragma('foreign_key_check'), []);
     } finally {
       await store.close();
     }

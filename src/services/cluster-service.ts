@@ -217,7 +217,7 @@ export class ClusterService {
    * Makes a cluster a person: a new person of that name, or more faces for the person who has it already.
    * The faces reach every process's search index through the gallery's change log. Throws not_found.
    */
-  nameCluster(clusterId: number, name: string): Promise<NamedCluster> {
+  async nameCluster(clusterId: number, name: string): Promise<NamedCluster> {
     const trimmed = name.trim();
     if (trimmed === '') throw new FacedbError('invalid_input', 'a cluster needs a non-empty name');
     return this.#faces.store.nameCluster(clusterId, trimmed);

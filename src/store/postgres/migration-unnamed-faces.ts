@@ -1,7 +1,8 @@
 /**
  * Schema step 4 (after step 3, which only adds a table of its own): faces may belong to nobody yet
- * (`enroll --unlabelled`) and may sit in a cluster, a candidate person. A face whose person changes (a cluster
- * being named) is logged in face_changes like an insert, so every server's search index picks it up.
+ * (`enroll --unlabelled`) and may sit in a cluster, a candidate person. Only faces of people are logged in
+ * face_changes; a face whose person changes (a cluster being named) is logged like an insert, so every server's
+ * search index picks it up.
  */
 export const UNNAMED_FACES_MIGRATION = `
   CREATE TABLE clusters (
@@ -20,6 +21,19 @@ export const UNNAMED_FACES_MIGRATION = `
   ALTER TABLE faces ADD COLUMN cluster_id integer REFERENCES clusters (id) ON DELETE SET NULL; -- only while person_id is NULL
   CREATE INDEX faces_cluster ON faces (cluster_id) WHERE cluster_id IS NOT NULL;
   CREATE INDEX faces_unnamed ON faces (id) WHERE person_id IS NULL;
+
+  -- Faces without a person are never in a search index, so adding or removing one is no change to log
+  -- (a large unlabelled import must not push readers' change numbers out of the log).
+  CREATE OR REPLACE FUNCTION facedb_log_face_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF EXISTS (SELECT 1 FROM changed WHERE person_id IS NOT NULL) THEN
+      -- Writers take turns from here to their commit, so numbers are handed out in commit order.
+      LOCK TABLE face_changes IN SHARE ROW EXCLUSIVE MODE;
+      INSERT INTO face_changes (face_id) SELECT id FROM changed WHERE person_id IS NOT NULL ORDER BY id;
+    END IF;
+    RETURN NULL;
+  END
+  $$;
 
   CREATE FUNCTION facedb_log_face_person_changes() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN

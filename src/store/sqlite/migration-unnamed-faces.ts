@@ -3,8 +3,8 @@
  * (`enroll --unlabelled`) and may sit in a cluster, a candidate person. SQLite cannot drop NOT NULL from a
  * column, so `faces` is rebuilt (SQLite's 12-step procedure: other tables' foreign keys to `faces` name it
  * by name and point at the rebuilt table after the rename). Its triggers and indexes go with the old table and
- * are made again, plus one that logs a face whose person changes (a cluster being named), so every
- * process's search index picks named faces up through the change log.
+ * are made again, logging only faces of people, plus one that logs a face whose person changes (a cluster being
+ * named), so every process's search index picks named faces up through the change log.
  */
 export const UNNAMED_FACES_MIGRATION = `
   CREATE TABLE clusters (
@@ -52,13 +52,17 @@ export const UNNAMED_FACES_MIGRATION = `
   CREATE INDEX faces_cluster ON faces (cluster_id) WHERE cluster_id IS NOT NULL;
   CREATE INDEX faces_unnamed ON faces (id) WHERE person_id IS NULL;
 
+  -- Faces without a person are never in a search index, so adding or removing one is no change to log
+  -- (a large unlabelled import must not push readers' change numbers out of the log).
   CREATE TRIGGER faces_log_insert AFTER INSERT ON faces
+    WHEN NEW.person_id IS NOT NULL
   BEGIN
     INSERT INTO face_changes (face_id) VALUES (NEW.id);
   END;
 
   -- Also fires for the faces a person's removal cascades to.
   CREATE TRIGGER faces_log_delete AFTER DELETE ON faces
+    WHEN OLD.person_id IS NOT NULL
   BEGIN
     INSERT INTO face_changes (face_id) VALUES (OLD.id);
   END;

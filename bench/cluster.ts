@@ -222,7 +222,7 @@ const product = await productRun(cache.photos, model, 4);
 const lines = [
   `# bench:cluster — ${args.engine}`,
   '',
-  `${cache.photos.length} photos, ${cache.photos.reduce((n, p) => n + p.faces.length, 0)} faces (${cache.photos.filter((p) => p.faces.length > 1).length} photos with several), ${people.length} people; names hidden. Half A: ${half('A').filter((f) => f.truth).length} labelled faces of ${people.filter((p) => halfOf.get(p) === 'A').length} people; half B: ${half('B').filter((f) => f.truth).length} of ${people.filter((p) => halfOf.get(p) === 'B').length}.`,
+  `${cache.photos.length} photos, ${cache.photos.reduce((n, p) => n + p.faces.length, 0)} faces (${cache.photos.filter((p) => p.faces.length > 1).length} photos with several), ${people.length} people (${[...new Set(cache.photos.map((p) => p.person))].filter((person) => cache.photos.filter((p) => p.person === person).length === 1).length} with a single photo); names hidden. Half A: ${half('A').filter((f) => f.truth).length} labelled faces of ${people.filter((p) => halfOf.get(p) === 'A').length} people; half B: ${half('B').filter((f) => f.truth).length} of ${people.filter((p) => halfOf.get(p) === 'B').length}.`,
   '',
   '## Half A (choosing)',
   '',

@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
 import { clusterFaces, type ClusterInput } from '../src/core/clustering.js';
 import { thresholdForFar } from '../src/core/confidence.js';
+import { euclideanDistance } from '../src/core/distance.js';
 import type { ModelInfo } from '../src/core/types.js';
 import { CLUSTER_FAR, ClusterService, clusterThreshold } from '../src/services/cluster-service.js';
 import { FaceService } from '../src/services/face-service.js';
@@ -129,6 +130,21 @@ function clusterInMemory(faces: readonly BenchFace[], threshold: number): Map<nu
   return clusterOf;
 }
 
+/** Single linkage (connected components of the pairs within the threshold), only to compare with. */
+function singleLinkage(faces: readonly BenchFace[], threshold: number): Map<number, number> {
+  const parent = faces.map((_, i) => i);
+  const root = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  for (let i = 0; i < faces.length; i++) {
+    for (let j = i + 1; j < faces.length; j++) {
+      if (euclideanDistance(faces[i]!.embedding, faces[j]!.embedding) <= threshold) parent[root(i)] = root(j);
+    }
+  }
+  return new Map(faces.map((face, i) => [face.faceId, root(i)]));
+}
+
 interface Candidate {
   name: string;
   threshold: number;
@@ -216,6 +232,7 @@ for (const name of ['A', 'B'] as const) {
   for (const point of points) sweep[name].push({ ...point, ...score(faces, clusterInMemory(faces, point.threshold)) });
 }
 const chosen = [...sweep.A].sort((a, b) => b.f1 - a.f1)[0]!;
+const single = { A: score(half('A'), singleLinkage(half('A'), chosen.threshold)), B: score(half('B'), singleLinkage(half('B'), chosen.threshold)) };
 const serviceThreshold = clusterThreshold(model);
 const product = await productRun(cache.photos, model, 4);
 
@@ -229,12 +246,15 @@ const lines = [
   HEADER,
   ...sweep.A.map((s) => row(s.name, s.threshold, s)),
   '',
+  row(`single linkage at ${chosen.name}, to compare`, chosen.threshold, single.A),
+  '',
   `Best F1 on half A: **${chosen.name}** (${chosen.threshold.toFixed(3)}). The service clusters at FAR ${CLUSTER_FAR} → ${serviceThreshold.toFixed(3)}${Math.abs(serviceThreshold - chosen.threshold) < 1e-9 ? ' (the same point)' : ' (NOT the point half A chose: update CLUSTER_FAR)'}.`,
   '',
   '## Half B (confirming)',
   '',
   HEADER,
   ...sweep.B.map((s) => row(s.name, s.threshold, s)),
+  row(`single linkage at ${chosen.name}, to compare`, chosen.threshold, single.B),
   '',
   '## Whole subset through the service (SQLite gallery)',
   '',
@@ -247,5 +267,5 @@ const lines = [
 ];
 await mkdir(join(REPO_ROOT, 'bench/out'), { recursive: true });
 await writeFile(join(REPO_ROOT, 'bench/out/cluster.md'), lines.join('\n'));
-await writeFile(join(REPO_ROOT, 'bench/out/cluster.json'), JSON.stringify({ engine: args.engine, sweep, chosen, serviceThreshold, product }, null, 2));
+await writeFile(join(REPO_ROOT, 'bench/out/cluster.json'), JSON.stringify({ engine: args.engine, sweep, single, chosen, serviceThreshold, product }, null, 2));
 process.stdout.write(lines.join('\n'));

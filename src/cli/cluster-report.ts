@@ -33,11 +33,16 @@ export function formatUnnamedSummary(summary: UnnamedEnrollSummary): string {
 }
 
 export function formatClusterRun(run: ClusterRunSummary): string {
-  const how = run.full ? 're-clustered' : 'clustered';
+  const total = `${plural(run.clusters, 'cluster')} in all (facedb people --clusters)`;
+  if (run.full) {
+    return (
+      `re-clustered ${plural(run.facesClustered, 'unnamed face')} at distance ${run.threshold.toFixed(3)}: ` +
+      `${run.clustersGrown} clusters kept their ids, ${plural(run.clustersCreated, 'new cluster')}; ${total}`
+    );
+  }
   return (
-    `${how} ${plural(run.facesClustered, 'new face')} at distance ${run.threshold.toFixed(3)}: ` +
-    `${plural(run.clustersCreated, 'new cluster')}, ${run.clustersGrown} grown, ${run.clustersMerged} merged into others; ` +
-    `${plural(run.clusters, 'cluster')} in all (facedb people --clusters)`
+    `clustered ${plural(run.facesClustered, 'new face')} at distance ${run.threshold.toFixed(3)}: ` +
+    `${plural(run.clustersCreated, 'new cluster')}, ${run.clustersGrown} grown, ${run.clustersMerged} merged into others; ${total}`
   );
 }
 

@@ -44,8 +44,9 @@ export interface ClusterRunSummary {
   full: boolean;
   /** Faces no clustering had seen before this run (all unnamed faces for a full run). */
   facesClustered: number;
-  /** Clusters made by this run, and earlier clusters that gained faces or absorbed others. */
+  /** Clusters made by this run. */
   clustersCreated: number;
+  /** Earlier clusters that gained faces or absorbed others (a full run: earlier clusters whose id carried on). */
   clustersGrown: number;
   /** Earlier clusters merged into others. */
   clustersMerged: number;

@@ -18,11 +18,13 @@ export type {
 } from './services/face-service.js';
 export type { ReembedOptions } from './services/reembed.js';
 export type * from './services/results.js';
+export { ClusterService, CLUSTER_FAR } from './services/cluster-service.js';
+export type { ClusterListing, ClusterRunSummary, UnnamedEnrollOutcome, UnnamedEnrollSummary } from './services/cluster-service.js';
 export { loadConfig, configSchema, type FacedbConfig, type ConfigInput } from './config/config.js';
 export { FacedbError, ERROR_CODES, type ErrorCode } from './errors/errors.js';
 export { exitCodeFor } from './errors/exit-codes.js';
 export { EMOTIONS, type Emotion, type Box, type ModelInfo } from './core/types.js';
 export type { FaceEngine, FaceAnalysis, AnalyzeOptions, FaceNeeds, FaceAttributeScores } from './engine/engine.js';
 export { DEFAULT_ENGINE, ENGINE_NAMES } from './engine/registry.js';
-export type { GalleryStore, Person, Face } from './store/store.js';
+export type { GalleryStore, Person, Face, Cluster, NamedCluster, UnnamedFace } from './store/store.js';
 export { scanLfwLayout } from './image/scan.js';

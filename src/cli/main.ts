@@ -4,6 +4,7 @@ import { toFacedbError } from '../errors/errors.js';
 import { exitCodeFor } from '../errors/exit-codes.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { clientCommand } from './commands/client.js';
+import { clusterCommand, nameClusterCommand } from './commands/cluster.js';
 import { enrollCommand } from './commands/enroll.js';
 import { identifyCommand } from './commands/identify.js';
 import { peopleCommand } from './commands/people.js';
@@ -36,6 +37,8 @@ for (const command of [
   peopleCommand(ctx),
   removeCommand(ctx),
   reembedCommand(ctx),
+  clusterCommand(ctx),
+  nameClusterCommand(ctx),
   serveCommand(ctx),
   clientCommand(),
 ]) {

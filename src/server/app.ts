@@ -13,6 +13,7 @@ import { isLoopback, registerAuth } from './auth.js';
 import { registerErrorHandling } from './errors.js';
 import { InferenceGate } from './gate.js';
 import { registerMetrics } from './metrics.js';
+import { clusterRoutes } from './routes/clusters.js';
 import { galleryRoutes } from './routes/gallery.js';
 import { healthRoutes } from './routes/health.js';
 import { recognitionRoutes } from './routes/recognition.js';
@@ -102,6 +103,7 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
   healthRoutes(app, service);
   recognitionRoutes(app, service, gate);
   galleryRoutes(app, service, gate);
+  clusterRoutes(app, service, gate);
 
   if (existsSync(STATIC_ROOT)) await app.register(fastifyStatic, { root: STATIC_ROOT, prefix: '/' });
   else app.log.warn(`no web page: ${STATIC_ROOT} is missing`);

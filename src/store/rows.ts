@@ -43,7 +43,7 @@ export interface MetaRow {
 export const FACE_COLUMNS = `f.id, f.person_id, p.name AS person_name, f.source_path, f.content_hash,
   f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score, f.model_id, f.model_version, f.created_at`;
 
-export function notFound(kind: 'person' | 'face', id: number): FacedbError {
+export function notFound(kind: 'person' | 'face' | 'cluster', id: number): FacedbError {
   return new FacedbError('not_found', `no ${kind} with id ${id}`, { details: { [`${kind}Id`]: id } });
 }
 

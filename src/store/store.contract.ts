@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { ModelInfo } from '../core/types.js';
 import { isFacedbError, type ErrorCode } from '../errors/errors.js';
 import type { GalleryStore, NewFace } from './store.js';
+import { runUnnamedFacesContract } from './unnamed.contract.js';
 
 /**
  * The behaviour every GalleryStore must have, written against the interface only. Each
@@ -423,6 +424,8 @@ export function runGalleryStoreContract(
     void it('answers ping', async () => {
       await store.ping();
     });
+
+    runUnnamedFacesContract(open, openTwice);
   });
 }
 

@@ -68,6 +68,50 @@ export interface EmbeddingChanges {
 /** Changes the log keeps; a reader further behind reloads the whole snapshot. */
 export const CHANGE_LOG_KEPT = 100_000;
 
+/** A face enrolled without a person (`enroll --unlabelled`), waiting to be clustered and named. */
+export interface UnnamedFace {
+  id: number;
+  /** Its candidate person from the last clustering; null until then. */
+  clusterId: number | null;
+  sourcePath: string | null;
+  contentHash: string;
+  box: Box;
+  detectionScore: number;
+  createdAt: string;
+}
+
+/** An unnamed face's embedding and cluster, what clustering works on. */
+export interface UnnamedEmbedding {
+  faceId: number;
+  clusterId: number | null;
+  embedding: Float32Array;
+}
+
+/** A candidate person: unnamed faces that clustering grouped together. */
+export interface Cluster {
+  id: number;
+  /** Unnamed faces in it. */
+  size: number;
+  /** Its first faces (lowest ids), for thumbnails. */
+  samples: UnnamedFace[];
+  createdAt: string;
+}
+
+/** One group of a clustering run, to be written. */
+export interface ClusterUpdate {
+  /** The cluster this group continues; a new cluster is made when null or when that cluster is gone. */
+  clusterId: number | null;
+  faceIds: number[];
+}
+
+export interface NamedCluster {
+  person: Person;
+  /** Faces that now belong to the person. */
+  facesNamed: number;
+  /** Faces left in the cluster: photos the person already has a face from (one face per photo and person). */
+  facesLeft: number;
+}
+
 export interface Page {
   limit: number;
   offset: number;
@@ -111,12 +155,37 @@ export interface GalleryStore {
   getFacePhoto(id: number): Promise<Uint8Array | null>;
   /** Content hash → names of the people who have that photo (for skipping files on re-runs). */
   enrolledContent(): Promise<Map<string, Set<string>>>;
+  /** Faces that belong to a person (unnamed faces are not counted). */
   countFaces(): Promise<number>;
 
   /** All embeddings, to build the in-memory search index. */
   loadEmbeddings(): Promise<EmbeddingSnapshot>;
   /** Embeddings added and removed after `changeSeq`, to keep that index in sync with other writers. */
   embeddingChangesSince(changeSeq: number): Promise<EmbeddingChanges>;
+
+  // ---- unnamed faces and their clusters (faces with no person never reach loadEmbeddings or the change log's added)
+
+  /**
+   * Adds faces that belong to nobody yet, every face of each photo. Photos (by contentHash) enrolled this way
+   * before are skipped whole, so re-running an unlabelled enrollment adds nothing twice.
+   */
+  addUnnamedFaces(faces: NewFace[]): Promise<UnnamedFace[]>;
+  /** Every face without a person, with its embedding and cluster, in face id order. */
+  loadUnnamedEmbeddings(): Promise<UnnamedEmbedding[]>;
+  /**
+   * Writes a clustering run's groups in one transaction; returns each group's cluster id, in order. Faces that
+   * were named or removed meanwhile are left alone; clusters left without faces are deleted.
+   */
+  saveClusters(groups: ClusterUpdate[]): Promise<number[]>;
+  /** Clusters with at least one face, largest first, each with up to `samples` faces. */
+  listClusters(page: Page, samples: number): Promise<PageOf<Cluster>>;
+  /** Faces with no person, and how many of them no clustering has seen yet. */
+  countUnnamedFaces(): Promise<{ total: number; unclustered: number }>;
+  /**
+   * Gives a cluster's faces to the person of that name (created if needed; an existing person gains them).
+   * Throws not_found for an unknown or empty cluster.
+   */
+  nameCluster(clusterId: number, personName: string): Promise<NamedCluster>;
 
   /** Cheap round trip, for readiness checks. */
   ping(): Promise<void>;

@@ -6,9 +6,11 @@ import type { EnrollItem } from '../../services/face-service.js';
 import { print, type CliContext } from '../context.js';
 import { ProgressLine } from '../progress.js';
 import { formatEnrollSummary, formatOutcome } from '../report.js';
+import { enrollUnlabelled } from './cluster.js';
 
 interface EnrollFlags {
   person?: string;
+  unlabelled?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -20,9 +22,14 @@ export function enrollCommand(ctx: CliContext): Command {
     )
     .argument('<paths...>', 'LFW-layout folder(s), or image files / folders of images with --person')
     .option('-p, --person <name>', 'enroll the given images as this person')
+    .option('--unlabelled', 'enroll every face of the photos (folders at any depth) without a person, then cluster them')
     .option('--json', 'print the summary and every outcome as JSON')
     .option('-q, --quiet', 'print only problems and the summary')
     .action(async (paths: string[], flags: EnrollFlags) => {
+      if (flags.unlabelled) {
+        if (flags.person !== undefined) throw new FacedbError('invalid_input', 'give --person or --unlabelled, not both');
+        return enrollUnlabelled(ctx, paths, flags);
+      }
       const items = await enrollItems(paths, flags.person);
       const service = await ctx.open();
       const controller = new AbortController();

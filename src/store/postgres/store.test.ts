@@ -13,7 +13,7 @@ import { isFacedbError } from '../../errors/errors.js';
 import { openStore } from '../open.js';
 import { SqliteGalleryStore } from '../sqlite/store.js';
 import { runGalleryStoreContract } from '../store.contract.js';
-import { SCHEMA_VERSION } from './migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { openPostgresStore, PostgresGalleryStore } from './store.js';
 
 /*
@@ -142,6 +142,54 @@ if (givenUrl === undefined && binaries === undefined) {
       assert.deepEqual(await second.loadEmbeddings(), snapshot);
       await rejectsWithCode(second.ensureModel({ ...MODEL, version: '2' }), 'model_mismatch', /postgres-test@1.*postgres-test@2/);
       await second.close();
+    });
+
+    void it('upgrades a schema-2 gallery to unnamed faces: faces kept, only faces of people logged', async () => {
+      const url = await freshUrl();
+      const raw = new pg.Client({ connectionString: url });
+      await raw.connect();
+      try {
+        await raw.query(MIGRATIONS[0]!);
+        await raw.query(MIGRATIONS[1]!);
+        await raw.query('CREATE TABLE facedb_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+        await raw.query('INSERT INTO facedb_migrations (version) VALUES (1), (2)');
+        await raw.query('INSERT INTO meta (model_id, model_version, dimensions, metric, threshold) VALUES ($1, $2, $3, $4, $5)', [
+          MODEL.id,
+          MODEL.version,
+          MODEL.dimensions,
+          MODEL.metric,
+          MODEL.defaultThreshold,
+        ]);
+        await raw.query("INSERT INTO people (id, name) VALUES (1, 'Ada')");
+        await raw.query(
+          `INSERT INTO faces (person_id, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, model_id, model_version)
+           VALUES (1, 'old', 0, 0, 1, 1, 0.9, $1, $2, $3)`,
+          [Buffer.from(Float32Array.of(1, 2, 3, 4).buffer), MODEL.id, MODEL.version],
+        );
+      } finally {
+        await raw.end();
+      }
+      const store = await openPostgresStore(url);
+      try {
+        const snapshot = await store.loadEmbeddings();
+        assert.equal(snapshot.faceIds.length, 1);
+        const [unnamed] = await store.addUnnamedFaces([face('photo')]);
+        assert.ok(unnamed);
+        assert.deepEqual(await store.embeddingChangesSince(snapshot.changeSeq), {
+          changeSeq: snapshot.changeSeq,
+          complete: true,
+          added: [],
+          removed: [],
+        });
+        const [cluster] = await store.saveClusters([{ clusterId: null, faceIds: [unnamed.id] }]);
+        await store.nameCluster(cluster!, 'Ada');
+        const changes = await store.embeddingChangesSince(snapshot.changeSeq);
+        assert.deepEqual(changes.added.map((f) => [f.faceId, f.personId]), [[unnamed.id, 1]]);
+        assert.equal(await store.removePerson(1), 2);
+        assert.equal((await store.embeddingChangesSince(snapshot.changeSeq)).removed.length, 2);
+      } finally {
+        await store.close();
+      }
     });
 
     void it('loads embeddings spanning many read pages', async () => {

@@ -2,8 +2,10 @@ import pg from 'pg';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Face, type GalleryStore, type NewFace, type Page, type PageOf, type Person } from '../store.js';
+import type { Cluster, ClusterUpdate, NamedCluster, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
+import { PostgresUnnamedFaces } from './unnamed.js';
 import * as sharedRows from '../rows.js';
 import {
   copyEmbeddingPage,
@@ -77,10 +79,16 @@ const READ_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 /** The gallery in a PostgreSQL database, shared safely by any number of facedb processes. */
 export class PostgresGalleryStore implements GalleryStore {
   readonly #pool: pg.Pool;
+  readonly #unnamed: PostgresUnnamedFaces;
 
   /** Use `openPostgresStore`, which also migrates the schema. */
   constructor(pool: pg.Pool) {
     this.#pool = pool;
+    this.#unnamed = new PostgresUnnamedFaces({
+      transaction: (begin, work) => transaction(pool, begin, work),
+      readModel,
+      readPerson: async (client, id) => toPerson(await onlyRow(client.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = $1`, [id]))),
+    });
   }
 
   getModel(): Promise<ModelInfo | null> {
@@ -293,20 +301,20 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   countFaces(): Promise<number> {
-    return run(() => count(this.#pool, 'SELECT COUNT(*)::int AS n FROM faces'));
+    return run(() => count(this.#pool, 'SELECT COUNT(*)::int AS n FROM faces WHERE person_id IS NOT NULL'));
   }
 
   loadEmbeddings(): Promise<EmbeddingSnapshot> {
     return run(() =>
       transaction(this.#pool, READ_SNAPSHOT, async (client): Promise<EmbeddingSnapshot> => {
         const dimensions = (await readModel(client))?.dimensions ?? 0;
-        const total = await count(client, 'SELECT COUNT(*)::int AS n FROM faces');
+        const total = await count(client, 'SELECT COUNT(*)::int AS n FROM faces WHERE person_id IS NOT NULL');
         const target = snapshotTarget(total, dimensions);
         let row = 0;
         // Keyset pages on the primary key: memory stays bounded by one page however large the gallery.
         for (let after = 0; row < total; ) {
           const { rows: page } = await client.query<[number, number, Buffer]>({
-            text: 'SELECT id, person_id, embedding FROM faces WHERE id > $1 ORDER BY id LIMIT $2',
+            text: 'SELECT id, person_id, embedding FROM faces WHERE id > $1 AND person_id IS NOT NULL ORDER BY id LIMIT $2',
             values: [after, EMBEDDING_PAGE],
             rowMode: 'array',
           });
@@ -337,6 +345,30 @@ export class PostgresGalleryStore implements GalleryStore {
         return toEmbeddingChanges(rows, { after: changeSeq, latest, oldest }, dimensions);
       });
     });
+  }
+
+  addUnnamedFaces(faces: NewFace[]): Promise<UnnamedFace[]> {
+    return run(() => this.#unnamed.add(faces));
+  }
+
+  loadUnnamedEmbeddings(): Promise<UnnamedEmbedding[]> {
+    return run(() => this.#unnamed.loadEmbeddings());
+  }
+
+  saveClusters(groups: ClusterUpdate[]): Promise<number[]> {
+    return run(() => this.#unnamed.saveClusters(groups));
+  }
+
+  listClusters(page: Page, samples: number): Promise<PageOf<Cluster>> {
+    return run(() => this.#unnamed.listClusters(page, samples));
+  }
+
+  countUnnamedFaces(): Promise<{ total: number; unclustered: number }> {
+    return run(() => this.#unnamed.countUnnamed());
+  }
+
+  nameCluster(clusterId: number, personName: string): Promise<NamedCluster> {
+    return run(() => this.#unnamed.nameCluster(clusterId, personName));
   }
 
   ping(): Promise<void> {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { FacedbError } from '../../errors/errors.js';
+import { UNNAMED_FACES_MIGRATION } from './migration-unnamed-faces.js';
 
 /**
  * Schema migrations, applied in order. The database's `PRAGMA user_version` is the number of
@@ -111,6 +112,7 @@ export const MIGRATIONS: readonly string[] = [
     photo   BLOB    NOT NULL
   ) STRICT;
   `,
+  UNNAMED_FACES_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

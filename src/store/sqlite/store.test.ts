@@ -90,7 +90,7 @@ void describe('SqliteGalleryStore', () => {
     const store = await openSqliteStore(path);
     assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     const tables = store.database.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-    assert.deepEqual(tables, ['face_changes', 'face_photos', 'faces', 'meta', 'people', 'sqlite_sequence']);
+    assert.deepEqual(tables, ['clusters', 'face_changes', 'face_photos', 'faces', 'meta', 'people', 'sqlite_sequence', 'unnamed_photos']);
     await store.ensureModel(MODEL);
     await store.close();
 
@@ -130,6 +130,40 @@ void describe('SqliteGalleryStore', () => {
       assert.ok(next!.id > added!.id);
       assert.equal(store.database.pragma('foreign_keys', { simple: true }), 1);
       await assert.rejects(store.addFaces(999, [face('orphan')]));
+    } finally {
+      await store.close();
+    }
+  });
+
+  void it('upgrades a schema-2 gallery to unnamed faces: faces, triggers and the id high-water mark kept', async () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    raw.exec(MIGRATIONS[0]!);
+    raw.exec(MIGRATIONS[1]!);
+    raw.pragma('user_version = 2');
+    raw.prepare('INSERT INTO meta VALUES (1, ?, ?, ?, ?, ?)').run(MODEL.id, MODEL.version, MODEL.dimensions, MODEL.metric, MODEL.defaultThreshold);
+    raw.prepare("INSERT INTO people (id, name, created_at) VALUES (1, 'Ada', '2026-01-01T00:00:00Z')").run();
+    const insert = raw.prepare(`INSERT INTO faces (id, person_id, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, model_id, model_version, created_at)
+      VALUES (?, 1, ?, 0, 0, 1, 1, 0.9, ?, ?, ?, '2026-01-01T00:00:00Z')`);
+    insert.run(3, 'kept', Buffer.from(Float32Array.of(1, 2, 3, 4).buffer), MODEL.id, MODEL.version);
+    insert.run(9, 'gone', Buffer.from(Float32Array.of(1, 2, 3, 4).buffer), MODEL.id, MODEL.version);
+    raw.prepare('DELETE FROM faces WHERE id = 9').run();
+    raw.close();
+
+    const store = await openSqliteStore(path);
+    try {
+      const { changeSeq } = await store.loadEmbeddings();
+      assert.deepEqual([...(await store.loadEmbeddings()).faceIds], [3]);
+      // Face 9 was removed before the rebuild: its id is still never handed out again.
+      const [unnamed] = await store.addUnnamedFaces([face('photo')]);
+      assert.ok(unnamed && unnamed.id > 9);
+      const [cluster] = await store.saveClusters([{ clusterId: null, faceIds: [unnamed.id] }]);
+      await store.nameCluster(cluster!, 'Ada');
+      const changes = await store.embeddingChangesSince(changeSeq);
+      assert.deepEqual(changes.added.map((f) => [f.faceId, f.personId]), [[unnamed.id, 1]]);
+      await store.removePerson(1);
+      assert.deepEqual((await store.embeddingChangesSince(changeSeq)).removed.sort((a, b) => a - b), [3, unnamed.id]);
+      assert.deepEqual(store.database.pragma('foreign_key_check'), []);
     } finally {
       await store.close();
     }

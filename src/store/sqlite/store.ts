@@ -4,8 +4,10 @@ import Database from 'better-sqlite3';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Face, type GalleryStore, type NewFace, type Page, type PageOf, type Person } from '../store.js';
+import type { Cluster, ClusterUpdate, NamedCluster, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
+import { SqliteUnnamedFaces } from './unnamed.js';
 import * as sharedRows from '../rows.js';
 import {
   copyEmbeddingPage,
@@ -76,11 +78,13 @@ interface ChangeBounds {
 export class SqliteGalleryStore implements GalleryStore {
   readonly #db: Database.Database;
   readonly #statements: ReturnType<typeof prepareStatements>;
+  readonly #unnamed: SqliteUnnamedFaces;
 
   /** Use `openSqliteStore`, which also migrates the schema. */
   constructor(db: Database.Database) {
     this.#db = db;
     this.#statements = prepareStatements(db);
+    this.#unnamed = new SqliteUnnamedFaces(db, () => this.#model(), (id) => toPerson(this.#statements.personById.get(id) as PersonRow));
   }
 
   /** The underlying connection, for SQLite-specific tests and tooling. */
@@ -299,6 +303,30 @@ export class SqliteGalleryStore implements GalleryStore {
     );
   }
 
+  addUnnamedFaces(faces: NewFace[]): Promise<UnnamedFace[]> {
+    return run(() => this.#unnamed.add(faces));
+  }
+
+  loadUnnamedEmbeddings(): Promise<UnnamedEmbedding[]> {
+    return run(() => this.#unnamed.loadEmbeddings());
+  }
+
+  saveClusters(groups: ClusterUpdate[]): Promise<number[]> {
+    return run(() => this.#unnamed.saveClusters(groups));
+  }
+
+  listClusters(page: Page, samples: number): Promise<PageOf<Cluster>> {
+    return run(() => this.#unnamed.listClusters(page, samples));
+  }
+
+  countUnnamedFaces(): Promise<{ total: number; unclustered: number }> {
+    return run(() => this.#unnamed.countUnnamed());
+  }
+
+  nameCluster(clusterId: number, personName: string): Promise<NamedCluster> {
+    return run(() => this.#unnamed.nameCluster(clusterId, personName));
+  }
+
   ping(): Promise<void> {
     return run(() => {
       this.#statements.ping.get();
@@ -346,7 +374,7 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${FACE_COLUMNS} FROM faces f JOIN people p ON p.id = f.person_id WHERE f.person_id = ? ORDER BY f.id LIMIT ? OFFSET ?`,
     ),
     countFacesOf: db.prepare('SELECT COUNT(*) FROM faces WHERE person_id = ?').pluck(),
-    countFaces: db.prepare('SELECT COUNT(*) FROM faces').pluck(),
+    countFaces: db.prepare('SELECT COUNT(*) FROM faces WHERE person_id IS NOT NULL').pluck(),
     deleteFace: db.prepare('DELETE FROM faces WHERE id = ?'),
     faceCrop: db.prepare('SELECT crop FROM faces WHERE id = ?').pluck(),
     insertPhoto: db.prepare('INSERT INTO face_photos (face_id, photo) VALUES (?, ?)'),
@@ -354,7 +382,9 @@ function prepareStatements(db: Database.Database) {
     enrolledContent: db
       .prepare('SELECT DISTINCT f.content_hash, p.name FROM faces f JOIN people p ON p.id = f.person_id')
       .raw(),
-    embeddingsAfter: db.prepare('SELECT id, person_id, embedding FROM faces WHERE id > ? ORDER BY id LIMIT ?').raw(),
+    embeddingsAfter: db
+      .prepare('SELECT id, person_id, embedding FROM faces WHERE id > ? AND person_id IS NOT NULL ORDER BY id LIMIT ?')
+      .raw(),
     changeBounds: db.prepare('SELECT COALESCE(MAX(seq), 0) AS latest, MIN(seq) AS oldest FROM face_changes'),
     changesAfter: db
       .prepare(

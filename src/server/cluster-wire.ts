@@ -1,0 +1,107 @@
+import { basename } from 'node:path';
+import { z } from 'zod';
+import type { ClusterListing, ClusterRunSummary, UnnamedEnrollOutcome } from '../services/cluster-service.js';
+import type { NamedCluster } from '../store/store.js';
+import { person, personToWire } from './wire.js';
+
+/** The JSON of the unnamed-face and cluster routes (snake_case), and its mapping from the service results. */
+
+const box = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
+
+export const clusterRun = z.object({
+  threshold: z.number().describe('groups merge while the mean distance over their pairs of faces is at or below this'),
+  full: z.boolean(),
+  faces_clustered: z.number().int(),
+  clusters_created: z.number().int(),
+  clusters_grown: z.number().int(),
+  clusters_merged: z.number().int(),
+  clusters: z.number().int(),
+});
+
+export const unnamedEnrollResponse = z.object({
+  outcomes: z.array(
+    z.object({
+      status: z.enum(['enrolled', 'already_enrolled', 'no_face', 'unreadable', 'failed']),
+      faces_found: z.number().int(),
+      face_ids: z.array(z.number().int()),
+      message: z.string().optional(),
+    }),
+  ),
+  clustering: clusterRun.nullable().describe('the clustering run that placed the new faces; null when none was added'),
+});
+
+const clusterSample = z.object({
+  face_id: z.number().int(),
+  photo: z.string().nullable().describe('file name of the photo when it was enrolled from disk; null for uploads'),
+  box,
+  image_url: z.string(),
+});
+
+export const clusterPage = z.object({
+  items: z.array(z.object({ id: z.number().int(), size: z.number().int(), created_at: z.string(), samples: z.array(clusterSample) })),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+  unnamed_faces: z.number().int(),
+  unclustered_faces: z.number().int(),
+});
+
+export const namedCluster = z.object({
+  person,
+  faces_named: z.number().int(),
+  faces_left: z.number().int().describe('faces left in the cluster: photos the person already has a face from'),
+});
+
+export const clusterRunJson = z.object({ full: z.boolean().default(false) });
+export const nameClusterJson = z.object({ name: z.string().trim().min(1).max(200) });
+export const clusterQuery = z.object({
+  samples: z
+    .preprocess((v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : Number(v)) : v), z.number().int().min(0).max(20).optional())
+    .describe('sample faces per cluster (default 4)'),
+});
+
+export function clusterRunToWire(run: ClusterRunSummary): z.infer<typeof clusterRun> {
+  return {
+    threshold: run.threshold,
+    full: run.full,
+    faces_clustered: run.facesClustered,
+    clusters_created: run.clustersCreated,
+    clusters_grown: run.clustersGrown,
+    clusters_merged: run.clustersMerged,
+    clusters: run.clusters,
+  };
+}
+
+export function unnamedOutcomeToWire(outcome: UnnamedEnrollOutcome): z.infer<typeof unnamedEnrollResponse>['outcomes'][number] {
+  return {
+    status: outcome.status,
+    faces_found: outcome.facesFound,
+    face_ids: outcome.faceIds,
+    ...(outcome.message === undefined ? {} : { message: outcome.message }),
+  };
+}
+
+export function clusterPageToWire(listing: ClusterListing, page: { limit: number; offset: number }): z.infer<typeof clusterPage> {
+  return {
+    items: listing.items.map((cluster) => ({
+      id: cluster.id,
+      size: cluster.size,
+      created_at: cluster.createdAt,
+      samples: cluster.samples.map((face) => ({
+        face_id: face.id,
+        // The file name only: the server's folders are none of a client's business.
+        photo: face.sourcePath === null ? null : basename(face.sourcePath),
+        box: face.box,
+        image_url: `/v1/faces/${face.id}/image`,
+      })),
+    })),
+    total: listing.total,
+    ...page,
+    unnamed_faces: listing.unnamedFaces,
+    unclustered_faces: listing.unclusteredFaces,
+  };
+}
+
+export function namedClusterToWire(named: NamedCluster): z.infer<typeof namedCluster> {
+  return { person: personToWire(named.person), faces_named: named.facesNamed, faces_left: named.facesLeft };
+}

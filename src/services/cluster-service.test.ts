@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { lfwPhoto, tempDir, testImage } from '../../test/fixtures.js';
+import { FacedbError } from '../errors/errors.js';
+import { openFacedb } from '../facedb.js';
+import { ClusterService, clusterThreshold } from './cluster-service.js';
+import type { FaceService } from './face-service.js';
+
+/** Photos of three people from the shared LFW subset, enrolled with their names hidden. */
+const PHOTOS = [lfwPhoto('Britney_Spears', 1), lfwPhoto('Britney_Spears', 2), lfwPhoto('Britney_Spears', 3), lfwPhoto('Bill_Clinton', 1), lfwPhoto('Andre_Agassi', 2)];
+const LATER = [lfwPhoto('Britney_Spears', 4), testImage('group.jpg')];
+
+async function expectCode(promise: Promise<unknown>, code: FacedbError['code']): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof FacedbError, `expected a FacedbError, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    return true;
+  });
+}
+
+void describe('ClusterService on real faces and a real SQLite file', () => {
+  let faces: FaceService;
+  let clusters: ClusterService;
+  let galleryFile: string;
+
+  before(async () => {
+    galleryFile = join(await tempDir(), 'gallery.sqlite');
+    faces = await openFacedb({ db: galleryFile, workers: 2 });
+    clusters = new ClusterService(faces);
+  });
+  after(async () => {
+    await faces.close();
+  });
+
+  void it('refuses to cluster an empty gallery', async () => {
+    await expectCode(clusters.cluster(), 'invalid_input');
+  });
+
+  void it('enrolls every face without a name and clusters them as they arrive', async () => {
+    const summary = await clusters.enroll([...PHOTOS, join(galleryFile, 'missing.jpg')]);
+    assert.equal(summary.counts.enrolled, PHOTOS.length);
+    assert.equal(summary.counts.unreadable, 1);
+    assert.equal(summary.facesAdded, summary.outcomes.reduce((n, o) => n + o.facesFound, 0));
+    assert.equal(await faces.store.countFaces(), 0, 'no face belongs to a person');
+    const run = summary.clustering;
+    assert.ok(run);
+    assert.equal(run.threshold, clusterThreshold((await faces.engine()).model));
+    assert.equal(run.facesClustered, summary.facesAdded);
+
+    const listing = await clusters.listClusters({ limit: 50, offset: 0 }, 10);
+    assert.equal(listing.unnamedFaces, summary.facesAdded);
+    assert.equal(listing.unclusteredFaces, 0);
+    const herFaces = new Set(summary.outcomes.filter((o) => o.path.includes('Britney_Spears')).map((o) => o.faceIds[0]));
+    const herCluster = listing.items.find((c) => c.samples.some((s) => herFaces.has(s.id)));
+    assert.ok(herCluster);
+    // Her three photos land together, and nobody else's labelled face with them.
+    assert.deepEqual(
+      herCluster.samples.filter((s) => s.sourcePath?.includes('/Britney_Spears/')).map((s) => s.sourcePath).sort(),
+      PHOTOS.slice(0, 3),
+    );
+    assert.ok(herCluster.samples.every((s) => !/Bill_Clinton|Andre_Agassi/.test(s.sourcePath ?? '')));
+
+    // Re-running adds nothing; a later photo of her joins her cluster, the group photo's faces come in too.
+    const again = await clusters.enroll(PHOTOS);
+    assert.equal(again.counts.already_enrolled, PHOTOS.length);
+    assert.equal(again.clustering, null);
+    const later = await clusters.enroll(LATER);
+    assert.equal(later.counts.enrolled, 2);
+    const groupOutcome = later.outcomes.find((o) => o.path.endsWith('group.jpg'));
+    assert.ok(groupOutcome && groupOutcome.faceIds.length >= 5, 'every face of the group photo is enrolled');
+    const grown = await clusters.listClusters({ limit: 50, offset: 0 }, 10);
+    const herNow = grown.items.find((c) => c.id === herCluster.id);
+    assert.ok(herNow?.samples.some((s) => s.sourcePath === LATER[0]), 'the new photo joined the existing cluster');
+    assert.equal(herNow?.size, 4);
+  });
+
+  void it('re-clusters in full to the same groups, keeping their ids', async () => {
+    const before = (await clusters.listClusters({ limit: 100, offset: 0 }, 100)).items.map((c) => [c.id, c.samples.map((s) => s.id)]);
+    const run = await clusters.cluster({ full: true });
+    assert.equal(run.full, true);
+    const after = (await clusters.listClusters({ limit: 100, offset: 0 }, 100)).items.map((c) => [c.id, c.samples.map((s) => s.id)]);
+    assert.deepEqual(after, before);
+  });
+
+  void it('naming a cluster makes a person that identify finds', async () => {
+    const listing = await clusters.listClusters({ limit: 50, offset: 0 }, 10);
+    const her = listing.items.find((c) => c.samples.some((s) => s.sourcePath === PHOTOS[0]));
+    assert.ok(her);
+    // The search index is built before naming, so the named faces must reach it through the change log.
+    const before = await faces.identify({ path: lfwPhoto('Britney_Spears', 5) });
+    assert.equal(before.faces[0]?.match, null);
+    await expectCode(clusters.nameCluster(her.id, ' '), 'invalid_input');
+    await expectCode(clusters.nameCluster(999_999, 'Britney Spears'), 'not_found');
+    const named = await clusters.nameCluster(her.id, '  Britney Spears ');
+    assert.equal(named.person.name, 'Britney Spears');
+    assert.equal(named.facesNamed, her.size);
+    const after = await faces.identify({ path: lfwPhoto('Britney_Spears', 5) });
+    assert.equal(after.faces[0]?.match?.person, 'Britney Spears');
+    assert.ok((await clusters.listClusters({ limit: 50, offset: 0 }, 1)).items.every((c) => c.id !== her.id));
+  });
+
+  void it('an upload is enrolled without a name; a bad one is refused', async () => {
+    const outcome = await clusters.enrollImage({ bytes: await readFile(lfwPhoto('Bill_Gates', 1)) });
+    assert.equal(outcome.status, 'enrolled');
+    assert.equal(outcome.path, '(upload)');
+    await expectCode(clusters.enrollImage({ bytes: Buffer.from('not an image') }), 'invalid_image');
+    const run = await clusters.cluster();
+    assert.equal(run.facesClustered, 1);
+  });
+});

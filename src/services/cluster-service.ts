@@ -1,0 +1,253 @@
+import { clusterFaces, type ClusterGroup } from '../core/clustering.js';
+import { calibrationFor, thresholdForFar } from '../core/confidence.js';
+import type { ModelInfo } from '../core/types.js';
+import type { FaceEngine } from '../engine/engine.js';
+import { FacedbError, toFacedbError } from '../errors/errors.js';
+import { decodeImage, readImageFile } from '../image/decode.js';
+import { sha256Hex } from '../image/hash.js';
+import type { Cluster, NamedCluster, Page, PageOf } from '../store/store.js';
+import type { FaceService, ImageSource } from './face-service.js';
+
+/**
+ * Faces nobody has named yet: enrolling every face of a photo without a person, grouping them into candidate
+ * people (clusters), and turning a cluster into a person by naming it. Orchestration only: the grouping is
+ * src/core/clustering.ts, the storage is the gallery store's.
+ */
+
+/**
+ * Per-pair false-accept rate behind the clustering threshold, chosen with `npm run bench:cluster` on half A
+ * of the LFW subset (people split by name) among the model's calibrated points (its 1:1 threshold and FAR
+ * 1e-2, 1e-3, 1e-4) by pairwise F1, and confirmed on half B. A model without calibration clusters at its 1:1
+ * threshold.
+ */
+export const CLUSTER_FAR = 1e-3;
+
+/** Sample faces per cluster in listings unless asked otherwise. */
+export const DEFAULT_CLUSTER_SAMPLES = 4;
+
+export type UnnamedEnrollStatus = 'enrolled' | 'already_enrolled' | 'no_face' | 'unreadable' | 'failed';
+
+export interface UnnamedEnrollOutcome {
+  path: string;
+  status: UnnamedEnrollStatus;
+  /** Faces found in the photo (0 for unreadable files). */
+  facesFound: number;
+  /** Ids of the faces added (every face of the photo; none when it was enrolled before). */
+  faceIds: number[];
+  message?: string;
+}
+
+export interface ClusterRunSummary {
+  /** Distance at or below which groups merge (mean over their pairs). */
+  threshold: number;
+  /** True for a full re-clustering, false when only new faces were placed. */
+  full: boolean;
+  /** Faces no clustering had seen before this run (all unnamed faces for a full run). */
+  facesClustered: number;
+  /** Clusters made by this run. */
+  clustersCreated: number;
+  /** Earlier clusters that gained faces or absorbed others (a full run: earlier clusters whose id carried on). */
+  clustersGrown: number;
+  /** Earlier clusters merged into others. */
+  clustersMerged: number;
+  /** Clusters with faces after the run. */
+  clusters: number;
+  elapsedMs: number;
+}
+
+export interface UnnamedEnrollSummary {
+  total: number;
+  counts: Record<UnnamedEnrollStatus, number>;
+  facesAdded: number;
+  outcomes: UnnamedEnrollOutcome[];
+  /** The clustering run that placed the new faces (none when nothing was added). */
+  clustering: ClusterRunSummary | null;
+  elapsedMs: number;
+}
+
+export interface ClusterListing extends PageOf<Cluster> {
+  /** Faces with no person. */
+  unnamedFaces: number;
+  /** Of those, faces no clustering has placed yet. */
+  unclusteredFaces: number;
+}
+
+export interface UnnamedEnrollOptions {
+  onOutcome?: (outcome: UnnamedEnrollOutcome, done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+const STATUSES: readonly UnnamedEnrollStatus[] = ['enrolled', 'already_enrolled', 'no_face', 'unreadable', 'failed'];
+
+/** The model's clustering threshold: its distance at CLUSTER_FAR, or its 1:1 threshold when it has no calibration. */
+export function clusterThreshold(model: ModelInfo): number {
+  return calibrationFor(model) ? thresholdForFar(model, CLUSTER_FAR) : model.defaultThreshold;
+}
+
+export class ClusterService {
+  readonly #faces: FaceService;
+
+  constructor(faces: FaceService) {
+    this.#faces = faces;
+  }
+
+  /**
+   * Enrolls every face of each photo without a person, then places the new faces in clusters (incrementally).
+   * A bad file never stops the run; each photo is committed on its own, and a photo enrolled this way before is
+   * skipped by content hash.
+   */
+  async enroll(paths: readonly string[], options: UnnamedEnrollOptions = {}): Promise<UnnamedEnrollSummary> {
+    const started = performance.now();
+    const engine = await this.#faces.engine();
+    await this.#faces.store.ensureModel(engine.model);
+    const outcomes: UnnamedEnrollOutcome[] = [];
+    let next = 0;
+    const lanes = Math.max(2, (this.#faces.config.workers ?? 2) * 2);
+    const lane = async (): Promise<void> => {
+      while (next < paths.length && !options.signal?.aborted) {
+        const path = paths[next++];
+        if (path === undefined) break;
+        const outcome = await this.#enrollOne({ path }, engine).catch((error: unknown) => {
+          const failure = toFacedbError(error);
+          if (failure.code === 'model_mismatch') throw failure;
+          return { path, status: 'failed' as const, facesFound: 0, faceIds: [], message: failure.message };
+        });
+        outcomes.push(outcome);
+        options.onOutcome?.(outcome, outcomes.length, paths.length);
+      }
+    };
+    await Promise.all(Array.from({ length: lanes }, lane));
+    const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<UnnamedEnrollStatus, number>;
+    for (const outcome of outcomes) counts[outcome.status] += 1;
+    const facesAdded = outcomes.reduce((sum, o) => sum + o.faceIds.length, 0);
+    const clustering = facesAdded > 0 ? await this.cluster() : null;
+    return { total: paths.length, counts, facesAdded, outcomes, clustering, elapsedMs: performance.now() - started };
+  }
+
+  /** Enrolls one uploaded photo's faces without a person (no clustering: see `cluster`). Throws on a bad image. */
+  async enrollImage(source: ImageSource): Promise<UnnamedEnrollOutcome> {
+    const engine = await this.#faces.engine();
+    await this.#faces.store.ensureModel(engine.model);
+    return this.#enrollOne(source, engine);
+  }
+
+  async #enrollOne(source: ImageSource, engine: FaceEngine): Promise<UnnamedEnrollOutcome> {
+    const path = source.path ?? '(upload)';
+    const { config } = this.#faces;
+    const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
+    let bytes: Uint8Array;
+    let image;
+    try {
+      if ('bytes' in source) {
+        bytes = source.bytes;
+        image = await decodeImage(bytes, limits);
+      } else {
+        ({ bytes, image } = await readImageFile(source.path, limits));
+      }
+    } catch (error) {
+      if ('bytes' in source) throw error; // an upload's caller answers with the error itself
+      return { path, status: 'unreadable', facesFound: 0, faceIds: [], message: toFacedbError(error).message };
+    }
+    const faces = await engine.analyze(image, {
+      maxFaces: config.maxFaces,
+      minFaceSize: config.minFaceSize,
+      minDetectionScore: config.minDetectionScore,
+      withCrop: true,
+    });
+    if (faces.length === 0) return { path, status: 'no_face', facesFound: 0, faceIds: [] };
+    const contentHash = sha256Hex(bytes);
+    const added = await this.#faces.store.addUnnamedFaces(
+      faces.map((face) => ({
+        sourcePath: source.path ?? null,
+        contentHash,
+        box: face.box,
+        detectionScore: face.detectionScore,
+        embedding: face.embedding,
+        crop: face.alignedCrop ?? null,
+      })),
+    );
+    return {
+      path,
+      status: added.length === 0 ? 'already_enrolled' : 'enrolled',
+      facesFound: faces.length,
+      faceIds: added.map((face) => face.id),
+    };
+  }
+
+  /**
+   * Groups unnamed faces into clusters at the model's clustering threshold. By default only faces no run has
+   * placed yet are added to the existing clusters (joining one, forming new ones, or bridging two); `full`
+   * re-clusters every unnamed face from scratch, keeping the ids of clusters that carry on where it can.
+   */
+  async cluster(options: { full?: boolean } = {}): Promise<ClusterRunSummary> {
+    const started = performance.now();
+    const { store } = this.#faces;
+    const model = await store.getModel();
+    if (model === null) {
+      throw new FacedbError('invalid_input', 'the gallery is empty: enroll photos (e.g. facedb enroll --unlabelled <dir>) first');
+    }
+    const threshold = clusterThreshold(model);
+    const faces = await store.loadUnnamedEmbeddings();
+    const full = options.full ?? false;
+    const input = full ? faces.map((face) => ({ ...face, clusterId: null })) : faces;
+    const groups = clusterFaces(input, { threshold });
+    const updates = full ? keepClusterIds(groups, faces) : groups;
+    const ids = await store.saveClusters(updates.map((group) => ({ clusterId: group.clusterId, faceIds: group.faceIds })));
+    const created = updates.filter((group, i) => group.clusterId !== ids[i]).length;
+    const { total } = await store.listClusters({ limit: 0, offset: 0 }, 0);
+    return {
+      threshold,
+      full,
+      facesClustered: input.filter((face) => face.clusterId === null).length,
+      clustersCreated: created,
+      clustersGrown: updates.length - created,
+      clustersMerged: updates.reduce((sum, group) => sum + group.absorbed.length, 0),
+      clusters: total,
+      elapsedMs: performance.now() - started,
+    };
+  }
+
+  /** Clusters, largest first, with sample faces, and how many unnamed faces there are. */
+  async listClusters(page: Page, samples = DEFAULT_CLUSTER_SAMPLES): Promise<ClusterListing> {
+    const { store } = this.#faces;
+    const [listing, counts] = await Promise.all([store.listClusters(page, samples), store.countUnnamedFaces()]);
+    return { ...listing, unnamedFaces: counts.total, unclusteredFaces: counts.unclustered };
+  }
+
+  /**
+   * Makes a cluster a person: a new person of that name, or more faces for the person who has it already.
+   * The faces reach every process's search index through the gallery's change log. Throws not_found.
+   */
+  async nameCluster(clusterId: number, name: string): Promise<NamedCluster> {
+    const trimmed = name.trim();
+    if (trimmed === '') throw new FacedbError('invalid_input', 'a cluster needs a non-empty name');
+    return this.#faces.store.nameCluster(clusterId, trimmed);
+  }
+}
+
+/**
+ * After a full re-clustering, each new group carries on the earlier cluster most of its faces were in (each
+ * earlier cluster going to one group at most, the group holding most of its faces), so names and links to a
+ * cluster survive a re-run that changes little. Every face is in one of the groups.
+ */
+function keepClusterIds(groups: readonly ClusterGroup[], faces: ReadonlyArray<{ faceId: number; clusterId: number | null }>): ClusterGroup[] {
+  const earlier = new Map(faces.map((face) => [face.faceId, face.clusterId]));
+  const votes: Array<{ group: number; cluster: number; count: number }> = [];
+  groups.forEach((group, i) => {
+    const counts = new Map<number, number>();
+    for (const faceId of group.faceIds) {
+      const cluster = earlier.get(faceId);
+      if (cluster != null) counts.set(cluster, (counts.get(cluster) ?? 0) + 1);
+    }
+    for (const [cluster, count] of counts) votes.push({ group: i, cluster, count });
+  });
+  votes.sort((a, b) => b.count - a.count || a.cluster - b.cluster || a.group - b.group);
+  const clusterOf = new Map<number, number>();
+  const taken = new Set<number>();
+  for (const vote of votes) {
+    if (clusterOf.has(vote.group) || taken.has(vote.cluster)) continue;
+    clusterOf.set(vote.group, vote.cluster);
+    taken.add(vote.cluster);
+  }
+  return groups.map((group, i) => ({ ...group, clusterId: clusterOf.get(i) ?? null, absorbed: [] }));
+}

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { lfwPhoto, tempDir } from '../../test/fixtures.js';
+import { openFacedb } from '../facedb.js';
+import { buildServer } from '../server/app.js';
+import type { FaceService } from '../services/face-service.js';
+
+/** Debian's Chromium, as in web.test.ts. */
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'];
+const API_KEY = 'web-cluster-test-admin-key-01';
+const MODEL_TIMEOUT_MS = 180_000;
+
+interface Thumbnail {
+  naturalWidth: number;
+  alt: string;
+}
+
+void describe('the Clusters view in headless Chromium against the real server', () => {
+  let service: FaceService;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    const dir = await tempDir('facedb-web-clusters-');
+    service = await openFacedb({ db: join(dir, 'gallery.sqlite'), workers: 2, apiKeys: `admin:${API_KEY}` });
+    app = await buildServer(service, service.config);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+    await page.getByLabel('API key').fill(API_KEY);
+    await page.getByLabel('API key').press('Enter');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await service?.close();
+  });
+
+  const status = () => page.getByTestId('fdbc-status');
+  const clusters = () => page.getByTestId('fdbc-cluster');
+
+  void it('adds photos without names and shows their clusters with thumbnails', async () => {
+    await status().getByText('No unnamed faces are waiting for a name.').waitFor();
+    await page.getByLabel('Unlabelled pictures').setInputFiles([
+      lfwPhoto('Britney_Spears', 1),
+      lfwPhoto('Britney_Spears', 2),
+      lfwPhoto('Britney_Spears', 3),
+      lfwPhoto('Bill_Clinton', 1),
+    ]);
+    await page.getByRole('button', { name: 'Add photos' }).click();
+    await status().getByText(/^Added 4 faces\. 2 clusters; 4 unnamed faces\.$/).waitFor({ timeout: MODEL_TIMEOUT_MS });
+    // Largest first: her three photos, then his one.
+    await clusters().first().getByText(/· 3 faces$/).waitFor();
+    const thumbs = clusters().first().getByTestId('fdbc-thumb');
+    await page.waitForFunction(
+      `[...document.querySelectorAll('[data-testid="fdbc-cluster"]:first-child img')].filter((img) => img.naturalWidth > 0).length === 3`,
+    );
+    const alts = await thumbs.evaluateAll((imgs: Thumbnail[]) => imgs.map((img) => img.alt));
+    assert.equal(alts.length, 3);
+    assert.match(alts[0]!, /^Face 1 of cluster \d+$/);
+  });
+
+  void it('names a cluster, which then shows in the gallery', async () => {
+    const first = clusters().first();
+    const id = await first.getAttribute('data-cluster-id');
+    await first.getByLabel(`Who is in cluster ${id}`).fill('Britney Spears');
+    await first.getByRole('button', { name: 'Name' }).click();
+    await status().getByText(`Cluster ${id} is now Britney Spears (3 faces). 1 cluster; 1 unnamed face.`).waitFor();
+    assert.equal(await clusters().count(), 1);
+    await page.getByTestId('people-list').getByText('Britney Spears').waitFor();
+    assert.deepEqual(pageErrors, [], 'no script errors on the page');
+  });
+
+  void it('explains a refused name without losing the cluster', async () => {
+    const first = clusters().first();
+    const id = await first.getAttribute('data-cluster-id');
+    // The browser would refuse an empty field; a name of spaces reaches the server.
+    await first.getByLabel(`Who is in cluster ${id}`).fill('   ');
+    await first.getByRole('button', { name: 'Name' }).click();
+    await status().getByText(new RegExp(`^Could not name cluster ${id}: .+ \\(validation_failed\\)\\.$`)).waitFor();
+    assert.equal(await clusters().count(), 1);
+  });
+});

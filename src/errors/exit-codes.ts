@@ -15,6 +15,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   unauthorized: 7,
   forbidden: 7,
   overloaded: 8,
+  storage_unavailable: 9,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { REPO_ROOT, tempDir } from '../../test/fixtures.js';
+import { FAKE_MODEL } from '../../test/fake-engine.js';
+import { exitCodeFor } from '../errors/exit-codes.js';
+import { openSqliteStore } from '../store/sqlite/store.js';
+
+/*
+ * The CLI on galleries it must handle with care: names stored before the name rules (with control characters,
+ * bidi overrides, newlines) are printed escaped, never raw; a gallery on a read-only file system is still
+ * listed, and writing to it fails with storage_unavailable's own exit code. Runs the CLI from source.
+ */
+
+function facedb(args: string[], wrap?: (command: string[]) => string[]): { code: number | null; stdout: string; stderr: string } {
+  const command = [process.execPath, '--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args];
+  const [file, ...rest] = wrap ? wrap(command) : command;
+  const result = spawnSync(file!, rest, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Raw terminal-affecting characters: C0/C1 controls other than newline, bidi and zero-width formatting. */
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+/** True when this process may make a private mount namespace (root, unshare available). */
+function canUnshare(): boolean {
+  return spawnSync('unshare', ['-m', 'true']).status === 0;
+}
+
+void describe('CLI on delicate galleries', () => {
+  let dir: string;
+  let db: string;
+  const hostile = ['Mallory\u001b[2J\u001b[31m', 'Eve\u202etxt.exe', 'Two\nLines', 'Zero\u200bWidth\u0000'];
+
+  before(async () => {
+    dir = await tempDir('facedb-cli-safety-');
+    db = join(dir, 'gallery', 'gallery.sqlite');
+    await mkdir(join(dir, 'gallery'));
+    const store = await openSqliteStore(db);
+    await store.ensureModel(FAKE_MODEL);
+    const ada = await store.upsertPerson('Ada Lovelace');
+    await store.addFaces(ada.id, [
+      { sourcePath: null, contentHash: 'a'.repeat(64), box: { x: 0, y: 0, width: 10, height: 10 }, detectionScore: 0.9, embedding: new Float32Array(FAKE_MODEL.dimensions).fill(0.25), crop: null },
+    ]);
+    await store.close();
+    // Names stored by an older facedb, before the name rules: written behind the store's back.
+    const raw = new Database(db);
+    for (const name of hostile) raw.prepare("INSERT INTO people (name, created_at) VALUES (?, '2024-01-01T00:00:00.000Z')").run(name);
+    raw.close();
+  });
+
+  void it('prints stored names with control characters escaped, in text and in JSON', () => {
+    const text = facedb(['--db', db, 'people']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.doesNotMatch(text.stdout, RAW_CONTROL);
+    assert.match(text.stdout, /Mallory\\u001B\[2J/);
+    assert.match(text.stdout, /Eve\\u202Etxt\.exe/);
+    assert.match(text.stdout, /Two\\u000ALines/);
+    assert.equal(text.stdout.trim().split('\n').length, 1 + 1 + hostile.length + 1, 'one line per person, header and footer');
+
+    const json = facedb(['--db', db, 'people', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.doesNotMatch(json.stdout, RAW_CONTROL);
+    const page = JSON.parse(json.stdout) as { items: Array<{ name: string }> };
+    // Escaped for the terminal, yet the same data for a JSON reader.
+    assert.deepEqual(page.items.map((p) => p.name), ['Ada Lovelace', ...hostile]);
+  });
+
+  void it('escapes a stored name in what remove prints', () => {
+    const removed = facedb(['--db', db, 'remove', 'Eve\u202etxt.exe']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.doesNotMatch(removed.stdout, RAW_CONTROL);
+    assert.match(removed.stdout, /removed Eve\\u202Etxt\.exe/);
+  });
+
+  void it('refuses a --person name that breaks the name rules before reading any photo', () => {
+    const refused = facedb(['--db', db, 'enroll', '--person', 'Bono\u200b', join(dir, 'no-such-photo.jpg')]);
+    assert.equal(refused.code, exitCodeFor('invalid_input'), refused.stderr);
+    assert.match(refused.stderr, /U\+200B/);
+    assert.doesNotMatch(refused.stderr, RAW_CONTROL);
+  });
+
+  void it('lists a gallery on a read-only file system, and refuses to write to it with exit code 9', (t) => {
+    if (!canUnshare()) {
+      t.skip('needs a private mount namespace (root and unshare -m) to mount the gallery read-only');
+      return;
+    }
+    const gallery = join(dir, 'gallery');
+    const readOnly = join(dir, 'read-only');
+    spawnSync('mkdir', ['-p', readOnly]);
+    // A read-only bind mount of the gallery's folder, seen only by the command run inside the namespace.
+    const insideReadOnlyMount = (command: string[]): string[] => [
+      'unshare',
+      '-m',
+      'sh',
+      '-c',
+      'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && shift 2 && exec "$@"',
+      'sh',
+      gallery,
+      readOnly,
+      ...command,
+    ];
+    const onReadOnly = join(readOnly, 'gallery.sqlite');
+    const people = facedb(['--db', onReadOnly, 'people'], insideReadOnlyMount);
+    assert.equal(people.code, 0, people.stderr);
+    assert.match(people.stdout, /Ada Lovelace\s+1/);
+
+    const remove = facedb(['--db', onReadOnly, 'remove', 'Ada Lovelace'], insideReadOnlyMount);
+    assert.equal(remove.code, exitCodeFor('storage_unavailable'), remove.stderr);
+    assert.equal(exitCodeFor('storage_unavailable'), 9);
+    assert.match(remove.stderr, /error \[storage_unavailable\]: .*read-only/);
+    // Nothing changed: the person is still there, read from the writable side.
+    assert.match(facedb(['--db', db, 'people']).stdout, /Ada Lovelace\s+1/);
+  });
+});

@@ -22,8 +22,8 @@ function facedb(args: string[], wrap?: (command: string[]) => string[]): { code:
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Raw terminal-affecting characters: C0/C1 controls other than newline, bidi and zero-width formatting. */
-const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/u;
+/** Raw terminal-affecting characters: controls other than newline, and format (zero-width, bidi) characters. */
+const RAW_CONTROL = /(?![\n])[\p{Cc}\p{Cf}]/u;
 
 /** True when this process may make a private mount namespace (root, unshare available). */
 function canUnshare(): boolean {

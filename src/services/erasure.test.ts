@@ -8,8 +8,9 @@ import { LFW_SUBSET, tempDir } from '../../test/fixtures.js';
 import { FacedbError } from '../errors/errors.js';
 import { openFacedb } from '../facedb.js';
 import { personNameFromFolder } from '../image/scan.js';
-import type { SqliteGalleryStore } from '../store/sqlite/store.js';
-import type { EnrollItem, FaceService } from './face-service.js';
+import { loadConfig } from '../config/config.js';
+import { openSqliteStore, type SqliteGalleryStore } from '../store/sqlite/store.js';
+import { FaceService, type EnrollItem } from './face-service.js';
 import type { EnrollOutcome } from './results.js';
 
 /*
@@ -209,6 +210,28 @@ void describe('enrollment and erasure, two services on one SQLite file', () => {
     assert.ok(engine.calls <= 1 + 2, `the run went on analysing after the fault (${engine.calls} analyses)`);
     db.pragma('max_page_count = 1073741823');
     await closePair();
+  });
+
+  void it('identifies from a gallery it can only read, and refuses to enroll into it before analysing', async () => {
+    await openPair();
+    const [first, second] = photos(2);
+    await enroller.enroll([{ person: 'Ada', path: first! }]);
+    await closePair();
+    const readOnlyEngine = fakeEngine();
+    const readOnly = new FaceService(loadConfig({ db: file }, {}), await openSqliteStore(file, { readOnly: true }), () =>
+      Promise.resolve(readOnlyEngine),
+    );
+    try {
+      const result = await readOnly.identify({ path: first! });
+      assert.equal(result.faces[0]?.match?.person, 'Ada');
+      assert.equal((await readOnly.health()).db, true, 'a gallery opened read-only is ready: it serves reads');
+      const calls = readOnlyEngine.calls;
+      const error = await expectCode(readOnly.enroll([{ person: 'Ada', path: second! }]), 'storage_unavailable');
+      assert.match(error.message, /read-only/);
+      assert.equal(readOnlyEngine.calls, calls, 'nothing was analysed for a gallery that cannot take it');
+    } finally {
+      await readOnly.close();
+    }
   });
 
   void it('a gallery file deleted or replaced under a running service: not ready, and writes fail instead of being lost', async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { REPO_ROOT, tempDir } from '../../test/fixtures.js';
+import { LFW_SUBSET, REPO_ROOT, tempDir } from '../../test/fixtures.js';
 import { FAKE_MODEL } from '../../test/fake-engine.js';
 import { exitCodeFor } from '../errors/exit-codes.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
@@ -114,5 +115,46 @@ void describe('CLI on delicate galleries', () => {
     assert.match(remove.stderr, /error \[storage_unavailable\]: .*read-only/);
     // Nothing changed: the person is still there, read from the writable side.
     assert.match(facedb(['--db', db, 'people']).stdout, /Ada Lovelace\s+1/);
+  });
+
+  void it('a person removed by another process while `facedb enroll` runs stays removed', async () => {
+    const photos = readdirSync(LFW_SUBSET)
+      .sort()
+      .flatMap((person) => readdirSync(join(LFW_SUBSET, person)).sort().map((file) => join(LFW_SUBSET, person, file)))
+      .slice(0, 40);
+    const gallery = join(dir, 'shared.sqlite');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), '--db', gallery, '--workers', '1', 'enroll', '--person', 'Bono', ...photos],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let removed: number | undefined;
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    for await (const chunk of child.stdout) {
+      stdout += String(chunk);
+      // As soon as the run has enrolled a photo, another process (this one) erases Bono.
+      if (removed === undefined && /^enrolled\s/m.test(stdout)) {
+        const eraser = await openSqliteStore(gallery);
+        try {
+          const bono = await eraser.findPersonByName('Bono');
+          assert.ok(bono);
+          removed = await eraser.removePerson(bono.id);
+        } finally {
+          await eraser.close();
+        }
+      }
+    }
+    assert.equal(await exited, 0, stdout);
+    assert.ok(removed !== undefined && removed >= 1);
+    const notFound = stdout.split('\n').filter((line) => line.startsWith('person removed meanwhile')).length;
+    assert.ok(notFound >= 1, `no photo came after the removal:\n${stdout}`);
+    const after = await openSqliteStore(gallery);
+    try {
+      assert.equal((await after.listPeople({ limit: 10, offset: 0 })).total, 0, 'Bono was re-created');
+      assert.equal(await after.countFaces(), 0);
+    } finally {
+      await after.close();
+    }
   });
 });

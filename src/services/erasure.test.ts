@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fakeEngine, type FakeEngine } from '../../test/fake-engine.js';
+import { FAKE_MODEL, fakeEngine, type FakeEngine } from '../../test/fake-engine.js';
 import { LFW_SUBSET, tempDir } from '../../test/fixtures.js';
 import { FacedbError } from '../errors/errors.js';
 import { openFacedb } from '../facedb.js';
@@ -190,6 +190,10 @@ void describe('enrollment and erasure, two services on one SQLite file', () => {
     );
     assert.match(error.message, /not both/);
     assert.equal(engine.calls, 0);
+    // A per-call value still wins over a configured pair (as the CLI passes its flags both ways).
+    const configured = new FaceService(loadConfig({ db: file, threshold: 0.5, targetFar: 0.001 }, {}), enroller.store, () => Promise.resolve(engine));
+    assert.equal(configured.threshold(FAKE_MODEL, { threshold: 0.4 }), 0.4);
+    await expectCode(configured.identify({ path: join(dir, 'no-such-photo.jpg') }), 'invalid_input');
     await closePair();
   });
 

@@ -581,12 +581,16 @@ export class FaceService {
   }
 }
 
-/** A threshold and a target FAR given at the same level (per call, or in the configuration) contradict each other. */
+/**
+ * A threshold and a target FAR given at the same level (per call, or in the configuration) contradict each other.
+ * The configuration's pair only matters when the call gives neither (a per-call value wins, as in `threshold`).
+ */
 function refuseThresholdWithFar(options: OperatingPoint, config: FacedbConfig): void {
   if (options.threshold !== undefined && options.far !== undefined) {
     throw new FacedbError('invalid_input', 'give a threshold or a target FAR, not both');
   }
-  if (config.threshold !== undefined && config.targetFar !== undefined) {
+  const perCall = options.threshold !== undefined || options.far !== undefined;
+  if (!perCall && config.threshold !== undefined && config.targetFar !== undefined) {
     throw new FacedbError('invalid_input', 'give FACEDB_THRESHOLD (--threshold) or FACEDB_TARGET_FAR (--far), not both');
   }
 }

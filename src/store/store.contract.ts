@@ -537,6 +537,8 @@ export function runGalleryStoreContract(
             const error = await rejectsWith(refusal(), 'storage_unavailable');
             assert.match(error.message, /read-only/);
           }
+          // Opened read-only, it is working as opened: still ready.
+          await reader.ping();
           assert.equal(await writer.countFaces(), 1);
           assert.equal((await writer.listPeople({ limit: 10, offset: 0 })).total, 1);
         } finally {

@@ -42,13 +42,19 @@ export async function openPostgresStore(url: string): Promise<PostgresGallerySto
   // Without a listener, a pooled idle connection dropped by the server would crash the process;
   // the pool discards that connection by itself and opens a new one when next needed.
   pool.on('error', () => {});
+  let readOnly: boolean;
   try {
-    await transaction(pool, 'BEGIN', (client) => migrate(client, where));
+    readOnly = await transaction(pool, 'BEGIN', async (client) => {
+      await migrate(client, where);
+      // A read-only role or database, or a hot standby: reads work, writes will answer storage_unavailable.
+      const { rows } = await client.query<{ read_only: boolean }>("SELECT current_setting('transaction_read_only') = 'on' AS read_only");
+      return rows[0]?.read_only ?? false;
+    });
   } catch (error) {
     await pool.end();
     throw openFailure(error, where);
   }
-  return new PostgresGalleryStore(pool);
+  return new PostgresGalleryStore(pool, readOnly);
 }
 
 /** The URL with any password masked, fit for messages and logs. Throws invalid_input when it is no URL. */
@@ -83,12 +89,15 @@ const READ_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 /** The gallery in a PostgreSQL database, shared safely by any number of facedb processes. */
 export class PostgresGalleryStore implements GalleryStore {
   readonly #pool: pg.Pool;
+  /** Opened as a read-only role or on a read-only database: its refused writes are no fault for readiness. */
+  readonly #openedReadOnly: boolean;
   readonly #faults = new FaultMemory();
   readonly #lookalikes = new LookalikeIndex();
 
   /** Use `openPostgresStore`, which also migrates the schema. */
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, openedReadOnly = false) {
     this.#pool = pool;
+    this.#openedReadOnly = openedReadOnly;
   }
 
   getModel(): Promise<ModelInfo | null> {
@@ -373,7 +382,7 @@ export class PostgresGalleryStore implements GalleryStore {
       this.#faults.succeeded();
       return result;
     } catch (error) {
-      this.#faults.record(error);
+      if (!(this.#openedReadOnly && (error as FacedbError).details?.fault === 'read_only')) this.#faults.record(error);
       throw error;
     }
   }

@@ -113,6 +113,9 @@ void describe('CLI on delicate galleries', () => {
     assert.equal(remove.code, exitCodeFor('storage_unavailable'), remove.stderr);
     assert.equal(exitCodeFor('storage_unavailable'), 9);
     assert.match(remove.stderr, /error \[storage_unavailable\]: .*read-only/);
+    const create = facedb(['--db', join(readOnly, 'new.sqlite'), 'people'], insideReadOnlyMount);
+    assert.equal(create.code, 9, create.stderr);
+    assert.match(create.stderr, /cannot create the gallery .*new\.sqlite: its folder cannot be written \(EROFS\)/);
     // Nothing changed: the person is still there, read from the writable side.
     assert.match(facedb(['--db', db, 'people']).stdout, /Ada Lovelace\s+1/);
   });

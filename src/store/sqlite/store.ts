@@ -58,7 +58,9 @@ function openWritable(path: string): Database.Database {
   try {
     db = new Database(path);
   } catch (error) {
-    throw sqliteFault(error, path) ?? new FacedbError('invalid_input', `cannot open gallery database ${path}: ${(error as Error).message}`, {
+    // Cannot open at all (a folder, a bad path): the setting is wrong, unless the disk is at fault.
+    const fault = (error as { code?: unknown }).code === 'SQLITE_CANTOPEN' ? null : sqliteFault(error, path);
+    throw fault ?? new FacedbError('invalid_input', `cannot open gallery database ${path}: ${(error as Error).message}`, {
       cause: error,
       details: { path },
     });
@@ -80,7 +82,10 @@ function openWritable(path: string): Database.Database {
   return db;
 }
 
-/** Why the gallery at `path` cannot be written here, or null when it can (or does not exist yet). */
+/**
+ * Why the gallery at `path` cannot be written here, or null when it can. Throws storage_unavailable when it does
+ * not exist and cannot be created.
+ */
 async function unwritableReason(path: string): Promise<string | null> {
   // As root, access() ignores permission bits but still reports a read-only mount (EROFS).
   if (existsSync(path)) {
@@ -89,6 +94,12 @@ async function unwritableReason(path: string): Promise<string | null> {
     // WAL needs to create its -wal and -shm files beside the database.
     const folder = await access(dirname(path), constants.W_OK).then(() => null, (error: NodeJS.ErrnoException) => error.code ?? 'error');
     if (folder !== null) return `the folder of ${path} cannot be written (${folder})`;
+    return null;
+  }
+  const folder = dirname(path);
+  if (existsSync(folder)) {
+    const denied = await access(folder, constants.W_OK).then(() => null, (error: NodeJS.ErrnoException) => error.code ?? 'error');
+    if (denied !== null) throw storageUnavailable('read_only', `cannot create the gallery ${path}: its folder cannot be written (${denied})`);
   }
   return null;
 }

@@ -8,6 +8,7 @@ import { before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { CLI, copyLfwPeople, lfwPhoto, tempDir, testImage, writeBadInputs, type BadInputs } from '../../test/fixtures.js';
+import { EXIT_INCOMPLETE } from '../errors/exit-codes.js';
 
 /** These tests run the built `facedb` binary (npm test builds first) as a user would. */
 
@@ -150,7 +151,7 @@ describe('facedb CLI', () => {
     assert.deepEqual(galleryRows(db), before);
   });
 
-  it('reembeds the gallery into a new one, leaving the old file as it was; exit 9 while faces are left behind', async () => {
+  it('reembeds the gallery into a new one, leaving the old file as it was; exit 10 while faces are left behind', async () => {
     const before = await fileHash(db);
     const moved = join(work, 'moved.sqlite');
     const run = facedb(['reembed', '--db', db, '--to', moved, '--engine', 'fake', '--quiet']);
@@ -161,7 +162,7 @@ describe('facedb CLI', () => {
 
     await rm(join(gallery, 'Brad_Pitt', 'Brad_Pitt_0001.jpg'));
     const partial = facedb(['reembed', '--db', db, '--to', join(work, 'partial.sqlite'), '--json']);
-    assert.equal(partial.code, 9, partial.stderr);
+    assert.equal(partial.code, EXIT_INCOMPLETE, partial.stderr);
     const summary = JSON.parse(partial.stdout) as { counts: Record<string, number>; outcomes: Array<{ faceId: number; person: string; status: string }> };
     assert.equal(summary.counts['missing_file'], 1);
     assert.deepEqual(summary.outcomes.filter((o) => o.status !== 'moved'), [

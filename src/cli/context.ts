@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type ConfigInput } from '../config/config.js';
+import { escapeInvisible } from '../core/names.js';
 import { openFacedb } from '../facedb.js';
 import type { FaceService } from '../services/face-service.js';
 
@@ -40,9 +41,12 @@ export function numberOption(name: string) {
   };
 }
 
-/** Writes one line to stdout. */
+/**
+ * Writes one line to stdout. Control and invisible characters other than newline and tab are escaped as a last
+ * guard (the reports escape the data they show; the same escape keeps JSON valid).
+ */
 export function print(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${escapeInvisible(line, '\n\t')}\n`);
 }
 
 /** `--threshold` and `--far`, the operating point of identify and verify (local and remote). */

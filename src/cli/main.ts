@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { escapeInvisible } from '../core/names.js';
 import { toFacedbError } from '../errors/errors.js';
 import { exitCodeFor } from '../errors/exit-codes.js';
 import { analyzeCommand } from './commands/analyze.js';
@@ -53,7 +54,7 @@ try {
     process.exitCode = error.exitCode === 0 ? 0 : exitCodeFor('invalid_input');
   } else {
     const failure = toFacedbError(error);
-    process.stderr.write(`facedb: error [${failure.code}]: ${failure.message}\n`);
+    process.stderr.write(`facedb: error [${failure.code}]: ${escapeInvisible(failure.message)}\n`);
     process.exitCode = exitCodeFor(failure.code);
   }
 }

@@ -1,3 +1,4 @@
+import { escapeInvisible } from '../core/names.js';
 import { EMOTIONS } from '../core/types.js';
 import type { Person } from '../store/store.js';
 import type {
@@ -12,7 +13,16 @@ import type {
   VerifyResult,
 } from '../services/results.js';
 
-/** Human-readable reports; pure functions from results to text, shared by local and client commands. */
+/**
+ * Human-readable reports; pure functions from results to text, shared by local and client commands. Every
+ * piece of data in them (names, paths, messages) goes through `shown`, so nothing from a gallery or a file
+ * name can put control characters, bidi overrides or newlines on the terminal.
+ */
+
+/** Data as printed: invisible and control characters as `\uXXXX`. */
+export function shown(text: string): string {
+  return escapeInvisible(text);
+}
 
 const BRANCH = '├─';
 const LAST = '└─';
@@ -68,25 +78,25 @@ function whoLine(face: IdentifiedFace, threshold: number): string {
   const nearest = face.candidates[0];
   if (face.match) {
     const { person, distance, confidence } = face.match;
-    return `who: ${person}  (distance ${distance.toFixed(3)} ≤ threshold ${threshold}${likelyIdentity(person, confidence, true)})`;
+    return `who: ${shown(person)}  (distance ${distance.toFixed(3)} ≤ threshold ${threshold}${likelyIdentity(shown(person), confidence, true)})`;
   }
   if (!nearest) return 'who: unknown  (the gallery is empty)';
-  return `who: unknown  (nearest ${nearest.person} at ${nearest.distance.toFixed(3)} > threshold ${threshold}${likelyIdentity(nearest.person, nearest.confidence, false)})`;
+  return `who: unknown  (nearest ${shown(nearest.person)} at ${nearest.distance.toFixed(3)} > threshold ${threshold}${likelyIdentity(shown(nearest.person), nearest.confidence, false)})`;
 }
 
 export function formatIdentify(file: string, result: IdentifyResult): string {
   const { image, faces } = result;
-  const title = `${file}  (${image.width}×${image.height} ${image.format}, ${plural(faces.length, 'face')})`;
+  const title = `${shown(file)}  (${image.width}×${image.height} ${image.format}, ${plural(faces.length, 'face')})`;
   if (faces.length === 0) return `${title}\n${LAST} no face found`;
   return tree(
     title,
     faces.map((face, i) => {
       const [boxLine = '', ...rest] = faceLines(face);
       const candidates = face.candidates
-        .map((c) => `${c.person} ${c.distance.toFixed(3)}${c.confidence === null ? '' : ` (${formatConfidence(c.confidence)})`}`)
+        .map((c) => `${shown(c.person)} ${c.distance.toFixed(3)}${c.confidence === null ? '' : ` (${formatConfidence(c.confidence)})`}`)
         .join(', ');
       return [
-        `face ${i + 1}: ${face.match ? face.match.person : 'unknown'}`,
+        `face ${i + 1}: ${face.match ? shown(face.match.person) : 'unknown'}`,
         `  ${whoLine(face, result.threshold)}`,
         `  candidates: ${candidates || '(none)'}`,
         `  ${boxLine}`,
@@ -98,7 +108,7 @@ export function formatIdentify(file: string, result: IdentifyResult): string {
 
 export function formatAnalyze(file: string, result: AnalyzeResult): string {
   const { image, faces } = result;
-  const title = `${file}  (${image.width}×${image.height} ${image.format}, ${plural(faces.length, 'face')})`;
+  const title = `${shown(file)}  (${image.width}×${image.height} ${image.format}, ${plural(faces.length, 'face')})`;
   if (faces.length === 0) return `${title}\n${LAST} no face found`;
   return tree(
     title,
@@ -106,10 +116,15 @@ export function formatAnalyze(file: string, result: AnalyzeResult): string {
   );
 }
 
+/** A photo that could not be processed, as identify, analyze and their client twins print it. */
+export function formatFileError(file: string, failure: { code: string; message: string }): string {
+  return `${shown(file)}\n└─ error [${failure.code}]: ${shown(failure.message)}\n`;
+}
+
 export function formatVerify(a: string, b: string, result: VerifyResult): string {
   const verdict = result.verified ? 'same person' : 'different people';
   const relation = result.verified ? '≤' : '>';
-  return `${a} vs ${b}: ${verdict}  (distance ${result.distance.toFixed(3)} ${relation} threshold ${result.threshold}${likely(result.confidence)})`;
+  return `${shown(a)} vs ${shown(b)}: ${verdict}  (distance ${result.distance.toFixed(3)} ${relation} threshold ${result.threshold}${likely(result.confidence)})`;
 }
 
 const OUTCOME_WORDS: Record<EnrollOutcome['status'], string> = {
@@ -118,13 +133,15 @@ const OUTCOME_WORDS: Record<EnrollOutcome['status'], string> = {
   already_enrolled: 'already enrolled',
   no_face: 'no face',
   unreadable: 'unreadable',
+  invalid_name: 'invalid name',
+  not_found: 'person removed meanwhile',
   failed: 'failed',
 };
 
 export function formatOutcome(outcome: EnrollOutcome): string {
-  const detail = outcome.message ? `: ${outcome.message}` : '';
+  const detail = outcome.message ? `: ${shown(outcome.message)}` : '';
   const faces = outcome.status === 'enrolled_largest_of_several' ? ` (${outcome.facesFound} faces)` : '';
-  return `${OUTCOME_WORDS[outcome.status].padEnd(29)} ${outcome.person}  ${outcome.path}${faces}${detail}`;
+  return `${OUTCOME_WORDS[outcome.status].padEnd(29)} ${shown(outcome.person)}  ${shown(outcome.path)}${faces}${detail}`;
 }
 
 export function formatEnrollSummary(summary: EnrollSummary): string {
@@ -173,14 +190,15 @@ export function formatReembedSummary(summary: ReembedSummary, to: string): strin
 
 export function formatPeople(people: Person[], total: number): string {
   if (total === 0) return 'the gallery is empty';
-  const width = Math.max(6, ...people.map((p) => p.name.length));
-  const rows = people.map((p) => `${String(p.id).padStart(6)}  ${p.name.padEnd(width)}  ${p.faceCount}`);
+  const names = people.map((p) => shown(p.name));
+  const width = Math.max(6, ...names.map((name) => name.length));
+  const rows = people.map((p, i) => `${String(p.id).padStart(6)}  ${names[i]!.padEnd(width)}  ${p.faceCount}`);
   const faces = people.reduce((sum, p) => sum + p.faceCount, 0);
-  const shown = people.length < total ? ` (showing ${people.length})` : '';
+  const showing = people.length < total ? ` (showing ${people.length})` : '';
   return [
     `${'id'.padStart(6)}  ${'person'.padEnd(width)}  faces`,
     ...rows,
-    `${plural(total, 'person', 'people')}${shown}, ${plural(faces, 'face')} listed`,
+    `${plural(total, 'person', 'people')}${showing}, ${plural(faces, 'face')} listed`,
   ].join('\n');
 }
 

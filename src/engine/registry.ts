@@ -3,11 +3,11 @@
  * (id and version); `engineForModel` finds the engine that embeds with exactly that model, so an existing gallery
  * always opens with its own engine, whatever the default is today.
  */
-import { calibrationKey } from '../core/confidence.js';
+import { calibrationKey, type ModelCalibration } from '../core/confidence.js';
 import type { ModelInfo } from '../core/types.js';
 import { FacedbError } from '../errors/errors.js';
 import type { FaceEngine } from './engine.js';
-import { createFaceApiEngine, FACEAPI_MODEL } from './faceapi/engine.js';
+import { createFaceApiEngine, FACEAPI_CALIBRATION, FACEAPI_MODEL } from './faceapi/engine.js';
 import { createFakeEngine, FAKE_MODEL } from './fake/engine.js';
 
 export interface EngineOptions {
@@ -18,6 +18,8 @@ export interface EngineOptions {
 export interface EngineEntry {
   /** The model every face it embeds is pinned to. */
   model: ModelInfo;
+  /** Its measured calibration (the same object the engine reports), readable without loading the models. */
+  calibration: ModelCalibration | undefined;
   /** One line for `--help` and error messages. */
   description: string;
   create(options: EngineOptions): Promise<FaceEngine>;
@@ -27,11 +29,13 @@ export interface EngineEntry {
 export const ENGINES = {
   faceapi: {
     model: FACEAPI_MODEL,
+    calibration: FACEAPI_CALIBRATION,
     description: 'face-api ResNet-128 descriptor (128-D) on tfjs-wasm, BlazeFace/SSD detection',
     create: (options) => createFaceApiEngine(options),
   },
   fake: {
     model: FAKE_MODEL,
+    calibration: undefined,
     description: 'a deterministic stand-in for tests: recognises only the very same photo',
     create: () => createFakeEngine(),
   },

@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'overloaded',
+  'storage_unavailable', // the gallery database cannot be written or read: disk full, read-only, I/O error, gone
   'internal',
 ] as const;
 

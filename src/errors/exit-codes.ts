@@ -3,7 +3,7 @@ import type { ErrorCode } from './errors.js';
 /** CLI exit codes, documented in the README. The only place error codes map to exit codes. */
 export const EXIT_OK = 0;
 /** `facedb reembed` ran to the end but some faces could not be moved (each one is reported): the new gallery is not complete. */
-export const EXIT_INCOMPLETE = 9;
+export const EXIT_INCOMPLETE = 10;
 const EXIT_CODES: Record<ErrorCode, number> = {
   internal: 1,
   invalid_input: 2,
@@ -17,6 +17,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   unauthorized: 7,
   forbidden: 7,
   overloaded: 8,
+  storage_unavailable: 9,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

@@ -413,6 +413,7 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
       unauthorized: 401,
       forbidden: 403,
       overloaded: 503,
+      storage_unavailable: 503,
       internal: 500,
     };
     for (const code of ERROR_CODES) assert.equal(httpStatusFor(code), contract[code], code);

@@ -17,6 +17,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   no_face: 422,
   internal: 500,
   overloaded: 503,
+  storage_unavailable: 503,
 };
 
 export function httpStatusFor(code: ErrorCode): number {

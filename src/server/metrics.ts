@@ -30,7 +30,7 @@ export function registerMetrics(app: FastifyInstance, service: FaceService): Reg
     help: 'people in the gallery',
     registers: [registry],
     async collect() {
-      this.set((await service.listPeople({ limit: 1, offset: 0 })).total);
+      this.set((await service.counts()).people);
     },
   });
   new Gauge({
@@ -38,7 +38,7 @@ export function registerMetrics(app: FastifyInstance, service: FaceService): Reg
     help: 'enrolled faces in the gallery',
     registers: [registry],
     async collect() {
-      this.set(await service.store.countFaces());
+      this.set((await service.counts()).faces);
     },
   });
   new Gauge({

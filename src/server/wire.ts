@@ -86,7 +86,7 @@ export const faceRemoved = z.object({ removed: z.literal(true) });
 export const enrollResponse = z.object({
   outcomes: z.array(
     z.object({
-      status: z.enum(['enrolled', 'enrolled_largest_of_several', 'already_enrolled', 'no_face', 'unreadable', 'failed']),
+      status: z.enum(['enrolled', 'enrolled_largest_of_several', 'already_enrolled', 'no_face', 'unreadable', 'invalid_name', 'not_found', 'failed']),
       face_id: z.number().int().optional(),
       faces_found: z.number().int(),
       message: z.string().optional(),
@@ -95,7 +95,12 @@ export const enrollResponse = z.object({
 });
 export const errorEnvelope = z.object({ error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }) });
 export const health = z.object({ status: z.literal('ok') });
-export const readiness = z.object({ status: z.enum(['ready', 'not_ready']), models: z.boolean(), db: z.boolean() });
+export const readiness = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  models: z.boolean(),
+  db: z.boolean(),
+  storage: z.string().optional().describe('when db is false: the storage fault (full, read_only, io, gone, unreachable)'),
+});
 
 export type IdentifyWire = z.infer<typeof identifyResponse>;
 export type VerifyWire = z.infer<typeof verifyResponse>;

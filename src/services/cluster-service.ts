@@ -1,12 +1,13 @@
 import { clusterFaces, type ClusterGroup } from '../core/clustering.js';
-import { calibrationFor, thresholdForFar } from '../core/confidence.js';
+import { calibrationKey, thresholdForFar, type ModelCalibration } from '../core/confidence.js';
+import { engineForModel } from '../engine/registry.js';
 import type { ModelInfo } from '../core/types.js';
 import type { FaceEngine } from '../engine/engine.js';
 import { FacedbError, toFacedbError } from '../errors/errors.js';
 import { decodeImage, readImageFile } from '../image/decode.js';
 import { sha256Hex } from '../image/hash.js';
 import type { Cluster, NamedCluster, Page, PageOf } from '../store/store.js';
-import type { FaceService, ImageSource } from './face-service.js';
+import { embeddingOf, type FaceService, type ImageSource } from './face-service.js';
 
 /**
  * Faces nobody has named yet: enrolling every face of a photo without a person, grouping them into candidate
@@ -79,9 +80,12 @@ export interface UnnamedEnrollOptions {
 
 const STATUSES: readonly UnnamedEnrollStatus[] = ['enrolled', 'already_enrolled', 'no_face', 'unreadable', 'failed'];
 
-/** The model's clustering threshold: its distance at CLUSTER_FAR, or its 1:1 threshold when it has no calibration. */
-export function clusterThreshold(model: ModelInfo): number {
-  return calibrationFor(model) ? thresholdForFar(model, CLUSTER_FAR) : model.defaultThreshold;
+/**
+ * The model's clustering threshold: its distance at CLUSTER_FAR, or its 1:1 threshold when it has no calibration.
+ * The calibration is the engine's (read from the registry when not given, so clustering needs no models loaded).
+ */
+export function clusterThreshold(model: ModelInfo, calibration: ModelCalibration | undefined = engineForModel(model)?.calibration): number {
+  return calibration ? thresholdForFar(calibration, CLUSTER_FAR, calibrationKey(model)) : model.defaultThreshold;
 }
 
 export class ClusterService {
@@ -152,7 +156,7 @@ export class ClusterService {
       maxFaces: config.maxFaces,
       minFaceSize: config.minFaceSize,
       minDetectionScore: config.minDetectionScore,
-      withCrop: true,
+      needs: { embedding: true, attributes: false, crop: true },
     });
     if (faces.length === 0) return { path, status: 'no_face', facesFound: 0, faceIds: [] };
     const contentHash = sha256Hex(bytes);
@@ -162,7 +166,7 @@ export class ClusterService {
         contentHash,
         box: face.box,
         detectionScore: face.detectionScore,
-        embedding: face.embedding,
+        embedding: embeddingOf(face),
         crop: face.alignedCrop ?? null,
       })),
     );
@@ -219,9 +223,17 @@ export class ClusterService {
    * The faces reach every process's search index through the gallery's change log. Throws not_found.
    */
   async nameCluster(clusterId: number, name: string): Promise<NamedCluster> {
-    const trimmed = name.trim();
-    if (trimmed === '') throw new FacedbError('invalid_input', 'a cluster needs a non-empty name');
-    return this.#faces.store.nameCluster(clusterId, trimmed);
+    // Person names follow one set of rules (normalisation, refused characters, look-alikes): a new person is made
+    // by upsertPerson, and taken back if the cluster turns out not to exist.
+    const { store } = this.#faces;
+    const existing = await store.findPersonByName(name);
+    const person = existing ?? (await store.upsertPerson(name));
+    try {
+      return await store.nameCluster(clusterId, person.name);
+    } catch (error) {
+      if (!existing && toFacedbError(error).code === 'not_found') await store.removePerson(person.id).catch(() => undefined);
+      throw error;
+    }
   }
 }
 

@@ -3,10 +3,12 @@ import { calibrationKey, decisionConfidence, thresholdForFar } from '../core/con
 import { euclideanDistance } from '../core/distance.js';
 import { FlatIndex } from '../core/flat-index.js';
 import { emotionResult } from '../core/emotion.js';
-import type { ModelInfo } from '../core/types.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine, FaceNeeds } from '../engine/engine.js';
 import { FacedbError, toFacedbError } from '../errors/errors.js';
 import { sha256Hex } from '../image/hash.js';
+import { escapeInvisible, normalizePersonName, personNameProblem } from '../core/names.js';
+import { checkPinnedModel } from '../store/validation.js';
+import { EnrollmentPeople } from './enrollment-people.js';
 import { decodeImage, readImageFile } from '../image/decode.js';
 import type { DecodedImage } from '../image/image.js';
 import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js';
@@ -87,8 +89,29 @@ const ENROLL_STATUSES: readonly EnrollStatus[] = [
   'already_enrolled',
   'no_face',
   'unreadable',
+  'invalid_name',
+  'not_found',
   'failed',
 ];
+
+/** Failures that stop a whole enrollment run instead of being one photo's outcome: every later photo would fail too. */
+const STOPS_ENROLLMENT = new Set<FacedbError['code']>(['model_mismatch', 'storage_unavailable']);
+
+function normalizedOrProblem(name: string): string | { problem: string } {
+  const problem = personNameProblem(name);
+  return problem === null ? normalizePersonName(name) : { problem };
+}
+
+function removedMessage(name: string): string {
+  return `${escapeInvisible(name)} was removed from the gallery during this enrollment; nothing was added`;
+}
+
+function blockedOutcome(
+  blocked: NonNullable<ReturnType<EnrollmentPeople['blocked']>>,
+): Pick<EnrollOutcome, 'status' | 'message' | 'facesFound'> {
+  if ('removed' in blocked) return { status: 'not_found', facesFound: 0, message: 'the person was removed from the gallery during this enrollment' };
+  return { status: 'invalid_name', facesFound: 0, message: blocked.refused.message };
+}
 
 /** The in-memory index and the gallery change number it reflects. */
 interface SyncedIndex {
@@ -148,9 +171,11 @@ export class FaceService {
   // ---------------------------------------------------------------- enrollment
 
   /**
-   * Enrolls many files, never stopping on a bad one: every file gets exactly one outcome.
-   * Each file is committed on its own, so an interrupted run keeps everything finished so far
-   * and a re-run skips it by content hash.
+   * Enrolls many files, never stopping on a bad one: every file gets exactly one outcome (a name that breaks the
+   * name rules is `invalid_name`; a person erased while the run enrolls them is `not_found` for their remaining
+   * photos, and is never re-created: see EnrollmentPeople). Each file is committed on its own, so an interrupted
+   * run keeps everything finished so far and a re-run skips it by content hash. A storage fault (disk full,
+   * read-only gallery) or a gallery pinned to another model stops the run with that error.
    */
   async enroll(items: readonly EnrollItem[], options: EnrollOptions = {}): Promise<EnrollSummary> {
     const started = performance.now();
@@ -158,44 +183,81 @@ export class FaceService {
     await this.store.ensureModel(engine.model);
     const index = await this.index();
     const enrolled = await this.store.enrolledContent();
+    // Names as folders give them ("Brad_Pitt" → "Brad Pitt"), held to the same rules as any other name.
+    const names = items.map((item) => normalizedOrProblem(item.person));
+    const people = new EnrollmentPeople(this.store);
+    await people.bindExisting(names.flatMap((name) => (typeof name === 'string' ? [name] : [])));
 
     const outcomes: EnrollOutcome[] = [];
     let next = 0;
     // Keep every worker busy while the next photos are read and decoded.
     const lanes = Math.max(2, (this.config.workers ?? 2) * 2);
+    // A failure that stops the run (STOPS_ENROLLMENT) also stops the other lanes taking new photos.
+    let stopped: FacedbError | undefined;
     const runLane = async (): Promise<void> => {
-      while (next < items.length && !options.signal?.aborted) {
-        const item = items[next++];
-        if (!item) break;
-        const outcome = await this.enrollOne(item, engine, index, enrolled);
+      while (next < items.length && !options.signal?.aborted && stopped === undefined) {
+        const position = next++;
+        const item = items[position];
+        const name = names[position];
+        if (!item || name === undefined) break;
+        let outcome: EnrollOutcome;
+        try {
+          outcome =
+            typeof name === 'string'
+              ? await this.enrollOne({ ...item, person: name }, people, engine, index, enrolled)
+              : { path: item.path, person: item.person, status: 'invalid_name', facesFound: 0, message: name.problem };
+        } catch (error) {
+          stopped ??= toFacedbError(error);
+          return;
+        }
         outcomes.push(outcome);
         options.onOutcome?.(outcome, outcomes.length, items.length);
       }
     };
     await Promise.all(Array.from({ length: lanes }, runLane));
+    if (stopped !== undefined) throw stopped;
 
     const counts = Object.fromEntries(ENROLL_STATUSES.map((s) => [s, 0])) as Record<EnrollStatus, number>;
     for (const outcome of outcomes) counts[outcome.status] += 1;
     return { total: items.length, counts, outcomes, elapsedMs: performance.now() - started };
   }
 
-  /** Enrolls one photo (an upload or a file) for `person`, taking its largest face. Throws on failure. */
-  async enrollImage(person: string, source: ImageSource): Promise<EnrollOutcome> {
+  /**
+   * Enrolls one photo (an upload or a file) for a person, taking its largest face. Given an id, the photo goes to
+   * that person or to nobody: `not_found` when they do not exist (any more). Given a name, the person is found or
+   * created (invalid_input for a name that breaks the name rules). A photo the person already has is
+   * `already_enrolled` without being analysed. Throws on other failures.
+   */
+  async enrollImage(person: string | number, source: ImageSource): Promise<EnrollOutcome> {
     const engine = await this.engine();
     await this.store.ensureModel(engine.model);
     const index = await this.index();
+    const people = new EnrollmentPeople(this.store);
+    let name: string;
+    if (typeof person === 'number') {
+      const found = await this.store.getPerson(person);
+      if (found === null) return { path: source.path ?? '(upload)', person: `#${person}`, status: 'not_found', facesFound: 0, message: `no person with id ${person}` };
+      name = found.name;
+      people.bind(name, found.id);
+    } else {
+      name = normalizePersonName(person);
+      await people.bindExisting([name]);
+    }
     const loaded = await this.load(source);
-    // The store skips a photo the person already has; loading every hash for one upload would cost more.
-    return this.addLargestFace(person, loaded, engine, index, new Map());
+    // Loading every hash for one upload would cost more: the store is asked about this photo only.
+    return this.addLargestFace(name, loaded, people, engine, index, new Map());
   }
 
   private async enrollOne(
     item: EnrollItem,
+    people: EnrollmentPeople,
     engine: FaceEngine,
     index: FlatIndex,
     enrolled: Map<string, Set<string>>,
   ): Promise<EnrollOutcome> {
     const base = { path: item.path, person: item.person };
+    const blocked = people.blocked(item.person);
+    if (blocked) return { ...base, ...blockedOutcome(blocked) };
     let loaded: LoadedImage;
     try {
       loaded = await this.load({ path: item.path });
@@ -204,10 +266,10 @@ export class FaceService {
       return { ...base, status: 'unreadable', facesFound: 0, message: failure.message };
     }
     try {
-      return await this.addLargestFace(item.person, loaded, engine, index, enrolled);
+      return await this.addLargestFace(item.person, loaded, people, engine, index, enrolled);
     } catch (error) {
       const failure = toFacedbError(error);
-      if (failure.code === 'model_mismatch') throw failure;
+      if (STOPS_ENROLLMENT.has(failure.code)) throw failure;
       return { ...base, status: 'failed', facesFound: 0, message: failure.message };
     }
   }
@@ -215,40 +277,62 @@ export class FaceService {
   private async addLargestFace(
     personName: string,
     loaded: LoadedImage,
+    people: EnrollmentPeople,
     engine: FaceEngine,
     index: FlatIndex,
     enrolled: Map<string, Set<string>>,
   ): Promise<EnrollOutcome> {
     const path = loaded.path ?? '(upload)';
     const contentHash = sha256Hex(loaded.bytes);
-    if (enrolled.get(contentHash)?.has(personName)) {
-      return { path, person: personName, status: 'already_enrolled', facesFound: 0 };
-    }
+    const boundId = people.boundId(personName);
+    // Checked before the analysis: a duplicate (an upload sent twice, a re-run) costs no inference.
+    const bound = await boundId?.catch(() => undefined);
+    const known = enrolled.get(contentHash)?.has(personName) || (bound !== undefined && (await this.store.hasPhoto(bound, contentHash)));
+    if (known) return { path, person: personName, status: 'already_enrolled', facesFound: 0 };
     const faces = await engine.analyze(loaded.image, this.analyzeOptions({}, NEEDS.enroll));
     const largest = faces[0];
     if (!largest) return { path, person: personName, status: 'no_face', facesFound: 0 };
     const embedding = embeddingOf(largest);
 
-    const person = await this.store.upsertPerson(personName);
-    const [face] = await this.store.addFaces(person.id, [
-      {
-        sourcePath: loaded.path,
-        contentHash,
-        box: largest.box,
-        detectionScore: largest.detectionScore,
-        embedding,
-        crop: largest.alignedCrop ?? null,
-        // Without a path to read it again, keep the photo itself so the face can be re-embedded later.
-        photo: loaded.path === null ? loaded.bytes : null,
-      },
-    ]);
+    // Checked again after the analysis: the person may have been erased (or refused) meanwhile.
+    const blocked = people.blocked(personName);
+    if (blocked) return { path, person: personName, ...blockedOutcome(blocked), facesFound: faces.length };
+    let personId: number;
+    try {
+      personId = await people.idFor(personName);
+    } catch (error) {
+      const failure = toFacedbError(error);
+      if (failure.code !== 'invalid_input') throw failure;
+      return { path, person: personName, status: 'invalid_name', facesFound: faces.length, message: failure.message };
+    }
+    let face: Face | undefined;
+    try {
+      [face] = await this.store.addFaces(personId, [
+        {
+          sourcePath: loaded.path,
+          contentHash,
+          box: largest.box,
+          detectionScore: largest.detectionScore,
+          embedding,
+          crop: largest.alignedCrop ?? null,
+          // Without a path to read it again, keep the photo itself so the face can be re-embedded later.
+          photo: loaded.path === null ? loaded.bytes : null,
+        },
+      ]);
+    } catch (error) {
+      const failure = toFacedbError(error);
+      if (failure.code !== 'not_found') throw failure;
+      // Erased while this run was enrolling them: final. Nothing is re-created under the name.
+      people.markRemoved(personName);
+      return { path, person: personName, status: 'not_found', facesFound: faces.length, message: removedMessage(personName) };
+    }
     const owners = enrolled.get(contentHash);
     if (owners) owners.add(personName);
     else enrolled.set(contentHash, new Set([personName]));
     if (!face) return { path, person: personName, status: 'already_enrolled', facesFound: faces.length };
     // A sync running meanwhile may have picked the new face up from the change log already.
-    if (!index.has(face.id)) index.add(face.id, person.id, embedding);
-    this.personNames.set(person.id, person.name);
+    if (!index.has(face.id)) index.add(face.id, personId, embedding);
+    this.personNames.set(personId, face.personName);
     return {
       path,
       person: personName,
@@ -261,11 +345,12 @@ export class FaceService {
   // ---------------------------------------------------------------- recognition
 
   async identify(source: ImageSource, options: IdentifyOptions = {}): Promise<IdentifyResult> {
+    refuseThresholdWithFar(options, this.config); // before the models load or the photo is read
     const engine = await this.engine();
-    await this.assertGalleryModel(engine.model);
+    checkPinnedModel(await this.store.getModel(), engine.model);
+    const threshold = this.threshold(engine, options, 'identify'); // a FAR the model was not measured at, too
     const loaded = await this.load(source);
     const [faces, index] = await Promise.all([engine.analyze(loaded.image, this.analyzeOptions(options, NEEDS.identify)), this.index()]);
-    const threshold = this.threshold(engine, options, 'identify');
     const topK = options.topK ?? this.config.topK;
     // The gallery size turns the 1:1 likelihood into the chance that the probe is this one of N people
     // (decisionConfidence), so "unknown" never comes with "99 % likely Bono".
@@ -287,6 +372,7 @@ export class FaceService {
 
   /** Same person or not, comparing the largest face of each photo. */
   async verify(a: ImageSource, b: ImageSource, options: OperatingPoint = {}): Promise<VerifyResult> {
+    refuseThresholdWithFar(options, this.config);
     const engine = await this.engine();
     const threshold = this.threshold(engine, options); // a bad FAR fails before any inference
     const [faceA, faceB] = await Promise.all([this.largestFace(a, engine), this.largestFace(b, engine)]);
@@ -314,6 +400,7 @@ export class FaceService {
     options: OperatingPoint = {},
     purpose: 'verify' | 'identify' = 'verify',
   ): number {
+    refuseThresholdWithFar(options, this.config);
     const { model, calibration } = engine;
     const name = calibrationKey(model);
     const pick = (threshold: number | undefined, far: number | undefined, names: string): number | undefined => {
@@ -446,17 +533,6 @@ export class FaceService {
     return { index: FlatIndex.fromSnapshot(snapshot), changeSeq };
   }
 
-  private async assertGalleryModel(model: ModelInfo): Promise<void> {
-    const pinned = await this.store.getModel();
-    if (pinned && (pinned.id !== model.id || pinned.version !== model.version)) {
-      throw new FacedbError(
-        'model_mismatch',
-        `the gallery was enrolled with ${pinned.id}@${pinned.version} but the engine is ${model.id}@${model.version}; ` +
-          'open it with its own engine, or move it to this one with `facedb reembed --to <new db>`',
-      );
-    }
-  }
-
   private async load(source: ImageSource): Promise<LoadedImage> {
     const limits = { maxPixels: this.config.maxPixels, maxFileBytes: this.config.maxFileBytes };
     if ('bytes' in source) {
@@ -504,11 +580,38 @@ export class FaceService {
 
   // ---- used by the HTTP API
 
-  /** Finds a person by exact name or creates them; `created` says which. */
+  /**
+   * Finds a person by name or creates them; `created` says which. invalid_input when the name breaks the name
+   * rules (core/names.ts) or is a look-alike of an existing person's.
+   */
   async createPerson(name: string): Promise<{ person: Person; created: boolean }> {
-    const existing = await this.store.findPersonByName(name);
+    const normalized = normalizePersonName(name);
+    const existing = await this.store.findPersonByName(normalized);
     if (existing) return { person: existing, created: false };
-    return { person: await this.store.upsertPerson(name), created: true };
+    return { person: await this.store.upsertPerson(normalized), created: true };
+  }
+
+  /**
+   * Readiness: models loaded, and the gallery reachable, its file still the one opened, and no recent storage
+   * fault on writes. `storage` names the fault (full, read_only, io, gone, unreachable) without details, which
+   * stay in the server's log.
+   */
+  async health(): Promise<{ models: boolean; db: boolean; storage?: string; problem?: FacedbError }> {
+    const models = this.engineLoaded;
+    try {
+      await this.store.ping();
+      return { models, db: true };
+    } catch (error) {
+      const problem = toFacedbError(error);
+      const fault = problem.details?.fault;
+      return { models, db: false, storage: typeof fault === 'string' ? fault : 'error', problem };
+    }
+  }
+
+  /** How many people and faces the gallery holds (metrics). */
+  async counts(): Promise<{ people: number; faces: number }> {
+    const [{ total: people }, faces] = await Promise.all([this.store.listPeople({ limit: 1, offset: 0 }), this.store.countFaces()]);
+    return { people, faces };
   }
 
   /** A person's enrolled faces (no embeddings). Throws not_found for an unknown person. */
@@ -530,9 +633,23 @@ export class FaceService {
 }
 
 /** The embedding the engine was asked for; its absence is an engine bug, not the caller's. */
-function embeddingOf(face: FaceAnalysis): Float32Array {
+export function embeddingOf(face: FaceAnalysis): Float32Array {
   if (!face.embedding) throw new FacedbError('internal', 'the engine returned a face without the embedding it was asked for');
   return face.embedding;
+}
+
+/**
+ * A threshold and a target FAR given at the same level (per call, or in the configuration) contradict each other.
+ * The configuration's pair only matters when the call gives neither (a per-call value wins, as in `threshold`).
+ */
+function refuseThresholdWithFar(options: OperatingPoint, config: FacedbConfig): void {
+  if (options.threshold !== undefined && options.far !== undefined) {
+    throw new FacedbError('invalid_input', 'give a threshold or a target FAR, not both');
+  }
+  const perCall = options.threshold !== undefined || options.far !== undefined;
+  if (!perCall && config.threshold !== undefined && config.targetFar !== undefined) {
+    throw new FacedbError('invalid_input', 'give FACEDB_THRESHOLD (--threshold) or FACEDB_TARGET_FAR (--far), not both');
+  }
 }
 
 function attributes(face: FaceAnalysis): FaceAttributes {

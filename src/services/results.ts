@@ -96,6 +96,10 @@ export type EnrollStatus =
   | 'already_enrolled'
   | 'no_face'
   | 'unreadable'
+  /** The person's name breaks the name rules (a folder name), or would be a look-alike of an existing person. */
+  | 'invalid_name'
+  /** The person was erased (by anyone) while this enrollment ran: nothing was added, nobody re-created. */
+  | 'not_found'
   | 'failed';
 
 export interface EnrollOutcome {

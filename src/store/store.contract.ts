@@ -5,16 +5,31 @@ import { isFacedbError, type ErrorCode } from '../errors/errors.js';
 import type { GalleryStore, NewFace } from './store.js';
 import { runUnnamedFacesContract } from './unnamed.contract.js';
 
+/** How a driver's test makes the storage faults the contract checks, each as real as the driver allows. */
+export interface StorageFaultFactories {
+  /**
+   * A new, empty, writable gallery, and a way to open the same gallery again as a store that cannot write
+   * to it (a read-only file or mount, a read-only database role), as another process would get it.
+   */
+  openWithReadOnlyTwin(): Promise<{ store: GalleryStore; openReadOnly: () => Promise<GalleryStore> }>;
+  /**
+   * Makes the gallery behind `store` full for its next writes (a real "disk full" error from the database);
+   * resolves to a function that makes room again. Absent where the driver cannot be made full in a test.
+   */
+  fillUp?(store: GalleryStore): Promise<() => Promise<void>>;
+}
+
 /**
  * The behaviour every GalleryStore must have, written against the interface only. Each
  * implementation's test file calls this with factories: `open` must return a new, empty,
  * unpinned gallery on every call (each test closes the one it got), and `openTwice` two separate
- * connections to one new, empty gallery, as two processes would have.
+ * connections to one new, empty gallery, as two processes would have; `faults` makes storage faults.
  */
 export function runGalleryStoreContract(
   name: string,
   open: () => Promise<GalleryStore>,
   openTwice: () => Promise<[GalleryStore, GalleryStore]>,
+  faults: StorageFaultFactories,
 ): void {
   void describe(`GalleryStore contract: ${name}`, () => {
     let store: GalleryStore;
@@ -66,14 +81,76 @@ export function runGalleryStoreContract(
     });
 
     void describe('people', () => {
-      void it('upserts by exact name', async () => {
+      void it('upserts by name, refusing a look-alike of an existing person and naming them', async () => {
         const ada = await store.upsertPerson('Ada');
         assert.equal(ada.name, 'Ada');
         assert.equal(ada.faceCount, 0);
         assert.ok(!Number.isNaN(Date.parse(ada.createdAt)), `createdAt ${ada.createdAt} is a date`);
         assert.deepEqual(await store.upsertPerson('Ada'), ada);
-        const other = await store.upsertPerson('ada');
-        assert.notEqual(other.id, ada.id);
+        const bono = await store.upsertPerson('Bono');
+        // Case, Cyrillic о (U+043E), Greek Ο (U+039F), a zero for the o, fullwidth letters.
+        for (const lookalike of ['ada', 'ADA', 'B\u043eno', 'B\u039fNO', 'B0no', '\uff22\uff4f\uff4e\uff4f']) {
+          const error = await rejectsWith(store.upsertPerson(lookalike), 'invalid_input');
+          assert.match(error.message, /looks like the existing person "(Ada|Bono)"/);
+        }
+        assert.deepEqual((await store.listPeople({ limit: 10, offset: 0 })).items.map((p) => p.id), [ada.id, bono.id]);
+        // Accents are not look-alikes: these are different names.
+        const jose = await store.upsertPerson('Jose');
+        const joseAccent = await store.upsertPerson('José');
+        assert.notEqual(jose.id, joseAccent.id);
+      });
+
+      void it('stores names NFC-normalised with single spaces, and finds them by either form', async () => {
+        const decomposed = '  Jose\u0301\u00a0 Pitt ';
+        const person = await store.upsertPerson(decomposed);
+        assert.equal(person.name, 'Jos\u00e9 Pitt');
+        assert.equal((await store.upsertPerson('José Pitt')).id, person.id);
+        assert.equal((await store.findPersonByName(decomposed))?.id, person.id);
+        assert.equal((await store.findPersonByName('José Pitt'))?.id, person.id);
+      });
+
+      void it('refuses control and format characters, lone surrogates, noncharacters and over-long names', async () => {
+        const refused = [
+          'Bono\u0000', // NUL (PostgreSQL text cannot even hold it)
+          'Bono\u001b[31m', // ESC: terminal escape sequence
+          'Bono\nVox', // newline
+          'Bono\u200b', // zero-width space
+          '\u202eonoB', // right-to-left override
+          'Bo\u2066no\u2069', // bidi isolates
+          'Bono\ufeff', // BOM
+          'Bono\ud800', // lone high surrogate
+          'Bono\udc00', // lone low surrogate
+          'Bono\ufdd0', // noncharacter
+          'Bono\uffff', // noncharacter
+          'Bono\ue000', // private use
+          'x'.repeat(101),
+          '\u00a0 \u3000',
+        ];
+        for (const name of refused) {
+          const error = await rejectsWith(store.upsertPerson(name), 'invalid_input');
+          // The message names the character by code point and never echoes it.
+          assert.ok(![...error.message].some((char) => /[\p{Cc}\p{Cf}\p{Cs}]/u.test(char)), `the message echoes the name: ${JSON.stringify(error.message)}`);
+          assert.equal(await store.findPersonByName(name), null);
+        }
+        assert.equal((await store.listPeople({ limit: 10, offset: 0 })).total, 0);
+        // Exactly at the limit, counted in code points (each 😀 is two UTF-16 units).
+        const longest = await store.upsertPerson('😀'.repeat(100));
+        assert.equal([...longest.name].length, 100);
+      });
+
+      void it('sees a look-alike another connection created, and forgets one that was removed', async () => {
+        const [first, second] = await openTwice();
+        try {
+          await first.upsertPerson('Zed'); // `first` has now read the names it knows of
+          const bono = await second.upsertPerson('Bono');
+          await rejectsWith(first.upsertPerson('B\u043eno'), 'invalid_input');
+          await second.removePerson(bono.id);
+          const cyrillic = await first.upsertPerson('B\u043eno');
+          assert.equal(cyrillic.name, 'B\u043eno');
+          await rejectsWith(second.upsertPerson('Bono'), 'invalid_input');
+        } finally {
+          await Promise.all([first.close(), second.close()]);
+        }
       });
 
       void it('gets and finds people, null when unknown', async () => {
@@ -151,6 +228,38 @@ export function runGalleryStoreContract(
         assert.equal(await store.countFaces(), 0);
         assert.equal((await store.enrolledContent()).size, 0);
         assert.equal((await store.loadEmbeddings()).faceIds.length, 0);
+      });
+
+      void it('never adds to a person another connection removed, nor brings them back', async () => {
+        const [enroller, eraser] = await openTwice();
+        try {
+          await enroller.ensureModel(MODEL);
+          const bono = await enroller.upsertPerson('Bono');
+          await enroller.addFaces(bono.id, [newFace('a'), newFace('b')]);
+          const { changeSeq } = await eraser.loadEmbeddings();
+          assert.equal(await eraser.removePerson(bono.id), 2);
+          await rejectsWith(enroller.addFaces(bono.id, [newFace('c'), newFace('d')]), 'not_found');
+          for (const view of [enroller, eraser]) {
+            assert.equal(await view.getPerson(bono.id), null);
+            assert.equal(await view.findPersonByName('Bono'), null);
+            assert.equal((await view.listPeople({ limit: 10, offset: 0 })).total, 0);
+            assert.equal(await view.countFaces(), 0);
+            assert.equal(await view.hasPhoto(bono.id, hash('c')), false);
+          }
+          const changes = await enroller.embeddingChangesSince(changeSeq);
+          assert.deepEqual(changes.added, []);
+        } finally {
+          await Promise.all([enroller.close(), eraser.close()]);
+        }
+      });
+
+      void it('says whether a person already has a photo', async () => {
+        const id = await withPerson();
+        const other = await store.upsertPerson('Grace');
+        await store.addFaces(id, [newFace('a')]);
+        assert.equal(await store.hasPhoto(id, hash('a')), true);
+        assert.equal(await store.hasPhoto(id, hash('b')), false);
+        assert.equal(await store.hasPhoto(other.id, hash('a')), false);
       });
 
       void it('refuses faces for an unknown person or an unpinned gallery', async () => {
@@ -426,6 +535,64 @@ export function runGalleryStoreContract(
     });
 
     runUnnamedFacesContract(open, openTwice);
+    void describe('storage faults', () => {
+      void it('reads a gallery it cannot write, and refuses every write with storage_unavailable', async () => {
+        const { store: writer, openReadOnly } = await faults.openWithReadOnlyTwin();
+        let reader: GalleryStore | undefined;
+        try {
+          await writer.ensureModel(MODEL);
+          const ada = await writer.upsertPerson('Ada');
+          const [face] = await writer.addFaces(ada.id, [newFace('a')]);
+          assert.ok(face);
+          reader = await openReadOnly();
+          assert.deepEqual(await reader.getModel(), MODEL);
+          assert.deepEqual((await reader.listPeople({ limit: 10, offset: 0 })).items.map((p) => p.name), ['Ada']);
+          assert.equal((await reader.findPersonByName('Ada'))?.id, ada.id);
+          assert.deepEqual([...(await reader.loadEmbeddings()).faceIds], [face.id]);
+          assert.deepEqual(await reader.getFaceCrop(face.id), newFace('a').crop);
+          await reader.ping();
+          const readOnly = reader;
+          const refusals: Array<() => Promise<unknown>> = [
+            () => readOnly.ensureModel(MODEL),
+            () => readOnly.upsertPerson('Grace'),
+            () => readOnly.addFaces(ada.id, [newFace('b')]),
+            () => readOnly.removeFace(face.id),
+            () => readOnly.removePerson(ada.id),
+          ];
+          for (const refusal of refusals) {
+            const error = await rejectsWith(refusal(), 'storage_unavailable');
+            assert.match(error.message, /read-only/);
+          }
+          // Opened read-only, it is working as opened: still ready.
+          await reader.ping();
+          assert.equal(await writer.countFaces(), 1);
+          assert.equal((await writer.listPeople({ limit: 10, offset: 0 })).total, 1);
+        } finally {
+          await reader?.close();
+          await writer.close();
+        }
+      });
+
+      void it('answers a full disk with storage_unavailable, keeps the gallery intact, and reports it until a write succeeds', async (t) => {
+        if (faults.fillUp === undefined) {
+          t.skip('this driver cannot be filled up in a test; its disk-full code is mapped and unit-tested');
+          return;
+        }
+        const id = await withPerson();
+        await store.addFaces(id, [newFace('a')]);
+        const makeRoom = await faults.fillUp(store);
+        const big = (key: string): NewFace => newFace(key, { crop: new Uint8Array(256 * 1024) });
+        const error = await rejectsWith(store.addFaces(id, [big('b'), big('c')]), 'storage_unavailable');
+        assert.match(error.message, /full/);
+        await rejectsWith(store.ping(), 'storage_unavailable');
+        assert.equal(await store.countFaces(), 1);
+        assert.equal((await store.loadEmbeddings()).faceIds.length, 1);
+        await makeRoom();
+        await store.addFaces(id, [big('b')]);
+        await store.ping();
+        assert.equal(await store.countFaces(), 2);
+      });
+    });
   });
 }
 

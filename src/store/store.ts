@@ -126,6 +126,7 @@ export interface PageOf<T> {
  * The gallery. One interface, one implementation per database (SQLite now, PostgreSQL later),
  * all held to the same contract test suite (`store.contract.ts`).
  * Every method that writes is atomic: it either fully happens or leaves the gallery unchanged.
+ * Storage faults (disk full, read-only, I/O errors, a lost server or file) throw storage_unavailable.
  */
 export interface GalleryStore {
   /** The model the gallery is pinned to, or null while it is empty and unpinned. */
@@ -136,16 +137,26 @@ export interface GalleryStore {
    */
   ensureModel(model: ModelInfo): Promise<void>;
 
-  /** Finds a person by exact name, creating them if needed. */
+  /**
+   * Finds a person by name, creating them if needed. The name is held to the name rules (core/names.ts) and
+   * stored normalised; invalid_input when it breaks them, or when creating it would make a look-alike of an
+   * existing person (`Bono`, `BONO`, `Bоno` with a Cyrillic о), naming that person.
+   */
   upsertPerson(name: string): Promise<Person>;
   getPerson(id: number): Promise<Person | null>;
+  /** By the name as given (names stored before the name rules), else by its normalised form. */
   findPersonByName(name: string): Promise<Person | null>;
   listPeople(page: Page): Promise<PageOf<Person>>;
   /** Deletes a person with all their faces and embeddings; returns the number of faces removed. Throws not_found. */
   removePerson(id: number): Promise<number>;
 
-  /** Adds faces to a person in one transaction. Faces whose contentHash the person already has are skipped. */
+  /**
+   * Adds faces to a person in one transaction. Faces whose contentHash the person already has are skipped.
+   * Throws not_found, adding nothing, when the person no longer exists (removed meanwhile, by anyone).
+   */
   addFaces(personId: number, faces: NewFace[]): Promise<Face[]>;
+  /** Whether the person already has a face from the photo with this content hash. */
+  hasPhoto(personId: number, contentHash: string): Promise<boolean>;
   getFace(id: number): Promise<Face | null>;
   listFaces(personId: number, page: Page): Promise<PageOf<Face>>;
   /** Throws not_found. */
@@ -187,7 +198,11 @@ export interface GalleryStore {
    */
   nameCluster(clusterId: number, personName: string): Promise<NamedCluster>;
 
-  /** Cheap round trip, for readiness checks. */
+  /**
+   * Cheap round trip, for readiness checks. Throws storage_unavailable when the database cannot be reached,
+   * its file was deleted or replaced, or the last write hit a storage fault (disk full, read-only, I/O error)
+   * and none has succeeded since (remembered for FAULT_MEMORY_MS).
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -27,8 +27,20 @@ export function sameModel(a: ModelInfo, b: ModelInfo): boolean {
   return a.id === b.id && a.version === b.version && a.dimensions === b.dimensions;
 }
 
-export function checkPersonName(name: string): void {
-  if (name.trim().length === 0) throw new FacedbError('invalid_input', 'person name must not be empty');
+/**
+ * The one model-mismatch check: throws model_mismatch, naming both, when the gallery is pinned to a model other
+ * than `model`. Used by both stores when pinning and by the service before searching with an engine.
+ */
+export function checkPinnedModel(pinned: ModelInfo | null, model: ModelInfo): void {
+  if (pinned !== null && !sameModel(pinned, model)) throw modelMismatch(pinned, model);
+}
+
+export function modelMismatch(pinned: ModelInfo, requested: ModelInfo): FacedbError {
+  return new FacedbError(
+    'model_mismatch',
+    `gallery is pinned to model ${describeModel(pinned)}, cannot use it with ${describeModel(requested)}; re-enroll into a new database`,
+    { details: { pinned: { id: pinned.id, version: pinned.version }, requested: { id: requested.id, version: requested.version } } },
+  );
 }
 
 export function checkPage(page: Page): void {

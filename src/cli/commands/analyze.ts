@@ -3,7 +3,7 @@ import { toFacedbError } from '../../errors/errors.js';
 import { exitCodeFor } from '../../errors/exit-codes.js';
 import { expandImageArgs } from '../../image/scan.js';
 import { print, withFaceLimits, type CliContext } from '../context.js';
-import { formatAnalyze } from '../report.js';
+import { formatAnalyze, formatFileError } from '../report.js';
 
 export function analyzeCommand(ctx: CliContext): Command {
   const command = new Command('analyze')
@@ -22,7 +22,7 @@ export function analyzeCommand(ctx: CliContext): Command {
             const failure = toFacedbError(error);
             process.exitCode = exitCodeFor(failure.code);
             const report = { file, error: { code: failure.code, message: failure.message } };
-            print(flags.json ? JSON.stringify(report) : `${file}\n└─ error [${failure.code}]: ${failure.message}\n`);
+            print(flags.json ? JSON.stringify(report) : formatFileError(file, failure));
           }
         }
       } finally {

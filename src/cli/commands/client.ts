@@ -8,7 +8,7 @@ import { expandImageArgs } from '../../image/scan.js';
 import * as wire from '../../server/wire.js';
 import type { EnrollOutcome, EnrollStatus } from '../../services/results.js';
 import { integerOption, print, withFaceLimits, withOperatingPoint } from '../context.js';
-import { formatAnalyze, formatEnrollSummary, formatIdentify, formatOutcome, formatVerify } from '../report.js';
+import { formatAnalyze, formatEnrollSummary, formatFileError, formatIdentify, formatOutcome, formatVerify } from '../report.js';
 
 /** The same commands as the local ones, run on a facedb server: same reports, same exit codes. */
 
@@ -70,7 +70,7 @@ async function form(files: Record<string, string>, fields: Record<string, number
 
 function printFailure(file: string, failure: FacedbError, json: boolean | undefined): void {
   const report = { file, error: { code: failure.code, message: failure.message } };
-  print(json ? JSON.stringify(report) : `${file}\n└─ error [${failure.code}]: ${failure.message}\n`);
+  print(json ? JSON.stringify(report) : formatFileError(file, failure));
 }
 
 interface IdentifyFlags extends RemoteFlags {

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
+import { normalizePersonName } from '../../core/names.js';
 import { FacedbError } from '../../errors/errors.js';
 import { expandImageArgs, scanLfwLayout } from '../../image/scan.js';
 import type { EnrollItem } from '../../services/face-service.js';
@@ -63,8 +64,8 @@ export function enrollCommand(ctx: CliContext): Command {
 
 async function enrollItems(paths: string[], person: string | undefined): Promise<EnrollItem[]> {
   if (person !== undefined) {
-    const name = person.trim();
-    if (name === '') throw new FacedbError('invalid_input', '--person needs a non-empty name');
+    // The name rules, checked before any photo is read: every photo would be refused alike.
+    const name = normalizePersonName(person);
     return (await expandImageArgs(paths)).map((path) => ({ person: name, path }));
   }
   const items: EnrollItem[] = [];

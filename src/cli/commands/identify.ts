@@ -8,7 +8,7 @@ import { readImageFile, type ImageLimits } from '../../image/decode.js';
 import { expandImageArgs } from '../../image/scan.js';
 import type { IdentifyResult } from '../../services/results.js';
 import { integerOption, print, withFaceLimits, withOperatingPoint, type CliContext } from '../context.js';
-import { formatIdentify } from '../report.js';
+import { formatFileError, formatIdentify } from '../report.js';
 
 interface IdentifyFlags {
   json?: boolean;
@@ -47,7 +47,7 @@ export function identifyCommand(ctx: CliContext): Command {
             const failure = toFacedbError(error);
             failures.push(failure);
             const report = { file, error: { code: failure.code, message: failure.message } };
-            print(flags.json ? JSON.stringify(report) : `${file}\n└─ error [${failure.code}]: ${failure.message}\n`);
+            print(flags.json ? JSON.stringify(report) : formatFileError(file, failure));
           }
         }
       } finally {

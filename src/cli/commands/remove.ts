@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { print, type CliContext } from '../context.js';
+import { shown } from '../report.js';
 
 export function removeCommand(ctx: CliContext): Command {
   return new Command('remove')
@@ -14,7 +15,7 @@ export function removeCommand(ctx: CliContext): Command {
         print(
           flags.json
             ? JSON.stringify({ removed: person.name, personId: person.id, facesRemoved })
-            : `removed ${person.name} (${facesRemoved} ${facesRemoved === 1 ? 'face' : 'faces'})`,
+            : `removed ${shown(person.name)} (${facesRemoved} ${facesRemoved === 1 ? 'face' : 'faces'})`,
         );
       } finally {
         await service.close();

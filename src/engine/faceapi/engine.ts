@@ -26,7 +26,7 @@ export const FACEAPI_MODEL: ModelInfo = {
 export const FACEAPI_LANDMARK_LAYOUT = 'ibug68';
 
 /** The measured calibration, when it was measured on this very model version (never another version's). */
-const FACEAPI_CALIBRATION = CALIBRATION_MODEL === calibrationKey(FACEAPI_MODEL) ? CALIBRATION : undefined;
+export const FACEAPI_CALIBRATION = CALIBRATION_MODEL === calibrationKey(FACEAPI_MODEL) ? CALIBRATION : undefined;
 
 export interface FaceApiEngineOptions {
   /** Inference worker threads; default one per core. */

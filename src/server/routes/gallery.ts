@@ -104,11 +104,12 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
       const outcomes: EnrollOutcome[] = [];
       for (const bytes of images) {
         try {
-          outcomes.push(await gate.run(() => service.enrollImage(person.name, { bytes })));
+          // By id: a person erased meanwhile gets `not_found` outcomes, never a new person of the same name.
+          outcomes.push(await gate.run(() => service.enrollImage(person.id, { bytes })));
         } catch (error) {
           const failure = toFacedbError(error);
-          // A gallery pinned to another model, or a full queue, fails the whole request.
-          if (failure.code === 'model_mismatch' || failure.code === 'overloaded') throw failure;
+          // A gallery pinned to another model, a full queue or a storage fault fails the whole request.
+          if (failure.code === 'model_mismatch' || failure.code === 'overloaded' || failure.code === 'storage_unavailable') throw failure;
           const status = UNREADABLE.has(failure.code) ? 'unreadable' : 'failed';
           const message = failure.code === 'internal' ? 'internal error' : failure.message;
           outcomes.push({ path: '(upload)', person: person.name, status, facesFound: 0, message });

@@ -14,20 +14,17 @@ export function healthRoutes(app: FastifyInstance, service: FaceService): void {
     {
       config: { scope: 'public' },
       schema: doc({
-        summary: 'Models loaded and database reachable (503 otherwise)',
+        summary: 'Models loaded and database reachable, its file not deleted or replaced, no recent storage fault (503 otherwise)',
         tags: ['health'],
         scope: 'public',
         responses: { 200: wire.readiness, 503: wire.readiness },
       }),
     },
-    async (_request, reply) => {
-      const models = service.engineLoaded;
-      const db = await service.store.ping().then(
-        () => true,
-        () => false,
-      );
+    async (request, reply) => {
+      const { models, db, storage, problem } = await service.health();
+      if (problem) request.log.warn({ code: problem.code, storage, message: problem.message }, 'gallery database not ready');
       const ready = models && db;
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', models, db });
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', models, db, ...(storage === undefined ? {} : { storage }) });
     },
   );
 }

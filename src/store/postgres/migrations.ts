@@ -94,6 +94,13 @@ const MIGRATION_LOCK = 0x0fac_ed_b0;
  * advisory lock makes servers that start together take turns (the second finds the work done).
  */
 export async function migrate(client: PoolClient, where: string): Promise<void> {
+  // Up to date already (nearly every start): read only, so a read-only database or role, or a hot standby,
+  // where neither the lock nor CREATE TABLE is allowed, opens too.
+  const present = await client.query<{ present: boolean }>("SELECT to_regclass('facedb_migrations') IS NOT NULL AS present");
+  if (present.rows[0]?.present) {
+    const { rows } = await client.query<{ version: number }>('SELECT COALESCE(MAX(version), 0) AS version FROM facedb_migrations');
+    if (rows[0]?.version === SCHEMA_VERSION) return;
+  }
   await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
   const schema = (await client.query<{ schema: string | null }>('SELECT current_schema() AS schema')).rows[0]?.schema;
   if (schema == null) {

@@ -14,7 +14,7 @@ import { openStore } from '../open.js';
 import { SqliteGalleryStore } from '../sqlite/store.js';
 import { runGalleryStoreContract } from '../store.contract.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import { openPostgresStore, PostgresGalleryStore } from './store.js';
+import { openPostgresStore, PostgresGalleryStore, postgresFault } from './store.js';
 
 /*
  * Runs against FACEDB_TEST_POSTGRES_URL when set (its user needs the right to create schemas);
@@ -41,13 +41,19 @@ if (givenUrl === undefined && binaries === undefined) {
   const schemas: string[] = [];
 
   before(async () => {
-    server = givenUrl === undefined ? await startThrowawayServer(binaries!) : { url: givenUrl, stop: () => Promise.resolve() };
+    server =
+      givenUrl === undefined
+        ? await startThrowawayServer(binaries!)
+        : { url: givenUrl, stopServer: () => Promise.resolve(), stop: () => Promise.resolve() };
     admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
   });
   after(async () => {
     // An external server outlives the tests: leave it as we found it.
-    if (givenUrl !== undefined) for (const schema of schemas) await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    if (givenUrl !== undefined) {
+      for (const schema of schemas) await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.query(`DROP ROLE IF EXISTS facedb_ro_${process.pid}`);
+    }
     await admin.end();
     await server.stop();
   });
@@ -61,12 +67,42 @@ if (givenUrl === undefined && binaries === undefined) {
   };
   const schemaOf = (url: string): string => new URL(url).searchParams.get('options')!.replace('-c search_path=', '');
 
+  /**
+   * The same gallery as `url`, reached as a role whose transactions are read-only by default (ALTER ROLE … SET
+   * default_transaction_read_only), as on a read-only database or replica. It has every privilege on the
+   * schema, so its writes fail for being read-only (25006), not for lack of rights.
+   */
+  const readOnlyUrl = async (url: string): Promise<string> => {
+    const schema = schemaOf(url);
+    const role = `facedb_ro_${process.pid}`;
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+    if (rowCount === 0) {
+      await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${PASSWORD}'`);
+      await admin.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
+    }
+    await admin.query(`GRANT ALL ON SCHEMA ${schema} TO ${role}`);
+    await admin.query(`GRANT ALL ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
+    await admin.query(`GRANT ALL ON ALL SEQUENCES IN SCHEMA ${schema} TO ${role}`);
+    const readOnly = new URL(url);
+    readOnly.username = role;
+    readOnly.password = PASSWORD;
+    return readOnly.href;
+  };
+
   runGalleryStoreContract(
     'postgres',
     async () => openPostgresStore(await freshUrl()),
     async () => {
       const url = await freshUrl();
       return [await openPostgresStore(url), await openPostgresStore(url)];
+    },
+    {
+      openWithReadOnlyTwin: async () => {
+        const url = await freshUrl();
+        const store = await openPostgresStore(url);
+        return { store, openReadOnly: async () => openPostgresStore(await readOnlyUrl(url)) };
+      },
+      // No disk-full in a test: postgresFault's mapping of 53100 is unit-tested below.
     },
   );
 
@@ -255,8 +291,63 @@ if (givenUrl === undefined && binaries === undefined) {
 
     void it('explains an unreachable server without the password', async () => {
       const url = `postgresql://ada:${PASSWORD}@127.0.0.1:${await closedPort()}/gallery?password=${PASSWORD}`;
-      const error = await rejectsWithCode(openStore(url), 'internal', /cannot open gallery database postgresql:\/\/ada:\*\*\*@127\.0\.0\.1.*ECONNREFUSED/);
+      const error = await rejectsWithCode(
+        openStore(url),
+        'storage_unavailable',
+        /cannot open gallery database postgresql:\/\/ada:\*\*\*@127\.0\.0\.1.*cannot be reached.*ECONNREFUSED/,
+      );
       assertNoPassword(error);
+    });
+
+    void it('answers storage_unavailable, reads and writes alike, once its server has stopped', async (t) => {
+      const bin = binaries ?? findPostgresBinaries();
+      if (bin === undefined) {
+        t.skip('needs the PostgreSQL binaries to start a server it can stop');
+        return;
+      }
+      const own = await startThrowawayServer(bin);
+      let stopped = false;
+      const store = await openPostgresStore(own.url);
+      try {
+        await store.ensureModel(MODEL);
+        const ada = await store.upsertPerson('Ada');
+        await store.ping();
+        await own.stopServer();
+        stopped = true;
+        const calls = [
+          () => store.ping(),
+          () => store.listPeople({ limit: 10, offset: 0 }),
+          () => store.upsertPerson('Grace'),
+          () => store.addFaces(ada.id, [face('a')]),
+        ];
+        for (const call of calls) await rejectsWithCode(call(), 'storage_unavailable', /cannot be reached/);
+      } finally {
+        await store.close().catch(() => {});
+        if (!stopped) await own.stopServer();
+        await own.stop().catch(() => {});
+      }
+    });
+
+    void it('maps the SQLSTATEs and socket errors of storage faults, and only those', () => {
+      const cases: Array<[unknown, string | null]> = [
+        [Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' }), 'full'],
+        [Object.assign(new Error('cannot execute INSERT in a read-only transaction'), { code: '25006' }), 'read_only'],
+        [Object.assign(new Error('could not read block'), { code: '58030' }), 'io'],
+        [Object.assign(new Error('invalid page in block'), { code: 'XX001' }), 'io'],
+        [Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 'unreachable'],
+        [Object.assign(new Error('the database system is shutting down'), { code: '57P03' }), 'unreachable'],
+        [Object.assign(new Error('connection failure'), { code: '08006' }), 'unreachable'],
+        [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'unreachable'],
+        [new Error('Connection terminated unexpectedly'), 'unreachable'],
+        [Object.assign(new Error('duplicate key'), { code: '23505' }), null],
+        [Object.assign(new Error('could not serialize access'), { code: '40001' }), null],
+        [new Error('something else'), null],
+      ];
+      for (const [error, fault] of cases) {
+        const mapped = postgresFault(error);
+        assert.equal(mapped?.details?.fault ?? null, fault, (error as Error).message);
+        if (mapped) assert.equal(mapped.code, 'storage_unavailable');
+      }
     });
 
     void it('is what openStore picks for postgres:// and postgresql:// URLs, and only for them', async () => {
@@ -277,6 +368,8 @@ if (givenUrl === undefined && binaries === undefined) {
 
 interface TestServer {
   url: string;
+  /** Stops the server, keeping its files (a server that went down). */
+  stopServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -305,10 +398,17 @@ async function startThrowawayServer(bin: string): Promise<TestServer> {
   await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
   const settings = `-c listen_addresses='' -k '${dir}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
   await run('pg_ctl', ['start', '-w', '-D', data, '-l', join(dir, 'server.log'), '-o', settings]);
+  let running = true;
+  const stopServer = async (): Promise<void> => {
+    if (!running) return;
+    running = false;
+    await run('pg_ctl', ['stop', '-D', data, '-m', 'immediate']);
+  };
   return {
     url: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(dir)}`,
+    stopServer,
     stop: async () => {
-      await run('pg_ctl', ['stop', '-D', data, '-m', 'immediate']);
+      await stopServer();
       await rm(dir, { recursive: true, force: true });
     },
   };

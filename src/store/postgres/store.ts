@@ -3,7 +3,10 @@ import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Face, type GalleryStore, type NewFace, type Page, type PageOf, type Person } from '../store.js';
 import type { Cluster, ClusterUpdate, NamedCluster, UnnamedEmbedding, UnnamedFace } from '../store.js';
-import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
+import { canonicalName, normalizePersonName, personNameProblem } from '../../core/names.js';
+import { FaultMemory, storageUnavailable, type StorageFault } from '../faults.js';
+import { LookalikeIndex, lookalikeVerdict, type NamedPerson } from '../lookalikes.js';
+import { checkModel, checkNewFaces, checkPage, checkPinnedModel } from '../validation.js';
 import { migrate } from './migrations.js';
 import { PostgresUnnamedFaces } from './unnamed.js';
 import * as sharedRows from '../rows.js';
@@ -41,13 +44,19 @@ export async function openPostgresStore(url: string): Promise<PostgresGallerySto
   // Without a listener, a pooled idle connection dropped by the server would crash the process;
   // the pool discards that connection by itself and opens a new one when next needed.
   pool.on('error', () => {});
+  let readOnly: boolean;
   try {
-    await transaction(pool, 'BEGIN', (client) => migrate(client, where));
+    readOnly = await transaction(pool, 'BEGIN', async (client) => {
+      await migrate(client, where);
+      // A read-only role or database, or a hot standby: reads work, writes will answer storage_unavailable.
+      const { rows } = await client.query<{ read_only: boolean }>("SELECT current_setting('transaction_read_only') = 'on' AS read_only");
+      return rows[0]?.read_only ?? false;
+    });
   } catch (error) {
     await pool.end();
     throw openFailure(error, where);
   }
-  return new PostgresGalleryStore(pool);
+  return new PostgresGalleryStore(pool, readOnly);
 }
 
 /** The URL with any password masked, fit for messages and logs. Throws invalid_input when it is no URL. */
@@ -68,6 +77,9 @@ export function redactUrl(url: string): string {
 
 const PLACEHOLDER_HOST = 'facedb-no-host';
 
+/** Any fixed number, the same in every facedb: with the schema's hash it names the person-creation lock. */
+const PEOPLE_LOCK = 0x0fac_ed_b1;
+
 type PersonRow = sharedRows.PersonRow<Date>;
 type FaceRow = sharedRows.FaceRow<Date>;
 
@@ -80,15 +92,20 @@ const READ_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 export class PostgresGalleryStore implements GalleryStore {
   readonly #pool: pg.Pool;
   readonly #unnamed: PostgresUnnamedFaces;
+  /** Opened as a read-only role or on a read-only database: its refused writes are no fault for readiness. */
+  readonly #openedReadOnly: boolean;
+  readonly #faults = new FaultMemory();
+  readonly #lookalikes = new LookalikeIndex();
 
   /** Use `openPostgresStore`, which also migrates the schema. */
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, openedReadOnly = false) {
     this.#pool = pool;
     this.#unnamed = new PostgresUnnamedFaces({
       transaction: (begin, work) => transaction(pool, begin, work),
       readModel,
       readPerson: async (client, id) => toPerson(await onlyRow(client.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = $1`, [id]))),
     });
+    this.#openedReadOnly = openedReadOnly;
   }
 
   getModel(): Promise<ModelInfo | null> {
@@ -96,7 +113,7 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   ensureModel(model: ModelInfo): Promise<void> {
-    return run(async () => {
+    return this.#write(async () => {
       checkModel(model);
       await transaction(this.#pool, 'BEGIN', async (client) => {
         // DO NOTHING then read back: of two servers pinning at once, the loser sees the winner's pin.
@@ -105,29 +122,43 @@ export class PostgresGalleryStore implements GalleryStore {
            ON CONFLICT (singleton) DO NOTHING`,
           [model.id, model.version, model.dimensions, model.metric, model.defaultThreshold],
         );
-        const pinned = await readModel(client);
-        if (pinned !== null && !sameModel(pinned, model)) {
-          throw new FacedbError(
-            'model_mismatch',
-            `gallery is pinned to model ${describeModel(pinned)}, cannot use it with ${describeModel(model)}`,
-            { details: { pinned: { id: pinned.id, version: pinned.version }, requested: { id: model.id, version: model.version } } },
-          );
-        }
+        checkPinnedModel(await readModel(client), model);
       });
     });
   }
 
   upsertPerson(name: string): Promise<Person> {
-    return run(async () => {
-      checkPersonName(name);
+    return this.#write(async () => {
+      const normalized = normalizePersonName(name);
       return transaction(this.#pool, 'BEGIN', async (client) => {
-        // The no-op update (rather than DO NOTHING) returns the id of an existing person and locks
-        // the row, so a concurrent removePerson cannot delete it before we read it back.
-        const { rows } = await client.query<{ id: number }>(
-          'INSERT INTO people (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id',
-          [name],
-        );
-        return toPerson(await onlyRow(client.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = $1`, [rows[0]!.id])));
+        const personById = async (id: number): Promise<Person> =>
+          toPerson(await onlyRow(client.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = $1`, [id])));
+        // FOR KEY SHARE: a concurrent removePerson cannot delete the person before we read them back.
+        const existingId = async (): Promise<number | undefined> =>
+          (await client.query<{ id: number }>('SELECT id FROM people WHERE name = $1 FOR KEY SHARE', [normalized])).rows[0]?.id;
+        const found = await existingId();
+        if (found !== undefined) return personById(found);
+        // Creators take turns (per schema) until they commit: ids then grow in commit order, which the
+        // look-alike index relies on, and two look-alikes cannot be created at once.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))', [PEOPLE_LOCK]);
+        const createdMeanwhile = await existingId();
+        if (createdMeanwhile !== undefined) return personById(createdMeanwhile);
+        const { rows: newer } = await client.query<NamedPerson>('SELECT id, name FROM people WHERE id > $1 ORDER BY id', [
+          this.#lookalikes.seenUpTo,
+        ]);
+        this.#lookalikes.learn(newer);
+        const candidates = this.#lookalikes.candidates(normalized);
+        const lookalikes =
+          candidates.length === 0
+            ? []
+            : (await client.query<NamedPerson>('SELECT id, name FROM people WHERE id = ANY($1) ORDER BY id FOR KEY SHARE', [candidates])).rows;
+        for (const id of candidates) if (!lookalikes.some((person) => person.id === id)) this.#lookalikes.forget(id);
+        const same = lookalikeVerdict(normalized, lookalikes);
+        if (same !== null) return personById(same.id);
+        const { rows } = await client.query<{ id: number }>('INSERT INTO people (name) VALUES ($1) RETURNING id', [normalized]);
+        const id = rows[0]!.id;
+        this.#lookalikes.learn([{ id, name: normalized }]);
+        return personById(id);
       });
     });
   }
@@ -141,8 +172,22 @@ export class PostgresGalleryStore implements GalleryStore {
 
   findPersonByName(name: string): Promise<Person | null> {
     return run(async () => {
-      const { rows } = await this.#pool.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.name = $1`, [name]);
+      // As typed (names stored before the name rules), else in its normalised form. PostgreSQL text cannot hold
+      // NUL, and such a name cannot exist: asking would only raise an error.
+      const forms = [name, ...(personNameProblem(name) === null ? [canonicalName(name)] : [])].filter((form) => !form.includes('\0'));
+      if (forms.length === 0) return null;
+      const { rows } = await this.#pool.query<PersonRow>(
+        `SELECT ${PERSON_COLUMNS} FROM people p WHERE p.name = ANY($1) ORDER BY p.name = $2 DESC LIMIT 1`,
+        [forms, name],
+      );
       return rows[0] === undefined ? null : toPerson(rows[0]);
+    });
+  }
+
+  hasPhoto(personId: number, contentHash: string): Promise<boolean> {
+    return run(async () => {
+      const { rowCount } = await this.#pool.query('SELECT 1 FROM faces WHERE person_id = $1 AND content_hash = $2', [personId, contentHash]);
+      return (rowCount ?? 0) > 0;
     });
   }
 
@@ -160,7 +205,7 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   removePerson(id: number): Promise<number> {
-    return run(() =>
+    return this.#write(() =>
       transaction(this.#pool, 'BEGIN', async (client) => {
         // Locking the person first keeps a concurrent addFaces from slipping faces past the count.
         const { rowCount } = await client.query('SELECT 1 FROM people WHERE id = $1 FOR UPDATE', [id]);
@@ -174,7 +219,7 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   addFaces(personId: number, faces: NewFace[]): Promise<Face[]> {
-    return run(() =>
+    return this.#write(() =>
       transaction(this.#pool, 'BEGIN', async (client) => {
         // FOR KEY SHARE: the person cannot be removed under us, yet other batches for them proceed.
         const person = (await client.query<{ name: string }>('SELECT name FROM people WHERE id = $1 FOR KEY SHARE', [personId])).rows[0];
@@ -260,7 +305,7 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   removeFace(id: number): Promise<void> {
-    return run(() =>
+    return this.#write(() =>
       transaction(this.#pool, 'BEGIN', async (client) => {
         const { rowCount } = await client.query('DELETE FROM faces WHERE id = $1', [id]);
         if (rowCount === 0) throw notFound('face', id);
@@ -374,7 +419,21 @@ export class PostgresGalleryStore implements GalleryStore {
   ping(): Promise<void> {
     return run(async () => {
       await this.#pool.query('SELECT 1');
+      const fault = this.#faults.current();
+      if (fault !== undefined) throw fault;
     });
+  }
+
+  /** A write: a storage fault it runs into is remembered for `ping` until a write succeeds. */
+  async #write<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run(work);
+      this.#faults.succeeded();
+      return result;
+    } catch (error) {
+      if (!(this.#openedReadOnly && (error as FacedbError).details?.fault === 'read_only')) this.#faults.record(error);
+      throw error;
+    }
   }
 
   close(): Promise<void> {
@@ -434,15 +493,56 @@ async function onlyRow<R extends pg.QueryResultRow>(result: Promise<pg.QueryResu
   return row;
 }
 
-/** SQLSTATEs after which retrying later should succeed: lock and serialization conflicts, a full server. */
-const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '53300', '57P03']);
+/** SQLSTATEs after which retrying later should succeed: lock and serialization conflicts, too many connections. */
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '53300']);
 
-/** Awaits driver work, turning contention (server busy, pool exhausted) into `overloaded`. */
+/** SQLSTATEs that mean the database's storage or server, not the request, is at fault. */
+const STORAGE_SQLSTATES: Readonly<Record<string, StorageFault>> = {
+  '53100': 'full', // disk_full
+  '25006': 'read_only', // read_only_sql_transaction (default_transaction_read_only, a hot standby)
+  '58030': 'io', // io_error
+  '58000': 'io', // system_error
+  XX001: 'io', // data_corrupted
+  XX002: 'io', // index_corrupted
+  '57P01': 'unreachable', // admin_shutdown
+  '57P02': 'unreachable', // crash_shutdown
+  '57P03': 'unreachable', // cannot_connect_now (starting up, shutting down, recovering)
+  '57P04': 'gone', // database_dropped
+};
+
+/** Socket errors and pg's own messages for a server that went away or cannot be reached. */
+const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT', 'EAI_AGAIN']);
+const UNREACHABLE_MESSAGE = /Connection terminated|connection error and is not queryable|Connection ended|server closed the connection/i;
+
+/** The storage fault `error` reports, if it is one; null for everything else. */
+export function postgresFault(error: unknown): FacedbError | null {
+  if (error instanceof FacedbError) return error.code === 'storage_unavailable' ? error : null;
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  let fault: StorageFault | undefined;
+  if (typeof code === 'string') {
+    fault = STORAGE_SQLSTATES[code] ?? (code.startsWith('08') || UNREACHABLE_ERRNOS.has(code) ? 'unreachable' : undefined);
+  }
+  if (fault === undefined && UNREACHABLE_MESSAGE.test(message)) fault = 'unreachable';
+  if (fault === undefined) return null;
+  const what: Record<StorageFault, string> = {
+    full: 'the gallery database server is out of disk space',
+    read_only: 'the gallery database is read-only',
+    io: 'the gallery database server reported an I/O error or damaged data',
+    gone: 'the gallery database is gone',
+    unreachable: 'the gallery database server cannot be reached',
+  };
+  return storageUnavailable(fault, `${what[fault]}: ${message === '' ? String(code) : message}`, error);
+}
+
+/** Awaits driver work, turning contention (server busy, pool exhausted) into `overloaded` and storage faults into `storage_unavailable`. */
 async function run<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof FacedbError) throw error;
+    const fault = postgresFault(error);
+    if (fault !== null) throw fault;
     const sqlState = (error as { code?: unknown }).code;
     const poolTimedOut = error instanceof Error && /timeout exceeded when trying to connect/.test(error.message);
     if ((typeof sqlState === 'string' && TRANSIENT_SQLSTATES.has(sqlState)) || poolTimedOut) {
@@ -459,7 +559,7 @@ function isConfigurationError(sqlState: string): boolean {
 
 /**
  * Explains a failure to open: a wrong URL, credentials or database is invalid_input; a server that
- * cannot be reached is internal. Messages carry the redacted URL only.
+ * cannot be reached, or cannot store the schema, is storage_unavailable. Messages carry the redacted URL only.
  */
 function openFailure(error: unknown, where: string): FacedbError {
   if (error instanceof FacedbError) return error;
@@ -467,6 +567,13 @@ function openFailure(error: unknown, where: string): FacedbError {
   const code = (error as { code?: unknown }).code;
   const misconfigured =
     (typeof code === 'string' && (isConfigurationError(code) || code === 'ENOTFOUND')) || /password|SASL/i.test(reason);
+  const fault = misconfigured ? null : postgresFault(error);
+  if (fault !== null) {
+    return new FacedbError('storage_unavailable', `cannot open gallery database ${where}: ${fault.message}`, {
+      cause: error,
+      details: { ...fault.details, url: where },
+    });
+  }
   return new FacedbError(
     misconfigured ? 'invalid_input' : 'internal',
     `cannot open gallery database ${where}: ${reason === '' ? 'connection failed' : reason}`,

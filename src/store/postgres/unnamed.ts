@@ -5,7 +5,8 @@ import { encodeEmbedding, notFound } from '../rows.js';
 import type { Cluster, ClusterUpdate, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkClusterUpdates, checkSamples, toUnnamedEmbedding, toUnnamedFace, UNNAMED_FACE_COLUMNS, type UnnamedFaceRow } from '../unnamed-rows.js';
-import { checkNewFaces, checkPage, checkPersonName } from '../validation.js';
+import { normalizePersonName } from '../../core/names.js';
+import { checkNewFaces, checkPage } from '../validation.js';
 
 type FaceRow = UnnamedFaceRow<Date>;
 type Transaction = <T>(begin: string, work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
@@ -165,7 +166,7 @@ export class PostgresUnnamedFaces {
   }
 
   nameCluster(clusterId: number, personName: string): Promise<NamedCluster> {
-    checkPersonName(personName);
+    personName = normalizePersonName(personName);
     return this.#parts.transaction('BEGIN', async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [CLUSTER_LOCK]);
       const size = (

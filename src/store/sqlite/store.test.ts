@@ -10,7 +10,7 @@ import type { ModelInfo } from '../../core/types.js';
 import { isFacedbError } from '../../errors/errors.js';
 import { runGalleryStoreContract } from '../store.contract.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import { openSqliteStore } from './store.js';
+import { openSqliteStore, SqliteGalleryStore } from './store.js';
 
 const MODEL: ModelInfo = { id: 'sqlite-test', version: '1', dimensions: 4, metric: 'euclidean', defaultThreshold: 0.5 };
 
@@ -33,6 +33,23 @@ runGalleryStoreContract(
   async () => {
     const path = freshPath();
     return [await openSqliteStore(path), await openSqliteStore(path)];
+  },
+  {
+    // Opened read-only as it would be on a read-only file or mount (see also the read-only mount test below).
+    openWithReadOnlyTwin: async () => {
+      const path = freshPath();
+      return { store: await openSqliteStore(path), openReadOnly: () => openSqliteStore(path, { readOnly: true }) };
+    },
+    // A real SQLITE_FULL: the database may not grow past the pages it has now.
+    fillUp: (store) => {
+      const db = (store as SqliteGalleryStore).database;
+      const pages = db.pragma('page_count', { simple: true }) as number;
+      db.pragma(`max_page_count = ${pages}`);
+      return Promise.resolve(() => {
+        db.pragma('max_page_count = 1073741823');
+        return Promise.resolve();
+      });
+    },
   },
 );
 

@@ -1,13 +1,17 @@
-import { mkdir } from 'node:fs/promises';
+import { constants, existsSync, statSync } from 'node:fs';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Face, type GalleryStore, type NewFace, type Page, type PageOf, type Person } from '../store.js';
 import type { Cluster, ClusterUpdate, NamedCluster, UnnamedEmbedding, UnnamedFace } from '../store.js';
-import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
-import { migrate } from './migrations.js';
 import { SqliteUnnamedFaces } from './unnamed.js';
+import { canonicalName, normalizePersonName, personNameProblem } from '../../core/names.js';
+import { FaultMemory, storageUnavailable } from '../faults.js';
+import { LookalikeIndex, lookalikeVerdict, type NamedPerson } from '../lookalikes.js';
+import { checkModel, checkNewFaces, checkPage, checkPinnedModel } from '../validation.js';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
 import * as sharedRows from '../rows.js';
 import {
   copyEmbeddingPage,
@@ -23,14 +27,42 @@ import {
   type MetaRow,
 } from '../rows.js';
 
-/** Opens (creating if needed) a gallery file, bringing its schema up to date. */
-export async function openSqliteStore(path: string): Promise<SqliteGalleryStore> {
-  if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
+export interface SqliteOpenOptions {
+  /**
+   * Open without writing anything (no migration, no WAL switch): every write then fails with
+   * storage_unavailable. Chosen by itself when the file or its folder cannot be written.
+   */
+  readOnly?: boolean;
+}
+
+/**
+ * Opens (creating if needed) a gallery file, bringing its schema up to date. A gallery that cannot be written
+ * (read-only file system or file) is opened read-only: reads work, writes fail with storage_unavailable.
+ */
+export async function openSqliteStore(path: string, options: SqliteOpenOptions = {}): Promise<SqliteGalleryStore> {
+  if (path === ':memory:') return new SqliteGalleryStore(openWritable(path), { path, readOnly: null, identity: null });
+  const readOnly = options.readOnly ? 'it was opened read-only' : await unwritableReason(path);
+  if (readOnly !== null) {
+    const db = await openReadOnly(path, readOnly);
+    return new SqliteGalleryStore(db, { path, readOnly, identity: fileIdentity(path) });
+  }
+  try {
+    await mkdir(dirname(path), { recursive: true });
+  } catch (error) {
+    throw sqliteFault(error, path) ?? error;
+  }
+  const db = openWritable(path);
+  return new SqliteGalleryStore(db, { path, readOnly: null, identity: fileIdentity(path) });
+}
+
+function openWritable(path: string): Database.Database {
   let db: Database.Database;
   try {
     db = new Database(path);
   } catch (error) {
-    throw new FacedbError('invalid_input', `cannot open gallery database ${path}: ${(error as Error).message}`, {
+    // Cannot open at all (a folder, a bad path): the setting is wrong, unless the disk is at fault.
+    const fault = (error as { code?: unknown }).code === 'SQLITE_CANTOPEN' ? null : sqliteFault(error, path);
+    throw fault ?? new FacedbError('invalid_input', `cannot open gallery database ${path}: ${(error as Error).message}`, {
       cause: error,
       details: { path },
     });
@@ -47,15 +79,131 @@ export async function openSqliteStore(path: string): Promise<SqliteGalleryStore>
     db.pragma('synchronous = NORMAL');
   } catch (error) {
     db.close();
-    if (error instanceof Database.SqliteError && (error.code === 'SQLITE_NOTADB' || error.code === 'SQLITE_CORRUPT')) {
-      throw new FacedbError('invalid_input', `${path} is not a facedb gallery: not a SQLite database, or a damaged one`, {
-        cause: error,
-        details: { path },
-      });
-    }
-    throw error;
+    throw notAGallery(error, path) ?? sqliteFault(error, path) ?? error;
   }
-  return new SqliteGalleryStore(db);
+  return db;
+}
+
+/**
+ * Why the gallery at `path` cannot be written here, or null when it can. Throws storage_unavailable when it does
+ * not exist and cannot be created.
+ */
+async function unwritableReason(path: string): Promise<string | null> {
+  // As root, access() ignores permission bits but still reports a read-only mount (EROFS).
+  if (existsSync(path)) {
+    const file = await access(path, constants.W_OK).then(() => null, (error: NodeJS.ErrnoException) => error.code ?? 'error');
+    if (file !== null) return `${path} cannot be written (${file})`;
+    // WAL needs to create its -wal and -shm files beside the database.
+    const folder = await access(dirname(path), constants.W_OK).then(() => null, (error: NodeJS.ErrnoException) => error.code ?? 'error');
+    if (folder !== null) return `the folder of ${path} cannot be written (${folder})`;
+    return null;
+  }
+  const folder = dirname(path);
+  if (existsSync(folder)) {
+    const denied = await access(folder, constants.W_OK).then(() => null, (error: NodeJS.ErrnoException) => error.code ?? 'error');
+    if (denied !== null) throw storageUnavailable('read_only', `cannot create the gallery ${path}: its folder cannot be written (${denied})`);
+  }
+  return null;
+}
+
+/**
+ * Opens a gallery that cannot be written. SQLite reads a WAL-mode file read-only only when its -shm file exists
+ * or can be created; when neither (a cleanly closed gallery on a read-only mount), the file is read into memory
+ * and opened from there, marked as a rollback-journal database (header bytes 18-19), which is the same content.
+ */
+async function openReadOnly(path: string, why: string): Promise<Database.Database> {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    db.prepare('SELECT COUNT(*) FROM sqlite_schema').get();
+  } catch (error) {
+    db?.close();
+    db = undefined;
+    const code = error instanceof Database.SqliteError ? error.code : (error as NodeJS.ErrnoException).code;
+    if (code !== 'SQLITE_CANTOPEN') throw notAGallery(error, path) ?? sqliteFault(error, path) ?? error;
+  }
+  if (db === undefined) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      throw sqliteFault(error, path) ?? error;
+    }
+    if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) bytes.fill(1, 18, 20);
+    try {
+      db = new Database(bytes, { readonly: true });
+      db.prepare('SELECT COUNT(*) FROM sqlite_schema').get();
+    } catch (error) {
+      db?.close();
+      throw notAGallery(error, path) ?? sqliteFault(error, path) ?? error;
+    }
+  }
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version !== SCHEMA_VERSION) {
+    db.close();
+    throw storageUnavailable(
+      'read_only',
+      version === 0
+        ? `${path} is not a facedb gallery, and ${why}`
+        : `${path} has gallery schema version ${version}, this facedb needs ${SCHEMA_VERSION}, and ${why}: open it once where it can be written`,
+    );
+  }
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+function notAGallery(error: unknown, path: string): FacedbError | null {
+  if (error instanceof FacedbError) return error;
+  if (error instanceof Database.SqliteError && (error.code === 'SQLITE_NOTADB' || error.code === 'SQLITE_CORRUPT')) {
+    return new FacedbError('invalid_input', `${path} is not a facedb gallery: not a SQLite database, or a damaged one`, {
+      cause: error,
+      details: { path },
+    });
+  }
+  return null;
+}
+
+/** Node and SQLite error codes that mean the storage, not the request, is at fault. */
+export function sqliteFault(error: unknown, path: string): FacedbError | null {
+  if (error instanceof FacedbError) return error.code === 'storage_unavailable' ? error : null;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return null;
+  const reason = (error as Error).message;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
+    return storageUnavailable('full', `the gallery database ${path} is full (disk full or size limit reached): ${reason}`, error);
+  }
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+    return storageUnavailable('read_only', `the gallery database ${path} is read-only: ${reason}`, error);
+  }
+  if (code.startsWith('SQLITE_IOERR') || code === 'EIO' || code === 'SQLITE_PROTOCOL') {
+    return storageUnavailable('io', `I/O error on the gallery database ${path}: ${reason}`, error);
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    return storageUnavailable('gone', `the gallery database ${path} cannot be read (deleted, moved or damaged): ${reason}`, error);
+  }
+  return null;
+}
+
+interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+}
+
+function fileIdentity(path: string): FileIdentity | null {
+  try {
+    const { dev, ino } = statSync(path, { bigint: true });
+    return { dev, ino };
+  } catch {
+    return null;
+  }
+}
+
+interface StoreFile {
+  path: string;
+  /** Why the gallery cannot be written, or null when it can. */
+  readOnly: string | null;
+  /** The opened file's device and inode, to notice it being deleted or replaced; null in memory. */
+  identity: FileIdentity | null;
 }
 
 type PersonRow = sharedRows.PersonRow<string>;
@@ -79,12 +227,21 @@ export class SqliteGalleryStore implements GalleryStore {
   readonly #db: Database.Database;
   readonly #statements: ReturnType<typeof prepareStatements>;
   readonly #unnamed: SqliteUnnamedFaces;
+  readonly #file: StoreFile;
+  readonly #faults = new FaultMemory();
+  readonly #lookalikes = new LookalikeIndex();
 
   /** Use `openSqliteStore`, which also migrates the schema. */
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, file: StoreFile) {
     this.#db = db;
+    this.#file = file;
     this.#statements = prepareStatements(db);
     this.#unnamed = new SqliteUnnamedFaces(db, () => this.#model(), (id) => toPerson(this.#statements.personById.get(id) as PersonRow));
+  }
+
+  /** Why writes fail (the gallery could only be opened read-only), or null when it is writable. */
+  get readOnly(): string | null {
+    return this.#file.readOnly;
   }
 
   /** The underlying connection, for SQLite-specific tests and tooling. */
@@ -93,57 +250,76 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   getModel(): Promise<ModelInfo | null> {
-    return run(() => this.#model());
+    return this.#read(() => this.#model());
   }
 
   ensureModel(model: ModelInfo): Promise<void> {
-    return run(() => {
+    return this.#write(() => {
       checkModel(model);
+      // Already pinned (the usual case): no write lock needed.
+      const pinned = this.#model();
+      if (pinned !== null) return checkPinnedModel(pinned, model);
       this.#db
         .transaction(() => {
-          const pinned = this.#model();
-          if (pinned === null) {
+          const current = this.#model();
+          if (current === null) {
             this.#statements.pinModel.run(model.id, model.version, model.dimensions, model.metric, model.defaultThreshold);
-          } else if (!sameModel(pinned, model)) {
-            throw new FacedbError(
-              'model_mismatch',
-              `gallery is pinned to model ${describeModel(pinned)}, cannot use it with ${describeModel(model)}`,
-              { details: { pinned: { id: pinned.id, version: pinned.version }, requested: { id: model.id, version: model.version } } },
-            );
           }
+          checkPinnedModel(current, model);
         })
         .immediate();
     });
   }
 
   upsertPerson(name: string): Promise<Person> {
-    return run(() => {
-      checkPersonName(name);
+    return this.#write(() => {
+      const normalized = normalizePersonName(name);
+      const existing = this.#statements.personByName.get(normalized) as PersonRow | undefined;
+      if (existing !== undefined) return toPerson(existing);
       return this.#db
         .transaction(() => {
-          this.#statements.insertPerson.run(name, now());
-          return toPerson(this.#statements.personByName.get(name) as PersonRow);
+          // Under the write lock: another process may have created the name, or a look-alike, meanwhile.
+          const created = this.#statements.personByName.get(normalized) as PersonRow | undefined;
+          if (created !== undefined) return toPerson(created);
+          this.#lookalikes.learn(this.#statements.peopleAfter.all(this.#lookalikes.seenUpTo) as NamedPerson[]);
+          const lookalikes: NamedPerson[] = [];
+          for (const id of this.#lookalikes.candidates(normalized)) {
+            const row = this.#statements.personById.get(id) as PersonRow | undefined;
+            if (row === undefined) this.#lookalikes.forget(id);
+            else lookalikes.push({ id: row.id, name: row.name });
+          }
+          const same = lookalikeVerdict(normalized, lookalikes);
+          if (same !== null) return toPerson(this.#statements.personById.get(same.id) as PersonRow);
+          const { lastInsertRowid } = this.#statements.insertPerson.run(normalized, now());
+          this.#lookalikes.learn([{ id: Number(lastInsertRowid), name: normalized }]);
+          return toPerson(this.#statements.personById.get(lastInsertRowid) as PersonRow);
         })
         .immediate();
     });
   }
 
   getPerson(id: number): Promise<Person | null> {
-    return run(() => {
+    return this.#read(() => {
       const row = this.#statements.personById.get(id) as PersonRow | undefined;
       return row === undefined ? null : toPerson(row);
     });
   }
 
   findPersonByName(name: string): Promise<Person | null> {
-    return run(() => {
-      const row = this.#statements.personByName.get(name) as PersonRow | undefined;
+    return this.#read(() => {
+      // As typed (names stored before the name rules), else in its normalised form.
+      let row = this.#statements.personByName.get(name) as PersonRow | undefined;
+      if (row === undefined && personNameProblem(name) === null) row = this.#statements.personByName.get(canonicalName(name)) as PersonRow | undefined;
       return row === undefined ? null : toPerson(row);
     });
   }
 
+  hasPhoto(personId: number, contentHash: string): Promise<boolean> {
+    return this.#read(() => this.#statements.hasPhoto.get(personId, contentHash) !== undefined);
+  }
+
   listPeople(page: Page): Promise<PageOf<Person>> {
-    return run(() => {
+    return this.#read(() => {
       checkPage(page);
       return this.#db.transaction(() => ({
         items: (this.#statements.listPeople.all(page.limit, page.offset) as PersonRow[]).map(toPerson),
@@ -153,7 +329,7 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   removePerson(id: number): Promise<number> {
-    return run(() =>
+    return this.#write(() =>
       this.#db
         .transaction(() => {
           const faces = this.#statements.countFacesOf.get(id) as number;
@@ -166,7 +342,7 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   addFaces(personId: number, faces: NewFace[]): Promise<Face[]> {
-    return run(() =>
+    return this.#write(() =>
       this.#db
         .transaction(() => {
           const person = this.#statements.personById.get(personId) as PersonRow | undefined;
@@ -207,14 +383,14 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   getFace(id: number): Promise<Face | null> {
-    return run(() => {
+    return this.#read(() => {
       const row = this.#statements.faceById.get(id) as FaceRow | undefined;
       return row === undefined ? null : toFace(row);
     });
   }
 
   listFaces(personId: number, page: Page): Promise<PageOf<Face>> {
-    return run(() => {
+    return this.#read(() => {
       checkPage(page);
       return this.#db.transaction(() => {
         if (this.#statements.personById.get(personId) === undefined) throw notFound('person', personId);
@@ -227,7 +403,7 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   removeFace(id: number): Promise<void> {
-    return run(() =>
+    return this.#write(() =>
       this.#db
         .transaction(() => {
           if (this.#statements.deleteFace.run(id).changes === 0) throw notFound('face', id);
@@ -238,7 +414,7 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   getFaceCrop(id: number): Promise<Uint8Array | null> {
-    return run(() => {
+    return this.#read(() => {
       const crop = this.#statements.faceCrop.get(id) as Buffer | null | undefined;
       // A plain Uint8Array, not the driver's Buffer, so every store returns the same type.
       return crop == null ? null : new Uint8Array(crop);
@@ -253,7 +429,7 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   enrolledContent(): Promise<Map<string, Set<string>>> {
-    return run(() => {
+    return this.#read(() => {
       const content = new Map<string, Set<string>>();
       for (const [hash, name] of this.#statements.enrolledContent.iterate() as IterableIterator<[string, string]>) {
         const names = content.get(hash);
@@ -265,11 +441,11 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   countFaces(): Promise<number> {
-    return run(() => this.#statements.countFaces.get() as number);
+    return this.#read(() => this.#statements.countFaces.get() as number);
   }
 
   loadEmbeddings(): Promise<EmbeddingSnapshot> {
-    return run(() =>
+    return this.#read(() =>
       // One read transaction, so the count and the rows come from the same snapshot.
       this.#db.transaction((): EmbeddingSnapshot => {
         const dimensions = this.#model()?.dimensions ?? 0;
@@ -292,7 +468,7 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   embeddingChangesSince(changeSeq: number): Promise<EmbeddingChanges> {
-    return run(() =>
+    return this.#read(() =>
       this.#db.transaction((): EmbeddingChanges => {
         const { latest, oldest } = this.#statements.changeBounds.get() as ChangeBounds;
         // Nearly every call (one per search) finds nothing new.
@@ -328,8 +504,11 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   ping(): Promise<void> {
-    return run(() => {
+    return this.#read(() => {
       this.#statements.ping.get();
+      this.#checkFile();
+      const fault = this.#faults.current();
+      if (fault !== undefined) throw fault;
     });
   }
 
@@ -337,6 +516,54 @@ export class SqliteGalleryStore implements GalleryStore {
     return run(() => {
       this.#db.close();
     });
+  }
+
+  /** Reads, with storage faults (I/O errors, a damaged file) reported as such. */
+  #read<T>(work: () => T): Promise<T> {
+    return run(() => {
+      try {
+        return work();
+      } catch (error) {
+        throw sqliteFault(error, this.#file.path) ?? error;
+      }
+    });
+  }
+
+  /**
+   * Writes, refused at once when the gallery is read-only or its file was deleted or replaced (SQLite would
+   * write on into the unlinked file, and everything would be lost at the next start), and remembered when
+   * they hit a storage fault, for `ping`.
+   */
+  #write<T>(work: () => T): Promise<T> {
+    return run(() => {
+      try {
+        if (this.#file.readOnly !== null) {
+          throw storageUnavailable('read_only', `the gallery ${this.#file.path} is read-only: ${this.#file.readOnly}`);
+        }
+        this.#checkFile();
+        const result = work();
+        this.#faults.succeeded();
+        return result;
+      } catch (error) {
+        const fault = sqliteFault(error, this.#file.path);
+        // A gallery opened read-only is working as opened: no fault for readiness to report.
+        if (this.#file.readOnly === null) this.#faults.record(fault);
+        throw fault ?? error;
+      }
+    });
+  }
+
+  /** Throws storage_unavailable when the path no longer leads to the file this store has open. */
+  #checkFile(): void {
+    const opened = this.#file.identity;
+    if (opened === null) return;
+    const now = fileIdentity(this.#file.path);
+    if (now === null || now.dev !== opened.dev || now.ino !== opened.ino) {
+      throw storageUnavailable(
+        'gone',
+        `the gallery database ${this.#file.path} was ${now === null ? 'deleted' : 'replaced by another file'} while open: restart to use the file now there`,
+      );
+    }
   }
 
   #model(): ModelInfo | null {
@@ -358,7 +585,9 @@ function prepareStatements(db: Database.Database) {
     pinModel: db.prepare(
       'INSERT INTO meta (singleton, model_id, model_version, dimensions, metric, threshold) VALUES (1, ?, ?, ?, ?, ?)',
     ),
-    insertPerson: db.prepare('INSERT INTO people (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+    insertPerson: db.prepare('INSERT INTO people (name, created_at) VALUES (?, ?)'),
+    peopleAfter: db.prepare('SELECT id, name FROM people WHERE id > ? ORDER BY id'),
+    hasPhoto: db.prepare('SELECT 1 FROM faces WHERE person_id = ? AND content_hash = ?').pluck(),
     personById: db.prepare(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = ?`),
     personByName: db.prepare(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.name = ?`),
     listPeople: db.prepare(`SELECT ${PERSON_COLUMNS} FROM people p ORDER BY p.id LIMIT ? OFFSET ?`),

@@ -5,7 +5,8 @@ import { encodeEmbedding, notFound } from '../rows.js';
 import type { Cluster, ClusterUpdate, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkClusterUpdates, checkSamples, toUnnamedEmbedding, toUnnamedFace, UNNAMED_FACE_COLUMNS, type UnnamedFaceRow } from '../unnamed-rows.js';
-import { checkNewFaces, checkPage, checkPersonName } from '../validation.js';
+import { normalizePersonName } from '../../core/names.js';
+import { checkNewFaces, checkPage } from '../validation.js';
 
 type FaceRow = UnnamedFaceRow<string>;
 
@@ -122,7 +123,7 @@ export class SqliteUnnamedFaces {
   }
 
   nameCluster(clusterId: number, personName: string): NamedCluster {
-    checkPersonName(personName);
+    personName = normalizePersonName(personName);
     return this.#db
       .transaction(() => {
         const size = this.#sql.clusterSize.get(clusterId) as number | undefined;

@@ -1,19 +1,24 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, type ConfigInput } from '../config/config.js';
+import { loadConfig, type ConfigInput, type FacedbConfig } from '../config/config.js';
 import { openFacedb } from '../facedb.js';
 import type { FaceService } from '../services/face-service.js';
 
 /** What every command needs: the service, opened from the global options once per run. */
 export interface CliContext {
   open(overrides?: ConfigInput): Promise<FaceService>;
+  /** The configuration alone, for commands that do not open the gallery (enroll --queue). */
+  config(overrides?: ConfigInput): FacedbConfig;
 }
 
 export function createContext(program: Command): CliContext {
+  const config = (overrides: ConfigInput = {}): FacedbConfig => {
+    const globals = program.opts<{ db?: string; workers?: string }>();
+    return loadConfig({ db: globals.db, workers: globals.workers, ...overrides });
+  };
   return {
+    config,
     open(overrides: ConfigInput = {}) {
-      const globals = program.opts<{ db?: string; workers?: string }>();
-      const config = loadConfig({ db: globals.db, workers: globals.workers, ...overrides });
-      return openFacedb(config);
+      return openFacedb(config(overrides));
     },
   };
 }

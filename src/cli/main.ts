@@ -11,6 +11,7 @@ import { removeCommand } from './commands/remove.js';
 import { representCommand } from './commands/represent.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
+import { workerCommand } from './commands/worker.js';
 import { createContext } from './context.js';
 
 const program = new Command('facedb')
@@ -30,6 +31,7 @@ for (const command of [
   peopleCommand(ctx),
   removeCommand(ctx),
   serveCommand(ctx),
+  workerCommand(ctx),
   clientCommand(),
 ]) {
   program.addCommand(command.exitOverride());

@@ -68,7 +68,7 @@ interface LoadedImage {
  */
 export const IDENTIFY_DEFAULT_FAR = 1e-4;
 
-const ENROLL_STATUSES: readonly EnrollStatus[] = [
+export const ENROLL_STATUSES: readonly EnrollStatus[] = [
   'enrolled',
   'enrolled_largest_of_several',
   'already_enrolled',

@@ -1,8 +1,10 @@
 /**
- * npm run bench:queue [-- --photos N]
+ * npm run bench:queue [-- --photos N] [-- --overhead-only]
  * Enrollment throughput through the queue (facedb enroll --queue + facedb worker processes, real engine) with 1 and
- * 2 worker processes against one PostgreSQL, next to a local enroll into the same PostgreSQL. Starts its own
- * redis-server and PostgreSQL cluster (Debian packages) and uses the built CLI (npm run build).
+ * 2 worker processes against one PostgreSQL, next to a local enroll into the same PostgreSQL; then the queue's own
+ * cost per photo: the same runs with in-process workers and a stand-in engine (no model), so only reading, Redis,
+ * decoding and PostgreSQL remain. Starts its own redis-server and PostgreSQL cluster (Debian packages) and uses the
+ * built CLI (npm run build).
  * Writes bench/out/queue.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,9 +20,13 @@ import { enrollViaQueue } from '../src/queue/enqueue.js';
 import type { EnrollSummary } from '../src/services/results.js';
 import { CLI, LFW_SUBSET, REPO_ROOT } from '../test/fixtures.js';
 import { startPostgres } from '../test/postgres-server.js';
+import { QueueTestEngine } from '../test/queue-fake-engine.js';
+import { startEnrollWorker } from '../src/queue/worker.js';
 import { startRedis } from '../test/redis-server.js';
 
-const { values } = parseArgs({ options: { photos: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: { photos: { type: 'string', default: '200' }, 'overhead-only': { type: 'boolean', default: false } },
+});
 const photoCount = Number(values.photos);
 
 interface Row {
@@ -74,19 +80,29 @@ async function main(): Promise<void> {
   };
   const rows: Row[] = [];
   try {
-    for (const threads of [1, 2]) {
+    for (const threads of values['overhead-only'] ? [] : [1, 2]) {
       const service = await openFacedb({ db: await freshGallery(), workers: threads });
       await service.engine(); // model loading is start-up cost, not throughput
       rows.push(row(`local enroll, ${threads} inference thread(s)`, await service.enroll(items)));
       await service.close();
     }
-    for (const processes of [1, 2]) {
+    for (const processes of values['overhead-only'] ? [] : [1, 2]) {
       const db = await freshGallery();
       const queueUrl = `${redis.url}/${processes}`;
       const workers = await Promise.all(Array.from({ length: processes }, (_, i) => startWorker(queueUrl, db, `w${i + 1}`)));
       const summary = await enrollViaQueue(parseQueueUrl(queueUrl), items, { maxFileBytes: 32 * 1024 * 1024 });
       rows.push(row(`queue, ${processes} worker process(es) × 1 inference thread`, summary));
       await Promise.all(workers.map(stopWorker));
+    }
+    for (const processes of [1, 2]) {
+      const db = await freshGallery();
+      const address = parseQueueUrl(`${redis.url}/${processes + 2}`);
+      const services = await Promise.all(Array.from({ length: processes }, async () => openFacedb({ db, engine: new QueueTestEngine() })));
+      const workers = await Promise.all(services.map((service) => startEnrollWorker(service, address, { concurrency: 4 })));
+      const summary = await enrollViaQueue(address, items, { maxFileBytes: 32 * 1024 * 1024 });
+      rows.push(row(`queue overhead: ${processes} in-process worker(s), stand-in engine (no model)`, summary));
+      await Promise.all(workers.map((worker) => worker.close()));
+      await Promise.all(services.map((service) => service.close()));
     }
   } finally {
     await admin.end();

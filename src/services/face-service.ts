@@ -170,7 +170,9 @@ export class FaceService {
   async enrollImage(person: string, source: ImageSource): Promise<EnrollOutcome> {
     const engine = await this.engine();
     await this.store.ensureModel(engine.model);
-    const index = await this.index();
+    // Adding a face needs no search: a queue worker or a server that has not searched yet skips loading the whole
+    // gallery into memory; an index built later reads the new face from the store.
+    const index = this.indexPromise ? await this.index() : undefined;
     const loaded = await this.load(source);
     // The store skips a photo the person already has; loading every hash for one upload would cost more.
     return this.addLargestFace(person, loaded, engine, index, new Map());
@@ -203,7 +205,7 @@ export class FaceService {
     personName: string,
     loaded: LoadedImage,
     engine: FaceEngine,
-    index: FlatIndex,
+    index: FlatIndex | undefined,
     enrolled: Map<string, Set<string>>,
   ): Promise<EnrollOutcome> {
     const path = loaded.path ?? '(upload)';
@@ -231,7 +233,7 @@ export class FaceService {
     else enrolled.set(contentHash, new Set([personName]));
     if (!face) return { path, person: personName, status: 'already_enrolled', facesFound: faces.length };
     // A sync running meanwhile may have picked the new face up from the change log already.
-    if (!index.has(face.id)) index.add(face.id, person.id, largest.embedding);
+    if (index && !index.has(face.id)) index.add(face.id, person.id, largest.embedding);
     this.personNames.set(person.id, person.name);
     return {
       path,

@@ -72,9 +72,16 @@ export async function enrollViaQueue(
   await checkQueueServer(address);
   const queue = new Queue<EnrollJobData, EnrollJobResult, typeof ENROLL_JOB>(ENROLL_QUEUE, { connection: address.connection });
   const events = new QueueEvents(ENROLL_QUEUE, { connection: address.connection });
-  // Connection trouble after the start is retried by the client; an unhandled 'error' event would end the process.
-  queue.on('error', () => {});
-  events.on('error', () => {});
+  // Connection trouble after the start is retried by the client (an unhandled 'error' event would end the process):
+  // say so once per distinct problem, and wait.
+  let lastProblem = '';
+  const problem = (error: Error): void => {
+    if (error.message === lastProblem) return;
+    lastProblem = error.message;
+    options.onNotice?.(`queue at ${address.display}: ${error.message} (retrying)`);
+  };
+  queue.on('error', problem);
+  events.on('error', problem);
 
   const outcomes: EnrollOutcome[] = [];
   const pending = new Map<string, PendingJob>();

@@ -94,7 +94,7 @@ if (REDIS_SERVER === undefined) {
     }
   };
 
-  void describe('enrollment through the queue', () => {
+  void describe('enrollment through the queue', { timeout: 120_000 }, () => {
     void it('gives every photo the outcome a local enroll gives it, and the same gallery', async () => {
       const items = await photoSet();
       const local = await freshService(new QueueTestEngine());
@@ -218,6 +218,25 @@ if (REDIS_SERVER === undefined) {
         assert.equal(rerun.counts.already_enrolled, 5);
       });
       assert.equal((await facesIn(service)).length, 5);
+      await queue.close();
+      await service.close();
+    });
+
+    void it('queues a photo again when its job vanished without a completion event reaching the enqueuer', async () => {
+      const items = (await photoSet()).slice(0, 2);
+      const address = freshQueue();
+      const queue = new Queue(ENROLL_QUEUE, { connection: address.connection });
+      const run = enrollViaQueue(address, items, { maxFileBytes: MAX_FILE_BYTES, recheckAfterMs: 100 });
+      const waiting = async (): Promise<string[]> => (await queue.getJobs(['wait'])).map((job) => job.id!);
+      while ((await waiting()).length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      const [lost] = await waiting();
+      await queue.remove(lost!); // as if it had finished and its event had been trimmed unseen
+      while (!(await waiting()).includes(lost!)) await new Promise((resolve) => setTimeout(resolve, 20));
+
+      const service = await freshService(new QueueTestEngine());
+      const summary = await withWorker(service, address, () => run);
+      assert.equal(summary.counts.enrolled, 2);
+      assert.equal((await facesIn(service)).length, 2);
       await queue.close();
       await service.close();
     });

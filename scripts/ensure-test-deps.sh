@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The tests use a real PostgreSQL server, a real headless Chromium and real fonts for annotated images.
+# The tests use a real PostgreSQL server, a real Redis (the enrollment queue), a real headless Chromium and real
+# fonts for annotated images.
 # Installs them from Debian's packages when missing (as root), or says exactly what to install.
 set -euo pipefail
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 
 [ ${#missing[@]} -eq 0 ] && exit 0

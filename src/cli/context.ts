@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, type ConfigInput } from '../config/config.js';
+import { loadConfig, type ConfigInput, type FacedbConfig } from '../config/config.js';
 import { escapeInvisible } from '../core/names.js';
 import { openFacedb } from '../facedb.js';
 import type { FaceService } from '../services/face-service.js';
@@ -9,14 +9,19 @@ export interface CliContext {
   open(overrides?: ConfigInput): Promise<FaceService>;
   /** The global options as given (not yet merged with the environment). */
   globals(): { db?: string; workers?: string; engine?: string };
+  /** The configuration alone, for commands that do not open the gallery (enroll --queue). */
+  config(overrides?: ConfigInput): FacedbConfig;
 }
 
 export function createContext(program: Command): CliContext {
+  const config = (overrides: ConfigInput = {}): FacedbConfig => {
+    const globals = program.opts<{ db?: string; workers?: string; engine?: string }>();
+    return loadConfig({ db: globals.db, workers: globals.workers, engine: globals.engine, ...overrides });
+  };
   return {
+    config,
     open(overrides: ConfigInput = {}) {
-      const globals = program.opts<{ db?: string; workers?: string; engine?: string }>();
-      const config = loadConfig({ db: globals.db, workers: globals.workers, engine: globals.engine, ...overrides });
-      return openFacedb(config);
+      return openFacedb(config(overrides));
     },
     globals() {
       return program.opts<{ db?: string; workers?: string; engine?: string }>();

@@ -14,6 +14,7 @@ import { representCommand } from './commands/represent.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { DEFAULT_ENGINE, ENGINE_NAMES } from '../engine/registry.js';
+import { workerCommand } from './commands/worker.js';
 import { createContext } from './context.js';
 import { reembedCommand } from './commands/reembed.js';
 
@@ -41,6 +42,7 @@ for (const command of [
   clusterCommand(ctx),
   nameClusterCommand(ctx),
   serveCommand(ctx),
+  workerCommand(ctx),
   clientCommand(),
 ]) {
   program.addCommand(command.exitOverride());

@@ -83,7 +83,7 @@ const NEEDS = {
   represent: { embedding: true, attributes: false, crop: false },
 } as const satisfies Record<string, FaceNeeds>;
 
-const ENROLL_STATUSES: readonly EnrollStatus[] = [
+export const ENROLL_STATUSES: readonly EnrollStatus[] = [
   'enrolled',
   'enrolled_largest_of_several',
   'already_enrolled',
@@ -181,7 +181,8 @@ export class FaceService {
     const started = performance.now();
     const engine = await this.engine();
     await this.store.ensureModel(engine.model);
-    const index = await this.index();
+    // Enrolling needs no search: the index is only kept current when something has loaded it already.
+    const index = this.indexPromise ? await this.index() : undefined;
     const enrolled = await this.store.enrolledContent();
     // Names as folders give them ("Brad_Pitt" → "Brad Pitt"), held to the same rules as any other name.
     const names = items.map((item) => normalizedOrProblem(item.person));
@@ -231,7 +232,9 @@ export class FaceService {
   async enrollImage(person: string | number, source: ImageSource): Promise<EnrollOutcome> {
     const engine = await this.engine();
     await this.store.ensureModel(engine.model);
-    const index = await this.index();
+    // Adding a face needs no search: a queue worker or a server that has not searched yet skips loading the whole
+    // gallery into memory; an index built later reads the new face from the store.
+    const index = this.indexPromise ? await this.index() : undefined;
     const people = new EnrollmentPeople(this.store);
     let name: string;
     if (typeof person === 'number') {
@@ -252,7 +255,7 @@ export class FaceService {
     item: EnrollItem,
     people: EnrollmentPeople,
     engine: FaceEngine,
-    index: FlatIndex,
+    index: FlatIndex | undefined,
     enrolled: Map<string, Set<string>>,
   ): Promise<EnrollOutcome> {
     const base = { path: item.path, person: item.person };
@@ -279,7 +282,7 @@ export class FaceService {
     loaded: LoadedImage,
     people: EnrollmentPeople,
     engine: FaceEngine,
-    index: FlatIndex,
+    index: FlatIndex | undefined,
     enrolled: Map<string, Set<string>>,
   ): Promise<EnrollOutcome> {
     const path = loaded.path ?? '(upload)';
@@ -331,7 +334,7 @@ export class FaceService {
     else enrolled.set(contentHash, new Set([personName]));
     if (!face) return { path, person: personName, status: 'already_enrolled', facesFound: faces.length };
     // A sync running meanwhile may have picked the new face up from the change log already.
-    if (!index.has(face.id)) index.add(face.id, personId, embedding);
+    if (index && !index.has(face.id)) index.add(face.id, personId, embedding);
     this.personNames.set(personId, face.personName);
     return {
       path,

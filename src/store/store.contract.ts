@@ -528,6 +528,23 @@ export function runGalleryStoreContract(
           await Promise.all([writer.close(), reader.close()]);
         }
       });
+
+      void it('keeps one face when two connections add the same photo for one person at once', async () => {
+        // Two queue workers running the same job (one thought dead, still running): the second must be a no-op.
+        const [first, second] = await openTwice();
+        try {
+          await first.ensureModel(MODEL);
+          const ada = await first.upsertPerson('Ada');
+          const added = await Promise.all(
+            Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? first : second).addFaces(ada.id, [newFace('same')])),
+          );
+          assert.equal(added.flat().length, 1, 'exactly one call added the face; the others skipped it');
+          assert.equal(await second.countFaces(), 1);
+          assert.deepEqual(await first.enrolledContent(), new Map([[hash('same'), new Set(['Ada'])]]));
+        } finally {
+          await Promise.all([first.close(), second.close()]);
+        }
+      });
     });
 
     void it('answers ping', async () => {

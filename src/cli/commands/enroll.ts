@@ -3,7 +3,10 @@ import { Command } from 'commander';
 import { normalizePersonName } from '../../core/names.js';
 import { FacedbError } from '../../errors/errors.js';
 import { expandImageArgs, scanLfwLayout } from '../../image/scan.js';
-import type { EnrollItem } from '../../services/face-service.js';
+import { parseQueueUrl } from '../../queue/connection.js';
+import { enrollViaQueue } from '../../queue/enqueue.js';
+import type { EnrollItem, EnrollOptions } from '../../services/face-service.js';
+import type { EnrollSummary } from '../../services/results.js';
 import { print, type CliContext } from '../context.js';
 import { ProgressLine } from '../progress.js';
 import { formatEnrollSummary, formatOutcome } from '../report.js';
@@ -14,6 +17,7 @@ interface EnrollFlags {
   unlabelled?: boolean;
   json?: boolean;
   quiet?: boolean;
+  queue?: string;
 }
 
 export function enrollCommand(ctx: CliContext): Command {
@@ -26,24 +30,41 @@ export function enrollCommand(ctx: CliContext): Command {
     .option('--unlabelled', 'enroll every face of the photos (folders at any depth) without a person, then cluster them')
     .option('--json', 'print the summary and every outcome as JSON')
     .option('-q, --quiet', 'print only problems and the summary')
+    .option('--queue <redis-url>', 'queue one job per photo on this Redis for `facedb worker` processes to enroll')
     .action(async (paths: string[], flags: EnrollFlags) => {
       if (flags.unlabelled) {
         if (flags.person !== undefined) throw new FacedbError('invalid_input', 'give --person or --unlabelled, not both');
         return enrollUnlabelled(ctx, paths, flags);
       }
+      const address = flags.queue === undefined ? undefined : parseQueueUrl(flags.queue);
       const items = await enrollItems(paths, flags.person);
-      const service = await ctx.open();
+      const progress = new ProgressLine(items.length);
+      // Through the queue the workers own the gallery: this process only reads photos and reports.
+      let run: (options: EnrollOptions) => Promise<EnrollSummary>;
+      let close = (): Promise<void> => Promise.resolve();
+      if (address) {
+        const { maxFileBytes } = ctx.config();
+        const onNotice = (notice: string): void => progress.log(notice, process.stderr);
+        run = (options) => enrollViaQueue(address, items, { ...options, maxFileBytes, onNotice });
+      } else {
+        const service = await ctx.open();
+        run = (options) => service.enroll(items, options);
+        close = () => service.close();
+      }
       const controller = new AbortController();
       const interrupt = (): void => {
         if (controller.signal.aborted) process.exit(130);
-        process.stderr.write('\ninterrupted: finishing photos in flight (Ctrl-C again to quit now)\n');
+        process.stderr.write(
+          !address
+            ? '\ninterrupted: finishing photos in flight (Ctrl-C again to quit now)\n'
+            : '\ninterrupted: photos already queued will still be enrolled by the workers\n',
+        );
         controller.abort();
       };
       process.on('SIGINT', interrupt);
       process.on('SIGTERM', interrupt);
-      const progress = new ProgressLine(items.length);
       try {
-        const summary = await service.enroll(items, {
+        const summary = await run({
           signal: controller.signal,
           onOutcome: (outcome, done) => {
             const routine = outcome.status === 'enrolled' || outcome.status === 'already_enrolled';
@@ -57,7 +78,7 @@ export function enrollCommand(ctx: CliContext): Command {
       } finally {
         process.off('SIGINT', interrupt);
         process.off('SIGTERM', interrupt);
-        await service.close();
+        await close();
       }
     });
 }

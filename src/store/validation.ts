@@ -38,7 +38,8 @@ export function checkPinnedModel(pinned: ModelInfo | null, model: ModelInfo): vo
 export function modelMismatch(pinned: ModelInfo, requested: ModelInfo): FacedbError {
   return new FacedbError(
     'model_mismatch',
-    `gallery is pinned to model ${describeModel(pinned)}, cannot use it with ${describeModel(requested)}; re-enroll into a new database`,
+    `gallery is pinned to model ${describeModel(pinned)}, cannot use it with ${describeModel(requested)}; ` +
+      'open it with its own engine, or move it to this one with `facedb reembed --to <new db>`',
     { details: { pinned: { id: pinned.id, version: pinned.version }, requested: { id: requested.id, version: requested.version } } },
   );
 }

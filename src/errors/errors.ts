@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'overloaded',
+  'rate_limited', // too many wrong API keys from one address or with one key
+  'request_timeout', // the request was not received in time
   'internal',
 ] as const;
 

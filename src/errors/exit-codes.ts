@@ -15,6 +15,8 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   unauthorized: 7,
   forbidden: 7,
   overloaded: 8,
+  rate_limited: 8,
+  request_timeout: 8,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

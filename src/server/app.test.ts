@@ -413,6 +413,8 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
       unauthorized: 401,
       forbidden: 403,
       overloaded: 503,
+      rate_limited: 429,
+      request_timeout: 408,
       internal: 500,
     };
     for (const code of ERROR_CODES) assert.equal(httpStatusFor(code), contract[code], code);

@@ -10,6 +10,8 @@ import { sha256Hex } from '../image/hash.js';
 import { decodeImage, readImageFile } from '../image/decode.js';
 import type { DecodedImage } from '../image/image.js';
 import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js';
+import { inOriginalPixels } from './original-pixels.js';
+import { ENROLL_STATUSES } from './results.js';
 import type {
   AnalyzeResult,
   Candidate,
@@ -68,15 +70,6 @@ interface LoadedImage {
  */
 export const IDENTIFY_DEFAULT_FAR = 1e-4;
 
-const ENROLL_STATUSES: readonly EnrollStatus[] = [
-  'enrolled',
-  'enrolled_largest_of_several',
-  'already_enrolled',
-  'no_face',
-  'unreadable',
-  'failed',
-];
-
 /** The in-memory index and the gallery change number it reflects. */
 interface SyncedIndex {
   index: FlatIndex;
@@ -107,7 +100,8 @@ export class FaceService {
   /** The engine, loading the models on first call. */
   engine(): Promise<FaceEngine> {
     this.enginePromise ??= this.createEngine().then(
-      (engine) => {
+      (created) => {
+        const engine = inOriginalPixels(created);
         this.loadedEngine = engine;
         return engine;
       },
@@ -411,7 +405,7 @@ export class FaceService {
   }
 
   private async load(source: ImageSource): Promise<LoadedImage> {
-    const limits = { maxPixels: this.config.maxPixels, maxFileBytes: this.config.maxFileBytes };
+    const limits = { maxPixels: this.config.maxPixels, maxFileBytes: this.config.maxFileBytes, maxSide: this.config.maxImageSide };
     if ('bytes' in source) {
       return { bytes: source.bytes, image: await decodeImage(source.bytes, limits), path: source.path ?? null };
     }
@@ -492,7 +486,7 @@ function attributes(face: FaceAnalysis): FaceAttributes {
 }
 
 function imageInfo(image: DecodedImage): ImageInfo {
-  return { width: image.width, height: image.height, format: image.format };
+  return { width: image.original?.width ?? image.width, height: image.original?.height ?? image.height, format: image.format };
 }
 
 function round(value: number, digits = 4): number {

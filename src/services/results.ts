@@ -77,13 +77,17 @@ export interface VerifyResult {
   faces: [FaceAttributes, FaceAttributes];
 }
 
-export type EnrollStatus =
-  | 'enrolled'
-  | 'enrolled_largest_of_several'
-  | 'already_enrolled'
-  | 'no_face'
-  | 'unreadable'
-  | 'failed';
+/** Every outcome one enrolled photo can have; the CLI report, the HTTP wire format and the counts use this list. */
+export const ENROLL_STATUSES = [
+  'enrolled',
+  'enrolled_largest_of_several',
+  'already_enrolled',
+  'no_face',
+  'unreadable',
+  'failed',
+] as const;
+
+export type EnrollStatus = (typeof ENROLL_STATUSES)[number];
 
 export interface EnrollOutcome {
   path: string;

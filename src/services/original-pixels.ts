@@ -17,13 +17,17 @@ function scalePoint([px, py]: Point, x: number, y: number): Point {
   return [px * x, py * y];
 }
 
+const answeringInOriginalPixels = new WeakSet<FaceEngine>();
+
 /**
  * An engine that answers in the photo's original pixels: photos shrunk while decoding (DecodedImage.original)
  * are analysed at the decoded size, then boxes and landmarks are scaled back, and the smallest face size a
  * caller asked for is shrunk along with the photo. Callers never see the decoded size.
  */
 export function inOriginalPixels(engine: FaceEngine): FaceEngine {
-  return {
+  // An engine shared between services (tests, the library's `engine` option) must not scale twice.
+  if (answeringInOriginalPixels.has(engine)) return engine;
+  const wrapped: FaceEngine = {
     get model() {
       return engine.model;
     },
@@ -42,4 +46,6 @@ export function inOriginalPixels(engine: FaceEngine): FaceEngine {
       }));
     },
   };
+  answeringInOriginalPixels.add(wrapped);
+  return wrapped;
 }

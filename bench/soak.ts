@@ -187,13 +187,16 @@ type Kind =
   | 'wrong_scope'
   | 'cross_site_no_key';
 
-/** What each kind may be answered; 503 is the bounded queue, 429 the failed-key limit. */
+/**
+ * What each kind may be answered; 503 is the admission cap (it refuses any photo route before reading the
+ * body, broken or not), 429 the failed-key limit.
+ */
 const EXPECTED: Record<Kind, readonly number[]> = {
   identify: [200, 503],
   enroll: [200, 201, 503],
   delete: [200],
   near_limit_photo: [200, 503],
-  bad_framing: [400],
+  bad_framing: [400, 503],
   wrong_key: [401, 429],
   wrong_scope: [403],
   cross_site_no_key: [401],
@@ -209,10 +212,10 @@ const DELIBERATE: Record<Kind, boolean> = {
   cross_site_no_key: true,
 };
 const WEIGHTS: Array<[Kind, number]> = [
-  ['identify', 45],
+  ['identify', 47],
   ['enroll', 10],
   ['delete', 8],
-  ['near_limit_photo', 4],
+  ['near_limit_photo', 2],
   ['bad_framing', 9],
   ['wrong_key', 9],
   ['wrong_scope', 8],
@@ -397,7 +400,9 @@ async function main(): Promise<void> {
     const rows = WEIGHTS.map(([kind]) => {
       const tally = tallies.get(kind) as Tally;
       errors += tally.unexpected;
-      if (DELIBERATE[kind]) deliberate += tally.count - tally.unexpected;
+      if (DELIBERATE[kind]) {
+        for (const [status, n] of tally.byStatus) if (status >= 400 && status < 500 && EXPECTED[kind].includes(status)) deliberate += n;
+      }
       overloaded += tally.byStatus.get(503) ?? 0;
       const sorted = [...tally.latencies].sort((a, b) => a - b);
       const ms = (p: number): string => (sorted.length === 0 ? '–' : percentile(sorted, p).toFixed(0));

@@ -22,7 +22,7 @@ export class InferenceGate {
   readonly concurrency: number;
   /** Requests admitted at once: the ones running plus `maxQueue` waiting. */
   readonly capacity: number;
-  private admittedCount = 0;
+  private admitted = 0;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
@@ -34,23 +34,18 @@ export class InferenceGate {
     this.capacity = this.concurrency + config.maxQueue;
   }
 
-  /** Requests admitted and not yet answered (for tests and diagnostics). */
-  get admitted(): number {
-    return this.admittedCount;
-  }
-
   /** onRequest hook: admits the request or refuses it with 503 overloaded; the count drops when the reply closes. */
   readonly admit = (_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const queued = this.service.queueDepth();
-    if (this.admittedCount >= this.capacity || queued >= this.config.maxQueue) {
-      const busy = Math.max(this.admittedCount - this.concurrency, queued);
+    if (this.admitted >= this.capacity || queued >= this.config.maxQueue) {
+      const busy = Math.max(this.admitted - this.concurrency, queued);
       done(new FacedbError('overloaded', `the server is busy (${busy} requests waiting); retry shortly`));
       return;
     }
-    this.admittedCount += 1;
+    this.admitted += 1;
     // 'close' fires once, when the answer is sent or the client goes away, whichever comes first.
     reply.raw.once('close', () => {
-      this.admittedCount -= 1;
+      this.admitted -= 1;
     });
     done();
   };

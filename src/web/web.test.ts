@@ -268,6 +268,9 @@ void describe('web page in headless Chromium against the real server', () => {
       await openPage.getByLabel('Photo to search').setInputFiles(testImage('Blank_image.jpg'));
       await openPage.getByTestId('identify-status').filter({ hasText: /^No faces found in Blank_image\.jpg/ }).waitFor({ timeout: MODEL_TIMEOUT_MS });
       assert.equal(await openPage.getByTestId('error').textContent(), '');
+      // The API docs (Swagger UI) render under the same policy.
+      await openPage.goto(`http://127.0.0.1:${(open.server.address() as AddressInfo).port}/docs/`);
+      await openPage.getByText('/v1/identify').first().waitFor();
       assert.deepEqual(problems, [], 'no script errors or CSP violations');
       await openPage.close();
     } finally {

@@ -259,6 +259,7 @@ async function main(): Promise<void> {
     // ---- 1. bursts of near-limit photos
     const burstLines: string[] = [];
     for (const burst of bursts) {
+      const before = memoryOf(server.pid).rss;
       const watch = new RssWatch(server.pid);
       watch.start();
       const form = multipart([{ field: 'image', bytes: nearLimit }]);
@@ -277,7 +278,7 @@ async function main(): Promise<void> {
       const burstLine =
         `${burst} concurrent 7000×7000 PNG identifies (${(nearLimit.length / 1024).toFixed(0)} KB each): ` +
         `${[...statuses].map(([status, n]) => `${n}× ${status}`).join(', ')} in ${took.toFixed(1)} s; ` +
-        `server RSS ${mb(idle)} before → peak ${mb(peak)} → ${mb(after)} 2 s later`;
+        `server RSS ${mb(before)} before → peak ${mb(peak)} → ${mb(after)} 2 s later`;
       console.error(burstLine);
       burstLines.push(burstLine);
     }

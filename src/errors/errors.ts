@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'forbidden',
   'overloaded',
   'storage_unavailable', // the gallery database cannot be written or read: disk full, read-only, I/O error, gone
+  'rate_limited', // too many wrong API keys from one address or with one key
+  'request_timeout', // the request was not received in time
   'internal',
 ] as const;
 

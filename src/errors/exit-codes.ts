@@ -18,6 +18,8 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   forbidden: 7,
   overloaded: 8,
   storage_unavailable: 9,
+  rate_limited: 8,
+  request_timeout: 8,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

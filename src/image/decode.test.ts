@@ -196,6 +196,31 @@ void describe('decodeImage', () => {
     await rejectsWith(readImageFile(join(LFW, 'Bono/Bono_0001.jpg'), small), 'image_too_large', /Bono_0001/);
   });
 
+  void it('shrinks a photo over maxSide while decoding, keeping its shape and remembering its own size', async () => {
+    const large = await sharp(lfwPhoto).resize(4000, 3000, { fit: 'fill' }).png({ compressionLevel: 1 }).toBuffer();
+    const shrunk = await decodeImage(large, { ...limits, maxSide: 1000 });
+    assertRgb(shrunk, 1000, 750);
+    assert.deepEqual(shrunk.original, { width: 4000, height: 3000 });
+    assert.equal(shrunk.format, 'png');
+    // Same pixels as decoding in full and shrinking afterwards (give or take the resampling).
+    const full = await decodeImage(large, limits);
+    assert.equal(full.original, undefined);
+    const after = await sharp(full.data, { raw: { width: 4000, height: 3000, channels: 3 } }).resize(1000, 750).raw().toBuffer();
+    assert.ok(meanDifference(shrunk.data, after) < 2);
+    // Photos within the limit are decoded as they are.
+    const small = await decodeImage(lfwPhoto, { ...limits, maxSide: 250 });
+    assertRgb(small, 250, 250);
+    assert.equal(small.original, undefined);
+  });
+
+  void it('shrinks by the oriented size: a portrait stored turned keeps its long side within maxSide', async () => {
+    const landscape = await sharp(lfwPhoto).resize(1200, 800, { fit: 'fill' }).jpeg().toBuffer();
+    const turned = await sharp(landscape).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    const image = await decodeImage(turned, { ...limits, maxSide: 600 });
+    assertRgb(image, 400, 600);
+    assert.deepEqual(image.original, { width: 800, height: 1200 });
+  });
+
   void it('reports a missing path as not_found and a directory as invalid_input', async () => {
     await rejectsWith(readImageFile(join(tmp, 'missing.jpg'), limits), 'not_found', /missing\.jpg/);
     await rejectsWith(readImageFile(tmp, limits), 'invalid_input', /directory/);

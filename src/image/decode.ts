@@ -8,6 +8,11 @@ export interface ImageLimits {
   maxPixels: number;
   /** Largest encoded size accepted, in bytes. */
   maxFileBytes: number;
+  /**
+   * Longest side of the decoded pixels: larger photos are shrunk while decoding (JPEG even skips the DCT
+   * detail it does not need), so a near-limit upload never exists at full size in memory. Unset: no shrink.
+   */
+  maxSide?: number;
 }
 
 /** What this sharp build decodes and facedb accepts, for error messages. */
@@ -111,11 +116,17 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promi
     format = 'avif';
   }
 
+  // The size after EXIF orientation: orientations 5-8 turn the picture a quarter.
+  const [orientedWidth, orientedHeight] = (meta.orientation ?? 1) >= 5 ? [height, width] : [width, height];
+  const shrink = limits.maxSide !== undefined && Math.max(orientedWidth, orientedHeight) > limits.maxSide;
+
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     // failOn 'error' rejects truncated and corrupt data but tolerates the harmless warnings many cameras cause.
-    decoded = await sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels })
-      .autoOrient()
+    // Sequential reading lets libvips stream the rows through the resize instead of holding the full image.
+    let pipeline = sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, sequentialRead: true }).autoOrient();
+    if (shrink) pipeline = pipeline.resize({ width: limits.maxSide, height: limits.maxSide, fit: 'inside', kernel: 'lanczos3' });
+    decoded = await pipeline
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
@@ -129,7 +140,9 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promi
   if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
     throw new FacedbError('internal', `decoder returned ${info.channels} channels for a ${format} image`);
   }
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), format };
+  const image: DecodedImage = { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), format };
+  if (shrink) image.original = { width: orientedWidth, height: orientedHeight };
+  return image;
 }
 
 /**

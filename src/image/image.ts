@@ -8,4 +8,9 @@ export interface RgbImage {
 export interface DecodedImage extends RgbImage {
   /** Container format detected from the bytes, e.g. "jpeg", "png" (never from the file name). */
   format: string;
+  /**
+   * The photo's own size when it was shrunk while decoding (`width`/`height` are then the smaller decoded
+   * size); absent when decoded at full size. Results report boxes in these original pixels.
+   */
+  original?: { width: number; height: number };
 }

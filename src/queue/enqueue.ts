@@ -2,7 +2,8 @@ import { Queue, QueueEvents } from 'bullmq';
 import { toFacedbError } from '../errors/errors.js';
 import { readImageBytes } from '../image/decode.js';
 import { sha256Hex } from '../image/hash.js';
-import { ENROLL_STATUSES, type EnrollItem, type EnrollOptions } from '../services/face-service.js';
+import type { EnrollItem, EnrollOptions } from '../services/face-service.js';
+import { ENROLL_STATUSES } from '../services/results.js';
 import type { EnrollOutcome, EnrollStatus, EnrollSummary } from '../services/results.js';
 import { checkQueueServer, type QueueAddress } from './connection.js';
 import {

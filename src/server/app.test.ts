@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import sharp from 'sharp';
 import { lfwPhoto, pngDeclaring, tempDir, testImage } from '../../test/fixtures.js';
 import { loadConfig, type ConfigInput } from '../config/config.js';
 import type { FaceEngine } from '../engine/engine.js';
@@ -277,13 +278,15 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
   });
 
   void it('refuses a missing or wrong key (401) and a read key on admin routes (403)', async () => {
-    for (const route of PROTECTED) {
+    for (const [i, route] of PROTECTED.entries()) {
       const name = `${route.method} ${route.url}`;
       const missing = await app.inject({ method: route.method, url: route.url });
       expectError(missing, 401, 'unauthorized');
-      const wrong = await app.inject({ method: route.method, url: route.url, headers: { authorization: 'Bearer not-a-key-of-ours' } });
+      // Wrong keys from one address are rate limited (hardening.test.ts): each route's guesses come from its own.
+      const remoteAddress = `10.9.0.${i + 1}`;
+      const wrong = await app.inject({ method: route.method, url: route.url, remoteAddress, headers: { authorization: 'Bearer not-a-key-of-ours' } });
       expectError(wrong, 401, 'unauthorized');
-      const wrongHeader = await app.inject({ method: route.method, url: route.url, headers: { 'x-api-key': `${READ}x` } });
+      const wrongHeader = await app.inject({ method: route.method, url: route.url, remoteAddress, headers: { 'x-api-key': `${READ}x` } });
       expectError(wrongHeader, 401, 'unauthorized');
       if (route.scope === 'admin') {
         expectError(await app.inject({ method: route.method, url: route.url, headers: reader }), 403, 'forbidden');
@@ -317,7 +320,7 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
 
   void it('answers 503 overloaded with Retry-After when the queue is full or a request runs too long', async () => {
     const engine = await service.engine();
-    const busy: FaceEngine = { model: engine.model, queueDepth: 5, analyze: (image, options) => engine.analyze(image, options), close: async () => {} };
+    const busy: FaceEngine = { model: engine.model, landmarkLayout: engine.landmarkLayout, calibration: engine.calibration, queueDepth: 5, analyze: (image, options) => engine.analyze(image, options), close: async () => {} };
     const busyService = await openFacedb({ ...config(), db: join(dir, 'busy.sqlite'), engine: busy });
     const busyApp = await buildServer(busyService, config({ maxQueue: 5 }));
     const slowApp = await buildServer(busyService, config({ maxQueue: 100, requestTimeoutMs: 1 }));
@@ -337,12 +340,44 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
     }
   });
 
+  void it('finds every face of a large photo shrunk while decoding, with boxes in its own pixels', async () => {
+    // group.jpg (450×280) made 8 times larger, then decoded at most 1024 wide: the same seven faces, boxes ×8.
+    const engine = await service.engine();
+    const capped = await openFacedb({ ...config(), db: join(dir, 'capped.sqlite'), engine, maxImageSide: 1024 });
+    const cappedApp = await buildServer(capped, capped.config);
+    try {
+      const original = await photo(testImage('group.jpg'));
+      const large = await sharp(original).resize(3600, 2240, { fit: 'fill', kernel: 'lanczos3' }).jpeg({ quality: 95 }).toBuffer();
+      const detect = async (target: FastifyInstance, bytes: Buffer) => {
+        const response = await target.inject({ method: 'POST', url: '/v1/detect', payload: { image: bytes.toString('base64') }, headers: admin });
+        assert.equal(response.statusCode, 200, response.body);
+        return wire.detectResponse.parse(response.json());
+      };
+      const small = await detect(app, original);
+      const big = await detect(cappedApp, large);
+      assert.deepEqual(big.image, { width: 3600, height: 2240, format: 'jpeg' });
+      assert.equal(small.faces.length, 7);
+      assert.equal(big.faces.length, 7);
+      for (const face of small.faces) {
+        const centre = { x: (face.box.x + face.box.width / 2) * 8, y: (face.box.y + face.box.height / 2) * 8 };
+        const match = big.faces.find((b) => Math.hypot(b.box.x + b.box.width / 2 - centre.x, b.box.y + b.box.height / 2 - centre.y) < face.box.width * 8 * 0.15);
+        assert.ok(match, `the face at ${JSON.stringify(face.box)} is found at ${JSON.stringify(centre)} in the large photo`);
+        assert.ok(Math.abs(match.box.width / (face.box.width * 8) - 1) < 0.2, `box width ${match.box.width} vs ${face.box.width * 8}`);
+      }
+    } finally {
+      await cappedApp.close();
+      await capped.store.close();
+    }
+  });
+
   void it('answers 409 model_mismatch for a gallery pinned to another model, and 500 without internals', async () => {
     const engine = await service.engine();
     const pinned = await openFacedb({ ...config(), db: join(dir, 'other-model.sqlite'), engine });
     await pinned.store.ensureModel({ ...engine.model, id: 'some-other-model' });
     const broken: FaceEngine = {
       model: engine.model,
+      landmarkLayout: engine.landmarkLayout,
+      calibration: engine.calibration,
       queueDepth: 0,
       analyze: () => Promise.reject(new Error('tensor shape [1,2,3] at /secret/path/worker.js:10')),
       close: async () => {},
@@ -414,6 +449,8 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
       forbidden: 403,
       overloaded: 503,
       storage_unavailable: 503,
+      rate_limited: 429,
+      request_timeout: 408,
       internal: 500,
     };
     for (const code of ERROR_CODES) assert.equal(httpStatusFor(code), contract[code], code);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -10,7 +12,7 @@ import type { FacedbConfig } from '../config/config.js';
 import { FacedbError } from '../errors/errors.js';
 import type { FaceService } from '../services/face-service.js';
 import { isLoopback, registerAuth } from './auth.js';
-import { registerErrorHandling } from './errors.js';
+import { envelope, httpStatusFor, registerErrorHandling } from './errors.js';
 import { InferenceGate } from './gate.js';
 import { registerMetrics } from './metrics.js';
 import { clusterRoutes } from './routes/clusters.js';
@@ -33,6 +35,51 @@ function requestId(header: string | string[] | undefined): string {
 }
 
 /**
+ * Node answers requests it cannot parse (bad framing, headers too large) or did not receive in time itself,
+ * before Fastify sees them: those answers get the same envelope and a request id as every other error.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const failure = timedOut
+    ? new FacedbError('request_timeout', 'the request was not received in time')
+    : new FacedbError('validation_failed', error.code === 'HPE_HEADER_OVERFLOW' ? 'request headers too large' : 'malformed HTTP request');
+  const status = httpStatusFor(failure.code);
+  const body = JSON.stringify(envelope(failure));
+  const reason = timedOut ? 'Request Timeout' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Security headers for every answer. The web page loads only its own script and style, shows photos from
+ * blob: URLs, talks only to this server and is never framed; /docs (Swagger UI) works under the same policy.
+ * No upgrade-insecure-requests: a server on a LAN address over plain HTTP would break its own page.
+ */
+const CONTENT_SECURITY_POLICY = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    baseUri: ["'self'"],
+    scriptSrc: ["'self'"],
+    scriptSrcAttr: ["'none'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:', 'blob:'],
+    mediaSrc: ["'self'", 'blob:', 'mediastream:'],
+    connectSrc: ["'self'"],
+    fontSrc: ["'self'", 'data:'],
+    objectSrc: ["'none'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+};
+
+/**
  * The HTTP API over one FaceService. The caller owns the service (and closes it); the server only
  * listens when the caller calls `listen`, so tests can drive it with `inject`.
  */
@@ -51,6 +98,7 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
     genReqId: (request) => requestId(request.headers['x-request-id']),
     requestIdHeader: false,
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
   });
   if (config.apiKeys.length === 0) app.log.warn('no API keys configured: every route is open (loopback only)');
 
@@ -73,7 +121,8 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
     done(null, payload);
   });
   registerErrorHandling(app);
-  registerAuth(app, config.apiKeys);
+  registerAuth(app, { keys: config.apiKeys, listenHost: config.host });
+  await app.register(helmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY, strictTransportSecurity: false });
 
   await app.register(multipart, {
     limits: {

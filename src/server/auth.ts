@@ -18,6 +18,16 @@ export function isLoopback(host: string): boolean {
   return isIP(host) === 4 && host.startsWith('127.');
 }
 
+/** The host name of a Host header value (`name:port`, `[v6]:port`), lower-cased; undefined when malformed. */
+export function hostName(header: string | undefined): string | undefined {
+  if (header === undefined || header === '') return undefined;
+  try {
+    return new URL(`http://${header}`).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header === 'string') {
@@ -28,12 +38,13 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return typeof apiKey === 'string' ? apiKey.trim() : undefined;
 }
 
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
 /**
  * The scope of the key presented, or null. Both sides are SHA-256 digests of equal length, compared with
  * timingSafeEqual against every configured key (no early exit), so timing reveals neither key nor match.
  */
-function scopeOf(presented: string, keys: readonly ApiKey[]): ApiScope | null {
-  const digest = createHash('sha256').update(presented).digest();
+function scopeOf(digest: Buffer, keys: readonly ApiKey[]): ApiScope | null {
   let scope: ApiScope | null = null;
   for (const key of keys) {
     if (timingSafeEqual(digest, Buffer.from(key.sha256, 'hex')) && scope !== 'admin') scope = key.scope;
@@ -41,32 +52,159 @@ function scopeOf(presented: string, keys: readonly ApiKey[]): ApiScope | null {
   return scope;
 }
 
+/** Wrong keys allowed per client address, and per wrong key, in one window before answering 429. */
+export const AUTH_FAILURES_PER_WINDOW = 20;
+export const AUTH_FAILURE_WINDOW_MS = 60_000;
+/** Addresses and keys remembered at most; the oldest window is forgotten first (a flood of addresses cannot grow memory). */
+const TRACKED_MAX = 10_000;
+
 /**
- * Refuses requests without the scope their route declares. With no keys configured every route is
- * open, which buildServer only allows on a loopback host.
+ * Counts wrong API keys per client address and per presented key in fixed windows. Only wrong keys count:
+ * callers with a valid key, or without any key, are never slowed down by it. Once an address or a key is
+ * over the limit every request from it is refused until its window ends, valid key or not, so a guesser
+ * cannot learn which guess was right.
  */
-export function registerAuth(app: FastifyInstance, keys: readonly ApiKey[]): void {
+export class AuthFailureLimiter {
+  private readonly windows = new Map<string, { started: number; failures: number }>();
+
+  constructor(
+    private readonly limit = AUTH_FAILURES_PER_WINDOW,
+    private readonly windowMs = AUTH_FAILURE_WINDOW_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Seconds until `ids` may try again, or 0 when none of them is over the limit. */
+  blockedFor(ids: readonly string[]): number {
+    let wait = 0;
+    for (const id of ids) {
+      const window = this.current(id);
+      if (window && window.failures >= this.limit) wait = Math.max(wait, window.started + this.windowMs - this.now());
+    }
+    return Math.ceil(wait / 1000);
+  }
+
+  recordFailure(ids: readonly string[]): void {
+    for (const id of ids) {
+      const window = this.current(id) ?? { started: this.now(), failures: 0 };
+      window.failures += 1;
+      this.windows.delete(id); // re-insert: Map order is then oldest window first
+      this.windows.set(id, window);
+    }
+    while (this.windows.size > TRACKED_MAX) {
+      const oldest = this.windows.keys().next().value;
+      if (oldest === undefined) break;
+      this.windows.delete(oldest);
+    }
+  }
+
+  private current(id: string): { started: number; failures: number } | undefined {
+    const window = this.windows.get(id);
+    if (window && this.now() - window.started >= this.windowMs) {
+      this.windows.delete(id);
+      return undefined;
+    }
+    return window;
+  }
+}
+
+export interface AuthOptions {
+  keys: readonly ApiKey[];
+  /** The address the server listens on (also accepted as a Host in open mode). */
+  listenHost: string;
+  limiter?: AuthFailureLimiter;
+}
+
+/**
+ * Refuses requests without the scope their route declares. With no keys configured every route is open,
+ * which buildServer only allows on a loopback host; then only this machine's own callers are served:
+ * requests naming another host (DNS rebinding) or sent by another web site are refused.
+ */
+export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
+  const { keys } = options;
   app.addHook('onRoute', (route) => {
     const url = route.url ?? '';
-    if (route.config?.scope === undefined && (url.startsWith('/v1') || url === '/metrics')) {
+    const scope = route.config?.scope;
+    if (scope === undefined && (url.startsWith('/v1') || url === '/metrics')) {
       throw new Error(`route ${url} must declare its scope`);
     }
+    // The OpenAPI document must tell the truth: a documented route shows a key requirement exactly when it has one.
+    const security = (route.schema as { security?: unknown[] } | undefined)?.security;
+    if (scope !== undefined && security !== undefined && (scope === 'public') !== (security.length === 0)) {
+      throw new Error(`route ${url}: its documented security does not match its scope ${scope}`);
+    }
   });
-  if (keys.length === 0) return;
-  app.addHook('onRequest', (request, _reply, done) => {
-    done(refusal(request, keys));
+  if (keys.length === 0) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      done(openModeRefusal(request, options.listenHost));
+    });
+    return;
+  }
+  const limiter = options.limiter ?? new AuthFailureLimiter();
+  app.addHook('onRequest', (request, reply, done) => {
+    const refusal = keyRefusal(request, keys, limiter);
+    const retryAfter = refusal?.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    done(refusal);
   });
 }
 
-function refusal(request: FastifyRequest, keys: readonly ApiKey[]): FacedbError | undefined {
+function keyRefusal(request: FastifyRequest, keys: readonly ApiKey[], limiter: AuthFailureLimiter): FacedbError | undefined {
   const needed = request.routeOptions.config.scope ?? 'public';
   if (needed === 'public') return undefined;
   const presented = presentedKey(request);
   if (presented === undefined) {
     return new FacedbError('unauthorized', 'an API key is required (Authorization: Bearer <key> or x-api-key)');
   }
-  const scope = scopeOf(presented, keys);
-  if (scope === null) return new FacedbError('unauthorized', 'the API key is not valid');
+  const digest = sha256(presented);
+  const ids = [`address:${request.ip}`, `key:${digest.toString('hex')}`];
+  const wait = limiter.blockedFor(ids);
+  if (wait > 0) {
+    return new FacedbError('rate_limited', `too many wrong API keys; retry in ${wait} s`, { details: { retryAfterSeconds: wait } });
+  }
+  const scope = scopeOf(digest, keys);
+  if (scope === null) {
+    limiter.recordFailure(ids);
+    return new FacedbError('unauthorized', 'the API key is not valid');
+  }
   if (needed === 'admin' && scope !== 'admin') return new FacedbError('forbidden', 'this route needs an admin key');
   return undefined;
+}
+
+/** Fetch metadata values a browser sends for a request that another site's page started. */
+const OTHER_SITE = new Set(['cross-site', 'same-site']);
+
+/**
+ * Open mode (no keys) trusts whoever can reach the port, which must therefore be this machine's own programs
+ * and the web page this server serves, not any site a local browser visits:
+ * - the Host must be a loopback name or address, or the listen address: a page on rebind.evil.example whose
+ *   name was re-pointed to 127.0.0.1 still sends `Host: rebind.evil.example`;
+ * - a request another site's page makes (Origin of another origin, `Sec-Fetch-Site: cross-site/same-site`) is
+ *   refused, except a plain link to a page (GET/HEAD of a public route), which reads and changes nothing.
+ */
+function openModeRefusal(request: FastifyRequest, listenHost: string): FacedbError | undefined {
+  const host = request.headers.host;
+  const name = hostName(host);
+  if (name === undefined || !(isLoopback(name) || name === hostName(listenHost))) {
+    return new FacedbError('forbidden', `without API keys only this machine's own callers are served: Host ${JSON.stringify(host ?? '')} is refused`);
+  }
+  const scope = request.routeOptions.config.scope ?? 'public';
+  if (scope === 'public' && (request.method === 'GET' || request.method === 'HEAD')) return undefined;
+  const origin = request.headers.origin;
+  if (origin !== undefined && !sameOrigin(origin, host ?? '')) {
+    return new FacedbError('forbidden', `without API keys requests from other web sites are refused (Origin ${JSON.stringify(origin)})`);
+  }
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site === 'string' && OTHER_SITE.has(site)) {
+    return new FacedbError('forbidden', `without API keys requests from other web sites are refused (Sec-Fetch-Site: ${site})`);
+  }
+  return undefined;
+}
+
+function sameOrigin(origin: string, host: string): boolean {
+  try {
+    const url = new URL(origin);
+    return url.protocol === 'http:' && url.host === new URL(`http://${host}`).host;
+  } catch {
+    return false; // "null" (sandboxed frames, file: pages) and anything unparsable
+  }
 }

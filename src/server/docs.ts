@@ -27,6 +27,14 @@ const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'output'): Recor
   return generated;
 };
 
+/**
+ * A route's options from its one description: the scope auth enforces (route config) and the scope the
+ * OpenAPI document shows (schema security) come from the same `scope`, as does the rest of the schema.
+ */
+export function routeOptions(route: RouteDoc): { config: { scope: RouteScope }; schema: FastifySchema } {
+  return { config: { scope: route.scope }, schema: doc(route) };
+}
+
 export function doc(route: RouteDoc): FastifySchema {
   const schema: Record<string, unknown> = {
     summary: route.summary,

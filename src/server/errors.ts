@@ -15,6 +15,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   image_too_large: 413,
   unsupported_media_type: 415,
   no_face: 422,
+  rate_limited: 429,
+  request_timeout: 408,
   internal: 500,
   overloaded: 503,
   storage_unavailable: 503,
@@ -62,6 +64,9 @@ export function toHttpError(error: unknown): FacedbError {
   if (error instanceof SyntaxError && status === 400) {
     return new FacedbError('validation_failed', `invalid JSON: ${error.message}`, { cause: error });
   }
+  // @fastify/static refuses paths with NUL or traversal with 403: a refusal, not a malformed request.
+  if (status === 403) return new FacedbError('forbidden', 'forbidden path', { cause: error });
+  if (status === 404) return new FacedbError('not_found', 'not found', { cause: error });
   if (status === 413) return new FacedbError('image_too_large', 'request body too large', { cause: error });
   if (status === 415) return new FacedbError('unsupported_media_type', 'unsupported content type', { cause: error });
   if (status === 503) return new FacedbError('overloaded', 'the server is shutting down or busy', { cause: error });

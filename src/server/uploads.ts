@@ -17,6 +17,17 @@ function fromBase64(value: unknown, field: string): Uint8Array {
   return Buffer.from(text, 'base64');
 }
 
+/**
+ * The multipart parser's own failures (truncated body, missing or wrong boundary, malformed part headers)
+ * are the client's framing, not a server fault. Our typed errors and the plugin's coded limits pass through.
+ */
+function framingError(error: unknown): unknown {
+  if (error instanceof FacedbError) return error;
+  if (typeof (error as { code?: unknown }).code === 'string' && (error as { code: string }).code.startsWith('FST_')) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new FacedbError('validation_failed', `malformed multipart body: ${message}`, { cause: error });
+}
+
 /** JSON keys holding images: one base64 string, or an array of them. */
 export type ImageFields = Record<string, 'one' | 'many'>;
 
@@ -33,17 +44,21 @@ export async function readUpload(request: FastifyRequest, imageFields: ImageFiel
   if (request.isMultipart()) {
     // Each file is capped by the multipart limits; the running total keeps many files within the body limit.
     let total = 0;
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        const bytes = await part.toBuffer();
-        total += bytes.length;
-        if (total > config.bodyLimitBytes) {
-          throw new FacedbError('image_too_large', `uploads exceed the request limit of ${config.bodyLimitBytes} bytes`);
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === 'file') {
+          const bytes = await part.toBuffer();
+          total += bytes.length;
+          if (total > config.bodyLimitBytes) {
+            throw new FacedbError('image_too_large', `uploads exceed the request limit of ${config.bodyLimitBytes} bytes`);
+          }
+          add(part.fieldname, bytes);
+        } else {
+          fields[part.fieldname] = part.value;
         }
-        add(part.fieldname, bytes);
-      } else {
-        fields[part.fieldname] = part.value;
       }
+    } catch (error) {
+      throw framingError(error);
     }
     return { images, fields };
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EMOTIONS } from '../core/types.js';
 import { ERROR_CODES } from '../errors/errors.js';
+import { ENROLL_STATUSES } from '../services/results.js';
 import type {
   AnalyzeResult,
   Candidate,
@@ -86,7 +87,7 @@ export const faceRemoved = z.object({ removed: z.literal(true) });
 export const enrollResponse = z.object({
   outcomes: z.array(
     z.object({
-      status: z.enum(['enrolled', 'enrolled_largest_of_several', 'already_enrolled', 'no_face', 'unreadable', 'invalid_name', 'not_found', 'failed']),
+      status: z.enum(ENROLL_STATUSES),
       face_id: z.number().int().optional(),
       faces_found: z.number().int(),
       message: z.string().optional(),

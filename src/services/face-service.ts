@@ -12,6 +12,8 @@ import { EnrollmentPeople } from './enrollment-people.js';
 import { decodeImage, readImageFile } from '../image/decode.js';
 import type { DecodedImage } from '../image/image.js';
 import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js';
+import { inOriginalPixels } from './original-pixels.js';
+import { ENROLL_STATUSES } from './results.js';
 import type {
   AnalyzeResult,
   Candidate,
@@ -83,17 +85,6 @@ const NEEDS = {
   represent: { embedding: true, attributes: false, crop: false },
 } as const satisfies Record<string, FaceNeeds>;
 
-export const ENROLL_STATUSES: readonly EnrollStatus[] = [
-  'enrolled',
-  'enrolled_largest_of_several',
-  'already_enrolled',
-  'no_face',
-  'unreadable',
-  'invalid_name',
-  'not_found',
-  'failed',
-];
-
 /** Failures that stop a whole enrollment run instead of being one photo's outcome: every later photo would fail too. */
 const STOPS_ENROLLMENT = new Set<FacedbError['code']>(['model_mismatch', 'storage_unavailable']);
 
@@ -143,7 +134,8 @@ export class FaceService {
   /** The engine, loading the models on first call. */
   engine(): Promise<FaceEngine> {
     this.enginePromise ??= this.createEngine().then(
-      (engine) => {
+      (created) => {
+        const engine = inOriginalPixels(created);
         this.loadedEngine = engine;
         return engine;
       },
@@ -537,7 +529,7 @@ export class FaceService {
   }
 
   private async load(source: ImageSource): Promise<LoadedImage> {
-    const limits = { maxPixels: this.config.maxPixels, maxFileBytes: this.config.maxFileBytes };
+    const limits = { maxPixels: this.config.maxPixels, maxFileBytes: this.config.maxFileBytes, maxSide: this.config.maxImageSide };
     if ('bytes' in source) {
       return { bytes: source.bytes, image: await decodeImage(source.bytes, limits), path: source.path ?? null };
     }
@@ -669,7 +661,7 @@ function attributes(face: FaceAnalysis): FaceAttributes {
 }
 
 function imageInfo(image: DecodedImage): ImageInfo {
-  return { width: image.width, height: image.height, format: image.format };
+  return { width: image.original?.width ?? image.width, height: image.original?.height ?? image.height, format: image.format };
 }
 
 function round(value: number, digits = 4): number {

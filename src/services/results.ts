@@ -90,17 +90,21 @@ export interface VerifyResult {
   faces: [FaceAttributes, FaceAttributes];
 }
 
-export type EnrollStatus =
-  | 'enrolled'
-  | 'enrolled_largest_of_several'
-  | 'already_enrolled'
-  | 'no_face'
-  | 'unreadable'
+/** Every outcome one enrolled photo can have; the CLI report, the HTTP wire format and the counts use this list. */
+export const ENROLL_STATUSES = [
+  'enrolled',
+  'enrolled_largest_of_several',
+  'already_enrolled',
+  'no_face',
+  'unreadable',
   /** The person's name breaks the name rules (a folder name), or would be a look-alike of an existing person. */
-  | 'invalid_name'
+  'invalid_name',
   /** The person was erased (by anyone) while this enrollment ran: nothing was added, nobody re-created. */
-  | 'not_found'
-  | 'failed';
+  'not_found',
+  'failed',
+] as const;
+
+export type EnrollStatus = (typeof ENROLL_STATUSES)[number];
 
 export interface EnrollOutcome {
   path: string;

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { lfwPhoto, tempDir, testImage } from '../../test/fixtures.js';
 import { openFacedb } from '../facedb.js';
 import { buildServer } from '../server/app.js';
@@ -111,6 +112,46 @@ void describe('web page in headless Chromium against the real server', () => {
     await page.screenshot({ path: join(shots, 'group.png'), fullPage: true });
   });
 
+  void it('never hides a face under its box: the inside of every box shows the photo', async () => {
+    // The photo as drawn with one box at a time, then with none; inside that box (within its border) the two must
+    // match. One box at a time: in a crowded photo a neighbour's label may overlap a box, which is not this defect.
+    const image = await page.getByTestId('result-image').boundingBox();
+    assert.ok(image);
+    const clip = { x: Math.floor(image.x), y: Math.floor(image.y), width: Math.floor(image.width), height: Math.floor(image.height) };
+    type Styled = { style: { visibility: string } };
+    const showOnly = (index: number) =>
+      boxes().evaluateAll((elements: Styled[], shown: number) => {
+        elements.forEach((element, i) => (element.style.visibility = i === shown ? '' : 'hidden'));
+      }, index);
+    const count = await boxes().count();
+    assert.ok(count >= 6);
+    await showOnly(-1);
+    const photoOnly = await page.screenshot({ clip });
+    const differences: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const b = await boxes().nth(i).boundingBox();
+      assert.ok(b);
+      const inset = 6; // the 3px border, its 1px outlines and a pixel of anti-aliasing
+      const region = {
+        left: Math.round(b.x + inset - clip.x),
+        top: Math.round(b.y + inset - clip.y),
+        width: Math.round(b.width - 2 * inset),
+        height: Math.round(b.height - 2 * inset),
+      };
+      assert.ok(region.width > 10 && region.height > 10, `box ${i + 1} is big enough to compare`);
+      await showOnly(i);
+      const withBox = await page.screenshot({ clip });
+      const [a, p] = await Promise.all([withBox, photoOnly].map((png) => sharp(png).extract(region).removeAlpha().raw().toBuffer()));
+      assert.ok(a && p);
+      let sum = 0;
+      for (let k = 0; k < a.length; k++) sum += Math.abs((a[k] ?? 0) - (p[k] ?? 0));
+      differences.push((sum / a.length).toFixed(1));
+    }
+    await boxes().evaluateAll((elements: Styled[]) => elements.forEach((element) => (element.style.visibility = '')));
+    // Rendering the same pixels twice gives exactly the same screenshot: any difference is something drawn over the face.
+    assert.ok(differences.every((difference) => Number(difference) < 0.5), `mean difference inside each box, per channel: ${differences.join(', ')}`);
+  });
+
   void it('fits a 360px-wide phone screen without sideways scrolling', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     // An expression string, since the DOM's types are not part of this Node project.
@@ -209,5 +250,31 @@ void describe('web page in headless Chromium against the real server', () => {
     await page.screenshot({ path: join(shots, 'error.png') });
     assert.deepEqual(pageErrors, [], 'no script errors on the page');
     console.log(`screenshots in ${shots}`);
+  });
+
+  void it('works without keys from its own origin, under its content security policy', async () => {
+    // Open mode refuses other hosts and other sites; the page's own requests (Origin = this server) must pass.
+    const open = await buildServer(service, { ...service.config, apiKeys: [] });
+    try {
+      await open.listen({ port: 0, host: '127.0.0.1' });
+      const openPage = await browser.newPage();
+      const problems: string[] = [];
+      openPage.on('pageerror', (error) => problems.push(error.message));
+      openPage.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      await openPage.goto(`http://127.0.0.1:${(open.server.address() as AddressInfo).port}`);
+      await openPage.getByText('No one is enrolled yet.').waitFor();
+      await openPage.getByLabel('Photo to search').setInputFiles(testImage('Blank_image.jpg'));
+      await openPage.getByTestId('identify-status').filter({ hasText: /^No faces found in Blank_image\.jpg/ }).waitFor({ timeout: MODEL_TIMEOUT_MS });
+      assert.equal(await openPage.getByTestId('error').textContent(), '');
+      // The API docs (Swagger UI) render under the same policy.
+      await openPage.goto(`http://127.0.0.1:${(open.server.address() as AddressInfo).port}/docs/`);
+      await openPage.getByText('/v1/identify').first().waitFor();
+      assert.deepEqual(problems, [], 'no script errors or CSP violations');
+      await openPage.close();
+    } finally {
+      await open.close();
+    }
   });
 });

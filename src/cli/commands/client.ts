@@ -6,7 +6,7 @@ import { FacedbError, toFacedbError } from '../../errors/errors.js';
 import { exitCodeFor } from '../../errors/exit-codes.js';
 import { expandImageArgs } from '../../image/scan.js';
 import * as wire from '../../server/wire.js';
-import type { EnrollOutcome, EnrollStatus } from '../../services/results.js';
+import { ENROLL_STATUSES, type EnrollOutcome, type EnrollStatus } from '../../services/results.js';
 import { integerOption, print, withFaceLimits, withOperatingPoint } from '../context.js';
 import { formatAnalyze, formatEnrollSummary, formatFileError, formatIdentify, formatOutcome, formatVerify } from '../report.js';
 
@@ -138,7 +138,6 @@ function verify(): Command {
     });
 }
 
-const STATUSES: readonly EnrollStatus[] = ['enrolled', 'enrolled_largest_of_several', 'already_enrolled', 'no_face', 'unreadable', 'failed'];
 
 function enroll(): Command {
   return remote('enroll', 'enroll photos of one person on the server (needs an admin key)')
@@ -161,7 +160,7 @@ function enroll(): Command {
         } catch (error) {
           const failure = toFacedbError(error);
           // These stop the run, as they would locally (or every further photo would fail the same way).
-          if (['model_mismatch', 'unauthorized', 'forbidden', 'overloaded'].includes(failure.code)) throw failure;
+          if (['model_mismatch', 'unauthorized', 'forbidden', 'overloaded', 'rate_limited'].includes(failure.code)) throw failure;
           const status = failure.code === 'not_found' ? 'unreadable' : 'failed';
           outcome = { path: file, person: person.name, status, facesFound: 0, message: failure.message };
         }
@@ -169,7 +168,7 @@ function enroll(): Command {
         const routine = outcome.status === 'enrolled' || outcome.status === 'already_enrolled';
         if (!flags.json && !(flags.quiet && routine)) print(formatOutcome(outcome));
       }
-      const counts = Object.fromEntries(STATUSES.map((s) => [s, outcomes.filter((o) => o.status === s).length]));
+      const counts = Object.fromEntries(ENROLL_STATUSES.map((s) => [s, outcomes.filter((o) => o.status === s).length]));
       const summary = { total: files.length, counts: counts as Record<EnrollStatus, number>, outcomes, elapsedMs: performance.now() - started };
       print(flags.json ? JSON.stringify(summary) : formatEnrollSummary(summary));
     });

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { FacedbError, toFacedbError } from '../../errors/errors.js';
 import type { EnrollOutcome } from '../../services/results.js';
 import type { FaceService } from '../../services/face-service.js';
-import { doc } from '../docs.js';
+import { routeOptions } from '../docs.js';
 import type { InferenceGate } from '../gate.js';
 import { readUpload } from '../uploads.js';
 import * as wire from '../wire.js';
@@ -17,10 +17,7 @@ const UNREADABLE = new Set(['invalid_image', 'image_too_large', 'unsupported_med
 export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: InferenceGate): void {
   app.get(
     '/v1/people',
-    {
-      config: { scope: 'read' },
-      schema: doc({ summary: 'List enrolled people', tags, scope: 'read', query: wire.pageQuery, responses: { 200: wire.peoplePage } }),
-    },
+    routeOptions({ summary: 'List enrolled people', tags, scope: 'read', query: wire.pageQuery, responses: { 200: wire.peoplePage } }),
     async (request) => {
       const page = wire.pageQuery.parse(request.query);
       const { items, total } = await service.listPeople(page);
@@ -30,16 +27,13 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
 
   app.post(
     '/v1/people',
-    {
-      config: { scope: 'admin' },
-      schema: doc({
-        summary: 'Create a person (an existing name is returned with 200)',
-        tags,
-        scope: 'admin',
-        body: wire.createPersonJson,
-        responses: { 200: wire.person, 201: wire.person },
-      }),
-    },
+    routeOptions({
+      summary: 'Create a person (an existing name is returned with 200)',
+      tags,
+      scope: 'admin',
+      body: wire.createPersonJson,
+      responses: { 200: wire.person, 201: wire.person },
+    }),
     async (request, reply) => {
       const { name } = wire.createPersonJson.parse(request.body ?? {});
       const { person, created } = await service.createPerson(name);
@@ -49,10 +43,7 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
 
   app.get(
     '/v1/people/:id',
-    {
-      config: { scope: 'read' },
-      schema: doc({ summary: 'A person and their faces', tags, scope: 'read', params: wire.idParams, responses: { 200: wire.personDetail } }),
-    },
+    routeOptions({ summary: 'A person and their faces', tags, scope: 'read', params: wire.idParams, responses: { 200: wire.personDetail } }),
     async (request) => {
       const { id } = wire.idParams.parse(request.params);
       const person = await service.findPerson(id);
@@ -63,16 +54,13 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
 
   app.delete(
     '/v1/people/:id',
-    {
-      config: { scope: 'admin' },
-      schema: doc({
-        summary: 'Erase a person with all their faces',
-        tags,
-        scope: 'admin',
-        params: wire.idParams,
-        responses: { 200: wire.personRemoved },
-      }),
-    },
+    routeOptions({
+      summary: 'Erase a person with all their faces',
+      tags,
+      scope: 'admin',
+      params: wire.idParams,
+      responses: { 200: wire.personRemoved },
+    }),
     async (request) => {
       const { id } = wire.idParams.parse(request.params);
       const { facesRemoved } = await service.removePerson(id);
@@ -83,8 +71,7 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
   app.post(
     '/v1/people/:id/faces',
     {
-      config: { scope: 'admin' },
-      schema: doc({
+      ...routeOptions({
         summary: 'Enroll photos of a person (the largest face of each)',
         tags,
         scope: 'admin',
@@ -93,6 +80,7 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
         body: wire.enrollJson,
         responses: { 200: wire.enrollResponse },
       }),
+      onRequest: gate.admit,
     },
     async (request) => {
       const { id } = wire.idParams.parse(request.params);
@@ -121,10 +109,7 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
 
   app.delete(
     '/v1/faces/:id',
-    {
-      config: { scope: 'admin' },
-      schema: doc({ summary: 'Remove one enrolled face', tags, scope: 'admin', params: wire.idParams, responses: { 200: wire.faceRemoved } }),
-    },
+    routeOptions({ summary: 'Remove one enrolled face', tags, scope: 'admin', params: wire.idParams, responses: { 200: wire.faceRemoved } }),
     async (request) => {
       const { id } = wire.idParams.parse(request.params);
       await service.removeFace(id);
@@ -134,16 +119,13 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
 
   app.get(
     '/v1/faces/:id/image',
-    {
-      config: { scope: 'read' },
-      schema: doc({
-        summary: 'The aligned crop of an enrolled face',
-        tags,
-        scope: 'read',
-        params: wire.idParams,
-        responses: { 200: { description: 'JPEG', contentType: 'image/jpeg' } },
-      }),
-    },
+    routeOptions({
+      summary: 'The aligned crop of an enrolled face',
+      tags,
+      scope: 'read',
+      params: wire.idParams,
+      responses: { 200: { description: 'JPEG', contentType: 'image/jpeg' } },
+    }),
     async (request, reply) => {
       const { id } = wire.idParams.parse(request.params);
       return reply.type('image/jpeg').send(Buffer.from(await service.faceCrop(id)));

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FacedbConfig } from '../../config/config.js';
 import { FacedbError } from '../../errors/errors.js';
 import type { FaceService, IdentifyOptions } from '../../services/face-service.js';
-import { doc } from '../docs.js';
+import { routeOptions, type RouteDoc } from '../docs.js';
 import type { InferenceGate } from '../gate.js';
 import { readUpload, singleImage, type Upload } from '../uploads.js';
 import * as wire from '../wire.js';
@@ -36,15 +36,14 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
   const singlePhotoRoute = <R>(
     url: string,
     summary: string,
-    response: Parameters<typeof doc>[0]['responses'][200],
+    response: RouteDoc['responses'][number],
     run: (bytes: Uint8Array, opts: IdentifyOptions) => Promise<R>,
     toWire: (result: R, tookMs: number) => unknown,
   ): void => {
     app.post(
       url,
       {
-        config: { scope: 'read' },
-        schema: doc({
+        ...routeOptions({
           summary,
           tags,
           scope: 'read',
@@ -53,6 +52,7 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
           query: wire.recognitionOptions,
           responses: { 200: response },
         }),
+        onRequest: gate.admit,
       },
       async (request) => {
         const started = performance.now();
@@ -97,8 +97,7 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
   app.post(
     '/v1/verify',
     {
-      config: { scope: 'read' },
-      schema: doc({
+      ...routeOptions({
         summary: 'Say whether the largest faces of two photos are the same person',
         tags,
         scope: 'read',
@@ -107,6 +106,7 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
         query: wire.verifyOptions,
         responses: { 200: wire.verifyResponse },
       }),
+      onRequest: gate.admit,
     },
     async (request) => {
       const started = performance.now();

@@ -125,7 +125,7 @@ function showFaces(data, name) {
   $('identify-summary').textContent = `${name} · ${width}×${height} ${format} · match threshold ${data.threshold}`;
 
   photoFrame.style.width = `min(100%, ${((70 * width) / height).toFixed(2)}vh)`;
-  photoFrame.querySelectorAll('.box').forEach((box) => box.remove());
+  photoFrame.querySelectorAll('.face-box').forEach((box) => box.remove());
   faceList.replaceChildren();
   data.faces.forEach((face, i) => {
     photoFrame.append(faceBox(face, i, width, height));
@@ -142,7 +142,7 @@ function faceBox(face, i, width, height) {
   // Detections can reach past the photo's edges; clip them so the box stays on the image.
   const left = Math.max(x, 0);
   const top = Math.max(y, 0);
-  const box = el('div', { className: `box${face.match ? ' known' : ''}${top / height < 0.08 ? ' top' : ''}` });
+  const box = el('div', { className: `face-box${face.match ? ' face-box-known' : ''}${top / height < 0.08 ? ' face-box-at-top' : ''}` });
   box.dataset.testid = 'face-box';
   box.setAttribute('aria-hidden', 'true');
   Object.assign(box.style, {
@@ -151,7 +151,7 @@ function faceBox(face, i, width, height) {
     width: pct(Math.min(x + w, width) - left, width),
     height: pct(Math.min(y + h, height) - top, height),
   });
-  box.append(el('span', { className: 'box-label' }, `${i + 1} `, el('span', { className: 'name', textContent: faceName(face) })));
+  box.append(el('span', { className: 'face-box-label' }, `${i + 1} `, el('span', { className: 'face-box-name', textContent: faceName(face) })));
   return box;
 }
 

@@ -16,7 +16,7 @@ export interface OpenOptions extends ConfigInput {
 export async function openFacedb(options: OpenOptions | FacedbConfig = {}): Promise<FaceService> {
   const { engine, ...settings } = options as OpenOptions;
   const config = loadConfig(settings);
-  const store = await openStore(config.db);
+  const store = await openStore(config.db, { vector: config.index === 'pgvector' });
   const createEngine = engine
     ? () => Promise.resolve(engine)
     : () => createFaceApiEngine(config.workers === undefined ? {} : { workers: config.workers });

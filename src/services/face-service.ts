@@ -1,12 +1,14 @@
 import type { FacedbConfig } from '../config/config.js';
 import { calibrationFor, confidence, thresholdForFar } from '../core/confidence.js';
 import { euclideanDistance } from '../core/distance.js';
-import { FlatIndex } from '../core/flat-index.js';
+import type { PersonMatch, SearchIndex } from '../core/search-index.js';
 import { emotionResult } from '../core/emotion.js';
 import type { ModelInfo } from '../core/types.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../engine/engine.js';
 import { FacedbError, toFacedbError } from '../errors/errors.js';
 import { sha256Hex } from '../image/hash.js';
+import { DatabaseSearch } from '../index/database-search.js';
+import { openSearchIndex, outgrewExactIndex, persistSearchIndex, type SyncedIndex } from '../index/open-index.js';
 import { decodeImage, readImageFile } from '../image/decode.js';
 import type { DecodedImage } from '../image/image.js';
 import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js';
@@ -77,12 +79,6 @@ const ENROLL_STATUSES: readonly EnrollStatus[] = [
   'failed',
 ];
 
-/** The in-memory index and the gallery change number it reflects. */
-interface SyncedIndex {
-  index: FlatIndex;
-  changeSeq: number;
-}
-
 /**
  * The one service layer under the CLI, the HTTP server and the library API.
  * The engine and the search index are created on first use, so gallery-only
@@ -95,7 +91,7 @@ export class FaceService {
   private enginePromise: Promise<FaceEngine> | undefined;
   private loadedEngine: FaceEngine | undefined;
   private indexPromise: Promise<SyncedIndex> | undefined;
-  private syncing: Promise<FlatIndex> | undefined;
+  private syncing: Promise<SearchIndex> | undefined;
   private readonly personNames = new Map<number, string>();
 
   constructor(config: FacedbConfig, store: GalleryStore, createEngine: () => Promise<FaceEngine>) {
@@ -129,6 +125,9 @@ export class FaceService {
     this.enginePromise = undefined;
     this.loadedEngine = undefined;
     if (engine) await (await engine).close();
+    // An ANN index saved now loads at the next start instead of being rebuilt; a failed save only costs that rebuild.
+    const synced = this.indexPromise && (await this.indexPromise.catch(() => undefined));
+    if (synced) await persistSearchIndex(this.store, this.config, synced).catch(() => undefined);
     await this.store.close();
   }
 
@@ -179,7 +178,7 @@ export class FaceService {
   private async enrollOne(
     item: EnrollItem,
     engine: FaceEngine,
-    index: FlatIndex,
+    index: SearchIndex,
     enrolled: Map<string, Set<string>>,
   ): Promise<EnrollOutcome> {
     const base = { path: item.path, person: item.person };
@@ -203,7 +202,7 @@ export class FaceService {
     personName: string,
     loaded: LoadedImage,
     engine: FaceEngine,
-    index: FlatIndex,
+    index: SearchIndex,
     enrolled: Map<string, Set<string>>,
   ): Promise<EnrollOutcome> {
     const path = loaded.path ?? '(upload)';
@@ -257,7 +256,7 @@ export class FaceService {
     const calibration = calibrationFor(engine.model);
     const identified = [];
     for (const face of faces) {
-      const candidates = await this.named(index.searchPeople(face.embedding, topK), (d) => confidence(calibration, d));
+      const candidates = await this.named(await this.nearestPeople(index, face.embedding, topK), (d) => confidence(calibration, d));
       const nearest = candidates[0];
       identified.push({
         ...attributes(face),
@@ -362,15 +361,16 @@ export class FaceService {
    * into the file a server reads, several servers on one PostgreSQL database). This service's own writes reach
    * the index at once; the change log replays them too, which is harmless. Concurrent callers share one sync.
    */
-  private index(): Promise<FlatIndex> {
+  private index(): Promise<SearchIndex> {
     this.syncing ??= this.syncIndex().finally(() => {
       this.syncing = undefined;
     });
     return this.syncing;
   }
 
-  private async syncIndex(): Promise<FlatIndex> {
+  private async syncIndex(): Promise<SearchIndex> {
     const synced = await this.loadedIndex();
+    if (synced.index instanceof DatabaseSearch) return synced.index;
     const changes = await this.store.embeddingChangesSince(synced.changeSeq);
     if (!changes.complete) {
       // Too far behind for the change log (or the gallery was restored from a backup): start again.
@@ -381,6 +381,10 @@ export class FaceService {
     for (const faceId of changes.removed) index.remove(faceId);
     for (const { faceId, personId, embedding } of changes.added) if (!index.has(faceId)) index.add(faceId, personId, embedding);
     synced.changeSeq = Math.max(synced.changeSeq, changes.changeSeq);
+    if (outgrewExactIndex(this.config, index)) {
+      this.indexPromise = undefined;
+      return (await this.loadedIndex()).index;
+    }
     return index;
   }
 
@@ -393,11 +397,17 @@ export class FaceService {
   }
 
   private async buildIndex(): Promise<SyncedIndex> {
-    const snapshot = await this.store.loadEmbeddings();
-    const { changeSeq } = snapshot;
     // An empty, unpinned gallery has no dimensions yet: size the index for the engine's model.
-    if (snapshot.faceIds.length === 0) return { index: new FlatIndex((await this.engine()).model.dimensions), changeSeq };
-    return { index: FlatIndex.fromSnapshot(snapshot), changeSeq };
+    const model = async (): Promise<ModelInfo> => (await this.store.getModel()) ?? (await this.engine()).model;
+    if (this.config.index === 'pgvector') return { index: new DatabaseSearch((await model()).dimensions), changeSeq: 0 };
+    return openSearchIndex(this.store, this.config, model);
+  }
+
+  /** The in-memory index's answer, or the database's when it searches (FACEDB_INDEX=pgvector). */
+  private async nearestPeople(index: SearchIndex, query: Float32Array, k: number): Promise<PersonMatch[]> {
+    if (!(index instanceof DatabaseSearch)) return index.searchPeople(query, k);
+    if (!this.store.nearestPeople) throw new FacedbError('internal', 'this gallery database cannot search embeddings');
+    return this.store.nearestPeople(query, k);
   }
 
   private async assertGalleryModel(model: ModelInfo): Promise<void> {

@@ -4,6 +4,8 @@ import { FacedbError } from '../../errors/errors.js';
 import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Face, type GalleryStore, type NewFace, type Page, type PageOf, type Person } from '../store.js';
 import { checkModel, checkNewFaces, checkPage, checkPersonName, describeModel, sameModel } from '../validation.js';
 import { migrate } from './migrations.js';
+import { ensureVectorColumn, ensureVectorIndex, fillVectors, nearestPeopleInSql, type VectorSchema } from './vector.js';
+import type { PersonMatch } from '../../core/search-index.js';
 import * as sharedRows from '../rows.js';
 import {
   copyEmbeddingPage,
@@ -33,7 +35,12 @@ const PRUNE_CHANGES = 'DELETE FROM face_changes WHERE seq <= (SELECT MAX(seq) FR
  * in the connection's current schema (normally `public`; pick another with
  * `?options=-c%20search_path%3Dname`). Errors name the server with the password masked.
  */
-export async function openPostgresStore(url: string): Promise<PostgresGalleryStore> {
+export interface PostgresOptions {
+  /** Keep embeddings in a pgvector column too and answer `nearestPeople` in SQL (FACEDB_INDEX=pgvector). */
+  vector?: boolean;
+}
+
+export async function openPostgresStore(url: string, options: PostgresOptions = {}): Promise<PostgresGalleryStore> {
   const where = redactUrl(url);
   const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // Without a listener, a pooled idle connection dropped by the server would crash the process;
@@ -45,7 +52,16 @@ export async function openPostgresStore(url: string): Promise<PostgresGallerySto
     await pool.end();
     throw openFailure(error, where);
   }
-  return new PostgresGalleryStore(pool);
+  const store = new PostgresGalleryStore(pool, options.vector === true ? where : undefined);
+  if (options.vector === true) {
+    try {
+      await store.nearestPeople(new Float32Array(0), 0); // sets the vector column up now if the gallery is pinned
+    } catch (error) {
+      await pool.end();
+      throw openFailure(error, where);
+    }
+  }
+  return store;
 }
 
 /** The URL with any password masked, fit for messages and logs. Throws invalid_input when it is no URL. */
@@ -77,10 +93,14 @@ const READ_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 /** The gallery in a PostgreSQL database, shared safely by any number of facedb processes. */
 export class PostgresGalleryStore implements GalleryStore {
   readonly #pool: pg.Pool;
+  /** Where the gallery is (redacted), when pgvector search was asked for. */
+  readonly #vectorWhere: string | undefined;
+  #vectorSchema: Promise<VectorSchema | null> | undefined;
 
   /** Use `openPostgresStore`, which also migrates the schema. */
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, vectorWhere?: string) {
     this.#pool = pool;
+    this.#vectorWhere = vectorWhere;
   }
 
   getModel(): Promise<ModelInfo | null> {
@@ -106,6 +126,7 @@ export class PostgresGalleryStore implements GalleryStore {
           );
         }
       });
+      if (this.#vectorWhere !== undefined) await this.#vectors();
     });
   }
 
@@ -320,6 +341,46 @@ export class PostgresGalleryStore implements GalleryStore {
         return toEmbeddingChanges(rows, { after: changeSeq, latest, oldest }, dimensions);
       });
     });
+  }
+
+  /** pgvector search (opened with `vector: true`): see GalleryStore.nearestPeople. */
+  nearestPeople(query: Float32Array, k: number): Promise<PersonMatch[]> {
+    return run(async () => {
+      if (this.#vectorWhere === undefined) throw new FacedbError('internal', 'this gallery was opened without pgvector search');
+      if (!Number.isInteger(k) || k < 0) throw new FacedbError('invalid_input', `k must be a non-negative integer, got ${k}`);
+      const schema = await this.#vectors();
+      if (schema === null || k === 0) return [];
+      const dimensions = (await readModel(this.#pool))?.dimensions;
+      if (query.length !== dimensions) {
+        throw new FacedbError('invalid_input', `embedding has ${query.length} dimensions, the gallery holds ${dimensions}-dimensional embeddings`);
+      }
+      // Faces written by a facedb without pgvector search have no vector yet.
+      await fillVectors(this.#pool, schema);
+      return transaction(this.#pool, 'BEGIN READ ONLY', (client) => nearestPeopleInSql(client, schema, query, k));
+    });
+  }
+
+  /** The vector column's extension schema once set up; null while the gallery is unpinned (no dimensions yet). */
+  #vectors(): Promise<VectorSchema | null> {
+    const where = this.#vectorWhere!;
+    this.#vectorSchema ??= (async () => {
+      const model = await readModel(this.#pool);
+      if (model === null) return null;
+      const schema = await transaction(this.#pool, 'BEGIN', (client) => ensureVectorColumn(client, model.dimensions, where));
+      await fillVectors(this.#pool, schema);
+      await transaction(this.#pool, 'BEGIN', (client) => ensureVectorIndex(client, schema));
+      return schema;
+    })().then(
+      (schema) => {
+        if (schema === null) this.#vectorSchema = undefined; // look again once pinned
+        return schema;
+      },
+      (error: unknown) => {
+        this.#vectorSchema = undefined;
+        throw error;
+      },
+    );
+    return this.#vectorSchema;
   }
 
   ping(): Promise<void> {

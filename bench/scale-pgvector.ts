@@ -67,7 +67,7 @@ export async function measurePgvector(faces: number, dims: number, probeCount: n
       let wanted = 0;
       for (const [p, probe] of probes.entries()) {
         const start = performance.now();
-        const answer = await store.nearestPeople(probe, K);
+        const answer = await store.nearestPeople!(probe, K);
         times.push(performance.now() - start);
         const got = new Set(answer.map((m) => m.personId));
         wanted += truth[p]!.length;

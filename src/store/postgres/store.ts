@@ -55,7 +55,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
   const store = new PostgresGalleryStore(pool, options.vector === true ? where : undefined);
   if (options.vector === true) {
     try {
-      await store.nearestPeople(new Float32Array(0), 0); // sets the vector column up now if the gallery is pinned
+      await store.nearestPeople!(new Float32Array(0), 0); // sets the vector column up now if the gallery is pinned
     } catch (error) {
       await pool.end();
       throw openFailure(error, where);
@@ -96,11 +96,14 @@ export class PostgresGalleryStore implements GalleryStore {
   /** Where the gallery is (redacted), when pgvector search was asked for. */
   readonly #vectorWhere: string | undefined;
   #vectorSchema: Promise<VectorSchema | null> | undefined;
+  /** Present only when opened with pgvector search (see GalleryStore.nearestPeople). */
+  readonly nearestPeople?: (query: Float32Array, k: number) => Promise<PersonMatch[]>;
 
   /** Use `openPostgresStore`, which also migrates the schema. */
   constructor(pool: pg.Pool, vectorWhere?: string) {
     this.#pool = pool;
     this.#vectorWhere = vectorWhere;
+    if (vectorWhere !== undefined) this.nearestPeople = (query, k) => this.#nearestPeople(query, k);
   }
 
   getModel(): Promise<ModelInfo | null> {
@@ -343,10 +346,8 @@ export class PostgresGalleryStore implements GalleryStore {
     });
   }
 
-  /** pgvector search (opened with `vector: true`): see GalleryStore.nearestPeople. */
-  nearestPeople(query: Float32Array, k: number): Promise<PersonMatch[]> {
+  #nearestPeople(query: Float32Array, k: number): Promise<PersonMatch[]> {
     return run(async () => {
-      if (this.#vectorWhere === undefined) throw new FacedbError('internal', 'this gallery was opened without pgvector search');
       if (!Number.isInteger(k) || k < 0) throw new FacedbError('invalid_input', `k must be a non-negative integer, got ${k}`);
       const schema = await this.#vectors();
       if (schema === null || k === 0) return [];

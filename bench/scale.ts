@@ -29,6 +29,8 @@ interface Args {
   probes: number;
   pgvector: number[];
   sql: number[];
+  /** ef_search values to sweep on the saved graph (loaded again with each). */
+  efs: number[];
   out: string;
 }
 
@@ -40,7 +42,7 @@ function parseSize(text: string): number {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [100_000, 1_000_000], dims: [128, 512], precisions: ['f16'], probes: 200, pgvector: [100_000], sql: [100_000], out: 'bench/out/scale.md' };
+  const args: Args = { sizes: [100_000, 1_000_000], dims: [128, 512], precisions: ['f16'], probes: 200, pgvector: [100_000], sql: [100_000], efs: [], out: 'bench/out/scale.md' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[++i] ?? '';
@@ -51,6 +53,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--probes') args.probes = Number(value);
     else if (flag === '--pgvector') args.pgvector = list.map(parseSize);
     else if (flag === '--sql') args.sql = list.map(parseSize);
+    else if (flag === '--ef') args.efs = list.map(Number);
     else if (flag === '--out') args.out = value;
     else throw new Error(`unknown option ${flag}`);
   }
@@ -80,6 +83,8 @@ export interface ScaleRow {
   saveS: number;
   reloadS: number;
   reloadSame: boolean;
+  /** Same graph loaded with other ef_search values. */
+  sweep: Array<{ ef: number; p50Ms: number; p99Ms: number; recallAt10: number | null; top1Agreement: number | null }>;
 }
 
 function percentile(samples: number[], p: number): number {
@@ -97,7 +102,30 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-async function measureAnn(faces: number, dims: number, precisions: AnnPrecision[], probeCount: number, dir: string): Promise<ScaleRow[]> {
+/** Recall@10 of people and top-1 agreement against exact answers. */
+function agreement(answers: PersonMatch[][], truth: PersonMatch[][] | null): { recall: number | null; top1: number | null } {
+  if (truth === null) return { recall: null, top1: null };
+  let found = 0;
+  let wanted = 0;
+  let agree = 0;
+  answers.forEach((answer, p) => {
+    const expected = truth[p]!;
+    const got = new Set(answer.map((m) => m.personId));
+    wanted += expected.length;
+    found += expected.filter((m) => got.has(m.personId)).length;
+    if (answer[0]?.personId === expected[0]?.personId) agree++;
+  });
+  return { recall: found / wanted, top1: agree / answers.length };
+}
+
+async function measureAnn(
+  faces: number,
+  dims: number,
+  precisions: AnnPrecision[],
+  probeCount: number,
+  dir: string,
+  efs: number[] = [],
+): Promise<ScaleRow[]> {
   const gallery = new ClusteredGallery(shapeForDimensions(dims), 20261129);
   const generated = timed(() => gallery.build(faces));
   const built = generated.value;
@@ -174,6 +202,21 @@ async function measureAnn(faces: number, dims: number, precisions: AnnPrecision[
     const reloadSame = probes
       .slice(0, 20)
       .every((probe, p) => JSON.stringify(reloaded.index.searchPeople(probe, K)) === JSON.stringify(answers[p]));
+    const sweep: ScaleRow['sweep'] = [];
+    for (const ef of efs) {
+      const loaded = await loadIndex(base, { model, options: { ...options, expansionSearch: ef }, gallery: 'bench' });
+      if ('rejected' in loaded) throw new Error(`reload rejected: ${loaded.rejected}`);
+      for (const probe of probes.slice(0, 5)) loaded.index.searchPeople(probe, K);
+      const efTimes: number[] = [];
+      const efAnswers = probes.map((probe) => {
+        const { value, ms } = timed(() => loaded.index.searchPeople(probe, K));
+        efTimes.push(ms);
+        return value;
+      });
+      const { recall: efRecall, top1: efTop1 } = agreement(efAnswers, truth);
+      sweep.push({ ef, p50Ms: percentile(efTimes, 0.5), p99Ms: percentile(efTimes, 0.99), recallAt10: efRecall, top1Agreement: efTop1 });
+      console.error(`  ${precision} ef ${ef}: p50 ${percentile(efTimes, 0.5).toFixed(3)} ms, recall@10 ${efRecall?.toFixed(4) ?? 'n/a'}`);
+    }
     await rm(files.graph, { force: true });
     await rm(files.faces, { force: true });
     await rm(files.stamp, { force: true });
@@ -197,6 +240,7 @@ async function measureAnn(faces: number, dims: number, precisions: AnnPrecision[
       saveS: saveMs / 1000,
       reloadS: reloadMs / 1000,
       reloadSame,
+      sweep,
     });
     console.error(`  ${precision}: p50 ${percentile(times, 0.5).toFixed(3)} ms, recall@10 ${recall?.toFixed(4) ?? 'n/a'}`);
   }
@@ -250,11 +294,28 @@ async function main(): Promise<void> {
     const annRows: ScaleRow[] = [];
     for (const dims of args.dims) {
       for (const faces of [...args.sizes].sort((a, b) => a - b)) {
-        annRows.push(...(await measureAnn(faces, dims, args.precisions, args.probes, dir)));
+        annRows.push(...(await measureAnn(faces, dims, args.precisions, args.probes, dir, args.efs)));
         gc();
       }
     }
     if (annRows.length > 0) lines.push('## ANN (usearch) vs exact (FlatIndex)', '', annTable(annRows), '');
+    const swept = annRows.filter((r) => r.sweep.length > 0);
+    if (swept.length > 0) {
+      const f = (v: number | null, digits: number): string => (v === null ? 'n/a' : v.toFixed(digits));
+      lines.push(
+        '## ef_search sweep (the same saved graph loaded with each value)',
+        '',
+        '| faces | dims | storage | ef_search | p50 ms | p99 ms | recall@10 | top-1 same |',
+        '|---:|---:|---|---:|---:|---:|---:|---:|',
+        ...swept.flatMap((r) =>
+          r.sweep.map(
+            (s) =>
+              `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${r.precision} | ${s.ef} | ${f(s.p50Ms, 3)} | ${f(s.p99Ms, 3)} | ${f(s.recallAt10, 4)} | ${f(s.top1Agreement, 3)} |`,
+          ),
+        ),
+        '',
+      );
+    }
 
     const pgRows = [];
     for (const faces of args.pgvector) for (const dims of args.dims) pgRows.push(await measurePgvector(faces, dims, Math.min(args.probes, 100)));

@@ -141,6 +141,8 @@ void describe('saved ANN index files', () => {
     assert.deepEqual(await loadIndex(base, { ...expected, options: { ...DEFAULT_ANN_OPTIONS, precision: 'f32' } }), {
       rejected: 'other index settings',
     });
+    const widerSearch = await loadIndex(base, { ...expected, options: { ...DEFAULT_ANN_OPTIONS, expansionSearch: 512 } });
+    assert.ok(!('rejected' in widerSearch) && widerSearch.index.options.expansionSearch === 512, 'ef_search is chosen at load');
 
     const graph = await readFile(files.graph);
     const changed = Buffer.from(graph);

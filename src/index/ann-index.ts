@@ -11,7 +11,7 @@ export interface AnnOptions {
   connectivity: number;
   /** Candidates kept while inserting (efConstruction). */
   expansionAdd: number;
-  /** Candidates kept while searching (ef): the recall/speed knob. */
+  /** Candidates kept while searching (ef): the recall/speed knob; unlike the others it is not part of a saved graph. */
   expansionSearch: number;
 }
 

@@ -102,7 +102,9 @@ export async function loadIndex(base: string, expected: IndexExpectation): Promi
     return { rejected: 'another model' };
   }
   if (stamp.gallery !== gallery) return { rejected: 'another gallery' };
-  if (JSON.stringify(stamp.options) !== JSON.stringify(options)) return { rejected: 'other index settings' };
+  // ef_search is a search-time setting: a graph built with the same storage and links serves any.
+  const built = (o: AnnOptions | undefined): string => JSON.stringify([o?.precision, o?.connectivity, o?.expansionAdd]);
+  if (built(stamp.options) !== built(options)) return { rejected: 'other index settings' };
   if (!Number.isSafeInteger(stamp.changeSeq) || stamp.changeSeq < 0 || !Number.isSafeInteger(stamp.faces)) {
     return { rejected: 'malformed stamp' };
   }

@@ -30,6 +30,7 @@ export interface Row {
 }
 
 const DIMENSIONS = 128;
+const DEFAULT_DIMENSIONS = DIMENSIONS;
 const FACES_PER_PERSON = 10;
 const INDEX_QUERIES = 50;
 /** Above this estimate (build + queries) the SQL side of a size is extrapolated instead of run. */
@@ -96,7 +97,7 @@ export function formatTable(rows: Row[]): string {
   return lines.join('\n');
 }
 
-interface Gallery {
+export interface Gallery {
   people: number;
   faceIds: Int32Array;
   personIds: Int32Array;
@@ -152,7 +153,7 @@ function measureIndex(
   return { buildMs, p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95), topFaces };
 }
 
-interface SqlTiming {
+export interface SqlTiming {
   buildMs: number;
   p50Ms: number;
   p95Ms: number;
@@ -169,8 +170,14 @@ function extrapolateSql(measured: Row, faces: number): SqlTiming {
   return { buildMs: measured.sqlBuildMs * linear, p50Ms: measured.sqlP50Ms * nLogN, p95Ms: measured.sqlP95Ms * nLogN };
 }
 
-/** The prototype's schema and query, as it ran them. */
-async function measureSql(path: string, gallery: Gallery, queries: Float32Array[], expectedTop: number[]): Promise<SqlTiming> {
+/** The prototype's schema and query, as it ran them (bench:scale runs it at other sizes and dimensions too). */
+export async function measureSql(
+  path: string,
+  gallery: Gallery,
+  queries: Float32Array[],
+  expectedTop: number[],
+  DIMENSIONS = DEFAULT_DIMENSIONS,
+): Promise<SqlTiming> {
   const db = new Database(path);
   try {
     // Only to build faster; the searches read the finished file either way.

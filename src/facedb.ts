@@ -25,7 +25,7 @@ export async function openFacedb(options: OpenOptions | FacedbConfig = {}): Prom
   const config = loadConfig(typeof engine === 'string' ? { ...settings, engine } : settings);
   // A misspelt engine name fails here, before anything is opened.
   if (config.engine !== undefined) engineByName(config.engine);
-  const store = await openStore(config.db);
+  const store = await openStore(config.db, { vector: config.index === 'pgvector' });
   const createEngine =
     engine !== undefined && typeof engine !== 'string'
       ? () => Promise.resolve(engine)

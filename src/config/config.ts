@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { FacedbError } from '../errors/errors.js';
 
 export const API_SCOPES = ['read', 'admin'] as const;
+export const INDEX_MODES = ['auto', 'exact', 'ann', 'pgvector'] as const;
+export type IndexMode = (typeof INDEX_MODES)[number];
 export type ApiScope = (typeof API_SCOPES)[number];
 
 /** An accepted API key, kept only as the SHA-256 of the key so plaintext keys do not linger in memory or logs. */
@@ -103,6 +105,20 @@ export const configSchema = z.object({
   maxFacesPerImage: z.coerce.number().int().min(1).max(1000).default(100),
   /** Longest a shutdown waits for in-flight requests. */
   shutdownTimeoutMs: z.coerce.number().int().positive().default(30_000),
+
+  // ---- search index (src/index/)
+  /**
+   * `auto`: exact search below annThreshold faces, an approximate (HNSW) index from there on; `exact` / `ann`: always
+   * that one; `pgvector`: search in PostgreSQL with the vector extension (PostgreSQL galleries only).
+   */
+  index: z.enum(INDEX_MODES).default('auto'),
+  /** Faces from which `auto` switches to the approximate index. */
+  annThreshold: z.coerce.number().int().min(0).default(100_000),
+  /**
+   * Where the approximate index of a PostgreSQL gallery is saved between runs (a SQLite gallery's is saved beside
+   * its file); unset: rebuilt at each start.
+   */
+  indexCacheDir: z.string().min(1).optional(),
 });
 
 export type FacedbConfig = z.infer<typeof configSchema>;
@@ -130,6 +146,9 @@ const ENV_KEYS: Record<keyof FacedbConfig, string> = {
   maxQueue: 'FACEDB_MAX_QUEUE',
   maxFacesPerImage: 'FACEDB_MAX_FACES_PER_IMAGE',
   shutdownTimeoutMs: 'FACEDB_SHUTDOWN_TIMEOUT_MS',
+  index: 'FACEDB_INDEX',
+  annThreshold: 'FACEDB_ANN_THRESHOLD',
+  indexCacheDir: 'FACEDB_INDEX_CACHE_DIR',
 };
 
 /** Environment first, then explicit overrides (CLI flags, library options) win. */
@@ -149,5 +168,13 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
     });
     throw new FacedbError('invalid_input', `invalid configuration: ${problems.join('; ')}`);
   }
+  if (parsed.data.index === 'pgvector' && !isPostgresUrl(parsed.data.db)) {
+    throw new FacedbError('invalid_input', 'invalid configuration: index (FACEDB_INDEX) pgvector needs a PostgreSQL gallery (db is not a postgres:// URL)');
+  }
   return parsed.data;
+}
+
+/** A PostgreSQL URL selects the PostgreSQL store; anything else is a SQLite file. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
 }

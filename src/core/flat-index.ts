@@ -2,14 +2,9 @@ import { FacedbError } from '../errors/errors.js';
 import type { EmbeddingSnapshot } from '../store/store.js';
 import { squaredEuclidean } from './distance.js';
 import { RowStore } from './l2-kernel.js';
+import type { PersonMatch, SearchIndex } from './search-index.js';
 
-export interface PersonMatch {
-  personId: number;
-  /** The person's closest face. */
-  faceId: number;
-  /** Euclidean distance from the query to that face. */
-  distance: number;
-}
+export type { PersonMatch } from './search-index.js';
 
 const MIN_CAPACITY = 1024;
 const INT32_MIN = -2147483648;
@@ -26,7 +21,7 @@ const INT32_MAX = 2147483647;
  * People get a dense "slot" so the per-person best distance lives in a typed array indexed
  * by slot rather than a Map lookup per row.
  */
-export class FlatIndex {
+export class FlatIndex implements SearchIndex {
   readonly dimensions: number;
   #size = 0;
   readonly #store: RowStore;

@@ -1,14 +1,17 @@
 import type { FacedbConfig } from '../config/config.js';
 import { calibrationKey, decisionConfidence, thresholdForFar } from '../core/confidence.js';
 import { euclideanDistance } from '../core/distance.js';
-import { FlatIndex } from '../core/flat-index.js';
+import type { PersonMatch, SearchIndex } from '../core/search-index.js';
 import { emotionResult } from '../core/emotion.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine, FaceNeeds } from '../engine/engine.js';
 import { FacedbError, toFacedbError } from '../errors/errors.js';
+import type { ModelInfo } from '../core/types.js';
 import { sha256Hex } from '../image/hash.js';
 import { escapeInvisible, normalizePersonName, personNameProblem } from '../core/names.js';
 import { checkPinnedModel } from '../store/validation.js';
 import { EnrollmentPeople } from './enrollment-people.js';
+import { DatabaseSearch } from '../index/database-search.js';
+import { openSearchIndex, outgrewExactIndex, persistSearchIndex, type SyncedIndex } from '../index/open-index.js';
 import { decodeImage, readImageFile } from '../image/decode.js';
 import type { DecodedImage } from '../image/image.js';
 import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js';
@@ -104,12 +107,6 @@ function blockedOutcome(
   return { status: 'invalid_name', facesFound: 0, message: blocked.refused.message };
 }
 
-/** The in-memory index and the gallery change number it reflects. */
-interface SyncedIndex {
-  index: FlatIndex;
-  changeSeq: number;
-}
-
 /**
  * The one service layer under the CLI, the HTTP server and the library API.
  * The engine and the search index are created on first use, so gallery-only
@@ -122,7 +119,7 @@ export class FaceService {
   private enginePromise: Promise<FaceEngine> | undefined;
   private loadedEngine: FaceEngine | undefined;
   private indexPromise: Promise<SyncedIndex> | undefined;
-  private syncing: Promise<FlatIndex> | undefined;
+  private syncing: Promise<SearchIndex> | undefined;
   private readonly personNames = new Map<number, string>();
 
   constructor(config: FacedbConfig, store: GalleryStore, createEngine: () => Promise<FaceEngine>) {
@@ -157,6 +154,9 @@ export class FaceService {
     this.enginePromise = undefined;
     this.loadedEngine = undefined;
     if (engine) await (await engine).close();
+    // An ANN index saved now loads at the next start instead of being rebuilt; a failed save only costs that rebuild.
+    const synced = this.indexPromise && (await this.indexPromise.catch(() => undefined));
+    if (synced) await persistSearchIndex(this.store, this.config, synced).catch(() => undefined);
     await this.store.close();
   }
 
@@ -247,7 +247,7 @@ export class FaceService {
     item: EnrollItem,
     people: EnrollmentPeople,
     engine: FaceEngine,
-    index: FlatIndex | undefined,
+    index: SearchIndex | undefined,
     enrolled: Map<string, Set<string>>,
   ): Promise<EnrollOutcome> {
     const base = { path: item.path, person: item.person };
@@ -274,7 +274,7 @@ export class FaceService {
     loaded: LoadedImage,
     people: EnrollmentPeople,
     engine: FaceEngine,
-    index: FlatIndex | undefined,
+    index: SearchIndex | undefined,
     enrolled: Map<string, Set<string>>,
   ): Promise<EnrollOutcome> {
     const path = loaded.path ?? '(upload)';
@@ -352,7 +352,7 @@ export class FaceService {
     const people = faces.length > 0 ? (await this.store.listPeople({ limit: 0, offset: 0 })).total : 0;
     const identified = [];
     for (const face of faces) {
-      const candidates = await this.named(index.searchPeople(embeddingOf(face), topK), (d) =>
+      const candidates = await this.named(await this.nearestPeople(index, embeddingOf(face), topK), (d) =>
         decisionConfidence(engine.calibration, d, { threshold, people }),
       );
       const nearest = candidates[0];
@@ -490,15 +490,16 @@ export class FaceService {
    * into the file a server reads, several servers on one PostgreSQL database). This service's own writes reach
    * the index at once; the change log replays them too, which is harmless. Concurrent callers share one sync.
    */
-  private index(): Promise<FlatIndex> {
+  private index(): Promise<SearchIndex> {
     this.syncing ??= this.syncIndex().finally(() => {
       this.syncing = undefined;
     });
     return this.syncing;
   }
 
-  private async syncIndex(): Promise<FlatIndex> {
+  private async syncIndex(): Promise<SearchIndex> {
     const synced = await this.loadedIndex();
+    if (synced.index instanceof DatabaseSearch) return synced.index;
     const changes = await this.store.embeddingChangesSince(synced.changeSeq);
     if (!changes.complete) {
       // Too far behind for the change log (or the gallery was restored from a backup): start again.
@@ -509,6 +510,10 @@ export class FaceService {
     for (const faceId of changes.removed) index.remove(faceId);
     for (const { faceId, personId, embedding } of changes.added) if (!index.has(faceId)) index.add(faceId, personId, embedding);
     synced.changeSeq = Math.max(synced.changeSeq, changes.changeSeq);
+    if (outgrewExactIndex(this.config, index)) {
+      this.indexPromise = undefined;
+      return (await this.loadedIndex()).index;
+    }
     return index;
   }
 
@@ -521,11 +526,17 @@ export class FaceService {
   }
 
   private async buildIndex(): Promise<SyncedIndex> {
-    const snapshot = await this.store.loadEmbeddings();
-    const { changeSeq } = snapshot;
     // An empty, unpinned gallery has no dimensions yet: size the index for the engine's model.
-    if (snapshot.faceIds.length === 0) return { index: new FlatIndex((await this.engine()).model.dimensions), changeSeq };
-    return { index: FlatIndex.fromSnapshot(snapshot), changeSeq };
+    const model = async (): Promise<ModelInfo> => (await this.store.getModel()) ?? (await this.engine()).model;
+    if (this.config.index === 'pgvector') return { index: new DatabaseSearch((await model()).dimensions), changeSeq: 0 };
+    return openSearchIndex(this.store, this.config, model);
+  }
+
+  /** The in-memory index's answer, or the database's when it searches (FACEDB_INDEX=pgvector). */
+  private async nearestPeople(index: SearchIndex, query: Float32Array, k: number): Promise<PersonMatch[]> {
+    if (!(index instanceof DatabaseSearch)) return index.searchPeople(query, k);
+    if (!this.store.nearestPeople) throw new FacedbError('internal', 'this gallery database cannot search embeddings');
+    return this.store.nearestPeople(query, k);
   }
 
   private async load(source: ImageSource): Promise<LoadedImage> {

@@ -1,3 +1,4 @@
+import type { PersonMatch } from '../core/search-index.js';
 import type { Box, ModelInfo } from '../core/types.js';
 
 export interface Person {
@@ -173,6 +174,11 @@ export interface GalleryStore {
   loadEmbeddings(): Promise<EmbeddingSnapshot>;
   /** Embeddings added and removed after `changeSeq`, to keep that index in sync with other writers. */
   embeddingChangesSince(changeSeq: number): Promise<EmbeddingChanges>;
+  /**
+   * Only stores that search in the database (PostgreSQL with pgvector, FACEDB_INDEX=pgvector): the `k` people
+   * nearest to `query`, each scored by their closest face, nearest first, as the in-memory index would answer.
+   */
+  nearestPeople?(query: Float32Array, k: number): Promise<PersonMatch[]>;
 
   // ---- unnamed faces and their clusters (faces with no person never reach loadEmbeddings or the change log's added)
 

@@ -9,6 +9,8 @@ import { LookalikeIndex, lookalikeVerdict, type NamedPerson } from '../lookalike
 import { checkModel, checkNewFaces, checkPage, checkPinnedModel } from '../validation.js';
 import { migrate } from './migrations.js';
 import { PostgresUnnamedFaces } from './unnamed.js';
+import { ensureVectorColumn, ensureVectorIndex, fillVectors, nearestPeopleInSql, type VectorSchema } from './vector.js';
+import type { PersonMatch } from '../../core/search-index.js';
 import * as sharedRows from '../rows.js';
 import {
   copyEmbeddingPage,
@@ -38,7 +40,12 @@ const PRUNE_CHANGES = 'DELETE FROM face_changes WHERE seq <= (SELECT MAX(seq) FR
  * in the connection's current schema (normally `public`; pick another with
  * `?options=-c%20search_path%3Dname`). Errors name the server with the password masked.
  */
-export async function openPostgresStore(url: string): Promise<PostgresGalleryStore> {
+export interface PostgresOptions {
+  /** Keep embeddings in a pgvector column too and answer `nearestPeople` in SQL (FACEDB_INDEX=pgvector). */
+  vector?: boolean;
+}
+
+export async function openPostgresStore(url: string, options: PostgresOptions = {}): Promise<PostgresGalleryStore> {
   const where = redactUrl(url);
   const pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // Without a listener, a pooled idle connection dropped by the server would crash the process;
@@ -56,7 +63,16 @@ export async function openPostgresStore(url: string): Promise<PostgresGallerySto
     await pool.end();
     throw openFailure(error, where);
   }
-  return new PostgresGalleryStore(pool, readOnly);
+  const store = new PostgresGalleryStore(pool, readOnly, options.vector === true ? where : undefined);
+  if (options.vector === true) {
+    try {
+      await store.nearestPeople!(new Float32Array(0), 0); // sets the vector column up now if the gallery is pinned
+    } catch (error) {
+      await pool.end();
+      throw openFailure(error, where);
+    }
+  }
+  return store;
 }
 
 /** The URL with any password masked, fit for messages and logs. Throws invalid_input when it is no URL. */
@@ -97,9 +113,17 @@ export class PostgresGalleryStore implements GalleryStore {
   readonly #faults = new FaultMemory();
   readonly #lookalikes = new LookalikeIndex();
 
+  /** Where the gallery is (redacted), when pgvector search was asked for. */
+  readonly #vectorWhere: string | undefined;
+  #vectorSchema: Promise<VectorSchema | null> | undefined;
+  /** Present only when opened with pgvector search (see GalleryStore.nearestPeople). */
+  readonly nearestPeople?: (query: Float32Array, k: number) => Promise<PersonMatch[]>;
+
   /** Use `openPostgresStore`, which also migrates the schema. */
-  constructor(pool: pg.Pool, openedReadOnly = false) {
+  constructor(pool: pg.Pool, openedReadOnly = false, vectorWhere?: string) {
     this.#pool = pool;
+    this.#vectorWhere = vectorWhere;
+    if (vectorWhere !== undefined) this.nearestPeople = (query, k) => this.#nearestPeople(query, k);
     this.#unnamed = new PostgresUnnamedFaces({
       transaction: (begin, work) => transaction(pool, begin, work),
       readModel,
@@ -124,6 +148,7 @@ export class PostgresGalleryStore implements GalleryStore {
         );
         checkPinnedModel(await readModel(client), model);
       });
+      if (this.#vectorWhere !== undefined) await this.#vectors();
     });
   }
 
@@ -414,6 +439,44 @@ export class PostgresGalleryStore implements GalleryStore {
 
   nameCluster(clusterId: number, personName: string): Promise<NamedCluster> {
     return run(() => this.#unnamed.nameCluster(clusterId, personName));
+  }
+
+  #nearestPeople(query: Float32Array, k: number): Promise<PersonMatch[]> {
+    return run(async () => {
+      if (!Number.isInteger(k) || k < 0) throw new FacedbError('invalid_input', `k must be a non-negative integer, got ${k}`);
+      const schema = await this.#vectors();
+      if (schema === null || k === 0) return [];
+      const dimensions = (await readModel(this.#pool))?.dimensions;
+      if (query.length !== dimensions) {
+        throw new FacedbError('invalid_input', `embedding has ${query.length} dimensions, the gallery holds ${dimensions}-dimensional embeddings`);
+      }
+      // Faces written by a facedb without pgvector search have no vector yet.
+      await fillVectors(this.#pool, schema);
+      return transaction(this.#pool, 'BEGIN READ ONLY', (client) => nearestPeopleInSql(client, schema, query, k));
+    });
+  }
+
+  /** The vector column's extension schema once set up; null while the gallery is unpinned (no dimensions yet). */
+  #vectors(): Promise<VectorSchema | null> {
+    const where = this.#vectorWhere!;
+    this.#vectorSchema ??= (async () => {
+      const model = await readModel(this.#pool);
+      if (model === null) return null;
+      const schema = await transaction(this.#pool, 'BEGIN', (client) => ensureVectorColumn(client, model.dimensions, where));
+      await fillVectors(this.#pool, schema);
+      await transaction(this.#pool, 'BEGIN', (client) => ensureVectorIndex(client, schema));
+      return schema;
+    })().then(
+      (schema) => {
+        if (schema === null) this.#vectorSchema = undefined; // look again once pinned
+        return schema;
+      },
+      (error: unknown) => {
+        this.#vectorSchema = undefined;
+        throw error;
+      },
+    );
+    return this.#vectorSchema;
   }
 
   ping(): Promise<void> {

@@ -1,0 +1,85 @@
+/**
+ * bench:scale's pgvector part: a synthetic gallery written into PGlite (with its bundled vector extension), then
+ * opened by the PostgreSQL store with FACEDB_INDEX=pgvector, which fills the vector column and builds the HNSW index,
+ * then searched through `nearestPeople`, the path `identify` takes. Rows are written with one statement per batch
+ * rather than through addFaces, which would cost a transaction per person.
+ */
+import pg from 'pg';
+import { startPgliteServer } from '../test/pglite-server.js';
+import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
+import { FlatIndex } from '../src/core/flat-index.js';
+import { encodeEmbedding } from '../src/store/rows.js';
+import { openPostgresStore } from '../src/store/postgres/store.js';
+
+export interface PgvectorRow {
+  faces: number;
+  dims: number;
+  /** Opening with pgvector: filling the vector column and building the HNSW index. */
+  fillS: number;
+  p50Ms: number;
+  p99Ms: number;
+  recallAt10: number;
+}
+
+const K = 10;
+const BATCH = 5000;
+
+export async function measurePgvector(faces: number, dims: number, probeCount: number): Promise<PgvectorRow> {
+  const gallery = new ClusteredGallery(shapeForDimensions(dims), 20261129);
+  const built = gallery.build(faces);
+  const probes = Array.from({ length: probeCount }, (_, p) => gallery.probe(1 + ((p * 7919) % built.people), p));
+  const exact = FlatIndex.fromSnapshot({ dimensions: dims, ...built, faceIds: built.faceIds.slice() });
+  const truth = probes.map((probe) => exact.searchPeople(probe, K));
+
+  const server = await startPgliteServer();
+  try {
+    const plain = await openPostgresStore(server.url);
+    await plain.ensureModel({ id: 'bench-scale', version: '1', dimensions: dims, metric: 'euclidean', defaultThreshold: 1 });
+    await plain.close();
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      await client.query('INSERT INTO people (id, name) SELECT id, $2 || id FROM generate_series(1, $1::int) AS id', [built.people, 'person ']);
+      for (let start = 0; start < faces; start += BATCH) {
+        const end = Math.min(faces, start + BATCH);
+        const rows = Array.from({ length: end - start }, (_, i) => start + i);
+        await client.query(
+          `INSERT INTO faces (id, person_id, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, model_id, model_version)
+           SELECT id, person_id, md5(id::text), 0, 0, 100, 100, 0.9, embedding, 'bench-scale', '1'
+           FROM unnest($1::int[], $2::int[], $3::bytea[]) AS batch (id, person_id, embedding)`,
+          [
+            rows.map((row) => built.faceIds[row]!),
+            rows.map((row) => built.personIds[row]!),
+            rows.map((row) => encodeEmbedding(built.vectors.subarray(row * dims, (row + 1) * dims))),
+          ],
+        );
+      }
+    } finally {
+      await client.end();
+    }
+    console.error(`pgvector ${faces} × ${dims}-D: rows written, filling the vector column and building HNSW`);
+    const opened = performance.now();
+    const store = await openPostgresStore(server.url, { vector: true });
+    const setupMs = performance.now() - opened;
+    try {
+      const times: number[] = [];
+      let found = 0;
+      let wanted = 0;
+      for (const [p, probe] of probes.entries()) {
+        const start = performance.now();
+        const answer = await store.nearestPeople!(probe, K);
+        times.push(performance.now() - start);
+        const got = new Set(answer.map((m) => m.personId));
+        wanted += truth[p]!.length;
+        found += truth[p]!.filter((m) => got.has(m.personId)).length;
+      }
+      times.sort((a, b) => a - b);
+      const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+      return { faces, dims, fillS: setupMs / 1000, p50Ms: at(0.5), p99Ms: at(0.99), recallAt10: found / wanted };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}

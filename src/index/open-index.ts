@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { FacedbConfig } from '../config/config.js';
+import { isPostgresUrl } from '../config/config.js';
+import { FlatIndex } from '../core/flat-index.js';
+import type { SearchIndex } from '../core/search-index.js';
+import type { ModelInfo } from '../core/types.js';
+import type { GalleryStore } from '../store/store.js';
+import { AnnIndex, DEFAULT_ANN_OPTIONS, type AnnOptions } from './ann-index.js';
+import { loadIndex, removeIndex, saveIndex } from './index-file.js';
+
+/** The in-memory index and the gallery change number it reflects. */
+export interface SyncedIndex {
+  index: SearchIndex;
+  changeSeq: number;
+  /** changeSeq when last saved to disk (ANN only), so an unchanged index is not written again. */
+  savedSeq?: number;
+  /** Why a saved index could not be used, when one was looked for (for logs and tests). */
+  rejected?: string;
+}
+
+export type IndexSettings = Pick<FacedbConfig, 'db' | 'index' | 'annThreshold' | 'indexCacheDir'>;
+
+/**
+ * The search index for a gallery, as the settings ask: exact below the ANN threshold, else an ANN index loaded
+ * from its saved files when they match this gallery (then brought up to date from the change log), or built from
+ * the gallery and saved. `modelIfEmpty` sizes the index of a gallery not yet pinned to a model.
+ */
+export async function openSearchIndex(
+  store: GalleryStore,
+  settings: IndexSettings,
+  modelIfEmpty: () => Promise<ModelInfo>,
+  options: AnnOptions = DEFAULT_ANN_OPTIONS,
+): Promise<SyncedIndex> {
+  const model = await store.getModel();
+  if (model === null) return { index: new FlatIndex((await modelIfEmpty()).dimensions), changeSeq: 0 };
+  const base = settings.index === 'exact' ? undefined : indexPath(settings, model);
+  let rejected: string | undefined;
+  if (base !== undefined && (settings.index === 'ann' || (await store.countFaces()) >= settings.annThreshold)) {
+    const gallery = await galleryIdentity(store);
+    const saved = await loadIndex(base, { model, options, gallery });
+    if ('rejected' in saved) rejected = saved.rejected;
+    else {
+      const caughtUp = await catchUp(store, saved.index, saved.changeSeq);
+      if (caughtUp !== undefined) return { index: saved.index, changeSeq: caughtUp, savedSeq: saved.changeSeq };
+      rejected = 'the gallery changed in ways the change log no longer covers';
+      await removeIndex(base);
+    }
+  }
+  const snapshot = await store.loadEmbeddings();
+  const { changeSeq } = snapshot;
+  const useAnn = settings.index === 'ann' || (settings.index === 'auto' && snapshot.faceIds.length >= settings.annThreshold);
+  if (!useAnn) return { index: FlatIndex.fromSnapshot(snapshot), changeSeq, ...(rejected === undefined ? {} : { rejected }) };
+  const index = AnnIndex.build(snapshot.dimensions, snapshot, options);
+  const synced: SyncedIndex = { index, changeSeq, ...(rejected === undefined ? {} : { rejected }) };
+  await persistSearchIndex(store, settings, synced);
+  return synced;
+}
+
+/** Saves an ANN index that changed since it was last saved (at close, after a build). Exact indexes are not saved. */
+export async function persistSearchIndex(store: GalleryStore, settings: IndexSettings, synced: SyncedIndex): Promise<void> {
+  if (!(synced.index instanceof AnnIndex) || synced.savedSeq === synced.changeSeq) return;
+  const model = await store.getModel();
+  const base = model === null ? undefined : indexPath(settings, model);
+  if (model === null || base === undefined) return;
+  await saveIndex(base, synced.index, { model, gallery: await galleryIdentity(store), changeSeq: synced.changeSeq });
+  synced.savedSeq = synced.changeSeq;
+}
+
+/**
+ * True when `auto` should move a growing exact index over to the ANN index (at the next sync); the move rebuilds
+ * from the gallery. Shrinking back is not worth a rebuild.
+ */
+export function outgrewExactIndex(settings: IndexSettings, index: SearchIndex): boolean {
+  return settings.index === 'auto' && index instanceof FlatIndex && index.size >= settings.annThreshold;
+}
+
+/**
+ * Where a gallery's ANN index is saved: beside a SQLite file, or in the cache directory (required for PostgreSQL,
+ * optional for SQLite). Undefined when it cannot be saved (an in-memory SQLite gallery, PostgreSQL without a cache
+ * directory).
+ */
+export function indexPath(settings: Pick<IndexSettings, 'db' | 'indexCacheDir'>, model: ModelInfo): string | undefined {
+  const modelTag = `${model.id}@${model.version}`.replace(/[^A-Za-z0-9@._-]/g, '_');
+  const postgres = isPostgresUrl(settings.db);
+  if (settings.indexCacheDir !== undefined) {
+    // The URL or path names the gallery; its hash keeps passwords out of file names.
+    const where = createHash('sha256').update(settings.db).digest('hex').slice(0, 16);
+    return join(settings.indexCacheDir, `facedb-ann-${where}-${modelTag}`);
+  }
+  if (postgres || settings.db === ':memory:' || settings.db === '') return undefined;
+  return `${settings.db}.ann-${modelTag}`;
+}
+
+/**
+ * What tells this gallery from another one at the same path or URL (a deleted and re-created file, a restored
+ * dump): the oldest remaining person's id, name and creation time. A change makes a saved index unusable, which only
+ * costs a rebuild.
+ */
+export async function galleryIdentity(store: GalleryStore): Promise<string> {
+  const first = (await store.listPeople({ limit: 1, offset: 0 })).items[0];
+  const text = first === undefined ? 'empty' : `${first.id}\u0000${first.name}\u0000${first.createdAt}`;
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Replays the change log onto a loaded index; the change number reached, or undefined when the log no longer
+ * reaches back that far, or the face count then disagrees with the gallery's (the saved index is not this gallery's).
+ */
+async function catchUp(store: GalleryStore, index: AnnIndex, changeSeq: number): Promise<number | undefined> {
+  const changes = await store.embeddingChangesSince(changeSeq);
+  if (!changes.complete) return undefined;
+  for (const faceId of changes.removed) index.remove(faceId);
+  for (const { faceId, personId, embedding } of changes.added) if (!index.has(faceId)) index.add(faceId, personId, embedding);
+  if (index.size !== (await store.countFaces())) return undefined;
+  return Math.max(changeSeq, changes.changeSeq);
+}

@@ -7,9 +7,11 @@ import { join, relative } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import type { Box, ModelInfo } from '../src/core/types.js';
 import type { FaceEngine } from '../src/engine/engine.js';
-import { createFaceApiEngine } from '../src/engine/faceapi/engine.js';
+import { calibrationKey } from '../src/core/confidence.js';
+import { engineForModel, ENGINE_NAMES, ENGINES } from '../src/engine/registry.js';
 import { readImageFile } from '../src/image/decode.js';
 import { sha256Hex } from '../src/image/hash.js';
+import { embeddingOf } from '../src/services/face-service.js';
 import { LFW_SUBSET, REPO_ROOT } from '../test/fixtures.js';
 
 export interface CachedFace {
@@ -44,14 +46,13 @@ interface StoredCache {
 
 /** The engines this benchmark can start, by `id@version`. */
 export async function createBenchEngine(spec: string, workers: number | undefined): Promise<FaceEngine> {
-  // The lead's engine registry replaces this lookup after the merge; for now the face-api engine is the only one.
-  const engine = await createFaceApiEngine(workers === undefined ? {} : { workers });
-  const actual = `${engine.model.id}@${engine.model.version}`;
-  if (actual !== spec) {
-    await engine.close();
-    throw new Error(`engine ${spec} is not available here (this build has ${actual})`);
+  const [id = '', version = ''] = spec.split('@');
+  const entry = engineForModel({ id, version });
+  if (entry === undefined) {
+    const known = ENGINE_NAMES.map((name) => calibrationKey(ENGINES[name].model)).join(', ');
+    throw new Error(`engine ${spec} is not available here (this build has ${known})`);
   }
-  return engine;
+  return entry.create(workers === undefined ? {} : { workers });
 }
 
 export function cachePath(spec: string): string {
@@ -85,7 +86,7 @@ export async function loadFaces(spec: string, workers?: number): Promise<FaceCac
   }
   const config = loadConfig({});
   const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
-  const options = { minDetectionScore: config.minDetectionScore, minFaceSize: config.minFaceSize, maxFaces: config.maxFaces, withCrop: false };
+  const options = { minDetectionScore: config.minDetectionScore, minFaceSize: config.minFaceSize, maxFaces: config.maxFaces, needs: { embedding: true, attributes: false, crop: false } };
   const engine = await createBenchEngine(spec, workers);
   const photos = await lfwPhotos();
   const out: CachedPhoto[] = new Array<CachedPhoto>(photos.length);
@@ -102,7 +103,7 @@ export async function loadFaces(spec: string, workers?: number): Promise<FaceCac
         out[i] = {
           ...photo,
           contentHash: sha256Hex(bytes),
-          faces: faces.map((f) => ({ box: f.box, detectionScore: f.detectionScore, embedding: f.embedding })),
+          faces: faces.map((f) => ({ box: f.box, detectionScore: f.detectionScore, embedding: embeddingOf(f) })),
         };
         done += 1;
         if (done % 100 === 0 || done === photos.length) {

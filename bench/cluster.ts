@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
 import { clusterFaces, type ClusterInput } from '../src/core/clustering.js';
-import { thresholdForFar } from '../src/core/confidence.js';
+import { calibrationKey, thresholdForFar } from '../src/core/confidence.js';
+import { engineForModel } from '../src/engine/registry.js';
 import { euclideanDistance } from '../src/core/distance.js';
 import type { ModelInfo } from '../src/core/types.js';
 import { CLUSTER_FAR, ClusterService, clusterThreshold } from '../src/services/cluster-service.js';
@@ -152,9 +153,10 @@ interface Candidate {
 
 function candidates(model: ModelInfo): Candidate[] {
   const points: Candidate[] = [{ name: `1:1 threshold`, threshold: model.defaultThreshold }];
+  const calibration = engineForModel(model)?.calibration;
   for (const far of [1e-2, 1e-3, 1e-4]) {
     try {
-      points.push({ name: `FAR ${far}`, threshold: thresholdForFar(model, far) });
+      points.push({ name: `FAR ${far}`, threshold: thresholdForFar(calibration, far, calibrationKey(model)) });
     } catch {
       // An uncalibrated model has only its 1:1 threshold.
     }

@@ -20,7 +20,7 @@ export const ONNX_MODEL: ModelInfo = {
   version: '5',
   dimensions: 512,
   metric: 'euclidean',
-  defaultThreshold: 1.15,
+  defaultThreshold: 1.24,
 };
 
 /** Landmarks come back as ArcFace's five points: eye centres, nose tip, mouth corners (image left to right). */

@@ -3,7 +3,7 @@
  * the other. Results: bench/models.md, "ONNX engine (v5)". Runs the engine's own pipeline steps in this thread
  * (one set of sessions, 1 intra-op thread).
  *
- *   node --import tsx bench/models/onnx.ts [--part detection,descriptor,emotion] [--limit N]
+ *   node --import tsx bench/models/onnx.ts [--part detection,descriptor,alignment,emotion] [--half 0|1] [--limit N]
  *
  * - detection: the detector's score floor. Per LFW photo (colour, and grayscale via sharp), every candidate of the
  *   plain pass and of the retry pass (contrast stretch + grey border) at score ≥ 0.3; then, per floor, photos with a
@@ -11,6 +11,8 @@
  * - descriptor: the largest face's embedding, plain and mirrored (cached in bench/out/onnx/), on halves of the
  *   people (even / odd index in sorted order): 10-fold pair accuracy, false rejects at a per-pair FAR of 1e-4 over
  *   all pairs of the half, rank-1 (each photo searched among all others of the half), with and without flip.
+ * - alignment (--half 0 or 1): ways of getting the five points from the landmark net, on one half of the people:
+ *   false rejects at FAR 1e-4 and 1e-3 over all pairs of the half, rank-1.
  * - emotion: the expression net's label order (argmax per class on the bare FER photos), then the crop around the
  *   engine's detection box (framings) against the bare photo, on halves A / B of emotion-fer (even / odd index of
  *   the sorted file names in each class). Accuracy over the six PublicTest classes; disgust apart.
@@ -19,7 +21,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { crossValidate, type ScoredPair } from '../../src/core/calibration.js';
 import { euclideanDistance } from '../../src/core/distance.js';
-import { EMOTIONS, type Box, type Emotion } from '../../src/core/types.js';
+import { EMOTIONS, type Box, type Emotion, type Point } from '../../src/core/types.js';
 import {
   detectFaces,
   DETECTOR_MAX_IOU,
@@ -30,8 +32,8 @@ import {
   landmarks68,
   RETRY_BORDER_FRACTION,
 } from '../../src/engine/onnx/pipeline.js';
-import { fivePointsFrom68, decodeDetections, softmax, EXPRESSION_LABELS } from '../../src/engine/onnx/postprocess.js';
-import { boxAffine, mirrorPlanes, NORMALISE, rgbPlanes } from '../../src/engine/onnx/preprocess.js';
+import { decodeDetections, decodeLandmarks, EXPRESSION_LABELS, fivePointsFrom68, netSquare, softmax } from '../../src/engine/onnx/postprocess.js';
+import { boxAffine, grayPlane, mirrorPlanes, NORMALISE, rgbPlanes } from '../../src/engine/onnx/preprocess.js';
 import { loadSessions } from '../../src/engine/onnx/runtime.js';
 import { padImage, stretchContrast } from '../../src/engine/enhance.js';
 import type { RgbImage } from '../../src/image/image.js';
@@ -244,6 +246,104 @@ if (parts.includes('descriptor')) {
         say(`| ${variant} | ${half === 0 ? 'A' : 'B'} | ${pct(cv.meanAccuracy)} (${scored.length} pairs) | ${pct(at4.frr)} (${at4.threshold.toFixed(3)}) | ${pct(at3.frr)} | ${pct(correct / Math.max(1, probes))} (${correct}/${probes}) |`);
       }
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Alignment variants (landmarks → five points) on one half of the people (--half 0 for A, 1 for B).
+
+/** iBUG 68 index of each point's mirror image. */
+const IBUG_MIRROR: number[] = (() => {
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i <= 16; i++) pairs.push([i, 16 - i]);
+  for (let i = 0; i < 5; i++) pairs.push([17 + i, 26 - i], [31 + i, 35 - i]);
+  for (let i = 27; i <= 30; i++) pairs.push([i, i]);
+  pairs.push([36, 45], [37, 44], [38, 43], [39, 42], [40, 47], [41, 46], [48, 54], [49, 53], [50, 52], [51, 51], [55, 59], [56, 58], [57, 57]);
+  pairs.push([60, 64], [61, 63], [62, 62], [65, 67], [66, 66]);
+  const out: number[] = [];
+  for (const [a, b] of pairs) {
+    out[a] = b;
+    out[b] = a;
+  }
+  return out;
+})();
+
+if (parts.includes('alignment')) {
+  const half = Number(argValue('half') ?? 0);
+  const people = [...new Set(files.map(personOf))].sort();
+  const inHalf = new Set(people.filter((_, i) => i % 2 === half));
+  const mine = files.filter((f) => inHalf.has(personOf(f)));
+  const landmarksIn = async (image: RgbImage, crop: Box, mirror: boolean): Promise<Point[]> => {
+    let input = grayPlane(image, boxAffine(crop, 64, 64), 64, 64, 1 / 256);
+    if (mirror) input = mirrorPlanes(input, 64);
+    const { output } = await run('landmark', input, [1, 1, 64, 64]);
+    if (!output) throw new Error('no landmark output');
+    const unit = decodeLandmarks(output, { x: 0, y: 0, width: 1, height: 1 });
+    const mapped = mirror ? unit.map((_, i): Point => [1 - (unit[IBUG_MIRROR[i] ?? i]?.[0] ?? 0), unit[IBUG_MIRROR[i] ?? i]?.[1] ?? 0]) : unit;
+    return mapped.map(([x, y]): Point => [crop.x + x * crop.width, crop.y + y * crop.height]);
+  };
+  const meanOf = (points: readonly Point[], indices: readonly number[]): Point => [
+    indices.reduce((t, i) => t + (points[i]?.[0] ?? 0), 0) / indices.length,
+    indices.reduce((t, i) => t + (points[i]?.[1] ?? 0), 0) / indices.length,
+  ];
+  const variants: Record<string, (image: RgbImage, box: Box) => Promise<Point[]>> = {
+    'package 68 → 5 (engine)': async (image, box) => fivePointsFrom68(await landmarksIn(image, netSquare(box, 1, image.width, image.height), false)),
+    'eye centres of all six points, outer mouth corners': async (image, box) => {
+      const p = await landmarksIn(image, netSquare(box, 1, image.width, image.height), false);
+      return [meanOf(p, [36, 37, 38, 39, 40, 41]), meanOf(p, [42, 43, 44, 45, 46, 47]), meanOf(p, [30]), meanOf(p, [48]), meanOf(p, [54])];
+    },
+    'landmarks averaged with the mirrored crop’s': async (image, box) => {
+      const crop = netSquare(box, 1, image.width, image.height);
+      const a = await landmarksIn(image, crop, false);
+      const b = await landmarksIn(image, crop, true);
+      return fivePointsFrom68(a.map(([x, y], i): Point => [(x + (b[i]?.[0] ?? x)) / 2, (y + (b[i]?.[1] ?? y)) / 2]));
+    },
+    'second landmark pass re-centred on the first': async (image, box) => {
+      const crop = netSquare(box, 1, image.width, image.height);
+      const p = await landmarksIn(image, crop, false);
+      const xs = p.map((q) => q[0]);
+      const ys = p.map((q) => q[1]);
+      const dx = (Math.min(...xs) + Math.max(...xs)) / 2 - (crop.x + crop.width / 2);
+      const dy = (Math.min(...ys) + Math.max(...ys)) / 2 - (crop.y + crop.height / 2);
+      return fivePointsFrom68(await landmarksIn(image, netSquare({ ...box, x: box.x + dx, y: box.y + dy }, 1, image.width, image.height), false));
+    },
+  };
+  const embeddings = new Map<string, Map<string, Float32Array>>(Object.keys(variants).map((k) => [k, new Map()]));
+  for (const file of mine) {
+    const image = await loadRgb(file);
+    const [face] = (await detectFaces(run, image, DETECTOR_MIN_SCORE)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+    if (!face) continue;
+    for (const [name, five] of Object.entries(variants)) embeddings.get(name)?.set(file, await embeddingOf(run, image, await five(image, face.box), false));
+  }
+  say(`\nAlignment variants, half ${half === 0 ? 'A' : 'B'} of the people (${mine.length} colour photos)`);
+  say('| five points from | false rejects at FAR 1e-4 | at FAR 1e-3 | rank-1 |');
+  say('| --- | --- | --- | --- |');
+  for (const [name, byFile] of embeddings) {
+    const list = [...byFile.keys()];
+    const same: number[] = [];
+    const different: number[] = [];
+    let probes = 0;
+    let correct = 0;
+    for (let i = 0; i < list.length; i++) {
+      let best = Infinity;
+      let bestPerson = '';
+      const a = byFile.get(list[i] ?? '');
+      for (let j = 0; j < list.length; j++) {
+        const b = byFile.get(list[j] ?? '');
+        if (i === j || !a || !b) continue;
+        const d = euclideanDistance(a, b);
+        if (j > i) (personOf(list[i] ?? '') === personOf(list[j] ?? '') ? same : different).push(d);
+        if (d < best) {
+          best = d;
+          bestPerson = personOf(list[j] ?? '');
+        }
+      }
+      if (list.filter((f) => personOf(f) === personOf(list[i] ?? '')).length >= 2) {
+        probes++;
+        if (bestPerson === personOf(list[i] ?? '')) correct++;
+      }
+    }
+    say(`| ${name} | ${pct(frrAtFar(same, different, 1e-4).frr)} | ${pct(frrAtFar(same, different, 1e-3).frr)} | ${pct(correct / Math.max(1, probes))} (${correct}/${probes}) |`);
   }
 }
 

@@ -2,13 +2,13 @@
 import type { ModelCalibration } from '../../core/confidence.js';
 export const CALIBRATION_MODEL = 'mobilefacenet512@5';
 export const CALIBRATION: ModelCalibration = {
-  "threshold": 1.24,
+  "threshold": 1.245,
   "logistic": {
     "a": 44.8515,
     "b": -37.27
   },
-  "far": 0.014878,
-  "frr": 0.00701,
+  "far": 0.0171144,
+  "frr": 0.00609,
   "minFar": 7.74e-7,
   "pairs": {
     "same": 8707,

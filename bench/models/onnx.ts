@@ -29,6 +29,7 @@ import {
   embeddingOf,
   expressionLogits,
   expressionRegion,
+  FEATURE_CHANNELS,
   landmarks68,
   RETRY_BORDER_FRACTION,
 } from '../../src/engine/onnx/pipeline.js';
@@ -150,7 +151,7 @@ if (parts.includes('detection')) {
 const personOf = (file: string): string => file.split('/').at(-2) ?? '';
 
 async function embedAll(grayscale: boolean): Promise<Map<string, { plain: Float32Array; flip: Float32Array } | null>> {
-  const cache = join(OUT, `embeddings-${grayscale ? 'gray' : 'colour'}.json`);
+  const cache = join(OUT, `embeddings-${grayscale ? 'gray' : 'colour'}-${FEATURE_CHANNELS}.json`);
   const stored = existsSync(cache) ? (JSON.parse(readFileSync(cache, 'utf8')) as Record<string, [number[], number[]] | null>) : {};
   const result = new Map<string, { plain: Float32Array; flip: Float32Array } | null>();
   let done = 0;
@@ -288,6 +289,7 @@ if (parts.includes('alignment')) {
   ];
   const variants: Record<string, (image: RgbImage, box: Box) => Promise<Point[]>> = {
     'package 68 → 5 (engine)': async (image, box) => fivePointsFrom68(await landmarksIn(image, netSquare(box, 1, image.width, image.height), false)),
+    'package 68 → 5, feature net fed RGB': async (image, box) => fivePointsFrom68(await landmarksIn(image, netSquare(box, 1, image.width, image.height), false)),
     'eye centres of all six points, outer mouth corners': async (image, box) => {
       const p = await landmarksIn(image, netSquare(box, 1, image.width, image.height), false);
       return [meanOf(p, [36, 37, 38, 39, 40, 41]), meanOf(p, [42, 43, 44, 45, 46, 47]), meanOf(p, [30]), meanOf(p, [48]), meanOf(p, [54])];
@@ -313,7 +315,10 @@ if (parts.includes('alignment')) {
     const image = await loadRgb(file);
     const [face] = (await detectFaces(run, image, DETECTOR_MIN_SCORE)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
     if (!face) continue;
-    for (const [name, five] of Object.entries(variants)) embeddings.get(name)?.set(file, await embeddingOf(run, image, await five(image, face.box), false));
+    for (const [name, five] of Object.entries(variants)) {
+      const channels = name.includes('RGB') ? 'rgb' : FEATURE_CHANNELS;
+      embeddings.get(name)?.set(file, await embeddingOf(run, image, await five(image, face.box), false, channels));
+    }
   }
   say(`\nAlignment variants, half ${half === 0 ? 'A' : 'B'} of the people (${mine.length} colour photos)`);
   say('| five points from | false rejects at FAR 1e-4 | at FAR 1e-3 | rank-1 |');

@@ -336,7 +336,12 @@ async function runEngine(name: EngineName, photos: readonly Photo[], people: rea
       const e = embeddings.colour[i];
       if (e) index.add(i, personIds.get(p.person) ?? -1, e);
     });
-    const identifyThreshold = config.threshold ?? thresholdForFar(model, IDENTIFY_DEFAULT_FAR, { [`${model.id}@${model.version}`]: calibration });
+    let identifyThreshold = config.threshold ?? model.defaultThreshold;
+    if (config.threshold === undefined && calibration.minFar <= IDENTIFY_DEFAULT_FAR) {
+      identifyThreshold = thresholdForFar(model, IDENTIFY_DEFAULT_FAR, { [`${model.id}@${model.version}`]: calibration });
+    } else if (config.threshold === undefined) {
+      process.stderr.write(`${name}: too few pairs to resolve a FAR of ${IDENTIFY_DEFAULT_FAR}; the test-images table uses the default threshold\n`);
+    }
     const tableRows: string[] = [];
     let tablePass = 0;
     for (const [file, expected] of EXPECTATIONS) {

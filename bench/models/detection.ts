@@ -11,7 +11,7 @@ import { createFaceApiEngine } from '../../src/engine/faceapi/engine.js';
 import { loadFaceApiRuntime } from '../../src/engine/faceapi/runtime.js';
 import { argValue, DATA, FER, lfwFiles, loadRgb, pct } from './common.js';
 
-const OPTIONS: AnalyzeOptions = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20, withCrop: false };
+const OPTIONS: AnalyzeOptions = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20, needs: { embedding: true, attributes: true, crop: false } };
 const limit = Number(argValue('limit') ?? Infinity);
 const workers = Number(argValue('workers') ?? 2);
 const files = lfwFiles().slice(0, limit);

@@ -153,11 +153,11 @@ if (process.argv.includes('--engine')) {
   });
   for (const sample of samples) {
     lastBox = undefined;
-    const faces = await runtime.analyze(await loadRgb(sample.file), { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 1, withCrop: false });
+    const faces = await runtime.analyze(await loadRgb(sample.file), { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 1, needs: { embedding: false, attributes: true, crop: false } });
     const face = faces[0];
     if (!face) noFace++;
     if (face && lastBox) sample.engineBox = lastBox;
-    sample.probs['engine'] = face ? EMOTIONS.map((e) => face.emotion[e]) : EMOTIONS.map(() => 1 / 7);
+    sample.probs['engine'] = face?.attributes ? EMOTIONS.map((e) => face.attributes?.emotion[e] ?? 0) : EMOTIONS.map(() => 1 / 7);
   }
   observeEmotionBoxes();
   process.stdout.write(`engine: no face found in ${noFace} of ${samples.length} FER photos (counted as wrong)\n`);

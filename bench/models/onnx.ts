@@ -3,7 +3,7 @@
  * the other. Results: bench/models.md, "ONNX engine (v5)". Runs the engine's own pipeline steps in this thread
  * (one set of sessions, 1 intra-op thread).
  *
- *   node --import tsx bench/models/onnx.ts [--part detection,descriptor,emotion] [--limit N]
+ *   node --import tsx bench/models/onnx.ts [--part detection,descriptor,alignment,emotion] [--half 0|1] [--limit N]
  *
  * - detection: the detector's score floor. Per LFW photo (colour, and grayscale via sharp), every candidate of the
  *   plain pass and of the retry pass (contrast stretch + grey border) at score ≥ 0.3; then, per floor, photos with a
@@ -11,6 +11,8 @@
  * - descriptor: the largest face's embedding, plain and mirrored (cached in bench/out/onnx/), on halves of the
  *   people (even / odd index in sorted order): 10-fold pair accuracy, false rejects at a per-pair FAR of 1e-4 over
  *   all pairs of the half, rank-1 (each photo searched among all others of the half), with and without flip.
+ * - alignment (--half 0 or 1): ways of getting the five points from the landmark net, on one half of the people:
+ *   false rejects at FAR 1e-4 and 1e-3 over all pairs of the half, rank-1.
  * - emotion: the expression net's label order (argmax per class on the bare FER photos), then the crop around the
  *   engine's detection box (framings) against the bare photo, on halves A / B of emotion-fer (even / odd index of
  *   the sorted file names in each class). Accuracy over the six PublicTest classes; disgust apart.
@@ -19,17 +21,20 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { crossValidate, type ScoredPair } from '../../src/core/calibration.js';
 import { euclideanDistance } from '../../src/core/distance.js';
-import { EMOTIONS, type Emotion } from '../../src/core/types.js';
+import { EMOTIONS, type Box, type Emotion, type Point } from '../../src/core/types.js';
 import {
+  detectFaces,
   DETECTOR_MAX_IOU,
+  DETECTOR_MIN_SCORE,
   embeddingOf,
-  expressionInput,
   expressionLogits,
+  expressionRegion,
+  FEATURE_CHANNELS,
   landmarks68,
-  type ExpressionFraming,
+  RETRY_BORDER_FRACTION,
 } from '../../src/engine/onnx/pipeline.js';
-import { fivePointsFrom68, decodeDetections, softmax, EXPRESSION_LABELS } from '../../src/engine/onnx/postprocess.js';
-import { boxAffine, NORMALISE, rgbPlanes } from '../../src/engine/onnx/preprocess.js';
+import { decodeDetections, decodeLandmarks, EXPRESSION_LABELS, fivePointsFrom68, netSquare, softmax } from '../../src/engine/onnx/postprocess.js';
+import { boxAffine, grayPlane, mirrorPlanes, NORMALISE, rgbPlanes } from '../../src/engine/onnx/preprocess.js';
 import { loadSessions } from '../../src/engine/onnx/runtime.js';
 import { padImage, stretchContrast } from '../../src/engine/enhance.js';
 import type { RgbImage } from '../../src/image/image.js';
@@ -43,56 +48,98 @@ const limit = Number(argValue('limit') ?? Infinity);
 const sessions = await loadSessions({ intraOpThreads: 1 });
 const run = sessions.run;
 const lines: string[] = [];
+const MIN_FACE = 20;
+/** Median FER photo side in detection-box sizes sqrt(w·h), measured on half A (bench/models.md). */
+const FER_MEDIAN_SIDE = 1.31;
 const say = (line: string): void => {
   lines.push(line);
   process.stdout.write(`${line}\n`);
 };
 
+/** A detector candidate before suppression, in image pixels. */
 interface Candidate {
   score: number;
-  area: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
 }
 
-async function candidates(image: RgbImage, minScore: number): Promise<Candidate[]> {
+async function candidates(image: RgbImage, minScore: number, border = 0): Promise<Candidate[]> {
   const input = rgbPlanes(image, boxAffine({ x: 0, y: 0, width: image.width, height: image.height }, 320, 240), 320, 240, NORMALISE.signed, 'edge');
   const { scores, boxes } = await run('detect', input, [1, 3, 240, 320]);
   if (!scores || !boxes) throw new Error('no detector output');
-  return decodeDetections(scores, boxes, minScore, DETECTOR_MAX_IOU).map((d) => ({ score: d.score, area: (d.x2 - d.x1) * (d.y2 - d.y1) }));
+  // maxIou 1: every candidate, suppression is applied below.
+  return decodeDetections(scores, boxes, minScore, 1).map((d) => ({
+    score: d.score,
+    x1: d.x1 * image.width - border,
+    y1: d.y1 * image.height - border,
+    x2: d.x2 * image.width - border,
+    y2: d.y2 * image.height - border,
+  }));
+}
+
+/** Greedy suppression by IoU (the engine's) or by intersection over the smaller box (drops boxes nested in a better one). */
+function suppress(list: readonly Candidate[], threshold: number, overSmaller: boolean): Candidate[] {
+  const kept: Candidate[] = [];
+  const area = (c: Candidate): number => (c.x2 - c.x1) * (c.y2 - c.y1);
+  for (const c of [...list].sort((a, b) => b.score - a.score)) {
+    const overlaps = kept.some((k) => {
+      const w = Math.min(k.x2, c.x2) - Math.max(k.x1, c.x1);
+      const h = Math.min(k.y2, c.y2) - Math.max(k.y1, c.y1);
+      if (w <= 0 || h <= 0) return false;
+      const inter = w * h;
+      return (overSmaller ? inter / Math.min(area(k), area(c)) : inter / (area(k) + area(c) - inter)) > threshold;
+    });
+    if (!overlaps) kept.push(c);
+  }
+  return kept;
 }
 
 const files = lfwFiles().slice(0, limit);
 
 if (parts.includes('detection')) {
-  const floors = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
+  const floors = [0.5, 0.7, 0.8, 0.9, 0.95];
+  const rules: Array<[string, (list: readonly Candidate[]) => Candidate[]]> = [
+    [`IoU > ${DETECTOR_MAX_IOU}`, (list) => suppress(list, DETECTOR_MAX_IOU, false)],
+    ['overlap of the smaller > 0.5', (list) => suppress(list, 0.5, true)],
+  ];
+  const extraImages = ['Blank_image.jpg', 'group.jpg', 'alien.png', 'ai.jpg', 'Ezra_miller.jpg'];
   for (const grayscale of [false, true]) {
     const perPhoto: Array<{ plain: Candidate[]; retry: Candidate[] }> = [];
-    for (const file of files) {
+    const load = async (file: string): Promise<{ plain: Candidate[]; retry: Candidate[] }> => {
       const image = await loadRgb(file, grayscale);
-      const plain = await candidates(image, 0.3);
-      const border = Math.round(Math.max(image.width, image.height) * 0.5);
-      const retry = plain.some((c) => c.score >= 0.5) ? [] : await candidates(padImage(stretchContrast(image), border), 0.3);
-      perPhoto.push({ plain, retry });
-    }
-    say(`\nDetection, ${grayscale ? 'grayscale' : 'colour'} (${files.length} LFW photos): found / extra faces per floor, halves A | B`);
-    say('| floor | found A | found B | extra A | extra B | photos needing the retry |');
-    say('| --- | --- | --- | --- | --- | --- |');
-    for (const floor of floors) {
-      const found = [0, 0];
-      const extra = [0, 0];
-      const total = [0, 0];
-      let retries = 0;
-      perPhoto.forEach(({ plain, retry }, i) => {
-        const h = i % 2;
-        let kept = plain.filter((c) => c.score >= floor);
-        if (kept.length === 0) {
-          retries++;
-          kept = retry.filter((c) => c.score >= floor);
-        }
-        total[h] = (total[h] ?? 0) + 1;
-        if (kept.length > 0) found[h] = (found[h] ?? 0) + 1;
-        extra[h] = (extra[h] ?? 0) + Math.max(0, kept.length - 1);
-      });
-      say(`| ${floor} | ${found[0]}/${total[0]} | ${found[1]}/${total[1]} | ${extra[0]} | ${extra[1]} | ${retries} |`);
+      const plain = await candidates(image, 0.5);
+      const border = Math.round(Math.max(image.width, image.height) * RETRY_BORDER_FRACTION);
+      const retry = plain.length > 0 ? [] : await candidates(padImage(stretchContrast(image), border), 0.5, border);
+      return { plain, retry };
+    };
+    for (const file of files) perPhoto.push(await load(file));
+    const others = await Promise.all(extraImages.map((f) => load(join(DATA, 'test-images', f))));
+    for (const [ruleName, rule] of rules) {
+      say(`\nDetection, ${grayscale ? 'grayscale' : 'colour'} (${files.length} LFW photos), suppression ${ruleName}, faces ≥ ${MIN_FACE} px wide: found / extra faces per floor, halves A | B (even / odd photo index)`);
+      say(`| floor | found A | found B | extra A | extra B | photos needing the retry | ${extraImages.join(' | ')} |`);
+      say(`| --- | --- | --- | --- | --- | --- | ${extraImages.map(() => '---').join(' | ')} |`);
+      const faces = ({ plain, retry }: { plain: Candidate[]; retry: Candidate[] }, floor: number): { kept: Candidate[]; retried: boolean } => {
+        const pick = (list: Candidate[]): Candidate[] => rule(list.filter((c) => c.score >= floor)).filter((c) => c.x2 - c.x1 >= MIN_FACE);
+        const kept = pick(plain);
+        return kept.length > 0 ? { kept, retried: false } : { kept: pick(retry), retried: true };
+      };
+      for (const floor of floors) {
+        const found = [0, 0];
+        const extra = [0, 0];
+        const total = [0, 0];
+        let retries = 0;
+        perPhoto.forEach((photo, i) => {
+          const h = i % 2;
+          const { kept, retried } = faces(photo, floor);
+          if (retried) retries++;
+          total[h] = (total[h] ?? 0) + 1;
+          if (kept.length > 0) found[h] = (found[h] ?? 0) + 1;
+          extra[h] = (extra[h] ?? 0) + Math.max(0, kept.length - 1);
+        });
+        say(`| ${floor} | ${found[0]}/${total[0]} | ${found[1]}/${total[1]} | ${extra[0]} | ${extra[1]} | ${retries} | ${others.map((o) => faces(o, floor).kept.length).join(' | ')} |`);
+      }
     }
     const lowest = perPhoto.map(({ plain, retry }) => Math.max(0, ...plain.map((c) => c.score), ...retry.map((c) => c.score))).sort((a, b) => a - b);
     say(`lowest best score of a photo: ${lowest.slice(0, 5).map((s) => s.toFixed(3)).join(', ')}`);
@@ -104,7 +151,7 @@ if (parts.includes('detection')) {
 const personOf = (file: string): string => file.split('/').at(-2) ?? '';
 
 async function embedAll(grayscale: boolean): Promise<Map<string, { plain: Float32Array; flip: Float32Array } | null>> {
-  const cache = join(OUT, `embeddings-${grayscale ? 'gray' : 'colour'}.json`);
+  const cache = join(OUT, `embeddings-${grayscale ? 'gray' : 'colour'}-${FEATURE_CHANNELS}.json`);
   const stored = existsSync(cache) ? (JSON.parse(readFileSync(cache, 'utf8')) as Record<string, [number[], number[]] | null>) : {};
   const result = new Map<string, { plain: Float32Array; flip: Float32Array } | null>();
   let done = 0;
@@ -115,8 +162,7 @@ async function embedAll(grayscale: boolean): Promise<Map<string, { plain: Float3
       continue;
     }
     const image = await loadRgb(file, grayscale);
-    const { detectFaces } = await import('../../src/engine/onnx/pipeline.js');
-    const faces = (await detectFaces(run, image, 0.7)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+    const faces = (await detectFaces(run, image, DETECTOR_MIN_SCORE)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
     const face = faces[0];
     if (!face) {
       result.set(file, null);
@@ -205,9 +251,110 @@ if (parts.includes('descriptor')) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Alignment variants (landmarks → five points) on one half of the people (--half 0 for A, 1 for B).
+
+/** iBUG 68 index of each point's mirror image. */
+const IBUG_MIRROR: number[] = (() => {
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i <= 16; i++) pairs.push([i, 16 - i]);
+  for (let i = 0; i < 5; i++) pairs.push([17 + i, 26 - i], [31 + i, 35 - i]);
+  for (let i = 27; i <= 30; i++) pairs.push([i, i]);
+  pairs.push([36, 45], [37, 44], [38, 43], [39, 42], [40, 47], [41, 46], [48, 54], [49, 53], [50, 52], [51, 51], [55, 59], [56, 58], [57, 57]);
+  pairs.push([60, 64], [61, 63], [62, 62], [65, 67], [66, 66]);
+  const out: number[] = [];
+  for (const [a, b] of pairs) {
+    out[a] = b;
+    out[b] = a;
+  }
+  return out;
+})();
+
+if (parts.includes('alignment')) {
+  const half = Number(argValue('half') ?? 0);
+  const people = [...new Set(files.map(personOf))].sort();
+  const inHalf = new Set(people.filter((_, i) => i % 2 === half));
+  const mine = files.filter((f) => inHalf.has(personOf(f)));
+  const landmarksIn = async (image: RgbImage, crop: Box, mirror: boolean): Promise<Point[]> => {
+    let input = grayPlane(image, boxAffine(crop, 64, 64), 64, 64, 1 / 256);
+    if (mirror) input = mirrorPlanes(input, 64);
+    const { output } = await run('landmark', input, [1, 1, 64, 64]);
+    if (!output) throw new Error('no landmark output');
+    const unit = decodeLandmarks(output, { x: 0, y: 0, width: 1, height: 1 });
+    const mapped = mirror ? unit.map((_, i): Point => [1 - (unit[IBUG_MIRROR[i] ?? i]?.[0] ?? 0), unit[IBUG_MIRROR[i] ?? i]?.[1] ?? 0]) : unit;
+    return mapped.map(([x, y]): Point => [crop.x + x * crop.width, crop.y + y * crop.height]);
+  };
+  const meanOf = (points: readonly Point[], indices: readonly number[]): Point => [
+    indices.reduce((t, i) => t + (points[i]?.[0] ?? 0), 0) / indices.length,
+    indices.reduce((t, i) => t + (points[i]?.[1] ?? 0), 0) / indices.length,
+  ];
+  const variants: Record<string, (image: RgbImage, box: Box) => Promise<Point[]>> = {
+    'package 68 → 5 (engine)': async (image, box) => fivePointsFrom68(await landmarksIn(image, netSquare(box, 1, image.width, image.height), false)),
+    'package 68 → 5, feature net fed RGB': async (image, box) => fivePointsFrom68(await landmarksIn(image, netSquare(box, 1, image.width, image.height), false)),
+    'eye centres of all six points, outer mouth corners': async (image, box) => {
+      const p = await landmarksIn(image, netSquare(box, 1, image.width, image.height), false);
+      return [meanOf(p, [36, 37, 38, 39, 40, 41]), meanOf(p, [42, 43, 44, 45, 46, 47]), meanOf(p, [30]), meanOf(p, [48]), meanOf(p, [54])];
+    },
+    'landmarks averaged with the mirrored crop’s': async (image, box) => {
+      const crop = netSquare(box, 1, image.width, image.height);
+      const a = await landmarksIn(image, crop, false);
+      const b = await landmarksIn(image, crop, true);
+      return fivePointsFrom68(a.map(([x, y], i): Point => [(x + (b[i]?.[0] ?? x)) / 2, (y + (b[i]?.[1] ?? y)) / 2]));
+    },
+    'second landmark pass re-centred on the first': async (image, box) => {
+      const crop = netSquare(box, 1, image.width, image.height);
+      const p = await landmarksIn(image, crop, false);
+      const xs = p.map((q) => q[0]);
+      const ys = p.map((q) => q[1]);
+      const dx = (Math.min(...xs) + Math.max(...xs)) / 2 - (crop.x + crop.width / 2);
+      const dy = (Math.min(...ys) + Math.max(...ys)) / 2 - (crop.y + crop.height / 2);
+      return fivePointsFrom68(await landmarksIn(image, netSquare({ ...box, x: box.x + dx, y: box.y + dy }, 1, image.width, image.height), false));
+    },
+  };
+  const embeddings = new Map<string, Map<string, Float32Array>>(Object.keys(variants).map((k) => [k, new Map()]));
+  for (const file of mine) {
+    const image = await loadRgb(file);
+    const [face] = (await detectFaces(run, image, DETECTOR_MIN_SCORE)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+    if (!face) continue;
+    for (const [name, five] of Object.entries(variants)) {
+      const channels = name.includes('RGB') ? 'rgb' : FEATURE_CHANNELS;
+      embeddings.get(name)?.set(file, await embeddingOf(run, image, await five(image, face.box), false, channels));
+    }
+  }
+  say(`\nAlignment variants, half ${half === 0 ? 'A' : 'B'} of the people (${mine.length} colour photos)`);
+  say('| five points from | false rejects at FAR 1e-4 | at FAR 1e-3 | rank-1 |');
+  say('| --- | --- | --- | --- |');
+  for (const [name, byFile] of embeddings) {
+    const list = [...byFile.keys()];
+    const same: number[] = [];
+    const different: number[] = [];
+    let probes = 0;
+    let correct = 0;
+    for (let i = 0; i < list.length; i++) {
+      let best = Infinity;
+      let bestPerson = '';
+      const a = byFile.get(list[i] ?? '');
+      for (let j = 0; j < list.length; j++) {
+        const b = byFile.get(list[j] ?? '');
+        if (i === j || !a || !b) continue;
+        const d = euclideanDistance(a, b);
+        if (j > i) (personOf(list[i] ?? '') === personOf(list[j] ?? '') ? same : different).push(d);
+        if (d < best) {
+          best = d;
+          bestPerson = personOf(list[j] ?? '');
+        }
+      }
+      if (list.filter((f) => personOf(f) === personOf(list[i] ?? '')).length >= 2) {
+        probes++;
+        if (bestPerson === personOf(list[i] ?? '')) correct++;
+      }
+    }
+    say(`| ${name} | ${pct(frrAtFar(same, different, 1e-4).frr)} | ${pct(frrAtFar(same, different, 1e-3).frr)} | ${pct(correct / Math.max(1, probes))} (${correct}/${probes}) |`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 if (parts.includes('emotion')) {
-  const { detectFaces } = await import('../../src/engine/onnx/pipeline.js');
   const labels = readdirSync(FER).filter((l) => (EMOTIONS as readonly string[]).includes(l)).sort() as Emotion[];
   const items = labels.flatMap((label) =>
     readdirSync(join(FER, label))
@@ -215,66 +362,75 @@ if (parts.includes('emotion')) {
       .slice(0, limit)
       .map((file, i) => ({ label, file: join(FER, label, file), half: i % 2 })),
   );
-  const framings: Array<[string, ExpressionFraming | null]> = [
-    ['bare photo', null],
-    ['box x1.0', { side: 1.0, dy: 0 }],
-    ['box x1.2', { side: 1.2, dy: 0 }],
-    ['box x1.4', { side: 1.4, dy: 0 }],
-    ['box x1.6', { side: 1.6, dy: 0 }],
-    ['box x1.2 dy 0.1', { side: 1.2, dy: 0.1 }],
-    ['box x1.2 dy -0.1', { side: 1.2, dy: -0.1 }],
+  type Square = (image: RgbImage, box: Box) => Box;
+  const whole: Square = (image) => ({ x: 0, y: 0, width: image.width, height: image.height });
+  const around =
+    (side: number): Square =>
+    (_image, box) => {
+      const m = Math.sqrt(box.width * box.height);
+      return { x: box.x + box.width / 2 - (side * m) / 2, y: box.y + box.height / 2 - (side * m) / 2, width: side * m, height: side * m };
+    };
+  // lib/fr_expression.js: the detector's box made square on its height (lib/fr_detect.js), then a rectangle 1.2x as
+  // wide and high from that square's top-left corner.
+  const packageFraming: Square = (_image, box) => ({ x: box.x + box.width / 2 - box.height / 2, y: box.y, width: 1.2 * box.height, height: 1.2 * box.height });
+  // The engine's own choice (src/engine/onnx/pipeline.ts expressionRegion), for the record.
+  const engineChoice: Square = (image, box) => expressionRegion(image, box);
+  const framings: Array<[string, Square]> = [
+    ['bare photo', whole],
+    ['engine (expressionRegion)', engineChoice],
+    [`box x${FER_MEDIAN_SIDE}`, around(FER_MEDIAN_SIDE)],
+    ['package framing', packageFraming],
   ];
-  const predictions = new Map<string, Array<{ probs: Float64Array | null; flipProbs: Float64Array | null }>>();
-  const argmaxCounts = new Map<Emotion, number[]>();
+  interface Prediction {
+    coverage: number | null;
+    probs: Record<string, { plain: Float64Array; mirror: Float64Array } | null>;
+  }
+  const predictions: Prediction[] = [];
   let noFace = 0;
   for (const item of items) {
     const image = await loadRgb(item.file);
-    const [face] = (await detectFaces(run, image, 0.7)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+    const [face] = (await detectFaces(run, image, DETECTOR_MIN_SCORE)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
     if (!face) noFace++;
-    for (const [name, framing] of framings) {
-      const list = predictions.get(name) ?? [];
-      predictions.set(name, list);
-      if (framing && !face) {
-        list.push({ probs: null, flipProbs: null });
+    const prediction: Prediction = { coverage: face ? Math.sqrt((face.box.width * face.box.height) / (image.width * image.height)) : null, probs: {} };
+    for (const [name, square] of framings) {
+      if (!face && square !== whole) {
+        prediction.probs[name] = null;
         continue;
       }
-      const box = framing && face ? face.box : { x: 0, y: 0, width: image.width, height: image.height };
-      const input = framing ? expressionInput(image, box, framing) : rgbPlanes(image, boxAffine(box, 224, 224), 224, 224, NORMALISE.unit);
-      const probs = softmax(await expressionLogits(run, input));
-      const { mirrorPlanes } = await import('../../src/engine/onnx/preprocess.js');
-      const flipProbs = name === 'bare photo' || name === 'box x1.2' ? softmax(await expressionLogits(run, mirrorPlanes(input, 224))) : null;
-      list.push({ probs, flipProbs });
-      if (name === 'bare photo') {
-        const counts = argmaxCounts.get(item.label) ?? [0, 0, 0, 0, 0, 0, 0];
-        let best = 0;
-        probs.forEach((p, k) => {
-          if (p > (probs[best] ?? 0)) best = k;
-        });
-        counts[best] = (counts[best] ?? 0) + 1;
-        argmaxCounts.set(item.label, counts);
-      }
+      const region = square(image, face?.box ?? whole(image, { x: 0, y: 0, width: 0, height: 0 }));
+      const input = rgbPlanes(image, boxAffine(region, 224, 224), 224, 224, NORMALISE.unit, 'edge');
+      prediction.probs[name] = { plain: softmax(await expressionLogits(run, input)), mirror: softmax(await expressionLogits(run, mirrorPlanes(input, 224))) };
     }
+    predictions.push(prediction);
+    if (predictions.length % 100 === 0) process.stderr.write(`emotion: ${predictions.length}/${items.length}\n`);
   }
+  const argmaxCounts = new Map<Emotion, number[]>();
+  items.forEach((item, i) => {
+    const probs = predictions[i]?.probs['bare photo']?.plain;
+    if (!probs) return;
+    const counts = argmaxCounts.get(item.label) ?? [0, 0, 0, 0, 0, 0, 0];
+    const best = probs.indexOf(Math.max(...probs));
+    counts[best] = (counts[best] ?? 0) + 1;
+    argmaxCounts.set(item.label, counts);
+  });
   say(`\nExpression net label order: argmax index counts per FER class (bare photos); indices 0..6`);
+  say('| class | 0 | 1 | 2 | 3 | 4 | 5 | 6 |');
+  say('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const [label, counts] of argmaxCounts) say(`| ${label} | ${counts.join(' | ')} |`);
-  say(`\nEmotion (${items.length} FER photos, ${noFace} without a face found at 0.7): accuracy on the six PublicTest classes`);
+
+  const coverages = predictions.flatMap((p, i) => (p.coverage !== null && items[i]?.half === 0 ? [p.coverage] : [])).sort((a, b) => a - b);
+  say(`\nFace box size / photo size on half A (sqrt of areas): quartiles ${[0.25, 0.5, 0.75].map((q) => coverages[Math.floor(q * coverages.length)]?.toFixed(3)).join(' / ')}`);
+  say(`\nEmotion (${items.length} FER photos, ${noFace} without a face found): accuracy on the six PublicTest classes`);
   say('| input | half A | half B | angry | fear | happy | sad | surprise | neutral | disgust (apart) |');
   say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  const report = (name: string, pick: (p: { probs: Float64Array | null; flipProbs: Float64Array | null }) => Float64Array | null): void => {
-    const list = predictions.get(name) ?? [];
+  const report = (name: string, pick: (p: Prediction) => Float64Array | null): void => {
     const correct = [0, 0];
     const total = [0, 0];
     const perClass = new Map<Emotion, [number, number]>();
     items.forEach((item, i) => {
-      const entry = list[i];
+      const entry = predictions[i];
       const probs = entry ? pick(entry) : null;
-      let best = -1;
-      if (probs) {
-        best = 0;
-        probs.forEach((p, k) => {
-          if (p > (probs[best] ?? 0)) best = k;
-        });
-      }
+      const best = probs ? probs.indexOf(Math.max(...probs)) : -1;
       const ok = best >= 0 && EXPRESSION_LABELS[best] === item.label;
       const row = perClass.get(item.label) ?? [0, 0];
       row[0] += ok ? 1 : 0;
@@ -292,9 +448,21 @@ if (parts.includes('emotion')) {
       `| ${name} | ${pct((correct[0] ?? 0) / Math.max(1, total[0] ?? 0))} | ${pct((correct[1] ?? 0) / Math.max(1, total[1] ?? 0))} | ${['angry', 'fear', 'happy', 'sad', 'surprise', 'neutral'].map((e) => cls(e as Emotion)).join(' | ')} | ${cls('disgust')} |`,
     );
   };
-  for (const [name] of framings) report(name, (p) => p.probs);
-  for (const name of ['bare photo', 'box x1.2']) {
-    report(`${name} + mirror`, (p) => (p.probs && p.flipProbs ? p.probs.map((v, k) => (v + (p.flipProbs?.[k] ?? 0)) / 2) : null));
+  const mean = (a: Float64Array, b: Float64Array): Float64Array => a.map((v, k) => (v + (b[k] ?? 0)) / 2);
+  for (const [name] of framings) {
+    report(name, (p) => p.probs[name]?.plain ?? null);
+    report(`${name} + mirror`, (p) => {
+      const x = p.probs[name];
+      return x ? mean(x.plain, x.mirror) : null;
+    });
+  }
+  for (const threshold of [0.5, 0.6, 0.7]) {
+    for (const mirror of [false, true]) {
+      report(`whole photo when the face box is ≥ ${threshold} of it, else box x${FER_MEDIAN_SIDE}${mirror ? ' + mirror' : ''}`, (p) => {
+        const x = p.coverage !== null && p.coverage >= threshold ? p.probs['bare photo'] : p.probs[`box x${FER_MEDIAN_SIDE}`];
+        return x ? (mirror ? mean(x.plain, x.mirror) : x.plain) : null;
+      });
+    }
   }
 }
 

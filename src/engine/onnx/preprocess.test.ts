@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RgbImage } from '../../image/image.js';
-import { affineOfSimilarity, boxAffine, grayPlane, mirrorPlanes, NORMALISE, rgbPlanes } from './preprocess.js';
+import { affineOfSimilarity, boxAffine, grayPlane, mirrorPlanes, NORMALISE, rgbPlanes, swapRedBlue } from './preprocess.js';
 
 /** A width x height image whose pixel (x, y) is (x, y, 100) — easy to read back. */
 function ramp(width: number, height: number): RgbImage {
@@ -67,5 +67,12 @@ void describe('grayPlane', () => {
 void describe('mirrorPlanes', () => {
   void it('mirrors every row of every plane', () => {
     assert.deepEqual(Array.from(mirrorPlanes(Float32Array.from([1, 2, 3, 4, 5, 6]), 3)), [3, 2, 1, 6, 5, 4]);
+  });
+});
+
+void describe('swapRedBlue', () => {
+  void it('exchanges the first and the third plane', () => {
+    assert.deepEqual(Array.from(swapRedBlue(Float32Array.from([1, 2, 3, 4, 5, 6]))), [5, 6, 3, 4, 1, 2]);
+    assert.throws(() => swapRedBlue(new Float32Array(4)));
   });
 });

@@ -118,6 +118,17 @@ export function grayPlane(source: RgbImage, m: Affine, width: number, height: nu
   });
 }
 
+/** The same three planes in the other order (RGB ↔ BGR). */
+export function swapRedBlue(planes: Float32Array): Float32Array {
+  const size = planes.length / 3;
+  if (!Number.isInteger(size)) throw new Error(`expected three planes, got ${planes.length} values`);
+  const out = new Float32Array(planes.length);
+  out.set(planes.subarray(2 * size), 0);
+  out.set(planes.subarray(size, 2 * size), size);
+  out.set(planes.subarray(0, size), 2 * size);
+  return out;
+}
+
 /** Mirrors each W-wide row of every plane of a planar tensor (test-time flip). */
 export function mirrorPlanes(planes: Float32Array, width: number): Float32Array {
   const out = new Float32Array(planes.length);

@@ -338,7 +338,7 @@ async function runEngine(name: EngineName, photos: readonly Photo[], people: rea
     });
     let identifyThreshold = config.threshold ?? model.defaultThreshold;
     if (config.threshold === undefined && calibration.minFar <= IDENTIFY_DEFAULT_FAR) {
-      identifyThreshold = thresholdForFar(model, IDENTIFY_DEFAULT_FAR, { [`${model.id}@${model.version}`]: calibration });
+      identifyThreshold = thresholdForFar(calibration, IDENTIFY_DEFAULT_FAR, `${model.id}@${model.version}`);
     } else if (config.threshold === undefined) {
       process.stderr.write(`${name}: too few pairs to resolve a FAR of ${IDENTIFY_DEFAULT_FAR}; the test-images table uses the default threshold\n`);
     }

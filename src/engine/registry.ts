@@ -9,6 +9,7 @@ import { FacedbError } from '../errors/errors.js';
 import type { FaceEngine } from './engine.js';
 import { createFaceApiEngine, FACEAPI_CALIBRATION, FACEAPI_MODEL } from './faceapi/engine.js';
 import { createFakeEngine, FAKE_MODEL } from './fake/engine.js';
+import { createOnnxEngine, ONNX_CALIBRATION, ONNX_MODEL } from './onnx/engine.js';
 
 export interface EngineOptions {
   /** Inference worker threads; default one per core. */
@@ -27,6 +28,12 @@ export interface EngineEntry {
 
 /** Every engine, by the name `FACEDB_ENGINE` / `--engine` takes. Adding an engine is adding one entry. */
 export const ENGINES = {
+  onnx: {
+    model: ONNX_MODEL,
+    calibration: ONNX_CALIBRATION,
+    description: 'MobileFaceNet-512 on ONNX Runtime (faceplugin-face-recognition-js): 5-point ArcFace alignment, expression net',
+    create: (options) => createOnnxEngine(options),
+  },
   faceapi: {
     model: FACEAPI_MODEL,
     calibration: FACEAPI_CALIBRATION,
@@ -44,7 +51,7 @@ export const ENGINES = {
 export type EngineName = keyof typeof ENGINES;
 
 /** The engine a new gallery gets when none is configured. */
-export const DEFAULT_ENGINE: EngineName = 'faceapi';
+export const DEFAULT_ENGINE: EngineName = 'onnx';
 
 export const ENGINE_NAMES = Object.keys(ENGINES) as EngineName[];
 

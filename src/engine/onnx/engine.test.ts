@@ -5,6 +5,7 @@ import { EMOTIONS } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import type { RgbImage } from '../../image/image.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine, FaceNeeds } from '../engine.js';
+import { engineContract } from '../engine.contract.js';
 import { createOnnxEngine, ONNX_LANDMARK_LAYOUT, ONNX_MODEL } from './engine.js';
 
 const DATA = new URL('../../../../shared/data/', import.meta.url);
@@ -29,6 +30,8 @@ async function embedding(engine: FaceEngine, file: string): Promise<Float32Array
   assert.ok(face?.embedding, `a face with an embedding in ${file}`);
   return face.embedding;
 }
+
+engineContract('onnx', () => createOnnxEngine({ workers: 1 }));
 
 void describe('ONNX engine (1 worker)', () => {
   let engine: FaceEngine;

@@ -8,6 +8,7 @@ import { FacedbError } from '../../errors/errors.js';
 import type { RgbImage } from '../../image/image.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../engine.js';
 import { WorkerPool, workerModuleUrl } from '../pool.js';
+import { calibrationKey } from '../../core/confidence.js';
 import { CALIBRATION, CALIBRATION_MODEL } from './calibration.js';
 
 /**
@@ -26,6 +27,9 @@ export const ONNX_MODEL: ModelInfo = {
 
 /** Landmarks come back as ArcFace's five points: eye centres, nose tip, mouth corners (image left to right). */
 export const ONNX_LANDMARK_LAYOUT = 'arcface5';
+
+/** The measured calibration, when it was measured on this very model version (never another version's). */
+export const ONNX_CALIBRATION = CALIBRATION_MODEL === calibrationKey(ONNX_MODEL) ? CALIBRATION : undefined;
 
 export interface AnalyzeJob {
   image: RgbImage;
@@ -51,7 +55,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
   return {
     model: ONNX_MODEL,
     landmarkLayout: ONNX_LANDMARK_LAYOUT,
-    calibration: CALIBRATION_MODEL === `${ONNX_MODEL.id}@${ONNX_MODEL.version}` ? CALIBRATION : undefined,
+    calibration: ONNX_CALIBRATION,
     get queueDepth() {
       return pool.queueDepth;
     },

@@ -1,13 +1,14 @@
 /**
- * Redraws bench/out/roc.svg (and roc.png for a quick look) from the calibration table, without re-running
- * the models: `node --import tsx bench/roc-plot.ts [<model id>@<version>]`.
+ * Redraws bench/out/roc-<engine>.svg (and roc-<engine>.png for a quick look) from the engines' calibration tables
+ * (src/engine/<engine>/calibration.ts), without re-running the models:
+ * `node --import tsx bench/roc-plot.ts [<model id>@<version>]` (default: every engine in the registry with a
+ * calibration).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { ModelCalibration } from '../src/core/confidence.js';
-import { MODEL_CALIBRATION } from '../src/core/model-calibration.js';
-import { FACEAPI_MODEL } from '../src/engine/faceapi/engine.js';
+import { calibrationKey, type ModelCalibration } from '../src/core/confidence.js';
+import { ENGINE_NAMES, ENGINES, engineByName, engineForModel, type EngineEntry, type EngineName } from '../src/engine/registry.js';
 import { REPO_ROOT } from '../test/fixtures.js';
 import { rocSvg } from './roc-svg.js';
 
@@ -21,7 +22,7 @@ export function calibrationRocSvg(key: string, calibration: ModelCalibration): s
   const lowestTar = Math.min(...visible.map((p) => p.tar), 1);
   return rocSvg(calibration.roc, {
     title: `ROC of ${key}`,
-    subtitle: `${calibration.pairs.same} same-person and ${calibration.pairs.different} different-person pairs (see src/core/model-calibration.ts)`,
+    subtitle: `${calibration.pairs.same} same-person and ${calibration.pairs.different} different-person pairs (see ${calibrationFile(key)})`,
     minFar,
     minTar: Math.max(0, Math.floor(lowestTar * 10) / 10 - 0.1),
     mark: {
@@ -33,16 +34,40 @@ export function calibrationRocSvg(key: string, calibration: ModelCalibration): s
   });
 }
 
-export async function writeRocFiles(svg: string, outDir = join(REPO_ROOT, 'bench/out')): Promise<void> {
+/** Where the calibration of the model `key` ('id@version') lives: its engine's calibration.ts. */
+function calibrationFile(key: string): string {
+  const engine = engineForModel(parseModelKey(key));
+  return engine ? `src/engine/${engine.name}/calibration.ts` : 'src/engine/<engine>/calibration.ts';
+}
+
+function parseModelKey(key: string): { id: string; version: string } {
+  const at = key.lastIndexOf('@');
+  return at < 0 ? { id: key, version: '' } : { id: key.slice(0, at), version: key.slice(at + 1) };
+}
+
+/** Writes `<name>.svg` and `<name>.png` (the same file names bench/accuracy.ts gives, `roc-<engine>`). */
+export async function writeRocFiles(svg: string, name: string, outDir = join(REPO_ROOT, 'bench/out')): Promise<void> {
   await mkdir(outDir, { recursive: true });
-  await writeFile(join(outDir, 'roc.svg'), svg);
-  await sharp(Buffer.from(svg)).png().toFile(join(outDir, 'roc.png'));
+  await writeFile(join(outDir, `${name}.svg`), svg);
+  await sharp(Buffer.from(svg)).png().toFile(join(outDir, `${name}.png`));
+}
+
+/** The engine that embeds with the model `key` ('id@version'); an error naming the known models otherwise. */
+function engineOfKey(key: string): EngineEntry & { name: EngineName } {
+  const engine = engineForModel(parseModelKey(key));
+  if (engine) return engine;
+  const known = ENGINE_NAMES.map((name) => `${calibrationKey(ENGINES[name].model)} (${name})`).join(', ');
+  throw new Error(`no engine in src/engine/registry.ts embeds with ${key}: known models ${known}`);
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
-  const key = process.argv[2] ?? `${FACEAPI_MODEL.id}@${FACEAPI_MODEL.version}`;
-  const calibration = MODEL_CALIBRATION[key];
-  if (!calibration) throw new Error(`no calibration for ${key} in src/core/model-calibration.ts`);
-  await writeRocFiles(calibrationRocSvg(key, calibration));
-  process.stdout.write('wrote bench/out/roc.svg and roc.png\n');
+  const wanted = process.argv[2];
+  const engines = wanted === undefined ? ENGINE_NAMES.map((name) => engineByName(name)).filter((engine) => engine.calibration !== undefined) : [engineOfKey(wanted)];
+  if (engines.length === 0) throw new Error('no engine in src/engine/registry.ts has a calibration');
+  for (const engine of engines) {
+    const key = calibrationKey(engine.model);
+    if (!engine.calibration) throw new Error(`no calibration for ${key} in src/engine/${engine.name}/calibration.ts`);
+    await writeRocFiles(calibrationRocSvg(key, engine.calibration), `roc-${engine.name}`);
+    process.stdout.write(`wrote bench/out/roc-${engine.name}.svg and roc-${engine.name}.png (${key})\n`);
+  }
 }

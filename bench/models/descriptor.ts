@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import type * as Tfjs from '@tensorflow/tfjs';
 import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from '../lfw.js';
 import { humanModelDir, loadGraphModelFromDisk } from '../../src/engine/faceapi/human.js';
-import { loadFaceApiRuntime, loadRuntimeParts } from '../../src/engine/faceapi/runtime.js';
+import { loadModels } from '../../src/engine/faceapi/loader.js';
+import { loadFaceApiRuntime } from '../../src/engine/faceapi/runtime.js';
 import { argValue, DATA, LFW, lfwFiles, loadRgb, pct } from './common.js';
 
 const limit = Number(argValue('limit') ?? Infinity);
-const { faceapi, tfjs: tf } = await loadRuntimeParts();
+const { faceapi, tfjs: tf } = await loadModels();
 const runtime = await loadFaceApiRuntime();
 const faceres = await loadGraphModelFromDisk(tf, join(humanModelDir(), 'faceres.json'));
 const mobilefacenet = await loadGraphModelFromDisk(tf, join(humanModelDir(), 'mobilefacenet.json'));

@@ -28,7 +28,8 @@ import type * as Tfjs from '@tensorflow/tfjs';
 import type { Point } from '../../src/core/types.js';
 import type { RgbImage } from '../../src/image/image.js';
 import { humanModelDir, loadGraphModelFromDisk } from '../../src/engine/faceapi/human.js';
-import { loadFaceApiRuntime, loadRuntimeParts } from '../../src/engine/faceapi/runtime.js';
+import { loadModels } from '../../src/engine/faceapi/loader.js';
+import { loadFaceApiRuntime } from '../../src/engine/faceapi/runtime.js';
 import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from '../lfw.js';
 import { arcfaceCrop, dlibChip, fivePointChip, fivePoints, inFaceApiCrop } from './align5.js';
 import { argValue, DATA, LFW, lfwFiles, loadRgb, pct } from './common.js';
@@ -66,7 +67,7 @@ const landmarkFile = join(OUT, 'landmarks.json');
 const faces: Record<string, FaceRecord | null> = existsSync(landmarkFile) ? (JSON.parse(readFileSync(landmarkFile, 'utf8')) as Record<string, FaceRecord | null>) : {};
 
 const reportOnly = process.argv.includes('--report-only');
-const parts = reportOnly ? undefined : await loadRuntimeParts();
+const parts = reportOnly ? undefined : await loadModels();
 
 if (!reportOnly && wanted.some((f) => !(f in faces))) {
   const runtime = await loadFaceApiRuntime();

@@ -18,19 +18,13 @@ import { EMOTIONS, type Emotion } from '../../src/core/types.js';
 import type { Box } from '../../src/core/types.js';
 import { emotionCropTransform, emotionFromExpressions, FACEAPI_EXPRESSIONS, warpGray, type EmotionFraming } from '../../src/engine/align.js';
 import { HUMAN_EMOTIONS, predictHumanEmotion, predictHumanEmotionGray } from '../../src/engine/faceapi/human.js';
-import {
-  EMOTION_CROP_SIZE,
-  EMOTION_FRAMING,
-  emotionCrop,
-  ensembleEmotions,
-  HUMAN_EMOTION_WEIGHT,
-  loadFaceApiRuntime,
-  loadRuntimeParts,
-  observeEmotionBoxes,
-} from '../../src/engine/faceapi/runtime.js';
+import { EMOTION_CROP_SIZE, EMOTION_FRAMING, emotionCrop, ensembleEmotions, HUMAN_EMOTION_WEIGHT } from '../../src/engine/faceapi/attributes.js';
+import { detectFaces, imageBox } from '../../src/engine/faceapi/detect.js';
+import { loadModels } from '../../src/engine/faceapi/loader.js';
+import { loadFaceApiRuntime } from '../../src/engine/faceapi/runtime.js';
 import { FER, loadRgb, pct } from './common.js';
 
-const parts = await loadRuntimeParts();
+const parts = await loadModels();
 const { faceapi, human, tfjs: tf } = parts;
 const FACEAPI_TO_EMOTION: Record<string, Emotion> = { neutral: 'neutral', happy: 'happy', sad: 'sad', angry: 'angry', fearful: 'fear', disgusted: 'disgust', surprised: 'surprise' };
 
@@ -146,20 +140,21 @@ function combine(passes: Passes[], w: number, flip = true): number[] {
 const sweepLines: string[] = [];
 if (process.argv.includes('--engine')) {
   const runtime = await loadFaceApiRuntime();
+  const options = { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 1, needs: { embedding: false, attributes: true, crop: false } };
   let noFace = 0;
-  let lastBox: Box | undefined;
-  observeEmotionBoxes((box) => {
-    lastBox = box;
-  });
   for (const sample of samples) {
-    lastBox = undefined;
-    const faces = await runtime.analyze(await loadRgb(sample.file), { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 1, needs: { embedding: false, attributes: true, crop: false } });
+    const image = await loadRgb(sample.file);
+    // The engine's emotion box (the detection box mapped back to the image, unclamped), from the engine's own
+    // detector with the same options, so other framings can be tried on the engine's own detections.
+    const detection = await detectFaces(parts, image, options);
+    detection.input.dispose();
+    const detected = detection.faces[0];
+    const faces = await runtime.analyze(image, options);
     const face = faces[0];
     if (!face) noFace++;
-    if (face && lastBox) sample.engineBox = lastBox;
+    if (face && detected) sample.engineBox = imageBox(detection.pass, detected);
     sample.probs['engine'] = face?.attributes ? EMOTIONS.map((e) => face.attributes?.emotion[e] ?? 0) : EMOTIONS.map(() => 1 / 7);
   }
-  observeEmotionBoxes();
   process.stdout.write(`engine: no face found in ${noFace} of ${samples.length} FER photos (counted as wrong)\n`);
 
   // Cost of the emotion step per face (crop + four passes), one face at a time as a single-face photo pays it.

@@ -8,6 +8,7 @@ import { before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { CLI, copyLfwPeople, lfwPhoto, tempDir, testImage, writeBadInputs, type BadInputs } from '../../test/fixtures.js';
+import { ENGINE_NAMES } from '../engine/registry.js';
 import { EXIT_INCOMPLETE } from '../errors/exit-codes.js';
 
 /** These tests run the built `facedb` binary (npm test builds first) as a user would. */
@@ -137,7 +138,7 @@ describe('facedb CLI', () => {
       [['remove', 'Nobody Atall'], 5, /not_found/],
       [['identify', '--top-k', 'many', testImage('Bono_0001.jpg')], 2, /--top-k must be a whole number/],
       [['--engine', 'faceapi', 'identify', testImage('Bono_0001.jpg')], 6, /model_mismatch.*fake@1.*facedb reembed --to <new db> --engine faceapi/],
-      [['--engine', 'nonesuch', 'people'], 2, /unknown engine "nonesuch": choose one of faceapi, fake/],
+      [['--engine', 'nonesuch', 'people'], 2, new RegExp(`unknown engine "nonesuch": choose one of ${ENGINE_NAMES.join(', ')}`)],
     ];
     for (const [args, code, message] of cases) {
       const run = facedb([...args, '--db', db]);

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import type { PersonMatch } from '../src/core/search-index.js';
-import { AnnIndex, DEFAULT_ANN_OPTIONS, type AnnPrecision } from '../src/index/ann-index.js';
+import { AnnIndex, annOptionsFor, DEFAULT_ANN_OPTIONS, type AnnPrecision } from '../src/index/ann-index.js';
 import { indexFiles, loadIndex, saveIndex } from '../src/index/index-file.js';
 import { measureSql } from './search.js';
 import { measurePgvector } from './scale-pgvector.js';
@@ -150,7 +150,7 @@ async function measureAnn(
 
   const rows: ScaleRow[] = [];
   for (const precision of precisions) {
-    const options = { ...DEFAULT_ANN_OPTIONS, precision };
+    const options = { ...annOptionsFor(dims), precision };
     gc();
     const rssBefore = process.memoryUsage().rss;
     const { value: ann, ms: buildMs } = timed(() => AnnIndex.build(dims, built, options));
@@ -286,7 +286,7 @@ async function main(): Promise<void> {
     `# bench:scale (${new Date().toISOString()})`,
     '',
     `Command: \`npm run bench:scale -- ${process.argv.slice(2).join(' ')}\`; node ${process.version}; usearch HNSW M=${DEFAULT_ANN_OPTIONS.connectivity}, ` +
-      `ef_construction=${DEFAULT_ANN_OPTIONS.expansionAdd}, ef_search=${DEFAULT_ANN_OPTIONS.expansionSearch}; ${args.probes} probes (a new photo of an enrolled person each), top ${K} people.`,
+      `ef_construction=${DEFAULT_ANN_OPTIONS.expansionAdd}, ef_search=${DEFAULT_ANN_OPTIONS.expansionSearch} (128-D) / ${annOptionsFor(512).expansionSearch} (512-D); ${args.probes} probes (a new photo of an enrolled person each), top ${K} people.`,
     `Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average at start ${load()} — **under load** unless that is below the core count.`,
     '',
   ];

@@ -6,7 +6,7 @@ import { FlatIndex } from '../core/flat-index.js';
 import type { SearchIndex } from '../core/search-index.js';
 import type { ModelInfo } from '../core/types.js';
 import type { GalleryStore } from '../store/store.js';
-import { AnnIndex, DEFAULT_ANN_OPTIONS, type AnnOptions } from './ann-index.js';
+import { AnnIndex, annOptionsFor, type AnnOptions } from './ann-index.js';
 import { loadIndex, removeIndex, saveIndex } from './index-file.js';
 
 /** The in-memory index and the gallery change number it reflects. */
@@ -30,10 +30,11 @@ export async function openSearchIndex(
   store: GalleryStore,
   settings: IndexSettings,
   modelIfEmpty: () => Promise<ModelInfo>,
-  options: AnnOptions = DEFAULT_ANN_OPTIONS,
+  chosenOptions?: AnnOptions,
 ): Promise<SyncedIndex> {
   const model = await store.getModel();
   if (model === null) return { index: new FlatIndex((await modelIfEmpty()).dimensions), changeSeq: 0 };
+  const options = chosenOptions ?? annOptionsFor(model.dimensions);
   const base = settings.index === 'exact' ? undefined : indexPath(settings, model);
   let rejected: string | undefined;
   if (base !== undefined && (settings.index === 'ann' || (await store.countFaces()) >= settings.annThreshold)) {

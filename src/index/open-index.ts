@@ -19,7 +19,7 @@ export interface SyncedIndex {
   rejected?: string;
 }
 
-export type IndexSettings = Pick<FacedbConfig, 'db' | 'index' | 'annThreshold' | 'indexCacheDir'>;
+export type IndexSettings = Pick<FacedbConfig, 'db' | 'index' | 'annThreshold' | 'indexCacheDir'> & Partial<Pick<FacedbConfig, 'annEfSearch'>>;
 
 /**
  * The search index for a gallery, as the settings ask: exact below the ANN threshold, else an ANN index loaded
@@ -34,7 +34,8 @@ export async function openSearchIndex(
 ): Promise<SyncedIndex> {
   const model = await store.getModel();
   if (model === null) return { index: new FlatIndex((await modelIfEmpty()).dimensions), changeSeq: 0 };
-  const options = chosenOptions ?? annOptionsFor(model.dimensions);
+  const defaults = annOptionsFor(model.dimensions);
+  const options = chosenOptions ?? { ...defaults, expansionSearch: settings.annEfSearch ?? defaults.expansionSearch };
   const base = settings.index === 'exact' ? undefined : indexPath(settings, model);
   let rejected: string | undefined;
   if (base !== undefined && (settings.index === 'ann' || (await store.countFaces()) >= settings.annThreshold)) {

@@ -34,7 +34,7 @@ export async function openSearchIndex(
 ): Promise<SyncedIndex> {
   const model = await store.getModel();
   if (model === null) return { index: new FlatIndex((await modelIfEmpty()).dimensions), changeSeq: 0 };
-  const defaults = annOptionsFor(model.dimensions);
+  const defaults = annOptionsFor(model.dimensions, await store.countFaces());
   const options = chosenOptions ?? { ...defaults, expansionSearch: settings.annEfSearch ?? defaults.expansionSearch };
   const base = settings.index === 'exact' ? undefined : indexPath(settings, model);
   let rejected: string | undefined;

@@ -115,6 +115,11 @@ export const configSchema = z.object({
   /** Faces from which `auto` switches to the approximate index. */
   annThreshold: z.coerce.number().int().min(0).default(100_000),
   /**
+   * Candidates the ANN search keeps (HNSW ef_search): higher finds more of the exact answers, slower. Default: 256 for
+   * embeddings up to 256-D, 1024 above (bench:scale). Applied when the index is loaded; no rebuild needed.
+   */
+  annEfSearch: z.coerce.number().int().min(16).max(100_000).optional(),
+  /**
    * Where the approximate index of a PostgreSQL gallery is saved between runs (a SQLite gallery's is saved beside
    * its file); unset: rebuilt at each start.
    */
@@ -148,6 +153,7 @@ const ENV_KEYS: Record<keyof FacedbConfig, string> = {
   shutdownTimeoutMs: 'FACEDB_SHUTDOWN_TIMEOUT_MS',
   index: 'FACEDB_INDEX',
   annThreshold: 'FACEDB_ANN_THRESHOLD',
+  annEfSearch: 'FACEDB_ANN_EF_SEARCH',
   indexCacheDir: 'FACEDB_INDEX_CACHE_DIR',
 };
 

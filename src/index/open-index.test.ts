@@ -69,6 +69,10 @@ describe('openSearchIndex on a real SQLite gallery', () => {
       assert.equal(loaded.rejected, undefined);
       assert.equal(loaded.savedSeq, above.changeSeq);
       assert.deepEqual((loaded.index as AnnIndex).faces(), above.index.faces());
+      assert.equal(above.index.options.expansionSearch, 256);
+      const wider = await openSearchIndex(store, { ...settings(db, faces), annEfSearch: 700 }, noModel);
+      assert.equal(wider.rejected, undefined, 'ef_search is no reason to rebuild');
+      assert.equal((wider.index as AnnIndex).options.expansionSearch, 700);
       assert.equal(indexPath({ db: ':memory:', indexCacheDir: undefined }, MODEL), undefined);
       assert.equal(indexPath({ db: 'postgres://u:pw@h/db', indexCacheDir: undefined }, MODEL), undefined);
       assert.ok(!indexPath({ db: 'postgres://u:pw@h/db', indexCacheDir: '/cache' }, MODEL)!.includes('pw'));

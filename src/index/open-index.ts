@@ -6,7 +6,7 @@ import { FlatIndex } from '../core/flat-index.js';
 import type { SearchIndex } from '../core/search-index.js';
 import type { ModelInfo } from '../core/types.js';
 import type { GalleryStore } from '../store/store.js';
-import { AnnIndex, DEFAULT_ANN_OPTIONS, type AnnOptions } from './ann-index.js';
+import { AnnIndex, annOptionsFor, type AnnOptions } from './ann-index.js';
 import { loadIndex, removeIndex, saveIndex } from './index-file.js';
 
 /** The in-memory index and the gallery change number it reflects. */
@@ -19,7 +19,7 @@ export interface SyncedIndex {
   rejected?: string;
 }
 
-export type IndexSettings = Pick<FacedbConfig, 'db' | 'index' | 'annThreshold' | 'indexCacheDir'>;
+export type IndexSettings = Pick<FacedbConfig, 'db' | 'index' | 'annThreshold' | 'indexCacheDir'> & Partial<Pick<FacedbConfig, 'annEfSearch'>>;
 
 /**
  * The search index for a gallery, as the settings ask: exact below the ANN threshold, else an ANN index loaded
@@ -30,10 +30,12 @@ export async function openSearchIndex(
   store: GalleryStore,
   settings: IndexSettings,
   modelIfEmpty: () => Promise<ModelInfo>,
-  options: AnnOptions = DEFAULT_ANN_OPTIONS,
+  chosenOptions?: AnnOptions,
 ): Promise<SyncedIndex> {
   const model = await store.getModel();
   if (model === null) return { index: new FlatIndex((await modelIfEmpty()).dimensions), changeSeq: 0 };
+  const defaults = annOptionsFor(model.dimensions, await store.countFaces());
+  const options = chosenOptions ?? { ...defaults, expansionSearch: settings.annEfSearch ?? defaults.expansionSearch };
   const base = settings.index === 'exact' ? undefined : indexPath(settings, model);
   let rejected: string | undefined;
   if (base !== undefined && (settings.index === 'ann' || (await store.countFaces()) >= settings.annThreshold)) {

@@ -11,11 +11,6 @@ import { alignedCropJpeg, descriptors, imageLandmarks, landmarks68 } from './des
 import { detectFaces, imageBox } from './detect.js';
 import { loadModels, type Loaded } from './loader.js';
 
-export interface AnalyzeJob {
-  image: RgbImage;
-  options: AnalyzeOptions;
-}
-
 export interface FaceApiRuntime {
   analyze(image: RgbImage, options: AnalyzeOptions): Promise<FaceAnalysis[]>;
   /** Tensors alive in this thread's tfjs engine, to check that analyze leaks none. */

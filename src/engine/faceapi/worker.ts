@@ -1,7 +1,8 @@
 /** Inference worker thread: owns one face-api runtime (models loaded once) and answers analyze jobs. */
 import type { FaceAnalysis } from '../engine.js';
 import { serveJobs } from '../pool.js';
-import { loadFaceApiRuntime, type AnalyzeJob } from './runtime.js';
+import type { AnalyzeJob } from '../pool-engine.js';
+import { loadFaceApiRuntime } from './runtime.js';
 
 serveJobs<AnalyzeJob, FaceAnalysis[]>(async () => {
   const runtime = await loadFaceApiRuntime();

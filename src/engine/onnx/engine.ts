@@ -4,10 +4,9 @@
  * in a pool of worker threads, each owning its own sessions.
  */
 import type { ModelInfo } from '../../core/types.js';
-import { FacedbError } from '../../errors/errors.js';
-import type { RgbImage } from '../../image/image.js';
-import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../engine.js';
-import { WorkerPool, workerModuleUrl } from '../pool.js';
+import type { FaceEngine } from '../engine.js';
+import { startPoolEngine } from '../pool-engine.js';
+import { workerModuleUrl } from '../pool.js';
 import { calibrationKey } from '../../core/confidence.js';
 import { CALIBRATION, CALIBRATION_MODEL } from './calibration.js';
 
@@ -31,47 +30,14 @@ export const ONNX_LANDMARK_LAYOUT = 'arcface5';
 /** The measured calibration, when it was measured on this very model version (never another version's). */
 export const ONNX_CALIBRATION = CALIBRATION_MODEL === calibrationKey(ONNX_MODEL) ? CALIBRATION : undefined;
 
-export interface AnalyzeJob {
-  image: RgbImage;
-  options: AnalyzeOptions;
-}
 
 export interface OnnxEngineOptions {
   /** Inference worker threads; default one per core. */
   workers?: number;
 }
 
-/**
- * Starts the workers and waits until every one has loaded its nets.
- *
- * `analyze` moves the pixel buffer to a worker instead of copying it: afterwards `image.data` is detached
- * (length 0) in the caller. A buffer that is a view into a larger one (e.g. Node's pooled Buffers) is copied.
- */
-export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise<FaceEngine> {
-  const pool = await WorkerPool.start<AnalyzeJob, FaceAnalysis[]>({
-    workerUrl: workerModuleUrl('./worker', import.meta.url),
-    ...(options.workers === undefined ? {} : { size: options.workers }),
-  });
-  return {
-    model: ONNX_MODEL,
-    landmarkLayout: ONNX_LANDMARK_LAYOUT,
-    calibration: ONNX_CALIBRATION,
-    get queueDepth() {
-      return pool.queueDepth;
-    },
-    analyze: (image: RgbImage, analyzeOptions: AnalyzeOptions) => {
-      const { width, height, data } = image;
-      if (!(data instanceof Uint8Array) || !Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || data.length !== width * height * 3) {
-        return Promise.reject(new FacedbError('invalid_image', `expected ${width}x${height} packed RGB pixels, got ${data instanceof Uint8Array ? data.length : 'no'} bytes`));
-      }
-      const owned = ownsWholeBuffer(data) ? data : data.slice();
-      return pool.run({ image: { width, height, data: owned }, options: analyzeOptions }, [owned.buffer]);
-    },
-    close: () => pool.close(),
-  };
-}
-
-/** True when the array spans its whole ArrayBuffer, so moving that buffer takes nothing else with it. */
-function ownsWholeBuffer(data: Uint8Array): data is Uint8Array<ArrayBuffer> {
-  return data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+/** Starts the workers and waits until every one has loaded its nets (see startPoolEngine). */
+export function createOnnxEngine(options: OnnxEngineOptions = {}): Promise<FaceEngine> {
+  const identity = { model: ONNX_MODEL, landmarkLayout: ONNX_LANDMARK_LAYOUT, calibration: ONNX_CALIBRATION };
+  return startPoolEngine(identity, workerModuleUrl('./worker', import.meta.url), options.workers);
 }

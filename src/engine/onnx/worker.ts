@@ -3,7 +3,7 @@ import type { FaceAnalysis } from '../engine.js';
 import { serveJobs } from '../pool.js';
 import { analyzeFaces } from './pipeline.js';
 import { loadSessions } from './runtime.js';
-import type { AnalyzeJob } from './engine.js';
+import type { AnalyzeJob } from '../pool-engine.js';
 
 serveJobs<AnalyzeJob, FaceAnalysis[]>(async () => {
   // One thread per net: the pool already runs one worker per core, and more threads per worker only contend.

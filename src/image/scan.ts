@@ -77,10 +77,12 @@ export async function scanLfwLayout(root: string): Promise<LabelledImagePath[]> 
 }
 
 /**
- * Expands command-line arguments: a file stays as given, a directory becomes its files (not recursive),
- * in argument order.
+ * Expands command-line arguments: a file stays as given, a directory becomes its files, in argument order.
+ * With `recursive` (an unlabelled enrollment of a photo archive) a directory becomes every file beneath it, at any
+ * depth, sorted by path; symbolic links to files are followed, links to folders are not (no loops).
+ * No extension filter: decoding decides what is an image.
  */
-export async function expandImageArgs(paths: readonly string[]): Promise<string[]> {
+export async function expandImageArgs(paths: readonly string[], options: { recursive?: boolean } = {}): Promise<string[]> {
   if (paths.length === 0) throw new FacedbError('invalid_input', 'no image paths given');
   const files: string[] = [];
   for (const path of paths) {
@@ -94,11 +96,29 @@ export async function expandImageArgs(paths: readonly string[]): Promise<string[
       files.push(path);
       continue;
     }
-    const names = await listEntries(path, 'file');
-    if (names.length === 0) {
+    const found = options.recursive ? await filesBelow(path) : (await listEntries(path, 'file')).map((name) => join(path, name));
+    if (found.length === 0) {
       throw new FacedbError('invalid_input', `no images found in ${path}`, { details: { path } });
     }
-    files.push(...names.map((name) => join(path, name)));
+    files.push(...found);
+  }
+  return files;
+}
+
+async function filesBelow(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    throw fileError(dir, error);
+  }
+  const names = entries.filter((entry) => !entry.name.startsWith('.')).sort((a, b) => byName(a.name, b.name));
+  const files: string[] = [];
+  for (const entry of names) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await filesBelow(path)));
+    else if (entry.isFile()) files.push(path);
+    else if (entry.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isFile()) files.push(path);
   }
   return files;
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { FacedbError } from '../../errors/errors.js';
-import { expandImageTree } from '../../image/scan-tree.js';
+import { expandImageArgs } from '../../image/scan.js';
 import { ClusterService, DEFAULT_CLUSTER_SAMPLES } from '../../services/cluster-service.js';
 import { formatClusterRun, formatClusters, formatNamedCluster, formatUnnamedOutcome, formatUnnamedSummary } from '../cluster-report.js';
 import { integerOption, print, type CliContext } from '../context.js';
@@ -8,7 +8,7 @@ import { ProgressLine } from '../progress.js';
 
 /** `facedb enroll --unlabelled <paths...>`: every face of every photo (folders at any depth), no person. */
 export async function enrollUnlabelled(ctx: CliContext, paths: string[], flags: { json?: boolean; quiet?: boolean }): Promise<void> {
-  const files = await expandImageTree(paths);
+  const files = await expandImageArgs(paths, { recursive: true });
   const service = await ctx.open();
   const controller = new AbortController();
   const interrupt = (): void => {

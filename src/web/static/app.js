@@ -1,11 +1,12 @@
 // The facedb web page: a plain ES module over the /v1 HTTP API, served as-is (no build step).
 
+import { $, api, ApiError, apiKeyInput } from './api.js';
+
 const KEY_STORAGE = 'facedb.apiKey';
 const PAGE_SIZE = 10;
 const THUMBS_PER_PERSON = 3;
 const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
 
-const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...children) => {
   const node = Object.assign(document.createElement(tag), props);
   node.append(...children);
@@ -13,41 +14,6 @@ const el = (tag, props = {}, ...children) => {
 };
 
 // ------------------------------------------------------------------ API
-
-class ApiError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
-}
-
-const apiKeyInput = $('api-key');
-
-/** fetch with the API key; rejects with the error envelope's code and message on any failure. */
-async function api(path, { method = 'GET', json, form } = {}) {
-  const headers = {};
-  const key = apiKeyInput.value.trim();
-  if (key) headers['x-api-key'] = key;
-  let body = form;
-  if (json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(json);
-  }
-  let response;
-  try {
-    response = await fetch(path, { method, headers, body });
-  } catch {
-    throw new ApiError('network', 'Could not reach the server.');
-  }
-  if (response.ok) return response;
-  let { status: code, statusText: message } = response;
-  try {
-    ({ code, message } = (await response.json()).error);
-  } catch {
-    // Not the JSON envelope (a proxy's error page, say): the status line is all there is.
-  }
-  throw new ApiError(code, message || `HTTP ${response.status}`);
-}
 
 const apiJson = async (path, options) => (await api(path, options)).json();
 

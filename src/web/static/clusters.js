@@ -2,43 +2,17 @@
 // shown with thumbnails and a name box each. A plain ES module over the /v1 API, beside app.js; it shares only
 // the API key field and the gallery's Refresh button with it.
 
+import { $, api, apiKeyInput } from './api.js';
+
 const PAGE_SIZE = 24;
 const SAMPLES = 6;
 
-const $ = (id) => document.getElementById(id);
-const apiKeyInput = $('api-key');
 const status = $('fdbc-status');
 const list = $('fdbc-list');
 const uploadForm = $('fdbc-upload');
 const filesInput = $('fdbc-files');
 let thumbUrls = [];
 
-/** fetch with the API key; throws an Error carrying the error envelope's code and message. */
-async function api(path, { method = 'GET', json, form } = {}) {
-  const headers = {};
-  const key = apiKeyInput.value.trim();
-  if (key) headers['x-api-key'] = key;
-  let body = form;
-  if (json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(json);
-  }
-  let response;
-  try {
-    response = await fetch(path, { method, headers, body });
-  } catch {
-    throw Object.assign(new Error('Could not reach the server.'), { code: 'network' });
-  }
-  if (response.ok) return response;
-  let code = response.status;
-  let message = response.statusText || `HTTP ${response.status}`;
-  try {
-    ({ code, message } = (await response.json()).error);
-  } catch {
-    // Not the JSON envelope: the status line is all there is.
-  }
-  throw Object.assign(new Error(message), { code });
-}
 
 const say = (text) => {
   status.textContent = text;

@@ -7,7 +7,7 @@
  *  (b) rank-1 identification, each photo of a person with ≥ 2 photos searched against all other photos;
  *  (c) detection rate on the subset;
  *  (d) calibration (colour): every same-person and different-person pair of the subset → FAR/FRR at the
- *      default threshold, a logistic P(same | distance), the ROC (bench/out/roc.svg);
+ *      default threshold, a logistic P(same | distance), the ROC (bench/out/roc-<engine>.svg);
  *  (e) emotion recall per class on emotion-fer (six PublicTest classes; disgust, from the training split, apart), on
  *      halves A and B (even / odd index of the sorted file names in each class) and in all;
  *  (f) the prototype's test-images table.

@@ -55,6 +55,45 @@ export function encodeEmbedding(embedding: Float32Array): Buffer {
   return copy;
 }
 
+/**
+ * A new face's column values by column name (SQLite's named parameters), all but its person: the same for a
+ * person's face and an unnamed one.
+ */
+export function newFaceRow(face: NewFace, model: ModelInfo, createdAt: string) {
+  return {
+    source_path: face.sourcePath,
+    content_hash: face.contentHash,
+    box_x: face.box.x,
+    box_y: face.box.y,
+    box_w: face.box.width,
+    box_h: face.box.height,
+    detection_score: face.detectionScore,
+    embedding: encodeEmbedding(face.embedding),
+    crop: face.crop,
+    model_id: model.id,
+    model_version: model.version,
+    created_at: createdAt,
+  };
+}
+
+/**
+ * New faces' values as one array per column, in the order source_path, content_hash, box_x, box_y, box_w, box_h,
+ * detection_score, embedding, crop (PostgreSQL's batch insert through unnest).
+ */
+export function newFaceColumns(faces: readonly NewFace[]): unknown[][] {
+  return [
+    faces.map((f) => f.sourcePath),
+    faces.map((f) => f.contentHash),
+    faces.map((f) => f.box.x),
+    faces.map((f) => f.box.y),
+    faces.map((f) => f.box.width),
+    faces.map((f) => f.box.height),
+    faces.map((f) => f.detectionScore),
+    faces.map((f) => encodeEmbedding(f.embedding)),
+    faces.map((f) => f.crop),
+  ];
+}
+
 export function swapFloat32Bytes(bytes: Uint8Array): void {
   for (let i = 0; i + 3 < bytes.length; i += 4) {
     [bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]] = [bytes[i + 3]!, bytes[i + 2]!, bytes[i + 1]!, bytes[i]!];

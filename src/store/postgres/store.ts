@@ -14,7 +14,7 @@ import type { PersonMatch } from '../../core/search-index.js';
 import * as sharedRows from '../rows.js';
 import {
   copyEmbeddingPage,
-  encodeEmbedding,
+  newFaceColumns,
   FACE_COLUMNS,
   insertedFace,
   LITTLE_ENDIAN_HOST,
@@ -269,20 +269,7 @@ export class PostgresGalleryStore implements GalleryStore {
            ORDER BY position
            ON CONFLICT (person_id, content_hash) DO NOTHING
            RETURNING id, content_hash, created_at`,
-          [
-            personId,
-            model.id,
-            model.version,
-            firstOfEachPhoto.map((f) => f.sourcePath),
-            firstOfEachPhoto.map((f) => f.contentHash),
-            firstOfEachPhoto.map((f) => f.box.x),
-            firstOfEachPhoto.map((f) => f.box.y),
-            firstOfEachPhoto.map((f) => f.box.width),
-            firstOfEachPhoto.map((f) => f.box.height),
-            firstOfEachPhoto.map((f) => f.detectionScore),
-            firstOfEachPhoto.map((f) => encodeEmbedding(f.embedding)),
-            firstOfEachPhoto.map((f) => f.crop),
-          ],
+          [personId, model.id, model.version, ...newFaceColumns(firstOfEachPhoto)],
         );
         const inserted = new Map(rows.map((row) => [row.content_hash, row]));
         const photos = firstOfEachPhoto.flatMap((face) => {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
-import { encodeEmbedding, notFound } from '../rows.js';
+import { newFaceColumns, notFound } from '../rows.js';
 import type { Cluster, ClusterUpdate, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkClusterUpdates, checkSamples, toUnnamedEmbedding, toUnnamedFace, UNNAMED_FACE_COLUMNS, type UnnamedFaceRow } from '../unnamed-rows.js';
@@ -56,19 +56,7 @@ export class PostgresUnnamedFaces {
            WITH ORDINALITY AS batch (source_path, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, crop, position)
          ORDER BY position
          RETURNING id, created_at`,
-        [
-          model.id,
-          model.version,
-          batch.map((f) => f.sourcePath),
-          batch.map((f) => f.contentHash),
-          batch.map((f) => f.box.x),
-          batch.map((f) => f.box.y),
-          batch.map((f) => f.box.width),
-          batch.map((f) => f.box.height),
-          batch.map((f) => f.detectionScore),
-          batch.map((f) => encodeEmbedding(f.embedding)),
-          batch.map((f) => f.crop),
-        ],
+        [model.id, model.version, ...newFaceColumns(batch)],
       );
       await client.query(PRUNE_CHANGES, [CHANGE_LOG_KEPT]);
       // RETURNING follows the insertion order (ORDER BY position), ids ascending.

@@ -15,7 +15,7 @@ import { migrate, SCHEMA_VERSION } from './migrations.js';
 import * as sharedRows from '../rows.js';
 import {
   copyEmbeddingPage,
-  encodeEmbedding,
+  newFaceRow,
   FACE_COLUMNS,
   insertedFace,
   LITTLE_ENDIAN_HOST,
@@ -355,21 +355,7 @@ export class SqliteGalleryStore implements GalleryStore {
           const createdAt = now();
           const added: Face[] = [];
           for (const face of faces) {
-            const { changes, lastInsertRowid } = this.#statements.insertFace.run({
-              person_id: personId,
-              source_path: face.sourcePath,
-              content_hash: face.contentHash,
-              box_x: face.box.x,
-              box_y: face.box.y,
-              box_w: face.box.width,
-              box_h: face.box.height,
-              detection_score: face.detectionScore,
-              embedding: encodeEmbedding(face.embedding),
-              crop: face.crop,
-              model_id: model.id,
-              model_version: model.version,
-              created_at: createdAt,
-            });
+            const { changes, lastInsertRowid } = this.#statements.insertFace.run({ person_id: personId, ...newFaceRow(face, model, createdAt) });
             // ON CONFLICT DO NOTHING: the person already has this photo (possibly earlier in this batch).
             if (changes === 0) continue;
             if (face.photo) this.#statements.insertPhoto.run(lastInsertRowid, face.photo);

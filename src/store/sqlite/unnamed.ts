@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
-import { encodeEmbedding, notFound } from '../rows.js';
+import { newFaceRow, notFound } from '../rows.js';
 import type { Cluster, ClusterUpdate, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkClusterUpdates, checkSamples, toUnnamedEmbedding, toUnnamedFace, UNNAMED_FACE_COLUMNS, type UnnamedFaceRow } from '../unnamed-rows.js';
@@ -42,20 +42,7 @@ export class SqliteUnnamedFaces {
             if (this.#sql.insertPhoto.run(face.contentHash, face.sourcePath, createdAt).changes === 0) continue;
             fresh.add(face.contentHash);
           }
-          const { lastInsertRowid } = this.#sql.insertFace.run({
-            source_path: face.sourcePath,
-            content_hash: face.contentHash,
-            box_x: face.box.x,
-            box_y: face.box.y,
-            box_w: face.box.width,
-            box_h: face.box.height,
-            detection_score: face.detectionScore,
-            embedding: encodeEmbedding(face.embedding),
-            crop: face.crop,
-            model_id: model.id,
-            model_version: model.version,
-            created_at: createdAt,
-          });
+          const { lastInsertRowid } = this.#sql.insertFace.run(newFaceRow(face, model, createdAt));
           added.push({
             id: Number(lastInsertRowid),
             clusterId: null,

@@ -6,14 +6,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 /*
- * A throwaway PostgreSQL cluster for tests and benchmarks that need a real server (the same recipe as
- * src/store/postgres/store.test.ts, which may import it from here).
+ * A throwaway PostgreSQL cluster for tests and benchmarks that need a real server (the store's own tests, the
+ * queue's, bench:queue).
  */
 
 const exec = promisify(execFile);
 
 export interface TestPostgres {
   url: string;
+  /** Stops the server, keeping its files (a server that went down). */
+  stopServer(): Promise<void>;
+  /** Stops the server and deletes its files. */
   stop(): Promise<void>;
 }
 
@@ -43,10 +46,17 @@ export async function startPostgres(bin = findPostgresBinaries()): Promise<TestP
   await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
   const settings = `-c listen_addresses='' -k '${dir}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
   await run('pg_ctl', ['start', '-w', '-D', data, '-l', join(dir, 'server.log'), '-o', settings]);
+  let running = true;
+  const stopServer = async (): Promise<void> => {
+    if (!running) return;
+    running = false;
+    await run('pg_ctl', ['stop', '-D', data, '-m', 'immediate']);
+  };
   return {
     url: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(dir)}`,
+    stopServer,
     stop: async () => {
-      await run('pg_ctl', ['stop', '-D', data, '-m', 'immediate']);
+      await stopServer();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { inspect, promisify } from 'node:util';
+import { inspect } from 'node:util';
 import pg from 'pg';
 import type { ModelInfo } from '../../core/types.js';
 import { isFacedbError } from '../../errors/errors.js';
@@ -15,6 +13,7 @@ import { SqliteGalleryStore } from '../sqlite/store.js';
 import { runGalleryStoreContract } from '../store.contract.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { openPostgresStore, PostgresGalleryStore, postgresFault } from './store.js';
+import { findPostgresBinaries, startPostgres, type TestPostgres } from '../../../test/postgres-server.js';
 
 /*
  * Runs against FACEDB_TEST_POSTGRES_URL when set (its user needs the right to create schemas);
@@ -24,7 +23,6 @@ import { openPostgresStore, PostgresGalleryStore, postgresFault } from './store.
 
 const MODEL: ModelInfo = { id: 'postgres-test', version: '1', dimensions: 4, metric: 'euclidean', defaultThreshold: 0.5 };
 const PASSWORD = 's3cret-Pa55word';
-const exec = promisify(execFile);
 
 const givenUrl = process.env.FACEDB_TEST_POSTGRES_URL || undefined;
 const binaries = givenUrl === undefined ? findPostgresBinaries() : undefined;
@@ -36,14 +34,14 @@ if (givenUrl === undefined && binaries === undefined) {
   if (process.env.CI) void it('has a PostgreSQL server to test against', () => assert.fail(why));
   else void it('PostgresGalleryStore', { skip: why }, () => {});
 } else {
-  let server: TestServer;
+  let server: TestPostgres;
   let admin: pg.Client;
   const schemas: string[] = [];
 
   before(async () => {
     server =
       givenUrl === undefined
-        ? await startThrowawayServer(binaries!)
+        ? await startPostgres(binaries)
         : { url: givenUrl, stopServer: () => Promise.resolve(), stop: () => Promise.resolve() };
     admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
@@ -305,7 +303,7 @@ if (givenUrl === undefined && binaries === undefined) {
         t.skip('needs the PostgreSQL binaries to start a server it can stop');
         return;
       }
-      const own = await startThrowawayServer(bin);
+      const own = await startPostgres(bin);
       let stopped = false;
       const store = await openPostgresStore(own.url);
       try {
@@ -364,54 +362,6 @@ if (givenUrl === undefined && binaries === undefined) {
       await rm(root, { recursive: true, force: true });
     });
   });
-}
-
-interface TestServer {
-  url: string;
-  /** Stops the server, keeping its files (a server that went down). */
-  stopServer(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** The bin folder of the newest PostgreSQL installed the Debian way, if any. */
-function findPostgresBinaries(): string | undefined {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  return readdirSync(root)
-    .sort((a, b) => Number(b) - Number(a))
-    .map((version) => join(root, version, 'bin'))
-    .find((bin) => existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'pg_ctl')));
-}
-
-/**
- * Creates a cluster in a temp folder and starts it listening on a Unix socket in that folder only,
- * so it cannot clash with any other server. Durability is switched off: it is thrown away.
- */
-async function startThrowawayServer(bin: string): Promise<TestServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'facedb-pg-'));
-  const data = join(dir, 'data');
-  // initdb refuses to run as root, so root runs the server as the postgres system user.
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) await exec('chown', ['postgres', dir]);
-  const run = (tool: string, args: string[]) =>
-    asRoot ? exec('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : exec(join(bin, tool), args);
-  await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-  const settings = `-c listen_addresses='' -k '${dir}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-  await run('pg_ctl', ['start', '-w', '-D', data, '-l', join(dir, 'server.log'), '-o', settings]);
-  let running = true;
-  const stopServer = async (): Promise<void> => {
-    if (!running) return;
-    running = false;
-    await run('pg_ctl', ['stop', '-D', data, '-m', 'immediate']);
-  };
-  return {
-    url: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(dir)}`,
-    stopServer,
-    stop: async () => {
-      await stopServer();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 function withSearchPath(url: string, schema: string): string {

@@ -9,12 +9,12 @@
  *
  *   npm run bench:load -- [--engine faceapi,onnx] [--clients 16,64] [--seconds 20] [--people 40] [--workers N]
  */
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLI, LFW_SUBSET, REPO_ROOT, tempDir } from '../test/fixtures.js';
+import { LFW_SUBSET, REPO_ROOT, tempDir } from '../test/fixtures.js';
+import { startServeProcess, type ServeProcess } from './serve-process.js';
 import { engineList } from './engines.js';
 
 const KEY = 'bench-load-admin-key-0001';
@@ -41,31 +41,8 @@ if (!(Number.isInteger(peopleWanted) && peopleWanted >= 1 && peopleWanted <= 200
 
 const auth = { authorization: `Bearer ${KEY}` };
 
-async function startServer(db: string, engine: string): Promise<{ url: string; stop: () => Promise<number | null> }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, FACEDB_API_KEYS: `admin:${KEY}`, FACEDB_ENGINE: engine };
-  if (values.workers) env.FACEDB_WORKERS = values.workers;
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', HOST, '--port', '0', '--db', db], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const found = /listening on (\S+)/.exec(stdout)?.[1];
-      if (found) resolve(found);
-    });
-    void exited.then((code) => reject(new Error(`server exited (${code}): ${stderr}`)));
-  });
-  return {
-    url,
-    stop: () => {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
+function startServer(db: string, engine: string): Promise<ServeProcess> {
+  return startServeProcess(db, HOST, { FACEDB_API_KEYS: `admin:${KEY}`, FACEDB_ENGINE: engine, ...(values.workers ? { FACEDB_WORKERS: values.workers } : {}) });
 }
 
 async function api<T>(url: string, init: RequestInit): Promise<T> {

@@ -15,7 +15,6 @@
  *
  *   npm run bench:soak -- [--clients 64] [--seconds 60] [--burst 16,48] [--people 20] [--workers N]
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
@@ -23,7 +22,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { CLI, LFW_SUBSET, REPO_ROOT, seededRandom, tempDir } from '../test/fixtures.js';
+import { LFW_SUBSET, REPO_ROOT, seededRandom, tempDir } from '../test/fixtures.js';
+import { startServeProcess, type ServeProcess } from './serve-process.js';
 
 const ADMIN = 'bench-soak-admin-key-0001';
 const READ = 'bench-soak-read-key-00001';
@@ -100,31 +100,13 @@ function multipart(files: Array<{ field: string; bytes: Buffer }>, boundary = `s
 
 // ---------------------------------------------------------------- server and its memory
 
-async function startServer(db: string): Promise<{ pid: number; stop: () => Promise<number | null> }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, FACEDB_API_KEYS: `admin:${ADMIN},read:${READ}` };
-  if (values.workers) env.FACEDB_WORKERS = values.workers;
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', HOST, '--port', '0', '--db', db], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
+async function startServer(db: string): Promise<ServeProcess> {
+  const server = await startServeProcess(db, HOST, {
+    FACEDB_API_KEYS: `admin:${ADMIN},read:${READ}`,
+    ...(values.workers ? { FACEDB_WORKERS: values.workers } : {}),
   });
-  baseUrl = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const found = /listening on (\S+)/.exec(stdout)?.[1];
-      if (found) resolve(found);
-    });
-    void exited.then((code) => reject(new Error(`server exited (${code}): ${stderr}`)));
-  });
-  return {
-    pid: child.pid ?? 0,
-    stop: () => {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
+  baseUrl = server.url;
+  return server;
 }
 
 /** VmRSS and VmHWM (peak since start) of a process, in bytes. */

@@ -1,0 +1,42 @@
+/**
+ * `facedb serve` in a child process on a free loopback port, for the HTTP benchmarks (bench:load, bench:soak):
+ * started with extra environment (keys, engine, workers), found by its "listening on" line, stopped with SIGTERM.
+ */
+import { spawn } from 'node:child_process';
+import { CLI } from '../test/fixtures.js';
+
+export interface ServeProcess {
+  url: string;
+  pid: number;
+  /** Sends SIGTERM and resolves with the exit code once the server has drained and exited. */
+  stop(): Promise<number | null>;
+}
+
+export async function startServeProcess(db: string, host: string, env: NodeJS.ProcessEnv): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--host', host, '--port', '0', '--db', db], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const found = /listening on (\S+)/.exec(stdout)?.[1];
+      if (found) resolve(found);
+    });
+    void exited.then((code) => reject(new Error(`server exited (${code}): ${stderr}`)));
+  });
+  return {
+    url,
+    pid: child.pid ?? 0,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

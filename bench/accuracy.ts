@@ -27,6 +27,7 @@ import { confidence, thresholdForFar, type ModelCalibration } from '../src/core/
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { euclideanDistance } from '../src/core/distance.js';
 import { FlatIndex } from '../src/core/flat-index.js';
+import { subjectFace } from '../src/core/subject-face.js';
 import { EMOTIONS, type Emotion } from '../src/core/types.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../src/engine/engine.js';
 import { decodeImage, readImageBytes, readImageFile } from '../src/image/decode.js';
@@ -100,8 +101,9 @@ async function embedSubset(engine: FaceEngine, photos: readonly Photo[], lanes: 
     const bytes = await readImageBytes(photo.path, limits); // read once, decoded twice
     const [colour, gray] = await Promise.all([decodeImage(bytes, limits), grayscaleJpeg(bytes).then((g) => decodeImage(g, limits))]);
     const [c, g] = await Promise.all([engine.analyze(colour, embedOptions), engine.analyze(gray, embedOptions)]);
-    out.colour[i] = c[0]?.embedding ?? null;
-    out.grayscale[i] = g[0]?.embedding ?? null;
+    // The face enrollment would take (the subject: at the centre, else the largest).
+    out.colour[i] = subjectFace(c, colour.width, colour.height)?.embedding ?? null;
+    out.grayscale[i] = subjectFace(g, gray.width, gray.height)?.embedding ?? null;
   });
   return out;
 }

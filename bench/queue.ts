@@ -60,7 +60,7 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 
 function row(setup: string, summary: EnrollSummary): Row {
   const seconds = summary.elapsedMs / 1000;
-  const enrolled = summary.counts.enrolled + summary.counts.enrolled_largest_of_several;
+  const enrolled = summary.counts.enrolled + summary.counts.enrolled_one_of_several;
   const row = { setup, rate: summary.outcomes.length / seconds, seconds, enrolled, load: loadavg()[0]!.toFixed(1) };
   process.stderr.write(`${setup}: ${summary.outcomes.length} photos in ${seconds.toFixed(1)} s, ${row.rate.toFixed(2)} photos/s (load ${row.load})\n`);
   return row;

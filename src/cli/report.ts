@@ -129,7 +129,7 @@ export function formatVerify(a: string, b: string, result: VerifyResult): string
 
 const OUTCOME_WORDS: Record<EnrollOutcome['status'], string> = {
   enrolled: 'enrolled',
-  enrolled_largest_of_several: 'several faces: largest taken',
+  enrolled_one_of_several: 'several faces: subject taken',
   already_enrolled: 'already enrolled',
   no_face: 'no face',
   unreadable: 'unreadable',
@@ -140,7 +140,7 @@ const OUTCOME_WORDS: Record<EnrollOutcome['status'], string> = {
 
 export function formatOutcome(outcome: EnrollOutcome): string {
   const detail = outcome.message ? `: ${shown(outcome.message)}` : '';
-  const faces = outcome.status === 'enrolled_largest_of_several' ? ` (${outcome.facesFound} faces)` : '';
+  const faces = outcome.status === 'enrolled_one_of_several' ? ` (${outcome.facesFound} faces)` : '';
   return `${OUTCOME_WORDS[outcome.status].padEnd(29)} ${shown(outcome.person)}  ${shown(outcome.path)}${faces}${detail}`;
 }
 

@@ -139,7 +139,7 @@ if (missing !== undefined) {
       for (const photo of photos) {
         const reported = lines.filter((line) => line.endsWith(`  ${photo.path}`) || line.includes(`  ${photo.path} (`));
         assert.equal(reported.length, 1, `${photo.path}: ${reported.join(' | ')}`);
-        assert.match(reported[0]!, /^(enrolled|several faces: largest taken|already enrolled) /);
+        assert.match(reported[0]!, /^(enrolled|several faces: subject taken|already enrolled) /);
         assert.ok(reported[0]!.includes(` ${photo.person}  `));
       }
 

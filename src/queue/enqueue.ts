@@ -100,7 +100,7 @@ export async function enrollViaQueue(
     pending.delete(jobId);
     queuedBytes -= job.bytes;
     job.items.forEach((item, i) => {
-      const taken = result.status === 'enrolled' || result.status === 'enrolled_largest_of_several';
+      const taken = result.status === 'enrolled' || result.status === 'enrolled_one_of_several';
       // The same photo listed twice for one person: a local enroll enrolls it once and skips the copy.
       if (i > 0 && taken) record({ path: item.path, person: item.person, status: 'already_enrolled', facesFound: 0 });
       else record({ ...result, path: item.path, person: item.person });

@@ -110,7 +110,7 @@ if (REDIS_SERVER === undefined) {
 
       assert.deepEqual(byPath(summary), byPath(expected));
       assert.deepEqual(summary.counts, expected.counts);
-      assert.deepEqual(summary.counts, { enrolled: 5, enrolled_largest_of_several: 0, already_enrolled: 0, no_face: 1, unreadable: 2, invalid_name: 0, not_found: 0, failed: 0 });
+      assert.deepEqual(summary.counts, { enrolled: 5, enrolled_one_of_several: 0, already_enrolled: 0, no_face: 1, unreadable: 2, invalid_name: 0, not_found: 0, failed: 0 });
       assert.equal(summary.total, items.length);
       assert.deepEqual(seen, Array.from({ length: items.length }, (_, i) => i + 1), 'progress counts every photo once');
       assert.match(byPath(summary).get(items.at(-1)!.path)!.message!, /over the limit of 40000/);
@@ -129,7 +129,7 @@ if (REDIS_SERVER === undefined) {
         await enrollViaQueue(address, items, { maxFileBytes: MAX_FILE_BYTES });
         const calls = engine.calls;
         const again = await enrollViaQueue(address, items, { maxFileBytes: MAX_FILE_BYTES });
-        assert.deepEqual(again.counts, { enrolled: 0, enrolled_largest_of_several: 0, already_enrolled: 5, no_face: 1, unreadable: 2, invalid_name: 0, not_found: 0, failed: 0 });
+        assert.deepEqual(again.counts, { enrolled: 0, enrolled_one_of_several: 0, already_enrolled: 5, no_face: 1, unreadable: 2, invalid_name: 0, not_found: 0, failed: 0 });
         assert.equal(engine.calls - calls, 1, 'only the faceless photo went through the model again');
       });
       assert.equal((await facesIn(service)).length, 5);

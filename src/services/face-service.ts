@@ -2,6 +2,7 @@ import type { FacedbConfig } from '../config/config.js';
 import { calibrationKey, decisionConfidence, thresholdForFar } from '../core/confidence.js';
 import { euclideanDistance } from '../core/distance.js';
 import type { PersonMatch, SearchIndex } from '../core/search-index.js';
+import { subjectFace } from '../core/subject-face.js';
 import { emotionResult } from '../core/emotion.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine, FaceNeeds } from '../engine/engine.js';
 import { FacedbError, toFacedbError } from '../errors/errors.js';
@@ -216,7 +217,7 @@ export class FaceService {
   }
 
   /**
-   * Enrolls one photo (an upload or a file) for a person, taking its largest face. Given an id, the photo goes to
+   * Enrolls one photo (an upload or a file) for a person, taking its subject's face (core/subject-face.ts). Given an id, the photo goes to
    * that person or to nobody: `not_found` when they do not exist (any more). Given a name, the person is found or
    * created (invalid_input for a name that breaks the name rules). A photo the person already has is
    * `already_enrolled` without being analysed. Throws on other failures.
@@ -285,9 +286,9 @@ export class FaceService {
     const known = enrolled.get(contentHash)?.has(personName) || (bound !== undefined && (await this.store.hasPhoto(bound, contentHash)));
     if (known) return { path, person: personName, status: 'already_enrolled', facesFound: 0 };
     const faces = await engine.analyze(loaded.image, this.analyzeOptions({}, NEEDS.enroll));
-    const largest = faces[0];
-    if (!largest) return { path, person: personName, status: 'no_face', facesFound: 0 };
-    const embedding = embeddingOf(largest);
+    const subject = subjectFace(faces, loaded.image.width, loaded.image.height);
+    if (!subject) return { path, person: personName, status: 'no_face', facesFound: 0 };
+    const embedding = embeddingOf(subject);
 
     // Checked again after the analysis: the person may have been erased (or refused) meanwhile.
     const blocked = people.blocked(personName);
@@ -306,10 +307,10 @@ export class FaceService {
         {
           sourcePath: loaded.path,
           contentHash,
-          box: largest.box,
-          detectionScore: largest.detectionScore,
+          box: subject.box,
+          detectionScore: subject.detectionScore,
           embedding,
-          crop: largest.alignedCrop ?? null,
+          crop: subject.alignedCrop ?? null,
           // Without a path to read it again, keep the photo itself so the face can be re-embedded later.
           photo: loaded.path === null ? loaded.bytes : null,
         },
@@ -331,7 +332,7 @@ export class FaceService {
     return {
       path,
       person: personName,
-      status: faces.length > 1 ? 'enrolled_largest_of_several' : 'enrolled',
+      status: faces.length > 1 ? 'enrolled_one_of_several' : 'enrolled',
       facesFound: faces.length,
       faceId: face.id,
     };
@@ -365,12 +366,12 @@ export class FaceService {
     return { image: imageInfo(loaded.image), threshold, faces: identified };
   }
 
-  /** Same person or not, comparing the largest face of each photo. */
+  /** Same person or not, comparing the subject's face of each photo (core/subject-face.ts). */
   async verify(a: ImageSource, b: ImageSource, options: OperatingPoint = {}): Promise<VerifyResult> {
     refuseThresholdWithFar(options, this.config);
     const engine = await this.engine();
     const threshold = this.threshold(engine, options); // a bad FAR fails before any inference
-    const [faceA, faceB] = await Promise.all([this.largestFace(a, engine), this.largestFace(b, engine)]);
+    const [faceA, faceB] = await Promise.all([this.subjectFace(a, engine), this.subjectFace(b, engine)]);
     const raw = euclideanDistance(embeddingOf(faceA), embeddingOf(faceB));
     const distance = round(raw);
     return {
@@ -548,9 +549,10 @@ export class FaceService {
     return { bytes, image, path: source.path };
   }
 
-  private async largestFace(source: ImageSource, engine: FaceEngine): Promise<FaceAnalysis> {
+  private async subjectFace(source: ImageSource, engine: FaceEngine): Promise<FaceAnalysis> {
     const loaded = await this.load(source);
-    const [face] = await engine.analyze(loaded.image, this.analyzeOptions({}, NEEDS.verify));
+    const faces = await engine.analyze(loaded.image, this.analyzeOptions({}, NEEDS.verify));
+    const face = subjectFace(faces, loaded.image.width, loaded.image.height);
     if (!face) {
       const name = loaded.path ?? 'the image';
       throw new FacedbError('no_face', `no face found in ${name}`, { details: { path: loaded.path } });

@@ -93,7 +93,7 @@ export interface VerifyResult {
 /** Every outcome one enrolled photo can have; the CLI report, the HTTP wire format and the counts use this list. */
 export const ENROLL_STATUSES = [
   'enrolled',
-  'enrolled_largest_of_several',
+  'enrolled_one_of_several',
   'already_enrolled',
   'no_face',
   'unreadable',

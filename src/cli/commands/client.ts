@@ -128,7 +128,7 @@ function analyze(): Command {
 }
 
 function verify(): Command {
-  const command = remote('verify', 'say whether the largest faces of two photos are the same person, on the server')
+  const command = remote('verify', 'say whether the subjects of two photos (the face at the centre, else the largest) are the same person, on the server')
     .argument('<a>', 'first image')
     .argument('<b>', 'second image');
   return withOperatingPoint(command, 'match threshold').action(async (a: string, b: string, flags: RemoteFlags & { threshold?: number; far?: number }) => {

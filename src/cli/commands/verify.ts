@@ -4,7 +4,7 @@ import { formatVerify } from '../report.js';
 
 export function verifyCommand(ctx: CliContext): Command {
   const command = new Command('verify')
-    .description('say whether the largest faces of two photos are the same person')
+    .description('say whether the subjects of two photos (the face at the centre, else the largest) are the same person')
     .argument('<a>', 'first image')
     .argument('<b>', 'second image')
     .option('--json', 'print the result as JSON');

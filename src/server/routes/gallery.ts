@@ -72,7 +72,7 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
     '/v1/people/:id/faces',
     {
       ...routeOptions({
-        summary: 'Enroll photos of a person (the largest face of each)',
+        summary: 'Enroll photos of a person (the subject of each: the face at the centre, else the largest)',
         tags,
         scope: 'admin',
         params: wire.idParams,

@@ -98,7 +98,7 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
     '/v1/verify',
     {
       ...routeOptions({
-        summary: 'Say whether the largest faces of two photos are the same person',
+        summary: 'Say whether the subjects of two photos (the face at the centre, else the largest) are the same person',
         tags,
         scope: 'read',
         files: { image_a: 'the first photo', image_b: 'the second photo' },

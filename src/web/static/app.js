@@ -338,7 +338,7 @@ $('people-refresh').addEventListener('click', () => {
 
 const OUTCOMES = {
   enrolled: () => 'added',
-  enrolled_largest_of_several: (o) => `added the largest of ${o.faces_found} faces`,
+  enrolled_one_of_several: (o) => `added the subject (the face at the centre, else the largest) of ${o.faces_found} faces`,
   already_enrolled: () => 'already in the gallery, skipped',
   no_face: () => 'no face found',
   unreadable: (o) => `not a readable image${o.message ? ` (${o.message})` : ''}`,

@@ -118,7 +118,14 @@ interface VariantResult {
   best: ReturnType<typeof bestThreshold>;
   tenFold: ReturnType<typeof crossValidate>;
   rank1: { correct: number; probes: number; rate: number; misses: string[] };
+  /** Rank-1 of the probes of half A / half B of the people (even / odd index in name order), whole-subset gallery. */
+  rank1Halves: Record<Half, { correct: number; probes: number }>;
 }
+
+const HALVES = ['A', 'B'] as const;
+type Half = (typeof HALVES)[number];
+/** Half A: people at even indices of the sorted names; half B: odd. Choices are made on A and confirmed on B. */
+const halfOf = (personIndex: number): Half => (personIndex % 2 === 0 ? 'A' : 'B');
 
 function evaluate(photos: readonly Photo[], embeddings: Array<Float32Array | null>, pairs: readonly LfwPair[], threshold: number): VariantResult {
   const byPath = new Map(photos.map((p, i) => [p.path, embeddings[i] ?? null]));
@@ -144,14 +151,19 @@ function evaluate(photos: readonly Photo[], embeddings: Array<Float32Array | nul
   let probes = 0;
   let correct = 0;
   const misses: string[] = [];
+  const rank1Halves: Record<Half, { correct: number; probes: number }> = { A: { correct: 0, probes: 0 }, B: { correct: 0, probes: 0 } };
   for (const f of withFace) {
     if ((facesPerPerson.get(f.photo.person) ?? 0) < 2) continue;
     index.remove(f.i);
     const [top] = index.searchPeople(f.embedding, 1);
     index.add(f.i, personIds.get(f.photo.person) ?? -1, f.embedding);
     probes += 1;
-    if (top?.personId === personIds.get(f.photo.person)) correct += 1;
-    else misses.push(`${basename(f.photo.path)} → ${people[top?.personId ?? -1] ?? '?'}`);
+    const half = rank1Halves[halfOf(personIds.get(f.photo.person) ?? 0)];
+    half.probes += 1;
+    if (top?.personId === personIds.get(f.photo.person)) {
+      correct += 1;
+      half.correct += 1;
+    } else misses.push(`${basename(f.photo.path)} → ${people[top?.personId ?? -1] ?? '?'}`);
   }
   const finite = scored.filter((p) => Number.isFinite(p.distance));
   return {
@@ -164,6 +176,7 @@ function evaluate(photos: readonly Photo[], embeddings: Array<Float32Array | nul
     best: bestThreshold(scored),
     tenFold: crossValidate(scored),
     rank1: { correct, probes, rate: correct / Math.max(1, probes), misses },
+    rank1Halves,
   };
 }
 
@@ -262,6 +275,8 @@ interface EngineReport {
   calibration: ModelCalibration;
   /** The same on the grayscale copies (for its false rejects at a fixed FAR only). */
   grayCalibration: ModelCalibration;
+  /** False rejects at IDENTIFY_DEFAULT_FAR over all pairs within each half of the people, at that half's own threshold. */
+  frrByHalf: Record<Variant, Record<Half, ReturnType<typeof frrAtFar>>>;
   allPairs: Record<Variant, { same: number; different: number }>;
   /** The calibration the engine shipped with (before this run). */
   shipped: ModelCalibration | undefined;
@@ -283,6 +298,19 @@ const EXPECTATIONS: Array<[string, string]> = [
   ['Blank_image.jpg', 'no face'],
   ['alien.png', 'decoded by content; no face or unknown'],
 ];
+
+/**
+ * The distance below which a fraction `far` of the different-person pairs fall, and the fraction of same-person
+ * pairs above it (null when there are too few different-person pairs to resolve `far`).
+ */
+function frrAtFar(pairs: AllPairs, far: number): { threshold: number; frr: number } | null {
+  const index = Math.floor(pairs.different.length * far);
+  if (index < 1 || pairs.same.length === 0) return null;
+  const threshold = pairs.different[index] ?? Number.NaN;
+  let rejected = 0;
+  for (const d of pairs.same) if (d > threshold) rejected += 1;
+  return { threshold, frr: rejected / pairs.same.length };
+}
 
 /** The largest ROC threshold whose measured FAR is at most `target`, and the false-reject rate there. */
 function operatingPoint(calibration: ModelCalibration, target: number): { threshold: number; far: number; frr: number } | undefined {
@@ -318,6 +346,20 @@ async function runEngine(name: EngineName, photos: readonly Photo[], people: rea
       );
       return { calibration, pairs };
     };
+    const frrByHalf = Object.fromEntries(
+      VARIANTS.map((variant) => [
+        variant,
+        Object.fromEntries(
+          HALVES.map((half) => {
+            const faces = photos.flatMap((p, i) => {
+              const embedding = embeddings[variant][i];
+              return embedding && halfOf(people.indexOf(p.person)) === half ? [{ person: p.person, embedding }] : [];
+            });
+            return [half, frrAtFar(allPairDistances(faces), IDENTIFY_DEFAULT_FAR)];
+          }),
+        ),
+      ]),
+    ) as Record<Variant, Record<Half, ReturnType<typeof frrAtFar>>>;
     const colourFit = fit('colour');
     const grayFit = fit('grayscale');
     const calibration = colourFit.calibration;
@@ -379,6 +421,7 @@ async function runEngine(name: EngineName, photos: readonly Photo[], people: rea
       results,
       calibration,
       grayCalibration: grayFit.calibration,
+      frrByHalf,
       allPairs: {
         colour: { same: colourFit.pairs.same.length, different: colourFit.pairs.different.length },
         grayscale: { same: grayFit.pairs.same.length, different: grayFit.pairs.different.length },
@@ -498,6 +541,9 @@ function engineSection(r: EngineReport, photos: number, pairSet: PairSet): strin
   ];
 }
 
+const halfFrr = (p: { threshold: number; frr: number } | null): string => (p ? `${pct(p.frr)} (at ${p.threshold.toFixed(3)})` : 'not measurable');
+const halfRank1 = (h: { correct: number; probes: number }): string => `${pct(h.correct / Math.max(1, h.probes))} (${h.correct}/${h.probes})`;
+
 function summary(reports: readonly EngineReport[]): string[] {
   const cell = (f: (r: EngineReport) => string): string => reports.map(f).join(' | ');
   const frr = (r: EngineReport, v: Variant): string => {
@@ -511,6 +557,9 @@ function summary(reports: readonly EngineReport[]): string[] {
     `| false rejects at per-pair FAR ${IDENTIFY_DEFAULT_FAR}, colour | ${cell((r) => frr(r, 'colour'))} |`,
     `| false rejects at per-pair FAR ${IDENTIFY_DEFAULT_FAR}, grayscale | ${cell((r) => frr(r, 'grayscale'))} |`,
     `| rank-1, colour / grayscale | ${cell((r) => `${pct(r.results.colour.rank1.rate)} / ${pct(r.results.grayscale.rank1.rate)}`)} |`,
+    `| half A / half B of the people, colour: false rejects at FAR ${IDENTIFY_DEFAULT_FAR} (within the half) | ${cell((r) => HALVES.map((h) => halfFrr(r.frrByHalf.colour[h])).join(' / '))} |`,
+    `| half A / half B of the people, grayscale: false rejects at FAR ${IDENTIFY_DEFAULT_FAR} (within the half) | ${cell((r) => HALVES.map((h) => halfFrr(r.frrByHalf.grayscale[h])).join(' / '))} |`,
+    `| half A / half B of the people: rank-1, colour | ${cell((r) => HALVES.map((h) => halfRank1(r.results.colour.rank1Halves[h])).join(' / '))} |`,
     `| pairs 10-fold, colour / grayscale | ${cell((r) => `${pct(r.results.colour.tenFold.meanAccuracy)} / ${pct(r.results.grayscale.tenFold.meanAccuracy)}`)} |`,
     `| best 1:1 threshold on the pairs (colour) | ${cell((r) => `${r.results.colour.best.threshold.toFixed(3)} (model default ${r.model.defaultThreshold})`)} |`,
     `| test-images table at identify's threshold | ${cell((r) => `${r.tablePass}/${EXPECTATIONS.length} (threshold ${r.identifyThreshold})`)} |`,

@@ -14,11 +14,12 @@ import { CALIBRATION, CALIBRATION_MODEL } from './calibration.js';
  * MobileFaceNet-512 on the 5-point ArcFace crop, L2-normalised (euclidean distance between unit vectors; d² = 2 − 2·cos).
  * The threshold is the best single threshold on the LFW pairs inside the subset (`npm run bench:accuracy`: no pair
  * distance between 1.19 and 1.2006).
- * Changing the detector's landmarks, the alignment or the pre-processing changes embeddings: bump the version.
+ * Changing the detector's landmarks, the alignment or the pre-processing changes embeddings: bump the version
+ * (6: the sampler's anti-aliasing rule, src/engine/onnx/preprocess.ts; a gallery of version 5 moves with `facedb reembed`).
  */
 export const ONNX_MODEL: ModelInfo = {
   id: 'mobilefacenet512',
-  version: '5',
+  version: '6',
   dimensions: 512,
   metric: 'euclidean',
   defaultThreshold: 1.2,

@@ -79,13 +79,13 @@ void describe('swapRedBlue', () => {
 });
 
 /**
- * The sampler as first written (one loop over the four bilinear taps, every tap checked against the photo): the
+ * The sampler written plainly (one loop over the four bilinear taps, every tap checked against the photo): the
  * specification the optimised `sample` must match bit for bit, so that embeddings never move with it.
  */
 function referenceSample(source: RgbImage, m: Affine, width: number, height: number, border: Border): { r: Float64Array; g: Float64Array; b: Float64Array } {
   const { width: sw, height: sh, data } = source;
   const shrinkBy = Math.max(Math.hypot(m.a, m.c), Math.hypot(m.b, m.d));
-  const grid = Math.min(4, Math.max(1, Math.ceil(shrinkBy - 0.01)));
+  const grid = Math.min(4, Math.max(1, Math.round(shrinkBy)));
   const weight = 1 / (grid * grid);
   const out = { r: new Float64Array(width * height), g: new Float64Array(width * height), b: new Float64Array(width * height) };
   for (let v = 0; v < height; v++) {

@@ -473,8 +473,9 @@ if (parts.includes('emotion')) {
 
 if (parts.includes('emotion-cost')) {
   // What Human's emotion net adds to engine v5: ms per face (pre-process + run, one face at a time as a worker does)
-  // beside the expression net's, its first-call load time, and the resident memory it adds, in this thread and in
-  // the engine's worker pool (process RSS, all threads).
+  // beside the expression net's, its first-call load time and the resident memory one thread's copy adds; then the
+  // engine's worker pool (process RSS, all threads) after embedding requests and after attribute requests (which
+  // also include the first runs of the expression, age and gender sessions).
   const { lazyHumanEmotionNet } = await import('../../src/engine/human-emotion/net.js');
   const { humanEmotionInput } = await import('../../src/engine/onnx/pipeline.js');
   const { createOnnxEngine } = await import('../../src/engine/onnx/engine.js');
@@ -486,14 +487,29 @@ if (parts.includes('emotion-cost')) {
     const [face] = (await detectFaces(run, image, DETECTOR_MIN_SCORE)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
     if (face) boxes.push({ image, box: face.box });
   }
+  // Memory: a fresh worker thread (as each pool worker is) loads tfjs-core + wasm and the net and runs it 100 times;
+  // the process's RSS is measured from inside that thread before and after, while this thread waits.
+  const netUrl = new URL('../../src/engine/human-emotion/net.ts', import.meta.url).href;
+  const probe = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register();
+    const { parentPort } = await import('node:worker_threads');
+    const { lazyHumanEmotionNet } = await import(${JSON.stringify(netUrl)});
+    const net = lazyHumanEmotionNet();
+    const before = process.memoryUsage().rss;
+    const started = performance.now();
+    await net(new Float32Array(64 * 64));
+    const loadMs = performance.now() - started;
+    const loaded = process.memoryUsage().rss;
+    for (let i = 0; i < 100; i++) await net(new Float32Array(64 * 64).fill(i / 100));
+    parentPort.postMessage({ before, loaded, after: process.memoryUsage().rss, loadMs });`;
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(probe)}`));
+  const memory = await new Promise<{ before: number; loaded: number; after: number; loadMs: number }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
   const humanEmotion = lazyHumanEmotionNet();
-  const rssBefore = process.memoryUsage().rss;
-  let started = performance.now();
-  const first = boxes[0];
-  if (!first) throw new Error('no face found for the emotion cost');
-  await humanEmotion(humanEmotionInput(first.image, expressionRegion(first.image, first.box)));
-  const loadMs = performance.now() - started;
-  const rssLoaded = process.memoryUsage().rss;
+  await humanEmotion(new Float32Array(64 * 64));
   let expressionMs = 0;
   let humanMs = 0;
   for (let round = 0; round < 2; round++) {
@@ -501,7 +517,7 @@ if (parts.includes('emotion-cost')) {
     humanMs = 0;
     for (const { image, box } of boxes) {
       const region = expressionRegion(image, box);
-      started = performance.now();
+      let started = performance.now();
       await expressionLogits(run, rgbPlanes(image, boxAffine(region, 224, 224), 224, 224, NORMALISE.unit, 'edge'));
       expressionMs += performance.now() - started;
       started = performance.now();
@@ -510,7 +526,9 @@ if (parts.includes('emotion-cost')) {
     }
   }
   say(`\nEmotion cost, ${boxes.length} LFW faces, one at a time (second round): expression net ${(expressionMs / boxes.length).toFixed(1)} ms/face (pre-process + run), Human's net ${(humanMs / boxes.length).toFixed(1)} ms/face (pre-process + run)`);
-  say(`Human's net in this thread: first call (tfjs wasm + model load) ${loadMs.toFixed(0)} ms; RSS ${mb(rssBefore)} → ${mb(rssLoaded)} (+${mb(rssLoaded - rssBefore)}); after ${2 * boxes.length} runs ${mb(process.memoryUsage().rss)}`);
+  say(
+    `Human's net in a fresh worker thread: first call (tfjs-core + wasm + model load) ${memory.loadMs.toFixed(0)} ms; process RSS +${mb(memory.loaded - memory.before)} after it, +${mb(memory.after - memory.before)} after 100 runs`,
+  );
 
   const workers = Number(argValue('workers') ?? 2);
   const engine = await createOnnxEngine({ workers });

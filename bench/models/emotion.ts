@@ -24,7 +24,6 @@ import { detectFaces, imageBox } from '../../src/engine/faceapi/detect.js';
 import { loadModels } from '../../src/engine/faceapi/loader.js';
 import { loadFaceApiRuntime } from '../../src/engine/faceapi/runtime.js';
 import { FER, loadRgb, pct } from './common.js';
-import type { RgbImage as RgbImageLike } from '../../src/image/image.js';
 
 const parts = await loadModels();
 const { faceapi, human, tfjs: tf } = parts;
@@ -257,7 +256,8 @@ if (process.argv.includes('--onnx')) await onnxEnsemble();
  */
 async function onnxEnsemble(): Promise<void> {
   const { loadSessions } = await import('../../src/engine/onnx/runtime.js');
-  const { detectFaces: onnxDetect, DETECTOR_MIN_SCORE, expressionInput, expressionLogits, expressionRegion } = await import('../../src/engine/onnx/pipeline.js');
+  const { detectFaces: onnxDetect, DETECTOR_MIN_SCORE, expressionInput, expressionLogits, expressionRegion, humanEmotionInput } = await import('../../src/engine/onnx/pipeline.js');
+  const { HUMAN_EMOTION_SIZE } = await import('../../src/engine/human-emotion/postprocess.js');
   const { emotionFromLogits } = await import('../../src/engine/onnx/postprocess.js');
   const { boxAffine, grayPlane, mirrorPlanes } = await import('../../src/engine/onnx/preprocess.js');
   const { clampBox, selectFaces } = await import('../../src/engine/align.js');
@@ -265,8 +265,8 @@ async function onnxEnsemble(): Promise<void> {
   const config = loadConfig({});
   const selection = { minDetectionScore: Math.max(config.minDetectionScore, DETECTOR_MIN_SCORE), minFaceSize: config.minFaceSize, maxFaces: 1 };
   const sessions = await loadSessions({ intraOpThreads: 1 });
-  const HUMAN_SIZE = 64;
-  const humanInput = (image: RgbImageLike, region: Box): Float32Array => grayPlane(image, boxAffine(region, HUMAN_SIZE, HUMAN_SIZE), HUMAN_SIZE, HUMAN_SIZE, 1 / 127.5).map((v) => v - 1);
+  const HUMAN_SIZE = HUMAN_EMOTION_SIZE;
+  const humanInput = humanEmotionInput;
   const humanRun = async (inputs: Float32Array[]): Promise<number[][]> => {
     const out: number[][] = [];
     for (let start = 0; start < inputs.length; start += 50) {

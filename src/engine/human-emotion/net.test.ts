@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { HUMAN_EMOTION_SIZE, HUMAN_EMOTIONS, humanEmotionScores } from './postprocess.js';
+import { loadTfjsCore } from '../tfjs-loader.js';
 import { lazyHumanEmotionNet } from './net.js';
 
 const FER = new URL('../../../../shared/data/emotion-fer/', import.meta.url);
@@ -32,6 +33,15 @@ void describe("Human's emotion net (tfjs, loaded on first use)", () => {
     const [a, b, c] = [await run(happy), await run(happy.slice()), await run(surprised)];
     assert.deepEqual(Array.from(a), Array.from(b));
     assert.notDeepEqual(Array.from(a), Array.from(c));
+  });
+
+  void it('leaves no tensor behind', async () => {
+    const input = await ferInput('happy/PublicTest_10248771.jpg');
+    await run(input);
+    const { tf } = await loadTfjsCore();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await run(input);
+    assert.equal(tf.memory().numTensors, before);
   });
 
   void it('refuses an input of the wrong size', async () => {

@@ -6,11 +6,12 @@
  * choose anything. The one free choice (arithmetic vs log-probability average, both equal weights) is shown on
  * two halves of the photos (even / odd file index within each class) so a choice made on one half can be
  * checked on the other.
- *   node --import tsx bench/models/emotion.ts [--engine [--sweep]]
+ *   node --import tsx bench/models/emotion.ts [--engine [--sweep]] [--onnx]
  * --engine: also run the full engine (detector, then the FER-style emotion crop around the detection box) and time
  * the emotion step per face. --sweep: on the engine's own detection boxes, try other crop framings, net weights and
  * test-time augmentations (shifted / rescaled crops); every choice is made on half A only (see "Emotion, round 2"
- * in bench/models.md).
+ * in bench/models.md). --onnx: engine v5's expression net with these two nets as ensemble members, on v5's own
+ * detections (see onnxEnsemble; "ONNX engine (v5)" → "Emotion" in bench/models.md).
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -243,6 +244,128 @@ if (process.argv.includes('--engine')) {
   }
 }
 
+const onnxLines: string[] = [];
+if (process.argv.includes('--onnx')) await onnxEnsemble();
+
+/**
+ * --onnx: engine v5's expression net (through the engine's own detector and framing, expressionRegion) with Human's
+ * oarriaga net and face-api's expression net as possible ensemble members, on the photos where engine v5 finds a
+ * face (what `npm run bench:accuracy` scores). Human's net is tried on two framings of the v5 detection box: the
+ * very region the ONNX net sees, and engine v4's FER-style square (EMOTION_FRAMING); each with and without its
+ * mirror image. Every choice (framing, mirror, mean vs log-mean) is made on half A only.
+ */
+async function onnxEnsemble(): Promise<void> {
+  const { loadSessions } = await import('../../src/engine/onnx/runtime.js');
+  const { detectFaces: onnxDetect, DETECTOR_MIN_SCORE, expressionInput, expressionLogits, expressionRegion, humanEmotionInput } = await import('../../src/engine/onnx/pipeline.js');
+  const { HUMAN_EMOTION_SIZE } = await import('../../src/engine/human-emotion/postprocess.js');
+  const { emotionFromLogits } = await import('../../src/engine/onnx/postprocess.js');
+  const { boxAffine, grayPlane, mirrorPlanes } = await import('../../src/engine/onnx/preprocess.js');
+  const { clampBox, selectFaces } = await import('../../src/engine/align.js');
+  const { loadConfig } = await import('../../src/config/config.js');
+  const config = loadConfig({});
+  const selection = { minDetectionScore: Math.max(config.minDetectionScore, DETECTOR_MIN_SCORE), minFaceSize: config.minFaceSize, maxFaces: 1 };
+  const sessions = await loadSessions({ intraOpThreads: 1 });
+  const HUMAN_SIZE = HUMAN_EMOTION_SIZE;
+  const humanInput = humanEmotionInput;
+  const humanRun = async (inputs: Float32Array[]): Promise<number[][]> => {
+    const out: number[][] = [];
+    for (let start = 0; start < inputs.length; start += 50) {
+      const chunk = inputs.slice(start, start + 50);
+      const flat = new Float32Array(chunk.length * HUMAN_SIZE * HUMAN_SIZE);
+      chunk.forEach((c, i) => flat.set(c, i * HUMAN_SIZE * HUMAN_SIZE));
+      const probs = tf.tidy(() => human.emotion.execute(tf.tensor4d(flat, [chunk.length, HUMAN_SIZE, HUMAN_SIZE, 1])) as import('@tensorflow/tfjs').Tensor2D);
+      const data = await probs.data();
+      probs.dispose();
+      chunk.forEach((_, i) => out.push(EMOTIONS.map((k) => data[i * HUMAN_EMOTIONS.length + HUMAN_EMOTIONS.indexOf(k)] ?? 0)));
+    }
+    return out;
+  };
+  const v4Region = (box: Box): Box => {
+    const t = emotionCropTransform(box, HUMAN_SIZE, EMOTION_FRAMING);
+    return { x: t.tx, y: t.ty, width: t.cos * HUMAN_SIZE, height: t.cos * HUMAN_SIZE };
+  };
+  interface Found {
+    sample: Sample;
+    probs: Record<string, number[]>;
+  }
+  const found: Found[] = [];
+  const humanInputs: Record<string, Float32Array[]> = { 'Human, v5 region': [], 'Human, v5 region, mirror': [], 'Human, v4 square': [], 'Human, v4 square, mirror': [] };
+  const faceapiCrops: Float32Array[] = [];
+  const faceapiOwnCrops: Float32Array[] = [];
+  let noFace = 0;
+  for (const sample of samples) {
+    const image = await loadRgb(sample.file);
+    const detected = await onnxDetect(sessions.run, image, selection.minDetectionScore);
+    const [face] = selectFaces(
+      detected.map((d) => ({ score: d.score, box: clampBox(d.box, image.width, image.height), detectionBox: d.box })).filter((d) => d.box.width > 0 && d.box.height > 0),
+      selection,
+    );
+    if (!face) {
+      noFace++;
+      continue;
+    }
+    const box = face.detectionBox;
+    const region = expressionRegion(image, box);
+    const input = expressionInput(image, region);
+    const onnxPlain = emotionFromLogits(await expressionLogits(sessions.run, input));
+    const onnxMirror = emotionFromLogits(await expressionLogits(sessions.run, mirrorPlanes(input, 224)));
+    const onnx = EMOTIONS.map((k) => onnxPlain[k]);
+    found.push({ sample, probs: { ONNX: onnx, 'ONNX + mirror': EMOTIONS.map((k, i) => ((onnx[i] ?? 0) + onnxMirror[k]) / 2) } });
+    const own = humanInput(image, region);
+    const square = humanInput(image, v4Region(box));
+    humanInputs['Human, v5 region']!.push(own);
+    humanInputs['Human, v5 region, mirror']!.push(mirrorPlanes(own, HUMAN_SIZE));
+    humanInputs['Human, v4 square']!.push(square);
+    humanInputs['Human, v4 square, mirror']!.push(mirrorPlanes(square, HUMAN_SIZE));
+    faceapiCrops.push(emotionCrop(image, box));
+    faceapiOwnCrops.push(grayPlane(image, boxAffine(region, EMOTION_CROP_SIZE, EMOTION_CROP_SIZE), EMOTION_CROP_SIZE, EMOTION_CROP_SIZE, 1));
+  }
+  for (const [name, inputs] of Object.entries(humanInputs)) {
+    const probs = await humanRun(inputs);
+    found.forEach((f, i) => (f.probs[name] = probs[i] ?? []));
+  }
+  const faceapiPasses = await passesOn(faceapiCrops);
+  const faceapiOwnPasses = await passesOn(faceapiOwnCrops);
+  found.forEach((f, i) => {
+    const [fa, faFlip] = faceapiPasses[i] ?? [[], []];
+    f.probs['face-api, v4 square + mirror'] = mean([fa, faFlip]);
+    const [own, ownFlip] = faceapiOwnPasses[i] ?? [[], []];
+    f.probs['face-api, v5 region'] = own;
+    f.probs['face-api, v5 region + mirror'] = mean([own, ownFlip]);
+  });
+  for (const f of found) {
+    const p = f.probs;
+    const humanMirror = (framing: string) => mean([p[`Human, ${framing}`]!, p[`Human, ${framing}, mirror`]!]);
+    p['Human, v5 region + mirror'] = humanMirror('v5 region');
+    p['Human, v4 square + mirror'] = humanMirror('v4 square');
+    for (const h of ['Human, v5 region', 'Human, v5 region + mirror', 'Human, v4 square', 'Human, v4 square + mirror']) {
+      p[`mean(ONNX, ${h})`] = mean([p['ONNX']!, p[h]!]);
+      p[`log-mean(ONNX, ${h})`] = logMean([p['ONNX']!, p[h]!]);
+      p[`mean(ONNX, ${h}, face-api v4 square + mirror)`] = mean([p['ONNX']!, p[h]!, p['face-api, v4 square + mirror']!]);
+      p[`log-mean(ONNX, ${h}, face-api v4 square + mirror)`] = logMean([p['ONNX']!, p[h]!, p['face-api, v4 square + mirror']!]);
+      for (const fa of ['face-api, v5 region', 'face-api, v5 region + mirror']) {
+        p[`mean(ONNX, ${h}, ${fa})`] = mean([p['ONNX']!, p[h]!, p[fa]!]);
+        p[`log-mean(ONNX, ${h}, ${fa})`] = logMean([p['ONNX']!, p[h]!, p[fa]!]);
+      }
+    }
+  }
+  const names = Object.keys(found[0]?.probs ?? {}).filter((n) => !n.endsWith(', mirror'));
+  onnxLines.push(
+    `engine v5's detector finds no face in ${noFace} of ${samples.length} photos (left out, as bench:accuracy does); ${found.length} photos`,
+    `| method | 6 classes | half A | half B | ${six.join(' | ')} | disgust (seen by Human's net) |`,
+    `| --- | --- | --- | --- | ${six.map(() => '---').join(' | ')} | --- |`,
+  );
+  for (const name of names) {
+    const correct = (f: Found) => EMOTIONS[argmax(f.probs[name] ?? [])] === f.sample.label;
+    const acc = (list: Found[]) => `${pct(list.filter(correct).length / Math.max(1, list.length))}`;
+    const publicSix = found.filter((f) => f.sample.label !== 'disgust');
+    onnxLines.push(
+      `| ${name} | ${acc(publicSix)} | ${acc(publicSix.filter((f) => f.sample.half === 0))} | ${acc(publicSix.filter((f) => f.sample.half === 1))} | ${six.map((e) => acc(found.filter((f) => f.sample.label === e))).join(' | ')} | ${acc(found.filter((f) => f.sample.label === 'disgust'))} |`,
+    );
+  }
+  await sessions.release();
+}
+
 const methods = Object.keys(samples[0]?.probs ?? {});
 const header = [`| method | 6 classes | half A | half B | ${six.join(' | ')} | disgust (seen in training) |`, `| --- | --- | --- | --- | ${six.map(() => '---').join(' | ')} | --- |`];
 const lines = [...header];
@@ -255,4 +378,5 @@ for (const method of methods) {
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);
+if (onnxLines.length > 0) process.stdout.write(`\nengine v5 (ONNX) with ensemble members:\n${onnxLines.join('\n')}\n`);
 if (sweepLines.length > 0) process.stdout.write(`\nthrough the engine's boxes:\n${[...header, ...sweepLines].join('\n')}\n`);

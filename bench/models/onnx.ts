@@ -3,7 +3,7 @@
  * the other. Results: bench/models.md, "ONNX engine (v5)". Runs the engine's own pipeline steps in this thread
  * (one set of sessions, 1 intra-op thread).
  *
- *   node --import tsx bench/models/onnx.ts [--part detection,descriptor,alignment,emotion] [--half 0|1] [--limit N]
+ *   node --import tsx bench/models/onnx.ts [--part detection,descriptor,alignment,emotion,emotion-cost] [--half 0|1] [--limit N]
  *
  * - detection: the detector's score floor. Per LFW photo (colour, and grayscale via sharp), every candidate of the
  *   plain pass and of the retry pass (contrast stretch + grey border) at score ≥ 0.3; then, per floor, photos with a
@@ -15,7 +15,10 @@
  *   false rejects at FAR 1e-4 and 1e-3 over all pairs of the half, rank-1.
  * - emotion: the expression net's label order (argmax per class on the bare FER photos), then the crop around the
  *   engine's detection box (framings) against the bare photo, on halves A / B of emotion-fer (even / odd index of
- *   the sorted file names in each class). Accuracy over the six PublicTest classes; disgust apart.
+ *   the sorted file names in each class). Accuracy over the six PublicTest classes; disgust apart. The ensemble with
+ *   Human's emotion net is measured by bench/models/emotion.ts --onnx (it needs tfjs and face-api's nets).
+ * - emotion-cost [--workers N]: ms per face of the expression net and of Human's emotion net, and the resident
+ *   memory Human's net adds in one thread and in the engine's worker pool.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -464,6 +467,87 @@ if (parts.includes('emotion')) {
       });
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+if (parts.includes('emotion-cost')) {
+  // What Human's emotion net adds to engine v5: ms per face (pre-process + run, one face at a time as a worker does)
+  // beside the expression net's, its first-call load time and the resident memory one thread's copy adds; then the
+  // engine's worker pool (process RSS, all threads) after embedding requests and after attribute requests (which
+  // also include the first runs of the expression, age and gender sessions).
+  const { lazyHumanEmotionNet } = await import('../../src/engine/human-emotion/net.js');
+  const { humanEmotionInput } = await import('../../src/engine/onnx/pipeline.js');
+  const { createOnnxEngine } = await import('../../src/engine/onnx/engine.js');
+  const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+  const files = lfwFiles().filter((_, i) => i % 16 === 0).slice(0, Math.min(limit, 100));
+  const images = await Promise.all(files.map((f) => loadRgb(f)));
+  const boxes: Array<{ image: RgbImage; box: Box }> = [];
+  for (const image of images) {
+    const [face] = (await detectFaces(run, image, DETECTOR_MIN_SCORE)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+    if (face) boxes.push({ image, box: face.box });
+  }
+  // Memory: a fresh worker thread (as each pool worker is) loads tfjs-core + wasm and the net and runs it 100 times;
+  // the process's RSS is measured from inside that thread before and after, while this thread waits.
+  const netUrl = new URL('../../src/engine/human-emotion/net.ts', import.meta.url).href;
+  const probe = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register();
+    const { parentPort } = await import('node:worker_threads');
+    const { lazyHumanEmotionNet } = await import(${JSON.stringify(netUrl)});
+    const net = lazyHumanEmotionNet();
+    const before = process.memoryUsage().rss;
+    const started = performance.now();
+    await net(new Float32Array(64 * 64));
+    const loadMs = performance.now() - started;
+    const loaded = process.memoryUsage().rss;
+    for (let i = 0; i < 100; i++) await net(new Float32Array(64 * 64).fill(i / 100));
+    parentPort.postMessage({ before, loaded, after: process.memoryUsage().rss, loadMs });`;
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(probe)}`));
+  const memory = await new Promise<{ before: number; loaded: number; after: number; loadMs: number }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  const humanEmotion = lazyHumanEmotionNet();
+  await humanEmotion(new Float32Array(64 * 64));
+  let expressionMs = 0;
+  let humanMs = 0;
+  for (let round = 0; round < 2; round++) {
+    expressionMs = 0;
+    humanMs = 0;
+    for (const { image, box } of boxes) {
+      const region = expressionRegion(image, box);
+      let started = performance.now();
+      await expressionLogits(run, rgbPlanes(image, boxAffine(region, 224, 224), 224, 224, NORMALISE.unit, 'edge'));
+      expressionMs += performance.now() - started;
+      started = performance.now();
+      await humanEmotion(humanEmotionInput(image, region));
+      humanMs += performance.now() - started;
+    }
+  }
+  say(`\nEmotion cost, ${boxes.length} LFW faces, one at a time (second round): expression net ${(expressionMs / boxes.length).toFixed(1)} ms/face (pre-process + run), Human's net ${(humanMs / boxes.length).toFixed(1)} ms/face (pre-process + run)`);
+  say(
+    `Human's net in a fresh worker thread: first call (tfjs-core + wasm + model load) ${memory.loadMs.toFixed(0)} ms; process RSS +${mb(memory.loaded - memory.before)} after it, +${mb(memory.after - memory.before)} after 100 runs`,
+  );
+
+  const workers = Number(argValue('workers') ?? 2);
+  const engine = await createOnnxEngine({ workers });
+  const rss = (): number => process.memoryUsage().rss;
+  const rssStarted = rss();
+  const ask = (attributes: boolean) => ({ minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 20, needs: { embedding: !attributes, attributes, crop: false } });
+  const timed = async (attributes: boolean): Promise<number> => {
+    const t0 = performance.now();
+    await Promise.all(images.map((image) => engine.analyze({ ...image, data: image.data.slice() }, ask(attributes))));
+    return performance.now() - t0;
+  };
+  await timed(false);
+  const rssEmbedded = rss();
+  const embedMs = await timed(false);
+  await timed(true);
+  const rssAttributes = rss();
+  const attributesMs = await timed(true);
+  say(`Engine v5 pool, ${workers} workers, ${images.length} LFW photos per round: RSS after start ${mb(rssStarted)}, after embedding requests ${mb(rssEmbedded)}, after attribute requests (every worker has loaded Human's net) ${mb(rssAttributes)} (+${mb(rssAttributes - rssEmbedded)}); embedding round ${(embedMs / images.length).toFixed(1)} ms/photo, attributes round ${(attributesMs / images.length).toFixed(1)} ms/photo`);
+  await engine.close();
 }
 
 writeFileSync(join(OUT, `report-${parts.join('-')}.md`), `${lines.join('\n')}\n`);

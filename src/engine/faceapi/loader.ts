@@ -1,13 +1,13 @@
 /**
- * The only module of the face-api engine that loads the model runtime (tfjs with its wasm backend, face-api and
- * Human's graph models): once per thread, shared by every later call. The job modules (detect.ts, describe.ts,
- * attributes.ts) get the loaded instances from here and only import their types.
+ * The only module of the face-api engine that loads the model runtime (tfjs with its wasm backend through
+ * ../tfjs-loader.ts, face-api and Human's graph models): once per thread, shared by every later call. The job
+ * modules (detect.ts, describe.ts, attributes.ts) get the loaded instances from here and only import their types.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as FaceApi from '@vladmandic/face-api';
 import type * as Tfjs from '@tensorflow/tfjs';
-import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
+import { loadTfjs } from '../tfjs-loader.js';
 import { loadHumanModels, type HumanModels } from './human.js';
 
 const require = createRequire(import.meta.url);
@@ -33,15 +33,9 @@ export function loadModels(): Promise<Loaded> {
 }
 
 async function load(): Promise<Loaded> {
-  // face-api's wasm bundle requires @tensorflow/tfjs itself; requiring it here yields that same instance.
+  // face-api's wasm bundle requires @tensorflow/tfjs itself; loadTfjs's require yields that same instance.
   const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as typeof FaceApi;
-  const tfjs = require('@tensorflow/tfjs') as typeof Tfjs;
-  const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof TfjsWasm;
-  // A plain path prefix: with the platform-fetch flag tfjs would try Node's fetch, which cannot read files.
-  wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
-  if (!(await tfjs.setBackend('wasm'))) throw new Error('the tfjs wasm backend could not be initialised');
-  await tfjs.ready();
-  tfjs.enableProdMode();
+  const tfjs = await loadTfjs();
   const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
   const { nets } = faceapi;
   await Promise.all([

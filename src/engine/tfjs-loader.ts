@@ -1,0 +1,52 @@
+/**
+ * The only module that loads tfjs, on its wasm backend, once per thread. Engine v5 needs only tfjs-core and the
+ * graph-model converter for Human's emotion net (loadTfjsCore: about 30 MB and 50 ms per worker, against about 50 MB
+ * and 100 ms for the whole @tensorflow/tfjs bundle, measured in a worker thread), and only once a caller asks for
+ * attributes; engine v4 (faceapi/loader.ts) runs face-api, which needs the whole bundle (loadTfjs). Both share the
+ * one tfjs-core instance and backend of the thread.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type * as Tfjs from '@tensorflow/tfjs';
+import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
+import type * as TfjsConverter from '@tensorflow/tfjs-converter';
+import type * as TfjsCore from '@tensorflow/tfjs-core';
+
+const require = createRequire(import.meta.url);
+
+export interface TfjsCoreRuntime {
+  tf: typeof TfjsCore;
+  loadGraphModel: typeof TfjsConverter.loadGraphModel;
+}
+
+let loadingCore: Promise<TfjsCoreRuntime> | undefined;
+
+/** tfjs-core with the wasm backend ready, and the converter's loadGraphModel; a failed load is retried by the next call. */
+export function loadTfjsCore(): Promise<TfjsCoreRuntime> {
+  loadingCore ??= initCore().catch((error: unknown) => {
+    loadingCore = undefined;
+    throw error;
+  });
+  return loadingCore;
+}
+
+async function initCore(): Promise<TfjsCoreRuntime> {
+  const tf = require('@tensorflow/tfjs-core') as typeof TfjsCore;
+  const converter = require('@tensorflow/tfjs-converter') as typeof TfjsConverter;
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof TfjsWasm;
+  // A plain path prefix: with the platform-fetch flag tfjs would try Node's fetch, which cannot read files.
+  wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs wasm backend could not be initialised');
+  await tf.ready();
+  tf.enableProdMode();
+  return { tf, loadGraphModel: converter.loadGraphModel };
+}
+
+/** The whole @tensorflow/tfjs bundle (what face-api requires) on the same tfjs-core instance and wasm backend. */
+export async function loadTfjs(): Promise<typeof Tfjs> {
+  // face-api's wasm bundle requires @tensorflow/tfjs itself; requiring it here yields that same instance.
+  const tfjs = require('@tensorflow/tfjs') as typeof Tfjs;
+  await loadTfjsCore();
+  if (tfjs.getBackend() !== 'wasm') throw new Error(`tfjs runs on ${tfjs.getBackend()}, not wasm`);
+  return tfjs;
+}

@@ -59,7 +59,8 @@ export async function galleryEngine(store: GalleryStore, configured: string | un
       'model_mismatch',
       `the gallery was enrolled with ${calibrationKey(pinned)}, which no engine of this facedb embeds with ` +
         `(engines: ${ENGINE_NAMES.map((name) => `${name} → ${calibrationKey(engineByName(name).model)}`).join(', ')}); ` +
-        'open it with the facedb version that enrolled it',
+        'move it with `facedb reembed --to <new db>` (it embeds the enrolled photos again with the default engine), ' +
+        'or open it with the facedb version that enrolled it',
       { details: { pinned: calibrationKey(pinned) } },
     );
   }

@@ -332,10 +332,30 @@ describe('which engine a gallery opens with', () => {
     try {
       const error = await expectCode(reopened.identify({ path: lfwPhoto('Bono', 1) }), 'model_mismatch');
       assert.match(error.message, /faceapi-resnet128@3, which no engine of this facedb embeds with/);
+      assert.match(error.message, /facedb reembed --to <new db>/);
     } finally {
       await reopened.close();
     }
     await expectCode(openFacedb({ db, engine: 'no-such-engine' }), 'invalid_input');
+  });
+
+  it('moves a gallery of a model version no engine embeds with any more, as the refusal says', async () => {
+    // As a gallery of mobilefacenet512@5 is after the engine moved to version 6.
+    const db = join(await tempDir(), 'retired.sqlite');
+    const retired = await openFacedb({ db, engine: await createFakeEngine({ model: { version: 'retired' } }) });
+    assert.equal((await retired.enrollImage('Bono', { path: lfwPhoto('Bono', 1) })).status, 'enrolled');
+    await retired.close();
+    const source = await openFacedb({ db });
+    const target = await openFacedb({ db: join(await tempDir(), 'moved.sqlite'), engine: 'fake' });
+    try {
+      await expectCode(source.identify({ path: lfwPhoto('Bono', 1) }), 'model_mismatch');
+      const summary = await source.reembed(target);
+      assert.equal(summary.counts.moved, 1);
+      assert.equal((await target.identify({ path: lfwPhoto('Bono', 1) })).faces[0]?.match?.person, 'Bono');
+    } finally {
+      await source.close();
+      await target.close();
+    }
   });
 
   it('refuses to enroll or identify with an engine instance of another model', async () => {

@@ -126,6 +126,8 @@ void describe('storage faults and erasure over HTTP', () => {
   void it('a gallery file deleted under the server: not ready, and writes answer 503 instead of being lost', async () => {
     await start();
     const id = await createPerson('Ada');
+    const before = await app.inject({ method: 'POST', url: '/v1/faces', ...multipart([images[1]!]) });
+    assert.equal(before.statusCode, 200, before.body);
     await unlink(file);
     assert.deepEqual(await readiness(), { status: 503, body: { status: 'not_ready', models: true, db: false, storage: 'gone' } });
     const create = await app.inject({ method: 'POST', url: '/v1/people', headers: admin, payload: { name: 'Grace' } });
@@ -135,6 +137,12 @@ void describe('storage faults and erasure over HTTP', () => {
     assert.equal(enroll.statusCode, 503, enroll.body);
     const remove = await app.inject({ method: 'DELETE', url: `/v1/people/${id}`, headers: admin });
     assert.equal(remove.statusCode, 503, remove.body);
+    // Faces without a person and clustering write to the same file: refused the same way, not reported per photo.
+    const unnamed = await app.inject({ method: 'POST', url: '/v1/faces', ...multipart([images[2]!]) });
+    assert.equal(unnamed.statusCode, 503, unnamed.body);
+    assert.equal(wire.errorEnvelope.parse(unnamed.json()).error.code, 'storage_unavailable');
+    const cluster = await app.inject({ method: 'POST', url: '/v1/clusters', headers: admin, payload: { full: true } });
+    assert.equal(cluster.statusCode, 503, cluster.body);
     // The details (the file's path) stay in the log: /readyz is public.
     assert.ok(!JSON.stringify((await readiness()).body).includes(dir));
   });

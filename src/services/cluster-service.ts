@@ -8,6 +8,7 @@ import { decodeImage, readImageFile } from '../image/decode.js';
 import { sha256Hex } from '../image/hash.js';
 import type { Cluster, NamedCluster, Page, PageOf } from '../store/store.js';
 import { embeddingOf, type FaceService, type ImageSource } from './face-service.js';
+import { STOPS_ENROLLMENT } from './results.js';
 
 /**
  * Faces nobody has named yet: enrolling every face of a photo without a person, grouping them into candidate
@@ -114,7 +115,7 @@ export class ClusterService {
         if (path === undefined) break;
         const outcome = await this.#enrollOne({ path }, engine).catch((error: unknown) => {
           const failure = toFacedbError(error);
-          if (failure.code === 'model_mismatch') throw failure;
+          if (STOPS_ENROLLMENT.has(failure.code)) throw failure;
           return { path, status: 'failed' as const, facesFound: 0, faceIds: [], message: failure.message };
         });
         outcomes.push(outcome);

@@ -17,7 +17,7 @@ import { decodeImage, readImageFile } from '../image/decode.js';
 import type { DecodedImage } from '../image/image.js';
 import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js';
 import { inOriginalPixels } from './original-pixels.js';
-import { ENROLL_STATUSES } from './results.js';
+import { ENROLL_STATUSES, STOPS_ENROLLMENT } from './results.js';
 import type {
   AnalyzeResult,
   Candidate,
@@ -89,8 +89,6 @@ const NEEDS = {
   represent: { embedding: true, attributes: false, crop: false },
 } as const satisfies Record<string, FaceNeeds>;
 
-/** Failures that stop a whole enrollment run instead of being one photo's outcome: every later photo would fail too. */
-const STOPS_ENROLLMENT = new Set<FacedbError['code']>(['model_mismatch', 'storage_unavailable']);
 
 function normalizedOrProblem(name: string): string | { problem: string } {
   const problem = personNameProblem(name);

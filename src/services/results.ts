@@ -1,4 +1,5 @@
 import type { Box, Emotion, Gender } from '../core/types.js';
+import type { FacedbError } from '../errors/errors.js';
 
 /** What the services return: plain JSON-able data shared by the CLI, the HTTP API and the library. */
 
@@ -89,6 +90,9 @@ export interface VerifyResult {
   threshold: number;
   faces: [FaceAttributes, FaceAttributes];
 }
+
+/** Failures that stop a whole enrollment run instead of being one photo's outcome: every later photo would fail too. */
+export const STOPS_ENROLLMENT: ReadonlySet<FacedbError['code']> = new Set<FacedbError['code']>(['model_mismatch', 'storage_unavailable']);
 
 /** Every outcome one enrolled photo can have; the CLI report, the HTTP wire format and the counts use this list. */
 export const ENROLL_STATUSES = [

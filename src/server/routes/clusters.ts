@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { FacedbError, toFacedbError } from '../../errors/errors.js';
 import { ClusterService, DEFAULT_CLUSTER_SAMPLES, type UnnamedEnrollOutcome } from '../../services/cluster-service.js';
 import type { FaceService } from '../../services/face-service.js';
+import { STOPS_ENROLLMENT } from '../../services/results.js';
 import * as clusterWire from '../cluster-wire.js';
 import { doc } from '../docs.js';
 import type { InferenceGate } from '../gate.js';
@@ -42,7 +43,8 @@ export function clusterRoutes(app: FastifyInstance, service: FaceService, gate: 
         } catch (error) {
           const failure = toFacedbError(error);
           // A gallery pinned to another model, or a full queue, fails the whole request.
-          if (failure.code === 'model_mismatch' || failure.code === 'overloaded') throw failure;
+          // As for named photos: a gallery pinned to another model, a full queue or a storage fault fails the request.
+          if (STOPS_ENROLLMENT.has(failure.code) || failure.code === 'overloaded') throw failure;
           const status = UNREADABLE.has(failure.code) ? 'unreadable' : 'failed';
           const message = failure.code === 'internal' ? 'internal error' : failure.message;
           outcomes.push({ path: '(upload)', status, facesFound: 0, faceIds: [], message });

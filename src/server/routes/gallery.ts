@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { FacedbError, toFacedbError } from '../../errors/errors.js';
-import type { EnrollOutcome } from '../../services/results.js';
+import { STOPS_ENROLLMENT, type EnrollOutcome } from '../../services/results.js';
 import type { FaceService } from '../../services/face-service.js';
 import { routeOptions } from '../docs.js';
 import type { InferenceGate } from '../gate.js';
@@ -97,7 +97,7 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
         } catch (error) {
           const failure = toFacedbError(error);
           // A gallery pinned to another model, a full queue or a storage fault fails the whole request.
-          if (failure.code === 'model_mismatch' || failure.code === 'overloaded' || failure.code === 'storage_unavailable') throw failure;
+          if (STOPS_ENROLLMENT.has(failure.code) || failure.code === 'overloaded') throw failure;
           const status = UNREADABLE.has(failure.code) ? 'unreadable' : 'failed';
           const message = failure.code === 'internal' ? 'internal error' : failure.message;
           outcomes.push({ path: '(upload)', person: person.name, status, facesFound: 0, message });

@@ -466,27 +466,27 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   addUnnamedFaces(faces: NewFace[]): Promise<UnnamedFace[]> {
-    return run(() => this.#unnamed.add(faces));
+    return this.#write(() => this.#unnamed.add(faces));
   }
 
   loadUnnamedEmbeddings(): Promise<UnnamedEmbedding[]> {
-    return run(() => this.#unnamed.loadEmbeddings());
+    return this.#read(() => this.#unnamed.loadEmbeddings());
   }
 
   saveClusters(groups: ClusterUpdate[]): Promise<number[]> {
-    return run(() => this.#unnamed.saveClusters(groups));
+    return this.#write(() => this.#unnamed.saveClusters(groups));
   }
 
   listClusters(page: Page, samples: number): Promise<PageOf<Cluster>> {
-    return run(() => this.#unnamed.listClusters(page, samples));
+    return this.#read(() => this.#unnamed.listClusters(page, samples));
   }
 
   countUnnamedFaces(): Promise<{ total: number; unclustered: number }> {
-    return run(() => this.#unnamed.countUnnamed());
+    return this.#read(() => this.#unnamed.countUnnamed());
   }
 
   nameCluster(clusterId: number, personName: string): Promise<NamedCluster> {
-    return run(() => this.#unnamed.nameCluster(clusterId, personName));
+    return this.#write(() => this.#unnamed.nameCluster(clusterId, personName));
   }
 
   ping(): Promise<void> {

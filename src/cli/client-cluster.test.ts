@@ -16,6 +16,7 @@ import { exitCodeFor } from '../errors/exit-codes.js';
 
 const ADMIN = 'client-cluster-admin-key-01';
 const READ = 'client-cluster-read-key-0001';
+const SIZE_LIMIT = 2_000_000;
 
 interface Run {
   code: number | null;
@@ -23,9 +24,9 @@ interface Run {
   stderr: string;
 }
 
-function facedb(args: string[]): Promise<Run> {
+function facedb(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args]);
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -36,7 +37,8 @@ function facedb(args: string[]): Promise<Run> {
 }
 
 function serve(db: string): Promise<{ child: ChildProcess; url: string }> {
-  const env = { ...process.env, FACEDB_API_KEYS: `admin:${ADMIN},read:${READ}`, FACEDB_WORKERS: '1' };
+  // A small request limit, so a photo too large to send is quick to make (the photos of the tests are far smaller).
+  const env = { ...process.env, FACEDB_API_KEYS: `admin:${ADMIN},read:${READ}`, FACEDB_WORKERS: '1', FACEDB_BODY_LIMIT_BYTES: String(SIZE_LIMIT) };
   const child = spawn(process.execPath, [CLI, '--engine', 'fake', 'serve', '--port', '0', '--db', db], { env });
   return new Promise((resolve, reject) => {
     let stdout = '';
@@ -159,6 +161,23 @@ void describe('facedb client: unnamed faces, clusters and naming on a server', (
     assert.deepEqual(json.outcomes.map((o) => o.path).sort(), Object.values(files).sort());
     const missing = await client('enroll', ['--unlabelled', join(archive, 'nothing-here.jpg')]);
     assert.equal(missing.code, exitCodeFor('not_found'), missing.stderr);
+
+    // A photo the server refuses whole (over its request limit) is unreadable, as a file over the limit is locally.
+    const big = join(archive, '..', 'big.jpg');
+    await writeFile(big, Buffer.alloc(SIZE_LIMIT + 100_000, 7));
+    const refused = await client('enroll', ['--unlabelled', big]);
+    assert.equal(refused.code, 0, refused.stderr);
+    assert.match(refused.stdout, new RegExp(`^unreadable +${big}: ${big}: .*too large`, 'm'));
+    const refusedHere = await facedb(['--engine', 'fake', 'enroll', '--unlabelled', big, '--db', localDb], { FACEDB_MAX_FILE_BYTES: String(SIZE_LIMIT) });
+    assert.match(refusedHere.stdout, new RegExp(`^unreadable +${big}: `, 'm'));
+    assert.equal(untimed(refused.stdout.split('\n')[1] ?? ''), untimed(refusedHere.stdout.split('\n')[1] ?? ''));
+
+    // A --server that is not a URL or cannot be reached stops the run before any photo is reported.
+    for (const [server, code] of [['not a url', 'invalid_input'], ['http://127.0.0.1:1', 'internal']] as const) {
+      const run = await facedb(['client', 'enroll', '--unlabelled', '--server', server, '--api-key', ADMIN, archive]);
+      assert.equal(run.code, exitCodeFor(code), run.stderr);
+      assert.equal(run.stdout, '');
+    }
   });
 
   void it('lists the clusters exactly as the local command lists the same gallery, as text and JSON', async () => {

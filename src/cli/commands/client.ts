@@ -53,21 +53,24 @@ function get<T>(flags: RemoteFlags, path: string, query: Query, schema: z.ZodTyp
   return send(flags, path, query, { method: 'GET' }, schema);
 }
 
-/** Calls the API; an error envelope becomes the same FacedbError the local command would raise. */
-async function send<T>(flags: RemoteFlags, path: string, query: Query, init: RequestInit, schema: z.ZodType<T>): Promise<T> {
-  let url: URL;
+function serverUrl(flags: RemoteFlags, path: string): URL {
   try {
-    url = new URL(path, flags.server);
+    return new URL(path, flags.server);
   } catch {
     throw new FacedbError('invalid_input', `--server ${flags.server} is not a URL`);
   }
+}
+
+/** Calls the API; an error envelope becomes the same FacedbError the local command would raise. */
+async function send<T>(flags: RemoteFlags, path: string, query: Query, init: RequestInit, schema: z.ZodType<T>): Promise<T> {
+  const url = serverUrl(flags, path);
   for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, String(value));
   const headers = { ...(init.headers as Record<string, string> | undefined), ...(flags.apiKey ? { authorization: `Bearer ${flags.apiKey}` } : {}) };
   let response: Response;
   try {
     response = await fetch(url, { ...init, headers });
   } catch (error) {
-    throw new FacedbError('internal', `cannot reach ${url.origin}: ${(error as Error).message}`, { cause: error });
+    throw new FacedbError('internal', `cannot reach ${url.origin}: ${(error as Error).message}`, { cause: error, details: { unreachable: true } });
   }
   const json: unknown = await response.json().catch(() => null);
   if (!response.ok) {
@@ -169,9 +172,17 @@ function verify(): Command {
  */
 const STOPPING_CODES: ReadonlySet<ErrorCode> = new Set(['model_mismatch', 'unauthorized', 'forbidden', 'overloaded', 'rate_limited']);
 
-/** An outcome for a photo whose request failed on its own (not a stopping code): a file not read is unreadable. */
+/** Whether a photo's failure stops the run: a stopping code, or a server that cannot be reached at all. */
+function stopsRun(failure: FacedbError): boolean {
+  return STOPPING_CODES.has(failure.code) || failure.details?.unreachable === true;
+}
+
+/** Codes that mean "this file is not a usable photo" (one not read here, or one the server refused), as locally. */
+const UNREADABLE_CODES: ReadonlySet<ErrorCode> = new Set(['not_found', 'invalid_image', 'image_too_large', 'unsupported_media_type']);
+
+/** An outcome for a photo whose request failed on its own (not a stopping code). */
 function failedPhoto(failure: FacedbError): { status: 'unreadable' | 'failed'; message: string } {
-  return { status: failure.code === 'not_found' ? 'unreadable' : 'failed', message: failure.message };
+  return { status: UNREADABLE_CODES.has(failure.code) ? 'unreadable' : 'failed', message: failure.message };
 }
 
 interface EnrollFlags extends RemoteFlags {
@@ -211,7 +222,7 @@ async function enrollPerson(args: string[], flags: EnrollFlags & { person: strin
       outcome = wire.outcomeFromWire(first, file, person.name);
     } catch (error) {
       const failure = toFacedbError(error);
-      if (STOPPING_CODES.has(failure.code)) throw failure;
+      if (stopsRun(failure)) throw failure;
       outcome = { path: file, person: person.name, facesFound: 0, ...failedPhoto(failure) };
     }
     outcomes.push(outcome);
@@ -231,6 +242,7 @@ const UNNAMED_STATUSES: readonly UnnamedEnrollStatus[] = ['enrolled', 'already_e
  */
 async function enrollUnlabelled(args: string[], flags: EnrollFlags): Promise<void> {
   const started = performance.now();
+  serverUrl(flags, '/'); // a --server that is not a URL fails every photo: refuse it before the first
   const files = await expandImageArgs(args, { recursive: true });
   // As locally: the first Ctrl-C finishes the photo in flight and prints the summary, the second quits.
   const controller = new AbortController();
@@ -253,13 +265,15 @@ async function enrollUnlabelled(args: string[], flags: EnrollFlags): Promise<voi
         const [first] = answer.outcomes;
         if (!first) throw new FacedbError('internal', 'the server returned no outcome');
         outcome = clusterWire.unnamedOutcomeFromWire(first, file);
-        // The server speaks of "the upload"; locally a file's error names the file, so name it here too.
-        if (outcome.status === 'unreadable' && outcome.message !== undefined) outcome.message = `${file}: ${outcome.message}`;
         if (answer.clustering) runs.push(clusterWire.clusterRunFromWire(answer.clustering, performance.now() - sent));
       } catch (error) {
         const failure = toFacedbError(error);
-        if (STOPPING_CODES.has(failure.code)) throw failure;
+        if (stopsRun(failure)) throw failure;
         outcome = { path: file, facesFound: 0, faceIds: [], ...failedPhoto(failure) };
+      }
+      // The server speaks of "the upload"; locally a file's error names the file, so name it here too.
+      if (outcome.status === 'unreadable' && outcome.message !== undefined && !outcome.message.includes(file)) {
+        outcome.message = `${file}: ${outcome.message}`;
       }
       outcomes.push(outcome);
       const routine = outcome.status === 'enrolled' || outcome.status === 'already_enrolled';

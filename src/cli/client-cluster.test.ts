@@ -254,4 +254,39 @@ void describe('facedb client: unnamed faces, clusters and naming on a server', (
     assert.deepEqual(Object.keys(result.person), ['id', 'name', 'faceCount', 'createdAt']);
     assert.deepEqual([result.person.name, result.person.faceCount, result.facesNamed, result.facesLeft], ['Britney Spears', 3, 1, 0]);
   });
+
+  void it('shows a photo enrolled from the server\'s disk by its file name only', async () => {
+    const folder = join(archive, '..', 'server-side', 'private');
+    await mkdir(folder, { recursive: true });
+    const photo = join(folder, 'bono.jpg');
+    await copyFile(lfwPhoto('Bono', 1), photo);
+    assert.equal((await local('enroll', ['--unlabelled', photo])).code, 0);
+    const remote = JSON.parse((await client('people', ['--clusters', '--json'], READ)).stdout) as ClusterListingJson;
+    const here = JSON.parse((await local('people', ['--clusters', '--json'])).stdout) as ClusterListingJson;
+    assert.deepEqual(remote.items.map((c) => c.samples.map((f) => f.sourcePath)), [['bono.jpg']]);
+    assert.deepEqual(here.items.map((c) => c.samples.map((f) => f.sourcePath)), [[photo]]);
+    assert.deepEqual({ ...remote, items: [] }, { ...here, items: [] });
+  });
+
+  void it('stops at Ctrl-C after the photo in flight and still prints the summary', async () => {
+    const many = join(archive, '..', 'many');
+    await mkdir(many);
+    for (let i = 0; i < 200; i++) await copyFile(testImage('Blank_image.jpg'), join(many, `blank-${String(i).padStart(3, '0')}.jpg`));
+    const child = spawn(process.execPath, [CLI, 'client', 'enroll', '--unlabelled', '--server', server.url, '--api-key', ADMIN, many]);
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (stdout === '') child.kill('SIGINT');
+      stdout += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /interrupted: finishing the photo in flight/);
+    const summary = /^(\d+)\/200 files in .*\(interrupted: (\d+) not processed\): (\d+) no face; 0 faces added without a name$/m.exec(stdout);
+    assert.ok(summary, stdout);
+    const [done, left, noFace] = summary.slice(1).map(Number) as [number, number, number];
+    assert.ok(done >= 1 && done < 200, stdout);
+    assert.deepEqual([done + left, noFace], [200, done]);
+  });
 });

@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
 import { z } from 'zod';
 import type { ClusterListing, ClusterRunSummary, UnnamedEnrollOutcome } from '../services/cluster-service.js';
-import type { NamedCluster } from '../store/store.js';
-import { person, personToWire } from './wire.js';
+import type { NamedCluster, Person } from '../store/store.js';
+import { person, personToWire, type PersonWire } from './wire.js';
 
 /** The JSON of the unnamed-face and cluster routes (snake_case), and its mapping from the service results. */
 
@@ -34,6 +34,9 @@ const clusterSample = z.object({
   face_id: z.number().int(),
   photo: z.string().nullable().describe('file name of the photo when it was enrolled from disk; null for uploads'),
   box,
+  detection_score: z.number(),
+  content_hash: z.string().describe('SHA-256 (hex) of the photo: faces of one photo share it'),
+  created_at: z.string(),
   image_url: z.string(),
 });
 
@@ -92,6 +95,9 @@ export function clusterPageToWire(listing: ClusterListing, page: { limit: number
         // The file name only: the server's folders are none of a client's business.
         photo: face.sourcePath === null ? null : basename(face.sourcePath),
         box: face.box,
+        detection_score: face.detectionScore,
+        content_hash: face.contentHash,
+        created_at: face.createdAt,
         image_url: `/v1/faces/${face.id}/image`,
       })),
     })),
@@ -104,4 +110,63 @@ export function clusterPageToWire(listing: ClusterListing, page: { limit: number
 
 export function namedClusterToWire(named: NamedCluster): z.infer<typeof namedCluster> {
   return { person: personToWire(named.person), faces_named: named.facesNamed, faces_left: named.facesLeft };
+}
+
+// ---------------------------------------------------------------- wire → service (client)
+// Each gives back the service's result, so `facedb client` prints what the local command prints.
+
+/** `elapsedMs` is not on the wire: the caller passes the time it waited. */
+export function clusterRunFromWire(wire: z.infer<typeof clusterRun>, elapsedMs: number): ClusterRunSummary {
+  return {
+    threshold: wire.threshold,
+    full: wire.full,
+    facesClustered: wire.faces_clustered,
+    clustersCreated: wire.clusters_created,
+    clustersGrown: wire.clusters_grown,
+    clustersMerged: wire.clusters_merged,
+    clusters: wire.clusters,
+    elapsedMs,
+  };
+}
+
+/** The server reports an upload as "(upload)": `path` is the file the client sent. */
+export function unnamedOutcomeFromWire(wire: z.infer<typeof unnamedEnrollResponse>['outcomes'][number], path: string): UnnamedEnrollOutcome {
+  return {
+    path,
+    status: wire.status,
+    facesFound: wire.faces_found,
+    faceIds: wire.face_ids,
+    ...(wire.message === undefined ? {} : { message: wire.message }),
+  };
+}
+
+/** The samples' `sourcePath` is the photo's file name only: the server does not tell its folders. */
+export function clusterPageFromWire(wire: z.infer<typeof clusterPage>): ClusterListing {
+  return {
+    items: wire.items.map((cluster) => ({
+      id: cluster.id,
+      size: cluster.size,
+      samples: cluster.samples.map((face) => ({
+        id: face.face_id,
+        clusterId: cluster.id,
+        sourcePath: face.photo,
+        contentHash: face.content_hash,
+        box: face.box,
+        detectionScore: face.detection_score,
+        createdAt: face.created_at,
+      })),
+      createdAt: cluster.created_at,
+    })),
+    total: wire.total,
+    unnamedFaces: wire.unnamed_faces,
+    unclusteredFaces: wire.unclustered_faces,
+  };
+}
+
+export function personFromWire(wire: PersonWire): Person {
+  return { id: wire.id, name: wire.name, faceCount: wire.face_count, createdAt: wire.created_at };
+}
+
+export function namedClusterFromWire(wire: z.infer<typeof namedCluster>): NamedCluster {
+  return { person: personFromWire(wire.person), facesNamed: wire.faces_named, facesLeft: wire.faces_left };
 }

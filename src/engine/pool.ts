@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { parentPort, Worker } from 'node:worker_threads';
 import { FacedbError, toFacedbError, type ErrorCode } from '../errors/errors.js';
+import { runnableEntry } from '../workers/entry.js';
 
 interface SerializedError {
   code: ErrorCode;
@@ -33,26 +34,6 @@ function serializeError(error: unknown): SerializedError {
 
 function deserializeError(error: SerializedError): FacedbError {
   return new FacedbError(error.code, error.message, error.details === undefined ? undefined : { details: error.details });
-}
-
-/**
- * URL of a worker entry next to the calling module, `.ts` when running from sources under tsx (tests)
- * and `.js` once compiled. `base` is the caller's `import.meta.url`.
- */
-export function workerModuleUrl(pathWithoutExtension: string, base: string): URL {
-  const extension = new URL(base).pathname.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(pathWithoutExtension + extension, base);
-}
-
-/**
- * Node 20 does not apply the parent's `--import tsx` to a worker's entry module (it fails with
- * "Unknown file extension .ts"), so a TypeScript entry gets a tiny bootstrap that registers tsx first.
- */
-function runnableEntry(workerUrl: URL): URL {
-  if (!workerUrl.pathname.endsWith('.ts')) return workerUrl;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(workerUrl.href)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
 }
 
 /**

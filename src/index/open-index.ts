@@ -7,6 +7,7 @@ import type { SearchIndex } from '../core/search-index.js';
 import type { ModelInfo } from '../core/types.js';
 import type { GalleryStore } from '../store/store.js';
 import { AnnIndex, annOptionsFor, type AnnOptions } from './ann-index.js';
+import { buildAnnIndexInWorker } from './build-in-worker.js';
 import { loadIndex, removeIndex, saveIndex } from './index-file.js';
 
 /** The in-memory index and the gallery change number it reflects. */
@@ -53,7 +54,7 @@ export async function openSearchIndex(
   const { changeSeq } = snapshot;
   const useAnn = settings.index === 'ann' || (settings.index === 'auto' && snapshot.faceIds.length >= settings.annThreshold);
   if (!useAnn) return { index: FlatIndex.fromSnapshot(snapshot), changeSeq, ...(rejected === undefined ? {} : { rejected }) };
-  const index = AnnIndex.build(snapshot.dimensions, snapshot, options);
+  const index = await buildAnnIndexInWorker(snapshot.dimensions, snapshot, options);
   const synced: SyncedIndex = { index, changeSeq, ...(rejected === undefined ? {} : { rejected }) };
   await persistSearchIndex(store, settings, synced);
   return synced;

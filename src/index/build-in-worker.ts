@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { FacedbError, type ErrorCode } from '../errors/errors.js';
+import { runnableEntry, workerModuleUrl } from '../workers/entry.js';
+import { AnnIndex, type AnnOptions } from './ann-index.js';
+
+/** What the build worker is given (the vectors' buffer moves to it). */
+export interface BuildRequest {
+  dimensions: number;
+  faceIds: Int32Array;
+  personIds: Int32Array;
+  vectors: Float32Array;
+  options: AnnOptions;
+  graphPath: string;
+}
+
+export type BuildReply = { ok: true } | { ok: false; code: ErrorCode; message: string };
+
+/**
+ * `AnnIndex.build` in a worker thread. usearch builds the graph in one synchronous native call (on every core):
+ * at a million 512-D faces that is about ten minutes in which a server on the main thread would answer nothing,
+ * not even /healthz. The worker writes the graph to a temporary file and the index is restored from it here (about
+ * two seconds at a million faces). `faces.vectors` is moved to the worker: unusable here afterwards.
+ */
+export async function buildAnnIndexInWorker(
+  dimensions: number,
+  faces: { faceIds: Int32Array; personIds: Int32Array; vectors: Float32Array },
+  options: AnnOptions,
+): Promise<AnnIndex> {
+  if (faces.faceIds.length === 0) return new AnnIndex(dimensions, options);
+  const dir = await mkdtemp(join(tmpdir(), 'facedb-ann-build-'));
+  try {
+    const graphPath = join(dir, 'index.graph');
+    // Only a whole buffer can move; a view into a larger one is copied once.
+    const { vectors } = faces;
+    const owned = vectors.byteOffset === 0 && vectors.byteLength === vectors.buffer.byteLength && vectors.buffer instanceof ArrayBuffer ? vectors : vectors.slice();
+    const request: BuildRequest = { dimensions, faceIds: faces.faceIds, personIds: faces.personIds, vectors: owned, options, graphPath };
+    await new Promise<void>((resolve, reject) => {
+      const worker = new Worker(runnableEntry(workerModuleUrl('./build-worker', import.meta.url)), {
+        workerData: request,
+        transferList: [owned.buffer as ArrayBuffer],
+      });
+      worker.once('message', (reply: BuildReply) => {
+        if (reply.ok) resolve();
+        else reject(new FacedbError(reply.code, reply.message));
+      });
+      worker.once('error', (error) => reject(new FacedbError('internal', `the ANN index build failed: ${error.message}`, { cause: error })));
+      worker.once('exit', (code) => reject(new FacedbError('internal', `the ANN index build worker exited (code ${code}) before answering`)));
+    });
+    return AnnIndex.restore(dimensions, options, graphPath, faces.faceIds, faces.personIds);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -3,7 +3,7 @@ import { FacedbError } from '../errors/errors.js';
 import type { PersonMatch, SearchIndex } from '../core/search-index.js';
 
 /** How the graph stores each embedding: half precision halves the memory at no measured cost in recall (bench:scale). */
-export type AnnPrecision = 'f32' | 'f16' | 'i8';
+export type AnnPrecision = 'f32' | 'f16' | 'bf16' | 'i8';
 
 export interface AnnOptions {
   precision: AnnPrecision;
@@ -22,16 +22,31 @@ export interface AnnOptions {
 export const DEFAULT_ANN_OPTIONS: AnnOptions = { precision: 'f16', connectivity: 16, expansionAdd: 128, expansionSearch: 256 };
 
 /**
+ * Graph settings for embeddings wider than 256 dimensions (mobilefacenet512): measured with bench:scale on 512-D
+ * galleries shaped like mobilefacenet512@5's real embeddings (test/clustered-embeddings.ts), recall@10 of people
+ * at ef_search 128 / 256 / 512 / 1024 for 100,000 faces: M=16, ef_construction=128 gives 0.66 / 0.80 / 0.95 / 0.987
+ * (on the slightly easier first cut of that shape); M=32 0.892 / 0.960 / 0.987 / 0.996 at 1.1× the memory
+ * (1,013 B/face RSS). A search costs about ef × M distances, so M=32 at ef 512 costs what M=16 does at 1024 and
+ * finds more, and the gap widens with size. bf16 (same memory) searched ≈ 1.6× faster on this AVX-512 machine but
+ * found less at high ef (0.9915 at 1024), and needs bf16 instructions to be fast; i8 (L2) tops out at 0.905.
+ */
+const WIDE_GRAPH = { precision: 'f16', connectivity: 32, expansionAdd: 128 } as const satisfies Partial<AnnOptions>;
+/** ef_search for 100,000 faces, by width; it grows with the gallery as (faces / 100,000)^EF_GROWTH. */
+const BASE_EF_SEARCH = { narrow: 256, wide: 768 };
+const EF_GROWTH = 0.6;
+
+/**
  * The settings for a gallery of `faces` embeddings of `dimensions`. Wider embeddings and larger galleries need a
  * wider search for the same recall (bench:scale, recall@10 of people, f16): 128-D at ef_search 256 gives 0.991 at
- * 100,000 faces, 0.966 at 300,000 (0.9905 at 512, 0.996 at 1024) and 0.916 at 1,000,000; 512-D at 100,000 faces
- * gives 0.958 at 256, 0.980 at 512, 0.993 at 1024. So ef_search starts at 256 (128-D) or 1024 (wider) for 100,000
- * faces and grows as (faces / 100,000)^0.6, which meets the 300,000-face measurement; beyond it is an extrapolation.
+ * 100,000 faces, 0.966 at 300,000 (0.9905 at 512, 0.996 at 1024) and 0.916 at 1,000,000. So ef_search starts at
+ * 256 (128-D) for 100,000 faces and grows as (faces / 100,000)^0.6, which meets the 300,000-face measurement.
+ * Wider embeddings get a denser graph (WIDE_GRAPH) and their own ef_search.
  */
 export function annOptionsFor(dimensions: number, faces = 0): AnnOptions {
-  const base = dimensions > 256 ? 1024 : DEFAULT_ANN_OPTIONS.expansionSearch;
-  const growth = Math.max(1, (faces / 100_000) ** 0.6);
-  return { ...DEFAULT_ANN_OPTIONS, expansionSearch: Math.round((base * growth) / 16) * 16 };
+  const wide = dimensions > 256;
+  const base = wide ? BASE_EF_SEARCH.wide : BASE_EF_SEARCH.narrow;
+  const growth = Math.max(1, (faces / 100_000) ** EF_GROWTH);
+  return { ...DEFAULT_ANN_OPTIONS, ...(wide ? WIDE_GRAPH : {}), expansionSearch: Math.round((base * growth) / 16) * 16 };
 }
 
 const MAX_FACE_ID = 2 ** 31 - 1;
@@ -261,6 +276,7 @@ function newGraph(dimensions: number, options: AnnOptions): UsearchIndex {
 const SCALAR_KINDS: Record<AnnPrecision, ScalarKind> = {
   f32: usearch.ScalarKind.F32,
   f16: usearch.ScalarKind.F16,
+  bf16: usearch.ScalarKind.BF16,
   i8: usearch.ScalarKind.I8,
 };
 

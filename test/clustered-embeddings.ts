@@ -8,8 +8,9 @@
  * real model shows (d² = 2 − 2·cos for unit vectors). z is not isotropic: the variance of component d falls as a
  * power law (d + 1)^-spectrumDecay over the first `rank` components and is zero beyond, as measured on real
  * embeddings of the LFW subset (bench/embedding-shape.ts; the numbers are at each shape below). Isotropic noise would
- * make every neighbourhood a near-tie in 512 dimensions, far harder for any ANN index than real faces. b_i varies per person (0.75–1.25 × b), and people have 1 to 9 photos (mean ≈ 3.7), so
- * neighbourhoods are uneven, as in a real gallery.
+ * make every neighbourhood a near-tie in 512 dimensions, far harder for any ANN index than real faces. b_i varies
+ * per person (0.75–1.25 × b), and people have 1 to 9 photos (mean ≈ 3.7), so neighbourhoods are uneven, as in a
+ * real gallery.
  */
 import { seededRandom } from './fixtures.js';
 
@@ -65,8 +66,9 @@ export const FACEAPI_128 = shapeFor(128, 0.3, 0.555);
  *   give exponent 0.78 over components 1–137 and 1.00 over 10–137. What sets how crowded a neighbourhood is, the
  *   participation ratio (Σλ)²/Σλ², is matched instead: 77.5 for all embeddings, 67.7 for the 214 identity means,
  *   95.9 for the 1,086 within-person residuals. This generator with the same photo counts, exponent 0.44 over 148
- *   components gives 77.9 / 71.7 / 96.6 (the exponent-1-over-512 shape used before gave ≈ 30 for all three: it
- *   made 512-D galleries easier than real ones). Asked for a same-person median of 0.832, its own comes out at the
+ *   components gives 77.9 / 71.7 / 96.6. The shape used before (exponent 1 over all 512, medians 0.95 / 1.37,
+ *   assumed) gives ≈ 30 / 33 for means / residuals: it made 512-D galleries easier for the graph than real ones
+ *   (bench:scale, 100,000 faces, M=16, recall@10 of people at ef_search 512: 0.980 then, 0.954 with this shape). Asked for a same-person median of 0.832, its own comes out at the
  *   real 0.795 (the per-person spread and the normalisation pull it down).
  */
 export const MOBILEFACENET_512 = shapeFor(512, 0.832, 1.41, 0.44, 148);

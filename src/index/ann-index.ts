@@ -27,8 +27,10 @@ export const DEFAULT_ANN_OPTIONS: AnnOptions = { precision: 'f16', connectivity:
  * - 100,000 faces (bench/ann-graphs.ts, probes alternating between graphs on a busy machine; ef_search 256 / 512 /
  *   768 / 1024 / 1536): M=16 finds 0.881 / 0.956 / 0.976 / 0.987 / 0.993, M=32 0.960 / 0.990 / 0.993 / 0.997 /
  *   0.999. A search at M=32 costs ≈ 1.7–2× one at M=16 at the same ef_search, so up to ≈ 0.99 the two are even;
- *   beyond it M=32 is faster, and at 1,000,000 faces M=16 levels off (0.976 at ef_search 4080 on the earlier,
- *   easier 512-D shape) where M=32 reaches 0.984 at 2048, 0.995 at 3072 and 0.9965 at 4096 (bench:scale).
+ *   beyond it M=32 is faster, and the gap grows with the gallery. 300,000 faces (bench:scale, ef_search 512 / 1024 /
+ *   1536 / 2048): M=16 0.851 / 0.929 / 0.960 / 0.978, M=32 0.947 / 0.985 / 0.993 / 0.997. 1,000,000 faces: M=16
+ *   levelled off at 0.976 at ef_search 4080 even on the earlier, easier 512-D shape; M=32 reaches 0.984 at 2048,
+ *   0.995 at 3072 and 0.9965 at 4096.
  *   M=32 costs ≈ 1.8× the build time and ≈ 1.2× the memory (1,013 against 831 B/face RSS at 100,000 faces;
  *   1,443 B/face and a 1,308 B/face file at 1,000,000).
  * - ef_construction 256 instead of 128 (M=32, 100,000 faces) adds 0.001–0.01 recall for twice the build time.

@@ -5,7 +5,11 @@
  * the prototype's one-row-per-dimension SQL search for the ratio.
  *
  *   npm run bench:scale -- [--sizes 100k,1M,5M] [--dims 128,512] [--precisions f16] [--probes 200]
+ *                          [--connectivity 16,32] [--expansion-add 128,256] [--ef 256,512,1024]
  *                          [--pgvector 100k] [--sql 100k] [--out bench/out/scale.md]
+ *
+ * --connectivity and --expansion-add build one graph per combination (with each precision) instead of the settings
+ * annOptionsFor picks; --ef then reloads each saved graph with every listed ef_search (the sweep table).
  *
  * Per size and dimension: ANN build time, memory (RSS growth and saved bytes per face), top-10 people p50/p99,
  * recall@10 of people against exact search, top-1 agreement, worst distance error, save and reload time (reload
@@ -17,7 +21,7 @@ import { join } from 'node:path';
 import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import type { PersonMatch } from '../src/core/search-index.js';
-import { AnnIndex, annOptionsFor, DEFAULT_ANN_OPTIONS, type AnnPrecision } from '../src/index/ann-index.js';
+import { AnnIndex, annOptionsFor, type AnnPrecision } from '../src/index/ann-index.js';
 import { indexFiles, loadIndex, saveIndex } from '../src/index/index-file.js';
 import { measureSql } from './search.js';
 import { measurePgvector } from './scale-pgvector.js';
@@ -31,6 +35,9 @@ interface Args {
   sql: number[];
   /** ef_search values to sweep on the saved graph (loaded again with each). */
   efs: number[];
+  /** Graph settings to build instead of annOptionsFor's (empty: its choice). */
+  connectivities: number[];
+  expansionAdds: number[];
   out: string;
 }
 
@@ -42,7 +49,7 @@ function parseSize(text: string): number {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [100_000, 1_000_000], dims: [128, 512], precisions: ['f16'], probes: 200, pgvector: [100_000], sql: [100_000], efs: [], out: 'bench/out/scale.md' };
+  const args: Args = { sizes: [100_000, 1_000_000], dims: [128, 512], precisions: ['f16'], probes: 200, pgvector: [100_000], sql: [100_000], efs: [], connectivities: [], expansionAdds: [], out: 'bench/out/scale.md' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[++i] ?? '';
@@ -54,6 +61,8 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--pgvector') args.pgvector = list.map(parseSize);
     else if (flag === '--sql') args.sql = list.map(parseSize);
     else if (flag === '--ef') args.efs = list.map(Number);
+    else if (flag === '--connectivity') args.connectivities = list.map(Number);
+    else if (flag === '--expansion-add') args.expansionAdds = list.map(Number);
     else if (flag === '--out') args.out = value;
     else throw new Error(`unknown option ${flag}`);
   }
@@ -69,6 +78,8 @@ export interface ScaleRow {
   dims: number;
   people: number;
   precision: AnnPrecision;
+  connectivity: number;
+  expansionAdd: number;
   ef: number;
   generateS: number;
   exactP50Ms: number | null;
@@ -126,6 +137,7 @@ async function measureAnn(
   probeCount: number,
   dir: string,
   efs: number[] = [],
+  graphs: { connectivities: number[]; expansionAdds: number[] } = { connectivities: [], expansionAdds: [] },
 ): Promise<ScaleRow[]> {
   const gallery = new ClusteredGallery(shapeForDimensions(dims), 20261129);
   const generated = timed(() => gallery.build(faces));
@@ -150,13 +162,25 @@ async function measureAnn(
   gc();
 
   const rows: ScaleRow[] = [];
-  for (const precision of precisions) {
-    const options = { ...annOptionsFor(dims, faces), precision };
+  const chosen = annOptionsFor(dims, faces);
+  const variants = precisions.flatMap((precision) =>
+    (graphs.connectivities.length > 0 ? graphs.connectivities : [chosen.connectivity]).flatMap((connectivity) =>
+      (graphs.expansionAdds.length > 0 ? graphs.expansionAdds : [chosen.expansionAdd]).map((expansionAdd) => ({
+        ...chosen,
+        precision,
+        connectivity,
+        expansionAdd,
+      })),
+    ),
+  );
+  for (const options of variants) {
+    const { precision, connectivity, expansionAdd } = options;
+    const label = `${precision} M=${connectivity} ef_add=${expansionAdd}`;
     gc();
     const rssBefore = process.memoryUsage().rss;
     const { value: ann, ms: buildMs } = timed(() => AnnIndex.build(dims, built, options));
     const rssGrowth = process.memoryUsage().rss - rssBefore;
-    console.error(`  ${precision}: built in ${(buildMs / 1000).toFixed(1)} s`);
+    console.error(`  ${label}: built in ${(buildMs / 1000).toFixed(1)} s, RSS +${Math.round(rssGrowth / faces)} B/face`);
     for (const probe of probes.slice(0, 5)) ann.searchPeople(probe, K);
     const times: number[] = [];
     const answers = probes.map((probe) => {
@@ -189,7 +213,7 @@ async function measureAnn(
       top1 = agree / answers.length;
     }
 
-    const base = join(dir, `scale-${faces}-${dims}-${precision}`);
+    const base = join(dir, `scale-${faces}-${dims}-${precision}-${connectivity}-${expansionAdd}`);
     const model = { id: 'bench-scale', version: '1', dimensions: dims, metric: 'euclidean' as const, defaultThreshold: 1 };
     const saveStart = performance.now();
     await saveIndex(base, ann, { model, gallery: 'bench', changeSeq: faces });
@@ -216,7 +240,7 @@ async function measureAnn(
       });
       const { recall: efRecall, top1: efTop1 } = agreement(efAnswers, truth);
       sweep.push({ ef, p50Ms: percentile(efTimes, 0.5), p99Ms: percentile(efTimes, 0.99), recallAt10: efRecall, top1Agreement: efTop1 });
-      console.error(`  ${precision} ef ${ef}: p50 ${percentile(efTimes, 0.5).toFixed(3)} ms, recall@10 ${efRecall?.toFixed(4) ?? 'n/a'}`);
+      console.error(`  ${label} ef ${ef}: p50 ${percentile(efTimes, 0.5).toFixed(3)} ms, recall@10 ${efRecall?.toFixed(4) ?? 'n/a'}`);
     }
     await rm(files.graph, { force: true });
     await rm(files.faces, { force: true });
@@ -227,6 +251,8 @@ async function measureAnn(
       dims,
       people: built.people,
       precision,
+      connectivity,
+      expansionAdd,
       ef: options.expansionSearch,
       generateS: generated.ms / 1000,
       exactP50Ms: exactTimes.length > 0 ? percentile(exactTimes, 0.5) : null,
@@ -244,7 +270,7 @@ async function measureAnn(
       reloadSame,
       sweep,
     });
-    console.error(`  ${precision}: p50 ${percentile(times, 0.5).toFixed(3)} ms, recall@10 ${recall?.toFixed(4) ?? 'n/a'}`);
+    console.error(`  ${label} ef ${options.expansionSearch}: p50 ${percentile(times, 0.5).toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, recall@10 ${recall?.toFixed(4) ?? 'n/a'}`);
   }
   return rows;
 }
@@ -252,11 +278,11 @@ async function measureAnn(
 function annTable(rows: ScaleRow[]): string {
   const f = (v: number | null, digits = 2): string => (v === null ? 'n/a' : v.toFixed(digits));
   return [
-    '| faces | dims | people | storage | ef_search | build s | RSS B/face | file B/face | ANN p50 ms | ANN p99 ms | recall@10 | top-1 same | max Δdistance | exact p50 ms | exact p99 ms | save s | reload s | reload same answers |',
-    '|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| faces | dims | people | storage | M | ef_add | ef_search | build s | RSS B/face | file B/face | ANN p50 ms | ANN p99 ms | recall@10 | top-1 same | max Δdistance | exact p50 ms | exact p99 ms | save s | reload s | reload same answers |',
+    '|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${r.people.toLocaleString('en')} | ${r.precision} | ${r.ef} | ${f(r.buildS, 1)} | ${Math.round(r.rssBytesPerFace)} | ${Math.round(r.fileBytesPerFace)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.recallAt10, 4)} | ${f(r.top1Agreement, 3)} | ${f(r.worstDistanceError, 4)} | ${f(r.exactP50Ms)} | ${f(r.exactP99Ms)} | ${f(r.saveS, 1)} | ${f(r.reloadS, 1)} | ${r.reloadSame ? 'yes' : 'NO'} |`,
+        `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${r.people.toLocaleString('en')} | ${r.precision} | ${r.connectivity} | ${r.expansionAdd} | ${r.ef} | ${f(r.buildS, 1)} | ${Math.round(r.rssBytesPerFace)} | ${Math.round(r.fileBytesPerFace)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.recallAt10, 4)} | ${f(r.top1Agreement, 3)} | ${f(r.worstDistanceError, 4)} | ${f(r.exactP50Ms)} | ${f(r.exactP99Ms)} | ${f(r.saveS, 1)} | ${f(r.reloadS, 1)} | ${r.reloadSame ? 'yes' : 'NO'} |`,
     ),
   ].join('\n');
 }
@@ -287,8 +313,9 @@ async function main(): Promise<void> {
   const lines: string[] = [
     `# bench:scale (${new Date().toISOString()})`,
     '',
-    `Command: \`npm run bench:scale -- ${process.argv.slice(2).join(' ')}\`; node ${process.version}; usearch HNSW M=${DEFAULT_ANN_OPTIONS.connectivity}, ` +
-      `ef_construction=${DEFAULT_ANN_OPTIONS.expansionAdd}, ef_search as facedb picks it for the gallery (annOptionsFor: ${annOptionsFor(128).expansionSearch} for 128-D, ${annOptionsFor(512).expansionSearch} for 512-D at 100,000 faces, growing with size); ${args.probes} probes (a new photo of an enrolled person each), top ${K} people.`,
+    `Command: \`npm run bench:scale -- ${process.argv.slice(2).join(' ')}\`; node ${process.version}; usearch HNSW with the settings annOptionsFor picks ` +
+      `(${[128, 512].map((d) => { const o = annOptionsFor(d, 100_000); return `${d}-D: ${o.precision}, M=${o.connectivity}, ef_construction=${o.expansionAdd}, ef_search ${o.expansionSearch} at 100,000 faces`; }).join('; ')}; ef_search grows with size) ` +
+      `unless the table says otherwise; ${args.probes} probes (a new photo of an enrolled person each), top ${K} people.`,
     `Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average at start ${load()} — **under load** unless that is below the core count.`,
     '',
   ];
@@ -296,7 +323,7 @@ async function main(): Promise<void> {
     const annRows: ScaleRow[] = [];
     for (const dims of args.dims) {
       for (const faces of [...args.sizes].sort((a, b) => a - b)) {
-        annRows.push(...(await measureAnn(faces, dims, args.precisions, args.probes, dir, args.efs)));
+        annRows.push(...(await measureAnn(faces, dims, args.precisions, args.probes, dir, args.efs, args)));
         gc();
       }
     }
@@ -307,12 +334,12 @@ async function main(): Promise<void> {
       lines.push(
         '## ef_search sweep (the same saved graph loaded with each value)',
         '',
-        '| faces | dims | storage | ef_search | p50 ms | p99 ms | recall@10 | top-1 same |',
-        '|---:|---:|---|---:|---:|---:|---:|---:|',
+        '| faces | dims | storage | M | ef_add | build s | RSS B/face | ef_search | p50 ms | p99 ms | recall@10 | top-1 same |',
+        '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
         ...swept.flatMap((r) =>
           r.sweep.map(
             (s) =>
-              `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${r.precision} | ${s.ef} | ${f(s.p50Ms, 3)} | ${f(s.p99Ms, 3)} | ${f(s.recallAt10, 4)} | ${f(s.top1Agreement, 3)} |`,
+              `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${r.precision} | ${r.connectivity} | ${r.expansionAdd} | ${f(r.buildS, 1)} | ${Math.round(r.rssBytesPerFace)} | ${s.ef} | ${f(s.p50Ms, 3)} | ${f(s.p99Ms, 3)} | ${f(s.recallAt10, 4)} | ${f(s.top1Agreement, 3)} |`,
           ),
         ),
         '',

@@ -5,19 +5,21 @@
  * in a narrow cone), z_identity one Gaussian direction per person, z_photo one per photo, with E|z|² = 1. These are
  * nearly orthogonal, so two photos of one person have cosine ≈ (1 + a²) / (1 + a² + b²) and of two people
  * ≈ 1 / (1 + a² + b²). `shapeFor` solves a and b from the median same-person and different-person distances the
- * real model shows (d² = 2 − 2·cos for unit vectors). z is not isotropic: the variance of component d falls as
- * 1 / (d + 1), the power law measured on 300 real faceapi-resnet128@4 embeddings of the LFW subset (PCA of the
- * identity means and of the within-person residuals both decay with exponent ≈ 1.0; participation ratio ≈ 28 of
- * 128). Isotropic noise would make every neighbourhood a near-tie in 512 dimensions, far harder for any ANN index
- * than real faces. b_i varies per person (0.75–1.25 × b), and people have 1 to 9 photos (mean ≈ 3.7), so
- * neighbourhoods are uneven, as in a real gallery.
+ * real model shows (d² = 2 − 2·cos for unit vectors). z is not isotropic: the variance of component d falls as a
+ * power law (d + 1)^-spectrumDecay over the first `rank` components and is zero beyond, as measured on real
+ * embeddings of the LFW subset (bench/embedding-shape.ts; the numbers are at each shape below). Isotropic noise would
+ * make every neighbourhood a near-tie in 512 dimensions, far harder for any ANN index than real faces. b_i varies
+ * per person (0.75–1.25 × b), and people have 1 to 9 photos (mean ≈ 3.7), so neighbourhoods are uneven, as in a
+ * real gallery.
  */
 import { seededRandom } from './fixtures.js';
 
 export interface ClusterShape {
   dimensions: number;
-  /** Variance of component d ∝ (d + 1)^-spectrumDecay. */
+  /** Variance of component d ∝ (d + 1)^-spectrumDecay for d < rank, 0 beyond. */
   spectrumDecay: number;
+  /** Components that vary at all (real embeddings may span fewer directions than they have dimensions). */
+  rank: number;
   /** Median distance between two photos of one person, and of two different people, that a, b were solved for. */
   sameMedian: number;
   differentMedian: number;
@@ -25,7 +27,13 @@ export interface ClusterShape {
   photoSpread: number;
 }
 
-export function shapeFor(dimensions: number, sameMedian: number, differentMedian: number, spectrumDecay = 1): ClusterShape {
+export function shapeFor(
+  dimensions: number,
+  sameMedian: number,
+  differentMedian: number,
+  spectrumDecay = 1,
+  rank = dimensions,
+): ClusterShape {
   const cosSame = 1 - (sameMedian * sameMedian) / 2;
   const cosDifferent = 1 - (differentMedian * differentMedian) / 2;
   const total = 1 / cosDifferent; // 1 + a² + b²
@@ -33,6 +41,7 @@ export function shapeFor(dimensions: number, sameMedian: number, differentMedian
   return {
     dimensions,
     spectrumDecay,
+    rank: Math.min(rank, dimensions),
     sameMedian,
     differentMedian,
     identitySpread: Math.sqrt(withIdentity - 1),
@@ -42,19 +51,31 @@ export function shapeFor(dimensions: number, sameMedian: number, differentMedian
 
 /**
  * faceapi-resnet128@4 on the shared LFW subset (src/core/model-calibration.ts, every pair of 1,613 photos): same
- * person median 0.30, different people median 0.555.
+ * person median 0.30, different people median 0.555. Spectrum: PCA of 300 of its embeddings (identity means and
+ * within-person residuals) decays with exponent ≈ 1.0 over all 128 components; participation ratio ≈ 28.
  */
 export const FACEAPI_128 = shapeFor(128, 0.3, 0.555);
 /**
- * A 512-D ArcFace-style model (mobilefacenet512): no calibration of it exists in this tree yet, so the medians are
- * the usual ones for ArcFace-trained embeddings (cosine ≈ 0.55 same person, ≈ 0.06 different people). Replace with
- * the engine's measured medians once it has them.
+ * mobilefacenet512@5 (the onnx engine) on the shared LFW subset, the largest face of each of the 1,613 photos
+ * (741 people, 214 with two or more photos), measured by `bench/embedding-shape.ts`:
+ * - medians over all pairs: same person 0.795 (8,707 pairs, cosine 0.68), different people 1.410 (1.29 M pairs,
+ *   cosine 0.006);
+ * - the embeddings span only ≈ 148 of their 512 dimensions: the centred covariance holds 99 % of its variance in
+ *   137 components and 99.9 % in 148; the eigenvalue at rank 150 is 1.5·10⁻⁴ of the total, at rank 200 1.6·10⁻⁷;
+ * - within those the spectrum is not a clean power law (a flat head, a steeper fall towards the cut): log-log fits
+ *   give exponent 0.78 over components 1–137 and 1.00 over 10–137. What sets how crowded a neighbourhood is, the
+ *   participation ratio (Σλ)²/Σλ², is matched instead: 77.5 for all embeddings, 67.7 for the 214 identity means,
+ *   95.9 for the 1,086 within-person residuals. This generator with the same photo counts, exponent 0.44 over 148
+ *   components gives 77.9 / 71.7 / 96.6. The shape used before (exponent 1 over all 512, medians 0.95 / 1.37,
+ *   assumed) gives ≈ 30 / 33 for means / residuals: it made 512-D galleries easier for the graph than real ones
+ *   (bench:scale, 100,000 faces, M=16, recall@10 of people at ef_search 512: 0.980 then, 0.954 with this shape). Asked for a same-person median of 0.832, its own comes out at the
+ *   real 0.795 (the per-person spread and the normalisation pull it down).
  */
-export const ARCFACE_512 = shapeFor(512, 0.95, 1.37);
+export const MOBILEFACENET_512 = shapeFor(512, 0.832, 1.41, 0.44, 148);
 
 export function shapeForDimensions(dimensions: number): ClusterShape {
   if (dimensions === 128) return FACEAPI_128;
-  if (dimensions === 512) return ARCFACE_512;
+  if (dimensions === 512) return MOBILEFACENET_512;
   throw new Error(`no cluster shape for ${dimensions}-D embeddings`);
 }
 
@@ -71,7 +92,7 @@ export class ClusteredGallery {
     this.#mean = gaussianVector(shape.dimensions, seededRandom(hash(seed, 0x6d65616e)));
     const norm = Math.hypot(...this.#mean);
     for (let i = 0; i < this.#mean.length; i++) this.#mean[i]! /= norm;
-    const weights = Array.from({ length: shape.dimensions }, (_, d) => (d + 1) ** -shape.spectrumDecay);
+    const weights = Array.from({ length: shape.dimensions }, (_, d) => (d < shape.rank ? (d + 1) ** -shape.spectrumDecay : 0));
     const total = weights.reduce((a, b) => a + b, 0);
     this.#scale = Float64Array.from(weights, (w) => Math.sqrt(w / total));
   }

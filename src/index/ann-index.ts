@@ -3,7 +3,7 @@ import { FacedbError } from '../errors/errors.js';
 import type { PersonMatch, SearchIndex } from '../core/search-index.js';
 
 /** How the graph stores each embedding: half precision halves the memory at no measured cost in recall (bench:scale). */
-export type AnnPrecision = 'f32' | 'f16' | 'i8';
+export type AnnPrecision = 'f32' | 'f16' | 'bf16' | 'i8';
 
 export interface AnnOptions {
   precision: AnnPrecision;
@@ -22,16 +22,45 @@ export interface AnnOptions {
 export const DEFAULT_ANN_OPTIONS: AnnOptions = { precision: 'f16', connectivity: 16, expansionAdd: 128, expansionSearch: 256 };
 
 /**
+ * Graph settings for embeddings wider than 256 dimensions (mobilefacenet512), measured on 512-D galleries shaped
+ * like mobilefacenet512@5's real embeddings (test/clustered-embeddings.ts); recall@10 of people against exact search.
+ * - 100,000 faces (bench/ann-graphs.ts, probes alternating between graphs on a busy machine; ef_search 256 / 512 /
+ *   768 / 1024 / 1536): M=16 finds 0.881 / 0.956 / 0.976 / 0.987 / 0.993, M=32 0.960 / 0.990 / 0.993 / 0.997 /
+ *   0.999. A search at M=32 costs ≈ 1.7–2× one at M=16 at the same ef_search, so up to ≈ 0.99 the two are even;
+ *   beyond it M=32 is faster, and the gap grows with the gallery. 300,000 faces (bench:scale, ef_search 512 / 1024 /
+ *   1536 / 2048): M=16 0.851 / 0.929 / 0.960 / 0.978, M=32 0.947 / 0.985 / 0.993 / 0.997. 1,000,000 faces: M=16
+ *   levelled off at 0.976 at ef_search 4080 even on the earlier, easier 512-D shape; M=32 reaches 0.984 at 2048,
+ *   0.995 at 3072 and 0.9965 at 4096.
+ *   M=32 costs ≈ 1.8× the build time and ≈ 1.2× the memory (1,013 against 831 B/face RSS at 100,000 faces;
+ *   1,443 B/face and a 1,308 B/face file at 1,000,000).
+ * - ef_construction 256 instead of 128 (M=32, 100,000 faces) adds 0.001–0.01 recall for twice the build time.
+ * - bf16 storage (same memory) searched ≈ 1.9× faster per ef_search than f16 on this AVX-512-BF16 machine and built
+ *   faster, for slightly less recall (0.985 / 0.990 / 0.992 at 512 / 768 / 1024): ≈ 1.4× faster at recall 0.99. Not
+ *   the default: that speed needs bf16 instructions (recent x86, ARMv8.6), elsewhere it is unmeasured. i8 (with
+ *   L2) tops out at recall 0.905: its rounding reorders near-tied people. The inner-product metric was as fast as
+ *   L2 on unit vectors (f16 and bf16), so distances stay Euclidean.
+ */
+const WIDE_GRAPH = { precision: 'f16', connectivity: 32, expansionAdd: 128 } as const satisfies Partial<AnnOptions>;
+/**
+ * ef_search for 100,000 faces, by width; it grows with the gallery as (faces / 100,000)^EF_GROWTH. 512-D: 768 gives
+ * recall 0.993 at 100,000 faces; the growth gives 3056 at 1,000,000, measured at 0.9945 (p50 64 ms on a busy
+ * machine, exact search 93 ms).
+ */
+const BASE_EF_SEARCH = { narrow: 256, wide: 768 };
+const EF_GROWTH = 0.6;
+
+/**
  * The settings for a gallery of `faces` embeddings of `dimensions`. Wider embeddings and larger galleries need a
  * wider search for the same recall (bench:scale, recall@10 of people, f16): 128-D at ef_search 256 gives 0.991 at
- * 100,000 faces, 0.966 at 300,000 (0.9905 at 512, 0.996 at 1024) and 0.916 at 1,000,000; 512-D at 100,000 faces
- * gives 0.958 at 256, 0.980 at 512, 0.993 at 1024. So ef_search starts at 256 (128-D) or 1024 (wider) for 100,000
- * faces and grows as (faces / 100,000)^0.6, which meets the 300,000-face measurement; beyond it is an extrapolation.
+ * 100,000 faces, 0.966 at 300,000 (0.9905 at 512, 0.996 at 1024) and 0.916 at 1,000,000. So ef_search starts at
+ * 256 (128-D) for 100,000 faces and grows as (faces / 100,000)^0.6, which meets the 300,000-face measurement.
+ * Wider embeddings get a denser graph (WIDE_GRAPH) and their own ef_search (BASE_EF_SEARCH).
  */
 export function annOptionsFor(dimensions: number, faces = 0): AnnOptions {
-  const base = dimensions > 256 ? 1024 : DEFAULT_ANN_OPTIONS.expansionSearch;
-  const growth = Math.max(1, (faces / 100_000) ** 0.6);
-  return { ...DEFAULT_ANN_OPTIONS, expansionSearch: Math.round((base * growth) / 16) * 16 };
+  const wide = dimensions > 256;
+  const base = wide ? BASE_EF_SEARCH.wide : BASE_EF_SEARCH.narrow;
+  const growth = Math.max(1, (faces / 100_000) ** EF_GROWTH);
+  return { ...DEFAULT_ANN_OPTIONS, ...(wide ? WIDE_GRAPH : {}), expansionSearch: Math.round((base * growth) / 16) * 16 };
 }
 
 const MAX_FACE_ID = 2 ** 31 - 1;
@@ -261,6 +290,7 @@ function newGraph(dimensions: number, options: AnnOptions): UsearchIndex {
 const SCALAR_KINDS: Record<AnnPrecision, ScalarKind> = {
   f32: usearch.ScalarKind.F32,
   f16: usearch.ScalarKind.F16,
+  bf16: usearch.ScalarKind.BF16,
   i8: usearch.ScalarKind.I8,
 };
 

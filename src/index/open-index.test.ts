@@ -9,7 +9,7 @@ import type { SearchIndex } from '../core/search-index.js';
 import type { ModelInfo } from '../core/types.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
 import type { GalleryStore } from '../store/store.js';
-import { AnnIndex } from './ann-index.js';
+import { AnnIndex, annOptionsFor } from './ann-index.js';
 import { indexPath, openSearchIndex, persistSearchIndex } from './open-index.js';
 
 /*
@@ -117,6 +117,27 @@ describe('openSearchIndex on a real SQLite gallery', () => {
       const reopened = await openSearchIndex(store, settings(db), noModel);
       assert.equal(reopened.rejected, 'the gallery changed in ways the change log no longer covers');
       await assertAnswersAsExact(store, reopened.index, 1, 40);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rebuilds an index saved with other graph settings (an older release’s defaults) and saves it with the current ones', async () => {
+    const db = join(await tempDir(), 'g.sqlite');
+    const store = await openSqliteStore(db);
+    try {
+      await enroll(store, 1, 40);
+      const current = annOptionsFor(MODEL.dimensions, await store.countFaces());
+      const older = { ...current, connectivity: current.connectivity / 2, expansionAdd: current.expansionAdd / 2 };
+      const saved = await openSearchIndex(store, settings(db), noModel, older);
+      assert.deepEqual((saved.index as AnnIndex).options, older);
+      const reopened = await openSearchIndex(store, settings(db), noModel);
+      assert.equal(reopened.rejected, 'other index settings');
+      assert.deepEqual((reopened.index as AnnIndex).options, current);
+      await assertAnswersAsExact(store, reopened.index, 1, 40);
+      const again = await openSearchIndex(store, settings(db), noModel);
+      assert.equal(again.rejected, undefined, 'the rebuilt index was saved with the current settings');
+      assert.deepEqual((again.index as AnnIndex).options, current);
     } finally {
       await store.close();
     }

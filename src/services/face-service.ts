@@ -89,7 +89,6 @@ const NEEDS = {
   represent: { embedding: true, attributes: false, crop: false },
 } as const satisfies Record<string, FaceNeeds>;
 
-
 function normalizedOrProblem(name: string): string | { problem: string } {
   const problem = personNameProblem(name);
   return problem === null ? normalizePersonName(name) : { problem };
@@ -215,10 +214,10 @@ export class FaceService {
   }
 
   /**
-   * Enrolls one photo (an upload or a file) for a person, taking its subject's face (core/subject-face.ts). Given an id, the photo goes to
-   * that person or to nobody: `not_found` when they do not exist (any more). Given a name, the person is found or
-   * created (invalid_input for a name that breaks the name rules). A photo the person already has is
-   * `already_enrolled` without being analysed. Throws on other failures.
+   * Enrolls one photo (an upload or a file) for a person, taking its subject's face (core/subject-face.ts). Given an
+   * id, the photo goes to that person or to nobody: `not_found` when they do not exist (any more). Given a name, the
+   * person is found or created (invalid_input for a name that breaks the name rules). A photo the person already has
+   * is `already_enrolled` without being analysed. Throws on other failures.
    */
   async enrollImage(person: string | number, source: ImageSource): Promise<EnrollOutcome> {
     const engine = await this.engine();

@@ -28,23 +28,28 @@ async function expectCode(promise: Promise<unknown>, code: FacedbError['code']):
   return caught!;
 }
 
+/** `inner` with its analyze replaced by `analyze` (which may call inner's): everything else is inner's. */
+function withAnalyze(inner: FaceEngine, analyze: FaceEngine['analyze']): FaceEngine {
+  return {
+    model: inner.model,
+    landmarkLayout: inner.landmarkLayout,
+    calibration: inner.calibration,
+    get queueDepth() {
+      return inner.queueDepth;
+    },
+    analyze,
+    close: () => inner.close(),
+  };
+}
+
 /** The fake engine, recording what each analyze call asked for. */
 async function recordingEngine(options: Parameters<typeof createFakeEngine>[0] = {}): Promise<{ engine: FaceEngine; needs: FaceNeeds[] }> {
   const fake = await createFakeEngine(options);
   const needs: FaceNeeds[] = [];
-  const engine: FaceEngine = {
-    model: fake.model,
-    landmarkLayout: fake.landmarkLayout,
-    calibration: fake.calibration,
-    get queueDepth() {
-      return fake.queueDepth;
-    },
-    analyze: (image, analyzeOptions: AnalyzeOptions) => {
-      needs.push(analyzeOptions.needs);
-      return fake.analyze(image, analyzeOptions);
-    },
-    close: () => fake.close(),
-  };
+  const engine = withAnalyze(fake, (image, analyzeOptions: AnalyzeOptions) => {
+    needs.push(analyzeOptions.needs);
+    return fake.analyze(image, analyzeOptions);
+  });
   return { engine, needs };
 }
 
@@ -200,29 +205,20 @@ describe('which face of a photo with several is enrolled and verified', () => {
   /** The fake engine's one central face, after a larger bystander at the photo's left edge (largest first). */
   async function bystanderEngine(): Promise<FaceEngine> {
     const fake = await createFakeEngine();
-    return {
-      model: fake.model,
-      landmarkLayout: fake.landmarkLayout,
-      calibration: fake.calibration,
-      get queueDepth() {
-        return fake.queueDepth;
-      },
-      analyze: async (image, analyzeOptions: AnalyzeOptions) => {
-        const faces = await fake.analyze(image, analyzeOptions);
-        const [subject] = faces;
-        if (!subject) return faces;
-        // Larger in area than the central face, and short of the photo's centre.
-        const width = Math.floor(image.width / 2) - 5;
-        const height = Math.ceil((subject.box.width * subject.box.height) / width) + 10;
-        const bystander = {
-          ...subject,
-          box: { x: 0, y: 0, width, height },
-          embedding: subject.embedding?.map((v) => -v),
-        };
-        return [bystander, subject];
-      },
-      close: () => fake.close(),
-    };
+    return withAnalyze(fake, async (image, analyzeOptions: AnalyzeOptions) => {
+      const faces = await fake.analyze(image, analyzeOptions);
+      const [subject] = faces;
+      if (!subject) return faces;
+      // Larger in area than the central face, and short of the photo's centre.
+      const width = Math.floor(image.width / 2) - 5;
+      const height = Math.ceil((subject.box.width * subject.box.height) / width) + 10;
+      const bystander = {
+        ...subject,
+        box: { x: 0, y: 0, width, height },
+        embedding: subject.embedding?.map((v) => -v),
+      };
+      return [bystander, subject];
+    });
   }
 
   it('enrolls the face at the centre, not the larger bystander, and verify compares the same faces', async () => {

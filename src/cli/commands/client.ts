@@ -11,6 +11,7 @@ import type { ClusterRunSummary, UnnamedEnrollOutcome, UnnamedEnrollStatus, Unna
 import { ENROLL_STATUSES, type EnrollOutcome, type EnrollStatus } from '../../services/results.js';
 import { formatClusterRun, formatClusters, formatNamedCluster, formatUnnamedOutcome, formatUnnamedSummary } from '../cluster-report.js';
 import { integerOption, print, withFaceLimits, withOperatingPoint } from '../context.js';
+import { onInterrupt } from '../interrupt.js';
 import {
   formatAnalyze,
   formatEnrollSummary,
@@ -245,19 +246,12 @@ async function enrollUnlabelled(args: string[], flags: EnrollFlags): Promise<voi
   serverUrl(flags, '/'); // a --server that is not a URL fails every photo: refuse it before the first
   const files = await expandImageArgs(args, { recursive: true });
   // As locally: the first Ctrl-C finishes the photo in flight and prints the summary, the second quits.
-  const controller = new AbortController();
-  const interrupt = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\ninterrupted: finishing the photo in flight (Ctrl-C again to quit now)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', interrupt);
-  process.on('SIGTERM', interrupt);
+  const interrupt = onInterrupt('finishing the photo in flight (Ctrl-C again to quit now)');
   const outcomes: UnnamedEnrollOutcome[] = [];
   const runs: ClusterRunSummary[] = [];
   try {
     for (const file of files) {
-      if (controller.signal.aborted) break;
+      if (interrupt.signal.aborted) break;
       let outcome: UnnamedEnrollOutcome;
       try {
         const sent = performance.now();
@@ -280,8 +274,7 @@ async function enrollUnlabelled(args: string[], flags: EnrollFlags): Promise<voi
       if (!flags.json && !(flags.quiet && routine)) print(formatUnnamedOutcome(outcome));
     }
   } finally {
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
+    interrupt.release();
   }
   const counts = Object.fromEntries(UNNAMED_STATUSES.map((s) => [s, outcomes.filter((o) => o.status === s).length]));
   const summary: UnnamedEnrollSummary = {
@@ -293,7 +286,7 @@ async function enrollUnlabelled(args: string[], flags: EnrollFlags): Promise<voi
     elapsedMs: performance.now() - started,
   };
   print(flags.json ? JSON.stringify(summary) : formatUnnamedSummary(summary));
-  if (controller.signal.aborted) process.exitCode = 130;
+  if (interrupt.signal.aborted) process.exitCode = 130;
 }
 
 /**

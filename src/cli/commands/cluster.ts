@@ -4,24 +4,18 @@ import { expandImageArgs } from '../../image/scan.js';
 import { ClusterService, DEFAULT_CLUSTER_SAMPLES } from '../../services/cluster-service.js';
 import { formatClusterRun, formatClusters, formatNamedCluster, formatUnnamedOutcome, formatUnnamedSummary } from '../cluster-report.js';
 import { integerOption, print, type CliContext } from '../context.js';
+import { onInterrupt } from '../interrupt.js';
 import { ProgressLine } from '../progress.js';
 
 /** `facedb enroll --unlabelled <paths...>`: every face of every photo (folders at any depth), no person. */
 export async function enrollUnlabelled(ctx: CliContext, paths: string[], flags: { json?: boolean; quiet?: boolean }): Promise<void> {
   const files = await expandImageArgs(paths, { recursive: true });
   const service = await ctx.open();
-  const controller = new AbortController();
-  const interrupt = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\ninterrupted: finishing photos in flight (Ctrl-C again to quit now)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', interrupt);
-  process.on('SIGTERM', interrupt);
+  const interrupt = onInterrupt('finishing photos in flight (Ctrl-C again to quit now)');
   const progress = new ProgressLine(files.length);
   try {
     const summary = await new ClusterService(service).enroll(files, {
-      signal: controller.signal,
+      signal: interrupt.signal,
       onOutcome: (outcome, done) => {
         const routine = outcome.status === 'enrolled' || outcome.status === 'already_enrolled';
         if (!flags.json && !(flags.quiet && routine)) progress.log(formatUnnamedOutcome(outcome));
@@ -30,10 +24,9 @@ export async function enrollUnlabelled(ctx: CliContext, paths: string[], flags: 
     });
     progress.finish(summary.outcomes.length);
     print(flags.json ? JSON.stringify(summary) : formatUnnamedSummary(summary));
-    if (controller.signal.aborted) process.exitCode = 130;
+    if (interrupt.signal.aborted) process.exitCode = 130;
   } finally {
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
+    interrupt.release();
     await service.close();
   }
 }

@@ -8,6 +8,7 @@ import { enrollViaQueue } from '../../queue/enqueue.js';
 import type { EnrollItem, EnrollOptions } from '../../services/face-service.js';
 import type { EnrollSummary } from '../../services/results.js';
 import { print, type CliContext } from '../context.js';
+import { onInterrupt } from '../interrupt.js';
 import { ProgressLine } from '../progress.js';
 import { formatEnrollSummary, formatOutcome } from '../report.js';
 import { enrollUnlabelled } from './cluster.js';
@@ -51,21 +52,12 @@ export function enrollCommand(ctx: CliContext): Command {
         run = (options) => service.enroll(items, options);
         close = () => service.close();
       }
-      const controller = new AbortController();
-      const interrupt = (): void => {
-        if (controller.signal.aborted) process.exit(130);
-        process.stderr.write(
-          !address
-            ? '\ninterrupted: finishing photos in flight (Ctrl-C again to quit now)\n'
-            : '\ninterrupted: photos already queued will still be enrolled by the workers\n',
-        );
-        controller.abort();
-      };
-      process.on('SIGINT', interrupt);
-      process.on('SIGTERM', interrupt);
+      const interrupt = onInterrupt(
+        !address ? 'finishing photos in flight (Ctrl-C again to quit now)' : 'photos already queued will still be enrolled by the workers',
+      );
       try {
         const summary = await run({
-          signal: controller.signal,
+          signal: interrupt.signal,
           onOutcome: (outcome, done) => {
             const routine = outcome.status === 'enrolled' || outcome.status === 'already_enrolled';
             if (!flags.json && !(flags.quiet && routine)) progress.log(formatOutcome(outcome));
@@ -74,10 +66,9 @@ export function enrollCommand(ctx: CliContext): Command {
         });
         progress.finish(summary.outcomes.length);
         print(flags.json ? JSON.stringify(summary) : formatEnrollSummary(summary));
-        if (controller.signal.aborted) process.exitCode = 130;
+        if (interrupt.signal.aborted) process.exitCode = 130;
       } finally {
-        process.off('SIGINT', interrupt);
-        process.off('SIGTERM', interrupt);
+        interrupt.release();
         await close();
       }
     });

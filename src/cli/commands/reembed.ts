@@ -4,6 +4,7 @@ import { EXIT_INCOMPLETE } from '../../errors/exit-codes.js';
 import { openFacedb } from '../../facedb.js';
 import { ENGINE_NAMES } from '../../engine/registry.js';
 import { print, type CliContext } from '../context.js';
+import { onInterrupt } from '../interrupt.js';
 import { ProgressLine } from '../progress.js';
 import { formatReembedOutcome, formatReembedSummary } from '../report.js';
 
@@ -33,18 +34,11 @@ export function reembedCommand(ctx: CliContext): Command {
         await source.close();
         throw error;
       }
-      const controller = new AbortController();
-      const interrupt = (): void => {
-        if (controller.signal.aborted) process.exit(130);
-        process.stderr.write('\ninterrupted: finishing faces in flight (Ctrl-C again to quit now); run again to resume\n');
-        controller.abort();
-      };
-      process.on('SIGINT', interrupt);
-      process.on('SIGTERM', interrupt);
+      const interrupt = onInterrupt('finishing faces in flight (Ctrl-C again to quit now); run again to resume');
       let progress: ProgressLine | undefined;
       try {
         const summary = await source.reembed(target, {
-          signal: controller.signal,
+          signal: interrupt.signal,
           onOutcome: (outcome, done, total) => {
             progress ??= new ProgressLine(total, process.stderr, 'faces');
             const routine = outcome.status === 'moved' || outcome.status === 'already_moved';
@@ -55,10 +49,9 @@ export function reembedCommand(ctx: CliContext): Command {
         progress?.finish(summary.outcomes.length);
         print(flags.json ? JSON.stringify(summary) : formatReembedSummary(summary, flags.to));
         const complete = summary.counts.moved + summary.counts.already_moved === summary.total;
-        process.exitCode = controller.signal.aborted ? 130 : complete ? 0 : EXIT_INCOMPLETE;
+        process.exitCode = interrupt.signal.aborted ? 130 : complete ? 0 : EXIT_INCOMPLETE;
       } finally {
-        process.off('SIGINT', interrupt);
-        process.off('SIGTERM', interrupt);
+        interrupt.release();
         await Promise.all([source.close(), target.close()]);
       }
     });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { facedb, serveFacedb, type Run, type ServeProcess } from '../../test/cli-process.js';
 import { CLI, lfwPhoto, testImage, tempDir } from '../../test/fixtures.js';
 import { exitCodeFor } from '../errors/exit-codes.js';
 
@@ -18,39 +19,10 @@ const ADMIN = 'client-cluster-admin-key-01';
 const READ = 'client-cluster-read-key-0001';
 const SIZE_LIMIT = 2_000_000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function facedb(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function serve(db: string): Promise<{ child: ChildProcess; url: string }> {
+function serve(db: string): Promise<ServeProcess> {
   // A small request limit, so a photo too large to send is quick to make (the photos of the tests are far smaller).
-  const env = { ...process.env, FACEDB_API_KEYS: `admin:${ADMIN},read:${READ}`, FACEDB_WORKERS: '1', FACEDB_BODY_LIMIT_BYTES: String(SIZE_LIMIT) };
-  const child = spawn(process.execPath, [CLI, '--engine', 'fake', 'serve', '--port', '0', '--db', db], { env });
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const url = /listening on (\S+)/.exec(stdout)?.[1];
-      if (url) resolve({ child, url });
-    });
-    child.on('close', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
+  const env = { FACEDB_ENGINE: 'fake', FACEDB_API_KEYS: `admin:${ADMIN},read:${READ}`, FACEDB_WORKERS: '1', FACEDB_BODY_LIMIT_BYTES: String(SIZE_LIMIT) };
+  return serveFacedb(['--db', db], env);
 }
 
 /** The report without its timings, which differ from run to run. */
@@ -66,7 +38,7 @@ interface ClusterListingJson {
 }
 
 void describe('facedb client: unnamed faces, clusters and naming on a server', () => {
-  let server: { child: ChildProcess; url: string };
+  let server: ServeProcess;
   let db: string;
   let localDb: string;
   let archive: string;

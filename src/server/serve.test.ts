@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { facedb, serveFacedb } from '../../test/cli-process.js';
 import { CLI, lfwPhoto, tempDir, testImage, writeBadInputs, type BadInputs } from '../../test/fixtures.js';
 import { exitCodeFor } from '../errors/exit-codes.js';
 import * as wire from './wire.js';
@@ -13,44 +13,9 @@ import * as wire from './wire.js';
 const ADMIN = 'serve-test-admin-key-0001';
 const READ = 'serve-test-read-key-00001';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function facedb(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Starts `facedb serve` and resolves with its address once it prints "listening on". */
-function serve(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { env: { ...process.env, ...env } });
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const url = /listening on (\S+)/.exec(stdout)?.[1];
-      if (url) resolve({ child, url, exited });
-    });
-    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-}
-
 void describe('facedb serve + facedb client, end to end', () => {
   let dir: string;
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: Awaited<ReturnType<typeof serveFacedb>>;
   let bad: BadInputs;
   const env = (): NodeJS.ProcessEnv => ({ FACEDB_API_KEYS: `admin:${ADMIN},read:${READ}`, FACEDB_WORKERS: '1' });
   const client = (command: string, args: string[], key = READ) =>
@@ -60,7 +25,7 @@ void describe('facedb serve + facedb client, end to end', () => {
     assert.ok(existsSync(CLI), `${CLI} is missing: build first (npx tsc -p tsconfig.json)`);
     dir = await tempDir('facedb-serve-');
     bad = await writeBadInputs();
-    server = await serve(['--db', join(dir, 'gallery.sqlite')], env());
+    server = await serveFacedb(['--db', join(dir, 'gallery.sqlite')], env());
   });
   after(() => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');

@@ -11,6 +11,7 @@ import type * as Tfjs from '@tensorflow/tfjs';
 import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
 import type * as TfjsConverter from '@tensorflow/tfjs-converter';
 import type * as TfjsCore from '@tensorflow/tfjs-core';
+import { loadOnce } from './load-once.js';
 
 const require = createRequire(import.meta.url);
 
@@ -19,16 +20,8 @@ export interface TfjsCoreRuntime {
   loadGraphModel: typeof TfjsConverter.loadGraphModel;
 }
 
-let loadingCore: Promise<TfjsCoreRuntime> | undefined;
-
 /** tfjs-core with the wasm backend ready, and the converter's loadGraphModel; a failed load is retried by the next call. */
-export function loadTfjsCore(): Promise<TfjsCoreRuntime> {
-  loadingCore ??= initCore().catch((error: unknown) => {
-    loadingCore = undefined;
-    throw error;
-  });
-  return loadingCore;
-}
+export const loadTfjsCore: () => Promise<TfjsCoreRuntime> = loadOnce(initCore);
 
 async function initCore(): Promise<TfjsCoreRuntime> {
   const tf = require('@tensorflow/tfjs-core') as typeof TfjsCore;

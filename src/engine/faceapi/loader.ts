@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as FaceApi from '@vladmandic/face-api';
 import type * as Tfjs from '@tensorflow/tfjs';
+import { loadOnce } from '../load-once.js';
 import { loadTfjs } from '../tfjs-loader.js';
 import { loadHumanModels, type HumanModels } from './human.js';
 
@@ -21,16 +22,8 @@ export interface Loaded {
   human: HumanModels;
 }
 
-let loading: Promise<Loaded> | undefined;
-
 /** Loads tfjs (wasm backend) and the models once per thread; a failed load is retried by the next call. */
-export function loadModels(): Promise<Loaded> {
-  loading ??= load().catch((error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
-  return loading;
-}
+export const loadModels: () => Promise<Loaded> = loadOnce(load);
 
 async function load(): Promise<Loaded> {
   // face-api's wasm bundle requires @tensorflow/tfjs itself; loadTfjs's require yields that same instance.

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type * as TfjsCore from '@tensorflow/tfjs-core';
+import { loadOnce } from '../load-once.js';
 import { loadTfjsCore } from '../tfjs-loader.js';
 import { HUMAN_EMOTION_SIZE, HUMAN_EMOTIONS } from './postprocess.js';
 
@@ -74,19 +75,14 @@ export type RunHumanEmotion = (input: Float32Array) => Promise<Float32Array>;
  * retried by the next call), so a thread that is never asked for emotion never loads tfjs.
  */
 export function lazyHumanEmotionNet(): RunHumanEmotion {
-  let loading: Promise<{ tf: typeof TfjsCore; model: GraphModel }> | undefined;
-  const load = async () => {
+  const loaded = loadOnce(async () => {
     const runtime = await loadTfjsCore();
     return { tf: runtime.tf, model: await loadHumanEmotionModel(runtime) };
-  };
+  });
   return async (input) => {
     const size = HUMAN_EMOTION_SIZE;
     if (input.length !== size * size) throw new Error(`expected a ${size}x${size} emotion input, got ${input.length} values`);
-    loading ??= load().catch((error: unknown) => {
-      loading = undefined;
-      throw error;
-    });
-    const { tf, model } = await loading;
+    const { tf, model } = await loaded();
     const output = tf.tidy(() => model.execute(tf.tensor4d(input, [1, size, size, 1])) as TfjsCore.Tensor);
     try {
       const probabilities = await output.data<'float32'>();

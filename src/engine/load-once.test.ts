@@ -5,10 +5,9 @@ import { loadOnce } from './load-once.js';
 void describe('loadOnce', () => {
   void it('loads once for every caller, and tries again only after a failure', async () => {
     let attempts = 0;
-    const load = loadOnce(async () => {
+    const load = loadOnce(() => {
       attempts += 1;
-      if (attempts === 1) throw new Error('model file busy');
-      return attempts;
+      return attempts === 1 ? Promise.reject(new Error('model file busy')) : Promise.resolve(attempts);
     });
     await assert.rejects(load(), /model file busy/);
     const [a, b] = await Promise.all([load(), load()]);

@@ -1,6 +1,8 @@
 /**
  * `facedb serve` in a child process on a free loopback port, for the HTTP benchmarks (bench:load, bench:soak):
  * started with extra environment (keys, engine, workers), found by its "listening on" line, stopped with SIGTERM.
+ * BENCH_NODE_ARGS adds Node flags to the server alone, e.g. `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`
+ * for a CPU profile of its main thread and each worker under load (NODE_OPTIONS refuses --cpu-prof).
  */
 import { spawn } from 'node:child_process';
 import { CLI } from '../test/fixtures.js';
@@ -13,7 +15,7 @@ export interface ServeProcess {
 }
 
 export async function startServeProcess(db: string, host: string, env: NodeJS.ProcessEnv): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', host, '--port', '0', '--db', db], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), CLI, 'serve', '--host', host, '--port', '0', '--db', db], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -473,11 +473,11 @@ if (parts.includes('emotion')) {
 
 if (parts.includes('emotion-cost')) {
   // What Human's emotion net adds to engine v5: ms per face (pre-process + run, one face at a time as a worker does)
-  // beside the expression net's, its first-call load time and the resident memory one thread's copy adds; then the
-  // engine's worker pool (process RSS, all threads) after embedding requests and after attribute requests (which
-  // also include the first runs of the expression, age and gender sessions).
-  const { lazyHumanEmotionNet } = await import('../../src/engine/human-emotion/net.js');
-  const { humanEmotionInput } = await import('../../src/engine/onnx/pipeline.js');
+  // beside the expression net's; then the engine's worker pool (process RSS, all threads) after embedding requests
+  // and after attribute requests (which include the first runs of the expression, emotion, age and gender sessions).
+  // Until this stop Human's net ran on tfjs-core's wasm backend, loaded per worker on the first attributes job
+  // (about 4 ms per face and 25-50 MB per worker); it now runs converted to ONNX (human-emotion/net.ts).
+  const { humanEmotionInput, humanEmotionProbabilities } = await import('../../src/engine/onnx/pipeline.js');
   const { createOnnxEngine } = await import('../../src/engine/onnx/engine.js');
   const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
   const files = lfwFiles().filter((_, i) => i % 16 === 0).slice(0, Math.min(limit, 100));
@@ -487,29 +487,6 @@ if (parts.includes('emotion-cost')) {
     const [face] = (await detectFaces(run, image, DETECTOR_MIN_SCORE)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
     if (face) boxes.push({ image, box: face.box });
   }
-  // Memory: a fresh worker thread (as each pool worker is) loads tfjs-core + wasm and the net and runs it 100 times;
-  // the process's RSS is measured from inside that thread before and after, while this thread waits.
-  const netUrl = new URL('../../src/engine/human-emotion/net.ts', import.meta.url).href;
-  const probe = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register();
-    const { parentPort } = await import('node:worker_threads');
-    const { lazyHumanEmotionNet } = await import(${JSON.stringify(netUrl)});
-    const net = lazyHumanEmotionNet();
-    const before = process.memoryUsage().rss;
-    const started = performance.now();
-    await net(new Float32Array(64 * 64));
-    const loadMs = performance.now() - started;
-    const loaded = process.memoryUsage().rss;
-    for (let i = 0; i < 100; i++) await net(new Float32Array(64 * 64).fill(i / 100));
-    parentPort.postMessage({ before, loaded, after: process.memoryUsage().rss, loadMs });`;
-  const { Worker } = await import('node:worker_threads');
-  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(probe)}`));
-  const memory = await new Promise<{ before: number; loaded: number; after: number; loadMs: number }>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  await worker.terminate();
-  const humanEmotion = lazyHumanEmotionNet();
-  await humanEmotion(new Float32Array(64 * 64));
   let expressionMs = 0;
   let humanMs = 0;
   for (let round = 0; round < 2; round++) {
@@ -521,14 +498,11 @@ if (parts.includes('emotion-cost')) {
       await expressionLogits(run, rgbPlanes(image, boxAffine(region, 224, 224), 224, 224, NORMALISE.unit, 'edge'));
       expressionMs += performance.now() - started;
       started = performance.now();
-      await humanEmotion(humanEmotionInput(image, region));
+      await humanEmotionProbabilities(run, humanEmotionInput(image, region));
       humanMs += performance.now() - started;
     }
   }
   say(`\nEmotion cost, ${boxes.length} LFW faces, one at a time (second round): expression net ${(expressionMs / boxes.length).toFixed(1)} ms/face (pre-process + run), Human's net ${(humanMs / boxes.length).toFixed(1)} ms/face (pre-process + run)`);
-  say(
-    `Human's net in a fresh worker thread: first call (tfjs-core + wasm + model load) ${memory.loadMs.toFixed(0)} ms; process RSS +${mb(memory.loaded - memory.before)} after it, +${mb(memory.after - memory.before)} after 100 runs`,
-  );
 
   const workers = Number(argValue('workers') ?? 2);
   const engine = await createOnnxEngine({ workers });
@@ -546,7 +520,7 @@ if (parts.includes('emotion-cost')) {
   await timed(true);
   const rssAttributes = rss();
   const attributesMs = await timed(true);
-  say(`Engine v5 pool, ${workers} workers, ${images.length} LFW photos per round: RSS after start ${mb(rssStarted)}, after embedding requests ${mb(rssEmbedded)}, after attribute requests (every worker has loaded Human's net) ${mb(rssAttributes)} (+${mb(rssAttributes - rssEmbedded)}); embedding round ${(embedMs / images.length).toFixed(1)} ms/photo, attributes round ${(attributesMs / images.length).toFixed(1)} ms/photo`);
+  say(`Engine v5 pool, ${workers} workers, ${images.length} LFW photos per round: RSS after start ${mb(rssStarted)}, after embedding requests ${mb(rssEmbedded)}, after attribute requests ${mb(rssAttributes)} (+${mb(rssAttributes - rssEmbedded)}); embedding round ${(embedMs / images.length).toFixed(1)} ms/photo, attributes round ${(attributesMs / images.length).toFixed(1)} ms/photo`);
   await engine.close();
 }
 

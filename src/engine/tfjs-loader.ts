@@ -1,9 +1,7 @@
 /**
- * The only module that loads tfjs, on its wasm backend, once per thread. Engine v5 needs only tfjs-core and the
- * graph-model converter for Human's emotion net (loadTfjsCore: about 30 MB and 50 ms per worker, against about 50 MB
- * and 100 ms for the whole @tensorflow/tfjs bundle, measured in a worker thread), and only once a caller asks for
- * attributes; engine v4 (faceapi/loader.ts) runs face-api, which needs the whole bundle (loadTfjs). Both share the
- * one tfjs-core instance and backend of the thread.
+ * The only module that loads tfjs, on its wasm backend, once per thread: engine v4 (faceapi/loader.ts) runs
+ * face-api and Human's graph models on the whole @tensorflow/tfjs bundle (loadTfjs), on top of tfjs-core and its
+ * wasm backend (loadTfjsCore). Engine v5 never loads tfjs: it runs Human's emotion net converted to ONNX.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';

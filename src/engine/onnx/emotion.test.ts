@@ -4,10 +4,9 @@ import sharp from 'sharp';
 import { EMOTIONS, type Emotion, type EmotionScores } from '../../core/types.js';
 import type { RgbImage } from '../../image/image.js';
 import type { FaceEngine } from '../engine.js';
-import { lazyHumanEmotionNet } from '../human-emotion/net.js';
 import { HUMAN_EMOTION_SIZE, HUMAN_EMOTIONS } from '../human-emotion/postprocess.js';
 import { createOnnxEngine } from './engine.js';
-import { detectFaces, DETECTOR_MIN_SCORE, expressionInput, expressionLogits, expressionRegion, humanEmotionInput } from './pipeline.js';
+import { detectFaces, DETECTOR_MIN_SCORE, expressionInput, expressionLogits, expressionRegion, humanEmotionInput, humanEmotionProbabilities } from './pipeline.js';
 import { EXPRESSION_LABELS, softmax } from './postprocess.js';
 import { loadSessions, type OnnxSessions } from './runtime.js';
 
@@ -38,7 +37,6 @@ void describe('humanEmotionInput', () => {
 void describe("ONNX engine's emotion: the mean of its expression net and Human's net, on FER photos", () => {
   let engine: FaceEngine;
   let sessions: OnnxSessions;
-  const humanEmotion = lazyHumanEmotionNet();
   before(async () => {
     engine = await createOnnxEngine({ workers: 1 });
     sessions = await loadSessions({ intraOpThreads: 1 });
@@ -54,7 +52,7 @@ void describe("ONNX engine's emotion: the mean of its expression net and Human's
     assert.ok(face, 'the detector finds the face');
     const region = expressionRegion(image, face.box);
     const expression = softmax(await expressionLogits(sessions.run, expressionInput(image, region)));
-    const human = await humanEmotion(humanEmotionInput(image, region));
+    const human = await humanEmotionProbabilities(sessions.run, humanEmotionInput(image, region));
     const mean = Object.fromEntries(EMOTIONS.map((e) => [e, 0])) as EmotionScores;
     EXPRESSION_LABELS.forEach((label, i) => (mean[label] += (expression[i] ?? 0) / 2));
     HUMAN_EMOTIONS.forEach((label, i) => (mean[label] += (human[i] ?? 0) / 2));

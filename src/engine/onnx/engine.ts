@@ -1,8 +1,8 @@
 /**
  * The ONNX Runtime implementation of FaceEngine (engine v5): faceplugin-face-recognition-js's nets
  * (Ultra-Light-style detector, 68-point landmarks, MobileFaceNet-512, expression, SSR-Net age and gender)
- * in a pool of worker threads, each owning its own sessions; emotion also averages in Human's emotion net (tfjs,
- * loaded by a worker on its first attributes job; see pipeline.ts emotionOf).
+ * in a pool of worker threads, each owning its own sessions; emotion also averages in Human's emotion net (its tfjs
+ * graph converted to ONNX when a worker starts; see pipeline.ts emotionOf).
  */
 import type { ModelInfo } from '../../core/types.js';
 import type { FaceEngine } from '../engine.js';

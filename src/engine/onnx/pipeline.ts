@@ -1,8 +1,8 @@
 /**
  * What the ONNX engine does with one photo, net by net: detect → 68 landmarks → 5-point ArcFace crop → embedding,
- * plus emotion, age and gender when asked. Every step takes the `run` function of runtime.ts (and emotion also
- * Human's net's runner, human-emotion/net.ts), so this module never imports a runtime itself; the benchmarks in
- * bench/models/onnx.ts and bench/models/emotion.ts compose the same steps with other settings.
+ * plus emotion, age and gender when asked. Every step takes the `run` function of runtime.ts, so this module never
+ * imports a runtime itself; the benchmarks in bench/models/onnx.ts and bench/models/emotion.ts compose the same
+ * steps with other settings.
  */
 import sharp from 'sharp';
 import type { Box, EmotionScores, Point } from '../../core/types.js';
@@ -11,7 +11,6 @@ import type { RgbImage } from '../../image/image.js';
 import { arcfaceTransform, clampBox, selectFaces, warpImage } from '../align.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceAttributeScores } from '../engine.js';
 import { padImage, stretchContrast } from '../enhance.js';
-import type { RunHumanEmotion } from '../human-emotion/net.js';
 import { HUMAN_EMOTION_SIZE, humanEmotionScores } from '../human-emotion/postprocess.js';
 import {
   ageFromRegression,
@@ -181,17 +180,24 @@ export function humanEmotionInput(image: RgbImage, region: Box): Float32Array {
   return grayPlane(image, boxAffine(region, size, size), size, size, 1 / 127.5, 'edge').map((v) => v - 1);
 }
 
+/** Human's emotion net's probabilities (HUMAN_EMOTIONS order) for one humanEmotionInput. */
+export async function humanEmotionProbabilities(run: RunNet, input: Float32Array): Promise<Float32Array> {
+  const { output } = await run('humanEmotion', input, [1, HUMAN_EMOTION_SIZE, HUMAN_EMOTION_SIZE, 1]);
+  if (!output) throw new Error("Human's emotion net returned nothing");
+  return output;
+}
+
 /**
  * Emotion of the face in `box`: the equal-weight mean of the probabilities of fr_expression.onnx and of Human's
  * oarriaga net (two nets trained apart, no weight to tune), both on expressionRegion. On the six PublicTest classes
  * of emotion-fer, faces found: expression net alone 68.2 % (half A) / 62.8 % (half B), Human's alone 62.5 % /
  * 60.3 %, this mean 68.2 % / 66.3 % (bench/models.md, "ONNX engine (v5)" → "Emotion", for every other candidate
- * and how the choice was made). Costs one more small net per face; Human's net loads on the first call.
+ * and how the choice was made). Human's net costs about 1 ms more per face.
  */
-export async function emotionOf(run: RunNet, humanEmotion: RunHumanEmotion, image: RgbImage, box: Box): Promise<EmotionScores> {
+export async function emotionOf(run: RunNet, image: RgbImage, box: Box): Promise<EmotionScores> {
   const region = expressionRegion(image, box);
   const expression = emotionFromLogits(await expressionLogits(run, expressionInput(image, region)));
-  const human = humanEmotionScores(await humanEmotion(humanEmotionInput(image, region)));
+  const human = humanEmotionScores(await humanEmotionProbabilities(run, humanEmotionInput(image, region)));
   return averageEmotions([expression, human]);
 }
 
@@ -205,8 +211,8 @@ async function ssr(run: RunNet, net: 'age' | 'gender', input: Float32Array): Pro
 }
 
 /** Emotion (expression net and Human's net, see emotionOf), age and gender (SSR-Nets) of the face in `box`. */
-export async function attributesOf(run: RunNet, humanEmotion: RunHumanEmotion, image: RgbImage, box: Box): Promise<FaceAttributeScores> {
-  const emotion = await emotionOf(run, humanEmotion, image, box);
+export async function attributesOf(run: RunNet, image: RgbImage, box: Box): Promise<FaceAttributeScores> {
+  const emotion = await emotionOf(run, image, box);
   const square = netSquare(box, AGE_GENDER_SCALE, image.width, image.height);
   const input = rgbPlanes(image, boxAffine(square, AGE_GENDER_SIZE, AGE_GENDER_SIZE), AGE_GENDER_SIZE, AGE_GENDER_SIZE, NORMALISE.imagenet);
   const age = ageFromRegression(ssrRegression(await ssr(run, 'age', input), 101));
@@ -222,11 +228,8 @@ async function alignedCropJpeg(image: RgbImage, fivePoints: readonly Point[]): P
   return new Uint8Array(jpeg);
 }
 
-/**
- * The engine's analyze: faces largest first, each with what `options.needs` asks for. `humanEmotion` runs only when
- * attributes are asked for (see lazyHumanEmotionNet: a worker that is never asked never loads it).
- */
-export async function analyzeFaces(run: RunNet, humanEmotion: RunHumanEmotion, image: RgbImage, options: AnalyzeOptions): Promise<FaceAnalysis[]> {
+/** The engine's analyze: faces largest first, each with what `options.needs` asks for. */
+export async function analyzeFaces(run: RunNet, image: RgbImage, options: AnalyzeOptions): Promise<FaceAnalysis[]> {
   checkImage(image);
   try {
     const minScore = Math.max(options.minDetectionScore, DETECTOR_MIN_SCORE);
@@ -243,7 +246,7 @@ export async function analyzeFaces(run: RunNet, humanEmotion: RunHumanEmotion, i
       const points = fivePointsFrom68(await landmarks68(run, image, face.detectionBox));
       const analysis: FaceAnalysis = { box: face.box, detectionScore: face.score, landmarks: points };
       if (options.needs.embedding) analysis.embedding = await embeddingOf(run, image, points);
-      if (options.needs.attributes) analysis.attributes = await attributesOf(run, humanEmotion, image, face.detectionBox);
+      if (options.needs.attributes) analysis.attributes = await attributesOf(run, image, face.detectionBox);
       if (options.needs.crop) analysis.alignedCrop = await alignedCropJpeg(image, points);
       results.push(analysis);
     }

@@ -1,10 +1,12 @@
 /**
  * The only module that touches onnxruntime-node: loads faceplugin-face-recognition-js's ONNX files from the
- * installed package (never copied into this repository) and runs them on plain float arrays.
+ * installed package (never copied into this repository), and Human's emotion net converted from its tfjs files in
+ * memory, and runs them on plain float arrays.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { humanEmotionOnnxModel } from '../human-emotion/net.js';
 
 const require = createRequire(import.meta.url);
 
@@ -17,7 +19,13 @@ export const NET_FILES = {
   age: 'fr_age.onnx',
   gender: 'fr_gender.onnx',
 } as const;
-export type NetName = keyof typeof NET_FILES;
+
+/** Nets built in memory from another package's files: name → the serialised ONNX model. */
+const BUILT_NETS = {
+  humanEmotion: humanEmotionOnnxModel,
+} as const;
+
+export type NetName = keyof typeof NET_FILES | keyof typeof BUILT_NETS;
 
 /** Runs one net on a single input tensor; returns every output by name. */
 export type RunNet = (net: NetName, input: Float32Array, dims: readonly number[]) => Promise<Record<string, Float32Array>>;
@@ -37,8 +45,14 @@ export function modelDirectory(): string {
   return path.join(path.dirname(require.resolve('faceplugin-face-recognition-js/package.json')), 'model');
 }
 
-export async function loadSessions(settings: SessionSettings): Promise<OnnxSessions> {
-  const dir = modelDirectory();
+/** One loaded net: runs it on a single input tensor and returns every output by name. */
+export interface OnnxNet {
+  run(input: Float32Array, dims: readonly number[]): Promise<Record<string, Float32Array>>;
+  release(): Promise<void>;
+}
+
+/** Loads one net from an .onnx file or a serialised model (see model-proto.ts). */
+export async function openNet(model: string | Uint8Array, settings: SessionSettings, label = typeof model === 'string' ? path.basename(model) : 'net'): Promise<OnnxNet> {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -48,31 +62,46 @@ export async function loadSessions(settings: SessionSettings): Promise<OnnxSessi
     // The age and gender graphs list their weights as inputs too (an old exporter); ORT warns about each one.
     logSeverityLevel: 3,
   };
-  const names = Object.keys(NET_FILES) as NetName[];
-  const sessions = new Map<NetName, ort.InferenceSession>();
-  try {
-    for (const name of names) sessions.set(name, await ort.InferenceSession.create(path.join(dir, NET_FILES[name]), options));
-  } catch (error) {
-    await Promise.all([...sessions.values()].map((s) => s.release()));
-    throw error;
+  const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+  const [inputName] = session.inputNames;
+  if (inputName === undefined) {
+    await session.release();
+    throw new Error(`net ${label} has no input`);
   }
   return {
-    run: async (net, input, dims) => {
-      const session = sessions.get(net);
-      if (!session) throw new Error(`net ${net} is not loaded`);
-      const [inputName] = session.inputNames;
-      if (inputName === undefined) throw new Error(`net ${net} has no input`);
+    run: async (input, dims) => {
       const outputs = await session.run({ [inputName]: new ort.Tensor('float32', input, dims) });
       const result: Record<string, Float32Array> = {};
       for (const [name, tensor] of Object.entries(outputs)) {
-        if (!(tensor.data instanceof Float32Array)) throw new Error(`net ${net} output ${name} is not float32`);
+        if (!(tensor.data instanceof Float32Array)) throw new Error(`net ${label} output ${name} is not float32`);
         result[name] = tensor.data;
       }
       return result;
     },
+    release: () => session.release(),
+  };
+}
+
+/** Every net the engine uses, loaded once. */
+export async function loadSessions(settings: SessionSettings): Promise<OnnxSessions> {
+  const dir = modelDirectory();
+  const nets = new Map<NetName, OnnxNet>();
+  try {
+    for (const [name, file] of Object.entries(NET_FILES) as [NetName, string][]) nets.set(name, await openNet(path.join(dir, file), settings, name));
+    for (const [name, build] of Object.entries(BUILT_NETS) as [NetName, () => Promise<Uint8Array>][]) nets.set(name, await openNet(await build(), settings, name));
+  } catch (error) {
+    await Promise.all([...nets.values()].map((net) => net.release()));
+    throw error;
+  }
+  return {
+    run: async (name, input, dims) => {
+      const net = nets.get(name);
+      if (!net) throw new Error(`net ${name} is not loaded`);
+      return net.run(input, dims);
+    },
     release: async () => {
-      await Promise.all([...sessions.values()].map((s) => s.release()));
-      sessions.clear();
+      await Promise.all([...nets.values()].map((net) => net.release()));
+      nets.clear();
     },
   };
 }

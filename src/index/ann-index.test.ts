@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ClusteredGallery, shapeForDimensions } from '../../test/clustered-embeddings.js';
@@ -131,6 +131,26 @@ void describe('saved ANN index files', () => {
       assert.deepEqual(loaded.index.searchPeople(query, 10), ann.searchPeople(query, 10));
     }
     assert.equal(loaded.index.has(built.faceIds[built.personIds.indexOf(2)]!), false);
+  });
+
+  void it('moves a graph file its build wrote into place instead of writing it again, and removes it when the save fails', async () => {
+    const dir = await tempDir();
+    const base = join(dir, 'gallery.sqlite.ann-test@1');
+    const ann = AnnIndex.build(dimensions, built);
+    const builtGraph = `${base}.graph.build-test`;
+    ann.saveGraph(builtGraph);
+    const builtInode = (await stat(builtGraph)).ino;
+    await saveIndex(base, ann, { model, gallery: 'gallery-a', changeSeq: 7 }, builtGraph);
+    assert.equal((await stat(indexFiles(base).graph)).ino, builtInode, 'the saved graph is the built file, moved, not written again');
+    assert.equal(await stat(builtGraph).catch(() => null), null);
+    const loaded = await loadIndex(base, expected);
+    assert.ok(!('rejected' in loaded), JSON.stringify(loaded));
+    for (let person = 1; person <= 10; person++) assert.deepEqual(loaded.index.searchPeople(gallery.probe(person), 10), ann.searchPeople(gallery.probe(person), 10));
+
+    const orphan = join(dir, 'orphan.graph.build-test');
+    ann.saveGraph(orphan);
+    await assert.rejects(saveIndex(join(dir, 'no-such-folder', 'g.ann'), ann, { model, gallery: 'gallery-a', changeSeq: 8 }, orphan));
+    assert.equal(await stat(orphan).catch(() => null), null, 'a failed save leaves no built graph behind');
   });
 
   void it('rejects a stamp for another gallery, model or settings, and changed or missing files', async () => {

@@ -49,8 +49,17 @@ export const indexFiles = (base: string): { graph: string; faces: string; stamp:
   stamp: `${base}.json`,
 });
 
-/** Writes the index atomically (temporary files renamed into place, the stamp last). */
-export async function saveIndex(base: string, index: AnnIndex, stamp: { model: ModelInfo; gallery: string; changeSeq: number }): Promise<void> {
+/**
+ * Writes the index atomically (temporary files renamed into place, the stamp last). `builtGraph` is a graph file of
+ * exactly this index, written by its build (buildAnnIndexInWorker) on the same file system: it is moved into place
+ * instead of being written again, and removed if the save fails.
+ */
+export async function saveIndex(
+  base: string,
+  index: AnnIndex,
+  stamp: { model: ModelInfo; gallery: string; changeSeq: number },
+  builtGraph?: string,
+): Promise<void> {
   const files = indexFiles(base);
   const suffix = `.tmp-${process.pid}-${Date.now()}`;
   const { faceIds, personIds } = index.faces();
@@ -61,7 +70,8 @@ export async function saveIndex(base: string, index: AnnIndex, stamp: { model: M
     view.setInt32(row * 8 + 4, personIds[row]!, true);
   }
   try {
-    index.saveGraph(files.graph + suffix);
+    if (builtGraph === undefined) index.saveGraph(files.graph + suffix);
+    else await rename(builtGraph, files.graph + suffix);
     await writeFile(files.faces + suffix, facesBytes);
     const written: IndexStamp = {
       format: FORMAT,
@@ -80,7 +90,7 @@ export async function saveIndex(base: string, index: AnnIndex, stamp: { model: M
     await writeFile(files.stamp + suffix, JSON.stringify(written, null, 2));
     await rename(files.stamp + suffix, files.stamp);
   } finally {
-    await Promise.all([files.graph, files.faces, files.stamp].map((file) => rm(file + suffix, { force: true })));
+    await Promise.all([...[files.graph, files.faces, files.stamp].map((file) => file + suffix), ...(builtGraph === undefined ? [] : [builtGraph])].map((file) => rm(file, { force: true })));
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { copyFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, readdir, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ClusteredGallery, FACEAPI_128 } from '../../test/clustered-embeddings.js';
 import { tempDir } from '../../test/fixtures.js';
@@ -64,6 +64,8 @@ describe('openSearchIndex on a real SQLite gallery', () => {
       const above = await openSearchIndex(store, settings(db, faces), noModel);
       assert.ok(above.index instanceof AnnIndex);
       assert.equal(above.savedSeq, above.changeSeq);
+      // The build worker's graph file became the saved graph: nothing else is left beside the gallery.
+      assert.deepEqual((await readdir(dirname(db))).filter((f) => f.includes('.ann-')).sort(), ['.graph', '.faces', '.json'].map((ext) => `${basename(indexPath(settings(db), MODEL)!)}${ext}`).sort());
       await assertAnswersAsExact(store, above.index, 1, 30);
       const loaded = await openSearchIndex(store, settings(db, faces), noModel);
       assert.equal(loaded.rejected, undefined);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FacedbConfig } from '../config/config.js';
 import { isPostgresUrl } from '../config/config.js';
@@ -54,19 +55,27 @@ export async function openSearchIndex(
   const { changeSeq } = snapshot;
   const useAnn = settings.index === 'ann' || (settings.index === 'auto' && snapshot.faceIds.length >= settings.annThreshold);
   if (!useAnn) return { index: FlatIndex.fromSnapshot(snapshot), changeSeq, ...(rejected === undefined ? {} : { rejected }) };
-  const index = await buildAnnIndexInWorker(snapshot.dimensions, snapshot, options);
+  // The build worker writes its graph beside the saved index, so saving moves that file instead of writing it again.
+  const builtGraph = base === undefined ? undefined : `${base}.graph.build-${process.pid}-${Date.now()}`;
+  const index = await buildAnnIndexInWorker(snapshot.dimensions, snapshot, options, builtGraph);
   const synced: SyncedIndex = { index, changeSeq, ...(rejected === undefined ? {} : { rejected }) };
-  await persistSearchIndex(store, settings, synced);
+  await persistSearchIndex(store, settings, synced, builtGraph);
   return synced;
 }
 
-/** Saves an ANN index that changed since it was last saved (at close, after a build). Exact indexes are not saved. */
-export async function persistSearchIndex(store: GalleryStore, settings: IndexSettings, synced: SyncedIndex): Promise<void> {
-  if (!(synced.index instanceof AnnIndex) || synced.savedSeq === synced.changeSeq) return;
+/**
+ * Saves an ANN index that changed since it was last saved (at close, after a build). Exact indexes are not saved.
+ * `builtGraph`: the graph file its build wrote and nothing has changed since (see saveIndex); removed in any case.
+ */
+export async function persistSearchIndex(store: GalleryStore, settings: IndexSettings, synced: SyncedIndex, builtGraph?: string): Promise<void> {
+  const discard = async (): Promise<void> => {
+    if (builtGraph !== undefined) await rm(builtGraph, { force: true });
+  };
+  if (!(synced.index instanceof AnnIndex) || synced.savedSeq === synced.changeSeq) return discard();
   const model = await store.getModel();
   const base = model === null ? undefined : indexPath(settings, model);
-  if (model === null || base === undefined) return;
-  await saveIndex(base, synced.index, { model, gallery: await galleryIdentity(store), changeSeq: synced.changeSeq });
+  if (model === null || base === undefined) return discard();
+  await saveIndex(base, synced.index, { model, gallery: await galleryIdentity(store), changeSeq: synced.changeSeq }, builtGraph);
   synced.savedSeq = synced.changeSeq;
 }
 

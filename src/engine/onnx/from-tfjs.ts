@@ -99,24 +99,28 @@ function readWeights(graph: TfjsGraph): Map<string, { weight: TfjsWeight; values
   return out;
 }
 
-/** HWIO convolution kernel → OIHW. */
-export function convKernelToOihw(values: Float32Array, [h, w, i, o]: readonly number[]): Float32Array {
-  if (h === undefined || w === undefined || i === undefined || o === undefined) throw new Error('a convolution kernel has four dimensions');
+/**
+ * A kernel stored H·W·A·B (tfjs) rewritten plane by plane, H·W within each plane: `plane(a, b)` says which plane
+ * element (a, b) of a position belongs to.
+ */
+function kernelPlanes(values: Float32Array, dims: readonly number[], plane: (a: number, b: number, sizeA: number, sizeB: number) => number): Float32Array {
+  const [h, w, sizeA, sizeB] = dims;
+  if (dims.length !== 4 || h === undefined || w === undefined || sizeA === undefined || sizeB === undefined) throw new Error('a convolution kernel has four dimensions');
   const out = new Float32Array(values.length);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < i; c++) for (let k = 0; k < o; k++) {
-    out[((k * i + c) * h + y) * w + x] = values[((y * w + x) * i + c) * o + k]!;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let a = 0; a < sizeA; a++) for (let b = 0; b < sizeB; b++) {
+    out[(plane(a, b, sizeA, sizeB) * h + y) * w + x] = values[((y * w + x) * sizeA + a) * sizeB + b]!;
   }
   return out;
 }
 
+/** HWIO convolution kernel → OIHW (plane o·I + i). */
+export function convKernelToOihw(values: Float32Array, dims: readonly number[]): Float32Array {
+  return kernelPlanes(values, dims, (i, o, inputs) => o * inputs + i);
+}
+
 /** Depthwise kernel HW·C·M (M outputs per input channel) → (C·M)·1·H·W, output channel c·M + m as in TensorFlow. */
-export function depthwiseKernelToOihw(values: Float32Array, [h, w, c, m]: readonly number[]): Float32Array {
-  if (h === undefined || w === undefined || c === undefined || m === undefined) throw new Error('a depthwise kernel has four dimensions');
-  const out = new Float32Array(values.length);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) for (let k = 0; k < m; k++) {
-    out[((ch * m + k) * h + y) * w + x] = values[((y * w + x) * c + ch) * m + k]!;
-  }
-  return out;
+export function depthwiseKernelToOihw(values: Float32Array, dims: readonly number[]): Float32Array {
+  return kernelPlanes(values, dims, (c, m, _channels, multiplier) => c * multiplier + m);
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, readFile, rm } from 'node:fs/promises';
@@ -8,19 +8,11 @@ import { before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { CLI, copyLfwPeople, lfwPhoto, tempDir, testImage, writeBadInputs, type BadInputs } from '../../test/fixtures.js';
+import { facedb } from '../../test/cli-process.js';
 import { ENGINE_NAMES } from '../engine/registry.js';
 import { EXIT_INCOMPLETE } from '../errors/exit-codes.js';
 
 /** These tests run the built `facedb` binary (npm test builds first) as a user would. */
-
-function facedb(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 300_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 function galleryRows(db: string): Array<{ person: string; hash: string }> {
   const sqlite = new Database(db, { readonly: true });
@@ -72,33 +64,33 @@ describe('facedb CLI', () => {
     bad = await writeBadInputs();
   });
 
-  it('enrolls a folder, printing one outcome per file and a summary', () => {
-    const run = facedb(['--engine', 'fake', 'enroll', gallery, '--db', db, '--workers', '2']);
+  it('enrolls a folder, printing one outcome per file and a summary', async () => {
+    const run = await facedb(['--engine', 'fake', 'enroll', gallery, '--db', db, '--workers', '2']);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /enrolled +Bono +.*Bono_0001\.jpg/);
     assert.match(run.stdout, /files in [\d.]+s \([\d.]+ files\/s\): \d+ enrolled/);
     assert.match(run.stderr, /files\/s/);
   });
 
-  it('lists people with face counts', () => {
-    const run = facedb(['people', '--db', db, '--json']);
+  it('lists people with face counts', async () => {
+    const run = await facedb(['people', '--db', db, '--json']);
     assert.equal(run.code, 0, run.stderr);
     const page = JSON.parse(run.stdout) as { items: Array<{ name: string; faceCount: number }>; total: number };
     assert.equal(page.items.find((p) => p.name === 'Bono')?.faceCount, 3);
     assert.equal(page.items.find((p) => p.name === 'Brad Pitt')?.faceCount, 1);
-    assert.match(facedb(['people', '--db', db]).stdout, /Brad Pitt +1/);
+    assert.match((await facedb(['people', '--db', db])).stdout, /Brad Pitt +1/);
   });
 
   it('identifies every face, as a report and as JSON lines, and annotates', async () => {
     const annotated = join(work, 'annotated.jpg');
-    const report = facedb(['identify', testImage('Bono_0002.jpg'), '--db', db, '--annotate', annotated]);
+    const report = await facedb(['identify', testImage('Bono_0002.jpg'), '--db', db, '--annotate', annotated]);
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stdout, /face 1: Bono/);
     assert.match(report.stdout, /emotion: \w+ [\d.]+%/);
     const meta = await sharp(annotated).metadata();
     assert.equal(meta.format, 'jpeg');
 
-    const json = facedb(['identify', testImage('Bono_0002.jpg'), testImage('group.jpg'), '--db', db, '--json']);
+    const json = await facedb(['identify', testImage('Bono_0002.jpg'), testImage('group.jpg'), '--db', db, '--json']);
     assert.equal(json.code, 0, json.stderr);
     const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { faces: Array<{ match: { person: string } | null }> });
     assert.equal(lines.length, 2);
@@ -107,14 +99,14 @@ describe('facedb CLI', () => {
     assert.ok(lines[1]?.faces.every((f) => f.match === null));
   });
 
-  it('verifies, analyses and represents', () => {
-    const verify = facedb(['verify', lfwPhoto('Bono', 1), lfwPhoto('Bono', 1), '--db', db]);
+  it('verifies, analyses and represents', async () => {
+    const verify = await facedb(['verify', lfwPhoto('Bono', 1), lfwPhoto('Bono', 1), '--db', db]);
     assert.equal(verify.code, 0, verify.stderr);
     assert.match(verify.stdout, /same person +\(distance [\d.]+ ≤ threshold/);
-    const analyze = facedb(['analyze', testImage('group.jpg'), '--db', db, '--json']);
+    const analyze = await facedb(['analyze', testImage('group.jpg'), '--db', db, '--json']);
     assert.equal(analyze.code, 0, analyze.stderr);
     assert.ok((JSON.parse(analyze.stdout) as { faces: unknown[] }).faces.length >= 1);
-    const represent = facedb(['represent', lfwPhoto('Bono', 1), testImage('Blank_image.jpg'), '--db', db]);
+    const represent = await facedb(['represent', lfwPhoto('Bono', 1), testImage('Blank_image.jpg'), '--db', db]);
     assert.equal(represent.code, 0, represent.stderr);
     const rows = represent.stdout.trim().split('\n').map((l) => JSON.parse(l) as { model: { id: string }; faces: Array<{ embedding: number[] }> });
     assert.equal(rows.length, 2);
@@ -123,7 +115,7 @@ describe('facedb CLI', () => {
     assert.equal(rows[1]?.faces.length, 0);
   });
 
-  it('uses distinct exit codes for bad input, no face, not found and another engine, and changes nothing', () => {
+  it('uses distinct exit codes for bad input, no face, not found and another engine, and changes nothing', async () => {
     const before = galleryRows(db);
     const cases: Array<[string[], number, RegExp]> = [
       [['identify', bad.truncatedJpeg], 3, /invalid_image/],
@@ -141,12 +133,12 @@ describe('facedb CLI', () => {
       [['--engine', 'nonesuch', 'people'], 2, new RegExp(`unknown engine "nonesuch": choose one of ${ENGINE_NAMES.join(', ')}`)],
     ];
     for (const [args, code, message] of cases) {
-      const run = facedb([...args, '--db', db]);
+      const run = await facedb([...args, '--db', db]);
       assert.equal(run.code, code, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
       assert.match(run.stdout + run.stderr, message, args.join(' '));
       assert.doesNotMatch(run.stdout + run.stderr, /\n\s+at .+\(.*:\d+:\d+\)/, 'no stack traces');
     }
-    const enrollBad = facedb(['enroll', '--person', 'Bad Input', bad.truncatedJpeg, bad.textNamedJpg, '--db', db]);
+    const enrollBad = await facedb(['enroll', '--person', 'Bad Input', bad.truncatedJpeg, bad.textNamedJpg, '--db', db]);
     assert.equal(enrollBad.code, 0, enrollBad.stderr);
     assert.match(enrollBad.stdout, /unreadable/);
     assert.deepEqual(galleryRows(db), before);
@@ -155,14 +147,14 @@ describe('facedb CLI', () => {
   it('reembeds the gallery into a new one, leaving the old file as it was; exit 10 while faces are left behind', async () => {
     const before = await fileHash(db);
     const moved = join(work, 'moved.sqlite');
-    const run = facedb(['reembed', '--db', db, '--to', moved, '--engine', 'fake', '--quiet']);
+    const run = await facedb(['reembed', '--db', db, '--to', moved, '--engine', 'fake', '--quiet']);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /faces from fake@1 to fake@1 in [\d.]+s: \d+ moved\. .*moved\.sqlite is complete/);
     assert.deepEqual(galleryRows(moved), galleryRows(db));
     assert.equal(await fileHash(db), before);
 
     await rm(join(gallery, 'Brad_Pitt', 'Brad_Pitt_0001.jpg'));
-    const partial = facedb(['reembed', '--db', db, '--to', join(work, 'partial.sqlite'), '--json']);
+    const partial = await facedb(['reembed', '--db', db, '--to', join(work, 'partial.sqlite'), '--json']);
     assert.equal(partial.code, EXIT_INCOMPLETE, partial.stderr);
     const summary = JSON.parse(partial.stdout) as { counts: Record<string, number>; outcomes: Array<{ faceId: number; person: string; status: string }> };
     assert.equal(summary.counts['missing_file'], 1);
@@ -170,13 +162,13 @@ describe('facedb CLI', () => {
       { faceId: summary.outcomes.find((o) => o.person === 'Brad Pitt')!.faceId, person: 'Brad Pitt', source: join(gallery, 'Brad_Pitt', 'Brad_Pitt_0001.jpg'), status: 'missing_file', message: `${join(gallery, 'Brad_Pitt', 'Brad_Pitt_0001.jpg')}: no such file or directory` },
     ]);
     await copyFile(lfwPhoto('Brad_Pitt', 1), join(gallery, 'Brad_Pitt', 'Brad_Pitt_0001.jpg'));
-    const resumed = facedb(['reembed', '--db', db, '--to', join(work, 'partial.sqlite')]);
+    const resumed = await facedb(['reembed', '--db', db, '--to', join(work, 'partial.sqlite')]);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stdout, /1 moved, \d+ already moved\. .* is complete/);
   });
 
-  it('removes a person', () => {
-    const run = facedb(['remove', 'Bono', '--db', db]);
+  it('removes a person', async () => {
+    const run = await facedb(['remove', 'Bono', '--db', db]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /removed Bono \(3 faces\)/);
     assert.ok(galleryRows(db).every((row) => row.person !== 'Bono'));
@@ -187,7 +179,7 @@ describe('facedb CLI', () => {
     const everyone = await copyLfwPeople(() => true, join(work, 'everyone'));
     const enroll = (target: string): string[] => ['--engine', 'fake', 'enroll', everyone, '--db', target, '--workers', '2'];
     const cleanDb = join(work, 'clean.sqlite');
-    assert.equal(facedb(enroll(cleanDb)).code, 0);
+    assert.equal((await facedb(enroll(cleanDb))).code, 0);
     const cleanRows = galleryRows(cleanDb);
 
     const interruptedDb = join(work, 'interrupted.sqlite');
@@ -202,7 +194,7 @@ describe('facedb CLI', () => {
     assert.ok(committed >= 8, 'the run was killed before committing anything');
     assert.ok(committed < cleanRows.length, 'the run finished before it was killed');
 
-    const resumed = facedb(enroll(interruptedDb));
+    const resumed = await facedb(enroll(interruptedDb));
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stdout, new RegExp(`${committed} already enrolled`));
 
@@ -220,16 +212,16 @@ describe('facedb CLI with the real face-api engine', () => {
     const work = await tempDir('facedb-cli-real-');
     const gallery = await copyLfwPeople((p) => /^(Bono|Aaron_Eckhart|Brad_Pitt)$/.test(p), join(work, 'gallery'));
     const db = join(work, 'real.sqlite');
-    const enroll = facedb(['enroll', gallery, '--db', db, '--workers', '2']);
+    const enroll = await facedb(['enroll', gallery, '--db', db, '--workers', '2']);
     assert.equal(enroll.code, 0, enroll.stderr);
     const annotated = join(work, 'annotated.jpg');
-    const report = facedb(['identify', testImage('aaron_eckhart.jpg'), '--db', db, '--annotate', annotated]);
+    const report = await facedb(['identify', testImage('aaron_eckhart.jpg'), '--db', db, '--annotate', annotated]);
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stdout, /face 1: Aaron Eckhart/);
     assert.match(report.stdout, /who: Aaron Eckhart {2}\(distance [\d.]+ ≤ threshold [\d.]+, [^,]*likely it is Aaron Eckhart\)/);
     assert.match(report.stdout, /emotion: \w+ [\d.]+%/);
     assert.equal((await sharp(annotated).metadata()).format, 'jpeg');
-    const unknown = facedb(['identify', testImage('Ezra_miller.jpg'), '--db', db]);
+    const unknown = await facedb(['identify', testImage('Ezra_miller.jpg'), '--db', db]);
     assert.match(unknown.stdout, /who: unknown/);
     assert.doesNotMatch(unknown.stdout, /likely the same person|> 99 % likely/);
     for (const [, percent] of unknown.stdout.matchAll(/who: unknown .*?(\d+) % likely it is/g)) assert.ok(Number(percent) < 50, unknown.stdout);

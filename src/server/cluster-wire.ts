@@ -15,6 +15,9 @@ export const clusterRun = z.object({
   clusters_created: z.number().int(),
   clusters_grown: z.number().int(),
   clusters_merged: z.number().int(),
+  cluster_ids: z
+    .object({ created: z.array(z.number().int()), grown: z.array(z.number().int()), merged: z.array(z.number().int()) })
+    .describe('the clusters behind the three counts, so a client can add several runs up without counting one twice'),
   clusters: z.number().int(),
 });
 
@@ -71,6 +74,7 @@ export function clusterRunToWire(run: ClusterRunSummary): z.infer<typeof cluster
     clusters_created: run.clustersCreated,
     clusters_grown: run.clustersGrown,
     clusters_merged: run.clustersMerged,
+    cluster_ids: run.clusterIds,
     clusters: run.clusters,
   };
 }
@@ -124,6 +128,7 @@ export function clusterRunFromWire(wire: z.infer<typeof clusterRun>, elapsedMs: 
     clustersCreated: wire.clusters_created,
     clustersGrown: wire.clusters_grown,
     clustersMerged: wire.clusters_merged,
+    clusterIds: wire.cluster_ids,
     clusters: wire.clusters,
     elapsedMs,
   };

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { lfwPhoto, tempDir, testImage } from '../../test/fixtures.js';
 import { FacedbError } from '../errors/errors.js';
 import { openFacedb } from '../facedb.js';
-import { ClusterService, clusterThreshold } from './cluster-service.js';
+import { ClusterService, clusterThreshold, combineClusterRuns, type ClusterRunSummary } from './cluster-service.js';
 import type { FaceService } from './face-service.js';
 
 /** Photos of three people from the shared LFW subset, enrolled with their names hidden. */
@@ -108,5 +108,45 @@ void describe('ClusterService on real faces and a real SQLite file', () => {
     await expectCode(clusters.enrollImage({ bytes: Buffer.from('not an image') }), 'invalid_image');
     const run = await clusters.cluster();
     assert.equal(run.facesClustered, 1);
+  });
+});
+
+void describe('combineClusterRuns: several incremental runs as one', () => {
+  const run = (ids: { created?: number[]; grown?: number[]; merged?: number[] }, faces: number, clusters: number): ClusterRunSummary => {
+    const clusterIds = { created: ids.created ?? [], grown: ids.grown ?? [], merged: ids.merged ?? [] };
+    return {
+      threshold: 0.3,
+      full: false,
+      facesClustered: faces,
+      clustersCreated: clusterIds.created.length,
+      clustersGrown: clusterIds.grown.length,
+      clustersMerged: clusterIds.merged.length,
+      clusterIds,
+      clusters,
+      elapsedMs: 5,
+    };
+  };
+
+  void it('counts each cluster once, as what it is at the end', () => {
+    const combined = combineClusterRuns(
+      [
+        run({ created: [10] }, 1, 5), // a new cluster…
+        run({ grown: [10, 3] }, 2, 5), // …grows, as does earlier cluster 3
+        run({ grown: [3] }, 1, 5), // 3 grows again
+        run({ created: [11] }, 1, 6), // another new cluster…
+        run({ grown: [10], merged: [11, 4] }, 1, 4), // …is merged into 10, with earlier cluster 4
+      ],
+      42,
+    );
+    assert.ok(combined);
+    assert.deepEqual(combined.clusterIds, { created: [10], grown: [3], merged: [4] });
+    assert.deepEqual([combined.clustersCreated, combined.clustersGrown, combined.clustersMerged], [1, 1, 1]);
+    assert.deepEqual([combined.facesClustered, combined.clusters, combined.elapsedMs, combined.full], [6, 4, 42, false]);
+  });
+
+  void it('gives null for no runs, and one run unchanged', () => {
+    assert.equal(combineClusterRuns([], 0), null);
+    const one = run({ created: [1, 2], grown: [7], merged: [8] }, 4, 9);
+    assert.deepEqual(combineClusterRuns([one], one.elapsedMs), one);
   });
 });

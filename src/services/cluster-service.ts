@@ -53,9 +53,42 @@ export interface ClusterRunSummary {
   clustersGrown: number;
   /** Earlier clusters merged into others. */
   clustersMerged: number;
+  /**
+   * The ids behind those three counts, so several runs can be summed up without counting a cluster twice (the
+   * client's enrollment clusters once per photo; see combineClusterRuns).
+   */
+  clusterIds: { created: number[]; grown: number[]; merged: number[] };
   /** Clusters with faces after the run. */
   clusters: number;
   elapsedMs: number;
+}
+
+/**
+ * Several runs as one (the client's enrollment clusters once per photo, the local command once at the end): each
+ * cluster counts once, as what it is at the end. A cluster made and later merged away counts as neither; one made
+ * and later grown counts as made; one merged away after growing counts as merged. Faces and times add up; the
+ * threshold and the clusters in all are the last run's. None: null.
+ */
+export function combineClusterRuns(runs: readonly ClusterRunSummary[], elapsedMs: number): ClusterRunSummary | null {
+  const last = runs.at(-1);
+  if (!last) return null;
+  const union = (pick: (ids: ClusterRunSummary['clusterIds']) => number[]): Set<number> => new Set(runs.flatMap((run) => pick(run.clusterIds)));
+  const made = union((ids) => ids.created);
+  const gone = union((ids) => ids.merged);
+  const created = [...made].filter((id) => !gone.has(id));
+  const grown = [...union((ids) => ids.grown)].filter((id) => !made.has(id) && !gone.has(id));
+  const merged = [...gone].filter((id) => !made.has(id));
+  return {
+    threshold: last.threshold,
+    full: runs.some((run) => run.full),
+    facesClustered: runs.reduce((total, run) => total + run.facesClustered, 0),
+    clustersCreated: created.length,
+    clustersGrown: grown.length,
+    clustersMerged: merged.length,
+    clusterIds: { created, grown, merged },
+    clusters: last.clusters,
+    elapsedMs,
+  };
 }
 
 export interface UnnamedEnrollSummary {
@@ -199,15 +232,18 @@ export class ClusterService {
     const groups = clusterFaces(input, { threshold });
     const updates = full ? keepClusterIds(groups, faces) : groups;
     const ids = await store.saveClusters(updates.map((group) => ({ clusterId: group.clusterId, faceIds: group.faceIds })));
-    const created = updates.filter((group, i) => group.clusterId !== ids[i]).length;
+    const createdIds = ids.filter((id, i) => updates[i]!.clusterId !== id);
+    const grownIds = ids.filter((id, i) => updates[i]!.clusterId === id);
+    const mergedIds = updates.flatMap((group) => group.absorbed);
     const { total } = await store.listClusters({ limit: 0, offset: 0 }, 0);
     return {
       threshold,
       full,
       facesClustered: input.filter((face) => face.clusterId === null).length,
-      clustersCreated: created,
-      clustersGrown: updates.length - created,
-      clustersMerged: updates.reduce((sum, group) => sum + group.absorbed.length, 0),
+      clustersCreated: createdIds.length,
+      clustersGrown: grownIds.length,
+      clustersMerged: mergedIds.length,
+      clusterIds: { created: createdIds, grown: grownIds, merged: mergedIds },
       clusters: total,
       elapsedMs: performance.now() - started,
     };

@@ -7,7 +7,7 @@ import { exitCodeFor } from '../../errors/exit-codes.js';
 import { expandImageArgs } from '../../image/scan.js';
 import * as clusterWire from '../../server/cluster-wire.js';
 import * as wire from '../../server/wire.js';
-import type { ClusterRunSummary, UnnamedEnrollOutcome, UnnamedEnrollStatus, UnnamedEnrollSummary } from '../../services/cluster-service.js';
+import { combineClusterRuns, type ClusterRunSummary, type UnnamedEnrollOutcome, type UnnamedEnrollStatus, type UnnamedEnrollSummary } from '../../services/cluster-service.js';
 import { ENROLL_STATUSES, type EnrollOutcome, type EnrollStatus } from '../../services/results.js';
 import { formatClusterRun, formatClusters, formatNamedCluster, formatUnnamedOutcome, formatUnnamedSummary } from '../cluster-report.js';
 import { integerOption, print, withFaceLimits, withOperatingPoint } from '../context.js';
@@ -239,7 +239,7 @@ const UNNAMED_STATUSES: readonly UnnamedEnrollStatus[] = ['enrolled', 'already_e
 
 /**
  * `client enroll --unlabelled`: one request per photo (POST /v1/faces), as the named enroll. The server clusters
- * each photo's new faces as it adds them; the summary adds those runs up (see `combineRuns`).
+ * each photo's new faces as it adds them; the summary adds those runs up counting each cluster once (see `combineClusterRuns`).
  */
 async function enrollUnlabelled(args: string[], flags: EnrollFlags): Promise<void> {
   const started = performance.now();
@@ -282,32 +282,11 @@ async function enrollUnlabelled(args: string[], flags: EnrollFlags): Promise<voi
     counts: counts as Record<UnnamedEnrollStatus, number>,
     facesAdded: outcomes.reduce((sum, o) => sum + o.faceIds.length, 0),
     outcomes,
-    clustering: combineRuns(runs),
+    clustering: combineClusterRuns(runs, runs.reduce((total, run) => total + run.elapsedMs, 0)),
     elapsedMs: performance.now() - started,
   };
   print(flags.json ? JSON.stringify(summary) : formatUnnamedSummary(summary));
   if (interrupt.signal.aborted) process.exitCode = 130;
-}
-
-/**
- * The clustering runs of one client enrollment (one per request that added faces) as one summary: faces clustered
- * and clusters created, grown and merged add up (a cluster that grew in three requests counts three times), the
- * threshold and the clusters in all are the last run's, the time is the requests' round trips. None: null.
- */
-function combineRuns(runs: readonly ClusterRunSummary[]): ClusterRunSummary | null {
-  const last = runs.at(-1);
-  if (!last) return null;
-  const sum = (count: (run: ClusterRunSummary) => number): number => runs.reduce((total, run) => total + count(run), 0);
-  return {
-    threshold: last.threshold,
-    full: false,
-    facesClustered: sum((run) => run.facesClustered),
-    clustersCreated: sum((run) => run.clustersCreated),
-    clustersGrown: sum((run) => run.clustersGrown),
-    clustersMerged: sum((run) => run.clustersMerged),
-    clusters: last.clusters,
-    elapsedMs: sum((run) => run.elapsedMs),
-  };
 }
 
 function cluster(): Command {

@@ -182,7 +182,9 @@ export function humanEmotionInput(image: RgbImage, region: Box): Float32Array {
 
 /** Human's emotion net's probabilities (HUMAN_EMOTIONS order) for one humanEmotionInput. */
 export async function humanEmotionProbabilities(run: RunNet, input: Float32Array): Promise<Float32Array> {
-  const { output } = await run('humanEmotion', input, [1, HUMAN_EMOTION_SIZE, HUMAN_EMOTION_SIZE, 1]);
+  const size = HUMAN_EMOTION_SIZE;
+  if (input.length !== size * size) throw new Error(`expected a ${size}x${size} emotion input, got ${input.length} values`);
+  const { output } = await run('humanEmotion', input, [1, size, size, 1]);
   if (!output) throw new Error("Human's emotion net returned nothing");
   return output;
 }

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { facedb, serveFacedb, type Run, type ServeProcess } from '../../test/cli-process.js';
 import { CLI, lfwPhoto, testImage, tempDir } from '../../test/fixtures.js';
 import { exitCodeFor } from '../errors/exit-codes.js';
+import type { ClusterListing } from '../services/cluster-service.js';
 
 /**
  * `facedb client` for unnamed faces and clusters, end to end: the built CLI serves a gallery (`facedb serve`, fake
@@ -28,13 +29,6 @@ function serve(db: string): Promise<ServeProcess> {
 /** The report without its timings, which differ from run to run. */
 function untimed(text: string): string {
   return text.replace(/in [\d.]+s \([\d.-]+ files\/s\)/g, 'in Ts');
-}
-
-interface ClusterListingJson {
-  items: Array<{ id: number; size: number; samples: Array<{ id: number; sourcePath: string | null }> }>;
-  total: number;
-  unnamedFaces: number;
-  unclusteredFaces: number;
 }
 
 void describe('facedb client: unnamed faces, clusters and naming on a server', () => {
@@ -163,11 +157,11 @@ void describe('facedb client: unnamed faces, clusters and naming on a server', (
       const localJson = await local('people', ['--clusters', '--json', ...args]);
       assert.equal(remoteJson.stdout, localJson.stdout, args.join(' '));
     }
-    const listing = JSON.parse((await client('people', ['--clusters', '--json'], READ)).stdout) as ClusterListingJson;
+    const listing = JSON.parse((await client('people', ['--clusters', '--json'], READ)).stdout) as ClusterListing;
     assert.deepEqual(listing.items.map((c) => [c.size, c.samples.length]), [[2, 2], [1, 1]]);
     assert.deepEqual([listing.total, listing.unnamedFaces, listing.unclusteredFaces], [2, 3, 0]);
     assert.equal(listing.items[0]!.samples[0]!.sourcePath, null, 'uploads have no file name');
-    const page = JSON.parse((await client('people', ['--clusters', '--json', '--limit', '1', '--offset', '1'], READ)).stdout) as ClusterListingJson;
+    const page = JSON.parse((await client('people', ['--clusters', '--json', '--limit', '1', '--offset', '1'], READ)).stdout) as ClusterListing;
     assert.deepEqual(page.items.map((c) => c.size), [1], 'limit and offset reach the server');
     const text = await client('people', ['--clusters'], READ);
     assert.match(text.stdout, /^ +\d+ +2 {2}\d+: \(upload\), \d+: \(upload\)$/m);
@@ -187,7 +181,7 @@ void describe('facedb client: unnamed faces, clusters and naming on a server', (
   });
 
   void it('names a cluster into a person whom identify then finds; bad cluster ids and names are refused as locally', async () => {
-    const listing = JSON.parse((await client('people', ['--clusters', '--json'], READ)).stdout) as ClusterListingJson;
+    const listing = JSON.parse((await client('people', ['--clusters', '--json'], READ)).stdout) as ClusterListing;
     const hers = listing.items[0]!;
     assert.equal(hers.size, 2);
     const before = await client('identify', [probe], READ);
@@ -217,7 +211,7 @@ void describe('facedb client: unnamed faces, clusters and naming on a server', (
     const identified = await client('identify', ['--json', probe], READ);
     assert.equal(identified.code, 0, identified.stderr);
     assert.equal((JSON.parse(identified.stdout) as { faces: Array<{ match: { person: string } | null }> }).faces[0]?.match?.person, 'Britney Spears');
-    const left = JSON.parse((await client('people', ['--clusters', '--json'], READ)).stdout) as ClusterListingJson;
+    const left = JSON.parse((await client('people', ['--clusters', '--json'], READ)).stdout) as ClusterListing;
     assert.deepEqual([left.total, left.unnamedFaces], [1, 1]);
 
     // Naming another cluster after a person who exists adds their faces; JSON as locally.
@@ -234,8 +228,8 @@ void describe('facedb client: unnamed faces, clusters and naming on a server', (
     const photo = join(folder, 'bono.jpg');
     await copyFile(lfwPhoto('Bono', 1), photo);
     assert.equal((await local('enroll', ['--unlabelled', photo])).code, 0);
-    const remote = JSON.parse((await client('people', ['--clusters', '--json'], READ)).stdout) as ClusterListingJson;
-    const here = JSON.parse((await local('people', ['--clusters', '--json'])).stdout) as ClusterListingJson;
+    const remote = JSON.parse((await client('people', ['--clusters', '--json'], READ)).stdout) as ClusterListing;
+    const here = JSON.parse((await local('people', ['--clusters', '--json'])).stdout) as ClusterListing;
     assert.deepEqual(remote.items.map((c) => c.samples.map((f) => f.sourcePath)), [['bono.jpg']]);
     assert.deepEqual(here.items.map((c) => c.samples.map((f) => f.sourcePath)), [[photo]]);
     assert.deepEqual({ ...remote, items: [] }, { ...here, items: [] });

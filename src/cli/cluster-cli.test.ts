@@ -4,15 +4,9 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { lfwPhoto, tempDir } from '../../test/fixtures.js';
 import { facedb } from '../../test/cli-process.js';
+import type { ClusterListing } from '../services/cluster-service.js';
 
 /** These tests run the built `facedb` binary (npm test builds first) as a user would. */
-
-interface ClusterListingJson {
-  items: Array<{ id: number; size: number; samples: Array<{ id: number; sourcePath: string | null }> }>;
-  total: number;
-  unnamedFaces: number;
-  unclusteredFaces: number;
-}
 
 void describe('facedb CLI: unlabelled enrollment, clusters and naming', () => {
   let photos: string;
@@ -50,7 +44,7 @@ void describe('facedb CLI: unlabelled enrollment, clusters and naming', () => {
     assert.match(text.stdout, /2 clusters; name one with: facedb name-cluster <id> "Name"/);
     assert.match(text.stdout, /4 unnamed faces$/m);
     assert.match((await facedb(['people', '--clusters', '--samples', '1', '--db', db])).stdout, /^ +\d+ +3 {2}\d+: [^,]*Britney_Spears\.jpg$/m);
-    const listing = JSON.parse((await facedb(['people', '--clusters', '--json', '--samples', '1', '--db', db])).stdout) as ClusterListingJson;
+    const listing = JSON.parse((await facedb(['people', '--clusters', '--json', '--samples', '1', '--db', db])).stdout) as ClusterListing;
     assert.deepEqual(listing.items.map((c) => [c.size, c.samples.length]), [[3, 1], [1, 1]]);
     assert.equal(listing.unclusteredFaces, 0);
     // The gallery of people is still empty.
@@ -58,7 +52,7 @@ void describe('facedb CLI: unlabelled enrollment, clusters and naming', () => {
   });
 
   void it('names a cluster into a person; unknown clusters and bad ids are refused', async () => {
-    const listing = JSON.parse((await facedb(['people', '--clusters', '--json', '--db', db])).stdout) as ClusterListingJson;
+    const listing = JSON.parse((await facedb(['people', '--clusters', '--json', '--db', db])).stdout) as ClusterListing;
     const hers = listing.items[0]!;
     assert.equal((await facedb(['name-cluster', '999999', 'Nobody', '--db', db])).code, 5);
     assert.equal((await facedb(['name-cluster', 'abc', 'Nobody', '--db', db])).code, 2);

@@ -69,7 +69,7 @@ export interface ClusterRunSummary {
  * and later grown counts as made; one merged away after growing counts as merged. Faces and times add up; the
  * threshold and the clusters in all are the last run's. None: null.
  */
-export function combineClusterRuns(runs: readonly ClusterRunSummary[], elapsedMs: number): ClusterRunSummary | null {
+export function combineClusterRuns(runs: readonly ClusterRunSummary[]): ClusterRunSummary | null {
   const last = runs.at(-1);
   if (!last) return null;
   const union = (pick: (ids: ClusterRunSummary['clusterIds']) => number[]): Set<number> => new Set(runs.flatMap((run) => pick(run.clusterIds)));
@@ -87,7 +87,7 @@ export function combineClusterRuns(runs: readonly ClusterRunSummary[], elapsedMs
     clustersMerged: merged.length,
     clusterIds: { created, grown, merged },
     clusters: last.clusters,
-    elapsedMs,
+    elapsedMs: runs.reduce((total, run) => total + run.elapsedMs, 0),
   };
 }
 

@@ -282,7 +282,7 @@ async function enrollUnlabelled(args: string[], flags: EnrollFlags): Promise<voi
     counts: counts as Record<UnnamedEnrollStatus, number>,
     facesAdded: outcomes.reduce((sum, o) => sum + o.faceIds.length, 0),
     outcomes,
-    clustering: combineClusterRuns(runs, runs.reduce((total, run) => total + run.elapsedMs, 0)),
+    clustering: combineClusterRuns(runs),
     elapsedMs: performance.now() - started,
   };
   print(flags.json ? JSON.stringify(summary) : formatUnnamedSummary(summary));

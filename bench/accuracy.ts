@@ -22,7 +22,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/config.js';
-import { bestThreshold, crossValidate, statsAt, type ScoredPair } from '../src/core/calibration.js';
+import { bestThreshold, crossValidate, statsAt, type ScoredPair } from './threshold-stats.js';
 import { confidence, thresholdForFar, type ModelCalibration } from '../src/core/confidence.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { euclideanDistance } from '../src/core/distance.js';

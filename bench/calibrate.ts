@@ -1,6 +1,6 @@
 /** Fitting a model's calibration (logistic confidence, ROC table) from face embeddings, and writing the table file. */
 import { writeFile } from 'node:fs/promises';
-import { fitLogistic, rocAt, type LabelledSample, type ModelCalibration, type RocPoint } from '../src/core/confidence.js';
+import { logistic, type ModelCalibration, type RocPoint } from '../src/core/confidence.js';
 import { euclideanDistance } from '../src/core/distance.js';
 
 export interface AllPairs {
@@ -37,6 +37,75 @@ function binned(distances: Float64Array, y: 0 | 1, classWeight: number, width = 
     bins.set(bin, (bins.get(bin) ?? 0) + 1);
   }
   return [...bins].map(([bin, count]) => ({ x: (bin + 0.5) * width, y, weight: count * classWeight }));
+}
+
+export interface LabelledSample {
+  x: number;
+  /** 1 for the positive class (same person), 0 otherwise. */
+  y: 0 | 1;
+  weight?: number;
+}
+
+/**
+ * One-feature logistic regression by Newton's method (iteratively reweighted least squares) with a tiny
+ * ridge term so perfectly separable data still converges to finite parameters.
+ */
+export function fitLogistic(
+  samples: readonly LabelledSample[],
+  options: { iterations?: number; ridge?: number } = {},
+): { a: number; b: number; iterations: number } {
+  const iterations = options.iterations ?? 50;
+  const ridge = options.ridge ?? 1e-6;
+  let a = 0;
+  let b = 0;
+  let done = 0;
+  for (; done < iterations; done++) {
+    // Gradient and Hessian of the weighted log-likelihood.
+    let ga = -ridge * a;
+    let gb = -ridge * b;
+    let haa = ridge;
+    let hab = 0;
+    let hbb = ridge;
+    for (const { x, y, weight = 1 } of samples) {
+      const p = logistic(a, b, x);
+      const r = weight * (y - p);
+      const w = weight * p * (1 - p);
+      ga += r;
+      gb += r * x;
+      haa += w;
+      hab += w * x;
+      hbb += w * x * x;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 0)) break;
+    const da = (hbb * ga - hab * gb) / det;
+    const db = (haa * gb - hab * ga) / det;
+    a += da;
+    b += db;
+    if (Math.abs(da) < 1e-10 && Math.abs(db) < 1e-10) {
+      done += 1;
+      break;
+    }
+  }
+  return { a, b, iterations: done };
+}
+
+/**
+ * ROC points at the given thresholds from sorted distance lists (ascending), counting with two pointers.
+ * Thresholds must be ascending.
+ */
+export function rocAt(sameSorted: ArrayLike<number>, differentSorted: ArrayLike<number>, thresholds: readonly number[]): RocPoint[] {
+  let i = 0;
+  let j = 0;
+  return thresholds.map((threshold) => {
+    while (i < sameSorted.length && (sameSorted[i] ?? Infinity) <= threshold) i += 1;
+    while (j < differentSorted.length && (differentSorted[j] ?? Infinity) <= threshold) j += 1;
+    return {
+      threshold,
+      far: differentSorted.length ? j / differentSorted.length : 0,
+      tar: sameSorted.length ? i / sameSorted.length : 0,
+    };
+  });
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));

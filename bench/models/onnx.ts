@@ -22,7 +22,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crossValidate, type ScoredPair } from '../../src/core/calibration.js';
+import { crossValidate, type ScoredPair } from '../threshold-stats.js';
 import { euclideanDistance } from '../../src/core/distance.js';
 import { EMOTIONS, type Box, type Emotion, type Point } from '../../src/core/types.js';
 import {

@@ -5,8 +5,9 @@
  * without a calibration gets no confidence (null), never an invented one.
  *
  * P(same person | distance) for one pair is a logistic curve 1 / (1 + exp(-(a + b·distance))) fitted by the
- * accuracy benchmark on same-person and different-person pairs of the shared data, classes weighted equally (an
- * even prior), so a + b·distance is the log of the likelihood ratio LR(distance) = p(d | same) / p(d | different).
+ * accuracy benchmark (bench/calibrate.ts, not shipped) on same-person and different-person pairs of the shared data,
+ * classes weighted equally (an even prior), so a + b·distance is the log of the likelihood ratio
+ * LR(distance) = p(d | same) / p(d | different).
  * The benchmark also records the measured ROC (FAR and TAR per threshold), from which a threshold for a target
  * false-accept rate is looked up.
  */
@@ -91,57 +92,6 @@ export function looseForGallery(calibration: ModelCalibration | undefined, decis
   return Math.log(Math.max(1, decision.people)) > calibration.logistic.a + calibration.logistic.b * decision.threshold;
 }
 
-export interface LabelledSample {
-  x: number;
-  /** 1 for the positive class (same person), 0 otherwise. */
-  y: 0 | 1;
-  weight?: number;
-}
-
-/**
- * One-feature logistic regression by Newton's method (iteratively reweighted least squares) with a tiny
- * ridge term so perfectly separable data still converges to finite parameters.
- */
-export function fitLogistic(
-  samples: readonly LabelledSample[],
-  options: { iterations?: number; ridge?: number } = {},
-): { a: number; b: number; iterations: number } {
-  const iterations = options.iterations ?? 50;
-  const ridge = options.ridge ?? 1e-6;
-  let a = 0;
-  let b = 0;
-  let done = 0;
-  for (; done < iterations; done++) {
-    // Gradient and Hessian of the weighted log-likelihood.
-    let ga = -ridge * a;
-    let gb = -ridge * b;
-    let haa = ridge;
-    let hab = 0;
-    let hbb = ridge;
-    for (const { x, y, weight = 1 } of samples) {
-      const p = logistic(a, b, x);
-      const r = weight * (y - p);
-      const w = weight * p * (1 - p);
-      ga += r;
-      gb += r * x;
-      haa += w;
-      hab += w * x;
-      hbb += w * x * x;
-    }
-    const det = haa * hbb - hab * hab;
-    if (!(det > 0)) break;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
-    a += da;
-    b += db;
-    if (Math.abs(da) < 1e-10 && Math.abs(db) < 1e-10) {
-      done += 1;
-      break;
-    }
-  }
-  return { a, b, iterations: done };
-}
-
 /**
  * The largest ROC threshold whose measured FAR is at most `targetFar`. Throws invalid_input for a model without
  * calibration (`modelName` names it), or a target the measurement cannot back (below the resolvable FAR, or above
@@ -174,22 +124,4 @@ export function thresholdForFar(calibration: ModelCalibration | undefined, targe
 
 function formatRate(rate: number): string {
   return rate.toPrecision(2);
-}
-
-/**
- * ROC points at the given thresholds from sorted distance lists (ascending), counting with two pointers.
- * Thresholds must be ascending.
- */
-export function rocAt(sameSorted: ArrayLike<number>, differentSorted: ArrayLike<number>, thresholds: readonly number[]): RocPoint[] {
-  let i = 0;
-  let j = 0;
-  return thresholds.map((threshold) => {
-    while (i < sameSorted.length && (sameSorted[i] ?? Infinity) <= threshold) i += 1;
-    while (j < differentSorted.length && (differentSorted[j] ?? Infinity) <= threshold) j += 1;
-    return {
-      threshold,
-      far: differentSorted.length ? j / differentSorted.length : 0,
-      tar: sameSorted.length ? i / sameSorted.length : 0,
-    };
-  });
 }

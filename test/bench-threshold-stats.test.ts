@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bestThreshold, crossValidate, rocCurve, statsAt, type ScoredPair } from './calibration.js';
+import { bestThreshold, crossValidate, statsAt, type ScoredPair } from '../bench/threshold-stats.js';
 
 const pair = (distance: number, same: boolean, fold = 0): ScoredPair => ({ distance, same, fold });
 
-describe('calibration', () => {
+describe('threshold statistics (bench)', () => {
   it('counts false accepts and false rejects at a threshold', () => {
     const pairs = [pair(0.2, true), pair(0.7, true), pair(0.5, false), pair(0.9, false)];
     const stats = statsAt(pairs, 0.6);
@@ -30,12 +30,5 @@ describe('calibration', () => {
     const result = crossValidate(pairs);
     assert.equal(result.folds.length, 10);
     assert.equal(result.meanAccuracy, 1);
-  });
-
-  it('draws a monotone ROC curve from (0,?) to (1,1)', () => {
-    const pairs = [pair(0.1, true), pair(0.4, false), pair(0.3, true), pair(0.6, false)];
-    const roc = rocCurve(pairs);
-    for (let i = 1; i < roc.length; i++) assert.ok((roc[i]?.far ?? 0) >= (roc[i - 1]?.far ?? 0));
-    assert.deepEqual(roc.at(-1), { far: 1, tar: 1, threshold: 0.6 });
   });
 });

@@ -1,4 +1,7 @@
-/** Pure statistics for choosing and judging a distance threshold from labelled pairs. */
+/**
+ * Pure statistics for choosing and judging a distance threshold from labelled pairs (bench:accuracy's pair
+ * verification and research/models/onnx.ts). Not shipped: the product reads thresholds from the engine's calibration.
+ */
 
 export interface ScoredPair {
   /** Distance between the two faces; Infinity when a face was not found (always "different"). */
@@ -79,13 +82,4 @@ export function crossValidate(pairs: readonly ScoredPair[]): CrossValidation {
   const mean = accuracies.reduce((a, b) => a + b, 0) / Math.max(1, accuracies.length);
   const variance = accuracies.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, accuracies.length);
   return { meanAccuracy: mean, stdAccuracy: Math.sqrt(variance), folds };
-}
-
-/** ROC points (false-accept rate, true-accept rate) over every distinct threshold, for plotting. */
-export function rocCurve(pairs: readonly ScoredPair[]): Array<{ far: number; tar: number; threshold: number }> {
-  const distances = [...new Set(pairs.map((p) => p.distance).filter(Number.isFinite))].sort((a, b) => a - b);
-  return [0, ...distances].map((threshold) => {
-    const stats = statsAt(pairs, threshold);
-    return { far: stats.falseAcceptRate, tar: 1 - stats.falseRejectRate, threshold };
-  });
 }

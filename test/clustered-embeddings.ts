@@ -7,7 +7,7 @@
  * ≈ 1 / (1 + a² + b²). `shapeFor` solves a and b from the median same-person and different-person distances the
  * real model shows (d² = 2 − 2·cos for unit vectors). z is not isotropic: the variance of component d falls as a
  * power law (d + 1)^-spectrumDecay over the first `rank` components and is zero beyond, as measured on real
- * embeddings of the LFW subset (bench/embedding-shape.ts; the numbers are at each shape below). Isotropic noise would
+ * embeddings of the LFW subset (research/embedding-shape.ts; the numbers are at each shape below). Isotropic noise would
  * make every neighbourhood a near-tie in 512 dimensions, far harder for any ANN index than real faces. b_i varies
  * per person (0.75–1.25 × b), and people have 1 to 9 photos (mean ≈ 3.7), so neighbourhoods are uneven, as in a
  * real gallery.
@@ -57,7 +57,7 @@ export function shapeFor(
 export const FACEAPI_128 = shapeFor(128, 0.3, 0.555);
 /**
  * mobilefacenet512@5 (the onnx engine) on the shared LFW subset, the largest face of each of the 1,613 photos
- * (741 people, 214 with two or more photos), measured by `bench/embedding-shape.ts`:
+ * (741 people, 214 with two or more photos), measured by `research/embedding-shape.ts`:
  * - medians over all pairs: same person 0.795 (8,707 pairs, cosine 0.68), different people 1.410 (1.29 M pairs,
  *   cosine 0.006);
  * - the embeddings span only ≈ 148 of their 512 dimensions: the centred covariance holds 99 % of its variance in

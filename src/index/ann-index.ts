@@ -24,7 +24,7 @@ export const DEFAULT_ANN_OPTIONS: AnnOptions = { precision: 'f16', connectivity:
 /**
  * Graph settings for embeddings wider than 256 dimensions (mobilefacenet512), measured on 512-D galleries shaped
  * like mobilefacenet512@5's real embeddings (test/clustered-embeddings.ts); recall@10 of people against exact search.
- * - 100,000 faces (bench/ann-graphs.ts, probes alternating between graphs on a busy machine; ef_search 256 / 512 /
+ * - 100,000 faces (research/ann-graphs.ts, probes alternating between graphs on a busy machine; ef_search 256 / 512 /
  *   768 / 1024 / 1536): M=16 finds 0.881 / 0.956 / 0.976 / 0.987 / 0.993, M=32 0.960 / 0.990 / 0.993 / 0.997 /
  *   0.999. A search at M=32 costs ≈ 1.7–2× one at M=16 at the same ef_search, so up to ≈ 0.99 the two are even;
  *   beyond it M=32 is faster, and the gap grows with the gallery. 300,000 faces (bench:scale, ef_search 512 / 1024 /

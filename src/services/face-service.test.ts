@@ -428,7 +428,7 @@ describe('FaceService on real faces (face-api engine)', () => {
 
 describe('FaceService on real faces (default engine)', () => {
   it('verifies the labelled person of a photo whose largest face is a bystander at the edge', async () => {
-    // Aldo_Paredes_0002: a half-visible face at the top edge is larger than Aldo Paredes's own (bench/models.md).
+    // Aldo_Paredes_0002: a half-visible face at the top edge is larger than Aldo Paredes's own (research/models.md).
     const service = await openFacedb({ db: join(await tempDir(), 'subject-real.sqlite'), workers: 1 });
     try {
       const detected = await service.detect({ path: lfwPhoto('Aldo_Paredes', 2) });

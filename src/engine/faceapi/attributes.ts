@@ -16,7 +16,7 @@ import { asArray, FACE_BATCH_SIZE, type Loaded, type Tensor3D } from './loader.j
  * cut from the caller's image around the detection box. On the six FER PublicTest classes through the whole
  * engine, side 1.55 (chosen on half A of the photos among 1.25 to 2.0) gives 58.2 % with equal weights, against
  * 49.5 % for the landmark-hull crop the nets got before; the median FER photo is 1.39 box sizes wide, but too
- * tight a crop costs more than too loose a one (bench/models.md, "Emotion, round 2").
+ * tight a crop costs more than too loose a one (research/models.md, "Emotion, round 2").
  */
 export const EMOTION_CROP_SIZE = 48;
 export const EMOTION_FRAMING: EmotionFraming = { side: 1.55, dy: 0.05 };
@@ -67,7 +67,7 @@ export async function ensembleEmotions({ faceapi, human, tfjs }: Loaded, crops: 
     try {
       const plain = asArray(await faceapi.nets.faceExpressionNet.predictExpressions(rgb as unknown as Tensor3D[]));
       const flipped = asArray(await faceapi.nets.faceExpressionNet.predictExpressions(mirrored as unknown as Tensor3D[]));
-      const humanProbs = predictHumanEmotionGray(tf, human.emotion, gray, true);
+      const humanProbs = predictHumanEmotionGray(tf, human.emotion, gray);
       const humanData = await humanProbs.data();
       humanProbs.dispose();
       plain.forEach((expression, i) => {

@@ -18,7 +18,7 @@ const ALIGNED_CROP_JPEG_QUALITY = 90;
 /**
  * Horizontal-flip test-time augmentation of the descriptor (average of the crop's and its mirror's descriptors).
  * On since model version 4: on the LFW subset it gains 0.1 points of pair accuracy and 0.7 of rank-1
- * (bench/models.md) for a second ResNet pass (~65 ms per face), which BlazeFace-first detection paid for.
+ * (research/models.md) for a second ResNet pass (~65 ms per face), which BlazeFace-first detection paid for.
  * Changing it changes every descriptor: bump FACEAPI_MODEL.version with it.
  */
 const DESCRIPTOR_FLIP_TTA = true;

@@ -121,24 +121,14 @@ function anchorRows(tf: Tf, output: Tensor | Tensor[]): Tfjs.Tensor2D {
 }
 
 /**
- * Emotion probabilities for a batch of RGB face crops (0..255, Nx?x?x3), in HUMAN_EMOTIONS order, one row per
- * crop. With `flip`, the mirrored crops are run too and the two probability vectors averaged.
+ * Emotion probabilities for a batch of grayscale face crops (0..255, Nx?x?x1), in HUMAN_EMOTIONS order, one row per
+ * crop: the mean of the net's probabilities for the crops and for their mirror images.
  */
-export function predictHumanEmotion(tf: Tf, model: GraphModel, crops: Tfjs.Tensor4D, flip: boolean): Tfjs.Tensor2D {
-  return tf.tidy(() => {
-    // rgb2gray weights as Human uses them.
-    const gray = crops.mul(tf.tensor1d([0.2989, 0.587, 0.114])).sum<Tfjs.Tensor4D>(3, true);
-    return predictHumanEmotionGray(tf, model, gray, flip);
-  });
-}
-
-/** As predictHumanEmotion, for grayscale crops (0..255, Nx?x?x1). */
-export function predictHumanEmotionGray(tf: Tf, model: GraphModel, crops: Tfjs.Tensor4D, flip: boolean): Tfjs.Tensor2D {
+export function predictHumanEmotionGray(tf: Tf, model: GraphModel, crops: Tfjs.Tensor4D): Tfjs.Tensor2D {
   return tf.tidy(() => {
     // The net takes 64x64 grayscale scaled to -1..1.
     const gray = tf.image.resizeBilinear(crops, [64, 64]).div(127.5).sub<Tfjs.Tensor4D>(1);
     const run = (input: Tfjs.Tensor4D) => model.execute(input) as Tfjs.Tensor2D;
-    const plain = run(gray);
-    return flip ? plain.add(run(tf.reverse(gray, 2))).div<Tfjs.Tensor2D>(2) : plain;
+    return run(gray).add(run(tf.reverse(gray, 2))).div<Tfjs.Tensor2D>(2);
   });
 }

@@ -1,8 +1,8 @@
 /**
  * What the ONNX engine does with one photo, net by net: detect → 68 landmarks → 5-point ArcFace crop → embedding,
  * plus emotion, age and gender when asked. Every step takes the `run` function of runtime.ts, so this module never
- * imports a runtime itself; the benchmarks in bench/models/onnx.ts and bench/models/emotion.ts compose the same
- * steps with other settings.
+ * imports a runtime itself; the experiments in research/models/onnx.ts and research/models/emotion.ts compose the
+ * same steps with other settings.
  */
 import sharp from 'sharp';
 import type { Box, EmotionScores, Point } from '../../core/types.js';
@@ -26,7 +26,7 @@ import {
   unitVector,
   type RawDetection,
 } from './postprocess.js';
-import { affineOfSimilarity, boxAffine, grayPlane, mirrorPlanes, NORMALISE, rgbPlanes, swapRedBlue } from './preprocess.js';
+import { affineOfSimilarity, boxAffine, grayPlane, NORMALISE, rgbPlanes, swapRedBlue } from './preprocess.js';
 import type { RunNet } from './runtime.js';
 
 export const DETECTOR_WIDTH = 320;
@@ -34,7 +34,7 @@ export const DETECTOR_HEIGHT = 240;
 /**
  * Candidates below this are dropped whatever the caller's threshold. Every LFW subset photo's face scores at least
  * 0.98 in colour and 0.886 in grayscale; from 0.9 half B of the subset loses grayscale photos and group.jpg a face,
- * while lower floors only add faces (bench/models.md, "ONNX engine (v5)").
+ * while lower floors only add faces (research/models.md, "ONNX engine (v5)").
  */
 export const DETECTOR_MIN_SCORE = 0.8;
 /** Candidates overlapping a better one by more than this (IoU) are the same face. */
@@ -60,15 +60,12 @@ const ALIGNED_CROP_JPEG_QUALITY = 90;
  * The expression net was trained on FER-style face crops. It sees an upright square of EXPRESSION_SIDE box sizes
  * m = sqrt(width·height) around the face (the median FER photo's framing of this detector's box, measured on half A
  * of emotion-fer); a photo whose face box is at least WHOLE_PHOTO_COVERAGE of it (sqrt of the areas) already is
- * such a crop, and the net sees the whole photo. On emotion-fer (bench/models.md, "ONNX engine (v5)"): the square
+ * such a crop, and the net sees the whole photo. On emotion-fer (research/models.md, "ONNX engine (v5)"): the square
  * alone 61.0 % (half A) / 58.7 % (half B), with the whole-photo rule 65.0 % / 60.0 % (no-face photos counted
  * wrong); the rule's 0.5 was chosen on half A among 0.5, 0.6 and 0.7; the mirror image did not pay on half A.
  */
 export const EXPRESSION_SIDE = 1.31;
 export const WHOLE_PHOTO_COVERAGE = 0.5;
-
-/** Average the embedding of the crop with its mirror image's (doubles the feature net's cost). */
-export const DESCRIPTOR_FLIP = false;
 
 export interface Detected {
   score: number;
@@ -125,14 +122,14 @@ export async function landmarks68(run: RunNet, image: RgbImage, box: Box): Promi
 /**
  * The feature net reads its planes as B, G, R (OpenCV's order, which it was evidently trained with, whatever the
  * package's browser demo feeds it): on half A of the subset's people, false rejects at a per-pair FAR of 1e-4 fall from
- * 4.50 % (RGB) to 2.23 % and rank-1 rises from 99.58 % to 100 % (bench/models.md, "ONNX engine (v5)").
+ * 4.50 % (RGB) to 2.23 % and rank-1 rises from 99.58 % to 100 % (research/models.md, "ONNX engine (v5)").
  */
 export const FEATURE_CHANNELS: 'bgr' | 'rgb' = 'bgr';
 
-/** The feature net's input: the 112x112 ArcFace crop of the five points, (x − 127) / 128, planes in `channels` order. */
-export function featureInput(image: RgbImage, fivePoints: readonly Point[], channels = FEATURE_CHANNELS): Float32Array {
+/** The feature net's input: the 112x112 ArcFace crop of the five points, (x − 127) / 128, planes in FEATURE_CHANNELS order. */
+export function featureInput(image: RgbImage, fivePoints: readonly Point[]): Float32Array {
   const planes = rgbPlanes(image, affineOfSimilarity(arcfaceTransform(fivePoints, FEATURE_SIZE)), FEATURE_SIZE, FEATURE_SIZE, NORMALISE.signed, 'black');
-  return channels === 'bgr' ? swapRedBlue(planes) : planes;
+  return FEATURE_CHANNELS === 'bgr' ? swapRedBlue(planes) : planes;
 }
 
 /** Raw 512-D output of the feature net for one input. */
@@ -142,13 +139,12 @@ export async function featureOf(run: RunNet, input: Float32Array): Promise<Float
   return output;
 }
 
-/** Unit-length embedding of the face with these five points (with DESCRIPTOR_FLIP: averaged with its mirror's). */
-export async function embeddingOf(run: RunNet, image: RgbImage, fivePoints: readonly Point[], flip = DESCRIPTOR_FLIP, channels = FEATURE_CHANNELS): Promise<Float32Array> {
-  const input = featureInput(image, fivePoints, channels);
-  const plain = unitVector(await featureOf(run, input));
-  if (!flip) return plain;
-  const mirrored = unitVector(await featureOf(run, mirrorPlanes(input, FEATURE_SIZE)));
-  return unitVector(plain.map((v, i) => v + (mirrored[i] ?? 0)));
+/**
+ * Unit-length embedding of the face with these five points. The crop alone: averaging with the mirror image's
+ * embedding doubles the feature net's cost and did not pay on both halves (research/models.md, "flip averaging").
+ */
+export async function embeddingOf(run: RunNet, image: RgbImage, fivePoints: readonly Point[]): Promise<Float32Array> {
+  return unitVector(await featureOf(run, featureInput(image, fivePoints)));
 }
 
 /** Where the expression net looks for the face in `box` (see EXPRESSION_SIDE and WHOLE_PHOTO_COVERAGE). */
@@ -173,7 +169,7 @@ export async function expressionLogits(run: RunNet, input: Float32Array): Promis
 /**
  * Human's emotion net's input: the same `region` as the expression net's, resized to 64x64 grayscale (BT.601 luma)
  * scaled to −1..1. On half A of emotion-fer Human's net alone scores 62.5 % on this region against 55.8 % on engine
- * v4's FER-style square (side 1.55 box sizes) around this detector's box (bench/models.md, "ONNX engine (v5)").
+ * v4's FER-style square (side 1.55 box sizes) around this detector's box (research/models.md, "ONNX engine (v5)").
  */
 export function humanEmotionInput(image: RgbImage, region: Box): Float32Array {
   const size = HUMAN_EMOTION_SIZE;
@@ -193,7 +189,7 @@ export async function humanEmotionProbabilities(run: RunNet, input: Float32Array
  * Emotion of the face in `box`: the equal-weight mean of the probabilities of fr_expression.onnx and of Human's
  * oarriaga net (two nets trained apart, no weight to tune), both on expressionRegion. On the six PublicTest classes
  * of emotion-fer, faces found: expression net alone 68.2 % (half A) / 62.8 % (half B), Human's alone 62.5 % /
- * 60.3 %, this mean 68.2 % / 66.3 % (bench/models.md, "ONNX engine (v5)" → "Emotion", for every other candidate
+ * 60.3 %, this mean 68.2 % / 66.3 % (research/models.md, "ONNX engine (v5)" → "Emotion", for every other candidate
  * and how the choice was made). Human's net costs about 1 ms more per face.
  */
 export async function emotionOf(run: RunNet, image: RgbImage, box: Box): Promise<EmotionScores> {

@@ -137,7 +137,7 @@ export function softmax(logits: ArrayLike<number>): Float64Array {
 }
 
 /**
- * fr_expression.onnx's output order, read off the shared FER photos (bench/models/onnx.ts, "label order"): each
+ * fr_expression.onnx's output order, read off the shared FER photos (research/models/onnx.ts, "label order"): each
  * class's photos peak on this index far more often than on any other.
  */
 export const EXPRESSION_LABELS: readonly Emotion[] = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
@@ -198,7 +198,7 @@ export function ssrRegression(x: ArrayLike<number>, range: number): number {
 }
 
 /**
- * fr_gender's regression runs from 0 (female) to 1 (male) (checked on the shared photos: bench/models/onnx.ts);
+ * fr_gender's regression runs from 0 (female) to 1 (male) (checked on the shared photos: research/models/onnx.ts);
  * the probability is how far it is from the middle, as a share of the half range.
  */
 export function genderFromRegression(value: number): { gender: Gender; genderProbability: number } {

@@ -51,7 +51,7 @@ type Writer = { kind: 'rgb'; offset: readonly [number, number, number]; scale: r
  * large photos are not aliased. Until model version 6 any shrink above 1.01 took a 2x2 grid: a 250x250 photo
  * squeezed 4 % into the detector's 240 rows was blurred for nothing, at four times the cost. Rounding instead lowered
  * false rejects at FAR 1e-4 on both halves of the LFW subset's people (A 1.79 → 1.75 %, B 3.24 → 2.79 %) and raised
- * rank-1 on both (A 479 → 480 of 481, B 602 → 603 of 605): bench/models.md, "Sampling".
+ * rank-1 on both (A 479 → 480 of 481, B 602 → 603 of 605): research/models.md, "Sampling".
  *
  * This runs for every input of every net (about 170,000 samples per photo), so it is written for speed: one branch
  * per sample picks the interior case (all four taps inside the photo) and everything is inlined. The arithmetic is

@@ -4,7 +4,7 @@
  * about 55, 41 and 32 px wide and searched against the full-size subset: the threshold at a per-pair FAR of 1e-4,
  * the FAR and false rejects at identify's threshold, per half of the people. Engine v5.
  *
- *   node --import tsx bench/models/small-faces.ts [--scales 1,0.6,0.45,0.35]
+ *   node --import tsx research/models/small-faces.ts [--scales 1,0.6,0.45,0.35]
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * Detection recall and speed of the engine's detector chain (BlazeFace, then SSD, then both on the enhanced
  * retry pass): LFW subset photos in colour and in grayscale, the FER crops, Blank_image.jpg, group.jpg.
- *   node --import tsx bench/models/detection.ts [--limit N] [--workers 2]
+ *   node --import tsx research/models/detection.ts [--limit N] [--workers 2]
  * ms/image is measured in this thread (one runtime); images/s with a pool of --workers workers.
  */
 import { readdirSync } from 'node:fs';

@@ -6,7 +6,7 @@
  * components (fitted on 20,000 of them), and compares top-10 people search at each ef_search against exact search
  * over the full embeddings: p50/p99 latency and recall@10 of people.
  *
- *   node --import tsx bench/pca-graph.ts [--faces 100000] [--components 160] [--ef 256,512,768,1024] [--probes 300]
+ *   node --import tsx research/pca-graph.ts [--faces 100000] [--components 160] [--ef 256,512,768,1024] [--probes 300]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

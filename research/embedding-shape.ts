@@ -1,13 +1,13 @@
 /**
- * bench/embedding-shape.ts — the shape of a model's real embeddings, which test/clustered-embeddings.ts imitates
+ * research/embedding-shape.ts — the shape of a model's real embeddings, which test/clustered-embeddings.ts imitates
  * for the ANN tests and bench:scale: median distance of two photos of one person and of two people (every pair),
  * the PCA spectra of all embeddings, of the identity means (people with two or more photos) and of the
  * within-person residuals, their participation ratios (Σλ)² / Σλ², how many components hold 99 % and 99.9 % of the
  * variance, log-log power-law fits of the spectrum, and the generator's exponent whose participation ratio matches
  * (the generator is run with the same photo counts and the measured medians and rank, and its exponent bisected).
  *
- *   node --import tsx bench/embedding-shape.ts --from faces.json
- *   node --import tsx bench/embedding-shape.ts --embed [--engine onnx] [--save faces.json]
+ *   node --import tsx research/embedding-shape.ts --from faces.json
+ *   node --import tsx research/embedding-shape.ts --embed [--engine onnx] [--save faces.json]
  *
  * --from reads a JSON array of { person, faces: [{ embedding: number[] }, …] } (faces largest first; the first is
  * used). --embed runs the engine over every photo of the shared LFW subset (../shared/data/lfw-subset) and keeps the
@@ -21,7 +21,7 @@ import type { AnalyzeOptions } from '../src/engine/engine.js';
 import { readImageFile } from '../src/image/decode.js';
 import { ClusteredGallery, shapeFor } from '../test/clustered-embeddings.js';
 import { LFW_SUBSET } from '../test/fixtures.js';
-import { engineList, startEngine } from './engines.js';
+import { engineList, startEngine } from '../bench/engines.js';
 
 interface Face {
   person: string;

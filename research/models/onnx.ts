@@ -1,14 +1,14 @@
 /**
  * The ONNX engine's choices (engine v5, src/engine/onnx), each made on one half of the shared data and confirmed on
- * the other. Results: bench/models.md, "ONNX engine (v5)". Runs the engine's own pipeline steps in this thread
+ * the other. Results: research/models.md, "ONNX engine (v5)". Runs the engine's own pipeline steps in this thread
  * (one set of sessions, 1 intra-op thread).
  *
- *   node --import tsx bench/models/onnx.ts [--part detection,descriptor,alignment,emotion,emotion-cost] [--half 0|1] [--limit N]
+ *   node --import tsx research/models/onnx.ts [--part detection,descriptor,alignment,emotion,emotion-cost] [--half 0|1] [--limit N]
  *
  * - detection: the detector's score floor. Per LFW photo (colour, and grayscale via sharp), every candidate of the
  *   plain pass and of the retry pass (contrast stretch + grey border) at score ≥ 0.3; then, per floor, photos with a
  *   face and extra faces (all but the largest) as the engine would report them. Halves: even / odd photo index.
- * - descriptor: the largest face's embedding, plain and mirrored (cached in bench/out/onnx/), on halves of the
+ * - descriptor: the largest face's embedding, plain and mirrored (cached in research/out/onnx/), on halves of the
  *   people (even / odd index in sorted order): 10-fold pair accuracy, false rejects at a per-pair FAR of 1e-4 over
  *   all pairs of the half, rank-1 (each photo searched among all others of the half), with and without flip.
  * - alignment (--half 0 or 1): ways of getting the five points from the landmark net, on one half of the people:
@@ -16,33 +16,47 @@
  * - emotion: the expression net's label order (argmax per class on the bare FER photos), then the crop around the
  *   engine's detection box (framings) against the bare photo, on halves A / B of emotion-fer (even / odd index of
  *   the sorted file names in each class). Accuracy over the six PublicTest classes; disgust apart. The ensemble with
- *   Human's emotion net is measured by bench/models/emotion.ts --onnx (it needs tfjs and face-api's nets).
+ *   Human's emotion net is measured by research/models/emotion.ts --onnx (it needs tfjs and face-api's nets).
  * - emotion-cost [--workers N]: ms per face of the expression net and of Human's emotion net, and the resident
  *   memory Human's net adds in one thread and in the engine's worker pool.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crossValidate, type ScoredPair } from '../threshold-stats.js';
+import { crossValidate, type ScoredPair } from '../../bench/threshold-stats.js';
 import { euclideanDistance } from '../../src/core/distance.js';
 import { EMOTIONS, type Box, type Emotion, type Point } from '../../src/core/types.js';
 import {
   detectFaces,
   DETECTOR_MAX_IOU,
   DETECTOR_MIN_SCORE,
-  embeddingOf,
   expressionLogits,
   expressionRegion,
   FEATURE_CHANNELS,
+  featureInput,
+  featureOf,
   landmarks68,
   RETRY_BORDER_FRACTION,
 } from '../../src/engine/onnx/pipeline.js';
-import { decodeDetections, decodeLandmarks, EXPRESSION_LABELS, fivePointsFrom68, netSquare, softmax } from '../../src/engine/onnx/postprocess.js';
-import { boxAffine, grayPlane, mirrorPlanes, NORMALISE, rgbPlanes } from '../../src/engine/onnx/preprocess.js';
-import { loadSessions } from '../../src/engine/onnx/runtime.js';
+import { decodeDetections, decodeLandmarks, EXPRESSION_LABELS, fivePointsFrom68, netSquare, softmax, unitVector } from '../../src/engine/onnx/postprocess.js';
+import { boxAffine, grayPlane, mirrorPlanes, NORMALISE, rgbPlanes, swapRedBlue } from '../../src/engine/onnx/preprocess.js';
+import { loadSessions, type RunNet } from '../../src/engine/onnx/runtime.js';
 import { padImage, stretchContrast } from '../../src/engine/enhance.js';
 import type { RgbImage } from '../../src/image/image.js';
-import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from '../lfw.js';
+import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from '../../bench/lfw.js';
 import { argValue, DATA, FER, LFW, lfwFiles, loadRgb, pct } from './common.js';
+
+/**
+ * The engine's embedding (src/engine/onnx/pipeline.ts embeddingOf) with the settings it decided against: `flip`
+ * averages it with the mirrored crop's, `channels` feeds the feature net's planes in that order.
+ */
+async function embeddingVariant(run: RunNet, image: RgbImage, five: readonly Point[], flip: boolean, channels: 'bgr' | 'rgb' = FEATURE_CHANNELS): Promise<Float32Array> {
+  const engineInput = featureInput(image, five);
+  const input = channels === FEATURE_CHANNELS ? engineInput : swapRedBlue(engineInput);
+  const plain = unitVector(await featureOf(run, input));
+  if (!flip) return plain;
+  const mirrored = unitVector(await featureOf(run, mirrorPlanes(input, 112)));
+  return unitVector(plain.map((v, i) => v + (mirrored[i] ?? 0)));
+}
 
 const OUT = new URL('../out/onnx/', import.meta.url).pathname;
 mkdirSync(OUT, { recursive: true });
@@ -52,7 +66,7 @@ const sessions = await loadSessions({ intraOpThreads: 1 });
 const run = sessions.run;
 const lines: string[] = [];
 const MIN_FACE = 20;
-/** Median FER photo side in detection-box sizes sqrt(w·h), measured on half A (bench/models.md). */
+/** Median FER photo side in detection-box sizes sqrt(w·h), measured on half A (research/models.md). */
 const FER_MEDIAN_SIDE = 1.31;
 const say = (line: string): void => {
   lines.push(line);
@@ -173,8 +187,8 @@ async function embedAll(grayscale: boolean): Promise<Map<string, { plain: Float3
       continue;
     }
     const five = fivePointsFrom68(await landmarks68(run, image, face.box));
-    const plain = await embeddingOf(run, image, five, false);
-    const flip = await embeddingOf(run, image, five, true);
+    const plain = await embeddingVariant(run, image, five, false);
+    const flip = await embeddingVariant(run, image, five, true);
     result.set(file, { plain, flip });
     stored[file] = [Array.from(plain), Array.from(flip)];
     if (++done % 200 === 0) process.stderr.write(`embeddings (${grayscale ? 'gray' : 'colour'}): ${done}\n`);
@@ -320,7 +334,7 @@ if (parts.includes('alignment')) {
     if (!face) continue;
     for (const [name, five] of Object.entries(variants)) {
       const channels = name.includes('RGB') ? 'rgb' : FEATURE_CHANNELS;
-      embeddings.get(name)?.set(file, await embeddingOf(run, image, await five(image, face.box), false, channels));
+      embeddings.get(name)?.set(file, await embeddingVariant(run, image, await five(image, face.box), false, channels));
     }
   }
   say(`\nAlignment variants, half ${half === 0 ? 'A' : 'B'} of the people (${mine.length} colour photos)`);

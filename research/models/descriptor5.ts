@@ -1,18 +1,18 @@
 /**
  * Descriptor, round 2: the descriptor models available on disk, each with its own preprocessing, notably the
  * ArcFace 5-point alignment (align5.ts) for the InsightFace-style 112x112 models, against the engine's
- * ResNet-128 + flip TTA. Results: bench/models.md, "Descriptor, round 2".
+ * ResNet-128 + flip TTA. Results: research/models.md, "Descriptor, round 2".
  *
- *   node --import tsx bench/models/descriptor5.ts [--variants a,b,...] [--screen] [--report-only] [--report file.md]
+ *   node --import tsx research/models/descriptor5.ts [--variants a,b,...] [--screen] [--report-only] [--report file.md]
  *
- * Round 3 (bench/models.md, "Descriptor, round 3: aligned chip for ResNet-128"): the `resnet-*` variants feed the
+ * Round 3 (research/models.md, "Descriptor, round 3: aligned chip for ResNet-128"): the `resnet-*` variants feed the
  * same ResNet-128 a 150x150 chip aligned by a similarity transform, dlib's own face chip (align5.ts dlibChip) or a
  * 5-point chip to face-api's average framing (FACEAPI_TEMPLATE5, measured on half A of the people); the last table
  * of the report splits the people into halves A and B (free parameters are chosen on A).
  *
  * Faces: the engine's own runtime (BlazeFace first, face-api 68 landmarks), run once per photo and cached with the
- * landmarks in bench/out/desc5/landmarks.json. Every variant's plain and mirrored embeddings are cached per photo
- * in bench/out/desc5/<variant>.{json,bin}, so reruns and combinations only evaluate. `--screen` computes only the
+ * landmarks in research/out/desc5/landmarks.json. Every variant's plain and mirrored embeddings are cached per photo
+ * in research/out/desc5/<variant>.{json,bin}, so reruns and combinations only evaluate. `--screen` computes only the
  * photos of the pairs in folds 0–2 (a quick preprocessing check); the default is the whole subset (1,613 photos).
  *
  * Pairs: every official LFW pair inside the subset plus deterministic extra mismatched pairs (bench/lfw.ts, seed
@@ -30,7 +30,7 @@ import type { RgbImage } from '../../src/image/image.js';
 import { humanModelDir, loadGraphModelFromDisk } from '../../src/engine/faceapi/human.js';
 import { loadModels } from '../../src/engine/faceapi/loader.js';
 import { loadFaceApiRuntime } from '../../src/engine/faceapi/runtime.js';
-import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from '../lfw.js';
+import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from '../../bench/lfw.js';
 import { arcfaceCrop, dlibChip, fivePointChip, fivePoints, inFaceApiCrop } from './align5.js';
 import { argValue, DATA, LFW, lfwFiles, loadRgb, pct } from './common.js';
 

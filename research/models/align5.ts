@@ -1,5 +1,5 @@
 /**
- * ArcFace / InsightFace 5-point face alignment, for the descriptor benchmarks only (bench/models/descriptor5.ts).
+ * ArcFace / InsightFace 5-point face alignment, for the descriptor benchmarks only (research/models/descriptor5.ts).
  * The five points (eye centres, nose tip, mouth corners) come from face-api's 68 iBUG landmarks; the similarity fit and
  * the template are the engine's (src/engine/align.ts, used by the ONNX engine), and the face is resampled bilinearly,
  * black outside the photo (what insightface's norm_crop does with cv2.warpAffine).

@@ -6,7 +6,7 @@
  * the same 512-D face-shaped synthetic gallery as bench:scale (test/clustered-embeddings.ts). Speed is not measured:
  * the scan here is plain JavaScript, only the candidates matter.
  *
- *   node --import tsx bench/binary-sketch.ts [--faces 200000] [--bits 512] [--probes 200] [--k 100,300,1000,3000,10000]
+ *   node --import tsx research/binary-sketch.ts [--faces 200000] [--bits 512] [--probes 200] [--k 100,300,1000,3000,10000]
  */
 import { parseArgs } from 'node:util';
 import { FlatIndex } from '../src/core/flat-index.js';

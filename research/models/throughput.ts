@@ -1,6 +1,6 @@
 /**
  * Engine throughput alone: N decoded LFW photos queued at once on a pool of --workers workers (default 2).
- *   node --import tsx bench/models/throughput.ts [--limit 300] [--workers 2]
+ *   node --import tsx research/models/throughput.ts [--limit 300] [--workers 2]
  */
 import type { AnalyzeOptions } from '../../src/engine/engine.js';
 import { createFaceApiEngine } from '../../src/engine/faceapi/engine.js';

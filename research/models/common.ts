@@ -1,4 +1,4 @@
-/** Shared helpers for the model benchmarks in bench/models: the data set paths and image loading. */
+/** Shared helpers for the model experiments in research/models: the data set paths and image loading. */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';

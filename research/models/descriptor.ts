@@ -4,13 +4,13 @@
  * Every descriptor is L2-normalised and compared by euclidean distance (for unit vectors euclidean² = 2·cosine
  * distance). Pair accuracy: 10-fold, threshold chosen on 9 folds, applied to the 10th; also the single best
  * threshold over all pairs (what the engine's defaultThreshold is set from).
- *   node --import tsx bench/models/descriptor.ts [--limit N]   (N: at most N pairs per class)
+ *   node --import tsx research/models/descriptor.ts [--limit N]   (N: at most N pairs per class)
  * Faces come from the engine's runtime (BlazeFace + face-api landmarks); each descriptor model sees the
  * dlib-style square face-api's recogniser uses, resized to its input.
  */
 import { join } from 'node:path';
 import type * as Tfjs from '@tensorflow/tfjs';
-import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from '../lfw.js';
+import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from '../../bench/lfw.js';
 import { humanModelDir, loadGraphModelFromDisk } from '../../src/engine/faceapi/human.js';
 import { loadModels } from '../../src/engine/faceapi/loader.js';
 import { loadFaceApiRuntime } from '../../src/engine/faceapi/runtime.js';

@@ -6,19 +6,20 @@
  * choose anything. The one free choice (arithmetic vs log-probability average, both equal weights) is shown on
  * two halves of the photos (even / odd file index within each class) so a choice made on one half can be
  * checked on the other.
- *   node --import tsx bench/models/emotion.ts [--engine [--sweep]] [--onnx]
+ *   node --import tsx research/models/emotion.ts [--engine [--sweep]] [--onnx]
  * --engine: also run the full engine (detector, then the FER-style emotion crop around the detection box) and time
  * the emotion step per face. --sweep: on the engine's own detection boxes, try other crop framings, net weights and
  * test-time augmentations (shifted / rescaled crops); every choice is made on half A only (see "Emotion, round 2"
- * in bench/models.md). --onnx: engine v5's expression net with these two nets as ensemble members, on v5's own
- * detections (see onnxEnsemble; "ONNX engine (v5)" → "Emotion" in bench/models.md).
+ * in research/models.md). --onnx: engine v5's expression net with these two nets as ensemble members, on v5's own
+ * detections (see onnxEnsemble; "ONNX engine (v5)" → "Emotion" in research/models.md).
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMOTIONS, type Emotion } from '../../src/core/types.js';
 import type { Box } from '../../src/core/types.js';
 import { emotionCropTransform, emotionFromExpressions, FACEAPI_EXPRESSIONS, warpGray, type EmotionFraming } from '../../src/engine/align.js';
-import { HUMAN_EMOTIONS, predictHumanEmotion, predictHumanEmotionGray } from '../../src/engine/faceapi/human.js';
+import { HUMAN_EMOTIONS, predictHumanEmotionGray } from '../../src/engine/faceapi/human.js';
+import { HUMAN_EMOTION_SIZE } from '../../src/engine/human-emotion/postprocess.js';
 import { EMOTION_CROP_SIZE, EMOTION_FRAMING, emotionCrop, ensembleEmotions, HUMAN_EMOTION_WEIGHT } from '../../src/engine/faceapi/attributes.js';
 import { detectFaces, imageBox } from '../../src/engine/faceapi/detect.js';
 import { loadModels } from '../../src/engine/faceapi/loader.js';
@@ -36,6 +37,25 @@ interface Sample {
   probs: Record<string, number[]>;
   /** The engine's emotion box (image pixels, unclamped), when it found a face. */
   engineBox?: Box;
+}
+
+type Tensor4D = import('@tensorflow/tfjs').Tensor4D;
+type Tensor2D = import('@tensorflow/tfjs').Tensor2D;
+
+/** Human's emotion net once over grayscale crops (0..255), without the engine's mirror average (predictHumanEmotionGray). */
+function humanEmotionOnce(gray: Tensor4D): Tensor2D {
+  return tf.tidy(() => {
+    const input = tf.image.resizeBilinear(gray, [HUMAN_EMOTION_SIZE, HUMAN_EMOTION_SIZE]).div(127.5).sub<Tensor4D>(1);
+    return human.emotion.execute(input) as Tensor2D;
+  });
+}
+
+/** Human's emotion net on RGB crops (0..255), made gray with Human's rgb2gray weights; `flip` as the engine does. */
+function humanEmotionRgb(crops: Tensor4D, flip: boolean): Tensor2D {
+  return tf.tidy(() => {
+    const gray = crops.mul(tf.tensor1d([0.2989, 0.587, 0.114])).sum<Tensor4D>(3, true);
+    return flip ? predictHumanEmotionGray(tf, human.emotion, gray) : humanEmotionOnce(gray);
+  });
 }
 
 async function faceapiProbs(t: import('@tensorflow/tfjs').Tensor3D): Promise<number[]> {
@@ -64,8 +84,8 @@ for (const label of EMOTIONS) {
     const fa = await faceapiProbs(t);
     const faFlip = await faceapiProbs(flipped);
     const batch = t.expandDims<import('@tensorflow/tfjs').Tensor4D>(0);
-    const huT = predictHumanEmotion(tf, human.emotion, batch, false);
-    const huFlipT = predictHumanEmotion(tf, human.emotion, batch, true);
+    const huT = humanEmotionRgb(batch, false);
+    const huFlipT = humanEmotionRgb(batch, true);
     const hu = Array.from(await huT.data());
     const huTta = Array.from(await huFlipT.data());
     tf.dispose([t, flipped, batch, huT, huFlipT]);
@@ -114,8 +134,8 @@ async function passesOn(crops: Float32Array[]): Promise<Passes[]> {
     const mirrored = rgb.map((t) => tf.reverse(t, 1));
     const fa = listOf(await faceapi.nets.faceExpressionNet.predictExpressions(rgb));
     const faFlip = listOf(await faceapi.nets.faceExpressionNet.predictExpressions(mirrored));
-    const hu = predictHumanEmotionGray(tf, human.emotion, gray, false);
-    const huFlip = tf.tidy(() => predictHumanEmotionGray(tf, human.emotion, tf.reverse(gray, 2), false));
+    const hu = humanEmotionOnce(gray);
+    const huFlip = tf.tidy(() => humanEmotionOnce(tf.reverse(gray, 2)));
     const [huData, huFlipData] = [await hu.data(), await huFlip.data()];
     const fromFaceapi = (e: Record<string, number> | undefined) => {
       const scores = emotionFromExpressions(FACEAPI_EXPRESSIONS.map((l) => e?.[l] ?? 0));

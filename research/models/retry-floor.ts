@@ -5,7 +5,7 @@
  * then non-face inputs shaped like FER photos: the four 60x60 corners of LFW photos, grayscale, shrunk to 48x48.
  * The corners sometimes hold part of a bystander's face, so the count at 0.8 is not all false.
  *
- *   node --import tsx bench/models/retry-floor.ts
+ *   node --import tsx research/models/retry-floor.ts
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,10 +1,10 @@
 /**
- * bench/ann-graphs.ts — graph settings compared side by side on one synthetic gallery (test/clustered-embeddings.ts),
+ * research/ann-graphs.ts — graph settings compared side by side on one synthetic gallery (test/clustered-embeddings.ts),
  * for a machine that is not quiet: every graph is built first, then each probe is searched on every graph in turn at
  * each ef_search, so a busy spell slows all of them alike and the latency ratios stay meaningful where the absolute
  * numbers of bench:scale would not.
  *
- *   node --expose-gc --import tsx bench/ann-graphs.ts [--faces 100k] [--dims 512] [--probes 300]
+ *   node --expose-gc --import tsx research/ann-graphs.ts [--faces 100k] [--dims 512] [--probes 300]
  *        [--graphs f16:16:128,f16:32:128] [--ef 256,512,1024]
  *
  * A graph is precision:connectivity:expansion_add. Prints per graph and ef_search: recall@10 of people against

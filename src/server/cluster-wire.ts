@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import type { ClusterListing, ClusterRunSummary, UnnamedEnrollOutcome } from '../services/cluster-service.js';
 import type { NamedCluster, Person } from '../store/store.js';
-import { person, personToWire, type PersonWire } from './wire.js';
+import { person, personName, personToWire, type PersonWire } from './wire.js';
 
 /** The JSON of the unnamed-face and cluster routes (snake_case), and its mapping from the service results. */
 
@@ -59,7 +59,7 @@ export const namedCluster = z.object({
 });
 
 export const clusterRunJson = z.object({ full: z.boolean().default(false) });
-export const nameClusterJson = z.object({ name: z.string().trim().min(1).max(200) });
+export const nameClusterJson = z.object({ name: personName });
 export const clusterQuery = z.object({
   samples: z
     .preprocess((v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : Number(v)) : v), z.number().int().min(0).max(20).optional())

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 import { EMOTIONS } from '../core/types.js';
 import { ERROR_CODES } from '../errors/errors.js';
 import { ENROLL_STATUSES } from '../services/results.js';
@@ -133,7 +134,9 @@ const base64Image = z.string().describe('the image file, base64-encoded (a data:
 export const identifyJson = recognitionOptions.extend({ image: base64Image });
 export const verifyJson = verifyOptions.extend({ image_a: base64Image, image_b: base64Image });
 export const enrollJson = z.object({ images: z.array(base64Image).min(1).max(20) });
-export const createPersonJson = z.object({ name: z.string().trim().min(1).max(200) });
+/** A person's name as the API takes it: the length limit is the stores' own (core/names.ts), so the document tells the truth. */
+export const personName = z.string().trim().min(1).max(MAX_PERSON_NAME_LENGTH);
+export const createPersonJson = z.object({ name: personName });
 export const pageQuery = z.object({
   limit: numeric(z.number().int().min(1).max(1000)).default(50),
   offset: numeric(z.number().int().min(0)).default(0),

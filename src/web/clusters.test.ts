@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { lfwPhoto, tempDir } from '../../test/fixtures.js';
+import { MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 import { openFacedb } from '../facedb.js';
 import { buildServer } from '../server/app.js';
 import type { FaceService } from '../services/face-service.js';
@@ -75,6 +76,8 @@ void describe('the Clusters view in headless Chromium against the real server', 
   void it('names a cluster, which then shows in the gallery', async () => {
     const first = clusters().first();
     const id = await first.getAttribute('data-cluster-id');
+    // The server's own limit, read from its OpenAPI document.
+    assert.equal(await first.getByLabel(`Who is in cluster ${id}`).getAttribute('maxlength'), String(MAX_PERSON_NAME_LENGTH));
     await first.getByLabel(`Who is in cluster ${id}`).fill('Britney Spears');
     await first.getByRole('button', { name: 'Name' }).click();
     await status().getByText(`Cluster ${id} is now Britney Spears (3 faces). 1 cluster; 1 unnamed face.`).waitFor();

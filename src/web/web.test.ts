@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { lfwPhoto, tempDir, testImage } from '../../test/fixtures.js';
+import { MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 import { openFacedb } from '../facedb.js';
 import { buildServer } from '../server/app.js';
 import type { FaceService } from '../services/face-service.js';
@@ -26,6 +27,13 @@ const CHROMIUM_ARGS = [
 const API_KEY = 'web-test-admin-key-0123456789';
 // The first photo loads the models, which takes a while on a cold CI machine.
 const MODEL_TIMEOUT_MS = 180_000;
+
+type Rect = { x: number; y: number; width: number; height: number };
+
+/** Area two rectangles share (touching edges share none). */
+const sharedArea = (a: Rect, b: Rect): number =>
+  Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x)) *
+  Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
 
 /** The little of HTMLImageElement read in the page (the DOM's types are not part of this Node project). */
 interface Thumbnail {
@@ -63,6 +71,40 @@ void describe('web page in headless Chromium against the real server', () => {
 
   const errorBox = () => page.getByTestId('error');
   const boxes = () => page.getByTestId('face-box');
+  // By class rather than test id, so the same check reads any version of the page.
+  const labels = () => boxes().locator('.face-box-label');
+
+  /**
+   * Every face label must be readable where it is: on no other label and on no face (a box's inside, within its
+   * border). Returns the labels' text as shown (innerText: what CSS hides is left out).
+   */
+  async function assertLabelsClear(): Promise<string[]> {
+    const labelRects: Rect[] = [];
+    for (const label of await labels().all()) {
+      const rect = await label.boundingBox();
+      assert.ok(rect, 'label is visible');
+      labelRects.push(rect);
+    }
+    const boxRects: Rect[] = [];
+    for (const box of await boxes().all()) {
+      const rect = await box.boundingBox();
+      assert.ok(rect);
+      boxRects.push({ x: rect.x + 3, y: rect.y + 3, width: rect.width - 6, height: rect.height - 6 });
+    }
+    labelRects.forEach((a, i) => {
+      labelRects.forEach((b, j) => {
+        if (j > i) assert.ok(sharedArea(a, b) < 1, `label ${i + 1} overlaps label ${j + 1}: ${JSON.stringify([a, b])}`);
+      });
+      boxRects.forEach((face, j) => assert.ok(sharedArea(a, face) < 1, `label ${i + 1} covers face ${j + 1}`));
+    });
+    return labels().evaluateAll((elements: { innerText: string }[]) => elements.map((element) => element.innerText.replace(/\s+/g, ' ').trim()));
+  }
+
+  /** The dominant emotion each face card names ("Looks happy (99%) · …"). */
+  async function cardEmotions(): Promise<string[]> {
+    const texts = await page.getByTestId('face-item').allTextContents();
+    return texts.map((text) => /Looks (\w+)/.exec(text)?.[1] ?? '(none)');
+  }
 
   /** Picks a photo and waits for its result (the caption is written in the same step as the boxes) or an error. */
   async function identify(photo: string): Promise<void> {
@@ -75,6 +117,7 @@ void describe('web page in headless Chromium against the real server', () => {
   void it('asks for an API key, then keeps it in the browser', async () => {
     await page.goto(baseUrl);
     await errorBox().getByText(/unauthorized/).waitFor();
+    assert.equal(await page.getByTestId('key-form').isVisible(), true, 'a server with keys shows the key field');
     await page.getByLabel('API key').fill(API_KEY);
     await page.getByLabel('API key').press('Enter');
     await page.getByText('No one is enrolled yet.').waitFor();
@@ -91,7 +134,6 @@ void describe('web page in headless Chromium against the real server', () => {
     await identify(testImage('group.jpg'));
     const count = await boxes().count();
     assert.ok(count >= 6, `only ${count} faces boxed`);
-    for (const label of await boxes().allTextContents()) assert.match(label, /^\d+ unknown$/);
     assert.match((await page.getByTestId('identify-status').textContent()) ?? '', /0 known, \d+ unknown\. Took \d+ ms/);
 
     const items = page.getByTestId('face-item');
@@ -109,6 +151,18 @@ void describe('web page in headless Chromium against the real server', () => {
       assert.ok(b.x + b.width <= image.x + image.width + slack, 'box ends inside the photo (x)');
       assert.ok(b.y + b.height <= image.y + image.height + slack, 'box ends inside the photo (y)');
     }
+
+    // Labels: each beside its face, none hidden under another, each naming the face's number, name and emotion.
+    const shown = await assertLabelsClear();
+    const emotions = await cardEmotions();
+    assert.deepEqual(shown, emotions.map((emotion, i) => `${i + 1} unknown ${emotion}`));
+
+    // The photo fills its column and the cards stay compact: the result is not a photo beside a long list.
+    const result = await page.getByTestId('result').boundingBox();
+    const list = await page.getByTestId('face-list').boundingBox();
+    assert.ok(result && list);
+    assert.ok(image.width >= 0.9 * result.width, `the photo is drawn ${image.width}px wide in a ${result.width}px result`);
+    assert.ok(list.height <= image.height, `the ${count} face cards run ${list.height}px beside a ${image.height}px photo`);
     await page.screenshot({ path: join(shots, 'group.png'), fullPage: true });
   });
 
@@ -152,6 +206,28 @@ void describe('web page in headless Chromium against the real server', () => {
     assert.ok(differences.every((difference) => Number(difference) < 0.5), `mean difference inside each box, per channel: ${differences.join(', ')}`);
   });
 
+  void it('labels every face by number, name and emotion on a 390px-wide phone screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      // The labels are placed again once the photo is drawn at its new size.
+      await page.waitForFunction('document.querySelector("#photo-frame").getBoundingClientRect().width < 390');
+      await page.waitForTimeout(100);
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+      const shown = await assertLabelsClear();
+      const emotions = await cardEmotions();
+      assert.deepEqual(shown, emotions.map((emotion, i) => `${i + 1} unknown ${emotion}`));
+      // Readable text, not a strip: at least the 12px-ish type of the desktop page.
+      const fontSizes = await page.evaluate<number[]>(
+        '[...document.querySelectorAll("[data-testid=face-label]")].map((label) => parseFloat(getComputedStyle(label).fontSize))',
+      );
+      assert.ok(fontSizes.every((size) => size >= 11), `label font sizes ${fontSizes.join(', ')}`);
+      await page.screenshot({ path: join(shots, 'group-390.png'), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
   void it('fits a 360px-wide phone screen without sideways scrolling', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     // An expression string, since the DOM's types are not part of this Node project.
@@ -159,6 +235,10 @@ void describe('web page in headless Chromium against the real server', () => {
     await page.screenshot({ path: join(shots, 'group-360.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+  });
+
+  void it("limits a person's name to the server's own limit", async () => {
+    assert.equal(await page.getByLabel('Name').getAttribute('maxlength'), String(MAX_PERSON_NAME_LENGTH));
   });
 
   void it('enrolls a person with two photos and shows their thumbnails', async () => {
@@ -189,7 +269,8 @@ void describe('web page in headless Chromium against the real server', () => {
     await identify(lfwPhoto('Adam_Sandler', 3));
     await boxes().filter({ hasText: 'Adam Sandler' }).first().waitFor();
     const item = page.getByTestId('face-item').filter({ hasText: 'Adam Sandler' }).first();
-    assert.match((await item.textContent()) ?? '', /distance 0\.\d\d/);
+    // The calibrated confidence, worded as the CLI words it, beside the distance.
+    assert.match((await item.textContent()) ?? '', /(> 99|\d{1,2}) % likely it is Adam Sandler · distance 0\.\d\d/);
     await page.screenshot({ path: join(shots, 'bono.png'), fullPage: true });
   });
 
@@ -265,6 +346,8 @@ void describe('web page in headless Chromium against the real server', () => {
       });
       await openPage.goto(`http://127.0.0.1:${(open.server.address() as AddressInfo).port}`);
       await openPage.getByText('No one is enrolled yet.').waitFor();
+      // Nothing checks a key here, so the page asks for none.
+      await openPage.getByTestId('key-form').waitFor({ state: 'hidden' });
       await openPage.getByLabel('Photo to search').setInputFiles(testImage('Blank_image.jpg'));
       await openPage.getByTestId('identify-status').filter({ hasText: /^No faces found in Blank_image\.jpg/ }).waitFor({ timeout: MODEL_TIMEOUT_MS });
       assert.equal(await openPage.getByTestId('error').textContent(), '');

@@ -36,3 +36,19 @@ export async function api(path, { method = 'GET', json, form } = {}) {
   }
   throw new ApiError(code, message || `HTTP ${response.status}`);
 }
+
+/**
+ * What the page learns from the server instead of hard-coding it: whether it runs without API keys, and the
+ * limits its OpenAPI document declares (the same schemas the server validates with).
+ */
+export const serverInfo = (async () => {
+  // Sent without a key on purpose: a server with keys refuses every /v1 route to a caller without one (401),
+  // a server in open mode answers. Any other outcome (network, 5xx) says nothing, so the key field stays.
+  const probe = await fetch('/v1/people?limit=1').catch(() => null);
+  const openMode = probe?.ok === true;
+  const spec = await fetch('/openapi.json')
+    .then((response) => (response.ok ? response.json() : null))
+    .catch(() => null);
+  const nameSchema = spec?.paths?.['/v1/people']?.post?.requestBody?.content?.['application/json']?.schema?.properties?.name;
+  return { openMode, nameMaxLength: typeof nameSchema?.maxLength === 'number' ? nameSchema.maxLength : undefined };
+})();

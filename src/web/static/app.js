@@ -1,17 +1,11 @@
 // The facedb web page: a plain ES module over the /v1 HTTP API, served as-is (no build step).
 
-import { $, api, ApiError, apiKeyInput } from './api.js';
+import { $, api, ApiError, apiKeyInput, serverInfo } from './api.js';
+import { el, showFaces } from './result.js';
 
 const KEY_STORAGE = 'facedb.apiKey';
 const PAGE_SIZE = 10;
 const THUMBS_PER_PERSON = 3;
-const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
-
-const el = (tag, props = {}, ...children) => {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-};
 
 // ------------------------------------------------------------------ API
 
@@ -41,6 +35,12 @@ function applyKey() {
 }
 
 apiKeyInput.addEventListener('change', applyKey);
+// A server without keys needs none: the field would only invite a key that nothing checks.
+void serverInfo.then(({ openMode, nameMaxLength }) => {
+  $('key-form').hidden = openMode;
+  // The server's own limit (its OpenAPI document); without it the server's refusal explains the limit.
+  if (nameMaxLength !== undefined) $('enroll-name').maxLength = nameMaxLength;
+});
 // Enter commits the field (a change event); the form is only there to hold it, so never submit it.
 $('key-form').addEventListener('submit', (event) => event.preventDefault());
 
@@ -49,8 +49,6 @@ $('key-form').addEventListener('submit', (event) => event.preventDefault());
 const identifyStatus = $('identify-status');
 const result = $('result');
 const resultImage = $('result-image');
-const photoFrame = $('photo-frame');
-const faceList = $('face-list');
 let photoUrl;
 
 async function identify(blob, name) {
@@ -67,7 +65,7 @@ async function identify(blob, name) {
     // Boxes go on once the photo has its size, so they never flash at the wrong scale. A photo the
     // browser cannot draw (the server reads some formats browsers do not) still gets its face list.
     await resultImage.decode().catch(() => {});
-    showFaces(data, name);
+    showResult(data, name);
   } catch (error) {
     identifyStatus.textContent = '';
     // The previous photo's result would read as this one's.
@@ -78,7 +76,7 @@ async function identify(blob, name) {
   }
 }
 
-function showFaces(data, name) {
+function showResult(data, name) {
   const { width, height, format } = data.image;
   const known = data.faces.filter((face) => face.match).length;
   const count = data.faces.length;
@@ -89,74 +87,9 @@ function showFaces(data, name) {
       : `${count} ${count === 1 ? 'face' : 'faces'} found: ${known} known, ${count - known} unknown. ${took}`;
   resultImage.alt = `${name}, with ${count} ${count === 1 ? 'face' : 'faces'} marked; details in the list`;
   $('identify-summary').textContent = `${name} · ${width}×${height} ${format} · match threshold ${data.threshold}`;
-
-  photoFrame.style.width = `min(100%, ${((70 * width) / height).toFixed(2)}vh)`;
-  photoFrame.querySelectorAll('.face-box').forEach((box) => box.remove());
-  faceList.replaceChildren();
-  data.faces.forEach((face, i) => {
-    photoFrame.append(faceBox(face, i, width, height));
-    faceList.append(faceItem(face, i));
-  });
+  // Shown before the faces are drawn: their labels are placed by measuring the photo as drawn.
   result.hidden = false;
-}
-
-const pct = (value, total) => `${(Math.min(Math.max(value / total, 0), 1) * 100).toFixed(3)}%`;
-const faceName = (face) => face.match?.person ?? 'unknown';
-
-function faceBox(face, i, width, height) {
-  const { x, y, width: w, height: h } = face.box;
-  // Detections can reach past the photo's edges; clip them so the box stays on the image.
-  const left = Math.max(x, 0);
-  const top = Math.max(y, 0);
-  const box = el('div', { className: `face-box${face.match ? ' face-box-known' : ''}${top / height < 0.08 ? ' face-box-at-top' : ''}` });
-  box.dataset.testid = 'face-box';
-  box.setAttribute('aria-hidden', 'true');
-  Object.assign(box.style, {
-    left: pct(left, width),
-    top: pct(top, height),
-    width: pct(Math.min(x + w, width) - left, width),
-    height: pct(Math.min(y + h, height) - top, height),
-  });
-  box.append(el('span', { className: 'face-box-label' }, `${i + 1} `, el('span', { className: 'face-box-name', textContent: faceName(face) })));
-  return box;
-}
-
-function faceItem(face, i) {
-  const nearest = face.match ?? face.candidates?.[0];
-  let distance = 'no one enrolled to compare with';
-  if (face.match) distance = `distance ${face.match.distance.toFixed(2)}`;
-  else if (nearest) distance = `nearest: ${nearest.person}, distance ${nearest.distance.toFixed(2)}`;
-
-  const name = el('span', { textContent: `${i + 1}. ${faceName(face)}` });
-  name.dataset.testid = 'face-name';
-  const emotions = el('dl', { className: 'emotions' });
-  for (const label of EMOTIONS) {
-    const score = face.emotion.scores[label] ?? 0;
-    const bar = el('span', { className: 'bar' }, el('span'));
-    bar.firstChild.style.width = `${score}%`;
-    bar.setAttribute('aria-hidden', 'true');
-    emotions.append(
-      el(
-        'div',
-        { className: `emotion${label === face.emotion.dominant ? ' dominant' : ''}` },
-        el('dt', { textContent: label }),
-        el('dd', {}, bar, el('span', { className: 'pct', textContent: `${Math.round(score)}%` })),
-      ),
-    );
-  }
-  const item = el(
-    'li',
-    { className: `face${face.match ? ' known' : ''}` },
-    el('div', { className: 'face-head' }, name),
-    el('p', { className: 'face-meta', textContent: distance }),
-    el('p', {
-      className: 'face-meta',
-      textContent: `Looks ${face.emotion.dominant} · age about ${Math.round(face.age)} · ${face.gender}`,
-    }),
-    emotions,
-  );
-  item.dataset.testid = 'face-item';
-  return item;
+  showFaces(data);
 }
 
 const identifyFile = $('identify-file');

@@ -2,7 +2,7 @@
 // shown with thumbnails and a name box each. A plain ES module over the /v1 API, beside app.js; it shares only
 // the API key field and the gallery's Refresh button with it.
 
-import { $, api, apiKeyInput } from './api.js';
+import { $, api, apiKeyInput, serverInfo } from './api.js';
 
 const PAGE_SIZE = 24;
 const SAMPLES = 6;
@@ -63,7 +63,9 @@ function clusterItem(cluster) {
   form.className = 'fdbc-name-form';
   const input = document.createElement('input');
   input.required = true;
-  input.maxLength = 200;
+  void serverInfo.then(({ nameMaxLength }) => {
+    if (nameMaxLength !== undefined) input.maxLength = nameMaxLength;
+  });
   input.autocomplete = 'off';
   input.placeholder = 'Name';
   input.setAttribute('aria-label', `Who is in cluster ${cluster.id}`);

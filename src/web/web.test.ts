@@ -274,6 +274,32 @@ void describe('web page in headless Chromium against the real server', () => {
     await page.screenshot({ path: join(shots, 'bono.png'), fullPage: true });
   });
 
+  void it("shows a person's faces as crops and removes one of them after confirmation", async () => {
+    await page.getByRole('button', { name: 'Faces of Adam Sandler' }).click();
+    const view = page.getByTestId('person-view');
+    await view.getByText('2 faces of Adam Sandler.').waitFor();
+    const crops = view.getByTestId('person-face-crop');
+    await page.waitForFunction('[...document.querySelectorAll("[data-testid=person-face-crop]")].filter((img) => img.naturalWidth > 0).length === 2');
+    assert.deepEqual(await crops.evaluateAll((imgs: Thumbnail[]) => imgs.map((img) => img.alt)), ['Adam Sandler, face 1', 'Adam Sandler, face 2']);
+    await page.screenshot({ path: join(shots, 'person.png'), fullPage: true });
+
+    const second = view.getByTestId('person-face').nth(1);
+    const faceId = Number(await second.getAttribute('data-face-id'));
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await view.getByRole('button', { name: 'Remove face 2 of Adam Sandler' }).click();
+    assert.equal(await view.getByTestId('person-face').count(), 2, 'cancelling keeps the face');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await view.getByRole('button', { name: 'Remove face 2 of Adam Sandler' }).click();
+    await view.getByText('Removed face 2. 1 face of Adam Sandler.').waitFor();
+    assert.equal(await view.getByTestId('person-face').count(), 1);
+    // Gone from the gallery itself, not only from the page; the gallery list recounts.
+    const owner = await service.findPerson('Adam Sandler');
+    const stored = (await service.listFaces(owner.id, { limit: 100, offset: 0 })).items.map((face) => face.id);
+    assert.ok(!stored.includes(faceId), `face ${faceId} is still stored`);
+    await page.getByTestId('person').filter({ hasText: 'Adam Sandler' }).getByText('1 photo').waitFor();
+  });
+
   void it('removes a person only after confirmation', async () => {
     const person = page.getByTestId('person').filter({ hasText: 'Adam Sandler' });
     page.once('dialog', (dialog) => void dialog.dismiss());
@@ -286,8 +312,9 @@ void describe('web page in headless Chromium against the real server', () => {
       void dialog.accept();
     });
     await person.getByRole('button', { name: 'Remove Adam Sandler' }).click();
-    await page.getByText('Removed Adam Sandler (2 faces).').waitFor();
-    assert.match(question, /Remove Adam Sandler and their 2 photos/);
+    await page.getByText('Removed Adam Sandler (1 face).').waitFor();
+    assert.match(question, /Remove Adam Sandler and their 1 photo\b/);
+    assert.equal(await page.getByTestId('person-view').isHidden(), true, 'the removed person\'s view closes');
     assert.equal(await person.count(), 0);
     await page.getByText('No one is enrolled yet.').waitFor();
     await page.screenshot({ path: join(shots, 'removed.png'), fullPage: true });

@@ -1,6 +1,7 @@
 // The facedb web page: a plain ES module over the /v1 HTTP API, served as-is (no build step).
 
 import { $, api, ApiError, apiKeyInput, serverInfo } from './api.js';
+import { closePerson, showPerson } from './person.js';
 import { el, showFaces } from './result.js';
 
 const KEY_STORAGE = 'facedb.apiKey';
@@ -209,12 +210,17 @@ function personItem(person) {
   remove.addEventListener('click', () => removePerson(person));
   const name = el('p', { className: 'person-name', textContent: person.name });
   name.dataset.testid = 'person-name';
+  const faces = el('button', { type: 'button', className: 'secondary', textContent: 'Faces' });
+  faces.setAttribute('aria-label', `Faces of ${person.name}`);
+  faces.dataset.testid = 'show-person';
+  faces.addEventListener('click', () => void showPerson(person, () => void loadPeople()));
   const photos = `${person.face_count} ${person.face_count === 1 ? 'photo' : 'photos'}`;
   const item = el(
     'li',
     { className: 'person' },
     el('div', { className: 'thumbs' }),
     el('div', { className: 'person-info' }, name, el('p', { textContent: photos })),
+    faces,
     remove,
   );
   item.dataset.testid = 'person';
@@ -245,6 +251,7 @@ async function removePerson(person) {
   clearError();
   try {
     const { faces_removed: removed } = await apiJson(`/v1/people/${person.id}`, { method: 'DELETE' });
+    closePerson(person.id);
     await loadPeople();
     peopleStatus.textContent = `Removed ${person.name} (${removed} ${removed === 1 ? 'face' : 'faces'}). ${peopleStatus.textContent}`;
     // The focused button is gone; put keyboard users back at the top of the list.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_PERSON_NAME_LENGTH } from '../core/names.js';
+import { canonicalName, MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 import { EMOTIONS } from '../core/types.js';
 import { ERROR_CODES } from '../errors/errors.js';
 import { ENROLL_STATUSES } from '../services/results.js';
@@ -134,8 +134,17 @@ const base64Image = z.string().describe('the image file, base64-encoded (a data:
 export const identifyJson = recognitionOptions.extend({ image: base64Image });
 export const verifyJson = verifyOptions.extend({ image_a: base64Image, image_b: base64Image });
 export const enrollJson = z.object({ images: z.array(base64Image).min(1).max(20) });
-/** A person's name as the API takes it: the length limit is the stores' own (core/names.ts), so the document tells the truth. */
-export const personName = z.string().trim().min(1).max(MAX_PERSON_NAME_LENGTH);
+/**
+ * A person's name as the API takes it, with the stores' own length limit (core/names.ts) so the document tells the
+ * truth. Counted as the stores count it (code points of the normalised name), which is also what JSON Schema's
+ * maxLength means; zod's .max would count UTF-16 units and refuse names of emoji or rare CJK the stores accept.
+ */
+export const personName = z
+  .string()
+  .trim()
+  .min(1)
+  .refine((name) => [...canonicalName(name)].length <= MAX_PERSON_NAME_LENGTH, `person name is longer than ${MAX_PERSON_NAME_LENGTH} characters`)
+  .meta({ maxLength: MAX_PERSON_NAME_LENGTH });
 export const createPersonJson = z.object({ name: personName });
 export const pageQuery = z.object({
   limit: numeric(z.number().int().min(1).max(1000)).default(50),

@@ -1,6 +1,14 @@
-// What the page's modules share: the one way to call the /v1 API (with the API key field's key) and its error.
+// What the page's modules share: the one way to call the /v1 API (with the API key field's key) and its error,
+// what the server says about itself, and a small element builder.
 
 export const $ = (id) => document.getElementById(id);
+
+/** An element with properties and children: el('p', { className: 'x' }, 'text', child). */
+export const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
 
 export class ApiError extends Error {
   constructor(code, message) {

@@ -1,8 +1,8 @@
 // The facedb web page: a plain ES module over the /v1 HTTP API, served as-is (no build step).
 
-import { $, api, ApiError, apiKeyInput, serverInfo } from './api.js';
+import { $, api, ApiError, apiKeyInput, el, serverInfo } from './api.js';
 import { closePerson, showPerson } from './person.js';
-import { el, showFaces } from './result.js';
+import { showFaces } from './result.js';
 
 const KEY_STORAGE = 'facedb.apiKey';
 const PAGE_SIZE = 10;

@@ -2,8 +2,7 @@
 // its detection score and a "Remove this face" action. Built only on routes that exist (GET /v1/people/:id,
 // GET /v1/faces/:id/image, DELETE /v1/faces/:id); rename, move and the face's source come with issue 17's routes.
 
-import { $, api } from './api.js';
-import { el } from './result.js';
+import { $, api, el } from './api.js';
 
 const view = $('person-view');
 const title = $('person-title');

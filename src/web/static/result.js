@@ -1,16 +1,10 @@
 // The identify result: the photo with a box and a label (number, name, emotion) on every face, and a compact card
 // per face below it (match, calibrated confidence, attributes, emotion scores folded away).
 
-import { $ } from './api.js';
+import { $, el } from './api.js';
 import { leaderEnds, placeLabels } from './labels.js';
 
 const EMOTIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
-
-export const el = (tag, props = {}, ...children) => {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-};
 
 const photoFrame = $('photo-frame');
 const faceList = $('face-list');
@@ -75,7 +69,11 @@ function faceBox(face, i, width, height) {
 function layoutLabels() {
   const frame = photoFrame.getBoundingClientRect();
   const boxes = [...photoFrame.querySelectorAll('.face-box')];
-  if (boxes.length === 0 || frame.width === 0) return;
+  if (boxes.length === 0 || frame.width === 0) {
+    // No labels, so no room for them (an earlier photo's may still be reserved).
+    photoFrame.style.margin = '';
+    return;
+  }
   const rects = boxes.map((box) => {
     const r = box.getBoundingClientRect();
     return { x: r.left - frame.left, y: r.top - frame.top, w: r.width, h: r.height };

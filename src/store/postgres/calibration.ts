@@ -23,6 +23,9 @@ export class PostgresCalibration {
   ) {}
 
   async get(): Promise<GalleryCalibration | null> {
+    // A gallery opened read-only at an older schema version has no such table: it has no calibration either.
+    const table = await this.pool.query<{ present: boolean }>("SELECT to_regclass('gallery_calibration') IS NOT NULL AS present");
+    if (!table.rows[0]?.present) return null;
     const { rows } = await this.pool.query<{ body: string }>('SELECT body FROM gallery_calibration');
     const row = rows[0];
     return row === undefined ? null : parseGalleryCalibration(row.body);

@@ -23,6 +23,8 @@ export class SqliteCalibration {
   }
 
   get(): GalleryCalibration | null {
+    // A gallery opened read-only at an older schema version has no such table: it has no calibration either.
+    if (this.#db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'gallery_calibration'").get() === undefined) return null;
     const row = this.#db.prepare('SELECT body FROM gallery_calibration').get() as { body: string } | undefined;
     return row === undefined ? null : parseGalleryCalibration(row.body);
   }

@@ -69,15 +69,11 @@ async function plantedCopy(root: string): Promise<{ folder: string; planted: Pla
       made += 1;
     }
   }
+  for (const person of people) await mkdir(join(root, person));
   for (const person of people) {
-    await mkdir(join(root, person));
     for (const file of files.get(person) ?? []) {
       const target = moved.get(`${person}/${file}`);
-      await symlink(join(LFW_SUBSET, person, file), target ? join(root, target, `planted_${file}`) : join(root, person, file)).catch(async (error: unknown) => {
-        if ((error as { code?: string }).code !== 'ENOENT') throw error;
-        await mkdir(join(root, target ?? person), { recursive: true });
-        await symlink(join(LFW_SUBSET, person, file), join(root, target ?? person, `planted_${file}`));
-      });
+      await symlink(join(LFW_SUBSET, person, file), target ? join(root, target, `planted_${file}`) : join(root, person, file));
     }
   }
   for (const half of ['A', 'B'] as Half[]) {

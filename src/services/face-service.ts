@@ -11,6 +11,7 @@ import { sha256Hex } from '../image/hash.js';
 import { escapeInvisible, normalizePersonName, personNameProblem } from '../core/names.js';
 import { checkPinnedModel } from '../store/validation.js';
 import { galleryThresholdAt, type GalleryCalibration } from '../store/calibration.js';
+import { operatingPointSource, type OperatingPointSource } from './operating-point-source.js';
 import { EnrollmentPeople } from './enrollment-people.js';
 import { DatabaseSearch } from '../index/database-search.js';
 import { openSearchIndex, outgrewExactIndex, persistSearchIndex, type SyncedIndex } from '../index/open-index.js';
@@ -385,7 +386,7 @@ export class FaceService {
         candidates,
       });
     }
-    return { image: imageInfo(loaded.image), threshold, faces: identified };
+    return { image: imageInfo(loaded.image), threshold, thresholdSource: this.thresholdSource(engine, options), faces: identified };
   }
 
   /** Same person or not, comparing the subject's face of each photo (core/subject-face.ts). */
@@ -402,6 +403,7 @@ export class FaceService {
       // One comparison (N = 1): the 1:1 posterior, held to the threshold so it agrees with `verified`.
       confidence: decisionConfidence(engine.calibration, raw, { threshold, people: 1 }),
       threshold,
+      thresholdSource: this.thresholdSource(engine, options),
       faces: [attributes(faceA), attributes(faceB)],
     };
   }
@@ -437,6 +439,10 @@ export class FaceService {
       (purpose === 'identify' && calibration ? thresholdForFar(calibration, IDENTIFY_DEFAULT_FAR, name) : undefined) ??
       model.defaultThreshold
     );
+  }
+
+  private thresholdSource(engine: Pick<FaceEngine, 'model' | 'calibration'>, options: OperatingPoint): OperatingPointSource {
+    return operatingPointSource(this.config, options, this.galleryCalibration, engine);
   }
 
   async analyze(source: ImageSource, options: DetectOptions = {}): Promise<AnalyzeResult> {

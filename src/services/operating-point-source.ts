@@ -3,33 +3,45 @@ import { calibrationKey } from '../core/confidence.js';
 import type { FaceEngine } from '../engine/engine.js';
 import type { GalleryCalibration } from '../store/calibration.js';
 import { galleryThresholdAt } from '../store/calibration.js';
-import { IDENTIFY_DEFAULT_FAR } from './face-service.js';
-
-export type OperatingPointSource = 'configured' | 'gallery' | 'engine' | 'model_default';
 
 /**
- * Where the default threshold of identify (and verify) comes from, in the order FaceService.threshold() looks:
- * the configuration, the gallery's own calibration (facedb evaluate --apply), the engine's built-in calibration,
- * the model's 1:1 default. For output lines and /readyz.
+ * Where a threshold came from, in the order FaceService.threshold() looks: the call ('request'), the configuration
+ * ('configured'), the gallery's own calibration (`facedb evaluate --apply`: 'gallery'), the engine's built-in
+ * calibration ('engine'), the model's 1:1 default ('model_default'). A FAR the gallery measured counts as 'gallery'.
  */
+export const OPERATING_POINT_SOURCES = ['request', 'configured', 'gallery', 'engine', 'model_default'] as const;
+export type OperatingPointSource = (typeof OPERATING_POINT_SOURCES)[number];
+
+export function operatingPointSource(
+  config: Pick<FacedbConfig, 'threshold' | 'targetFar'>,
+  options: { threshold?: number; far?: number },
+  gallery: GalleryCalibration | null,
+  engine: Pick<FaceEngine, 'model' | 'calibration'>,
+): OperatingPointSource {
+  const own = gallery?.model === calibrationKey(engine.model) ? gallery : null;
+  const level = options.threshold !== undefined || options.far !== undefined ? 'request' : config.threshold !== undefined || config.targetFar !== undefined ? 'configured' : null;
+  const far = level === 'request' ? options.far : level === 'configured' ? config.targetFar : undefined;
+  if (level !== null) return far !== undefined && galleryThresholdAt(own, far) !== undefined ? 'gallery' : level;
+  if (own) return 'gallery';
+  return engine.calibration ? 'engine' : 'model_default';
+}
+
+/** The default operating point (no per-call value), in words, for output lines, /readyz and the evaluation. */
 export function describeOperatingPoint(
   config: Pick<FacedbConfig, 'threshold' | 'targetFar'>,
   gallery: GalleryCalibration | null,
   engine: Pick<FaceEngine, 'model' | 'calibration'>,
-): { source: OperatingPointSource; far: number | null; text: string } {
-  const own = gallery?.model === calibrationKey(engine.model) ? gallery : null;
-  if (config.threshold !== undefined) return { source: 'configured', far: null, text: `configured threshold ${config.threshold}` };
-  if (config.targetFar !== undefined) {
-    const fromGallery = galleryThresholdAt(own, config.targetFar) !== undefined;
-    return { source: 'configured', far: config.targetFar, text: `configured FAR ${config.targetFar} (${fromGallery ? "this gallery's calibration" : "the engine's calibration"})` };
-  }
-  if (own) {
+): { source: OperatingPointSource; text: string } {
+  const source = operatingPointSource(config, {}, gallery, engine);
+  const key = calibrationKey(engine.model);
+  if (config.threshold !== undefined) return { source, text: `configured threshold ${config.threshold}` };
+  if (config.targetFar !== undefined) return { source, text: `configured FAR ${config.targetFar} (${source === 'gallery' ? "this gallery's calibration" : "the engine's calibration"})` };
+  if (source === 'gallery' && gallery) {
     return {
-      source: 'gallery',
-      far: own.far,
-      text: `this gallery's calibration: FAR ${own.far} measured on ${own.sample.people} people, ${own.sample.photos} photos (${own.source}, ${own.measuredAt.slice(0, 10)})`,
+      source,
+      text: `this gallery's calibration: FAR ${gallery.far} measured on ${gallery.sample.people} people, ${gallery.sample.photos} photos (${gallery.source}, ${gallery.measuredAt.slice(0, 10)})`,
     };
   }
-  if (engine.calibration) return { source: 'engine', far: IDENTIFY_DEFAULT_FAR, text: `the engine's calibration of ${calibrationKey(engine.model)} (identify at FAR ${IDENTIFY_DEFAULT_FAR})` };
-  return { source: 'model_default', far: null, text: `the default threshold of ${calibrationKey(engine.model)} (no calibration)` };
+  if (source === 'engine') return { source, text: `the engine's calibration of ${key}` };
+  return { source, text: `the default threshold of ${key} (no calibration)` };
 }

@@ -46,8 +46,8 @@ describe('facedb evaluate', () => {
     assert.equal(run.code, EXIT_OK, run.stderr);
     assert.doesNotMatch(run.stdout, /NaN/);
     const report = JSON.parse(run.stdout) as EvaluationReport;
-    assert.equal(report.people.total, 9);
-    assert.equal(report.photos.total, 39);
+    assert.equal(report.people.total, 8);
+    assert.equal(report.photos.total, 38);
     assert.deepEqual(report.unreadable.map((p) => p.path.endsWith('notes.jpg')), [true]);
     assert.deepEqual(report.noFace.map((p) => p.path.endsWith('Blank_image.jpg')), [true]);
     assert.ok(
@@ -75,7 +75,7 @@ describe('facedb evaluate', () => {
     }
     assert.equal(page.match(/<svg /g)?.length, 3, 'ROC, DET and histograms');
     assert.match(page, /data:image\/jpeg;base64,/);
-    assert.doesNotMatch(page, /NaN|undefined/);
+    assert.doesNotMatch(page.replace(/data:image\/jpeg;base64,[A-Za-z0-9+/=]+/g, ''), /NaN|undefined/);
     assert.match(page, /Andre_Agassi_9001\.jpg/);
     // No gallery was opened: evaluating alone leaves FACEDB_DB alone.
     await assert.rejects(readFile(join(work, 'untouched.sqlite')));

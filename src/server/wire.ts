@@ -104,6 +104,10 @@ export const readiness = z.object({
   models: z.boolean(),
   db: z.boolean(),
   storage: z.string().optional().describe('when db is false: the storage fault (full, read_only, io, gone, unreachable)'),
+  calibration: z
+    .object({ source: z.enum(OPERATING_POINT_SOURCES), text: z.string() })
+    .optional()
+    .describe("where identify's and verify's default threshold comes from (this gallery's own calibration after facedb evaluate --apply); once the models are loaded"),
 });
 
 export type IdentifyWire = z.infer<typeof identifyResponse>;

@@ -19,7 +19,7 @@ export const MISLABEL_RULE: MislabelRule = 'named-other-not-own';
  * apart (scale-free, so no model-specific distance is built in). Chosen with `npm run bench:evaluate` on half A
  * (planted re-encoded copies found against false alarms), confirmed on half B.
  */
-export const NEAR_DUPLICATE_RATIO = 0.25;
+export const NEAR_DUPLICATE_RATIO = 0.2;
 
 /** A person is "spread" when identify would miss (or mistake) at least this share of their photos, leave-one-out. */
 export const SPREAD_MISS_SHARE = 0.5;

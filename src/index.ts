@@ -28,3 +28,9 @@ export type { FaceEngine, FaceAnalysis, AnalyzeOptions, FaceNeeds, FaceAttribute
 export { DEFAULT_ENGINE, ENGINE_NAMES } from './engine/registry.js';
 export type { GalleryStore, Person, Face, Cluster, NamedCluster, UnnamedFace } from './store/store.js';
 export { scanLfwLayout } from './image/scan.js';
+export { evaluateFolder, DEFAULT_FARS, type EvaluateOptions, type Evaluation } from './services/evaluation/evaluate.js';
+export { applyEvaluation, resetCalibration } from './services/evaluation/apply.js';
+export { renderEvaluationHtml } from './services/evaluation/html.js';
+export type * from './services/evaluation/types.js';
+export type { GalleryCalibration, GalleryOperatingPoint } from './store/calibration.js';
+export type { OperatingPointSource } from './services/operating-point-source.js';

@@ -17,6 +17,7 @@ import { DEFAULT_ENGINE, ENGINE_NAMES } from '../engine/registry.js';
 import { workerCommand } from './commands/worker.js';
 import { createContext } from './context.js';
 import { reembedCommand } from './commands/reembed.js';
+import { evaluateCommand } from './commands/evaluate.js';
 
 const program = new Command('facedb')
   .description('face recognition: enroll a gallery, identify every face in a photo, verify, analyse emotion')
@@ -39,6 +40,7 @@ for (const command of [
   peopleCommand(ctx),
   removeCommand(ctx),
   reembedCommand(ctx),
+  evaluateCommand(ctx),
   clusterCommand(ctx),
   nameClusterCommand(ctx),
   serveCommand(ctx),

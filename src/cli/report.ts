@@ -74,7 +74,7 @@ function likelyIdentity(person: string, confidence: number | null, matched: bool
   return `, ${figure}`;
 }
 
-function whoLine(face: IdentifiedFace, threshold: number): string {
+function whoLine(face: IdentifiedFace, threshold: number | string): string {
   const nearest = face.candidates[0];
   if (face.match) {
     const { person, distance, confidence } = face.match;
@@ -97,7 +97,7 @@ export function formatIdentify(file: string, result: IdentifyResult): string {
         .join(', ');
       return [
         `face ${i + 1}: ${face.match ? shown(face.match.person) : 'unknown'}`,
-        `  ${whoLine(face, result.threshold)}`,
+        `  ${whoLine(face, thresholdLabel(result))}`,
         `  candidates: ${candidates || '(none)'}`,
         `  ${boxLine}`,
         ...rest.map((line) => `  ${line}`),
@@ -124,7 +124,7 @@ export function formatFileError(file: string, failure: { code: string; message: 
 export function formatVerify(a: string, b: string, result: VerifyResult): string {
   const verdict = result.verified ? 'same person' : 'different people';
   const relation = result.verified ? '≤' : '>';
-  return `${shown(a)} vs ${shown(b)}: ${verdict}  (distance ${result.distance.toFixed(3)} ${relation} threshold ${result.threshold}${likely(result.confidence)})`;
+  return `${shown(a)} vs ${shown(b)}: ${verdict}  (distance ${result.distance.toFixed(3)} ${relation} threshold ${thresholdLabel(result)}${likely(result.confidence)})`;
 }
 
 const OUTCOME_WORDS: Record<EnrollOutcome['status'], string> = {
@@ -204,4 +204,9 @@ export function formatPeople(people: Person[], total: number): string {
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The threshold as printed: marked when it comes from the gallery's own calibration (facedb evaluate --apply). */
+function thresholdLabel(result: { threshold: number; thresholdSource?: string }): string {
+  return result.thresholdSource === 'gallery' ? `${result.threshold} (this gallery's calibration)` : String(result.threshold);
 }

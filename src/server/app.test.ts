@@ -91,7 +91,10 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
     assert.deepEqual(before.json(), { status: 'not_ready', models: false, db: true });
     await service.engine();
     const ready = await app.inject({ url: '/readyz' });
-    assert.deepEqual(ready.json(), { status: 'ready', models: true, db: true });
+    const { calibration, ...readiness } = ready.json<{ calibration?: { source: string; text: string } }>();
+    assert.deepEqual(readiness, { status: 'ready', models: true, db: true });
+    // Where identify's default threshold comes from: no gallery calibration here, so the engine's (or the model's).
+    assert.ok(calibration && ['engine', 'model_default'].includes(calibration.source), JSON.stringify(calibration));
   });
 
   void it('puts a request id on every response, keeping a plain one sent by the caller', async () => {
@@ -451,6 +454,7 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
       storage_unavailable: 503,
       rate_limited: 429,
       request_timeout: 408,
+      insufficient_data: 422,
       internal: 500,
     };
     for (const code of ERROR_CODES) assert.equal(httpStatusFor(code), contract[code], code);

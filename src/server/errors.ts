@@ -17,6 +17,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   no_face: 422,
   rate_limited: 429,
   request_timeout: 408,
+  insufficient_data: 422,
   internal: 500,
   overloaded: 503,
   storage_unavailable: 503,

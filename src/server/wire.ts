@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { canonicalName, MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 import { EMOTIONS } from '../core/types.js';
 import { ERROR_CODES } from '../errors/errors.js';
+import { OPERATING_POINT_SOURCES } from '../services/operating-point-source.js';
 import { ENROLL_STATUSES } from '../services/results.js';
 import type {
   AnalyzeResult,
@@ -52,12 +53,14 @@ const identifiedFace = attributes.extend({
 });
 const tookMs = z.number().describe('server time spent on the request, in milliseconds');
 
-export const identifyResponse = z.object({ image, threshold: z.number(), took_ms: tookMs, faces: z.array(identifiedFace) });
+const thresholdSource = z.enum(OPERATING_POINT_SOURCES).describe("where the threshold came from: the request, the server's configuration, this gallery's own calibration (facedb evaluate --apply), the engine's calibration, the model's default");
+export const identifyResponse = z.object({ image, threshold: z.number(), threshold_source: thresholdSource, took_ms: tookMs, faces: z.array(identifiedFace) });
 export const verifyResponse = z.object({
   verified: z.boolean(),
   distance: z.number(),
   confidence,
   threshold: z.number(),
+  threshold_source: thresholdSource,
   faces: z.tuple([attributes, attributes]),
   took_ms: tookMs,
 });
@@ -102,6 +105,10 @@ export const readiness = z.object({
   models: z.boolean(),
   db: z.boolean(),
   storage: z.string().optional().describe('when db is false: the storage fault (full, read_only, io, gone, unreachable)'),
+  calibration: z
+    .object({ source: z.enum(OPERATING_POINT_SOURCES), text: z.string() })
+    .optional()
+    .describe("where identify's and verify's default threshold comes from (this gallery's own calibration after facedb evaluate --apply); once the models are loaded"),
 });
 
 export type IdentifyWire = z.infer<typeof identifyResponse>;
@@ -175,6 +182,7 @@ export function identifyToWire(result: IdentifyResult, took: number): IdentifyWi
   return {
     image: result.image,
     threshold: result.threshold,
+    threshold_source: result.thresholdSource,
     took_ms: took,
     faces: result.faces.map((face) => ({
       ...attributesToWire(face),
@@ -190,6 +198,7 @@ export function verifyToWire(result: VerifyResult, took: number): VerifyWire {
     distance: result.distance,
     confidence: result.confidence,
     threshold: result.threshold,
+    threshold_source: result.thresholdSource,
     faces: [attributesToWire(result.faces[0]), attributesToWire(result.faces[1])],
     took_ms: took,
   };
@@ -265,7 +274,7 @@ export function identifyFromWire(wire: IdentifyWire): IdentifyResult {
     match: face.match && { ...candidateFromWire(face.match), threshold: face.match.threshold },
     candidates: face.candidates.map(candidateFromWire),
   }));
-  return { image: wire.image, threshold: wire.threshold, faces };
+  return { image: wire.image, threshold: wire.threshold, thresholdSource: wire.threshold_source, faces };
 }
 
 export function verifyFromWire(wire: VerifyWire): VerifyResult {
@@ -274,6 +283,7 @@ export function verifyFromWire(wire: VerifyWire): VerifyResult {
     distance: wire.distance,
     confidence: wire.confidence,
     threshold: wire.threshold,
+    thresholdSource: wire.threshold_source,
     faces: [attributesFromWire(wire.faces[0]), attributesFromWire(wire.faces[1])],
   };
 }

@@ -1,5 +1,6 @@
 import { clusterFaces, type ClusterGroup } from '../core/clustering.js';
 import { calibrationKey, thresholdForFar, type ModelCalibration } from '../core/confidence.js';
+import { galleryThresholdAt } from '../store/calibration.js';
 import { engineForModel } from '../engine/registry.js';
 import type { ModelInfo } from '../core/types.js';
 import type { FaceEngine } from '../engine/engine.js';
@@ -225,7 +226,9 @@ export class ClusterService {
     if (model === null) {
       throw new FacedbError('invalid_input', 'the gallery is empty: enroll photos (e.g. facedb enroll --unlabelled <dir>) first');
     }
-    const threshold = clusterThreshold(model);
+    // A gallery calibrated on its own people (facedb evaluate --apply) clusters at its own threshold for CLUSTER_FAR.
+    const calibrated = await store.getCalibration();
+    const threshold = (calibrated?.model === calibrationKey(model) ? galleryThresholdAt(calibrated, CLUSTER_FAR) : undefined) ?? clusterThreshold(model);
     const faces = await store.loadUnnamedEmbeddings();
     const full = options.full ?? false;
     const input = full ? faces.map((face) => ({ ...face, clusterId: null })) : faces;

@@ -10,6 +10,8 @@ import type { ModelInfo } from '../core/types.js';
 import { sha256Hex } from '../image/hash.js';
 import { escapeInvisible, normalizePersonName, personNameProblem } from '../core/names.js';
 import { checkPinnedModel } from '../store/validation.js';
+import { galleryThresholdAt, type GalleryCalibration } from '../store/calibration.js';
+import { operatingPointSource, type OperatingPointSource } from './operating-point-source.js';
 import { EnrollmentPeople } from './enrollment-people.js';
 import { DatabaseSearch } from '../index/database-search.js';
 import { openSearchIndex, outgrewExactIndex, persistSearchIndex, type SyncedIndex } from '../index/open-index.js';
@@ -119,6 +121,7 @@ export class FaceService {
   private indexPromise: Promise<SyncedIndex> | undefined;
   private syncing: Promise<SearchIndex> | undefined;
   private readonly personNames = new Map<number, string>();
+  private galleryCalibration: GalleryCalibration | null = null;
 
   constructor(config: FacedbConfig, store: GalleryStore, createEngine: () => Promise<FaceEngine>) {
     this.config = config;
@@ -128,7 +131,8 @@ export class FaceService {
 
   /** The engine, loading the models on first call. */
   engine(): Promise<FaceEngine> {
-    this.enginePromise ??= this.createEngine().then(
+    // The gallery's own calibration (facedb evaluate --apply) is read with the models: threshold() prefers it.
+    this.enginePromise ??= this.refreshGalleryCalibration().then(() => this.createEngine()).then(
       (created) => {
         const engine = inOriginalPixels(created);
         this.loadedEngine = engine;
@@ -140,6 +144,29 @@ export class FaceService {
       },
     );
     return this.enginePromise;
+  }
+
+  /** The gallery's own calibration in use (read with the models, or by refreshGalleryCalibration); null: the engine's. */
+  get galleryCalibrationInUse(): GalleryCalibration | null {
+    return this.galleryCalibration;
+  }
+
+  /** Re-reads the gallery's own calibration (after `facedb evaluate --apply` or `--reset` changed it). */
+  async refreshGalleryCalibration(): Promise<GalleryCalibration | null> {
+    this.galleryCalibration = await this.store.getCalibration();
+    return this.galleryCalibration;
+  }
+
+  /** The faces enrollment finds in a photo and the one it takes (evaluation embeds photos exactly as enroll does). */
+  async enrollmentFaces(path: string): Promise<{ faces: FaceAnalysis[]; subject: FaceAnalysis | undefined; bytes: Uint8Array; width: number; height: number }> {
+    const loaded = await this.load({ path });
+    const { width, height } = loaded.image;
+    return { ...(await this.analyzeForEnrollment(loaded, await this.engine())), bytes: loaded.bytes, width, height };
+  }
+
+  private async analyzeForEnrollment(loaded: LoadedImage, engine: FaceEngine): Promise<{ faces: FaceAnalysis[]; subject: FaceAnalysis | undefined }> {
+    const faces = await engine.analyze(loaded.image, this.analyzeOptions({}, NEEDS.enroll));
+    return { faces, subject: subjectFace(faces, loaded.image.width, loaded.image.height) };
   }
 
   /** True once the models are loaded (for readiness checks that must not trigger the load). */
@@ -282,8 +309,7 @@ export class FaceService {
     const bound = await boundId?.catch(() => undefined);
     const known = enrolled.get(contentHash)?.has(personName) || (bound !== undefined && (await this.store.hasPhoto(bound, contentHash)));
     if (known) return { path, person: personName, status: 'already_enrolled', facesFound: 0 };
-    const faces = await engine.analyze(loaded.image, this.analyzeOptions({}, NEEDS.enroll));
-    const subject = subjectFace(faces, loaded.image.width, loaded.image.height);
+    const { faces, subject } = await this.analyzeForEnrollment(loaded, engine);
     if (!subject) return { path, person: personName, status: 'no_face', facesFound: 0 };
     const embedding = embeddingOf(subject);
 
@@ -360,7 +386,7 @@ export class FaceService {
         candidates,
       });
     }
-    return { image: imageInfo(loaded.image), threshold, faces: identified };
+    return { image: imageInfo(loaded.image), threshold, thresholdSource: this.thresholdSource(engine, options), faces: identified };
   }
 
   /** Same person or not, comparing the subject's face of each photo (core/subject-face.ts). */
@@ -377,6 +403,7 @@ export class FaceService {
       // One comparison (N = 1): the 1:1 posterior, held to the threshold so it agrees with `verified`.
       confidence: decisionConfidence(engine.calibration, raw, { threshold, people: 1 }),
       threshold,
+      thresholdSource: this.thresholdSource(engine, options),
       faces: [attributes(faceA), attributes(faceB)],
     };
   }
@@ -385,7 +412,8 @@ export class FaceService {
    * The match threshold: a per-call threshold or target FAR, else the configured one, else the model's
    * default. Identification defaults to a stricter point than a one-to-one comparison: the nearest of N
    * enrolled faces is the smallest of N distances, so an unknown person slips under a per-pair threshold
-   * about N times as often. A target FAR is looked up in the engine's calibration; invalid_input when it has none,
+   * about N times as often. A gallery calibrated with `facedb evaluate --apply` uses its own operating point for both
+   * (and its own threshold for any FAR it measured) before the engine's. A target FAR is looked up in the engine's calibration; invalid_input when it has none,
    * the FAR is outside what was measured, or a threshold and a FAR are both given at the same level.
    */
   threshold(
@@ -396,18 +424,25 @@ export class FaceService {
     refuseThresholdWithFar(options, this.config);
     const { model, calibration } = engine;
     const name = calibrationKey(model);
+    // The gallery's own operating points (facedb evaluate --apply) come before the engine's built-in calibration.
+    const gallery = this.galleryCalibration?.model === name ? this.galleryCalibration : null;
     const pick = (threshold: number | undefined, far: number | undefined, names: string): number | undefined => {
       if (threshold !== undefined && far !== undefined) {
         throw new FacedbError('invalid_input', `give ${names}, not both`);
       }
-      return threshold ?? (far === undefined ? undefined : thresholdForFar(calibration, far, name));
+      return threshold ?? (far === undefined ? undefined : (galleryThresholdAt(gallery, far) ?? thresholdForFar(calibration, far, name)));
     };
     return (
       pick(options.threshold, options.far, 'a threshold or a target FAR') ??
       pick(this.config.threshold, this.config.targetFar, 'FACEDB_THRESHOLD (--threshold) or FACEDB_TARGET_FAR (--far)') ??
+      galleryThresholdAt(gallery, gallery?.far ?? Number.NaN) ??
       (purpose === 'identify' && calibration ? thresholdForFar(calibration, IDENTIFY_DEFAULT_FAR, name) : undefined) ??
       model.defaultThreshold
     );
+  }
+
+  private thresholdSource(engine: Pick<FaceEngine, 'model' | 'calibration'>, options: OperatingPoint): OperatingPointSource {
+    return operatingPointSource(this.config, options, this.galleryCalibration, engine);
   }
 
   async analyze(source: ImageSource, options: DetectOptions = {}): Promise<AnalyzeResult> {

@@ -57,6 +57,7 @@ describe('confidence in reports and on the wire', () => {
   const identify: IdentifyResult = {
     image: { width: 100, height: 100, format: 'jpeg' },
     threshold: 0.6,
+    thresholdSource: 'engine',
     faces: [
       {
         ...attrs,
@@ -68,7 +69,7 @@ describe('confidence in reports and on the wire', () => {
       },
     ],
   };
-  const verify: VerifyResult = { verified: true, distance: 0.41, confidence: 0.97, threshold: 0.6, faces: [attrs, attrs] };
+  const verify: VerifyResult = { verified: true, distance: 0.41, confidence: 0.97, threshold: 0.6, thresholdSource: 'engine', faces: [attrs, attrs] };
 
   it('says how likely the match is that person, and the same person for verify', () => {
     const text = formatIdentify('probe.jpg', identify);

@@ -1,3 +1,4 @@
+import type { OperatingPointSource } from './operating-point-source.js';
 import type { Box, Emotion, Gender } from '../core/types.js';
 import type { FacedbError } from '../errors/errors.js';
 
@@ -54,6 +55,8 @@ export interface ImageInfo {
 export interface IdentifyResult {
   image: ImageInfo;
   threshold: number;
+  /** Where the threshold came from: the call, the configuration, the gallery's own calibration, the engine's. */
+  thresholdSource: OperatingPointSource;
   faces: IdentifiedFace[];
 }
 
@@ -88,6 +91,7 @@ export interface VerifyResult {
    */
   confidence: number | null;
   threshold: number;
+  thresholdSource: OperatingPointSource;
   faces: [FaceAttributes, FaceAttributes];
 }
 

@@ -5,6 +5,7 @@ import type { ModelInfo } from '../core/types.js';
 import { isFacedbError, type ErrorCode } from '../errors/errors.js';
 import type { GalleryStore, NewFace } from './store.js';
 import { runUnnamedFacesContract } from './unnamed.contract.js';
+import { runCalibrationContract } from './calibration.contract.js';
 
 /** How a driver's test makes the storage faults the contract checks, each as real as the driver allows. */
 export interface StorageFaultFactories {
@@ -600,6 +601,7 @@ export function runGalleryStoreContract(
     });
 
     runUnnamedFacesContract(open, openTwice);
+    runCalibrationContract(open, openTwice);
     void describe('storage faults', () => {
       void it('reads a gallery it cannot write, and refuses every write with storage_unavailable', async (t) => {
         if (faults.openWithReadOnlyTwin === undefined) {

@@ -1,5 +1,6 @@
 import type { PersonMatch } from '../core/search-index.js';
 import type { Box, ModelInfo } from '../core/types.js';
+import type { GalleryCalibration } from './calibration.js';
 
 export interface Person {
   id: number;
@@ -203,6 +204,15 @@ export interface GalleryStore {
    * Throws not_found for an unknown or empty cluster.
    */
   nameCluster(clusterId: number, personName: string): Promise<NamedCluster>;
+
+  // ---- the gallery's own calibration (facedb evaluate --apply; see store/calibration.ts)
+
+  /** The stored calibration, or null when the gallery uses its engine's. */
+  getCalibration(): Promise<GalleryCalibration | null>;
+  /** Stores (replaces) it. model_mismatch when measured with another model than the pin; invalid_input when unpinned. */
+  setCalibration(calibration: GalleryCalibration): Promise<void>;
+  /** Removes it; false when there was none. */
+  clearCalibration(): Promise<boolean>;
 
   /**
    * Cheap round trip, for readiness checks. Throws storage_unavailable when the database cannot be reached,

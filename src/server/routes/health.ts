@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { FaceService } from '../../services/face-service.js';
+import { describeOperatingPoint } from '../../services/operating-point-source.js';
 import { doc } from '../docs.js';
 import * as wire from '../wire.js';
 
@@ -24,7 +25,8 @@ export function healthRoutes(app: FastifyInstance, service: FaceService): void {
       const { models, db, storage, problem } = await service.health();
       if (problem) request.log.warn({ code: problem.code, storage, message: problem.message }, 'gallery database not ready');
       const ready = models && db;
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', models, db, ...(storage === undefined ? {} : { storage }) });
+      const calibration = models ? describeOperatingPoint(service.config, service.galleryCalibrationInUse, await service.engine()) : undefined;
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', models, db, ...(storage === undefined ? {} : { storage }), ...(calibration ? { calibration } : {}) });
     },
   );
 }

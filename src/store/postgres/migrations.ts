@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import { FacedbError } from '../../errors/errors.js';
 import { UNNAMED_FACES_MIGRATION } from './migration-unnamed-faces.js';
+import { GALLERY_CALIBRATION_MIGRATION } from './calibration.js';
 
 /**
  * Schema migrations, applied in order; `facedb_migrations` records which have run. Append new
@@ -78,12 +79,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   UNNAMED_FACES_MIGRATION,
+  GALLERY_CALIBRATION_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Tables a facedb schema owns: finding any of them without a migration record means someone else's. */
-const OWN_TABLES = ['meta', 'people', 'faces', 'face_changes', 'face_photos', 'clusters', 'unnamed_photos'];
+const OWN_TABLES = ['meta', 'people', 'faces', 'face_changes', 'face_photos', 'clusters', 'unnamed_photos', 'gallery_calibration'];
 
 /** Any fixed number, the same in every facedb: it names the lock, per database. */
 const MIGRATION_LOCK = 0x0fac_ed_b0;

@@ -9,6 +9,8 @@ import { LookalikeIndex, lookalikeVerdict, type NamedPerson } from '../lookalike
 import { checkModel, checkNewFaces, checkPage, checkPinnedModel } from '../validation.js';
 import { migrate } from './migrations.js';
 import { PostgresUnnamedFaces } from './unnamed.js';
+import { PostgresCalibration } from './calibration.js';
+import type { GalleryCalibration } from '../calibration.js';
 import { ensureVectorColumn, ensureVectorIndex, fillVectors, nearestPeopleInSql, type VectorSchema } from './vector.js';
 import type { PersonMatch } from '../../core/search-index.js';
 import * as sharedRows from '../rows.js';
@@ -108,6 +110,7 @@ const READ_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 export class PostgresGalleryStore implements GalleryStore {
   readonly #pool: pg.Pool;
   readonly #unnamed: PostgresUnnamedFaces;
+  readonly #calibration: PostgresCalibration;
   /** Opened as a read-only role or on a read-only database: its refused writes are no fault for readiness. */
   readonly #openedReadOnly: boolean;
   readonly #faults = new FaultMemory();
@@ -129,6 +132,7 @@ export class PostgresGalleryStore implements GalleryStore {
       readModel,
       readPerson: async (client, id) => toPerson(await onlyRow(client.query<PersonRow>(`SELECT ${PERSON_COLUMNS} FROM people p WHERE p.id = $1`, [id]))),
     });
+    this.#calibration = new PostgresCalibration(pool, (begin, work) => transaction(pool, begin, work), readModel);
     this.#openedReadOnly = openedReadOnly;
   }
 
@@ -402,6 +406,18 @@ export class PostgresGalleryStore implements GalleryStore {
         return toEmbeddingChanges(rows, { after: changeSeq, latest, oldest }, dimensions);
       });
     });
+  }
+
+  getCalibration(): Promise<GalleryCalibration | null> {
+    return run(() => this.#calibration.get());
+  }
+
+  setCalibration(calibration: GalleryCalibration): Promise<void> {
+    return run(() => this.#calibration.set(calibration));
+  }
+
+  clearCalibration(): Promise<boolean> {
+    return run(() => this.#calibration.clear());
   }
 
   addUnnamedFaces(faces: NewFace[]): Promise<UnnamedFace[]> {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { FacedbError } from '../../errors/errors.js';
 import { UNNAMED_FACES_MIGRATION } from './migration-unnamed-faces.js';
+import { GALLERY_CALIBRATION_MIGRATION } from './calibration.js';
 
 /**
  * Schema migrations, applied in order. The database's `PRAGMA user_version` is the number of
@@ -113,6 +114,7 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   `,
   UNNAMED_FACES_MIGRATION,
+  GALLERY_CALIBRATION_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

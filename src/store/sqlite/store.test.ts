@@ -107,7 +107,7 @@ void describe('SqliteGalleryStore', () => {
     const store = await openSqliteStore(path);
     assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     const tables = store.database.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-    assert.deepEqual(tables, ['clusters', 'face_changes', 'face_photos', 'faces', 'meta', 'people', 'sqlite_sequence', 'unnamed_photos']);
+    assert.deepEqual(tables, ['clusters', 'face_changes', 'face_photos', 'faces', 'gallery_calibration', 'meta', 'people', 'sqlite_sequence', 'unnamed_photos']);
     await store.ensureModel(MODEL);
     await store.close();
 

@@ -7,6 +7,8 @@ import { FacedbError } from '../../errors/errors.js';
 import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Face, type GalleryStore, type NewFace, type Page, type PageOf, type Person } from '../store.js';
 import type { Cluster, ClusterUpdate, NamedCluster, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { SqliteUnnamedFaces } from './unnamed.js';
+import { SqliteCalibration } from './calibration.js';
+import type { GalleryCalibration } from '../calibration.js';
 import { canonicalName, normalizePersonName, personNameProblem } from '../../core/names.js';
 import { FaultMemory, storageUnavailable } from '../faults.js';
 import { LookalikeIndex, lookalikeVerdict, type NamedPerson } from '../lookalikes.js';
@@ -227,6 +229,7 @@ export class SqliteGalleryStore implements GalleryStore {
   readonly #db: Database.Database;
   readonly #statements: ReturnType<typeof prepareStatements>;
   readonly #unnamed: SqliteUnnamedFaces;
+  readonly #calibration: SqliteCalibration;
   readonly #file: StoreFile;
   readonly #faults = new FaultMemory();
   readonly #lookalikes = new LookalikeIndex();
@@ -237,6 +240,7 @@ export class SqliteGalleryStore implements GalleryStore {
     this.#file = file;
     this.#statements = prepareStatements(db);
     this.#unnamed = new SqliteUnnamedFaces(db, () => this.#model(), (id) => toPerson(this.#statements.personById.get(id) as PersonRow));
+    this.#calibration = new SqliteCalibration(db, () => this.#model());
   }
 
   /** Why writes fail (the gallery could only be opened read-only), or null when it is writable. */
@@ -487,6 +491,18 @@ export class SqliteGalleryStore implements GalleryStore {
 
   nameCluster(clusterId: number, personName: string): Promise<NamedCluster> {
     return this.#write(() => this.#unnamed.nameCluster(clusterId, personName));
+  }
+
+  getCalibration(): Promise<GalleryCalibration | null> {
+    return this.#read(() => this.#calibration.get());
+  }
+
+  setCalibration(calibration: GalleryCalibration): Promise<void> {
+    return this.#write(() => this.#calibration.set(calibration));
+  }
+
+  clearCalibration(): Promise<boolean> {
+    return this.#write(() => this.#calibration.clear());
   }
 
   ping(): Promise<void> {

@@ -1,0 +1,116 @@
+import { euclideanDistance } from '../../core/distance.js';
+
+/** At most this many impostor distances are kept (80 MB as float64); beyond, a stated deterministic sample. */
+export const MAX_IMPOSTOR_PAIRS = 10_000_000;
+/** Seed of that sample (fixed, so two runs on one folder agree). */
+export const SAMPLING_SEED = 2026;
+
+export interface FaceRow {
+  /** Index of the photo in the evaluation's photo list. */
+  photo: number;
+  /** Index of the person (0..people-1). */
+  person: number;
+  embedding: Float32Array;
+}
+
+export interface PairPass {
+  /** Ascending distances of every same-person pair. */
+  genuine: Float64Array;
+  /** Ascending distances of the impostor pairs kept (all of them, or the sample). */
+  impostor: Float64Array;
+  impostorInFolder: number;
+  sampled: boolean;
+  /** Per face row: nearest face of the same person / of another person (row, distance), -1 / Infinity if none. */
+  nearestOwn: Int32Array;
+  nearestOwnDistance: Float64Array;
+  nearestOther: Int32Array;
+  nearestOtherDistance: Float64Array;
+  /** Every same-person distance per person, for how spread each person is. */
+  genuineByPerson: Map<number, number[]>;
+  /** Pairs of rows at most `nearDistance` apart: near-duplicate candidates. */
+  near: Array<{ a: number; b: number; distance: number }>;
+}
+
+/** Small, fast, seeded generator (mulberry32): the impostor sample is the same on every run. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Every same-person distance, grouped by person (cheap: only within people). */
+export function genuineDistances(rows: readonly FaceRow[]): Map<number, number[]> {
+  const byPerson = new Map<number, FaceRow[]>();
+  for (const row of rows) byPerson.set(row.person, [...(byPerson.get(row.person) ?? []), row]);
+  const out = new Map<number, number[]>();
+  for (const [person, faces] of byPerson) {
+    const distances: number[] = [];
+    for (let i = 0; i < faces.length; i++) for (let j = i + 1; j < faces.length; j++) distances.push(euclideanDistance(faces[i]!.embedding, faces[j]!.embedding));
+    if (distances.length > 0) out.set(person, distances);
+  }
+  return out;
+}
+
+/**
+ * One pass over every pair of faces: the genuine and impostor distance lists, each face's nearest neighbour of its
+ * own person and of another (leave-one-out identification and mislabels), and the pairs closer than `nearDistance`.
+ * Every pair's distance is computed (O(n²)); only the impostor list is sampled when it would exceed
+ * MAX_IMPOSTOR_PAIRS: each impostor pair is kept with probability MAX / all, drawn in pair order with SAMPLING_SEED.
+ */
+export function pairPass(rows: readonly FaceRow[], nearDistance: number, genuineByPerson = genuineDistances(rows)): PairPass {
+  const n = rows.length;
+  let genuineCount = 0;
+  for (const d of genuineByPerson.values()) genuineCount += d.length;
+  const impostorInFolder = (n * (n - 1)) / 2 - genuineCount;
+  const sampled = impostorInFolder > MAX_IMPOSTOR_PAIRS;
+  const keep = sampled ? MAX_IMPOSTOR_PAIRS / impostorInFolder : 1;
+  const random = seeded(SAMPLING_SEED);
+  const impostor = new Float64Array(sampled ? Math.ceil(MAX_IMPOSTOR_PAIRS * 1.01) + 1024 : impostorInFolder);
+  let kept = 0;
+  const nearestOwn = new Int32Array(n).fill(-1);
+  const nearestOther = new Int32Array(n).fill(-1);
+  const nearestOwnDistance = new Float64Array(n).fill(Infinity);
+  const nearestOtherDistance = new Float64Array(n).fill(Infinity);
+  const near: PairPass['near'] = [];
+  for (let i = 0; i < n; i++) {
+    const a = rows[i]!;
+    for (let j = i + 1; j < n; j++) {
+      const b = rows[j]!;
+      const d = euclideanDistance(a.embedding, b.embedding);
+      if (d <= nearDistance) near.push({ a: i, b: j, distance: d });
+      if (a.person === b.person) {
+        if (d < nearestOwnDistance[i]!) [nearestOwnDistance[i], nearestOwn[i]] = [d, j];
+        if (d < nearestOwnDistance[j]!) [nearestOwnDistance[j], nearestOwn[j]] = [d, i];
+        continue;
+      }
+      if (d < nearestOtherDistance[i]!) [nearestOtherDistance[i], nearestOther[i]] = [d, j];
+      if (d < nearestOtherDistance[j]!) [nearestOtherDistance[j], nearestOther[j]] = [d, i];
+      if ((!sampled || random() < keep) && kept < impostor.length) impostor[kept++] = d;
+    }
+  }
+  const genuine = Float64Array.from([...genuineByPerson.values()].flat()).sort();
+  return {
+    genuine,
+    impostor: impostor.subarray(0, kept).sort(),
+    impostorInFolder,
+    sampled,
+    nearestOwn,
+    nearestOwnDistance,
+    nearestOther,
+    nearestOtherDistance,
+    genuineByPerson,
+    near,
+  };
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

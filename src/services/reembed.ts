@@ -7,11 +7,13 @@
  */
 import { FacedbError, toFacedbError } from '../errors/errors.js';
 import { sha256Hex } from '../image/hash.js';
-import { decodeImage, readImageBytes } from '../image/decode.js';
+import { readImageBytes } from '../image/decode.js';
 import type { Box } from '../core/types.js';
 import type { FaceAnalysis, FaceEngine } from '../engine/engine.js';
 import type { Face } from '../store/store.js';
-import type { FaceService } from './face-service.js';
+import { lanesFor, runInLanes } from './batch.js';
+import type { ServiceContext } from './context.js';
+import { NEEDS } from './face-results.js';
 import type { ReembedOutcome, ReembedStatus, ReembedSummary } from './results.js';
 
 export type { ReembedOutcome, ReembedStatus, ReembedSummary } from './results.js';
@@ -46,7 +48,7 @@ const PAGE = 500;
 
 const UPLOAD = '(upload)';
 
-export async function reembedGallery(source: FaceService, target: FaceService, options: ReembedOptions = {}): Promise<ReembedSummary> {
+export async function reembedGallery(source: ServiceContext, target: ServiceContext, options: ReembedOptions = {}): Promise<ReembedSummary> {
   const started = performance.now();
   if (sameGallery(source.config.db, target.config.db)) {
     throw new FacedbError('invalid_input', `the new gallery must be another database than the one it is moved from (${source.config.db})`);
@@ -57,20 +59,11 @@ export async function reembedGallery(source: FaceService, target: FaceService, o
   const moved = await target.store.enrolledContent();
   const faces = await allFaces(source);
 
-  const outcomes: ReembedOutcome[] = [];
-  let next = 0;
-  // Keep every inference worker busy while the next photos are read and decoded.
-  const lanes = Math.max(2, (target.config.workers ?? 2) * 2);
-  const runLane = async (): Promise<void> => {
-    while (next < faces.length && !options.signal?.aborted) {
-      const face = faces[next++];
-      if (!face) break;
-      const outcome = await moveFace(source, target, engine, face, moved);
-      outcomes.push(outcome);
-      options.onOutcome?.(outcome, outcomes.length, faces.length);
-    }
-  };
-  await Promise.all(Array.from({ length: lanes }, runLane));
+  const outcomes = await runInLanes(faces, (face) => moveFace(source, target, engine, face, moved), {
+    lanes: lanesFor(target.config.workers),
+    signal: options.signal,
+    onResult: options.onOutcome,
+  });
 
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ReembedStatus, number>;
   for (const outcome of outcomes) counts[outcome.status] += 1;
@@ -89,7 +82,7 @@ function sameGallery(a: string, b: string): boolean {
 }
 
 /** Every face of the gallery, person by person, page by page (no embeddings). */
-async function allFaces(service: FaceService): Promise<Face[]> {
+async function allFaces(service: ServiceContext): Promise<Face[]> {
   const faces: Face[] = [];
   for (let offset = 0; ; offset += PAGE) {
     const people = await service.store.listPeople({ limit: PAGE, offset });
@@ -104,8 +97,8 @@ async function allFaces(service: FaceService): Promise<Face[]> {
 }
 
 async function moveFace(
-  source: FaceService,
-  target: FaceService,
+  source: ServiceContext,
+  target: ServiceContext,
   engine: FaceEngine,
   face: Face,
   moved: Map<string, Set<string>>,
@@ -135,8 +128,8 @@ async function moveFace(
     }
     let found: FaceAnalysis[];
     try {
-      const image = await decodeImage(bytes, target.config);
-      found = await engine.analyze(image, target.analyzeOptions({}, { embedding: true, attributes: false, crop: true }));
+      const { image } = await target.load({ bytes });
+      found = await engine.analyze(image, target.analyzeOptions({}, NEEDS.enroll));
     } catch (error) {
       const failure = toFacedbError(error);
       if (failure.code === 'internal') throw failure;

@@ -408,6 +408,13 @@ export class PostgresGalleryStore implements GalleryStore {
     return run(() => this.#unnamed.add(faces));
   }
 
+  hasUnnamedPhoto(contentHash: string): Promise<boolean> {
+    return run(async () => {
+      const { rowCount } = await this.#pool.query('SELECT 1 FROM unnamed_photos WHERE content_hash = $1', [contentHash]);
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
   loadUnnamedEmbeddings(): Promise<UnnamedEmbedding[]> {
     return run(() => this.#unnamed.loadEmbeddings());
   }

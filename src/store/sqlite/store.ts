@@ -469,6 +469,10 @@ export class SqliteGalleryStore implements GalleryStore {
     return this.#write(() => this.#unnamed.add(faces));
   }
 
+  hasUnnamedPhoto(contentHash: string): Promise<boolean> {
+    return this.#read(() => this.#db.prepare('SELECT 1 FROM unnamed_photos WHERE content_hash = ?').get(contentHash) !== undefined);
+  }
+
   loadUnnamedEmbeddings(): Promise<UnnamedEmbedding[]> {
     return this.#read(() => this.#unnamed.loadEmbeddings());
   }

@@ -189,6 +189,8 @@ export interface GalleryStore {
   addUnnamedFaces(faces: NewFace[]): Promise<UnnamedFace[]>;
   /** Whether a photo with this content hash was enrolled without a person before (addUnnamedFaces would skip it). */
   hasUnnamedPhoto(contentHash: string): Promise<boolean>;
+  /** Faces without a person, in face id order (no embeddings), a page at a time. */
+  listUnnamedFaces(page: Page): Promise<PageOf<UnnamedFace>>;
   /** Every face without a person, with its embedding and cluster, in face id order. */
   loadUnnamedEmbeddings(): Promise<UnnamedEmbedding[]>;
   /**

@@ -47,7 +47,6 @@ export class EnrollmentService {
     this.#context = context;
   }
 
-
   /**
    * Enrolls many files, never stopping on a bad one: every file gets exactly one outcome (a name that breaks the
    * name rules is `invalid_name`; a person erased while the run enrolls them is `not_found` for their remaining

@@ -21,7 +21,6 @@ export interface IdentifyOptions extends DetectOptions, OperatingPoint {
   topK?: number;
 }
 
-
 /**
  * Per-comparison false-accept rate behind identify's default threshold: with a gallery of ~1,600 faces an
  * unknown person is then taken for someone in roughly 1 case in 6, instead of nearly always at the 1:1 optimum.
@@ -154,7 +153,6 @@ export class RecognitionService {
     }
     return face;
   }
-
 
   async #named(
     hits: ReadonlyArray<{ personId: number; distance: number }>,

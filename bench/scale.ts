@@ -21,8 +21,8 @@ import { join } from 'node:path';
 import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import type { PersonMatch } from '../src/core/search-index.js';
-import { AnnIndex, annOptionsFor, type AnnPrecision } from '../src/index/ann-index.js';
-import { indexFiles, loadIndex, saveIndex } from '../src/index/index-file.js';
+import { AnnIndex, annOptionsFor, type AnnPrecision } from '../src/search/ann-index.js';
+import { indexFiles, loadIndex, saveIndex } from '../src/search/index-file.js';
 import { measureSql } from './search.js';
 import { measurePgvector } from './scale-pgvector.js';
 

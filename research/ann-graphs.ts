@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
 import { FlatIndex } from '../src/core/flat-index.js';
-import { AnnIndex, annOptionsFor, type AnnPrecision } from '../src/index/ann-index.js';
+import { AnnIndex, annOptionsFor, type AnnPrecision } from '../src/search/ann-index.js';
 
 const K = 10;
 

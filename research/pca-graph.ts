@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FlatIndex } from '../src/core/flat-index.js';
-import { AnnIndex, annOptionsFor, type AnnOptions } from '../src/index/ann-index.js';
+import { AnnIndex, annOptionsFor, type AnnOptions } from '../src/search/ann-index.js';
 import { ClusteredGallery, MOBILEFACENET_512 } from '../test/clustered-embeddings.js';
 import { seededRandom } from '../test/fixtures.js';
 

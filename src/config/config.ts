@@ -106,7 +106,7 @@ export const configSchema = z.object({
   /** Longest a shutdown waits for in-flight requests. */
   shutdownTimeoutMs: z.coerce.number().int().positive().default(30_000),
 
-  // ---- search index (src/index/)
+  // ---- search index (src/search/)
   /**
    * `auto`: exact search below annThreshold faces, an approximate (HNSW) index from there on; `exact` / `ann`: always
    * that one; `pgvector`: search in PostgreSQL with the vector extension (PostgreSQL galleries only).

@@ -1,10 +1,17 @@
 import { FacedbError } from '../errors/errors.js';
-import type { EmbeddingSnapshot } from '../store/store.js';
 import { squaredEuclidean } from './distance.js';
 import { RowStore } from './l2-kernel.js';
-import type { PersonMatch, SearchIndex } from './search-index.js';
+import type { PersonMatch } from './search-index.js';
 
 export type { PersonMatch } from './search-index.js';
+
+/** Embeddings as rows: face i is faceIds[i] of personIds[i], its vector at vectors[i·dimensions …]. */
+export interface EmbeddingRows {
+  dimensions: number;
+  faceIds: Int32Array;
+  personIds: Int32Array;
+  vectors: Float32Array;
+}
 
 const MIN_CAPACITY = 1024;
 const INT32_MIN = -2147483648;
@@ -21,7 +28,7 @@ const INT32_MAX = 2147483647;
  * People get a dense "slot" so the per-person best distance lives in a typed array indexed
  * by slot rather than a Map lookup per row.
  */
-export class FlatIndex implements SearchIndex {
+export class FlatIndex {
   readonly dimensions: number;
   #size = 0;
   readonly #store: RowStore;
@@ -54,7 +61,7 @@ export class FlatIndex implements SearchIndex {
    * Builds the index over a store snapshot. The vectors are copied into the kernel's memory; `snapshot.faceIds`
    * is taken over, so the caller must not modify it afterwards.
    */
-  static fromSnapshot(snapshot: Omit<EmbeddingSnapshot, 'changeSeq'>): FlatIndex {
+  static fromSnapshot(snapshot: EmbeddingRows): FlatIndex {
     const { dimensions, faceIds, personIds, vectors } = snapshot;
     const rows = faceIds.length;
     if (personIds.length !== rows || vectors.length !== rows * dimensions) {

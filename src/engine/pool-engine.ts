@@ -2,8 +2,7 @@
  * A FaceEngine whose models live in a pool of worker threads (each worker owning its own copy), the shape every
  * real engine shares: the engine module names its model and its worker entry; this file moves the pixels.
  */
-import { FacedbError } from '../errors/errors.js';
-import type { RgbImage } from '../image/image.js';
+import { checkRgbImage, type RgbImage } from '../image/image.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from './engine.js';
 import { WorkerPool } from './pool.js';
 
@@ -32,13 +31,9 @@ export async function startPoolEngine(
     get queueDepth() {
       return pool.queueDepth;
     },
-    analyze: (image: RgbImage, options: AnalyzeOptions) => {
+    analyze: async (image: RgbImage, options: AnalyzeOptions) => {
+      checkRgbImage(image);
       const { width, height, data } = image;
-      const sizeOk = Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1;
-      if (!(data instanceof Uint8Array) || !sizeOk || data.length !== width * height * 3) {
-        const got = data instanceof Uint8Array ? `${data.length} bytes` : 'no byte array';
-        return Promise.reject(new FacedbError('invalid_image', `expected ${width}x${height} packed RGB pixels, got ${got}`));
-      }
       const owned = ownsWholeBuffer(data) ? data : data.slice();
       return pool.run({ image: { width, height, data: owned }, options }, [owned.buffer]);
     },

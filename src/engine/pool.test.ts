@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FacedbError } from '../errors/errors.js';
 import type { FixtureJob } from './pool-fixture-worker.js';
-import { workerModuleUrl } from '../workers/entry.js';
+import { workerModuleUrl } from '../core/worker-entry.js';
 import { WorkerPool } from './pool.js';
 
 const fixtureUrl = workerModuleUrl('./pool-fixture-worker', import.meta.url);

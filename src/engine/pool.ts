@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { parentPort, Worker } from 'node:worker_threads';
 import { FacedbError, toFacedbError, type ErrorCode } from '../errors/errors.js';
-import { runnableEntry } from '../workers/entry.js';
+import { runnableEntry } from '../core/worker-entry.js';
 
 interface SerializedError {
   code: ErrorCode;

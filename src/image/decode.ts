@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { FacedbError } from '../errors/errors.js';
-import type { DecodedImage } from './image.js';
+import type { DecodedImage, ImageSource, LoadedImage } from './image.js';
 
 export interface ImageLimits {
   /** Largest width × height accepted (first frame); checked from the header before any pixel is decoded. */
@@ -207,4 +207,16 @@ export function fileError(path: string, error: unknown): FacedbError {
     return new FacedbError('invalid_input', `${path} is a directory, not an image file`, { cause: error, details });
   }
   return new FacedbError('internal', `${path}: ${sharpMessage(error)}`, { cause: error, details });
+}
+
+/** The decoding limits a configuration sets: the one mapping every caller uses, so no caller forgets the size cap. */
+export function imageLimits(config: { maxPixels: number; maxFileBytes: number; maxImageSide?: number }): ImageLimits {
+  return { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes, ...(config.maxImageSide === undefined ? {} : { maxSide: config.maxImageSide }) };
+}
+
+/** Reads (a path) and decodes an image within `limits`: the one decode path of the services. */
+export async function loadImage(source: ImageSource, limits: ImageLimits): Promise<LoadedImage> {
+  if ('bytes' in source) return { bytes: source.bytes, image: await decodeImage(source.bytes, limits), path: source.path ?? null };
+  const { bytes, image } = await readImageFile(source.path, limits);
+  return { bytes, image, path: source.path };
 }

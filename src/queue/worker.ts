@@ -2,6 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import { FacedbError, toFacedbError, type ErrorCode } from '../errors/errors.js';
 import { sha256Hex } from '../image/hash.js';
 import type { FaceService } from '../services/face-service.js';
+import { lanesFor } from '../services/batch.js';
 import type { EnrollOutcome } from '../services/results.js';
 import { checkQueueServer, type QueueAddress } from './connection.js';
 import { ENROLL_QUEUE, type EnrollJobData, type EnrollJobResult } from './jobs.js';
@@ -56,7 +57,7 @@ export async function startEnrollWorker(
     },
     {
       connection: address.connection,
-      concurrency: options.concurrency ?? Math.max(2, (service.config.workers ?? 2) * 2),
+      concurrency: options.concurrency ?? lanesFor(service.config.workers),
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
       ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),

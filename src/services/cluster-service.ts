@@ -5,10 +5,12 @@ import { engineForModel } from '../engine/registry.js';
 import type { ModelInfo } from '../core/types.js';
 import type { FaceEngine } from '../engine/engine.js';
 import { FacedbError, toFacedbError } from '../errors/errors.js';
-import { decodeImage, readImageFile } from '../image/decode.js';
 import { sha256Hex } from '../image/hash.js';
+import type { ImageSource, LoadedImage } from '../image/image.js';
 import type { Cluster, NamedCluster, Page, PageOf } from '../store/store.js';
-import { embeddingOf, type FaceService, type ImageSource } from './face-service.js';
+import { lanesFor, runInLanes } from './batch.js';
+import type { ServiceContext } from './context.js';
+import { embeddingOf, NEEDS } from './face-results.js';
 import { STOPS_ENROLLMENT } from './results.js';
 
 /**
@@ -125,10 +127,11 @@ export function clusterThreshold(model: ModelInfo, calibration: ModelCalibration
 }
 
 export class ClusterService {
-  readonly #faces: FaceService;
+  readonly #context: ServiceContext;
 
-  constructor(faces: FaceService) {
-    this.#faces = faces;
+  /** Given the shared context, or anything holding it (the FaceService facade). */
+  constructor(context: ServiceContext | { readonly context: ServiceContext }) {
+    this.#context = 'context' in context ? context.context : context;
   }
 
   /**
@@ -138,25 +141,18 @@ export class ClusterService {
    */
   async enroll(paths: readonly string[], options: UnnamedEnrollOptions = {}): Promise<UnnamedEnrollSummary> {
     const started = performance.now();
-    const engine = await this.#faces.engine();
-    await this.#faces.store.ensureModel(engine.model);
-    const outcomes: UnnamedEnrollOutcome[] = [];
-    let next = 0;
-    const lanes = Math.max(2, (this.#faces.config.workers ?? 2) * 2);
-    const lane = async (): Promise<void> => {
-      while (next < paths.length && !options.signal?.aborted) {
-        const path = paths[next++];
-        if (path === undefined) break;
-        const outcome = await this.#enrollOne({ path }, engine).catch((error: unknown) => {
+    const engine = await this.#context.engine();
+    await this.#context.store.ensureModel(engine.model);
+    const outcomes = await runInLanes(
+      paths,
+      (path) =>
+        this.#enrollOne({ path }, engine).catch((error: unknown): UnnamedEnrollOutcome => {
           const failure = toFacedbError(error);
           if (STOPS_ENROLLMENT.has(failure.code)) throw failure;
-          return { path, status: 'failed' as const, facesFound: 0, faceIds: [], message: failure.message };
-        });
-        outcomes.push(outcome);
-        options.onOutcome?.(outcome, outcomes.length, paths.length);
-      }
-    };
-    await Promise.all(Array.from({ length: lanes }, lane));
+          return { path, status: 'failed', facesFound: 0, faceIds: [], message: failure.message };
+        }),
+      { lanes: lanesFor(this.#context.config.workers), signal: options.signal, onResult: options.onOutcome },
+    );
     const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<UnnamedEnrollStatus, number>;
     for (const outcome of outcomes) counts[outcome.status] += 1;
     const facesAdded = outcomes.reduce((sum, o) => sum + o.faceIds.length, 0);
@@ -164,39 +160,37 @@ export class ClusterService {
     return { total: paths.length, counts, facesAdded, outcomes, clustering, elapsedMs: performance.now() - started };
   }
 
-  /** Enrolls one uploaded photo's faces without a person (no clustering: see `cluster`). Throws on a bad image. */
+  /**
+   * Enrolls one uploaded photo's faces without a person (no clustering: see `cluster`). Throws on a bad image. A
+   * photo enrolled this way before is `already_enrolled` without being decoded or analysed.
+   */
   async enrollImage(source: ImageSource): Promise<UnnamedEnrollOutcome> {
-    const engine = await this.#faces.engine();
-    await this.#faces.store.ensureModel(engine.model);
+    const engine = await this.#context.engine();
+    await this.#context.store.ensureModel(engine.model);
     return this.#enrollOne(source, engine);
   }
 
   async #enrollOne(source: ImageSource, engine: FaceEngine): Promise<UnnamedEnrollOutcome> {
     const path = source.path ?? '(upload)';
-    const { config } = this.#faces;
-    const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
-    let bytes: Uint8Array;
-    let image;
+    const { store } = this.#context;
+    // Checked before decoding: a photo sent twice costs neither the decode nor the inference.
+    if ('bytes' in source && (await store.hasUnnamedPhoto(sha256Hex(source.bytes)))) {
+      return { path, status: 'already_enrolled', facesFound: 0, faceIds: [] };
+    }
+    let loaded: LoadedImage;
     try {
-      if ('bytes' in source) {
-        bytes = source.bytes;
-        image = await decodeImage(bytes, limits);
-      } else {
-        ({ bytes, image } = await readImageFile(source.path, limits));
-      }
+      loaded = await this.#context.load(source);
     } catch (error) {
       if ('bytes' in source) throw error; // an upload's caller answers with the error itself
       return { path, status: 'unreadable', facesFound: 0, faceIds: [], message: toFacedbError(error).message };
     }
-    const faces = await engine.analyze(image, {
-      maxFaces: config.maxFaces,
-      minFaceSize: config.minFaceSize,
-      minDetectionScore: config.minDetectionScore,
-      needs: { embedding: true, attributes: false, crop: true },
-    });
+    const contentHash = sha256Hex(loaded.bytes);
+    if (!('bytes' in source) && (await store.hasUnnamedPhoto(contentHash))) {
+      return { path, status: 'already_enrolled', facesFound: 0, faceIds: [] };
+    }
+    const faces = await engine.analyze(loaded.image, this.#context.analyzeOptions({}, NEEDS.enroll));
     if (faces.length === 0) return { path, status: 'no_face', facesFound: 0, faceIds: [] };
-    const contentHash = sha256Hex(bytes);
-    const added = await this.#faces.store.addUnnamedFaces(
+    const added = await store.addUnnamedFaces(
       faces.map((face) => ({
         sourcePath: source.path ?? null,
         contentHash,
@@ -221,7 +215,7 @@ export class ClusterService {
    */
   async cluster(options: { full?: boolean } = {}): Promise<ClusterRunSummary> {
     const started = performance.now();
-    const { store } = this.#faces;
+    const { store } = this.#context;
     const model = await store.getModel();
     if (model === null) {
       throw new FacedbError('invalid_input', 'the gallery is empty: enroll photos (e.g. facedb enroll --unlabelled <dir>) first');
@@ -254,7 +248,7 @@ export class ClusterService {
 
   /** Clusters, largest first, with sample faces, and how many unnamed faces there are. */
   async listClusters(page: Page, samples = DEFAULT_CLUSTER_SAMPLES): Promise<ClusterListing> {
-    const { store } = this.#faces;
+    const { store } = this.#context;
     const [listing, counts] = await Promise.all([store.listClusters(page, samples), store.countUnnamedFaces()]);
     return { ...listing, unnamedFaces: counts.total, unclusteredFaces: counts.unclustered };
   }
@@ -266,7 +260,7 @@ export class ClusterService {
   async nameCluster(clusterId: number, name: string): Promise<NamedCluster> {
     // Person names follow one set of rules (normalisation, refused characters, look-alikes): a new person is made
     // by upsertPerson, and taken back if the cluster turns out not to exist.
-    const { store } = this.#faces;
+    const { store } = this.#context;
     const existing = await store.findPersonByName(name);
     const person = existing ?? (await store.upsertPerson(name));
     try {

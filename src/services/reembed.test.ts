@@ -128,6 +128,38 @@ describe('reembed', () => {
     }
   });
 
+  it('carries faces nobody has named, with their clusters, and counts them', async () => {
+    const { db, faces } = await oldGallery();
+    const old = await openFacedb({ db });
+    // Photos enrolled without a name (and clustered), beside the named people.
+    const unlabelled = [lfwPhoto('Bono', 1), lfwPhoto('Boris_Becker', 1), lfwPhoto('Boris_Yeltsin', 1)];
+    const enrolled = await old.clusters.enroll(unlabelled);
+    assert.equal(enrolled.counts.enrolled, unlabelled.length);
+    const oldUnnamed = (await old.store.countUnnamedFaces()).total;
+    const partition = async (service: FaceService): Promise<string[][]> => {
+      const listing = await service.clusters.listClusters({ limit: 100, offset: 0 }, 100);
+      return listing.items.map((cluster) => cluster.samples.map((face) => face.contentHash).sort()).sort();
+    };
+    const next = await openNew(join(await tempDir(), 'unnamed.sqlite'));
+    try {
+      const summary = await old.reembed(next);
+      assert.equal(summary.total, faces + oldUnnamed, 'unnamed faces are counted');
+      assert.equal(summary.unnamedFaces, oldUnnamed);
+      assert.equal(summary.counts.moved, faces + oldUnnamed, JSON.stringify(summary.outcomes.filter((o) => o.status !== 'moved')));
+      assert.equal(summary.outcomes.filter((o) => o.unnamed).length, oldUnnamed);
+      assert.deepEqual(await next.store.countUnnamedFaces(), await old.store.countUnnamedFaces());
+      assert.deepEqual(await partition(next), await partition(old));
+      assert.equal(summary.clustersCarried, (await old.clusters.listClusters({ limit: 0, offset: 0 }, 0)).total);
+      assert.deepEqual(await contents(next), await contents(old));
+      // Resumable: nothing is moved twice.
+      const again = await old.reembed(next);
+      assert.equal(again.counts.already_moved, faces + oldUnnamed);
+      assert.equal((await next.store.countUnnamedFaces()).total, oldUnnamed);
+    } finally {
+      await Promise.all([old.close(), next.close()]);
+    }
+  });
+
   it('refuses to move a gallery onto itself or into a gallery of another model', async () => {
     const { db } = await oldGallery();
     const old = await openFacedb({ db });

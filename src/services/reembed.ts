@@ -1,17 +1,19 @@
 /**
  * Moving a gallery to another model: every face of the old gallery is embedded again, by the new gallery's engine,
  * from the photo it was enrolled from (its source path, or the upload bytes the gallery kept), and added to the new
- * gallery under the same person's name. The old gallery is only read, never written; the new one can be used once
- * the run reports nothing left to move. Resumable: a face the new gallery already has (same person, same photo
- * hash) is skipped, so an interrupted run is simply started again.
+ * gallery under the same person's name. Faces nobody has named yet move too, with their clusters
+ * (reembed-unnamed.ts). The old gallery is only read, never written; the new one can be used once the run reports
+ * nothing left to move. Resumable: a face the new gallery already has (same person, same photo hash; for unnamed
+ * faces, the same photo) is skipped, so an interrupted run is simply started again.
  */
 import { FacedbError, toFacedbError } from '../errors/errors.js';
-import { sha256Hex } from '../image/hash.js';
-import { decodeImage, readImageBytes } from '../image/decode.js';
-import type { Box } from '../core/types.js';
-import type { FaceAnalysis, FaceEngine } from '../engine/engine.js';
-import type { Face } from '../store/store.js';
-import type { FaceService } from './face-service.js';
+import type { FaceEngine } from '../engine/engine.js';
+import type { Face, UnnamedFace } from '../store/store.js';
+import { lanesFor, runInLanes } from './batch.js';
+import type { ServiceContext } from './context.js';
+import { embeddingOf } from './face-results.js';
+import { enrolledPhoto, facesAgain, isFailure, sameFace, UPLOAD } from './reembed-photo.js';
+import { carryClusters, moveUnnamedPhoto, unnamedPhotos } from './reembed-unnamed.js';
 import type { ReembedOutcome, ReembedStatus, ReembedSummary } from './results.js';
 
 export type { ReembedOutcome, ReembedStatus, ReembedSummary } from './results.js';
@@ -36,17 +38,12 @@ const STATUSES: readonly ReembedStatus[] = [
   'failed',
 ];
 
-/**
- * A detection of the new engine is the enrolled face when its box overlaps the stored one at least this much
- * (intersection over union). Two detectors' boxes of one face overlap far more (their centres and sizes differ by
- * a fraction of the face); neighbouring faces in a group photo overlap far less.
- */
-const SAME_FACE_IOU = 0.3;
 const PAGE = 500;
 
-const UPLOAD = '(upload)';
+/** One unit of work: a named face, or an unnamed photo with all its faces (they are stored together). */
+type Work = { named: Face } | { unnamed: UnnamedFace[] };
 
-export async function reembedGallery(source: FaceService, target: FaceService, options: ReembedOptions = {}): Promise<ReembedSummary> {
+export async function reembedGallery(source: ServiceContext, target: ServiceContext, options: ReembedOptions = {}): Promise<ReembedSummary> {
   const started = performance.now();
   if (sameGallery(source.config.db, target.config.db)) {
     throw new FacedbError('invalid_input', `the new gallery must be another database than the one it is moved from (${source.config.db})`);
@@ -55,29 +52,37 @@ export async function reembedGallery(source: FaceService, target: FaceService, o
   const engine = await target.engine();
   await target.store.ensureModel(engine.model);
   const moved = await target.store.enrolledContent();
-  const faces = await allFaces(source);
+  const named = await allFaces(source);
+  const unnamed = await unnamedPhotos(source);
+  const work: Work[] = [...named.map((face) => ({ named: face })), ...unnamed.map((faces) => ({ unnamed: faces }))];
+  const unnamedFaces = unnamed.reduce((sum, faces) => sum + faces.length, 0);
+  const total = named.length + unnamedFaces;
 
   const outcomes: ReembedOutcome[] = [];
-  let next = 0;
-  // Keep every inference worker busy while the next photos are read and decoded.
-  const lanes = Math.max(2, (target.config.workers ?? 2) * 2);
-  const runLane = async (): Promise<void> => {
-    while (next < faces.length && !options.signal?.aborted) {
-      const face = faces[next++];
-      if (!face) break;
-      const outcome = await moveFace(source, target, engine, face, moved);
-      outcomes.push(outcome);
-      options.onOutcome?.(outcome, outcomes.length, faces.length);
-    }
-  };
-  await Promise.all(Array.from({ length: lanes }, runLane));
+  await runInLanes(
+    work,
+    async (item) => ('named' in item ? [await moveFace(source, target, engine, item.named, moved)] : moveUnnamedPhoto(source, target, engine, item.unnamed)),
+    {
+      lanes: lanesFor(target.config.workers),
+      signal: options.signal,
+      onResult: (done) => {
+        for (const outcome of done) {
+          outcomes.push(outcome);
+          options.onOutcome?.(outcome, outcomes.length, total);
+        }
+      },
+    },
+  );
+  const clustersCarried = await carryClusters(target, outcomes);
 
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ReembedStatus, number>;
   for (const outcome of outcomes) counts[outcome.status] += 1;
   return {
     from: from && { id: from.id, version: from.version },
     to: { id: engine.model.id, version: engine.model.version },
-    total: faces.length,
+    total,
+    unnamedFaces,
+    clustersCarried,
     counts,
     outcomes,
     elapsedMs: performance.now() - started,
@@ -89,7 +94,7 @@ function sameGallery(a: string, b: string): boolean {
 }
 
 /** Every face of the gallery, person by person, page by page (no embeddings). */
-async function allFaces(service: FaceService): Promise<Face[]> {
+async function allFaces(service: ServiceContext): Promise<Face[]> {
   const faces: Face[] = [];
   for (let offset = 0; ; offset += PAGE) {
     const people = await service.store.listPeople({ limit: PAGE, offset });
@@ -104,8 +109,8 @@ async function allFaces(service: FaceService): Promise<Face[]> {
 }
 
 async function moveFace(
-  source: FaceService,
-  target: FaceService,
+  source: ServiceContext,
+  target: ServiceContext,
   engine: FaceEngine,
   face: Face,
   moved: Map<string, Set<string>>,
@@ -114,42 +119,12 @@ async function moveFace(
   const fail = (status: ReembedStatus, message: string): ReembedOutcome => ({ ...base, status, message });
   if (moved.get(face.contentHash)?.has(face.personName)) return { ...base, status: 'already_moved' };
   try {
-    // The photo the gallery kept (uploads) needs no file; otherwise the file it was enrolled from.
-    const kept = await source.store.getFacePhoto(face.id);
-    let bytes: Uint8Array;
-    if (kept) {
-      bytes = kept;
-    } else if (face.sourcePath === null) {
-      return fail('no_photo', 'enrolled from an upload before facedb kept upload photos: enroll this person again from a photo');
-    } else {
-      try {
-        bytes = await readImageBytes(face.sourcePath, target.config);
-      } catch (error) {
-        const failure = toFacedbError(error);
-        return fail(failure.code === 'not_found' ? 'missing_file' : 'unreadable', failure.message);
-      }
-    }
-    const hash = sha256Hex(bytes);
-    if (hash !== face.contentHash) {
-      return fail('changed_content', `${base.source} is no longer the photo that was enrolled (SHA-256 ${hash.slice(0, 12)}…, enrolled ${face.contentHash.slice(0, 12)}…)`);
-    }
-    let found: FaceAnalysis[];
-    try {
-      const image = await decodeImage(bytes, target.config);
-      found = await engine.analyze(image, target.analyzeOptions({}, { embedding: true, attributes: false, crop: true }));
-    } catch (error) {
-      const failure = toFacedbError(error);
-      if (failure.code === 'internal') throw failure;
-      return fail('unreadable', failure.message);
-    }
-    if (found.length === 0) return fail('no_face', 'the new engine finds no face in this photo');
-    const match = bestOverlap(found, face.box);
-    if (!match) {
-      return found.length > 1
-        ? fail('several_faces', `the new engine finds ${found.length} faces, none where the enrolled one was (${describeBox(face.box)})`)
-        : fail('other_face', `the new engine finds a face elsewhere than the enrolled one (${describeBox(face.box)})`);
-    }
-    if (!match.embedding) throw new FacedbError('internal', 'the engine returned a face without the embedding it was asked for');
+    const photo = await enrolledPhoto(target, face, await source.store.getFacePhoto(face.id));
+    if (isFailure(photo)) return fail(photo.status, photo.message);
+    const found = await facesAgain(target, engine, photo.bytes);
+    if (isFailure(found)) return fail(found.status, found.message);
+    const match = sameFace(found, face.box);
+    if (isFailure(match)) return fail(match.status, match.message);
     const person = await target.store.upsertPerson(face.personName);
     const [added] = await target.store.addFaces(person.id, [
       {
@@ -157,9 +132,9 @@ async function moveFace(
         contentHash: face.contentHash,
         box: match.box,
         detectionScore: match.detectionScore,
-        embedding: match.embedding,
+        embedding: embeddingOf(match),
         crop: match.alignedCrop ?? null,
-        photo: face.sourcePath === null ? bytes : null,
+        photo: face.sourcePath === null ? photo.bytes : null,
       },
     ]);
     const owners = moved.get(face.contentHash);
@@ -172,30 +147,4 @@ async function moveFace(
     if (failure.code === 'model_mismatch') throw failure;
     return fail('failed', failure.message);
   }
-}
-
-/** The detection whose box overlaps `box` most, if it overlaps enough to be the same face. */
-function bestOverlap(found: readonly FaceAnalysis[], box: Box): FaceAnalysis | undefined {
-  let best: FaceAnalysis | undefined;
-  let bestIou = SAME_FACE_IOU;
-  for (const face of found) {
-    const overlap = iou(face.box, box);
-    if (overlap >= bestIou) {
-      best = face;
-      bestIou = overlap;
-    }
-  }
-  return best;
-}
-
-export function iou(a: Box, b: Box): number {
-  const width = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const height = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  if (width <= 0 || height <= 0) return 0;
-  const intersection = width * height;
-  return intersection / (a.width * a.height + b.width * b.height - intersection);
-}
-
-function describeBox(box: Box): string {
-  return `box ${Math.round(box.x)},${Math.round(box.y)} ${Math.round(box.width)}×${Math.round(box.height)}`;
 }

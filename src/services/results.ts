@@ -148,7 +148,12 @@ export type ReembedStatus =
 export interface ReembedOutcome {
   /** The face's id in the old gallery. */
   faceId: number;
+  /** Its person's name; empty for a face nobody has named yet (`unnamed`). */
   person: string;
+  /** A face without a person (faces enrolled with --unlabelled or POST /v1/faces). */
+  unnamed?: true;
+  /** An unnamed face's cluster in the old gallery (null: not clustered). */
+  cluster?: number | null;
   /** The photo's source path, or "(upload)" for a photo kept in the gallery. */
   source: string;
   status: ReembedStatus;
@@ -162,8 +167,12 @@ export interface ReembedSummary {
   /** The model of the old gallery and the new one. */
   from: { id: string; version: string } | null;
   to: { id: string; version: string };
-  /** Faces in the old gallery. */
+  /** Faces in the old gallery, named and unnamed. */
   total: number;
+  /** Of those, faces without a person. */
+  unnamedFaces: number;
+  /** Clusters of unnamed faces made in the new gallery, one per old cluster whose faces moved in this run. */
+  clustersCarried: number;
   counts: Record<ReembedStatus, number>;
   outcomes: ReembedOutcome[];
   elapsedMs: number;

@@ -188,6 +188,10 @@ export interface GalleryStore {
    * before are skipped whole, so re-running an unlabelled enrollment adds nothing twice.
    */
   addUnnamedFaces(faces: NewFace[]): Promise<UnnamedFace[]>;
+  /** Whether a photo with this content hash was enrolled without a person before (addUnnamedFaces would skip it). */
+  hasUnnamedPhoto(contentHash: string): Promise<boolean>;
+  /** Faces without a person, in face id order (no embeddings), a page at a time. */
+  listUnnamedFaces(page: Page): Promise<PageOf<UnnamedFace>>;
   /** Every face without a person, with its embedding and cluster, in face id order. */
   loadUnnamedEmbeddings(): Promise<UnnamedEmbedding[]>;
   /**

@@ -47,6 +47,12 @@ export function runUnnamedFacesContract(open: () => Promise<GalleryStore>, openT
       assert.deepEqual(await store.getFaceCrop(added[0]!.id), group[0]!.crop);
       assert.equal((await store.enrolledContent()).size, 0);
 
+      assert.equal(await store.hasUnnamedPhoto(hash('group')), true);
+      assert.equal(await store.hasUnnamedPhoto(hash('never')), false);
+      const listed = await store.listUnnamedFaces({ limit: 2, offset: 1 });
+      assert.equal(listed.total, 5);
+      assert.deepEqual(listed.items, [added[1], added[2]]);
+
       const unnamed = await store.loadUnnamedEmbeddings();
       assert.deepEqual(unnamed.map((f) => f.faceId), [...added.map((f) => f.id), again[0]!.id]);
       assert.deepEqual(unnamed[2]!.embedding, group[2]!.embedding);

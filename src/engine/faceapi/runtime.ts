@@ -4,7 +4,7 @@
  * inside an inference worker (see worker.ts); the models come from loader.ts, the one module that loads them.
  */
 import { FacedbError, toFacedbError } from '../../errors/errors.js';
-import type { RgbImage } from '../../image/image.js';
+import { checkRgbImage, type RgbImage } from '../../image/image.js';
 import type { AnalyzeOptions, FaceAnalysis } from '../engine.js';
 import { agesAndGenders, emotionCrop, ensembleEmotions } from './attributes.js';
 import { alignedCropJpeg, descriptors, imageLandmarks, landmarks68 } from './describe.js';
@@ -30,15 +30,8 @@ export async function loadFaceApiRuntime(): Promise<FaceApiRuntime> {
   }
 }
 
-function checkImage(image: RgbImage): void {
-  const { width, height, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || data.length !== width * height * 3) {
-    throw new FacedbError('invalid_image', `expected ${width}x${height} packed RGB pixels (${width * height * 3} bytes), got ${data.length} bytes`);
-  }
-}
-
 async function analyze(loaded: Loaded, image: RgbImage, options: AnalyzeOptions): Promise<FaceAnalysis[]> {
-  checkImage(image);
+  checkRgbImage(image);
   try {
     const { input, pass, faces } = await detectFaces(loaded, image, options);
     try {

@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import type { ModelCalibration } from '../../core/confidence.js';
 import { EMOTIONS, type Box, type EmotionScores, type ModelInfo, type Point } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
-import type { RgbImage } from '../../image/image.js';
+import { checkRgbImage, type RgbImage } from '../../image/image.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceAttributeScores, FaceEngine } from '../engine.js';
 
 /** Thumbnail side: the embedding has FAKE_GRID² dimensions. */
@@ -54,7 +54,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): Promise<FaceE
     },
     async analyze(image: RgbImage, analyzeOptions: AnalyzeOptions): Promise<FaceAnalysis[]> {
       if (closed) throw new FacedbError('internal', 'the fake engine is closed');
-      checkImage(image);
+      checkRgbImage(image);
       running += 1;
       try {
         return await analyze(image, analyzeOptions);
@@ -67,12 +67,6 @@ export function createFakeEngine(options: FakeEngineOptions = {}): Promise<FaceE
       return Promise.resolve();
     },
   });
-}
-
-function checkImage({ width, height, data }: RgbImage): void {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || data.length !== width * height * 3) {
-    throw new FacedbError('invalid_image', `expected ${width}x${height} packed RGB pixels (${width * height * 3} bytes), got ${data.length} bytes`);
-  }
 }
 
 async function analyze(image: RgbImage, options: AnalyzeOptions): Promise<FaceAnalysis[]> {

@@ -7,7 +7,7 @@
 import type { ModelInfo } from '../../core/types.js';
 import type { FaceEngine } from '../engine.js';
 import { startPoolEngine } from '../pool-engine.js';
-import { workerModuleUrl } from '../../workers/entry.js';
+import { workerModuleUrl } from '../../core/worker-entry.js';
 import { calibrationKey } from '../../core/confidence.js';
 import { CALIBRATION, CALIBRATION_MODEL } from './calibration.js';
 

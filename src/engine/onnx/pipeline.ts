@@ -6,8 +6,8 @@
  */
 import sharp from 'sharp';
 import type { Box, EmotionScores, Point } from '../../core/types.js';
-import { FacedbError, toFacedbError } from '../../errors/errors.js';
-import type { RgbImage } from '../../image/image.js';
+import { toFacedbError } from '../../errors/errors.js';
+import { checkRgbImage, type RgbImage } from '../../image/image.js';
 import { arcfaceTransform, clampBox, selectFaces, warpImage } from '../align.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceAttributeScores } from '../engine.js';
 import { padImage, stretchContrast } from '../enhance.js';
@@ -71,16 +71,6 @@ export interface Detected {
   score: number;
   /** In the caller's image, unclamped. */
   box: Box;
-}
-
-export function checkImage(image: RgbImage): void {
-  const { width, height, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || !(data instanceof Uint8Array) || data.length !== width * height * 3) {
-    throw new FacedbError(
-      'invalid_image',
-      `expected ${width}x${height} packed RGB pixels (${Number(width) * Number(height) * 3} bytes), got ${data instanceof Uint8Array ? data.length : 'no'} bytes`,
-    );
-  }
 }
 
 async function detectOnce(run: RunNet, pixels: RgbImage, minScore: number): Promise<RawDetection[]> {
@@ -228,7 +218,7 @@ async function alignedCropJpeg(image: RgbImage, fivePoints: readonly Point[]): P
 
 /** The engine's analyze: faces largest first, each with what `options.needs` asks for. */
 export async function analyzeFaces(run: RunNet, image: RgbImage, options: AnalyzeOptions): Promise<FaceAnalysis[]> {
-  checkImage(image);
+  checkRgbImage(image);
   try {
     const minScore = Math.max(options.minDetectionScore, DETECTOR_MIN_SCORE);
     const detected = await detectFaces(run, image, minScore);

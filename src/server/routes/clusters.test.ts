@@ -76,10 +76,11 @@ void describe('cluster routes, on real faces, a real SQLite file and the real en
     assert.ok(body.clustering && body.clustering.faces_clustered >= 4);
     const herFaces = body.outcomes.slice(0, 3).map((o) => o.face_ids[0]!);
 
-    // JSON uploads work too; the same photo again adds nothing and runs no clustering.
+    // JSON uploads work too; the same photo again adds nothing and runs no clustering (nor any analysis: no faces
+    // are counted for a photo recognised by its content hash, as for named photos).
     const again = await inject({ method: 'POST', url: '/v1/faces', payload: { images: [photos[0]!.toString('base64')] } });
     assert.deepEqual(clusterWire.unnamedEnrollResponse.parse(again.json()), {
-      outcomes: [{ status: 'already_enrolled', faces_found: 1, face_ids: [] }],
+      outcomes: [{ status: 'already_enrolled', faces_found: 0, face_ids: [] }],
       clustering: null,
     });
 

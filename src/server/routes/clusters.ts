@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { FacedbError, toFacedbError } from '../../errors/errors.js';
-import { ClusterService, DEFAULT_CLUSTER_SAMPLES, type UnnamedEnrollOutcome } from '../../services/cluster-service.js';
+import { DEFAULT_CLUSTER_SAMPLES, type UnnamedEnrollOutcome } from '../../services/cluster-service.js';
 import type { FaceService } from '../../services/face-service.js';
 import { STOPS_ENROLLMENT } from '../../services/results.js';
 import * as clusterWire from '../cluster-wire.js';
@@ -16,12 +16,14 @@ const UNREADABLE = new Set(['invalid_image', 'image_too_large', 'unsupported_med
 
 /** Faces without a person: uploading them, clustering them into candidate people, naming a cluster. */
 export function clusterRoutes(app: FastifyInstance, service: FaceService, gate: InferenceGate): void {
-  const clusters = new ClusterService(service);
+  const { clusters } = service;
 
   app.post(
     '/v1/faces',
     {
       config: { scope: 'admin' },
+      // Photos are decoded and analysed: admitted like every other photo route, so a burst gets 503, not memory.
+      onRequest: gate.admit,
       schema: doc({
         summary: 'Enroll every face of each photo without a person, then cluster the new faces',
         tags,
@@ -42,7 +44,6 @@ export function clusterRoutes(app: FastifyInstance, service: FaceService, gate: 
           outcomes.push(await gate.run(() => clusters.enrollImage({ bytes })));
         } catch (error) {
           const failure = toFacedbError(error);
-          // A gallery pinned to another model, or a full queue, fails the whole request.
           // As for named photos: a gallery pinned to another model, a full queue or a storage fault fails the request.
           if (STOPS_ENROLLMENT.has(failure.code) || failure.code === 'overloaded') throw failure;
           const status = UNREADABLE.has(failure.code) ? 'unreadable' : 'failed';

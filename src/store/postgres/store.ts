@@ -8,6 +8,7 @@ import { FaultMemory, storageUnavailable, type StorageFault } from '../faults.js
 import { LookalikeIndex, lookalikeVerdict, type NamedPerson } from '../lookalikes.js';
 import { checkModel, checkNewFaces, checkPage, checkPinnedModel } from '../validation.js';
 import { migrate } from './migrations.js';
+import { toUnnamedFace, UNNAMED_FACE_COLUMNS, type UnnamedFaceRow } from '../unnamed-rows.js';
 import { PostgresUnnamedFaces } from './unnamed.js';
 import { PostgresCalibration } from './calibration.js';
 import type { GalleryCalibration } from '../calibration.js';
@@ -422,6 +423,24 @@ export class PostgresGalleryStore implements GalleryStore {
 
   addUnnamedFaces(faces: NewFace[]): Promise<UnnamedFace[]> {
     return run(() => this.#unnamed.add(faces));
+  }
+
+  listUnnamedFaces(page: Page): Promise<PageOf<UnnamedFace>> {
+    return run(async () => {
+      checkPage(page);
+      return transaction(this.#pool, READ_SNAPSHOT, async (client) => {
+        const { rows } = await client.query<UnnamedFaceRow<Date>>(`SELECT ${UNNAMED_FACE_COLUMNS} FROM faces f WHERE f.person_id IS NULL ORDER BY f.id LIMIT $1 OFFSET $2`, [page.limit, page.offset]);
+        const { rows: counted } = await client.query<{ total: number }>('SELECT COUNT(*)::int AS total FROM faces WHERE person_id IS NULL');
+        return { items: rows.map((row) => toUnnamedFace(row, (t) => t.toISOString())), total: counted[0]!.total };
+      });
+    });
+  }
+
+  hasUnnamedPhoto(contentHash: string): Promise<boolean> {
+    return run(async () => {
+      const { rowCount } = await this.#pool.query('SELECT 1 FROM unnamed_photos WHERE content_hash = $1', [contentHash]);
+      return (rowCount ?? 0) > 0;
+    });
   }
 
   loadUnnamedEmbeddings(): Promise<UnnamedEmbedding[]> {

@@ -6,6 +6,7 @@ import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import { CHANGE_LOG_KEPT, type EmbeddingChanges, type EmbeddingSnapshot, type Face, type GalleryStore, type NewFace, type Page, type PageOf, type Person } from '../store.js';
 import type { Cluster, ClusterUpdate, NamedCluster, UnnamedEmbedding, UnnamedFace } from '../store.js';
+import { toUnnamedFace, UNNAMED_FACE_COLUMNS, type UnnamedFaceRow } from '../unnamed-rows.js';
 import { SqliteUnnamedFaces } from './unnamed.js';
 import { SqliteCalibration } from './calibration.js';
 import type { GalleryCalibration } from '../calibration.js';
@@ -471,6 +472,20 @@ export class SqliteGalleryStore implements GalleryStore {
 
   addUnnamedFaces(faces: NewFace[]): Promise<UnnamedFace[]> {
     return this.#write(() => this.#unnamed.add(faces));
+  }
+
+  hasUnnamedPhoto(contentHash: string): Promise<boolean> {
+    return this.#read(() => this.#db.prepare('SELECT 1 FROM unnamed_photos WHERE content_hash = ?').get(contentHash) !== undefined);
+  }
+
+  listUnnamedFaces(page: Page): Promise<PageOf<UnnamedFace>> {
+    return this.#read(() => {
+      checkPage(page);
+      return this.#db.transaction(() => ({
+        items: (this.#db.prepare(`SELECT ${UNNAMED_FACE_COLUMNS} FROM faces f WHERE f.person_id IS NULL ORDER BY f.id LIMIT ? OFFSET ?`).all(page.limit, page.offset) as UnnamedFaceRow<string>[]).map((row) => toUnnamedFace(row, (t) => t)),
+        total: this.#db.prepare('SELECT COUNT(*) FROM faces WHERE person_id IS NULL').pluck().get() as number,
+      }))();
+    });
   }
 
   loadUnnamedEmbeddings(): Promise<UnnamedEmbedding[]> {

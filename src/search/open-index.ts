@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type { FacedbConfig } from '../config/config.js';
 import { isPostgresUrl } from '../config/config.js';
 import { FlatIndex } from '../core/flat-index.js';
-import type { SearchIndex } from '../core/search-index.js';
 import type { ModelInfo } from '../core/types.js';
 import type { GalleryStore } from '../store/store.js';
 import { AnnIndex, annOptionsFor, type AnnOptions } from './ann-index.js';
 import { buildAnnIndexInWorker } from './build-in-worker.js';
 import { loadIndex, removeIndex, saveIndex } from './index-file.js';
+import type { SearchIndex } from './search-index.js';
 
 /** The in-memory index and the gallery change number it reflects. */
 export interface SyncedIndex {
@@ -19,6 +19,11 @@ export interface SyncedIndex {
   savedSeq?: number;
   /** Why a saved index could not be used, when one was looked for (for logs and tests). */
   rejected?: string;
+  /**
+   * True once a face was removed from this ANN index: usearch only marks a removed node, so its graph still holds
+   * the removed embedding. It is then rebuilt from the gallery before it is saved (see persistSearchIndex).
+   */
+  holdsRemoved?: boolean;
 }
 
 export type IndexSettings = Pick<FacedbConfig, 'db' | 'index' | 'annThreshold' | 'indexCacheDir'> & Partial<Pick<FacedbConfig, 'annEfSearch'>>;
@@ -46,7 +51,12 @@ export async function openSearchIndex(
     if ('rejected' in saved) rejected = saved.rejected;
     else {
       const caughtUp = await catchUp(store, saved.index, saved.changeSeq);
-      if (caughtUp !== undefined) return { index: saved.index, changeSeq: caughtUp, savedSeq: saved.changeSeq };
+      if (caughtUp !== undefined) {
+        const synced: SyncedIndex = { index: saved.index, changeSeq: caughtUp.changeSeq, savedSeq: saved.changeSeq };
+        // Faces erased since the save are still in the saved graph: it goes now, and is written again without them.
+        if (caughtUp.removed > 0) await forgetSavedIndex(store, settings, synced);
+        return synced;
+      }
       rejected = 'the gallery changed in ways the change log no longer covers';
       await removeIndex(base);
     }
@@ -71,12 +81,49 @@ export async function persistSearchIndex(store: GalleryStore, settings: IndexSet
   const discard = async (): Promise<void> => {
     if (builtGraph !== undefined) await rm(builtGraph, { force: true });
   };
-  if (!(synced.index instanceof AnnIndex) || synced.savedSeq === synced.changeSeq) return discard();
+  if (!(synced.index instanceof AnnIndex) || (synced.savedSeq === synced.changeSeq && !synced.holdsRemoved)) return discard();
   const model = await store.getModel();
   const base = model === null ? undefined : indexPath(settings, model);
   if (model === null || base === undefined) return discard();
+  if (synced.holdsRemoved) {
+    // A removed node keeps its vector in the graph (usearch marks it only, and cannot compact): saving this graph
+    // would write erased faces' embeddings to disk. The gallery's current faces are built into a fresh graph instead.
+    await discard();
+    const snapshot = await store.loadEmbeddings();
+    const graph = `${base}.graph.build-${process.pid}-${Date.now()}`;
+    const rebuilt = await buildAnnIndexInWorker(snapshot.dimensions, snapshot, synced.index.options, graph);
+    await saveIndex(base, rebuilt, { model, gallery: await galleryIdentity(store), changeSeq: snapshot.changeSeq }, graph);
+    Object.assign(synced, { index: rebuilt, changeSeq: snapshot.changeSeq, savedSeq: snapshot.changeSeq, holdsRemoved: false });
+    return;
+  }
   await saveIndex(base, synced.index, { model, gallery: await galleryIdentity(store), changeSeq: synced.changeSeq }, builtGraph);
   synced.savedSeq = synced.changeSeq;
+}
+
+/**
+ * After a face is removed: the saved ANN files (which may hold its embedding) are deleted at once, and a loaded ANN
+ * index is rebuilt before it is saved again. Without a loaded index (a CLI `remove`) only the files go; the next
+ * start builds the index from the gallery.
+ */
+export async function forgetSavedIndex(store: GalleryStore, settings: IndexSettings, synced: SyncedIndex | undefined): Promise<void> {
+  if (synced?.index instanceof AnnIndex) synced.holdsRemoved = true;
+  // Also without an ANN index loaded: files an earlier run saved (before the gallery shrank, or another mode) go too.
+  const model = await store.getModel();
+  const base = model === null ? undefined : indexPath(settings, model);
+  if (base !== undefined) await removeIndex(base);
+}
+
+/**
+ * Replays the gallery's change log after `changeSeq` onto an index: the one place other writers' adds and removes
+ * reach this process. Undefined when the log no longer reaches back that far (the index must be built again).
+ */
+export async function replayChanges(store: GalleryStore, index: SearchIndex, changeSeq: number): Promise<{ changeSeq: number; removed: number } | undefined> {
+  const changes = await store.embeddingChangesSince(changeSeq);
+  if (!changes.complete) return undefined;
+  let removed = 0;
+  for (const faceId of changes.removed) if (index.remove(faceId)) removed += 1;
+  for (const { faceId, personId, embedding } of changes.added) if (!index.has(faceId)) index.add(faceId, personId, embedding);
+  return { changeSeq: Math.max(changeSeq, changes.changeSeq), removed };
 }
 
 /**
@@ -116,14 +163,11 @@ export async function galleryIdentity(store: GalleryStore): Promise<string> {
 }
 
 /**
- * Replays the change log onto a loaded index; the change number reached, or undefined when the log no longer
- * reaches back that far, or the face count then disagrees with the gallery's (the saved index is not this gallery's).
+ * Replays the change log onto a loaded index; undefined when the log no longer reaches back that far, or the face
+ * count then disagrees with the gallery's (the saved index is not this gallery's).
  */
-async function catchUp(store: GalleryStore, index: AnnIndex, changeSeq: number): Promise<number | undefined> {
-  const changes = await store.embeddingChangesSince(changeSeq);
-  if (!changes.complete) return undefined;
-  for (const faceId of changes.removed) index.remove(faceId);
-  for (const { faceId, personId, embedding } of changes.added) if (!index.has(faceId)) index.add(faceId, personId, embedding);
-  if (index.size !== (await store.countFaces())) return undefined;
-  return Math.max(changeSeq, changes.changeSeq);
+async function catchUp(store: GalleryStore, index: AnnIndex, changeSeq: number): Promise<{ changeSeq: number; removed: number } | undefined> {
+  const replayed = await replayChanges(store, index, changeSeq);
+  if (replayed === undefined || index.size !== (await store.countFaces())) return undefined;
+  return replayed;
 }

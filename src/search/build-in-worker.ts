@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FacedbError, type ErrorCode } from '../errors/errors.js';
-import { runnableEntry, workerModuleUrl } from '../workers/entry.js';
+import { runnableEntry, workerModuleUrl } from '../core/worker-entry.js';
 import { AnnIndex, type AnnOptions } from './ann-index.js';
 
 /** What the build worker is given (the vectors' buffer moves to it). */

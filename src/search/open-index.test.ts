@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { ClusteredGallery, FACEAPI_128 } from '../../test/clustered-embeddings.js';
 import { tempDir } from '../../test/fixtures.js';
 import { FlatIndex } from '../core/flat-index.js';
-import type { SearchIndex } from '../core/search-index.js';
+import type { SearchIndex } from './search-index.js';
 import type { ModelInfo } from '../core/types.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
 import type { GalleryStore } from '../store/store.js';

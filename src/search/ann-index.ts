@@ -1,6 +1,7 @@
 import usearch, { type Index as UsearchIndex, type ScalarKind } from 'usearch';
 import { FacedbError } from '../errors/errors.js';
-import type { PersonMatch, SearchIndex } from '../core/search-index.js';
+import type { PersonMatch } from '../core/search-index.js';
+import type { SearchIndex } from './search-index.js';
 
 /** How the graph stores each embedding: half precision halves the memory at no measured cost in recall (bench:scale). */
 export type AnnPrecision = 'f32' | 'f16' | 'bf16' | 'i8';

@@ -1,0 +1,143 @@
+import type { PersonMatch } from '../core/search-index.js';
+import type { ModelInfo } from '../core/types.js';
+import { FacedbError } from '../errors/errors.js';
+import type { GalleryStore } from '../store/store.js';
+import {
+  forgetSavedIndex,
+  openSearchIndex,
+  outgrewExactIndex,
+  persistSearchIndex,
+  replayChanges,
+  type IndexSettings,
+  type SyncedIndex,
+} from './open-index.js';
+
+/**
+ * The one owner of searching a gallery. Services ask it for answers (`nearestPeople`) and tell it of this process's
+ * own adds and removes; it decides which index answers (exact, ANN, or the database with FACEDB_INDEX=pgvector),
+ * loads it on the first search, keeps it in step with other writers through the gallery's change log, and saves it
+ * at close.
+ *
+ * Nothing is loaded until the first search: a queue worker or a server that has not searched yet never holds the
+ * gallery in memory, and this process's writes then only reach the gallery (an index built later reads them).
+ */
+export class GallerySearch {
+  readonly #store: GalleryStore;
+  readonly #settings: IndexSettings;
+  readonly #modelIfEmpty: () => Promise<ModelInfo>;
+  /** The in-memory index once asked for; null when the database searches. */
+  #loading: Promise<SyncedIndex | null> | undefined;
+  #syncing: Promise<SyncedIndex | null> | undefined;
+
+  /** `modelIfEmpty` sizes the index of a gallery not yet pinned to a model (normally: the engine's model). */
+  constructor(store: GalleryStore, settings: IndexSettings, modelIfEmpty: () => Promise<ModelInfo>) {
+    this.#store = store;
+    this.#settings = settings;
+    this.#modelIfEmpty = modelIfEmpty;
+  }
+
+  /** True once a search has loaded the index (or started to). */
+  get loaded(): boolean {
+    return this.#loading !== undefined;
+  }
+
+  /** The `k` people nearest to `query`, each scored by their closest face, nearest first. */
+  async nearestPeople(query: Float32Array, k: number): Promise<PersonMatch[]> {
+    return (await this.searcher())(query, k);
+  }
+
+  /**
+   * Loads and syncs the index once, and answers any number of queries from that state (every face of one photo),
+   * so a photo with several faces costs one sync.
+   */
+  async searcher(): Promise<(query: Float32Array, k: number) => Promise<PersonMatch[]>> {
+    const synced = await this.#synced();
+    if (synced !== null) {
+      const { index } = synced;
+      return (query, k) => Promise.resolve(index.searchPeople(query, k));
+    }
+    const store = this.#store;
+    if (!store.nearestPeople) throw new FacedbError('internal', 'this gallery database cannot search embeddings');
+    return (query, k) => store.nearestPeople!(query, k);
+  }
+
+  /** Brings a loaded index up to date with other writers (before a batch of writes); loads nothing. */
+  async refresh(): Promise<void> {
+    if (this.loaded) await this.#synced();
+  }
+
+  /** This process added a face to the gallery: a loaded index gets it at once. */
+  async added(faceId: number, personId: number, embedding: Float32Array): Promise<void> {
+    const synced = await this.#current();
+    // A sync running meanwhile may have picked the new face up from the change log already.
+    if (synced && !synced.index.has(faceId)) synced.index.add(faceId, personId, embedding);
+  }
+
+  /** This process removed a face from the gallery. */
+  async removed(faceId: number): Promise<void> {
+    const synced = await this.#current();
+    synced?.index.remove(faceId);
+    await forgetSavedIndex(this.#store, this.#settings, synced ?? undefined);
+  }
+
+  /** This process removed a person with every face. */
+  async removedPerson(personId: number): Promise<void> {
+    const synced = await this.#current();
+    synced?.index.removePerson(personId);
+    await forgetSavedIndex(this.#store, this.#settings, synced ?? undefined);
+  }
+
+  /**
+   * Saves an ANN index that changed, so the next start loads it instead of rebuilding it. A failed save only costs
+   * that rebuild. The store stays open (its owner closes it).
+   */
+  async close(): Promise<void> {
+    const synced = await this.#current();
+    this.#loading = undefined;
+    if (synced) await persistSearchIndex(this.#store, this.#settings, synced).catch(() => undefined);
+  }
+
+  /** The loaded index as it is (no sync), or null/undefined when none is loaded or its load failed. */
+  async #current(): Promise<SyncedIndex | null | undefined> {
+    return this.#loading?.catch(() => undefined);
+  }
+
+  /**
+   * The index, first brought up to date with what other processes wrote to the gallery (a CLI enrolling into the
+   * file a server reads, several servers on one PostgreSQL database). This process's own writes reach the index at
+   * once; the change log replays them too, which is harmless. Concurrent callers share one sync.
+   */
+  #synced(): Promise<SyncedIndex | null> {
+    this.#syncing ??= this.#sync().finally(() => {
+      this.#syncing = undefined;
+    });
+    return this.#syncing;
+  }
+
+  async #sync(): Promise<SyncedIndex | null> {
+    const synced = await this.#load();
+    if (synced === null) return null;
+    const replayed = await replayChanges(this.#store, synced.index, synced.changeSeq);
+    if (replayed === undefined || outgrewExactIndex(this.#settings, synced.index)) {
+      // Too far behind for the change log (or restored from a backup), or grown past the exact index: start again.
+      this.#loading = undefined;
+      return this.#load();
+    }
+    synced.changeSeq = replayed.changeSeq;
+    if (replayed.removed > 0) await forgetSavedIndex(this.#store, this.#settings, synced);
+    return synced;
+  }
+
+  #load(): Promise<SyncedIndex | null> {
+    this.#loading ??= this.#open().catch((error: unknown) => {
+      this.#loading = undefined; // a failed load (e.g. a busy database) must not poison later calls
+      throw error;
+    });
+    return this.#loading;
+  }
+
+  async #open(): Promise<SyncedIndex | null> {
+    if (this.#settings.index === 'pgvector') return null; // the gallery's own rows are the index
+    return openSearchIndex(this.#store, this.#settings, this.#modelIfEmpty);
+  }
+}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { isFacedbError } from '../errors/errors.js';
 import type { GalleryStore } from './store.js';
 import { MODEL, newFace, rejectsWith, type OpenStore, type OpenTwice } from './contract-fixtures.js';
 
@@ -87,6 +88,21 @@ export function runPeopleContract(open: OpenStore, openTwice: OpenTwice): void {
         const cyrillic = await first.upsertPerson('B\u043eno');
         assert.equal(cyrillic.name, 'B\u043eno');
         await rejectsWith(second.upsertPerson('Bono'), 'invalid_input');
+      } finally {
+        await Promise.all([first.close(), second.close()]);
+      }
+    });
+
+    void it('lets only one of two connections create look-alikes at the same time', async () => {
+      const [first, second] = await openTwice();
+      try {
+        for (let round = 0; round < 6; round++) {
+          const results = await Promise.allSettled([first.upsertPerson(`Bono ${round}`), second.upsertPerson(`B\u043eno ${round}`)]);
+          assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1, `round ${round}: exactly one look-alike is created`);
+          const refused = results.find((result) => result.status === 'rejected');
+          assert.ok(isFacedbError(refused?.reason) && refused.reason.code === 'invalid_input');
+        }
+        assert.equal((await first.listPeople({ limit: 20, offset: 0 })).total, 6);
       } finally {
         await Promise.all([first.close(), second.close()]);
       }

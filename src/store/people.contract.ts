@@ -29,7 +29,8 @@ export function runPeopleContract(open: OpenStore, openTwice: OpenTwice): void {
       assert.deepEqual(await store.upsertPerson('Ada'), ada);
       const bono = await store.upsertPerson('Bono');
       // Case, Cyrillic о (U+043E), Greek Ο (U+039F), a zero for the o, fullwidth letters.
-      for (const lookalike of ['ada', 'ADA', 'B\u043eno', 'B\u039fNO', 'B0no', '\uff22\uff4f\uff4e\uff4f']) {
+      // … and Armenian օ, a Latin small capital ʙ, Cherokee Ᏼ.
+      for (const lookalike of ['ada', 'ADA', 'B\u043eno', 'B\u039fNO', 'B0no', '\uff22\uff4f\uff4e\uff4f', 'B\u0585n\u0585', '\u0299ono', '\u13f4ono']) {
         const error = await rejectsWith(store.upsertPerson(lookalike), 'invalid_input');
         assert.match(error.message, /looks like the existing person "(Ada|Bono)"/);
       }
@@ -63,6 +64,11 @@ export function runPeopleContract(open: OpenStore, openTwice: OpenTwice): void {
         'Bono\ufdd0', // noncharacter
         'Bono\uffff', // noncharacter
         'Bono\ue000', // private use
+        'Bono\ufe0f', // variation selector (default-ignorable)
+        'Bo\u034fno', // combining grapheme joiner (default-ignorable)
+        'Bono\u3164', // Hangul filler (default-ignorable)
+        '\u3164', // looks blank
+        `B${'\u0301'.repeat(99)}`, // a pile of combining marks
         'x'.repeat(101),
         '\u00a0 \u3000',
       ];

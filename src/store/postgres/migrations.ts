@@ -85,6 +85,21 @@ export const MIGRATIONS: readonly string[] = [
   -- Each person's look-alike key (src/store/lookalikes.ts), UNIQUE so that two servers cannot create
   -- look-alikes at once. Filled by keyPeople (JavaScript) within this step.
   ALTER TABLE people ADD COLUMN name_key text UNIQUE;
+
+  -- An unlabelled photo is remembered (to skip it on re-runs) only while one of its faces is in the gallery:
+  -- once all are erased (named and then erased, or erased unnamed), so are its hash and path, and it can be
+  -- enrolled again. Photos erased before this step are forgotten now.
+  DELETE FROM unnamed_photos u WHERE NOT EXISTS (SELECT 1 FROM faces f WHERE f.content_hash = u.content_hash);
+  CREATE FUNCTION facedb_forget_unnamed_photos() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    DELETE FROM unnamed_photos u
+    WHERE u.content_hash IN (SELECT content_hash FROM changed)
+      AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.content_hash = u.content_hash);
+    RETURN NULL;
+  END
+  $$;
+  CREATE TRIGGER faces_forget_unnamed_photos AFTER DELETE ON faces
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION facedb_forget_unnamed_photos();
   `,
 ];
 

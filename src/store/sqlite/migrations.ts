@@ -121,6 +121,16 @@ export const MIGRATIONS: readonly string[] = [
   -- look-alikes at once. Filled by keyPeople (JavaScript) within this step.
   ALTER TABLE people ADD COLUMN name_key TEXT;
   CREATE UNIQUE INDEX people_name_key ON people (name_key);
+
+  -- An unlabelled photo is remembered (to skip it on re-runs) only while one of its faces is in the gallery:
+  -- once all are erased (named and then erased, or erased unnamed), so are its hash and path, and it can be
+  -- enrolled again. Photos erased before this step are forgotten now.
+  DELETE FROM unnamed_photos WHERE NOT EXISTS (SELECT 1 FROM faces f WHERE f.content_hash = unnamed_photos.content_hash);
+  CREATE TRIGGER faces_forget_unnamed_photo AFTER DELETE ON faces
+  BEGIN
+    DELETE FROM unnamed_photos
+    WHERE content_hash = OLD.content_hash AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.content_hash = OLD.content_hash);
+  END;
   `,
 ];
 
@@ -182,4 +192,10 @@ export function migrate(db: Database.Database, path: string): void {
   } finally {
     db.pragma(`foreign_keys = ${foreignKeys}`);
   }
+  // Photos, crops and embeddings erased before erasure zeroed them (src/store/sqlite/erasure.ts, from step 5 on)
+  // still sit in free pages: the file is rebuilt once, without them.
+  if (found > 0 && found < SECURE_ERASURE_STEP) db.exec('VACUUM');
 }
+
+/** The schema step from which erasures zero what they delete. */
+const SECURE_ERASURE_STEP = 5;

@@ -192,10 +192,10 @@ export function migrate(db: Database.Database, path: string): void {
   } finally {
     db.pragma(`foreign_keys = ${foreignKeys}`);
   }
-  // Photos, crops and embeddings erased before erasure zeroed them (src/store/sqlite/erasure.ts, from step 5 on)
+  // Photos, crops and embeddings erased before erasure zeroed them (src/store/sqlite/erasure.ts, from step 6 on)
   // still sit in free pages: the file is rebuilt once, without them.
   if (found > 0 && found < SECURE_ERASURE_STEP) db.exec('VACUUM');
 }
 
 /** The schema step from which erasures zero what they delete. */
-const SECURE_ERASURE_STEP = 5;
+const SECURE_ERASURE_STEP = 6;

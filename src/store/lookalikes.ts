@@ -1,64 +1,107 @@
-import { canonicalName, escapeInvisible, nameSkeleton } from '../core/names.js';
+import { canonicalName, escapeInvisible, nameSkeleton, normalizePersonName, personNameProblem } from '../core/names.js';
 import { FacedbError } from '../errors/errors.js';
+import type { NamedCluster, Person } from './store.js';
 
-export interface NamedPerson {
-  id: number;
+/*
+ * The rules for people's names, once, above the drivers: which name is stored, which existing person a name
+ * means, and which new name would be a look-alike of an existing person. A driver only stores and reads: it
+ * inserts a person with the normalised name and look-alike key it is given, and finds people by name or key.
+ * Both columns are UNIQUE in both databases, so two processes creating look-alikes at once cannot both succeed:
+ * the second insert finds the key taken and the rules are asked again.
+ */
+
+/** A person to create: the normalised name and its look-alike key (`lookalikeKey`). */
+export interface NewPerson {
   name: string;
+  lookalikeKey: string;
+}
+
+/** What the rules read from a driver. */
+export interface PeopleReader {
+  /** The person stored under exactly this name, or null. */
+  byName(name: string): Promise<Person | null>;
+  /** The person holding this look-alike key, or null. */
+  byLookalikeKey(key: string): Promise<Person | null>;
+}
+
+/** What the rules need from a driver to create people. */
+export interface PeopleRecords extends PeopleReader {
+  /** Inserts the person; null, storing nothing, when the name or the key is taken (by anyone, even just now). */
+  insert(person: NewPerson): Promise<Person | null>;
+}
+
+/** Rounds of read-then-write before giving up: a round repeats only when another writer changed the same name meanwhile. */
+const ROUNDS = 5;
+
+/**
+ * The key under which a name is unique among people: its look-alike skeleton (core/names.ts), taken of the
+ * canonical form so that names stored before the name rules get the key of the name they stand for. Stored in
+ * the people table; a change of `nameSkeleton` needs a migration that computes the keys again.
+ */
+export function lookalikeKey(name: string): string {
+  return nameSkeleton(canonicalName(name));
 }
 
 /**
- * People by the skeleton of their name (core/names.ts), so a store can refuse to create a look-alike of an
- * existing person without reading every name on every creation. Filled lazily, on the first creation, and
- * then incrementally: person ids only grow (AUTOINCREMENT / identity) and the stores create people one at a
- * time (SQLite's write lock, an advisory lock in PostgreSQL), so `id > seenUpTo` finds everyone created since,
- * by this process or another. Removed people linger until a candidate is checked against the database.
+ * The person a (raw) name means, creating them if needed (GalleryStore.upsertPerson). invalid_input when the
+ * name breaks the name rules or would be a look-alike of an existing person, naming that person.
  */
-export class LookalikeIndex {
-  readonly #bySkeleton = new Map<string, Map<number, string>>();
-  #seenUpTo = 0;
-
-  /** The highest person id learnt so far: read people with a higher id and `learn` them. */
-  get seenUpTo(): number {
-    return this.#seenUpTo;
+export async function upsertPerson(people: PeopleRecords, raw: string): Promise<Person> {
+  const name = normalizePersonName(raw);
+  for (let round = 0; round < ROUNDS; round++) {
+    const choice = await choosePerson(people, name);
+    if ('id' in choice) return choice;
+    const created = await people.insert(choice);
+    if (created !== null) return created;
   }
+  throw contended(name);
+}
 
-  learn(people: Iterable<NamedPerson>): void {
-    for (const { id, name } of people) {
-      const skeleton = nameSkeleton(name);
-      let ids = this.#bySkeleton.get(skeleton);
-      if (ids === undefined) {
-        ids = new Map<number, string>();
-        this.#bySkeleton.set(skeleton, ids);
-      }
-      ids.set(id, name);
-      if (id > this.#seenUpTo) this.#seenUpTo = id;
-    }
-  }
-
-  /** Ids of people, possibly removed since, whose names look like `name`. */
-  candidates(name: string): number[] {
-    return [...(this.#bySkeleton.get(nameSkeleton(name))?.keys() ?? [])];
-  }
-
-  forget(id: number): void {
-    for (const ids of this.#bySkeleton.values()) ids.delete(id);
-  }
+/** By the name as given (names stored before the name rules), else by its normalised form (GalleryStore.findPersonByName). */
+export async function findPerson(people: PeopleReader, raw: string): Promise<Person | null> {
+  const asGiven = await people.byName(raw);
+  if (asGiven !== null || personNameProblem(raw) !== null) return asGiven;
+  return people.byName(canonicalName(raw));
 }
 
 /**
- * Given the existing people (checked against the database) whose names look like the normalised `name`: the
- * one to use when one is the same name stored un-normalised (before the name rules), else null to create
- * `name`. Throws invalid_input naming the existing person when `name` would be a look-alike of them.
+ * Names a cluster (GalleryStore.nameCluster) under the same rules: `give` gives the cluster's faces to an
+ * existing person or to a new one it inserts, in one transaction, and answers null, changing nothing, when that
+ * person was removed or the new one's name or key was taken meanwhile; the rules are then asked again.
  */
-export function lookalikeVerdict(name: string, existing: readonly NamedPerson[]): NamedPerson | null {
-  const same = existing.find((person) => canonicalName(person.name) === name);
-  if (same) return same;
-  const first = existing[0];
-  if (first === undefined) return null;
+export async function nameCluster(
+  people: PeopleReader,
+  give: (person: Person | NewPerson) => Promise<NamedCluster | null>,
+  raw: string,
+): Promise<NamedCluster> {
+  const name = normalizePersonName(raw);
+  for (let round = 0; round < ROUNDS; round++) {
+    const named = await give(await choosePerson(people, name));
+    if (named !== null) return named;
+  }
+  throw contended(name);
+}
+
+/**
+ * The existing person `name` (normalised) means, else the person to create. A person stored un-normalised
+ * before the name rules whose canonical form is `name` is the same person; any other holder of the key is a
+ * look-alike, and `name` is refused.
+ */
+async function choosePerson(people: PeopleReader, name: string): Promise<Person | NewPerson> {
+  const same = await people.byName(name);
+  if (same !== null) return same;
+  const key = lookalikeKey(name);
+  const holder = await people.byLookalikeKey(key);
+  if (holder === null) return { name, lookalikeKey: key };
+  if (canonicalName(holder.name) === name) return holder;
   throw new FacedbError(
     'invalid_input',
-    `person name "${escapeInvisible(name)}" looks like the existing person "${escapeInvisible(first.name)}" (#${first.id}): ` +
+    `person name "${escapeInvisible(name)}" looks like the existing person "${escapeInvisible(holder.name)}" (#${holder.id}): ` +
       'use that name, or one that cannot be mistaken for it',
-    { details: { rule: 'lookalike_name', existingPersonId: first.id } },
+    { details: { rule: 'lookalike_name', existingPersonId: holder.id } },
   );
+}
+
+function contended(name: string): FacedbError {
+  return new FacedbError('overloaded', `people named like "${escapeInvisible(name)}" are being created and removed concurrently; try again`);
 }

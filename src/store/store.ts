@@ -208,6 +208,10 @@ export interface GalleryStore {
    * Throws not_found for an unknown or empty cluster.
    */
   nameCluster(clusterId: number, personName: string): Promise<NamedCluster>;
+  /** Erases a face that belongs to nobody yet, with its crop and embedding. Throws not_found when there is no such unnamed face. */
+  removeUnnamedFace(id: number): Promise<void>;
+  /** Erases a cluster with every unnamed face in it; returns the number of faces erased. Throws not_found. */
+  removeCluster(id: number): Promise<number>;
 
   // ---- the gallery's own calibration (facedb evaluate --apply; see store/calibration.ts)
 

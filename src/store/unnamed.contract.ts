@@ -173,6 +173,50 @@ export function runUnnamedFacesContract(open: () => Promise<GalleryStore>, openT
       assert.deepEqual(await store.countUnnamedFaces(), { total: 2, unclustered: 0 });
     });
 
+    void it('erases an unnamed face, and a cluster with its faces; an emptied cluster goes', async () => {
+      await store.ensureModel(MODEL);
+      const [a1, a2, b, c] = (await store.addUnnamedFaces([face('a', 1), face('a', 2), face('b', 3), face('c', 4)])).map((f) => f.id);
+      assert.ok(a1 && a2 && b && c);
+      const [first, second] = await store.saveClusters([
+        { clusterId: null, faceIds: [a1, b] },
+        { clusterId: null, faceIds: [a2, c] },
+      ]);
+      assert.ok(first !== undefined && second !== undefined);
+      await store.removeUnnamedFace(a1);
+      await rejectsWith(store.removeUnnamedFace(a1), 'not_found');
+      assert.deepEqual(await store.countUnnamedFaces(), { total: 3, unclustered: 0 });
+      assert.deepEqual(await store.addUnnamedFaces([face('a', 1)]), [], 'photo a still has a face in the gallery');
+      assert.equal(await store.removeCluster(second), 2);
+      await rejectsWith(store.removeCluster(second), 'not_found');
+      assert.deepEqual((await store.listClusters({ limit: 10, offset: 0 }, 0)).items.map((k) => k.id), [first]);
+      await store.removeUnnamedFace(b);
+      await rejectsWith(store.removeCluster(first), 'not_found');
+      assert.deepEqual(await store.countUnnamedFaces(), { total: 0, unclustered: 0 });
+      // A person's face is no unnamed face.
+      const ada = await store.upsertPerson('Ada');
+      const [named] = await store.addFaces(ada.id, [face('d', 5)]);
+      await rejectsWith(store.removeUnnamedFace(named!.id), 'not_found');
+      assert.equal(await store.countFaces(), 1);
+    });
+
+    void it('forgets a photo once all its faces are erased, named or not, so it can be enrolled again', async () => {
+      await store.ensureModel(MODEL);
+      const [p1, p2] = await store.addUnnamedFaces([face('p', 1), face('p', 2), face('q', 3)]);
+      const [cluster] = await store.saveClusters([{ clusterId: null, faceIds: [p1!.id] }]);
+      const { person } = await store.nameCluster(cluster!, 'Ada');
+      await store.removeUnnamedFace(p2!.id);
+      assert.deepEqual(await store.addUnnamedFaces([face('p', 1)]), [], "photo p still has a face: Ada's");
+      await store.removePerson(person.id);
+      assert.equal((await store.addUnnamedFaces([face('p', 1), face('p', 2)])).length, 2, 'photo p is enrolled again');
+      // The same through removeFace of a named face.
+      const [q] = (await store.loadUnnamedEmbeddings()).filter((f) => f.embedding[0] === embedding(3)[0]);
+      const [again] = await store.saveClusters([{ clusterId: null, faceIds: [q!.faceId] }]);
+      const named = await store.nameCluster(again!, 'Grace');
+      await store.removeFace(q!.faceId);
+      assert.equal((await store.getPerson(named.person.id))?.faceCount, 0);
+      assert.equal((await store.addUnnamedFaces([face('q', 3)])).length, 1, 'photo q is enrolled again');
+    });
+
     void it("shows one connection's naming to another's search index", async () => {
       const [writer, reader] = await openTwice();
       try {

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { FacedbError } from '../../errors/errors.js';
+import { lookalikeKey } from '../lookalikes.js';
 import { UNNAMED_FACES_MIGRATION } from './migration-unnamed-faces.js';
 import { GALLERY_CALIBRATION_MIGRATION } from './calibration.js';
 
@@ -80,7 +81,50 @@ export const MIGRATIONS: readonly string[] = [
   `,
   UNNAMED_FACES_MIGRATION,
   GALLERY_CALIBRATION_MIGRATION,
+  `
+  -- Each person's look-alike key (src/store/lookalikes.ts), UNIQUE so that two servers cannot create
+  -- look-alikes at once. Filled by keyPeople (JavaScript) within this step.
+  ALTER TABLE people ADD COLUMN name_key text UNIQUE;
+
+  -- An unlabelled photo is remembered (to skip it on re-runs) only while one of its faces is in the gallery:
+  -- once all are erased (named and then erased, or erased unnamed), so are its hash and path, and it can be
+  -- enrolled again. Photos erased before this step are forgotten now.
+  DELETE FROM unnamed_photos u WHERE NOT EXISTS (SELECT 1 FROM faces f WHERE f.content_hash = u.content_hash);
+  CREATE FUNCTION facedb_forget_unnamed_photos() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    DELETE FROM unnamed_photos u
+    WHERE u.content_hash IN (SELECT content_hash FROM changed)
+      AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.content_hash = u.content_hash);
+    RETURN NULL;
+  END
+  $$;
+  CREATE TRIGGER faces_forget_unnamed_photos AFTER DELETE ON faces
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION facedb_forget_unnamed_photos();
+  `,
 ];
+
+/** Work a step needs beyond its SQL, run after it in the same transaction, by the step's number (1-based). */
+const AFTER_STEP: Readonly<Record<number, (client: PoolClient) => Promise<void>>> = { 6: keyPeople };
+
+/**
+ * Gives every person their look-alike key, oldest first. A person stored before the name rules whose key an
+ * older person already holds keeps none (NULLs never collide): they are still found by their name, and a new
+ * name with that key is refused as a look-alike of the older one.
+ */
+export async function keyPeople(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<{ id: number; name: string }>('SELECT id, name FROM people WHERE name_key IS NULL ORDER BY id');
+  const taken = new Set((await client.query<{ name_key: string }>('SELECT name_key FROM people WHERE name_key IS NOT NULL')).rows.map((row) => row.name_key));
+  const keyed = rows.flatMap(({ id, name }) => {
+    const key = lookalikeKey(name);
+    if (taken.has(key)) return [];
+    taken.add(key);
+    return [{ id, key }];
+  });
+  await client.query('UPDATE people p SET name_key = k.key FROM unnest($1::int[], $2::text[]) AS k (id, key) WHERE p.id = k.id', [
+    keyed.map((row) => row.id),
+    keyed.map((row) => row.key),
+  ]);
+}
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -140,6 +184,7 @@ export async function migrate(client: PoolClient, where: string): Promise<void> 
   }
   for (let next = found; next < SCHEMA_VERSION; next++) {
     await client.query(MIGRATIONS[next]!);
+    await AFTER_STEP[next + 1]?.(client);
     await client.query('INSERT INTO facedb_migrations (version) VALUES ($1)', [next + 1]);
   }
 }

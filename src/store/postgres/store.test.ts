@@ -12,7 +12,8 @@ import { openStore } from '../open.js';
 import { SqliteGalleryStore } from '../sqlite/store.js';
 import { runGalleryStoreContract } from '../store.contract.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import { openPostgresStore, PostgresGalleryStore, postgresFault } from './store.js';
+import { postgresFault } from './connection.js';
+import { openPostgresStore, PostgresGalleryStore } from './store.js';
 import { findPostgresBinaries, startPostgres, type TestPostgres } from '../../../test/postgres-server.js';
 
 /*

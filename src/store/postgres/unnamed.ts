@@ -1,39 +1,34 @@
 import type pg from 'pg';
-import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import { newFaceColumns, notFound } from '../rows.js';
+import type { NewPerson } from '../lookalikes.js';
 import type { Cluster, ClusterUpdate, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkClusterUpdates, checkSamples, toUnnamedEmbedding, toUnnamedFace, UNNAMED_FACE_COLUMNS, type UnnamedFaceRow } from '../unnamed-rows.js';
-import { normalizePersonName } from '../../core/names.js';
 import { checkNewFaces, checkPage } from '../validation.js';
+import { PRUNE_CHANGES, READ_SNAPSHOT, readModel, transaction } from './connection.js';
+import type { Erasure } from './erasure.js';
+import type { PostgresPeople } from './people.js';
 
 type FaceRow = UnnamedFaceRow<Date>;
-type Transaction = <T>(begin: string, work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
-
-const READ_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
-const PRUNE_CHANGES = 'DELETE FROM face_changes WHERE seq <= (SELECT MAX(seq) FROM face_changes) - $1';
 /** Clustering writes and cluster naming take turns (per database), so neither works on the other's half-done state. */
 const CLUSTER_LOCK = 0x0fac_ec10;
 
-/** What the PostgreSQL store lends this module: its transactions, model and person readers. */
-export interface PostgresStoreParts {
-  transaction: Transaction;
-  readModel: (client: pg.PoolClient) => Promise<ModelInfo | null>;
-  readPerson: (client: pg.PoolClient, id: number) => Promise<Person>;
-}
-
 /** The PostgreSQL store's unnamed faces and clusters (see GalleryStore). */
 export class PostgresUnnamedFaces {
-  readonly #parts: PostgresStoreParts;
+  readonly #pool: pg.Pool;
+  readonly #people: PostgresPeople;
+  readonly #erasure: Erasure;
 
-  constructor(parts: PostgresStoreParts) {
-    this.#parts = parts;
+  constructor(pool: pg.Pool, people: PostgresPeople, erasure: Erasure) {
+    this.#pool = pool;
+    this.#people = people;
+    this.#erasure = erasure;
   }
 
   add(faces: NewFace[]): Promise<UnnamedFace[]> {
-    return this.#parts.transaction('BEGIN', async (client) => {
-      const model = await this.#parts.readModel(client);
+    return transaction(this.#pool, 'BEGIN', async (client) => {
+      const model = await readModel(client);
       if (model === null) throw new FacedbError('invalid_input', 'the gallery is not pinned to a model yet (call ensureModel first)');
       checkNewFaces(faces, model.dimensions);
       if (faces.length === 0) return [];
@@ -74,8 +69,8 @@ export class PostgresUnnamedFaces {
   }
 
   loadEmbeddings(): Promise<UnnamedEmbedding[]> {
-    return this.#parts.transaction(READ_SNAPSHOT, async (client) => {
-      const dimensions = (await this.#parts.readModel(client))?.dimensions ?? 0;
+    return transaction(this.#pool, READ_SNAPSHOT, async (client) => {
+      const dimensions = (await readModel(client))?.dimensions ?? 0;
       const { rows } = await client.query<[number, number | null, Buffer]>({
         text: 'SELECT id, cluster_id, embedding FROM faces WHERE person_id IS NULL ORDER BY id',
         rowMode: 'array',
@@ -86,7 +81,7 @@ export class PostgresUnnamedFaces {
 
   saveClusters(groups: ClusterUpdate[]): Promise<number[]> {
     checkClusterUpdates(groups);
-    return this.#parts.transaction('BEGIN', async (client) => {
+    return transaction(this.#pool, 'BEGIN', async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [CLUSTER_LOCK]);
       const wanted = groups.flatMap((group) => (group.clusterId === null ? [] : [group.clusterId]));
       const { rows: existing } = await client.query<{ id: number }>('SELECT id FROM clusters WHERE id = ANY($1::int[])', [wanted]);
@@ -113,7 +108,7 @@ export class PostgresUnnamedFaces {
   listClusters(page: Page, samples: number): Promise<PageOf<Cluster>> {
     checkPage(page);
     checkSamples(samples);
-    return this.#parts.transaction(READ_SNAPSHOT, async (client) => {
+    return transaction(this.#pool, READ_SNAPSHOT, async (client) => {
       const { rows } = await client.query<{ id: number; size: number; created_at: Date }>(
         `SELECT c.id, COUNT(*)::int AS size, c.created_at
          FROM clusters c JOIN faces f ON f.cluster_id = c.id AND f.person_id IS NULL
@@ -143,8 +138,25 @@ export class PostgresUnnamedFaces {
     });
   }
 
+  async hasPhoto(contentHash: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query('SELECT 1 FROM unnamed_photos WHERE content_hash = $1', [contentHash]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  list(page: Page): Promise<PageOf<UnnamedFace>> {
+    checkPage(page);
+    return transaction(this.#pool, READ_SNAPSHOT, async (client) => {
+      const { rows } = await client.query<UnnamedFaceRow<Date>>(
+        `SELECT ${UNNAMED_FACE_COLUMNS} FROM faces f WHERE f.person_id IS NULL ORDER BY f.id LIMIT $1 OFFSET $2`,
+        [page.limit, page.offset],
+      );
+      const { rows: counted } = await client.query<{ total: number }>('SELECT COUNT(*)::int AS total FROM faces WHERE person_id IS NULL');
+      return { items: rows.map((row) => toUnnamedFace(row, (t) => t.toISOString())), total: counted[0]!.total };
+    });
+  }
+
   countUnnamed(): Promise<{ total: number; unclustered: number }> {
-    return this.#parts.transaction(READ_SNAPSHOT, async (client) => {
+    return transaction(this.#pool, READ_SNAPSHOT, async (client) => {
       const { rows } = await client.query<{ total: number; unclustered: number }>(
         `SELECT COUNT(*)::int AS total, COUNT(*) FILTER (WHERE cluster_id IS NULL)::int AS unclustered
          FROM faces WHERE person_id IS NULL`,
@@ -153,9 +165,13 @@ export class PostgresUnnamedFaces {
     });
   }
 
-  nameCluster(clusterId: number, personName: string): Promise<NamedCluster> {
-    personName = normalizePersonName(personName);
-    return this.#parts.transaction('BEGIN', async (client) => {
+  /**
+   * Gives a cluster's faces to an existing person, or to a new one inserted now (the name rules chose which, see
+   * ../lookalikes.ts); null, changing nothing, when that person is gone or the new one's name or key was taken.
+   * Throws not_found for an unknown or empty cluster.
+   */
+  nameCluster(clusterId: number, to: Person | NewPerson): Promise<NamedCluster | null> {
+    return transaction(this.#pool, 'BEGIN', async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [CLUSTER_LOCK]);
       const size = (
         await client.query<{ size: number }>(
@@ -165,12 +181,11 @@ export class PostgresUnnamedFaces {
         )
       ).rows[0]?.size;
       if (size === undefined || size === 0) throw notFound('cluster', clusterId);
-      // The no-op update locks an existing person's row, so nobody adds or removes their faces meanwhile.
-      const { rows } = await client.query<{ id: number }>(
-        'INSERT INTO people (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id',
-        [personName],
-      );
-      const personId = rows[0]!.id;
+      // FOR UPDATE: nobody adds or removes an existing person's faces meanwhile.
+      const person =
+        'id' in to ? (await client.query('SELECT 1 FROM people WHERE id = $1 FOR UPDATE', [to.id])).rowCount === 0 ? null : to : await this.#people.insert(client, to);
+      if (person === null) return null;
+      const personId = person.id;
       // One face per photo and person: a photo the person already has, or a second face of one photo, stays behind.
       const { rowCount } = await client.query(
         `UPDATE faces SET person_id = $1, cluster_id = NULL
@@ -186,7 +201,32 @@ export class PostgresUnnamedFaces {
       const facesLeft = size - facesNamed;
       if (facesLeft === 0) await client.query('DELETE FROM clusters WHERE id = $1', [clusterId]);
       await client.query(PRUNE_CHANGES, [CHANGE_LOG_KEPT]);
-      return { person: await this.#parts.readPerson(client, personId), facesNamed, facesLeft };
+      return { person: (await this.#people.byId(client, personId))!, facesNamed, facesLeft };
+    });
+  }
+
+  /** Erases an unnamed face; its cluster goes too when left empty. Throws not_found. */
+  removeFace(id: number): Promise<void> {
+    return this.#erasure.erase(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [CLUSTER_LOCK]);
+      const { rows } = await client.query<{ cluster_id: number | null }>('DELETE FROM faces WHERE id = $1 AND person_id IS NULL RETURNING cluster_id', [id]);
+      if (rows[0] === undefined) throw notFound('face', id);
+      const clusterId = rows[0].cluster_id;
+      if (clusterId !== null) {
+        await client.query('DELETE FROM clusters c WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.cluster_id = c.id)', [clusterId]);
+      }
+    });
+  }
+
+  /** Erases a cluster and its unnamed faces; returns how many faces went. Throws not_found. */
+  removeCluster(id: number): Promise<number> {
+    return this.#erasure.erase(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [CLUSTER_LOCK]);
+      const { rowCount } = await client.query('SELECT 1 FROM clusters WHERE id = $1', [id]);
+      if (rowCount === 0) throw notFound('cluster', id);
+      const faces = (await client.query('DELETE FROM faces WHERE cluster_id = $1 AND person_id IS NULL', [id])).rowCount ?? 0;
+      await client.query('DELETE FROM clusters WHERE id = $1', [id]);
+      return faces;
     });
   }
 }

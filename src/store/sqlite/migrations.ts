@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { FacedbError } from '../../errors/errors.js';
+import { lookalikeKey } from '../lookalikes.js';
 import { UNNAMED_FACES_MIGRATION } from './migration-unnamed-faces.js';
 import { GALLERY_CALIBRATION_MIGRATION } from './calibration.js';
 
@@ -115,7 +116,38 @@ export const MIGRATIONS: readonly string[] = [
   `,
   UNNAMED_FACES_MIGRATION,
   GALLERY_CALIBRATION_MIGRATION,
+  `
+  -- Each person's look-alike key (src/store/lookalikes.ts), UNIQUE so that two processes cannot create
+  -- look-alikes at once. Filled by keyPeople (JavaScript) within this step.
+  ALTER TABLE people ADD COLUMN name_key TEXT;
+  CREATE UNIQUE INDEX people_name_key ON people (name_key);
+
+  -- An unlabelled photo is remembered (to skip it on re-runs) only while one of its faces is in the gallery:
+  -- once all are erased (named and then erased, or erased unnamed), so are its hash and path, and it can be
+  -- enrolled again. Photos erased before this step are forgotten now.
+  DELETE FROM unnamed_photos WHERE NOT EXISTS (SELECT 1 FROM faces f WHERE f.content_hash = unnamed_photos.content_hash);
+  CREATE TRIGGER faces_forget_unnamed_photo AFTER DELETE ON faces
+  BEGIN
+    DELETE FROM unnamed_photos
+    WHERE content_hash = OLD.content_hash AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.content_hash = OLD.content_hash);
+  END;
+  `,
 ];
+
+/** Work a step needs beyond its SQL, run after it in the same transaction, by the step's number (1-based). */
+const AFTER_STEP: Readonly<Record<number, (db: Database.Database) => void>> = { 6: keyPeople };
+
+/**
+ * Gives every person their look-alike key, oldest first. A person stored before the name rules whose key an
+ * older person already holds keeps none (NULLs never collide): they are still found by their name, and a new
+ * name with that key is refused as a look-alike of the older one.
+ */
+export function keyPeople(db: Database.Database): void {
+  const setKey = db.prepare('UPDATE OR IGNORE people SET name_key = ? WHERE id = ?');
+  for (const { id, name } of db.prepare('SELECT id, name FROM people WHERE name_key IS NULL ORDER BY id').all() as Array<{ id: number; name: string }>) {
+    setKey.run(lookalikeKey(name), id);
+  }
+}
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -149,6 +181,7 @@ export function migrate(db: Database.Database, path: string): void {
         // Another process may have migrated while we waited for the write lock.
         if (version() !== next) return;
         db.exec(MIGRATIONS[next]!);
+        AFTER_STEP[next + 1]?.(db);
         const broken = db.pragma('foreign_key_check') as unknown[];
         if (broken.length > 0) {
           throw new FacedbError('internal', `migrating ${path} to schema version ${next + 1} broke ${broken.length} foreign keys; nothing was changed`);
@@ -159,4 +192,10 @@ export function migrate(db: Database.Database, path: string): void {
   } finally {
     db.pragma(`foreign_keys = ${foreignKeys}`);
   }
+  // Photos, crops and embeddings erased before erasure zeroed them (src/store/sqlite/erasure.ts, from step 6 on)
+  // still sit in free pages: the file is rebuilt once, without them.
+  if (found > 0 && found < SECURE_ERASURE_STEP) db.exec('VACUUM');
 }
+
+/** The schema step from which erasures zero what they delete. */
+const SECURE_ERASURE_STEP = 6;

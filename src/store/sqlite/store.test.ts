@@ -186,6 +186,31 @@ void describe('SqliteGalleryStore', () => {
     }
   });
 
+  void it('upgrades a schema-4 gallery to look-alike keys: names stored before the rules keep their people', async () => {
+    const path = freshPath();
+    const raw = new Database(path);
+    for (const step of MIGRATIONS.slice(0, 4)) raw.exec(step);
+    raw.pragma('user_version = 4');
+    // Stored before the name rules: un-normalised, and two look-alikes of each other.
+    const insert = raw.prepare("INSERT INTO people (id, name, created_at) VALUES (?, ?, '2026-01-01T00:00:00Z')");
+    insert.run(1, 'Ada  Lovelace ');
+    insert.run(2, 'Bono');
+    insert.run(3, 'BONO');
+    raw.close();
+
+    const store = await openSqliteStore(path);
+    try {
+      assert.equal((await store.upsertPerson('Ada Lovelace')).id, 1);
+      assert.equal((await store.upsertPerson('Bono')).id, 2);
+      assert.equal((await store.findPersonByName('BONO'))?.id, 3);
+      const error = await store.upsertPerson('B\u043eno').then(() => null, (caught: unknown) => caught);
+      assert.ok(isFacedbError(error) && error.code === 'invalid_input' && /"Bono" \(#2\)/.test(error.message), String(error));
+      assert.equal((await store.listPeople({ limit: 10, offset: 0 })).total, 3);
+    } finally {
+      await store.close();
+    }
+  });
+
   void it('says the change log is incomplete for a reader behind its pruned start', async () => {
     const store = await openSqliteStore(freshPath());
     try {

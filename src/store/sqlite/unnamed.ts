@@ -2,28 +2,29 @@ import type Database from 'better-sqlite3';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import { newFaceRow, notFound } from '../rows.js';
+import type { NewPerson } from '../lookalikes.js';
 import type { Cluster, ClusterUpdate, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkClusterUpdates, checkSamples, toUnnamedEmbedding, toUnnamedFace, UNNAMED_FACE_COLUMNS, type UnnamedFaceRow } from '../unnamed-rows.js';
-import { normalizePersonName } from '../../core/names.js';
+import type { Erasure } from './erasure.js';
+import type { SqlitePeople } from './people.js';
 import { checkNewFaces, checkPage } from '../validation.js';
 
 type FaceRow = UnnamedFaceRow<string>;
 
-/**
- * The SQLite store's unnamed faces and clusters (see GalleryStore). Synchronous; the store wraps each call.
- * `person` reads a person row back the way the store does, so named clusters answer with the same Person.
- */
+/** The SQLite store's unnamed faces and clusters (see GalleryStore). Synchronous; the store wraps each call. */
 export class SqliteUnnamedFaces {
   readonly #db: Database.Database;
   readonly #model: () => ModelInfo | null;
-  readonly #person: (id: number) => Person;
+  readonly #people: SqlitePeople;
+  readonly #erasure: Erasure;
   readonly #sql: ReturnType<typeof prepare>;
 
-  constructor(db: Database.Database, model: () => ModelInfo | null, person: (id: number) => Person) {
+  constructor(db: Database.Database, model: () => ModelInfo | null, people: SqlitePeople, erasure: Erasure) {
     this.#db = db;
     this.#model = model;
-    this.#person = person;
+    this.#people = people;
+    this.#erasure = erasure;
     this.#sql = prepare(db);
   }
 
@@ -109,24 +110,60 @@ export class SqliteUnnamedFaces {
     return this.#sql.countUnnamed.get() as { total: number; unclustered: number };
   }
 
-  nameCluster(clusterId: number, personName: string): NamedCluster {
-    personName = normalizePersonName(personName);
+  hasPhoto(contentHash: string): boolean {
+    return this.#sql.unnamedPhotoExists.get(contentHash) !== undefined;
+  }
+
+  list(page: Page): PageOf<UnnamedFace> {
+    checkPage(page);
+    return this.#db.transaction(() => ({
+      items: (this.#sql.listUnnamed.all(page.limit, page.offset) as FaceRow[]).map((row) => toUnnamedFace(row, (t) => t)),
+      total: (this.#sql.countUnnamed.get() as { total: number }).total,
+    }))();
+  }
+
+  /**
+   * Gives a cluster's faces to an existing person, or to a new one inserted now (the name rules chose which, see
+   * ../lookalikes.ts); null, changing nothing, when that person is gone or the new one's name or key was taken.
+   * Throws not_found for an unknown or empty cluster.
+   */
+  nameCluster(clusterId: number, to: Person | NewPerson): NamedCluster | null {
     return this.#db
       .transaction(() => {
         const size = this.#sql.clusterSize.get(clusterId) as number | undefined;
         if (size === undefined || size === 0) throw notFound('cluster', clusterId);
-        this.#sql.insertPerson.run(personName, new Date().toISOString());
-        const personId = this.#sql.personIdByName.get(personName) as number;
+        const person = 'id' in to ? this.#people.byId(to.id) : this.#people.insert(to);
+        if (person === null) return null;
+        const personId = person.id;
         const facesNamed = this.#sql.nameFaces.run({ person_id: personId, cluster_id: clusterId }).changes;
         const facesLeft = size - facesNamed;
         if (facesLeft === 0) this.#sql.deleteCluster.run(clusterId);
         this.#sql.pruneChanges.run(CHANGE_LOG_KEPT);
-        return { person: this.#person(personId), facesNamed, facesLeft };
+        return { person: this.#people.byId(personId)!, facesNamed, facesLeft };
       })
       .immediate();
   }
-}
 
+  /** Erases an unnamed face; its cluster goes too when left empty. Throws not_found. */
+  removeFace(id: number): void {
+    this.#erasure.erase(() => {
+      const clusterId = this.#sql.unnamedFaceCluster.get(id) as number | null | undefined;
+      if (clusterId === undefined) throw notFound('face', id);
+      this.#sql.deleteFace.run(id);
+      if (clusterId !== null && (this.#sql.clusterSize.get(clusterId) as number) === 0) this.#sql.deleteCluster.run(clusterId);
+    });
+  }
+
+  /** Erases a cluster and its unnamed faces; returns how many faces went. Throws not_found. */
+  removeCluster(id: number): number {
+    return this.#erasure.erase(() => {
+      if (this.#sql.clusterExists.get(id) === undefined) throw notFound('cluster', id);
+      const faces = this.#sql.deleteClusterFaces.run(id).changes;
+      this.#sql.deleteCluster.run(id);
+      return faces;
+    });
+  }
+}
 
 function prepare(db: Database.Database) {
   return {
@@ -150,14 +187,14 @@ function prepare(db: Database.Database) {
         SELECT f.*, row_number() OVER (PARTITION BY f.cluster_id ORDER BY f.id) AS position
         FROM faces f WHERE f.person_id IS NULL AND f.cluster_id IN (SELECT value FROM json_each(?))
       ) f WHERE f.position <= ? ORDER BY f.cluster_id, f.id`),
+    unnamedPhotoExists: db.prepare('SELECT 1 FROM unnamed_photos WHERE content_hash = ?'),
+    listUnnamed: db.prepare(`SELECT ${UNNAMED_FACE_COLUMNS} FROM faces f WHERE f.person_id IS NULL ORDER BY f.id LIMIT ? OFFSET ?`),
     countUnnamed: db.prepare(
       'SELECT COUNT(*) AS total, COALESCE(SUM(cluster_id IS NULL), 0) AS unclustered FROM faces WHERE person_id IS NULL',
     ),
     clusterSize: db
       .prepare('SELECT (SELECT COUNT(*) FROM faces f WHERE f.cluster_id = c.id AND f.person_id IS NULL) FROM clusters c WHERE c.id = ?')
       .pluck(),
-    insertPerson: db.prepare('INSERT INTO people (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
-    personIdByName: db.prepare('SELECT id FROM people WHERE name = ?').pluck(),
     // One face per photo and person: a photo the person already has, or a second face of one photo, stays behind.
     nameFaces: db.prepare(`UPDATE faces SET person_id = @person_id, cluster_id = NULL
       WHERE id IN (
@@ -167,6 +204,9 @@ function prepare(db: Database.Database) {
         GROUP BY f.content_hash
       )`),
     deleteCluster: db.prepare('DELETE FROM clusters WHERE id = ?'),
+    unnamedFaceCluster: db.prepare('SELECT cluster_id FROM faces WHERE id = ? AND person_id IS NULL').pluck(),
+    deleteFace: db.prepare('DELETE FROM faces WHERE id = ?'),
+    deleteClusterFaces: db.prepare('DELETE FROM faces WHERE cluster_id = ? AND person_id IS NULL'),
     pruneChanges: db.prepare('DELETE FROM face_changes WHERE seq <= (SELECT MAX(seq) FROM face_changes) - ?'),
   };
 }

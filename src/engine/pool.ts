@@ -4,9 +4,9 @@
  * The worker side of the protocol is `serveJobs`, in this file too so both ends stay in step.
  */
 import os from 'node:os';
-import { parentPort, Worker } from 'node:worker_threads';
+import { parentPort, type Worker } from 'node:worker_threads';
 import { FacedbError, toFacedbError, type ErrorCode } from '../errors/errors.js';
-import { runnableEntry } from '../workers/entry.js';
+import { startWorker } from '../workers/entry.js';
 
 interface SerializedError {
   code: ErrorCode;
@@ -79,14 +79,14 @@ interface Slot {
 }
 
 export class WorkerPool<TJob, TResult> {
-  private readonly entry: URL;
+  private readonly workerUrl: URL;
   private readonly slots = new Set<Slot>();
   private readonly queue: QueuedJob[] = [];
   private nextJobId = 1;
   private closed = false;
 
   private constructor(workerUrl: URL) {
-    this.entry = runnableEntry(workerUrl);
+    this.workerUrl = workerUrl;
   }
 
   /** Starts every worker and resolves once all are ready, so start-up failures (missing models) surface here. */
@@ -140,7 +140,7 @@ export class WorkerPool<TJob, TResult> {
   /** Resolves when the new worker is ready; rejects if it fails to initialise. */
   private spawn(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const worker = new Worker(this.entry);
+      const worker = startWorker(this.workerUrl);
       const slot: Slot = { worker, ready: false, current: undefined };
       this.slots.add(slot);
       const failStart = (error: FacedbError): void => {

@@ -8,15 +8,23 @@ import type { FaceService } from '../services/face-service.js';
 export interface CliContext {
   open(overrides?: ConfigInput): Promise<FaceService>;
   /** The global options as given (not yet merged with the environment). */
-  globals(): { db?: string; workers?: string; engine?: string };
+  globals(): GlobalOptions;
   /** The configuration alone, for commands that do not open the gallery (enroll --queue). */
   config(overrides?: ConfigInput): FacedbConfig;
 }
 
+/** The options every command takes (main.ts). */
+export interface GlobalOptions {
+  db?: string;
+  workers?: string;
+  engine?: string;
+  modelPack?: string;
+}
+
 export function createContext(program: Command): CliContext {
   const config = (overrides: ConfigInput = {}): FacedbConfig => {
-    const globals = program.opts<{ db?: string; workers?: string; engine?: string }>();
-    return loadConfig({ db: globals.db, workers: globals.workers, engine: globals.engine, ...overrides });
+    const globals = program.opts<GlobalOptions>();
+    return loadConfig({ db: globals.db, workers: globals.workers, engine: globals.engine, modelPack: globals.modelPack, ...overrides });
   };
   return {
     config,
@@ -24,7 +32,7 @@ export function createContext(program: Command): CliContext {
       return openFacedb(config(overrides));
     },
     globals() {
-      return program.opts<{ db?: string; workers?: string; engine?: string }>();
+      return program.opts<GlobalOptions>();
     },
   };
 }

@@ -5,6 +5,7 @@ import type { PersonMatch, SearchIndex } from '../core/search-index.js';
 import { subjectFace } from '../core/subject-face.js';
 import { emotionResult } from '../core/emotion.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine, FaceNeeds } from '../engine/engine.js';
+import { fallbackThreshold } from '../engine/registry.js';
 import { FacedbError, toFacedbError } from '../errors/errors.js';
 import type { ModelInfo } from '../core/types.js';
 import { sha256Hex } from '../image/hash.js';
@@ -437,7 +438,7 @@ export class FaceService {
       pick(this.config.threshold, this.config.targetFar, 'FACEDB_THRESHOLD (--threshold) or FACEDB_TARGET_FAR (--far)') ??
       galleryThresholdAt(gallery, gallery?.far ?? Number.NaN) ??
       (purpose === 'identify' && calibration ? thresholdForFar(calibration, IDENTIFY_DEFAULT_FAR, name) : undefined) ??
-      model.defaultThreshold
+      fallbackThreshold(model)
     );
   }
 

@@ -69,6 +69,11 @@ export function withOperatingPoint(command: Command, thresholdHelp = 'match thre
     .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'));
 }
 
+/** `--no-detect`: the photos already are face crops; no detector, the whole image is one face (flags.detect false). */
+export function withoutDetection(command: Command): Command {
+  return command.option('--no-detect', 'the photos already are face crops: skip detection, take each whole image as one face');
+}
+
 /** `--max-faces` and, unless `only` says otherwise, `--min-face-size`: which faces of a photo count. */
 export function withFaceLimits(command: Command, only: 'max-faces' | 'both' = 'both'): Command {
   command.option('--max-faces <n>', 'at most this many faces per photo', integerOption('--max-faces'));

@@ -41,6 +41,8 @@ export interface DetectOptions {
   maxFaces?: number;
   minFaceSize?: number;
   minDetectionScore?: number;
+  /** false: no detector, the whole image is one face (photos that already are face crops). Default true. */
+  detect?: boolean;
 }
 
 /** How strict a match must be: a distance threshold, or a target false-accept rate (not both). */
@@ -391,11 +393,11 @@ export class FaceService {
   }
 
   /** Same person or not, comparing the subject's face of each photo (core/subject-face.ts). */
-  async verify(a: ImageSource, b: ImageSource, options: OperatingPoint = {}): Promise<VerifyResult> {
+  async verify(a: ImageSource, b: ImageSource, options: OperatingPoint & Pick<DetectOptions, 'detect'> = {}): Promise<VerifyResult> {
     refuseThresholdWithFar(options, this.config);
     const engine = await this.engine();
     const threshold = this.threshold(engine, options); // a bad FAR fails before any inference
-    const [faceA, faceB] = await Promise.all([this.subjectFace(a, engine), this.subjectFace(b, engine)]);
+    const [faceA, faceB] = await Promise.all([this.subjectFace(a, engine, options), this.subjectFace(b, engine, options)]);
     const raw = euclideanDistance(embeddingOf(faceA), embeddingOf(faceB));
     const distance = round(raw);
     return {
@@ -582,9 +584,9 @@ export class FaceService {
     return { bytes, image, path: source.path };
   }
 
-  private async subjectFace(source: ImageSource, engine: FaceEngine): Promise<FaceAnalysis> {
+  private async subjectFace(source: ImageSource, engine: FaceEngine, options: Pick<DetectOptions, 'detect'>): Promise<FaceAnalysis> {
     const loaded = await this.load(source);
-    const faces = await engine.analyze(loaded.image, this.analyzeOptions({}, NEEDS.verify));
+    const faces = await engine.analyze(loaded.image, this.analyzeOptions({ detect: options.detect }, NEEDS.verify));
     const face = subjectFace(faces, loaded.image.width, loaded.image.height);
     if (!face) {
       const name = loaded.path ?? 'the image';
@@ -599,6 +601,7 @@ export class FaceService {
       maxFaces: options.maxFaces ?? this.config.maxFaces,
       minFaceSize: options.minFaceSize ?? this.config.minFaceSize,
       minDetectionScore: options.minDetectionScore ?? this.config.minDetectionScore,
+      detect: options.detect ?? true,
       needs,
     };
   }

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import type { Box, EmotionScores, Point } from '../../core/types.js';
 import { FacedbError, toFacedbError } from '../../errors/errors.js';
 import type { RgbImage } from '../../image/image.js';
-import { arcfaceTransform, clampBox, selectFaces, warpImage } from '../align.js';
+import { arcfaceTemplateIn, arcfaceTransform, clampBox, selectFaces, warpImage } from '../align.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceAttributeScores } from '../engine.js';
 import { padImage, stretchContrast } from '../enhance.js';
 import { HUMAN_EMOTION_SIZE, humanEmotionScores } from '../human-emotion/postprocess.js';
@@ -232,22 +232,29 @@ async function alignedCropJpeg(image: RgbImage, fivePoints: readonly Point[]): P
   return new Uint8Array(jpeg);
 }
 
+/** The detector's faces, chosen by the caller's limits, largest first. */
+async function detectedFaces(run: RunNet, image: RgbImage, options: AnalyzeOptions): Promise<Array<{ score: number; box: Box; detectionBox: Box }>> {
+  const minScore = Math.max(options.minDetectionScore, DETECTOR_MIN_SCORE);
+  const detected = await detectFaces(run, image, minScore);
+  // Sizes and order from the box clamped to the photo; the nets look at the detector's own (unclamped) box.
+  return selectFaces(
+    detected
+      .map((d) => ({ score: d.score, box: clampBox(d.box, image.width, image.height), detectionBox: d.box }))
+      .filter((d) => d.box.width > 0 && d.box.height > 0),
+    options,
+  );
+}
+
 /** The engine's analyze: faces largest first, each with what `options.needs` asks for (embeddings by `recogniser`). */
 export async function analyzeFaces(run: RunNet, image: RgbImage, options: AnalyzeOptions, recogniser = BUILT_IN_RECOGNISER): Promise<FaceAnalysis[]> {
   checkImage(image);
   try {
-    const minScore = Math.max(options.minDetectionScore, DETECTOR_MIN_SCORE);
-    const detected = await detectFaces(run, image, minScore);
-    // Sizes and order from the box clamped to the photo; the nets look at the detector's own (unclamped) box.
-    const faces = selectFaces(
-      detected
-        .map((d) => ({ score: d.score, box: clampBox(d.box, image.width, image.height), detectionBox: d.box }))
-        .filter((d) => d.box.width > 0 && d.box.height > 0),
-      options,
-    );
+    const whole = { x: 0, y: 0, width: image.width, height: image.height };
+    // Without detection the whole image is the face, its five points ArcFace's template stretched to it.
+    const faces = options.detect === false ? [{ score: 1, box: whole, detectionBox: whole }] : await detectedFaces(run, image, options);
     const results: FaceAnalysis[] = [];
     for (const face of faces) {
-      const points = fivePointsFrom68(await landmarks68(run, image, face.detectionBox));
+      const points = options.detect === false ? arcfaceTemplateIn(image.width, image.height) : fivePointsFrom68(await landmarks68(run, image, face.detectionBox));
       const analysis: FaceAnalysis = { box: face.box, detectionScore: face.score, landmarks: points };
       if (options.needs.embedding) analysis.embedding = await embeddingOf(run, image, points, recogniser);
       if (options.needs.attributes) analysis.attributes = await attributesOf(run, image, face.detectionBox);

@@ -8,15 +8,23 @@ import type { FaceService } from '../services/face-service.js';
 export interface CliContext {
   open(overrides?: ConfigInput): Promise<FaceService>;
   /** The global options as given (not yet merged with the environment). */
-  globals(): { db?: string; workers?: string; engine?: string };
+  globals(): GlobalOptions;
   /** The configuration alone, for commands that do not open the gallery (enroll --queue). */
   config(overrides?: ConfigInput): FacedbConfig;
 }
 
+/** The options every command takes (main.ts). */
+export interface GlobalOptions {
+  db?: string;
+  workers?: string;
+  engine?: string;
+  modelPack?: string;
+}
+
 export function createContext(program: Command): CliContext {
   const config = (overrides: ConfigInput = {}): FacedbConfig => {
-    const globals = program.opts<{ db?: string; workers?: string; engine?: string }>();
-    return loadConfig({ db: globals.db, workers: globals.workers, engine: globals.engine, ...overrides });
+    const globals = program.opts<GlobalOptions>();
+    return loadConfig({ db: globals.db, workers: globals.workers, engine: globals.engine, modelPack: globals.modelPack, ...overrides });
   };
   return {
     config,
@@ -24,7 +32,7 @@ export function createContext(program: Command): CliContext {
       return openFacedb(config(overrides));
     },
     globals() {
-      return program.opts<{ db?: string; workers?: string; engine?: string }>();
+      return program.opts<GlobalOptions>();
     },
   };
 }
@@ -59,6 +67,11 @@ export function withOperatingPoint(command: Command, thresholdHelp = 'match thre
   return command
     .option('-t, --threshold <distance>', thresholdHelp, numberOption('--threshold'))
     .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'));
+}
+
+/** `--no-detect`: the photos already are face crops; no detector, the whole image is one face (flags.detect false). */
+export function withoutDetection(command: Command): Command {
+  return command.option('--no-detect', 'the photos already are face crops: skip detection, take each whole image as one face');
 }
 
 /** `--max-faces` and, unless `only` says otherwise, `--min-face-size`: which faces of a photo count. */

@@ -27,6 +27,7 @@ const program = new Command('facedb')
     '--engine <name>',
     `face engine for a new gallery (${ENGINE_NAMES.join(', ')}); env FACEDB_ENGINE; default ${DEFAULT_ENGINE}; an existing gallery always uses its own`,
   )
+  .option('--model-pack <dir>', 'embed with the model pack in this folder (an ArcFace-style .onnx and facedb-pack.json); env FACEDB_MODEL_PACK')
   .showHelpAfterError()
   .exitOverride();
 

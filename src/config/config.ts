@@ -52,6 +52,11 @@ export const configSchema = z.object({
    * one is refused (model_mismatch). Unset: the default engine for new galleries.
    */
   engine: z.string().trim().min(1).optional(),
+  /**
+   * Folder of a model pack (an ArcFace-convention recogniser and its `facedb-pack.json`, src/engine/onnx/pack.ts) that
+   * embeds instead of the onnx engine's built-in recogniser; a gallery enrolled with it needs it to open.
+   */
+  modelPack: z.string().trim().min(1).optional(),
   /** Distance at or below which a face matches; default: the model's calibrated threshold. */
   threshold: z.coerce.number().positive().max(4).optional(),
   /**
@@ -133,6 +138,7 @@ const ENV_KEYS: Record<keyof FacedbConfig, string> = {
   db: 'FACEDB_DB',
   workers: 'FACEDB_WORKERS',
   engine: 'FACEDB_ENGINE',
+  modelPack: 'FACEDB_MODEL_PACK',
   threshold: 'FACEDB_THRESHOLD',
   targetFar: 'FACEDB_TARGET_FAR',
   topK: 'FACEDB_TOP_K',

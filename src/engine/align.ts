@@ -210,6 +210,14 @@ export const ARCFACE_TEMPLATE_112: readonly Point[] = [
   [70.7299, 92.2041],
 ];
 
+/**
+ * The five ArcFace points where they fall in a `width`x`height` image that already is an ArcFace-style face crop:
+ * the template stretched to the image. Used when detection is skipped (the whole image is the face).
+ */
+export function arcfaceTemplateIn(width: number, height: number): Point[] {
+  return ARCFACE_TEMPLATE_112.map(([x, y]) => [(x * width) / 112, (y * height) / 112]);
+}
+
 /** 2D similarity (rotation, uniform scale, translation): x' = a·x − b·y + tx, y' = b·x + a·y + ty. */
 export interface Similarity {
   a: number;

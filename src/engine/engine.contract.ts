@@ -111,6 +111,20 @@ export function engineContract(name: string, create: () => Promise<FaceEngine>, 
       assert.deepEqual(bare.box, withEmbedding.box);
     });
 
+    void it('with detect: false takes the whole image as one face (FER crops, one of which a detector misses)', async () => {
+      for (const file of FER_CROPS) {
+        const image = await load(file);
+        const faces = await analyze(file, { embedding: true, attributes: true }, { detect: false, minFaceSize: 100 });
+        assert.equal(faces.length, 1, file);
+        const [face] = faces;
+        assert.deepEqual(face?.box, { x: 0, y: 0, width: image.width, height: image.height }, file);
+        assert.equal(face?.detectionScore, 1);
+        assert.equal(face?.embedding?.length, engine.model.dimensions);
+        assert.ok(face?.attributes && EMOTIONS.every((e) => Number.isFinite(face.attributes?.emotion[e])));
+        for (const [x, y] of face?.landmarks ?? []) assert.ok(x >= 0 && x <= image.width && y >= 0 && y <= image.height, `landmark ${x},${y} in ${file}`);
+      }
+    });
+
     void it('rejects pixels that do not match the stated size with invalid_image', async () => {
       for (const bad of [
         { width: 10, height: 10, data: new Uint8Array(12) },
@@ -129,6 +143,8 @@ const BONO_2 = 'test-images/Bono_0002.jpg';
 const BRAD = 'test-images/Brad_Pitt_0001.jpg';
 const GROUP = 'test-images/group.jpg';
 const BLANK = 'test-images/Blank_image.jpg';
+/** 48x48 FER crops; the ONNX engine's detector finds no face in the first. */
+const FER_CROPS = ['emotion-fer/happy/PublicTest_11107518.jpg', 'emotion-fer/sad/PublicTest_12632735.jpg', 'emotion-fer/surprise/PublicTest_10984020.jpg'];
 const NOTHING: FaceNeeds = { embedding: false, attributes: false, crop: false };
 const OPTIONS: Omit<AnalyzeOptions, 'needs'> = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20 };
 

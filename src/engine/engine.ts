@@ -43,6 +43,11 @@ export interface AnalyzeOptions {
   maxFaces: number;
   /** Faces whose box is narrower than this many pixels are dropped. */
   minFaceSize: number;
+  /**
+   * false: skip the detector and take the whole image as one face (photos that already are face crops, such as FER's
+   * 48x48 ones, which a detector misses now and then); the limits above do not apply then. Default true.
+   */
+  detect?: boolean;
   needs: FaceNeeds;
 }
 

@@ -22,8 +22,9 @@ export async function startPoolEngine(
   identity: Pick<FaceEngine, 'model' | 'landmarkLayout' | 'calibration'>,
   workerUrl: URL,
   workers: number | undefined,
+  workerData?: unknown,
 ): Promise<FaceEngine> {
-  const pool = await WorkerPool.start<AnalyzeJob, FaceAnalysis[]>({ workerUrl, ...(workers === undefined ? {} : { size: workers }) });
+  const pool = await WorkerPool.start<AnalyzeJob, FaceAnalysis[]>({ workerUrl, workerData, ...(workers === undefined ? {} : { size: workers }) });
   return {
     model: identity.model,
     landmarkLayout: identity.landmarkLayout,

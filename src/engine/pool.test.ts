@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FacedbError } from '../errors/errors.js';
-import type { FixtureJob } from './pool-fixture-worker.js';
-import { workerModuleUrl } from '../core/worker-entry.js';
+import type { FixtureJob } from '../../test/pool-fixture-worker.js';
 import { WorkerPool } from './pool.js';
 
-const fixtureUrl = workerModuleUrl('./pool-fixture-worker', import.meta.url);
+const fixtureUrl = new URL('../../test/pool-fixture-worker.ts', import.meta.url);
 
 void describe('WorkerPool', () => {
   let pool: WorkerPool<FixtureJob, string | number>;

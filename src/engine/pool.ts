@@ -4,9 +4,9 @@
  * The worker side of the protocol is `serveJobs`, in this file too so both ends stay in step.
  */
 import os from 'node:os';
-import { parentPort, Worker } from 'node:worker_threads';
+import { parentPort, type Worker } from 'node:worker_threads';
 import { FacedbError, toFacedbError, type ErrorCode } from '../errors/errors.js';
-import { runnableEntry } from '../core/worker-entry.js';
+import { startWorker } from '../threads/start-worker.js';
 
 interface SerializedError {
   code: ErrorCode;
@@ -63,6 +63,8 @@ export interface WorkerPoolOptions {
   workerUrl: URL;
   /** Number of workers; default one per core. */
   size?: number;
+  /** Handed to every worker as `workerData` (structured-cloned). */
+  workerData?: unknown;
 }
 
 interface QueuedJob {
@@ -79,21 +81,23 @@ interface Slot {
 }
 
 export class WorkerPool<TJob, TResult> {
-  private readonly entry: URL;
+  private readonly workerUrl: URL;
+  private readonly workerData: unknown;
   private readonly slots = new Set<Slot>();
   private readonly queue: QueuedJob[] = [];
   private nextJobId = 1;
   private closed = false;
 
-  private constructor(workerUrl: URL) {
-    this.entry = runnableEntry(workerUrl);
+  private constructor(workerUrl: URL, workerData: unknown) {
+    this.workerUrl = workerUrl;
+    this.workerData = workerData;
   }
 
   /** Starts every worker and resolves once all are ready, so start-up failures (missing models) surface here. */
   static async start<TJob, TResult>(options: WorkerPoolOptions): Promise<WorkerPool<TJob, TResult>> {
     const size = options.size ?? os.availableParallelism();
     if (!Number.isInteger(size) || size < 1) throw new FacedbError('invalid_input', `worker count must be a positive integer, got ${size}`);
-    const pool = new WorkerPool<TJob, TResult>(options.workerUrl);
+    const pool = new WorkerPool<TJob, TResult>(options.workerUrl, options.workerData);
     try {
       await Promise.all(Array.from({ length: size }, () => pool.spawn()));
     } catch (error) {
@@ -140,7 +144,7 @@ export class WorkerPool<TJob, TResult> {
   /** Resolves when the new worker is ready; rejects if it fails to initialise. */
   private spawn(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const worker = new Worker(this.entry);
+      const worker = startWorker(this.workerUrl, { workerData: this.workerData });
       const slot: Slot = { worker, ready: false, current: undefined };
       this.slots.add(slot);
       const failStart = (error: FacedbError): void => {

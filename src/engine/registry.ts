@@ -10,6 +10,7 @@ import type { FaceEngine } from './engine.js';
 import { createFaceApiEngine, FACEAPI_CALIBRATION, FACEAPI_MODEL } from './faceapi/engine.js';
 import { createFakeEngine, FAKE_MODEL } from './fake/engine.js';
 import { createOnnxEngine, ONNX_CALIBRATION, ONNX_MODEL } from './onnx/engine.js';
+import { isPackModel, packIdOf, packModel, type ModelPack } from './onnx/pack.js';
 
 export interface EngineOptions {
   /** Inference worker threads; default one per core. */
@@ -59,16 +60,49 @@ function isEngineName(name: string): name is EngineName {
   return Object.hasOwn(ENGINES, name);
 }
 
-/** The engine of a configured name; invalid_input naming the known ones otherwise. */
-export function engineByName(name: string): EngineEntry & { name: EngineName } {
+/** The onnx engine running a model pack's recogniser (see onnx/pack.ts) beside its built-in nets. */
+export function packEngine(pack: ModelPack): EngineEntry & { name: EngineName } {
+  return {
+    name: 'onnx',
+    model: packModel(pack),
+    calibration: undefined,
+    description: `model pack ${pack.id} ${pack.version} (${pack.dir}) on the onnx engine`,
+    create: (options) => createOnnxEngine({ ...options, pack }),
+  };
+}
+
+/**
+ * The engine of a configured name; invalid_input naming the known ones otherwise. With a model pack, the onnx
+ * engine running it (the only engine a pack runs on).
+ */
+export function engineByName(name: string, pack?: ModelPack): EngineEntry & { name: EngineName } {
+  if (pack !== undefined) {
+    if (name !== 'onnx') throw new FacedbError('invalid_input', `a model pack runs on the onnx engine, not ${JSON.stringify(name)}: drop --engine/FACEDB_ENGINE or the pack`);
+    return packEngine(pack);
+  }
   if (!isEngineName(name)) {
     throw new FacedbError('invalid_input', `unknown engine ${JSON.stringify(name)}: choose one of ${ENGINE_NAMES.join(', ')}`);
   }
   return { name, ...ENGINES[name] };
 }
 
-/** The engine that embeds with exactly this model id and version, if any. */
-export function engineForModel(model: Pick<ModelInfo, 'id' | 'version'>): (EngineEntry & { name: EngineName }) | undefined {
+/** The engine that embeds with exactly this model id and version (the given model pack's included), if any. */
+export function engineForModel(model: Pick<ModelInfo, 'id' | 'version'>, pack?: ModelPack): (EngineEntry & { name: EngineName }) | undefined {
+  if (pack !== undefined && calibrationKey(packModel(pack)) === calibrationKey(model)) return packEngine(pack);
   const name = ENGINE_NAMES.find((candidate) => calibrationKey(ENGINES[candidate].model) === calibrationKey(model));
   return name === undefined ? undefined : { name, ...ENGINES[name] };
+}
+
+/**
+ * The threshold a model falls back to when nothing else gives one (no threshold or FAR asked for, no calibration of
+ * the gallery's or the engine's). A model pack has no measured threshold: invalid_input saying how to get one.
+ */
+export function fallbackThreshold(model: ModelInfo): number {
+  if (!isPackModel(model)) return model.defaultThreshold;
+  throw new FacedbError(
+    'invalid_input',
+    `model pack ${packIdOf(model)} ${model.version} has no calibration, so facedb cannot tell a match from a stranger yet: ` +
+      'calibrate the gallery on labelled photos of your people with `facedb evaluate <folder> --apply`, or give a threshold (--threshold / FACEDB_THRESHOLD)',
+    { details: { model: calibrationKey(model) } },
+  );
 }

@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { FacedbError, type ErrorCode } from '../errors/errors.js';
-import { runnableEntry, workerModuleUrl } from '../core/worker-entry.js';
+import { startWorker, workerModuleUrl } from '../threads/start-worker.js';
 import { AnnIndex, type AnnOptions } from './ann-index.js';
 
 /** What the build worker is given (the vectors' buffer moves to it). */
@@ -47,7 +46,7 @@ export async function buildAnnIndexInWorker(
     const owned = vectors.byteOffset === 0 && vectors.byteLength === vectors.buffer.byteLength && vectors.buffer instanceof ArrayBuffer ? vectors : vectors.slice();
     const request: BuildRequest = { dimensions, faceIds: faces.faceIds, personIds: faces.personIds, vectors: owned, options, graphPath: target };
     await new Promise<void>((resolve, reject) => {
-      const worker = new Worker(runnableEntry(workerModuleUrl('./build-worker', import.meta.url)), {
+      const worker = startWorker(workerModuleUrl('./build-worker', import.meta.url), {
         workerData: request,
         transferList: [owned.buffer as ArrayBuffer],
       });

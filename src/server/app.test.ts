@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import sharp from 'sharp';
-import { lfwPhoto, pngDeclaring, tempDir, testImage } from '../../test/fixtures.js';
+import { lfwPhoto, pngDeclaring, SHARED_DATA, tempDir, testImage } from '../../test/fixtures.js';
 import { loadConfig, type ConfigInput } from '../config/config.js';
 import type { FaceEngine } from '../engine/engine.js';
 import { ERROR_CODES, type ErrorCode } from '../errors/errors.js';
@@ -246,6 +246,27 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
     );
     assert.equal(represented.faces.length, 1);
     assert.equal(represented.faces[0]?.embedding.length, (await service.engine()).model.dimensions);
+  });
+
+  void it('takes a face crop whole with detect=false (query, multipart field or JSON) on analyze, represent, identify and verify', async () => {
+    // A 48x48 FER crop in which the ONNX detector finds no face.
+    const crop = await readFile(join(SHARED_DATA, 'emotion-fer/happy/PublicTest_11107518.jpg'));
+    const whole = { x: 0, y: 0, width: 48, height: 48 };
+    const detected = wire.analyzeResponse.parse((await inject({ method: 'POST', url: '/v1/analyze', ...multipart([{ name: 'image', file: crop }]) }, reader)).json());
+    assert.equal(detected.faces.length, 0);
+    const analysis = wire.analyzeResponse.parse(
+      (await inject({ method: 'POST', url: '/v1/analyze?detect=false', ...multipart([{ name: 'image', file: crop }]) }, reader)).json(),
+    );
+    assert.deepEqual(analysis.faces.map((face) => face.box), [whole]);
+    const represented = wire.representResponse.parse(
+      (await inject({ method: 'POST', url: '/v1/represent', ...multipart([{ name: 'image', file: crop }, { name: 'detect', value: 'false' }]) }, reader)).json(),
+    );
+    assert.deepEqual(represented.faces.map((face) => face.box), [whole]);
+    const identified = wire.identifyResponse.parse((await inject({ method: 'POST', url: '/v1/identify', payload: { image: crop.toString('base64'), detect: false } }, reader)).json());
+    assert.equal(identified.faces.length, 1);
+    const verified = await inject({ method: 'POST', url: '/v1/verify', payload: { image_a: crop.toString('base64'), image_b: crop.toString('base64'), detect: false } }, reader);
+    assert.equal(wire.verifyResponse.parse(verified.json()).distance, 0);
+    expectError(await inject({ method: 'POST', url: '/v1/analyze?detect=maybe', ...multipart([{ name: 'image', file: crop }]) }, reader), 400, 'validation_failed');
   });
 
   void it('refuses bad images with the right codes', async () => {

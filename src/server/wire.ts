@@ -127,6 +127,9 @@ export type ErrorWire = z.infer<typeof errorEnvelope>;
 const numeric = <T extends z.ZodNumber>(schema: T) =>
   z.preprocess((v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : Number(v)) : v), schema.optional());
 
+/** A yes/no given as JSON boolean or as the text true/false (query string, multipart field). */
+const flag = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : typeof v === 'string' && v.trim() === '' ? undefined : v), z.boolean().optional());
+
 export const recognitionOptions = z.object({
   top_k: numeric(z.number().int().min(1).max(100)),
   threshold: numeric(z.number().positive().max(4)),
@@ -135,8 +138,9 @@ export const recognitionOptions = z.object({
   ),
   max_faces: numeric(z.number().int().min(1)),
   min_face_size: numeric(z.number().int().min(0).max(10_000)),
+  detect: flag.describe('false: the photo already is a face crop; skip detection and take the whole image as one face (default true)'),
 });
-export const verifyOptions = recognitionOptions.pick({ threshold: true, far: true });
+export const verifyOptions = recognitionOptions.pick({ threshold: true, far: true, detect: true });
 const base64Image = z.string().describe('the image file, base64-encoded (a data: URL prefix is allowed)');
 export const identifyJson = recognitionOptions.extend({ image: base64Image });
 export const verifyJson = verifyOptions.extend({ image_a: base64Image, image_b: base64Image });

@@ -1,7 +1,7 @@
 import { clusterFaces, type ClusterGroup } from '../core/clustering.js';
 import { calibrationKey, thresholdForFar, type ModelCalibration } from '../core/confidence.js';
 import { galleryThresholdAt } from '../store/calibration.js';
-import { engineForModel } from '../engine/registry.js';
+import { engineForModel, fallbackThreshold } from '../engine/registry.js';
 import type { ModelInfo } from '../core/types.js';
 import type { FaceEngine } from '../engine/engine.js';
 import { FacedbError, toFacedbError } from '../errors/errors.js';
@@ -123,7 +123,7 @@ const STATUSES: readonly UnnamedEnrollStatus[] = ['enrolled', 'already_enrolled'
  * The calibration is the engine's (read from the registry when not given, so clustering needs no models loaded).
  */
 export function clusterThreshold(model: ModelInfo, calibration: ModelCalibration | undefined = engineForModel(model)?.calibration): number {
-  return calibration ? thresholdForFar(calibration, CLUSTER_FAR, calibrationKey(model)) : model.defaultThreshold;
+  return calibration ? thresholdForFar(calibration, CLUSTER_FAR, calibrationKey(model)) : fallbackThreshold(model);
 }
 
 export class ClusterService {

@@ -12,6 +12,8 @@ export interface DetectOptions {
   maxFaces?: number;
   minFaceSize?: number;
   minDetectionScore?: number;
+  /** false: no detector, the whole image is one face (photos that already are face crops). Default true. */
+  detect?: boolean;
 }
 
 /**
@@ -86,6 +88,7 @@ export class ServiceContext {
       maxFaces: options.maxFaces ?? this.config.maxFaces,
       minFaceSize: options.minFaceSize ?? this.config.minFaceSize,
       minDetectionScore: options.minDetectionScore ?? this.config.minDetectionScore,
+      detect: options.detect ?? true,
       needs,
     };
   }

@@ -108,7 +108,7 @@ export class FaceService {
     return this.recognition.identify(source, options);
   }
 
-  verify(a: ImageSource, b: ImageSource, options: OperatingPoint = {}): Promise<VerifyResult> {
+  verify(a: ImageSource, b: ImageSource, options: OperatingPoint & Pick<DetectOptions, 'detect'> = {}): Promise<VerifyResult> {
     return this.recognition.verify(a, b, options);
   }
 

@@ -3,6 +3,7 @@ import { calibrationKey, decisionConfidence, thresholdForFar } from '../core/con
 import { euclideanDistance } from '../core/distance.js';
 import { subjectFace } from '../core/subject-face.js';
 import type { FaceAnalysis, FaceEngine } from '../engine/engine.js';
+import { fallbackThreshold } from '../engine/registry.js';
 import { FacedbError } from '../errors/errors.js';
 import type { ImageSource } from '../image/image.js';
 import { galleryThresholdAt } from '../store/calibration.js';
@@ -65,11 +66,11 @@ export class RecognitionService {
   }
 
   /** Same person or not, comparing the subject's face of each photo (core/subject-face.ts). */
-  async verify(a: ImageSource, b: ImageSource, options: OperatingPoint = {}): Promise<VerifyResult> {
+  async verify(a: ImageSource, b: ImageSource, options: OperatingPoint & Pick<DetectOptions, 'detect'> = {}): Promise<VerifyResult> {
     refuseThresholdWithFar(options, this.#context.config);
     const engine = await this.#context.engine();
     const threshold = this.threshold(engine, options); // a bad FAR fails before any inference
-    const [faceA, faceB] = await Promise.all([this.#subjectFace(a, engine), this.#subjectFace(b, engine)]);
+    const [faceA, faceB] = await Promise.all([this.#subjectFace(a, engine, options), this.#subjectFace(b, engine, options)]);
     const raw = euclideanDistance(embeddingOf(faceA), embeddingOf(faceB));
     const distance = round(raw);
     return {
@@ -115,7 +116,7 @@ export class RecognitionService {
       pick(config.threshold, config.targetFar, 'FACEDB_THRESHOLD (--threshold) or FACEDB_TARGET_FAR (--far)') ??
       galleryThresholdAt(gallery, gallery?.far ?? Number.NaN) ??
       (purpose === 'identify' && calibration ? thresholdForFar(calibration, IDENTIFY_DEFAULT_FAR, name) : undefined) ??
-      model.defaultThreshold
+      fallbackThreshold(model)
     );
   }
 
@@ -156,9 +157,9 @@ export class RecognitionService {
     };
   }
 
-  async #subjectFace(source: ImageSource, engine: FaceEngine): Promise<FaceAnalysis> {
+  async #subjectFace(source: ImageSource, engine: FaceEngine, options: Pick<DetectOptions, 'detect'>): Promise<FaceAnalysis> {
     const loaded = await this.#context.load(source);
-    const faces = await engine.analyze(loaded.image, this.#context.analyzeOptions({}, NEEDS.verify));
+    const faces = await engine.analyze(loaded.image, this.#context.analyzeOptions({ detect: options.detect }, NEEDS.verify));
     const face = subjectFace(faces, loaded.image.width, loaded.image.height);
     if (!face) {
       const name = loaded.path ?? 'the image';

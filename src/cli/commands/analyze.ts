@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { toFacedbError } from '../../errors/errors.js';
 import { exitCodeFor } from '../../errors/exit-codes.js';
 import { expandImageArgs } from '../../image/scan.js';
-import { print, withFaceLimits, type CliContext } from '../context.js';
+import { print, withFaceLimits, withoutDetection, type CliContext } from '../context.js';
 import { formatAnalyze, formatFileError } from '../report.js';
 
 export function analyzeCommand(ctx: CliContext): Command {
@@ -10,7 +10,7 @@ export function analyzeCommand(ctx: CliContext): Command {
     .description('emotion, age and gender of every face; no gallery needed')
     .argument('<images...>', 'image files or folders of images')
     .option('--json', 'one JSON object per image (JSON lines)');
-  return withFaceLimits(command, 'max-faces').action(async (args: string[], flags: { json?: boolean; maxFaces?: number }) => {
+  return withoutDetection(withFaceLimits(command, 'max-faces')).action(async (args: string[], flags: { json?: boolean; maxFaces?: number; detect: boolean }) => {
       const files = await expandImageArgs(args);
       const service = await ctx.open();
       try {

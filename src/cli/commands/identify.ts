@@ -7,7 +7,7 @@ import { annotateImage } from '../../image/annotate.js';
 import { readImageFile, type ImageLimits } from '../../image/decode.js';
 import { expandImageArgs } from '../../image/scan.js';
 import type { IdentifyResult } from '../../services/results.js';
-import { integerOption, print, withFaceLimits, withOperatingPoint, type CliContext } from '../context.js';
+import { integerOption, print, withFaceLimits, withOperatingPoint, withoutDetection, type CliContext } from '../context.js';
 import { formatFileError, formatIdentify } from '../report.js';
 
 interface IdentifyFlags {
@@ -18,6 +18,7 @@ interface IdentifyFlags {
   far?: number;
   maxFaces?: number;
   minFaceSize?: number;
+  detect: boolean;
 }
 
 export function identifyCommand(ctx: CliContext): Command {
@@ -27,7 +28,7 @@ export function identifyCommand(ctx: CliContext): Command {
     .option('--json', 'one JSON object per image (JSON lines)')
     .option('--annotate <path>', 'write the photo with boxes, names and emotions (a folder when several images)')
     .option('-k, --top-k <n>', 'candidates per face', integerOption('--top-k'));
-  return withFaceLimits(withOperatingPoint(command)).action(async (args: string[], flags: IdentifyFlags) => {
+  return withoutDetection(withFaceLimits(withOperatingPoint(command))).action(async (args: string[], flags: IdentifyFlags) => {
       const files = await expandImageArgs(args);
       const service = await ctx.open({ topK: flags.topK, threshold: flags.threshold, targetFar: flags.far });
       const failures: FacedbError[] = [];

@@ -11,6 +11,7 @@ import { formatReembedOutcome, formatReembedSummary } from '../report.js';
 interface ReembedFlags {
   to: string;
   engine?: string;
+  modelPack?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -22,6 +23,7 @@ export function reembedCommand(ctx: CliContext): Command {
     )
     .requiredOption('--to <file|url>', 'the new gallery (a SQLite file or a postgres:// URL); run again to resume')
     .option('--engine <name>', `engine of the new gallery (${ENGINE_NAMES.join(', ')}); default: the default engine`)
+    .option('--model-pack <dir>', 'embed the new gallery with the model pack in this folder')
     .option('--json', 'print the summary and every outcome as JSON')
     .option('-q, --quiet', 'print only faces that could not be moved, and the summary')
     .action(async (flags: ReembedFlags) => {
@@ -29,7 +31,7 @@ export function reembedCommand(ctx: CliContext): Command {
       const source = await ctx.open();
       let target;
       try {
-        target = await openFacedb(loadConfig({ db: flags.to, workers: globals.workers, engine: flags.engine ?? globals.engine }));
+        target = await openFacedb(loadConfig({ db: flags.to, workers: globals.workers, engine: flags.engine ?? globals.engine, modelPack: flags.modelPack }));
       } catch (error) {
         await source.close();
         throw error;

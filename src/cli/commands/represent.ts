@@ -2,13 +2,13 @@ import { Command } from 'commander';
 import { toFacedbError } from '../../errors/errors.js';
 import { exitCodeFor } from '../../errors/exit-codes.js';
 import { expandImageArgs } from '../../image/scan.js';
-import { print, type CliContext } from '../context.js';
+import { print, withoutDetection, type CliContext } from '../context.js';
 
 export function representCommand(ctx: CliContext): Command {
-  return new Command('represent')
+  const command = new Command('represent')
     .description('embeddings of every face, as JSON lines (one line per image, streamed)')
-    .argument('<images...>', 'image files or folders of images')
-    .action(async (args: string[]) => {
+    .argument('<images...>', 'image files or folders of images');
+  return withoutDetection(command).action(async (args: string[], flags: { detect: boolean }) => {
       const files = await expandImageArgs(args);
       const service = await ctx.open();
       try {
@@ -20,7 +20,7 @@ export function representCommand(ctx: CliContext): Command {
           if (file === undefined) return;
           pending.set(
             i,
-            service.represent({ path: file }).then(
+            service.represent({ path: file }, { detect: flags.detect }).then(
               (result) => JSON.stringify({ file, ...result }),
               (error: unknown) => {
                 const failure = toFacedbError(error);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { print, withOperatingPoint, type CliContext } from '../context.js';
+import { print, withOperatingPoint, withoutDetection, type CliContext } from '../context.js';
 import { formatVerify } from '../report.js';
 
 export function verifyCommand(ctx: CliContext): Command {
@@ -8,10 +8,10 @@ export function verifyCommand(ctx: CliContext): Command {
     .argument('<a>', 'first image')
     .argument('<b>', 'second image')
     .option('--json', 'print the result as JSON');
-  return withOperatingPoint(command).action(async (a: string, b: string, flags: { json?: boolean; threshold?: number; far?: number }) => {
+  return withoutDetection(withOperatingPoint(command)).action(async (a: string, b: string, flags: { json?: boolean; threshold?: number; far?: number; detect: boolean }) => {
       const service = await ctx.open({ threshold: flags.threshold, targetFar: flags.far });
       try {
-        const result = await service.verify({ path: a }, { path: b });
+        const result = await service.verify({ path: a }, { path: b }, { detect: flags.detect });
         print(flags.json ? JSON.stringify({ a, b, ...result }) : formatVerify(a, b, result));
       } finally {
         await service.close();

@@ -65,12 +65,18 @@ export interface Detection {
 
 /**
  * Finds the faces of `image`. BlazeFace (256x256 input, ~1/6 of SSD's cost at 512) runs first; the passes after it
- * run only when every earlier one found nothing, so one face is never reported twice by two passes.
+ * run only when every earlier one found nothing, so one face is never reported twice by two passes. With
+ * `detect: false` no detector runs and the whole image is the one face (face-api's 68-landmark net then places the
+ * points inside it, as inside any detection box, and its own alignment follows from them).
  */
-export async function detectFaces(loaded: Loaded, image: RgbImage, selection: FaceSelection): Promise<Detection> {
+export async function detectFaces(loaded: Loaded, image: RgbImage, selection: FaceSelection & { detect?: boolean }): Promise<Detection> {
   const { tf } = loaded.faceapi;
   let pass: Pass = { pixels: image, border: 0, scale: 1 };
   let input = tf.tensor3d(image.data, [image.height, image.width, 3], 'float32');
+  if (selection.detect === false) {
+    const whole = { x: 0, y: 0, width: image.width, height: image.height };
+    return { input, pass, faces: [{ score: 1, box: whole, passBox: whole }] };
+  }
   try {
     let faces = selectFaces(await detectBlaze(loaded, input, pass, image, selection), selection);
     if (faces.length === 0) faces = selectFaces(await detectSsd(loaded.faceapi, input, pass, image, selection), selection);

@@ -3,7 +3,7 @@ import { calibrationKey } from '../../core/confidence.js';
 import type { ModelInfo } from '../../core/types.js';
 import type { FaceEngine } from '../engine.js';
 import { startPoolEngine } from '../pool-engine.js';
-import { workerModuleUrl } from '../../core/worker-entry.js';
+import { workerModuleUrl } from '../../threads/start-worker.js';
 import { CALIBRATION, CALIBRATION_MODEL } from './calibration.js';
 
 /**

@@ -73,15 +73,16 @@ async function analyze(image: RgbImage, options: AnalyzeOptions): Promise<FaceAn
   const thumbnail = grayThumbnail(image);
   const mean = thumbnail.reduce((sum, v) => sum + v, 0) / thumbnail.length;
   const std = Math.sqrt(thumbnail.reduce((sum, v) => sum + (v - mean) ** 2, 0) / thumbnail.length);
-  if (standardDeviation(centralCells(thumbnail)) < UNIFORM_STD) return [];
-  const box: Box = {
+  const whole = options.detect === false;
+  if (!whole && standardDeviation(centralCells(thumbnail)) < UNIFORM_STD) return [];
+  const box: Box = whole ? { x: 0, y: 0, width: image.width, height: image.height } : {
     x: (image.width * (1 - BOX_FRACTION)) / 2,
     y: (image.height * (1 - BOX_FRACTION)) / 2,
     width: image.width * BOX_FRACTION,
     height: image.height * BOX_FRACTION,
   };
-  const detectionScore = 0.99;
-  if (detectionScore < options.minDetectionScore || box.width < options.minFaceSize || options.maxFaces < 1) return [];
+  const detectionScore = whole ? 1 : 0.99;
+  if (!whole && (detectionScore < options.minDetectionScore || box.width < options.minFaceSize || options.maxFaces < 1)) return [];
   const face: FaceAnalysis = { box, detectionScore, landmarks: fiveLandmarks(box) };
   if (options.needs.embedding) face.embedding = unitVector(thumbnail.map((v) => v - mean));
   if (options.needs.attributes) face.attributes = attributes(image, mean, std);

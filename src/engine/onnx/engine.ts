@@ -7,9 +7,11 @@
 import type { ModelInfo } from '../../core/types.js';
 import type { FaceEngine } from '../engine.js';
 import { startPoolEngine } from '../pool-engine.js';
-import { workerModuleUrl } from '../../core/worker-entry.js';
+import { workerModuleUrl } from '../../threads/start-worker.js';
 import { calibrationKey } from '../../core/confidence.js';
 import { CALIBRATION, CALIBRATION_MODEL } from './calibration.js';
+import { packModel, type ModelPack } from './pack.js';
+import type { OnnxWorkerData } from './worker.js';
 
 /**
  * MobileFaceNet-512 on the 5-point ArcFace crop, L2-normalised (euclidean distance between unit vectors; d² = 2 − 2·cos).
@@ -36,10 +38,20 @@ export const ONNX_CALIBRATION = CALIBRATION_MODEL === calibrationKey(ONNX_MODEL)
 export interface OnnxEngineOptions {
   /** Inference worker threads; default one per core. */
   workers?: number;
+  /** A model pack (see pack.ts) whose recogniser embeds instead of the built-in one. */
+  pack?: ModelPack;
 }
 
-/** Starts the workers and waits until every one has loaded its nets (see startPoolEngine). */
+/**
+ * Starts the workers and waits until every one has loaded its nets (see startPoolEngine). With a pack, the gallery is
+ * pinned to the pack's model and there is no built-in calibration (the gallery must be calibrated, see
+ * packDefaultThreshold in the registry).
+ */
 export function createOnnxEngine(options: OnnxEngineOptions = {}): Promise<FaceEngine> {
-  const identity = { model: ONNX_MODEL, landmarkLayout: ONNX_LANDMARK_LAYOUT, calibration: ONNX_CALIBRATION };
-  return startPoolEngine(identity, workerModuleUrl('./worker', import.meta.url), options.workers);
+  const { pack } = options;
+  const identity = pack
+    ? { model: packModel(pack), landmarkLayout: ONNX_LANDMARK_LAYOUT, calibration: undefined }
+    : { model: ONNX_MODEL, landmarkLayout: ONNX_LANDMARK_LAYOUT, calibration: ONNX_CALIBRATION };
+  const workerData: OnnxWorkerData = pack ? { pack: pack.recognition } : {};
+  return startPoolEngine(identity, workerModuleUrl('./worker', import.meta.url), options.workers, workerData);
 }

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import type { Box, EmotionScores, Point } from '../../core/types.js';
 import { toFacedbError } from '../../errors/errors.js';
 import { checkRgbImage, type RgbImage } from '../../image/image.js';
-import { arcfaceTransform, clampBox, selectFaces, warpImage } from '../align.js';
+import { arcfaceTemplateIn, arcfaceTransform, clampBox, selectFaces, warpImage } from '../align.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceAttributeScores } from '../engine.js';
 import { padImage, stretchContrast } from '../enhance.js';
 import { HUMAN_EMOTION_SIZE, humanEmotionScores } from '../human-emotion/postprocess.js';
@@ -27,6 +27,7 @@ import {
   type RawDetection,
 } from './postprocess.js';
 import { affineOfSimilarity, boxAffine, grayPlane, NORMALISE, rgbPlanes, swapRedBlue } from './preprocess.js';
+import type { Recogniser } from './pack.js';
 import type { RunNet } from './runtime.js';
 
 export const DETECTOR_WIDTH = 320;
@@ -116,25 +117,30 @@ export async function landmarks68(run: RunNet, image: RgbImage, box: Box): Promi
  */
 export const FEATURE_CHANNELS: 'bgr' | 'rgb' = 'bgr';
 
-/** The feature net's input: the 112x112 ArcFace crop of the five points, (x − 127) / 128, planes in FEATURE_CHANNELS order. */
-export function featureInput(image: RgbImage, fivePoints: readonly Point[]): Float32Array {
-  const planes = rgbPlanes(image, affineOfSimilarity(arcfaceTransform(fivePoints, FEATURE_SIZE)), FEATURE_SIZE, FEATURE_SIZE, NORMALISE.signed, 'black');
-  return FEATURE_CHANNELS === 'bgr' ? swapRedBlue(planes) : planes;
+/** The built-in recogniser (fr_feature.onnx): the 112x112 ArcFace crop, (x − 127) / 128, planes in FEATURE_CHANNELS order. */
+export const BUILT_IN_RECOGNISER: Recogniser = { input: FEATURE_SIZE, channels: FEATURE_CHANNELS, mean: 127, std: 128, dimensions: 512 };
+
+/** The recogniser's input: the ArcFace crop of the five points at its size, normalised and in its plane order. */
+export function featureInput(image: RgbImage, fivePoints: readonly Point[], recogniser = BUILT_IN_RECOGNISER): Float32Array {
+  const { input: size, mean, std } = recogniser;
+  const normalise = { offset: [mean, mean, mean], scale: [1 / std, 1 / std, 1 / std] } as const;
+  const planes = rgbPlanes(image, affineOfSimilarity(arcfaceTransform(fivePoints, size)), size, size, normalise, 'black');
+  return recogniser.channels === 'bgr' ? swapRedBlue(planes) : planes;
 }
 
-/** Raw 512-D output of the feature net for one input. */
-export async function featureOf(run: RunNet, input: Float32Array): Promise<Float32Array> {
-  const { output } = await run('feature', input, [1, 3, FEATURE_SIZE, FEATURE_SIZE]);
+/** Raw output of the recogniser ('feature' net) for one input of its size. */
+export async function featureOf(run: RunNet, input: Float32Array, size = BUILT_IN_RECOGNISER.input): Promise<Float32Array> {
+  const { output } = await run('feature', input, [1, 3, size, size]);
   if (!output) throw new Error('feature net returned nothing');
   return output;
 }
 
 /**
- * Unit-length embedding of the face with these five points. The crop alone: averaging with the mirror image's
- * embedding doubles the feature net's cost and did not pay on both halves (research/models.md, "flip averaging").
+ * Unit-length embedding of the face with these five points by `recogniser`. The crop alone: averaging with the mirror
+ * image's embedding doubles the feature net's cost and did not pay on both halves (research/models.md, "flip averaging").
  */
-export async function embeddingOf(run: RunNet, image: RgbImage, fivePoints: readonly Point[]): Promise<Float32Array> {
-  return unitVector(await featureOf(run, featureInput(image, fivePoints)));
+export async function embeddingOf(run: RunNet, image: RgbImage, fivePoints: readonly Point[], recogniser = BUILT_IN_RECOGNISER): Promise<Float32Array> {
+  return unitVector(await featureOf(run, featureInput(image, fivePoints, recogniser), recogniser.input));
 }
 
 /** Where the expression net looks for the face in `box` (see EXPRESSION_SIDE and WHOLE_PHOTO_COVERAGE). */
@@ -216,24 +222,31 @@ async function alignedCropJpeg(image: RgbImage, fivePoints: readonly Point[]): P
   return new Uint8Array(jpeg);
 }
 
-/** The engine's analyze: faces largest first, each with what `options.needs` asks for. */
-export async function analyzeFaces(run: RunNet, image: RgbImage, options: AnalyzeOptions): Promise<FaceAnalysis[]> {
+/** The detector's faces, chosen by the caller's limits, largest first. */
+async function detectedFaces(run: RunNet, image: RgbImage, options: AnalyzeOptions): Promise<Array<{ score: number; box: Box; detectionBox: Box }>> {
+  const minScore = Math.max(options.minDetectionScore, DETECTOR_MIN_SCORE);
+  const detected = await detectFaces(run, image, minScore);
+  // Sizes and order from the box clamped to the photo; the nets look at the detector's own (unclamped) box.
+  return selectFaces(
+    detected
+      .map((d) => ({ score: d.score, box: clampBox(d.box, image.width, image.height), detectionBox: d.box }))
+      .filter((d) => d.box.width > 0 && d.box.height > 0),
+    options,
+  );
+}
+
+/** The engine's analyze: faces largest first, each with what `options.needs` asks for (embeddings by `recogniser`). */
+export async function analyzeFaces(run: RunNet, image: RgbImage, options: AnalyzeOptions, recogniser = BUILT_IN_RECOGNISER): Promise<FaceAnalysis[]> {
   checkRgbImage(image);
   try {
-    const minScore = Math.max(options.minDetectionScore, DETECTOR_MIN_SCORE);
-    const detected = await detectFaces(run, image, minScore);
-    // Sizes and order from the box clamped to the photo; the nets look at the detector's own (unclamped) box.
-    const faces = selectFaces(
-      detected
-        .map((d) => ({ score: d.score, box: clampBox(d.box, image.width, image.height), detectionBox: d.box }))
-        .filter((d) => d.box.width > 0 && d.box.height > 0),
-      options,
-    );
+    const whole = { x: 0, y: 0, width: image.width, height: image.height };
+    // Without detection the whole image is the face, its five points ArcFace's template stretched to it.
+    const faces = options.detect === false ? [{ score: 1, box: whole, detectionBox: whole }] : await detectedFaces(run, image, options);
     const results: FaceAnalysis[] = [];
     for (const face of faces) {
-      const points = fivePointsFrom68(await landmarks68(run, image, face.detectionBox));
+      const points = options.detect === false ? arcfaceTemplateIn(image.width, image.height) : fivePointsFrom68(await landmarks68(run, image, face.detectionBox));
       const analysis: FaceAnalysis = { box: face.box, detectionScore: face.score, landmarks: points };
-      if (options.needs.embedding) analysis.embedding = await embeddingOf(run, image, points);
+      if (options.needs.embedding) analysis.embedding = await embeddingOf(run, image, points, recogniser);
       if (options.needs.attributes) analysis.attributes = await attributesOf(run, image, face.detectionBox);
       if (options.needs.crop) analysis.alignedCrop = await alignedCropJpeg(image, points);
       results.push(analysis);

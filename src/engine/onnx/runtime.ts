@@ -6,7 +6,9 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { FacedbError } from '../../errors/errors.js';
 import { humanEmotionOnnxModel } from '../human-emotion/net.js';
+import type { ModelPack } from './pack.js';
 
 const require = createRequire(import.meta.url);
 
@@ -82,12 +84,51 @@ export async function openNet(model: string | Uint8Array, settings: SessionSetti
   };
 }
 
-/** Every net the engine uses, loaded once. */
-export async function loadSessions(settings: SessionSettings): Promise<OnnxSessions> {
+/**
+ * A pack's recogniser, refused (invalid_input) unless it loads, takes a 1x3xNxN crop of the manifest's size and
+ * answers with the manifest's number of dimensions.
+ */
+async function openRecogniser(pack: ModelPack['recognition'], settings: SessionSettings): Promise<OnnxNet> {
+  const refuse = (why: string): FacedbError => new FacedbError('invalid_input', `model pack recogniser ${pack.file}: ${why}`);
+  const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+  const net = await openNet(pack.file, settings, 'recogniser').catch((error: unknown) => {
+    throw refuse(`ONNX Runtime cannot load it: ${reason(error)}`);
+  });
+  try {
+    const side = pack.input;
+    const outputs = await net.run(new Float32Array(3 * side * side), [1, 3, side, side]).catch((error: unknown) => {
+      throw refuse(`it does not take the 1x3x${side}x${side} crop the manifest's input ${side} says: ${reason(error)}`);
+    });
+    const lengths = Object.values(outputs).map((output) => output.length);
+    if (lengths[0] !== pack.dimensions) {
+      throw refuse(`its output has ${lengths.join(', ')} values, but the manifest says dimensions ${pack.dimensions}`);
+    }
+    // Packs name their output as their exporter did; the pipeline reads the embedding as 'output' (fr_feature's name).
+    return {
+      run: async (input, dims): Promise<Record<string, Float32Array>> => {
+        const [embedding] = Object.values(await net.run(input, dims));
+        return embedding === undefined ? {} : { output: embedding };
+      },
+      release: () => net.release(),
+    };
+  } catch (error) {
+    await net.release();
+    throw error;
+  }
+}
+
+/**
+ * Every net the engine uses, loaded once; a model pack's recogniser (see pack.ts) in place of the built-in
+ * 'feature' net, checked against its manifest on a blank crop.
+ */
+export async function loadSessions(settings: SessionSettings, pack?: ModelPack['recognition']): Promise<OnnxSessions> {
   const dir = modelDirectory();
   const nets = new Map<NetName, OnnxNet>();
   try {
-    for (const [name, file] of Object.entries(NET_FILES) as [NetName, string][]) nets.set(name, await openNet(path.join(dir, file), settings, name));
+    for (const [name, file] of Object.entries(NET_FILES) as [NetName, string][]) {
+      if (name === 'feature' && pack) nets.set(name, await openRecogniser(pack, settings));
+      else nets.set(name, await openNet(path.join(dir, file), settings, name));
+    }
     for (const [name, build] of Object.entries(BUILT_NETS) as [NetName, () => Promise<Uint8Array>][]) nets.set(name, await openNet(await build(), settings, name));
   } catch (error) {
     await Promise.all([...nets.values()].map((net) => net.release()));

@@ -22,6 +22,7 @@ function options(request: FastifyRequest, upload: Upload, config: FacedbConfig):
     far: parsed.far,
     maxFaces: parsed.max_faces ?? Math.min(config.maxFaces, config.maxFacesPerImage),
     minFaceSize: parsed.min_face_size,
+    detect: parsed.detect,
   };
 }
 
@@ -113,8 +114,8 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
       const upload = await readUpload(request, { image_a: 'one', image_b: 'one' }, config);
       const a = singleImage(upload, 'image_a');
       const b = singleImage(upload, 'image_b');
-      const { threshold, far } = options(request, upload, config);
-      const result = await gate.run(() => service.verify({ bytes: a }, { bytes: b }, { threshold, far }));
+      const { threshold, far, detect } = options(request, upload, config);
+      const result = await gate.run(() => service.verify({ bytes: a }, { bytes: b }, { threshold, far, detect }));
       return wire.verifyToWire(result, tookSince(started));
     },
   );

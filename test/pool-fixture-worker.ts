@@ -1,6 +1,6 @@
-/** Test-only worker for pool.test.ts: echoes, fails, sleeps or dies on demand. */
-import { FacedbError } from '../errors/errors.js';
-import { serveJobs } from './pool.js';
+/** Test-only worker for src/engine/pool.test.ts (outside src, so never in dist): echoes, fails, sleeps or dies on demand. */
+import { FacedbError } from '../src/errors/errors.js';
+import { serveJobs } from '../src/engine/pool.js';
 
 export type FixtureJob =
   | { kind: 'echo'; value: string }

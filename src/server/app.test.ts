@@ -133,7 +133,7 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
     const again = await inject({
       method: 'POST',
       url: `/v1/people/${bono}/faces`,
-      payload: { images: [(await photo(lfwPhoto('Bono', 1))).toString('base64')] },
+      payload: { image: [(await photo(lfwPhoto('Bono', 1))).toString('base64')] },
     });
     assert.equal(wire.enrollResponse.parse(again.json()).outcomes[0]?.status, 'already_enrolled');
 
@@ -141,11 +141,11 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
     const bradFaces = await inject({
       method: 'POST',
       url: `/v1/people/${brad.id}/faces`,
-      payload: { images: [`data:image/jpeg;base64,${(await photo(lfwPhoto('Brad_Pitt', 1))).toString('base64')}`] },
+      payload: { image: [`data:image/jpeg;base64,${(await photo(lfwPhoto('Brad_Pitt', 1))).toString('base64')}`] },
     });
     assert.equal(wire.enrollResponse.parse(bradFaces.json()).outcomes[0]?.status, 'enrolled');
-    expectError(await inject({ method: 'POST', url: '/v1/people/999999/faces', payload: { images: ['AAAA'] } }), 404, 'not_found');
-    expectError(await inject({ method: 'POST', url: `/v1/people/${bono}/faces`, payload: { images: [] } }), 400, 'validation_failed');
+    expectError(await inject({ method: 'POST', url: '/v1/people/999999/faces', payload: { image: ['AAAA'] } }), 404, 'not_found');
+    expectError(await inject({ method: 'POST', url: `/v1/people/${bono}/faces`, payload: { image: [] } }), 400, 'validation_failed');
   });
 
   void it('lists people and shows one with their faces and crops', async () => {

@@ -77,7 +77,7 @@ void describe('cluster routes, on real faces, a real SQLite file and the real en
     const herFaces = body.outcomes.slice(0, 3).map((o) => o.face_ids[0]!);
 
     // JSON uploads work too; the same photo again adds nothing and runs no clustering.
-    const again = await inject({ method: 'POST', url: '/v1/faces', payload: { images: [photos[0]!.toString('base64')] } });
+    const again = await inject({ method: 'POST', url: '/v1/faces', payload: { image: [photos[0]!.toString('base64')] } });
     assert.deepEqual(clusterWire.unnamedEnrollResponse.parse(again.json()), {
       outcomes: [{ status: 'already_enrolled', faces_found: 1, face_ids: [] }],
       clustering: null,

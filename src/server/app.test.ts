@@ -285,8 +285,8 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
       const name = `${route.method} ${route.url}`;
       const missing = await app.inject({ method: route.method, url: route.url });
       expectError(missing, 401, 'unauthorized');
-      // Wrong keys from one address are rate limited (hardening.test.ts): each route's guesses come from its own.
-      const remoteAddress = `10.9.0.${i + 1}`;
+      // Wrong keys from one network are rate limited (hardening.test.ts): each route's guesses come from its own.
+      const remoteAddress = `10.9.${i + 1}.1`;
       const wrong = await app.inject({ method: route.method, url: route.url, remoteAddress, headers: { authorization: 'Bearer not-a-key-of-ours' } });
       expectError(wrong, 401, 'unauthorized');
       const wrongHeader = await app.inject({ method: route.method, url: route.url, remoteAddress, headers: { 'x-api-key': `${READ}x` } });

@@ -44,7 +44,7 @@ function imageField(max: number): z.ZodType {
 export function imageLimitsOf(schema: z.ZodType | undefined): Record<string, number> {
   const limits: Record<string, number> = {};
   if (!(schema instanceof z.ZodObject)) return limits;
-  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+  for (const [key, field] of Object.entries<z.ZodType>(schema.shape)) {
     const max = IMAGE_LIMITS.get(field);
     if (max !== undefined) limits[key] = max;
   }

@@ -104,7 +104,7 @@ void describe('uploads are refused as they are read', () => {
     assert.equal(ok.chunk, -1, 'depth 4 is taken');
     const response = await app.inject({ method: 'POST', url: '/v1/identify', headers: json, payload: deep });
     expectError(response, 400, 'validation_failed', /nests deeper/);
-    const wide = JSON.stringify({ a: Array.from({ length: 40 }, () => Array(40).fill(0)) });
+    const wide = JSON.stringify({ a: Array.from({ length: 40 }, () => Array<number>(40).fill(0)) });
     expectError(await app.inject({ method: 'POST', url: '/v1/people', headers: json, payload: wide }), 400, 'validation_failed', new RegExp(`more than ${MAX_JSON_VALUES} values`));
   });
 

@@ -167,7 +167,8 @@ export function parseGuardedJson(text: string): unknown {
 
 /**
  * Fastify content-type parser for application/json: reads the body through a JsonShapeGuard (with the
- * route's image limits, from its config) and the body limit, refusing at the first byte over either.
+ * route's image limits, from its config) and the body limit. Nothing past the guard's first refusal is kept
+ * or looked at; the refusal is answered once the body is in (the body limit still ends it at once).
  */
 export function guardedJsonParser(bodyLimit: number) {
   return (request: FastifyRequest, payload: IncomingMessage, done: (error: Error | null, body?: unknown) => void): void => {
@@ -180,13 +181,14 @@ export function guardedJsonParser(bodyLimit: number) {
     const chunks: Buffer[] = [];
     let received = 0;
     let finished = false;
+    /** The refusal, once the guard refused: the rest of the body is read and dropped (unparsed) before answering. */
+    let refusal: Error | undefined;
     const finish = (error: Error | null, body?: unknown): void => {
       if (finished) return;
       finished = true;
       payload.removeListener('data', onData);
       payload.removeListener('end', onEnd);
       payload.removeListener('error', onError);
-      // The rest of a refused body is left to Node, which discards it without parsing.
       if (error) payload.resume();
       done(error, body);
     };
@@ -196,15 +198,22 @@ export function guardedJsonParser(bodyLimit: number) {
         finish(new FacedbError('image_too_large', `the request body is over the limit of ${bodyLimit} bytes`));
         return;
       }
+      if (refusal) return;
       try {
         guard.feed(chunk);
+        chunks.push(chunk);
       } catch (error) {
-        finish(error as Error);
-        return;
+        // Answering before the client has sent its body would close the connection under it (the client
+        // sees a reset, not the answer); the rest, within the body limit, costs reading only.
+        refusal = error as Error;
+        chunks.length = 0;
       }
-      chunks.push(chunk);
     };
     const onEnd = (): void => {
+      if (refusal) {
+        finish(refusal);
+        return;
+      }
       const text = Buffer.concat(chunks, received).toString('utf8');
       if (text.trim() === '') {
         finish(new FacedbError('validation_failed', 'the JSON body is empty'));

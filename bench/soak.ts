@@ -9,6 +9,10 @@
  *    address and not the honest clients on 127.0.0.1), a read key on admin routes, cross-site requests
  *    without a key, and near-limit photos.
  *
+ * Then issue 16's attacks, each with a concurrent /healthz poller (its longest answer is the longest event-loop
+ * stall): a burst of near-limit photos on every photo route (identify, analyze, detect, represent, verify,
+ * enroll, /v1/faces), a long JSON image array (60,000 and 2 M items) on both enroll routes, 20 MB of nested JSON.
+ *
  * Every answer is checked against what its kind may get (e.g. identify: 200 or 503; framing: 400; wrong
  * key: 401 or 429); anything else, and any network error, is an error. Server RSS is read from
  * /proc/<pid>/status every 250 ms: start, peak (VmHWM) and end, and one sample per 10 s.
@@ -28,8 +32,8 @@ import { startServeProcess, type ServeProcess } from './serve-process.js';
 const ADMIN = 'bench-soak-admin-key-0001';
 const READ = 'bench-soak-read-key-00001';
 const HOST = '127.0.0.1';
-/** Wrong keys come from another loopback address: the failed-key limit then blocks that address only. */
-const HOSTILE_ADDRESS = '127.0.0.2';
+/** Wrong keys come from another loopback network (limits count a /24): the failed-key limit then blocks that one only. */
+const HOSTILE_ADDRESS = '127.0.1.2';
 const SEED = 20261130;
 
 const { values } = parseArgs({
@@ -217,6 +221,101 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
+/**
+ * Polls /healthz every 20 ms until stopped; the longest answer is the longest the event loop was blocked
+ * (a poll that fails is a crash or a refused connection, counted as an error).
+ */
+function healthPoller(): { stop: () => Promise<{ longestMs: number; polls: number; failures: number }> } {
+  let running = true;
+  let longestMs = 0;
+  let polls = 0;
+  let failures = 0;
+  const loop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      const answer = await send('GET', '/healthz', {});
+      longestMs = Math.max(longestMs, performance.now() - t0);
+      polls += 1;
+      if (answer.status !== 200) failures += 1;
+      await sleep(20);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { longestMs, polls, failures };
+    },
+  };
+}
+
+/**
+ * Issue 16's attacks, each with a /healthz poller running: a burst of near-limit photos on every photo route,
+ * a long JSON image array (60,000 and 2,000,000 items) on both enroll routes, and a 20 MB deeply nested body.
+ */
+async function attacks(pid: number, nearLimit: Buffer, burst: number, face: Buffer): Promise<{ lines: string[]; failed: boolean }> {
+  const created = await send('POST', '/v1/people', { ...admin, 'content-type': 'application/json' }, JSON.stringify({ name: 'Attack target' }));
+  const { id } = JSON.parse(created.body) as { id: number };
+  const photo = (field: string, bytes = nearLimit) => multipart([{ field, bytes }]);
+  const verifyForm = multipart([
+    { field: 'image_a', bytes: nearLimit },
+    { field: 'image_b', bytes: face },
+  ]);
+  const routes: Array<{ name: string; path: string; headers: Record<string, string>; form: { body: Buffer; type: string } }> = [
+    ...['identify', 'analyze', 'detect', 'represent'].map((name) => ({ name, path: `/v1/${name}`, headers: reader, form: photo('image') })),
+    { name: 'verify', path: '/v1/verify', headers: reader, form: verifyForm },
+    { name: 'enroll', path: `/v1/people/${id}/faces`, headers: admin, form: photo('image') },
+    { name: 'faces', path: '/v1/faces', headers: admin, form: photo('image') },
+  ];
+  const json = { ...admin, 'content-type': 'application/json' };
+  // Bodies are built before their attack starts: building them would stall this process's own /healthz poller.
+  const longArrays = new Map([60_000, 2_000_000].map((items) => [items, `{"image":[${Array<string>(items).fill('""').join(',')}]}`]));
+  const longArray = (items: number): string => longArrays.get(items) ?? '';
+  const nested = `{"image":${'['.repeat(20 * 1024 * 1024 - 10)}`;
+  const cases: Array<{ name: string; expected: number[]; run: () => Promise<Answer[]> }> = [
+    ...[60_000, 2_000_000].flatMap((items) =>
+      ['/v1/faces', `/v1/people/${id}/faces`].map((path) => ({
+        name: `{"image": ["", …${items.toLocaleString('en')} items]} (${(longArray(items).length / 1024).toFixed(0)} KB) on ${path}`,
+        expected: [400],
+        run: async () => [await send('POST', path, json, longArray(items))],
+      })),
+    ),
+    {
+      name: '20 MB of nested JSON arrays on /v1/identify',
+      expected: [400, 413],
+      run: async () => [await send('POST', '/v1/identify', { ...reader, 'content-type': 'application/json' }, nested)],
+    },
+    ...routes.map((route) => ({
+      name: `${burst}× 7000×7000 PNG on ${route.path}`,
+      expected: [200, 503],
+      run: () =>
+        Promise.all(Array.from({ length: burst }, () => send('POST', route.path, { ...route.headers, 'content-type': route.form.type }, route.form.body))),
+    })),
+  ];
+  const lines: string[] = [];
+  let failed = false;
+  for (const attack of cases) {
+    const watch = new RssWatch(pid);
+    watch.start();
+    const poller = healthPoller();
+    const t0 = performance.now();
+    const answers = await attack.run();
+    const took = (performance.now() - t0) / 1000;
+    const health = await poller.stop();
+    const peak = watch.stop();
+    const statuses = new Map<number, number>();
+    for (const answer of answers) statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+    const errors = answers.filter((answer) => !attack.expected.includes(answer.status)).length + health.failures;
+    if (errors > 0) failed = true;
+    const line =
+      `${attack.name}: ${[...statuses].map(([status, n]) => `${n}× ${status}`).join(', ')} in ${took.toFixed(1)} s; ` +
+      `peak RSS ${mb(peak)}; longest /healthz ${health.longestMs.toFixed(0)} ms over ${health.polls} polls; ${errors} errors`;
+    console.error(line);
+    lines.push(line);
+  }
+  return { lines, failed };
+}
+
 async function main(): Promise<void> {
   const dir = await tempDir('facedb-bench-soak-');
   const people = await galleryPeople();
@@ -265,7 +364,11 @@ async function main(): Promise<void> {
       burstLines.push(burstLine);
     }
 
-    // ---- 2. soak
+    // ---- 2. attacks on every photo route, and hostile JSON, with /healthz polled throughout
+    const attackLines = await attacks(server.pid, nearLimit, bursts[0] ?? 16, people[0]?.photos[0] ?? Buffer.alloc(0));
+    if (attackLines.failed) failed = true;
+
+    // ---- 3. soak
     const tallies = new Map<Kind, Tally>(WEIGHTS.map(([kind]) => [kind, { count: 0, byStatus: new Map(), unexpected: 0, latencies: [] }]));
     const totalWeight = WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
     const startRss = memoryOf(server.pid).rss;
@@ -401,6 +504,8 @@ async function main(): Promise<void> {
       `Gallery: ${people.length} LFW people enrolled through the API; probes: their other photos (250×250 JPEG).`,
       '',
       ...burstLines.map((line) => `**Burst:** ${line}.`),
+      '',
+      ...attackLines.lines.map((line) => `**Attack:** ${line}.`),
       '',
       `**Soak:** ${clients} clients for ${elapsed.toFixed(1)} s: ${[...tallies.values()].reduce((sum, t) => sum + t.count, 0)} requests, ` +
         `${errors} errors (answers outside what each kind may get, or network failures), ${deliberate} deliberate 4xx to hostile requests, ${overloaded} 503 overloaded (back-pressure).`,

@@ -133,7 +133,7 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
     const again = await inject({
       method: 'POST',
       url: `/v1/people/${bono}/faces`,
-      payload: { images: [(await photo(lfwPhoto('Bono', 1))).toString('base64')] },
+      payload: { image: [(await photo(lfwPhoto('Bono', 1))).toString('base64')] },
     });
     assert.equal(wire.enrollResponse.parse(again.json()).outcomes[0]?.status, 'already_enrolled');
 
@@ -141,11 +141,11 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
     const bradFaces = await inject({
       method: 'POST',
       url: `/v1/people/${brad.id}/faces`,
-      payload: { images: [`data:image/jpeg;base64,${(await photo(lfwPhoto('Brad_Pitt', 1))).toString('base64')}`] },
+      payload: { image: [`data:image/jpeg;base64,${(await photo(lfwPhoto('Brad_Pitt', 1))).toString('base64')}`] },
     });
     assert.equal(wire.enrollResponse.parse(bradFaces.json()).outcomes[0]?.status, 'enrolled');
-    expectError(await inject({ method: 'POST', url: '/v1/people/999999/faces', payload: { images: ['AAAA'] } }), 404, 'not_found');
-    expectError(await inject({ method: 'POST', url: `/v1/people/${bono}/faces`, payload: { images: [] } }), 400, 'validation_failed');
+    expectError(await inject({ method: 'POST', url: '/v1/people/999999/faces', payload: { image: ['AAAA'] } }), 404, 'not_found');
+    expectError(await inject({ method: 'POST', url: `/v1/people/${bono}/faces`, payload: { image: [] } }), 400, 'validation_failed');
   });
 
   void it('lists people and shows one with their faces and crops', async () => {
@@ -306,8 +306,8 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
       const name = `${route.method} ${route.url}`;
       const missing = await app.inject({ method: route.method, url: route.url });
       expectError(missing, 401, 'unauthorized');
-      // Wrong keys from one address are rate limited (hardening.test.ts): each route's guesses come from its own.
-      const remoteAddress = `10.9.0.${i + 1}`;
+      // Wrong keys from one network are rate limited (hardening.test.ts): each route's guesses come from its own.
+      const remoteAddress = `10.9.${i + 1}.1`;
       const wrong = await app.inject({ method: route.method, url: route.url, remoteAddress, headers: { authorization: 'Bearer not-a-key-of-ours' } });
       expectError(wrong, 401, 'unauthorized');
       const wrongHeader = await app.inject({ method: route.method, url: route.url, remoteAddress, headers: { 'x-api-key': `${READ}x` } });

@@ -11,10 +11,13 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { FacedbConfig } from '../config/config.js';
 import { FacedbError } from '../errors/errors.js';
 import type { FaceService } from '../services/face-service.js';
-import { isLoopback, registerAuth } from './auth.js';
+import { type AuthFailureLimiter, isLoopback, registerAuth } from './auth.js';
 import { envelope, httpStatusFor, registerErrorHandling } from './errors.js';
 import { InferenceGate } from './gate.js';
+import { guardedJsonParser } from './json-body.js';
 import { registerMetrics } from './metrics.js';
+import { registerProbingLimit } from './probing.js';
+import { MAX_IMAGES_PER_REQUEST } from './request-wire.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { galleryRoutes } from './routes/gallery.js';
 import { healthRoutes } from './routes/health.js';
@@ -23,11 +26,12 @@ import { recognitionRoutes } from './routes/recognition.js';
 export interface ServerOptions {
   /** Fastify/pino logger settings; off by default (tests), `facedb serve` turns it on. */
   logger?: FastifyServerOptions['logger'];
+  /** Counts wrong API keys; one per server unless given (tests shorten its limits). */
+  authLimiter?: AuthFailureLimiter;
 }
 
 /** The web page: src/web/static when running from source, dist/web/static (copied by `npm run build`) when built. */
 const STATIC_ROOT = fileURLToPath(new URL('../web/static/', import.meta.url));
-const MAX_FILES_PER_REQUEST = 20;
 
 /** A caller's request id is kept when it is short and plain (it ends up in logs); otherwise a new one. */
 function requestId(header: string | string[] | undefined): string {
@@ -107,6 +111,9 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   // Only JSON and multipart carry images; anything else is 415 rather than a confusing 400.
   app.removeContentTypeParser('text/plain');
+  // JSON bodies are held to their shape limits while they arrive, before any parsing (json-body.ts).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', guardedJsonParser(config.bodyLimitBytes));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -121,16 +128,18 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
     done(null, payload);
   });
   registerErrorHandling(app);
-  registerAuth(app, { keys: config.apiKeys, listenHost: config.host });
+  registerAuth(app, { keys: config.apiKeys, listenHost: config.host, ...(options.authLimiter ? { limiter: options.authLimiter } : {}) });
+  registerProbingLimit(app);
   await app.register(helmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY, strictTransportSecurity: false });
 
   await app.register(multipart, {
     limits: {
       fileSize: Math.min(config.maxFileBytes, config.bodyLimitBytes),
-      files: MAX_FILES_PER_REQUEST,
+      // One more than any route takes: the upload reader refuses the one past its route's limit, naming it.
+      files: MAX_IMAGES_PER_REQUEST + 1,
       fields: 20,
       fieldSize: 64 * 1024,
-      parts: MAX_FILES_PER_REQUEST + 20,
+      parts: MAX_IMAGES_PER_REQUEST + 20,
     },
   });
   await app.register(swagger, {

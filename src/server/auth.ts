@@ -28,17 +28,25 @@ export function hostName(header: string | undefined): string | undefined {
   }
 }
 
+/**
+ * The key a request presents: `Authorization: Bearer <key>`, else `x-api-key`. An Authorization header of
+ * another scheme (Basic, added by a proxy or a browser) is not a key and does not hide an x-api-key.
+ */
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (typeof header === 'string') {
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return bearer?.[1];
-  }
+  const bearer = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+  if (bearer !== undefined) return bearer;
   const apiKey = request.headers['x-api-key'];
-  return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+  return typeof apiKey === 'string' && apiKey.trim() !== '' ? apiKey.trim() : undefined;
 }
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/** The SHA-256 (hex) of the key a request presents, to count by; undefined without a key. */
+export function callerKeyId(request: FastifyRequest): string | undefined {
+  const presented = presentedKey(request);
+  return presented === undefined ? undefined : sha256(presented).toString('hex');
+}
 
 /**
  * The scope of the key presented, or null. Both sides are SHA-256 digests of equal length, compared with
@@ -52,49 +60,76 @@ function scopeOf(digest: Buffer, keys: readonly ApiKey[]): ApiScope | null {
   return scope;
 }
 
-/** Wrong keys allowed per client address, and per wrong key, in one window before answering 429. */
+/** Wrong keys allowed per client network, and per wrong key, in one window before answering 429. */
 export const AUTH_FAILURES_PER_WINDOW = 20;
+/** Wrong keys allowed from everyone together in one window, before networks with no recent success get 429. */
+export const AUTH_GLOBAL_FAILURES_PER_WINDOW = 200;
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
-/** Addresses and keys remembered at most; the oldest window is forgotten first (a flood of addresses cannot grow memory). */
+/** A network that presented a valid key this recently keeps being served while the global limit is reached. */
+const TRUSTED_FOR_MS = 10 * AUTH_FAILURE_WINDOW_MS;
+/** Ids remembered at most; the oldest window is forgotten first (a flood of addresses cannot grow memory). */
 const TRACKED_MAX = 10_000;
 
 /**
- * Counts wrong API keys per client address and per presented key in fixed windows. Only wrong keys count:
- * callers with a valid key, or without any key, are never slowed down by it. Once an address or a key is
- * over the limit every request from it is refused until its window ends, valid key or not, so a guesser
- * cannot learn which guess was right.
+ * The network a client address belongs to, which the limits count instead of the address: an IPv4 /24, since
+ * a host that can send from one address of a /24 can usually send from all (127.0.0.0/8 on this machine, a
+ * cloud host's secondary addresses) and /24 is the smallest block routed on the internet; an IPv6 /64, the
+ * subnet one host or LAN is given (every one of its 2^64 addresses is the same client). IPv4-mapped IPv6
+ * addresses count as IPv4.
  */
-export class AuthFailureLimiter {
+export function clientNetwork(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  const ip = mapped?.[1] ?? address;
+  if (isIP(ip) === 4) return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+  if (isIP(ip) === 6) {
+    const [head = '', tail = ''] = ip.split('::');
+    const left = head === '' ? [] : head.split(':');
+    const right = tail === '' ? [] : tail.split(':');
+    const groups = ip.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+    return `${groups
+      .slice(0, 4)
+      .map((group) => Number.parseInt(group || '0', 16).toString(16))
+      .join(':')}::/64`;
+  }
+  return address;
+}
+
+/** Something counted: a network, a key, or everyone, with the failures it may have per window. */
+export interface Counted {
+  id: string;
+  limit: number;
+}
+
+/**
+ * Counts failures (wrong API keys, ids not found) per id in fixed windows. Once an id is at its limit, every
+ * request counted against it is refused until its window ends.
+ */
+export class FailureLimiter {
   private readonly windows = new Map<string, { started: number; failures: number }>();
 
   constructor(
-    private readonly limit = AUTH_FAILURES_PER_WINDOW,
     private readonly windowMs = AUTH_FAILURE_WINDOW_MS,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Seconds until `ids` may try again, or 0 when none of them is over the limit. */
-  blockedFor(ids: readonly string[]): number {
+  /** Seconds until `ids` may try again, or 0 when none of them is at its limit. */
+  blockedFor(ids: readonly Counted[]): number {
     let wait = 0;
-    for (const id of ids) {
+    for (const { id, limit } of ids) {
       const window = this.current(id);
-      if (window && window.failures >= this.limit) wait = Math.max(wait, window.started + this.windowMs - this.now());
+      if (window && window.failures >= limit) wait = Math.max(wait, window.started + this.windowMs - this.now());
     }
     return Math.ceil(wait / 1000);
   }
 
-  recordFailure(ids: readonly string[]): void {
-    for (const id of ids) {
+  recordFailure(ids: readonly Counted[]): void {
+    for (const { id } of ids) {
       const window = this.current(id) ?? { started: this.now(), failures: 0 };
       window.failures += 1;
       this.windows.delete(id); // re-insert: Map order is then oldest window first
       this.windows.set(id, window);
     }
-    while (this.windows.size > TRACKED_MAX) {
-      const oldest = this.windows.keys().next().value;
-      if (oldest === undefined) break;
-      this.windows.delete(oldest);
-    }
+    forgetOldest(this.windows);
   }
 
   private current(id: string): { started: number; failures: number } | undefined {
@@ -104,6 +139,60 @@ export class AuthFailureLimiter {
       return undefined;
     }
     return window;
+  }
+}
+
+function forgetOldest(map: Map<string, unknown>): void {
+  while (map.size > TRACKED_MAX) {
+    const oldest = map.keys().next().value;
+    if (oldest === undefined) break;
+    map.delete(oldest);
+  }
+}
+
+/**
+ * Wrong API keys, counted per client network, per presented key and for everyone together. Only wrong keys
+ * count: callers with a valid key, or without any key, are never slowed down by it. Once a network or a key
+ * is at its limit every request from it is refused until its window ends, valid key or not, so a guesser
+ * cannot learn which guess was right. Once everyone together is at the global limit (a guesser rotating over
+ * many networks), only networks that presented a valid key lately are still served: a guesser's networks get
+ * 429 whatever key they send, and the users already working are not locked out by them.
+ */
+export class AuthFailureLimiter {
+  private readonly failures: FailureLimiter;
+  private readonly trusted = new Map<string, number>();
+
+  constructor(
+    private readonly limit = AUTH_FAILURES_PER_WINDOW,
+    private readonly globalLimit = AUTH_GLOBAL_FAILURES_PER_WINDOW,
+    windowMs = AUTH_FAILURE_WINDOW_MS,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.failures = new FailureLimiter(windowMs, now);
+  }
+
+  private ids(network: string, keyDigest: string): Counted[] {
+    return [
+      { id: `network:${network}`, limit: this.limit },
+      { id: `key:${keyDigest}`, limit: this.limit },
+    ];
+  }
+
+  /** Seconds until a key from `network` may be tried, or 0. */
+  blockedFor(network: string, keyDigest: string): number {
+    const trusted = this.now() - (this.trusted.get(network) ?? -Infinity) < TRUSTED_FOR_MS;
+    const global: Counted[] = trusted ? [] : [{ id: 'global', limit: this.globalLimit }];
+    return this.failures.blockedFor([...this.ids(network, keyDigest), ...global]);
+  }
+
+  recordFailure(network: string, keyDigest: string): void {
+    this.failures.recordFailure([...this.ids(network, keyDigest), { id: 'global', limit: this.globalLimit }]);
+  }
+
+  recordSuccess(network: string): void {
+    this.trusted.delete(network);
+    this.trusted.set(network, this.now());
+    forgetOldest(this.trusted);
   }
 }
 
@@ -156,16 +245,18 @@ function keyRefusal(request: FastifyRequest, keys: readonly ApiKey[], limiter: A
     return new FacedbError('unauthorized', 'an API key is required (Authorization: Bearer <key> or x-api-key)');
   }
   const digest = sha256(presented);
-  const ids = [`address:${request.ip}`, `key:${digest.toString('hex')}`];
-  const wait = limiter.blockedFor(ids);
+  const network = clientNetwork(request.ip);
+  const keyId = digest.toString('hex');
+  const wait = limiter.blockedFor(network, keyId);
   if (wait > 0) {
     return new FacedbError('rate_limited', `too many wrong API keys; retry in ${wait} s`, { details: { retryAfterSeconds: wait } });
   }
   const scope = scopeOf(digest, keys);
   if (scope === null) {
-    limiter.recordFailure(ids);
+    limiter.recordFailure(network, keyId);
     return new FacedbError('unauthorized', 'the API key is not valid');
   }
+  limiter.recordSuccess(network);
   if (needed === 'admin' && scope !== 'admin') return new FacedbError('forbidden', 'this route needs an admin key');
   return undefined;
 }

@@ -1,8 +1,9 @@
 import { basename } from 'node:path';
 import { z } from 'zod';
-import type { ClusterListing, ClusterRunSummary, UnnamedEnrollOutcome } from '../services/cluster-service.js';
+import { DEFAULT_CLUSTER_SAMPLES, type ClusterListing, type ClusterRunSummary, type UnnamedEnrollOutcome } from '../services/cluster-service.js';
 import type { NamedCluster, Person } from '../store/store.js';
-import { person, personName, personToWire, type PersonWire } from './wire.js';
+import { pageQuery, personName } from './request-wire.js';
+import { person, personToWire, type PersonWire } from './wire.js';
 
 /** The JSON of the unnamed-face and cluster routes (snake_case), and its mapping from the service results. */
 
@@ -58,13 +59,16 @@ export const namedCluster = z.object({
   faces_left: z.number().int().describe('faces left in the cluster: photos the person already has a face from'),
 });
 
-export const clusterRunJson = z.object({ full: z.boolean().default(false) });
-export const nameClusterJson = z.object({ name: personName });
-export const clusterQuery = z.object({
-  samples: z
-    .preprocess((v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : Number(v)) : v), z.number().int().min(0).max(20).optional())
-    .describe('sample faces per cluster (default 4)'),
-});
+export const clusterRunJson = z.object({ full: z.boolean().default(false) }).strict();
+export const nameClusterJson = z.object({ name: personName }).strict();
+/** The cluster listing's query: a page, and how many sample faces each cluster shows. */
+export const clusterQuery = pageQuery
+  .extend({
+    samples: z
+      .preprocess((v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : Number(v)) : v), z.number().int().min(0).max(20).default(DEFAULT_CLUSTER_SAMPLES))
+      .describe('sample faces per cluster'),
+  })
+  .strict();
 
 export function clusterRunToWire(run: ClusterRunSummary): z.infer<typeof clusterRun> {
   return {

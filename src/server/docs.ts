@@ -1,57 +1,92 @@
 import type { FastifySchema } from 'fastify';
 import { z } from 'zod';
 import type { RouteScope } from './auth.js';
+import { imageLimitsOf } from './request-wire.js';
 import { errorEnvelope } from './wire.js';
 
 /**
  * OpenAPI documentation for a route, generated from the same zod schemas that validate requests and
  * shape responses. Fastify's own validation and serialization are switched off (app.ts): these schemas
- * only describe.
+ * only describe, and the handlers parse with the very same ones.
  */
 export interface RouteDoc {
   summary: string;
   tags: string[];
   scope: RouteScope;
-  /** Request body sent as JSON or multipart form fields. */
-  body?: z.ZodType;
-  /** Multipart file fields, documented next to the body's fields. */
-  files?: Record<string, string>;
-  query?: z.ZodType;
-  params?: z.ZodType;
+  /**
+   * The request body as JSON (image fields as base64). A body with image fields (request-wire.ts) is also
+   * taken as multipart, the images as file fields and the rest as text fields.
+   */
+  body?: z.ZodObject;
+  query?: z.ZodObject;
+  params?: z.ZodObject;
   responses: Record<number, z.ZodType | { description: string; contentType: string }>;
 }
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> => {
-  const generated: Record<string, unknown> = z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' });
+const jsonSchema = (schema: z.ZodType): Record<string, unknown> => {
+  const generated: Record<string, unknown> = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'output', unrepresentable: 'any' });
   delete generated.$schema;
   return generated;
 };
 
 /**
- * A route's options from its one description: the scope auth enforces (route config) and the scope the
- * OpenAPI document shows (schema security) come from the same `scope`, as does the rest of the schema.
+ * A request schema as JSON Schema. Generated from the parsed (output) side, which carries the bounds and
+ * defaults; a field is required only when leaving it out is refused.
  */
-export function routeOptions(route: RouteDoc): { config: { scope: RouteScope }; schema: FastifySchema } {
-  return { config: { scope: route.scope }, schema: doc(route) };
+function requestSchema(schema: z.ZodObject): Record<string, unknown> {
+  const generated = jsonSchema(schema);
+  const shape = schema.shape as Record<string, z.ZodType>;
+  const required = Object.keys(shape).filter((key) => !shape[key]!.safeParse(undefined).success);
+  delete generated.required;
+  return required.length > 0 ? { ...generated, required } : generated;
 }
 
-export function doc(route: RouteDoc): FastifySchema {
+/** The multipart form of a body: each image field a file field (repeated when it takes several). */
+function multipartSchema(body: Record<string, unknown>, images: Record<string, number>): Record<string, unknown> {
+  const properties = { ...(body.properties as Record<string, unknown>) };
+  for (const [name, max] of Object.entries(images)) {
+    const file = { type: 'string', format: 'binary' };
+    properties[name] =
+      max === 1
+        ? { ...file, description: 'the photo file' }
+        : { type: 'array', items: file, minItems: 1, maxItems: max, description: `1 to ${max} photo files (the field repeated)` };
+  }
+  return { ...body, properties };
+}
+
+/** Answers every route may give besides its own: the error envelope, as a client error or a server fault. */
+const ERROR_RESPONSES = {
+  '4XX': 'the request was refused (code and message in the envelope)',
+  '5XX': 'internal (500), or overloaded / storage_unavailable (503, with Retry-After when overloaded)',
+};
+
+/**
+ * A route's options from its one description: the scope auth enforces (route config), the scope the
+ * OpenAPI document shows (schema security) and the image limits the upload reader enforces all come from it.
+ */
+export function routeOptions(route: RouteDoc): { config: { scope: RouteScope; upload: Record<string, number> }; schema: FastifySchema } {
+  return { config: { scope: route.scope, upload: imageLimitsOf(route.body) }, schema: doc(route) };
+}
+
+function doc(route: RouteDoc): FastifySchema {
+  const scopeNote = route.scope === 'public' ? 'No key needed.' : `Needs an API key with the ${route.scope} scope${route.scope === 'read' ? ' (or admin)' : ''}.`;
   const schema: Record<string, unknown> = {
     summary: route.summary,
+    description: scopeNote,
     tags: route.tags,
     security: route.scope === 'public' ? [] : [{ bearer: [] }, { apiKey: [] }],
+    'x-scope': route.scope,
   };
-  if (route.body || route.files) {
-    const body = route.body ? jsonSchema(route.body) : { type: 'object', properties: {} };
-    const properties = { ...(body.properties as Record<string, unknown>) };
-    for (const [name, description] of Object.entries(route.files ?? {})) {
-      properties[name] = { type: 'string', format: 'binary', description: `${description} (multipart file, or base64 in JSON)` };
-    }
-    schema.body = { ...body, properties };
-    schema.consumes = route.files ? ['multipart/form-data', 'application/json'] : ['application/json'];
+  if (route.body) {
+    const body = requestSchema(route.body);
+    const images = imageLimitsOf(route.body);
+    const content: Record<string, { schema: Record<string, unknown> }> = {};
+    if (Object.keys(images).length > 0) content['multipart/form-data'] = { schema: multipartSchema(body, images) };
+    content['application/json'] = { schema: body };
+    schema.body = { content };
   }
-  if (route.query) schema.querystring = { ...jsonSchema(route.query), required: [] };
-  if (route.params) schema.params = jsonSchema(route.params);
+  if (route.query) schema.querystring = requestSchema(route.query);
+  if (route.params) schema.params = requestSchema(route.params);
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(route.responses)) {
     responses[status] =
@@ -59,7 +94,7 @@ export function doc(route: RouteDoc): FastifySchema {
         ? { description: 'OK', ...jsonSchema(response) }
         : { description: response.description, content: { [response.contentType]: { schema: { type: 'string', format: 'binary' } } } };
   }
-  responses['4XX'] = { description: 'error envelope', ...jsonSchema(errorEnvelope) };
+  for (const [status, description] of Object.entries(ERROR_RESPONSES)) responses[status] = { description, ...jsonSchema(errorEnvelope) };
   schema.response = responses;
   return schema;
 }

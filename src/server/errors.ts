@@ -52,10 +52,28 @@ function zodMessage(error: ZodError): string {
     .join('; ');
 }
 
+/**
+ * What a client is told about a storage fault: its kind, never the store's own message (which names the
+ * database file or server, for the operator's log and the CLI).
+ */
+const STORAGE_FAULTS: Record<string, string> = {
+  full: 'the gallery storage is full',
+  read_only: 'the gallery storage is read-only',
+  io: 'the gallery storage has an I/O error',
+  gone: 'the gallery database cannot be read (deleted, moved or damaged)',
+  unreachable: 'the gallery database cannot be reached',
+};
+
 /** Turns anything thrown while serving a request into a typed error whose message is safe to show. */
 export function toHttpError(error: unknown): FacedbError {
   if (error instanceof FacedbError) {
-    return error.code === 'internal' ? new FacedbError('internal', 'internal error', { cause: error }) : error;
+    if (error.code === 'internal') return new FacedbError('internal', 'internal error', { cause: error });
+    if (error.code === 'storage_unavailable') {
+      const fault = error.details?.fault;
+      const message = (typeof fault === 'string' ? STORAGE_FAULTS[fault] : undefined) ?? 'the gallery storage is unavailable';
+      return new FacedbError('storage_unavailable', `${message}; try again later`, { cause: error, details: error.details });
+    }
+    return error;
   }
   if (error instanceof ZodError) return new FacedbError('validation_failed', zodMessage(error), { cause: error });
   const framework = error as Partial<FastifyError>;

@@ -12,7 +12,8 @@ import type { ErrorCode } from '../errors/errors.js';
 import { openFacedb } from '../facedb.js';
 import type { FaceService } from '../services/face-service.js';
 import { buildServer } from './app.js';
-import { AUTH_FAILURES_PER_WINDOW, AuthFailureLimiter } from './auth.js';
+import { AUTH_FAILURES_PER_WINDOW, AuthFailureLimiter, clientNetwork } from './auth.js';
+import { NOT_FOUND_PER_WINDOW } from './probing.js';
 import { routeOptions } from './docs.js';
 import * as wire from './wire.js';
 
@@ -99,10 +100,14 @@ void describe('hardening: open mode, framing, limits, headers, memory', () => {
   const config = (overrides: ConfigInput = {}) => loadConfig({ db: join(dir, 'gallery.sqlite'), workers: 1, apiKeys: `admin:${ADMIN}`, ...overrides }, {});
 
   /** A server over its own gallery file and the given engine; closed after the suite. */
-  async function server(overrides: ConfigInput = {}, engine: FaceEngine = fakeEngine()): Promise<{ app: FastifyInstance; service: FaceService }> {
+  async function server(
+    overrides: ConfigInput = {},
+    engine: FaceEngine = fakeEngine(),
+    authLimiter?: AuthFailureLimiter,
+  ): Promise<{ app: FastifyInstance; service: FaceService }> {
     const settings = config({ db: join(dir, `gallery-${apps.length}.sqlite`), ...overrides });
     const service = await openFacedb({ ...settings, engine });
-    const app = await buildServer(service, settings);
+    const app = await buildServer(service, settings, authLimiter ? { authLimiter } : {});
     services.push(service);
     apps.push(app);
     return { app, service };
@@ -249,17 +254,68 @@ void describe('hardening: open mode, framing, limits, headers, memory', () => {
       assert.ok(Number(limited.headers['retry-after']) > 0);
       // Blocked means blocked: even the right key cannot be told apart from a wrong one now.
       expectError(await from('10.0.0.2', admin), 429, 'rate_limited');
-      assert.equal((await from('10.0.0.3', admin)).statusCode, 200, 'another address is not affected');
+      assert.equal((await from('10.0.1.3', admin)).statusCode, 200, 'another network is not affected');
     });
 
-    void it('also limits one wrong key tried from many addresses, and forgets after the window', () => {
+    void it('also limits one wrong key tried from many networks, and forgets after the window', () => {
       let now = 0;
-      const limiter = new AuthFailureLimiter(3, 1000, () => now);
-      for (let i = 0; i < 3; i++) limiter.recordFailure([`address:10.1.0.${i}`, 'key:abc']);
-      assert.equal(limiter.blockedFor(['address:10.1.0.9', 'key:abc']), 1);
-      assert.equal(limiter.blockedFor(['address:10.1.0.9', 'key:other']), 0);
+      const limiter = new AuthFailureLimiter(3, 100, 1000, () => now);
+      for (let i = 0; i < 3; i++) limiter.recordFailure(`10.1.${i}.0/24`, 'abc');
+      assert.equal(limiter.blockedFor('10.1.9.0/24', 'abc'), 1);
+      assert.equal(limiter.blockedFor('10.1.9.0/24', 'other'), 0);
       now = 1000;
-      assert.equal(limiter.blockedFor(['address:10.1.0.9', 'key:abc']), 0);
+      assert.equal(limiter.blockedFor('10.1.9.0/24', 'abc'), 0);
+    });
+
+    void it('counts a network, not an address: rotating 127.0.0.x or an IPv6 /64 gets no more tries', async () => {
+      assert.equal(clientNetwork('127.0.0.17'), '127.0.0.0/24');
+      assert.equal(clientNetwork('::ffff:127.0.0.200'), '127.0.0.0/24');
+      assert.equal(clientNetwork('2001:db8:1:2::1'), '2001:db8:1:2::/64');
+      assert.equal(clientNetwork('2001:db8:1:2:aaaa:bbbb:cccc:dddd'), '2001:db8:1:2::/64');
+      assert.equal(clientNetwork('::1'), '0:0:0:0::/64');
+      const { app } = await server();
+      const from = (remoteAddress: string, headers: Record<string, string>) => app.inject({ url: '/v1/people', remoteAddress, headers });
+      for (let i = 0; i < AUTH_FAILURES_PER_WINDOW; i++) {
+        expectError(await from(`127.0.0.${i + 1}`, { 'x-api-key': `rotating-guess-${i}-padding-00` }), 401, 'unauthorized');
+      }
+      expectError(await from('127.0.0.250', { 'x-api-key': 'rotating-guess-last-padding' }), 429, 'rate_limited');
+      expectError(await from('127.0.0.251', admin), 429, 'rate_limited');
+      for (let i = 0; i < AUTH_FAILURES_PER_WINDOW; i++) {
+        expectError(await from(`2001:db8:7:7::${(i + 1).toString(16)}`, { 'x-api-key': `v6-guess-${i}-padding-0000` }), 401, 'unauthorized');
+      }
+      expectError(await from('2001:db8:7:7:ffff::1', admin), 429, 'rate_limited');
+      assert.equal((await from('2001:db8:7:8::1', admin)).statusCode, 200, 'the next /64 is another client');
+    });
+
+    void it('past the global limit, networks without a recent valid key get 429 and working users are still served', async () => {
+      const limiter = new AuthFailureLimiter(AUTH_FAILURES_PER_WINDOW, 10);
+      const { app } = await server({}, fakeEngine(), limiter);
+      const from = (remoteAddress: string, headers: Record<string, string>) => app.inject({ url: '/v1/people', remoteAddress, headers });
+      assert.equal((await from('192.0.2.1', admin)).statusCode, 200, 'a user working before the attack');
+      // One guess from each of ten networks: no network reaches its own limit, everyone together reaches 10.
+      for (let i = 0; i < 10; i++) expectError(await from(`198.51.${i}.1`, { 'x-api-key': `spread-guess-${i}-padding00` }), 401, 'unauthorized');
+      expectError(await from('198.51.99.1', { 'x-api-key': 'spread-guess-next-padding0' }), 429, 'rate_limited');
+      expectError(await from('198.51.98.1', admin), 429, 'rate_limited');
+      assert.equal((await from('192.0.2.1', admin)).statusCode, 200);
+    });
+
+    void it('reads x-api-key beside an Authorization header of another scheme', async () => {
+      const { app } = await server();
+      const response = await app.inject({ url: '/v1/people', headers: { authorization: 'Basic dXNlcjpwYXNz', 'x-api-key': ADMIN } });
+      assert.equal(response.statusCode, 200, response.body);
+      expectError(await app.inject({ url: '/v1/people', headers: { authorization: 'Basic dXNlcjpwYXNz' } }), 401, 'unauthorized');
+    });
+
+    void it('limits requests for ids that do not exist, per key and network, and only those', async () => {
+      const { app } = await server();
+      const get = (url: string, remoteAddress = '10.9.9.9') => app.inject({ url, remoteAddress, headers: admin });
+      const person = wire.person.parse((await app.inject({ method: 'POST', url: '/v1/people', headers: admin, payload: { name: 'Ada' } })).json());
+      for (let id = 1000; id < 1000 + NOT_FOUND_PER_WINDOW; id++) expectError(await get(`/v1/faces/${id}/image`), 404, 'not_found');
+      const limited = await get(`/v1/people/${person.id}`);
+      expectError(limited, 429, 'rate_limited');
+      assert.ok(Number(limited.headers['retry-after']) > 0);
+      assert.equal((await get('/v1/people')).statusCode, 200, 'routes without an id are not affected');
+      expectError(await get(`/v1/people/${person.id}`, '10.9.10.1'), 429, 'rate_limited'); // the key is counted too
     });
   });
 
@@ -267,7 +323,7 @@ void describe('hardening: open mode, framing, limits, headers, memory', () => {
     void it('refuses a route whose documented security disagrees with its scope', async () => {
       const { app } = await server();
       const options = routeOptions({ summary: 'x', tags: [], scope: 'admin', responses: {} });
-      assert.deepEqual(options.config, { scope: 'admin' });
+      assert.deepEqual(options.config, { scope: 'admin', upload: {} });
       const { default: Fastify } = await import('fastify');
       const { registerAuth } = await import('./auth.js');
       const other = Fastify();

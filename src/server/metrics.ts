@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FaceService } from '../services/face-service.js';
+import { routeOptions } from './docs.js';
 
 /**
  * Prometheus metrics in a registry owned by one server, so several servers in one process
@@ -57,7 +58,13 @@ export function registerMetrics(app: FastifyInstance, service: FaceService): Reg
     requests.inc(labels);
     latency.observe(labels, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { config: { scope: 'read' }, schema: { hide: true } }, async (_request, reply) =>
+  const route = routeOptions({
+    summary: 'Prometheus metrics: requests, latency, queue depth, gallery size, memory',
+    tags: ['health'],
+    scope: 'read',
+    responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
+  });
+  app.get('/metrics', route, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
   return registry;

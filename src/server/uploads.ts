@@ -28,17 +28,39 @@ function framingError(error: unknown): unknown {
   return new FacedbError('validation_failed', `malformed multipart body: ${message}`, { cause: error });
 }
 
-/** JSON keys holding images: one base64 string, or an array of them. */
-export type ImageFields = Record<string, 'one' | 'many'>;
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's image fields and how many images each takes, from its request schema (docs.ts routeOptions). */
+    upload?: Readonly<Record<string, number>>;
+  }
+}
+
+function tooMany(field: string, max: number): FacedbError {
+  return new FacedbError('validation_failed', max === 1 ? `send exactly one image in "${field}"` : `at most ${max} images in "${field}"`);
+}
+
+function unknownImageField(field: string, limits: Readonly<Record<string, number>>): FacedbError {
+  const known = Object.keys(limits).map((name) => `"${name}"`).join(', ');
+  return new FacedbError('validation_failed', `unknown file field "${field}"; this route takes ${known || 'no files'}`);
+}
 
 /**
- * Reads images from multipart file fields, or from base64 strings under `imageFields` in a JSON body.
- * Other multipart fields and JSON keys come back as fields.
+ * Reads images from multipart file fields, or from base64 strings in a JSON body, under the image fields the
+ * route declares (`config.upload`). Every image past a field's limit, and every file in a field the route does
+ * not take, is refused as soon as it is seen: before its bytes are buffered (multipart), or while the body is
+ * still arriving (JSON, json-body.ts). Other multipart fields and JSON keys come back as fields.
  */
-export async function readUpload(request: FastifyRequest, imageFields: ImageFields, config: FacedbConfig): Promise<Upload> {
+export async function readUpload(request: FastifyRequest, config: FacedbConfig): Promise<Upload> {
+  const limits = request.routeOptions.config.upload ?? {};
   const images = new Map<string, Uint8Array[]>();
-  const add = (field: string, bytes: Uint8Array): void => {
-    images.set(field, [...(images.get(field) ?? []), bytes]);
+  /** The list a new image of `field` goes to, refusing it when the route does not take it or has enough. */
+  const slot = (field: string): Uint8Array[] => {
+    const max = limits[field];
+    if (max === undefined) throw unknownImageField(field, limits);
+    const list = images.get(field) ?? [];
+    if (list.length >= max) throw tooMany(field, max);
+    images.set(field, list);
+    return list;
   };
   const fields: Record<string, unknown> = {};
   if (request.isMultipart()) {
@@ -47,12 +69,13 @@ export async function readUpload(request: FastifyRequest, imageFields: ImageFiel
     try {
       for await (const part of request.parts()) {
         if (part.type === 'file') {
+          const list = slot(part.fieldname);
           const bytes = await part.toBuffer();
           total += bytes.length;
           if (total > config.bodyLimitBytes) {
             throw new FacedbError('image_too_large', `uploads exceed the request limit of ${config.bodyLimitBytes} bytes`);
           }
-          add(part.fieldname, bytes);
+          list.push(bytes);
         } else {
           fields[part.fieldname] = part.value;
         }
@@ -68,20 +91,29 @@ export async function readUpload(request: FastifyRequest, imageFields: ImageFiel
     throw new FacedbError('validation_failed', 'the JSON body must be an object');
   }
   for (const [key, value] of Object.entries(body)) {
-    const kind = imageFields[key];
-    if (kind === undefined) fields[key] = value;
-    else if (kind === 'one') add(key, fromBase64(value, key));
-    else if (Array.isArray(value)) value.forEach((item, i) => add(key, fromBase64(item, `${key}[${i}]`)));
-    else throw new FacedbError('validation_failed', `${key} must be an array of base64 strings`);
+    const max = limits[key];
+    if (max === undefined) fields[key] = value;
+    else if (Array.isArray(value) && max > 1) {
+      // The JSON parser already refused an array over the limit; this holds for bodies from other parsers too.
+      if (value.length > max) throw tooMany(key, max);
+      value.forEach((item, i) => slot(key).push(fromBase64(item, `${key}[${i}]`)));
+    } else slot(key).push(fromBase64(value, key));
   }
   return { images, fields };
 }
 
-/** The one image a route needs under `field`, refusing none or several. */
-export function singleImage(upload: Upload, field: string): Uint8Array {
+/** The images a route needs under `field` (at least one; the reader held them to the field's limit). */
+export function imagesOf(upload: Upload, field: string): Uint8Array[] {
   const files = upload.images.get(field) ?? [];
-  const [first] = files;
-  if (!first) throw new FacedbError('validation_failed', `the image is missing: send it as multipart file field "${field}" or base64 JSON key "${field}"`);
-  if (files.length > 1) throw new FacedbError('validation_failed', `send exactly one image in "${field}"`);
-  return first;
+  if (files.length === 0) {
+    throw new FacedbError('validation_failed', `the image is missing: send it as multipart file field "${field}" or base64 JSON key "${field}"`);
+  }
+  return files;
+}
+
+/** The one image a route needs under `field`. */
+export function singleImage(upload: Upload, field: string): Uint8Array {
+  const files = imagesOf(upload, field);
+  if (files.length > 1) throw tooMany(field, 1);
+  return files[0]!;
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { canonicalName, MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 import { EMOTIONS } from '../core/types.js';
 import { ERROR_CODES } from '../errors/errors.js';
 import { OPERATING_POINT_SOURCES } from '../services/operating-point-source.js';
@@ -122,48 +121,7 @@ export type EnrollWire = z.infer<typeof enrollResponse>;
 export type ErrorWire = z.infer<typeof errorEnvelope>;
 
 // ---------------------------------------------------------------- requests
-
-/** A number given as JSON number or as text (query string, multipart field); blank text is "not given". */
-const numeric = <T extends z.ZodNumber>(schema: T) =>
-  z.preprocess((v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : Number(v)) : v), schema.optional());
-
-/** A yes/no given as JSON boolean or as the text true/false (query string, multipart field). */
-const flag = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : typeof v === 'string' && v.trim() === '' ? undefined : v), z.boolean().optional());
-
-export const recognitionOptions = z.object({
-  top_k: numeric(z.number().int().min(1).max(100)),
-  threshold: numeric(z.number().positive().max(4)),
-  far: numeric(z.number().positive().max(1)).describe(
-    'target false-accept rate (e.g. 0.001) instead of a threshold: the threshold is taken from the model calibration',
-  ),
-  max_faces: numeric(z.number().int().min(1)),
-  min_face_size: numeric(z.number().int().min(0).max(10_000)),
-  detect: flag.describe('false: the photo already is a face crop; skip detection and take the whole image as one face (default true)'),
-});
-export const verifyOptions = recognitionOptions.pick({ threshold: true, far: true, detect: true });
-const base64Image = z.string().describe('the image file, base64-encoded (a data: URL prefix is allowed)');
-export const identifyJson = recognitionOptions.extend({ image: base64Image });
-export const verifyJson = verifyOptions.extend({ image_a: base64Image, image_b: base64Image });
-export const enrollJson = z.object({ images: z.array(base64Image).min(1).max(20) });
-/**
- * A person's name as the API takes it, with the stores' own length limit (core/names.ts) so the document tells the
- * truth. Counted as the stores count it (code points of the normalised name), which is also what JSON Schema's
- * maxLength means; zod's .max would count UTF-16 units and refuse names of emoji or rare CJK the stores accept.
- */
-export const personName = z
-  .string()
-  .trim()
-  .min(1)
-  .refine((name) => [...canonicalName(name)].length <= MAX_PERSON_NAME_LENGTH, `person name is longer than ${MAX_PERSON_NAME_LENGTH} characters`)
-  .meta({ maxLength: MAX_PERSON_NAME_LENGTH });
-export const createPersonJson = z.object({ name: personName });
-export const pageQuery = z.object({
-  limit: numeric(z.number().int().min(1).max(1000)).default(50),
-  offset: numeric(z.number().int().min(0)).default(0),
-});
-export const idParams = z.object({ id: numeric(z.number().int().min(1).max(2 ** 31 - 1)).pipe(z.number()) });
-
-export type RecognitionOptions = z.infer<typeof recognitionOptions>;
+// In request-wire.ts: only the server reads requests, and their limits depend on its configuration.
 
 // ---------------------------------------------------------------- service → wire
 

@@ -78,7 +78,7 @@ void describe('cluster routes, on real faces, a real SQLite file and the real en
 
     // JSON uploads work too; the same photo again adds nothing and runs no clustering (nor any analysis: no faces
     // are counted for a photo recognised by its content hash, as for named photos).
-    const again = await inject({ method: 'POST', url: '/v1/faces', payload: { images: [photos[0]!.toString('base64')] } });
+    const again = await inject({ method: 'POST', url: '/v1/faces', payload: { image: [photos[0]!.toString('base64')] } });
     assert.deepEqual(clusterWire.unnamedEnrollResponse.parse(again.json()), {
       outcomes: [{ status: 'already_enrolled', faces_found: 0, face_ids: [] }],
       clustering: null,

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { FacedbError, toFacedbError } from '../../errors/errors.js';
+import { toFacedbError } from '../../errors/errors.js';
 import { STOPS_ENROLLMENT, type EnrollOutcome } from '../../services/results.js';
 import type { FaceService } from '../../services/face-service.js';
 import { routeOptions } from '../docs.js';
 import type { InferenceGate } from '../gate.js';
-import { readUpload } from '../uploads.js';
+import { createPersonJson, idParams, optionsOf, pageQuery, requestSchemas } from '../request-wire.js';
+import { imagesOf, readUpload } from '../uploads.js';
 import * as wire from '../wire.js';
 
 const tags = ['gallery'];
@@ -15,11 +16,12 @@ const FACES_PER_PERSON = 1000;
 const UNREADABLE = new Set(['invalid_image', 'image_too_large', 'unsupported_media_type']);
 
 export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: InferenceGate): void {
+  const schemas = requestSchemas(service.config);
   app.get(
     '/v1/people',
-    routeOptions({ summary: 'List enrolled people', tags, scope: 'read', query: wire.pageQuery, responses: { 200: wire.peoplePage } }),
+    routeOptions({ summary: 'List enrolled people', tags, scope: 'read', query: pageQuery, responses: { 200: wire.peoplePage } }),
     async (request) => {
-      const page = wire.pageQuery.parse(request.query);
+      const page = pageQuery.parse(request.query);
       const { items, total } = await service.listPeople(page);
       return { items: items.map(wire.personToWire), total, ...page };
     },
@@ -31,11 +33,11 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
       summary: 'Create a person (an existing name is returned with 200)',
       tags,
       scope: 'admin',
-      body: wire.createPersonJson,
+      body: createPersonJson,
       responses: { 200: wire.person, 201: wire.person },
     }),
     async (request, reply) => {
-      const { name } = wire.createPersonJson.parse(request.body ?? {});
+      const { name } = createPersonJson.parse(request.body ?? {});
       const { person, created } = await service.createPerson(name);
       return reply.code(created ? 201 : 200).send(wire.personToWire(person));
     },
@@ -43,9 +45,9 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
 
   app.get(
     '/v1/people/:id',
-    routeOptions({ summary: 'A person and their faces', tags, scope: 'read', params: wire.idParams, responses: { 200: wire.personDetail } }),
+    routeOptions({ summary: 'A person and their faces', tags, scope: 'read', params: idParams, responses: { 200: wire.personDetail } }),
     async (request) => {
-      const { id } = wire.idParams.parse(request.params);
+      const { id } = idParams.parse(request.params);
       const person = await service.findPerson(id);
       const faces = await service.listFaces(id, { limit: FACES_PER_PERSON, offset: 0 });
       return wire.personDetailToWire(person, faces.items);
@@ -58,11 +60,11 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
       summary: 'Erase a person with all their faces',
       tags,
       scope: 'admin',
-      params: wire.idParams,
+      params: idParams,
       responses: { 200: wire.personRemoved },
     }),
     async (request) => {
-      const { id } = wire.idParams.parse(request.params);
+      const { id } = idParams.parse(request.params);
       const { facesRemoved } = await service.removePerson(id);
       return { removed: true, faces_removed: facesRemoved };
     },
@@ -75,20 +77,18 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
         summary: 'Enroll photos of a person (the subject of each: the face at the centre, else the largest)',
         tags,
         scope: 'admin',
-        params: wire.idParams,
-        files: { image: 'one or more photos (JSON: "images", an array of base64 strings)' },
-        body: wire.enrollJson,
+        params: idParams,
+        body: schemas.enroll,
         responses: { 200: wire.enrollResponse },
       }),
       onRequest: gate.admit,
     },
     async (request) => {
-      const { id } = wire.idParams.parse(request.params);
+      const { id } = idParams.parse(request.params);
       const person = await service.findPerson(id);
-      const upload = await readUpload(request, { images: 'many' }, service.config);
-      const images = [...(upload.images.get('image') ?? []), ...(upload.images.get('images') ?? [])];
-      if (images.length === 0) throw new FacedbError('validation_failed', 'no images: send multipart file field "image" or JSON "images"');
-      if (images.length > 20) throw new FacedbError('validation_failed', 'at most 20 images per request');
+      const upload = await readUpload(request, service.config);
+      optionsOf(schemas.enroll).parse(upload.fields);
+      const images = imagesOf(upload, 'image');
       const outcomes: EnrollOutcome[] = [];
       for (const bytes of images) {
         try {
@@ -109,9 +109,9 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
 
   app.delete(
     '/v1/faces/:id',
-    routeOptions({ summary: 'Remove one enrolled face', tags, scope: 'admin', params: wire.idParams, responses: { 200: wire.faceRemoved } }),
+    routeOptions({ summary: 'Remove one enrolled face', tags, scope: 'admin', params: idParams, responses: { 200: wire.faceRemoved } }),
     async (request) => {
-      const { id } = wire.idParams.parse(request.params);
+      const { id } = idParams.parse(request.params);
       await service.removeFace(id);
       return { removed: true };
     },
@@ -123,11 +123,11 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
       summary: 'The aligned crop of an enrolled face',
       tags,
       scope: 'read',
-      params: wire.idParams,
+      params: idParams,
       responses: { 200: { description: 'JPEG', contentType: 'image/jpeg' } },
     }),
     async (request, reply) => {
-      const { id } = wire.idParams.parse(request.params);
+      const { id } = idParams.parse(request.params);
       return reply.type('image/jpeg').send(Buffer.from(await service.faceCrop(id)));
     },
   );

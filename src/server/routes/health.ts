@@ -1,26 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import type { FaceService } from '../../services/face-service.js';
 import { describeOperatingPoint } from '../../services/operating-point-source.js';
-import { doc } from '../docs.js';
+import { routeOptions } from '../docs.js';
 import * as wire from '../wire.js';
 
 export function healthRoutes(app: FastifyInstance, service: FaceService): void {
   app.get(
     '/healthz',
-    { config: { scope: 'public' }, schema: doc({ summary: 'The process is up', tags: ['health'], scope: 'public', responses: { 200: wire.health } }) },
+    routeOptions({ summary: 'The process is up', tags: ['health'], scope: 'public', responses: { 200: wire.health } }),
     () => ({ status: 'ok' }),
   );
   app.get(
     '/readyz',
-    {
-      config: { scope: 'public' },
-      schema: doc({
-        summary: 'Models loaded and database reachable, its file not deleted or replaced, no recent storage fault (503 otherwise)',
-        tags: ['health'],
-        scope: 'public',
-        responses: { 200: wire.readiness, 503: wire.readiness },
-      }),
-    },
+    routeOptions({
+      summary: 'Models loaded and database reachable, its file not deleted or replaced, no recent storage fault (503 otherwise)',
+      tags: ['health'],
+      scope: 'public',
+      responses: { 200: wire.readiness, 503: wire.readiness },
+    }),
     async (request, reply) => {
       const { models, db, storage, problem } = await service.health();
       if (problem) request.log.warn({ code: problem.code, storage, message: problem.message }, 'gallery database not ready');

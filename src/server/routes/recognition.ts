@@ -1,97 +1,84 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { FacedbConfig } from '../../config/config.js';
-import { FacedbError } from '../../errors/errors.js';
-import type { FaceService, IdentifyOptions } from '../../services/face-service.js';
+import type { z } from 'zod';
+import type { FaceService } from '../../services/face-service.js';
 import { routeOptions, type RouteDoc } from '../docs.js';
 import type { InferenceGate } from '../gate.js';
+import { optionsOf, requestSchemas } from '../request-wire.js';
 import { readUpload, singleImage, type Upload } from '../uploads.js';
 import * as wire from '../wire.js';
 
 const tookSince = (started: number): number => Math.round((performance.now() - started) * 10) / 10;
 
-/** Options from the query string, overridden by multipart fields or JSON keys. */
-function options(request: FastifyRequest, upload: Upload, config: FacedbConfig): IdentifyOptions {
+/** A route's options: the query string, overridden by multipart fields or JSON keys, parsed by its schema. */
+function options<T extends z.ZodObject>(request: FastifyRequest, upload: Upload, schema: T): z.infer<T> {
   const query = typeof request.query === 'object' && request.query !== null ? request.query : {};
-  const parsed = wire.recognitionOptions.parse({ ...query, ...upload.fields });
-  if (parsed.max_faces !== undefined && parsed.max_faces > config.maxFacesPerImage) {
-    throw new FacedbError('validation_failed', `max_faces: at most ${config.maxFacesPerImage}`);
-  }
-  return {
-    topK: parsed.top_k,
-    threshold: parsed.threshold,
-    far: parsed.far,
-    maxFaces: parsed.max_faces ?? Math.min(config.maxFaces, config.maxFacesPerImage),
-    minFaceSize: parsed.min_face_size,
-    detect: parsed.detect,
-  };
+  return optionsOf(schema).parse({ ...query, ...upload.fields }) as z.infer<T>;
 }
 
-const imageFile = { image: 'the photo' };
 const tags = ['recognition'];
 
 /** Thin handlers: read the upload, run the service behind the inference gate, map to the wire format. */
 export function recognitionRoutes(app: FastifyInstance, service: FaceService, gate: InferenceGate): void {
-  const { config } = service;
+  const schemas = requestSchemas(service.config);
 
   /** A route that takes one photo plus options and answers with one service call. */
-  const singlePhotoRoute = <R>(
+  const singlePhotoRoute = <S extends z.ZodObject, R>(
     url: string,
     summary: string,
+    schema: S,
     response: RouteDoc['responses'][number],
-    run: (bytes: Uint8Array, opts: IdentifyOptions) => Promise<R>,
+    run: (bytes: Uint8Array, opts: z.infer<S>) => Promise<R>,
     toWire: (result: R, tookMs: number) => unknown,
   ): void => {
     app.post(
       url,
       {
-        ...routeOptions({
-          summary,
-          tags,
-          scope: 'read',
-          files: imageFile,
-          body: wire.recognitionOptions,
-          query: wire.recognitionOptions,
-          responses: { 200: response },
-        }),
+        ...routeOptions({ summary, tags, scope: 'read', body: schema, query: optionsOf(schema), responses: { 200: response } }),
         onRequest: gate.admit,
       },
       async (request) => {
         const started = performance.now();
-        const upload = await readUpload(request, { image: 'one' }, config);
+        const upload = await readUpload(request, service.config);
         const bytes = singleImage(upload, 'image');
-        const opts = options(request, upload, config);
+        const opts = options(request, upload, schema);
         const result = await gate.run(() => run(bytes, opts));
         return toWire(result, tookSince(started));
       },
     );
   };
 
+  const faceLimits = (opts: z.infer<typeof schemas.faces>) => ({ maxFaces: opts.max_faces, minFaceSize: opts.min_face_size, detect: opts.detect });
   singlePhotoRoute(
     '/v1/identify',
     'Find every face in a photo and say who each is (or unknown)',
+    schemas.identify,
     wire.identifyResponse,
-    (bytes, opts) => service.identify({ bytes }, opts),
+    (bytes, opts) =>
+      service.identify({ bytes }, { ...faceLimits(opts), topK: opts.top_k, threshold: opts.threshold, far: opts.far }),
     wire.identifyToWire,
   );
   singlePhotoRoute(
     '/v1/analyze',
     'Emotion, age and gender of every face',
+    schemas.faces,
     wire.analyzeResponse,
-    (bytes, opts) => service.analyze({ bytes }, opts),
+    (bytes, opts) => service.analyze({ bytes }, faceLimits(opts)),
     wire.analyzeToWire,
   );
   singlePhotoRoute(
     '/v1/detect',
     'Boxes and detection scores of every face',
+    schemas.faces,
     wire.detectResponse,
-    (bytes, opts) => service.detect({ bytes }, opts),
+    (bytes, opts) => service.detect({ bytes }, faceLimits(opts)),
     wire.detectToWire,
   );
   singlePhotoRoute(
     '/v1/represent',
     'The embedding of every face',
+    schemas.faces,
     wire.representResponse,
-    (bytes, opts) => service.represent({ bytes }, opts),
+    (bytes, opts) => service.represent({ bytes }, faceLimits(opts)),
     wire.representToWire,
   );
 
@@ -102,19 +89,18 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
         summary: 'Say whether the subjects of two photos (the face at the centre, else the largest) are the same person',
         tags,
         scope: 'read',
-        files: { image_a: 'the first photo', image_b: 'the second photo' },
-        body: wire.verifyOptions,
-        query: wire.verifyOptions,
+        body: schemas.verify,
+        query: optionsOf(schemas.verify),
         responses: { 200: wire.verifyResponse },
       }),
       onRequest: gate.admit,
     },
     async (request) => {
       const started = performance.now();
-      const upload = await readUpload(request, { image_a: 'one', image_b: 'one' }, config);
+      const upload = await readUpload(request, service.config);
       const a = singleImage(upload, 'image_a');
       const b = singleImage(upload, 'image_b');
-      const { threshold, far, detect } = options(request, upload, config);
+      const { threshold, far, detect } = options(request, upload, schemas.verify);
       const result = await gate.run(() => service.verify({ bytes: a }, { bytes: b }, { threshold, far, detect }));
       return wire.verifyToWire(result, tookSince(started));
     },

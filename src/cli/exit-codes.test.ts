@@ -194,7 +194,7 @@ void describe('exit codes: every command against the README table', () => {
       assert.equal(run.stdout, 'removed Bono (2 faces)\n');
     }],
     ['client remove, by id, gone', () => ['client', 'remove', '--server', server.url, '--api-key', ADMIN, '#1'], 5],
-    ['client, a server that is not there', () => [], 11, (run) => {
+    ['client, a server that is not there', () => [], 12, (run) => {
       assert.match(run.stderr, /^facedb: error \[unreachable\]: cannot reach the server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/m);
       assert.equal(run.stdout, '');
     }],

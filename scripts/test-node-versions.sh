@@ -30,6 +30,9 @@ NODE_VERSION_TESTS=(
   src/server/serve.test.ts
 )
 
+# FACEDB_NODE_VERSION_TESTS (space-separated path fragments) runs another part instead, e.g. while fixing one test.
+if [ -n "${FACEDB_NODE_VERSION_TESTS:-}" ]; then read -r -a NODE_VERSION_TESTS <<<"$FACEDB_NODE_VERSION_TESTS"; fi
+
 majors=("$@")
 [ ${#majors[@]} -gt 0 ] || majors=(22 24)
 cache=${FACEDB_NODE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/facedb-node-versions}

@@ -34,7 +34,7 @@ export async function startPoolEngine(
     analyze: async (image: RgbImage, options: AnalyzeOptions) => {
       checkRgbImage(image);
       const { width, height, data } = image;
-      const owned = ownsWholeBuffer(data) ? data : data.slice();
+      const owned = movable(data);
       return pool.run({ image: { width, height, data: owned }, options }, [owned.buffer]);
     },
     close: () => pool.close(),
@@ -44,4 +44,18 @@ export async function startPoolEngine(
 /** True when the array spans its whole ArrayBuffer, so moving that buffer takes nothing else with it. */
 function ownsWholeBuffer(data: Uint8Array): data is Uint8Array<ArrayBuffer> {
   return data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+}
+
+/**
+ * The pixels in a buffer that can be moved to a worker: the caller's own buffer, moved here (detaching it), when it
+ * can be; else a copy. From Node 22 on, memory a native module handed to JavaScript (sharp's decoded pixels) cannot be
+ * transferred ("Cannot transfer object of unsupported type"), so moving it is tried, not assumed.
+ */
+function movable(data: Uint8Array): Uint8Array<ArrayBuffer> {
+  if (!ownsWholeBuffer(data)) return data.slice();
+  try {
+    return structuredClone(data, { transfer: [data.buffer] });
+  } catch {
+    return data.slice();
+  }
 }

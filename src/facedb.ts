@@ -14,6 +14,8 @@ export interface OpenOptions extends Omit<ConfigInput, 'engine'> {
    * between services, tests); an instance is checked against the gallery's pin when it is used.
    */
   engine?: FaceEngine | string;
+  /** Refuse a gallery that does not exist yet (not_found) instead of creating it; see StoreOpenOptions. */
+  mustExist?: boolean;
 }
 
 /**
@@ -22,12 +24,12 @@ export interface OpenOptions extends Omit<ConfigInput, 'engine'> {
  * else the default). Call `close()` when done.
  */
 export async function openFacedb(options: OpenOptions | FacedbConfig = {}): Promise<FaceService> {
-  const { engine, ...settings } = options;
+  const { engine, mustExist = false, ...settings } = options as OpenOptions;
   const config = loadConfig(typeof engine === 'string' ? { ...settings, engine } : settings);
   // A misspelt engine name or a bad model pack fails here, before anything is opened.
   const pack = config.modelPack === undefined ? undefined : readModelPack(config.modelPack);
   if (config.engine !== undefined || pack !== undefined) engineByName(config.engine ?? 'onnx', pack);
-  const store = await openStore(config.db, { vector: config.index === 'pgvector' });
+  const store = await openStore(config.db, { vector: config.index === 'pgvector', mustExist });
   const createEngine =
     engine !== undefined && typeof engine !== 'string'
       ? () => Promise.resolve(engine)

@@ -1,5 +1,6 @@
 import type { ClusterListing, ClusterRunSummary, UnnamedEnrollOutcome, UnnamedEnrollSummary } from '../services/cluster-service.js';
 import type { NamedCluster } from '../store/store.js';
+import { detailFor, formatRunHead } from './report.js';
 
 /** Text reports for unnamed faces and clusters; pure functions from results to text. */
 
@@ -12,21 +13,17 @@ const OUTCOME_WORDS: Record<UnnamedEnrollOutcome['status'], string> = {
 };
 
 export function formatUnnamedOutcome(outcome: UnnamedEnrollOutcome): string {
-  const detail = outcome.message ? `: ${outcome.message}` : '';
+  const detail = outcome.message ? `: ${detailFor(outcome.path, outcome.message)}` : '';
   const faces = outcome.status === 'enrolled' ? ` (${plural(outcome.faceIds.length, 'face')})` : '';
   return `${OUTCOME_WORDS[outcome.status].padEnd(17)} ${outcome.path}${faces}${detail}`;
 }
 
 export function formatUnnamedSummary(summary: UnnamedEnrollSummary): string {
-  const seconds = summary.elapsedMs / 1000;
-  const processed = summary.outcomes.length;
   const parts = (Object.keys(OUTCOME_WORDS) as Array<UnnamedEnrollOutcome['status']>)
     .filter((status) => summary.counts[status] > 0)
     .map((status) => `${summary.counts[status]} ${OUTCOME_WORDS[status]}`);
-  const rate = seconds > 0 ? (processed / seconds).toFixed(1) : '-';
-  const interrupted = processed < summary.total ? ` (interrupted: ${summary.total - processed} not processed)` : '';
   const lines = [
-    `${processed}/${summary.total} files in ${seconds.toFixed(1)}s (${rate} files/s)${interrupted}: ${parts.join(', ') || 'nothing to do'}; ${plural(summary.facesAdded, 'face')} added without a name`,
+    `${formatRunHead(summary.outcomes.length, summary.total, summary.elapsedMs)}: ${parts.join(', ') || 'nothing to do'}; ${plural(summary.facesAdded, 'face')} added without a name`,
   ];
   if (summary.clustering) lines.push(formatClusterRun(summary.clustering));
   return lines.join('\n');

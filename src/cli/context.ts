@@ -1,12 +1,23 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type ConfigInput, type FacedbConfig } from '../config/config.js';
 import { escapeInvisible } from '../core/names.js';
+import { FacedbError, isFacedbError } from '../errors/errors.js';
 import { openFacedb } from '../facedb.js';
 import type { FaceService } from '../services/face-service.js';
 
+/**
+ * How a command uses the gallery (--db):
+ * - `existing`: it reads or changes what the gallery holds (identify, people, remove, cluster, reembed's source): a
+ *   gallery that does not exist is refused with not_found, and nothing is created;
+ * - `create`: it adds to the gallery (enroll, worker, serve), creating it when it does not exist yet;
+ * - `none`: it needs no gallery (analyze, verify, represent): an existing gallery is opened only for the engine it was
+ *   enrolled with; when there is none, the configured engine (or the default) runs and no gallery is created.
+ */
+export type GalleryUse = 'existing' | 'create' | 'none';
+
 /** What every command needs: the service, opened from the global options once per run. */
 export interface CliContext {
-  open(overrides?: ConfigInput): Promise<FaceService>;
+  open(use: GalleryUse, overrides?: ConfigInput): Promise<FaceService>;
   /** The global options as given (not yet merged with the environment). */
   globals(): GlobalOptions;
   /** The configuration alone, for commands that do not open the gallery (enroll --queue). */
@@ -28,8 +39,22 @@ export function createContext(program: Command): CliContext {
   };
   return {
     config,
-    open(overrides: ConfigInput = {}) {
-      return openFacedb(config(overrides));
+    async open(use: GalleryUse, overrides: ConfigInput = {}) {
+      const settings = config(overrides);
+      if (use === 'create') return openFacedb(settings);
+      try {
+        return await openFacedb({ ...settings, mustExist: true });
+      } catch (error) {
+        if (!isFacedbError(error) || error.details?.gallery !== 'missing') throw error;
+        if (use === 'existing') {
+          throw new FacedbError('not_found', `${error.message}; give --db <file> (or FACEDB_DB) of an existing gallery, or enroll photos into it first`, {
+            cause: error,
+            details: error.details,
+          });
+        }
+      }
+      // No gallery, and none wanted: a scratch gallery in memory, which this command never writes to.
+      return openFacedb({ ...settings, db: ':memory:' });
     },
     globals() {
       return program.opts<GlobalOptions>();

@@ -1,3 +1,4 @@
+import { EXIT_INTERRUPTED } from '../errors/exit-codes.js';
 /** What a long-running command does with Ctrl-C (SIGINT) and SIGTERM. */
 export interface Interrupt {
   /** Aborted by the first Ctrl-C: the run finishes what is in flight, then reports. */
@@ -13,7 +14,7 @@ export interface Interrupt {
 export function onInterrupt(message: string): Interrupt {
   const controller = new AbortController();
   const interrupt = (): void => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) process.exit(EXIT_INTERRUPTED);
     process.stderr.write(`\ninterrupted: ${message}\n`);
     controller.abort();
   };

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { escapeInvisible } from '../core/names.js';
 import { toFacedbError } from '../errors/errors.js';
@@ -19,8 +20,12 @@ import { createContext } from './context.js';
 import { reembedCommand } from './commands/reembed.js';
 import { evaluateCommand } from './commands/evaluate.js';
 
+/** The installed package's version: package.json is two folders up from dist/cli/ (and from src/cli/). */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('facedb')
   .description('face recognition: enroll a gallery, identify every face in a photo, verify, analyse emotion')
+  .version(version, '-V, --version', 'print the version of facedb')
   .option('--db <file|url>', 'gallery: a SQLite file or a postgres:// URL; env FACEDB_DB; default ./facedb.sqlite')
   .option('--workers <n>', 'inference worker threads; env FACEDB_WORKERS; default one per core')
   .option(

@@ -5,6 +5,8 @@
 export class ProgressLine {
   private readonly started = performance.now();
   private lastPrinted = 0;
+  /** The count the last line printed showed (off a terminal, where lines are not redrawn). */
+  private lastDone = -1;
   private drawn = false;
 
   constructor(
@@ -20,20 +22,22 @@ export class ProgressLine {
       this.stream.write(`\r\x1b[2K${this.render(done, now)}`);
       this.drawn = true;
     } else {
-      if (now - this.lastPrinted < 5000 && done < this.total) return;
+      if ((now - this.lastPrinted < 5000 && done < this.total) || done === this.lastDone) return;
       this.stream.write(`${this.render(done, now)}\n`);
+      this.lastDone = done;
     }
     this.lastPrinted = now;
   }
 
-  /** Writes a line of its own above the bar without garbling it. */
+  /** Writes a line of its own above the bar without garbling it (on a terminal, the bar is drawn again below it). */
   log(line: string, out: NodeJS.WriteStream = process.stdout): void {
     if (this.drawn && this.stream.isTTY) this.stream.write('\r\x1b[2K');
     out.write(`${line}\n`);
     this.drawn = false;
-    this.lastPrinted = 0;
+    if (this.stream.isTTY) this.lastPrinted = 0;
   }
 
+  /** The last line: always shown (once), however recent the one before. */
   finish(done: number): void {
     this.lastPrinted = 0;
     this.update(done);

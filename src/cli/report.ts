@@ -1,5 +1,6 @@
 import { escapeInvisible } from '../core/names.js';
 import { EMOTIONS } from '../core/types.js';
+import type { SkippedEntries } from '../image/scan.js';
 import type { Person } from '../store/store.js';
 import type {
   AnalyzeResult,
@@ -116,9 +117,76 @@ export function formatAnalyze(file: string, result: AnalyzeResult): string {
   );
 }
 
+/**
+ * Why a file failed, as printed beside or under its path: without the path again when the message starts with it
+ * (errors about a file name it, for callers that show only the message).
+ */
+export function detailFor(path: string, message: string): string {
+  if (path === '' || !message.startsWith(path)) return message;
+  const rest = message.slice(path.length).replace(/^:/, '').trimStart();
+  return rest === '' ? message : rest;
+}
+
 /** A photo that could not be processed, as identify, analyze and their client twins print it. */
 export function formatFileError(file: string, failure: { code: string; message: string }): string {
-  return `${shown(file)}\n└─ error [${failure.code}]: ${shown(failure.message)}\n`;
+  return `${shown(file)}\n└─ error [${failure.code}]: ${shown(detailFor(file, failure.message))}\n`;
+}
+
+/** The head of every batch summary: "83/83 files in 1.4s (60.3 files/s)", and how many an interruption left. */
+export function formatRunHead(processed: number, total: number, elapsedMs: number): string {
+  const seconds = elapsedMs / 1000;
+  const rate = seconds > 0 ? (processed / seconds).toFixed(1) : '-';
+  const interrupted = processed < total ? ` (interrupted: ${total - processed} not processed)` : '';
+  return `${processed}/${total} files in ${seconds.toFixed(1)}s (${rate} files/s)${interrupted}`;
+}
+
+/** What identify, analyze and represent found in a run over several photos. */
+export interface PhotoSummary {
+  total: number;
+  processed: number;
+  elapsedMs: number;
+  /** Photos read and analysed that had at least one face, and the faces in them. */
+  withFaces: number;
+  faces: number;
+  /** Of those faces, how many identify named (absent for analyze and represent). */
+  known?: number;
+  /** Photos read and analysed that had no face. */
+  noFace: number;
+  /** Photos that failed, by what they failed with ("unreadable", "not found", …). */
+  failed: ReadonlyMap<string, number>;
+}
+
+export function formatPhotoSummary(summary: PhotoSummary): string {
+  const { faces, known } = summary;
+  const faceDetail = known === undefined ? plural(faces, 'face') : `${plural(faces, 'face')}: ${known} known, ${faces - known} unknown`;
+  const parts = [
+    ...(summary.withFaces > 0 ? [`${summary.withFaces} with faces (${faceDetail})`] : []),
+    ...(summary.noFace > 0 ? [`${summary.noFace} no face`] : []),
+    ...[...summary.failed].map(([why, count]) => `${count} ${why}`),
+  ];
+  return `${formatRunHead(summary.processed, summary.total, summary.elapsedMs)}: ${parts.join(', ') || 'nothing to do'}`;
+}
+
+/** At most a few paths of a long list, then how many more. */
+function somePaths(paths: readonly string[], shownAtMost = 5): string {
+  const listed = paths.slice(0, shownAtMost).map(shown).join(', ');
+  return paths.length > shownAtMost ? `${listed} and ${paths.length - shownAtMost} more` : listed;
+}
+
+/**
+ * One line per kind of entry a folder listing left out (none when it left nothing out). `layout` says what the
+ * command reads, for entries outside it.
+ */
+export function formatSkipped(skipped: SkippedEntries, layout: string): string[] {
+  const lines: string[] = [];
+  const { notImages, outsideLayout } = skipped;
+  if (notImages.length > 0) {
+    lines.push(`skipped ${plural(notImages.length, 'file')} that ${notImages.length === 1 ? 'is' : 'are'} not an image: ${somePaths(notImages)}`);
+  }
+  if (outsideLayout.length > 0) {
+    lines.push(`skipped ${plural(outsideLayout.length, 'entry', 'entries')} outside the layout (${layout}): ${somePaths(outsideLayout)}`);
+  }
+  return lines;
 }
 
 export function formatVerify(a: string, b: string, result: VerifyResult): string {
@@ -139,20 +207,16 @@ const OUTCOME_WORDS: Record<EnrollOutcome['status'], string> = {
 };
 
 export function formatOutcome(outcome: EnrollOutcome): string {
-  const detail = outcome.message ? `: ${shown(outcome.message)}` : '';
+  const detail = outcome.message ? `: ${shown(detailFor(outcome.path, outcome.message))}` : '';
   const faces = outcome.status === 'enrolled_one_of_several' ? ` (${outcome.facesFound} faces)` : '';
   return `${OUTCOME_WORDS[outcome.status].padEnd(29)} ${shown(outcome.person)}  ${shown(outcome.path)}${faces}${detail}`;
 }
 
 export function formatEnrollSummary(summary: EnrollSummary): string {
-  const seconds = summary.elapsedMs / 1000;
-  const processed = summary.outcomes.length;
   const parts = (Object.keys(OUTCOME_WORDS) as Array<EnrollOutcome['status']>)
     .filter((status) => summary.counts[status] > 0)
     .map((status) => `${summary.counts[status]} ${OUTCOME_WORDS[status]}`);
-  const rate = seconds > 0 ? (processed / seconds).toFixed(1) : '-';
-  const interrupted = processed < summary.total ? ` (interrupted: ${summary.total - processed} not processed)` : '';
-  return `${processed}/${summary.total} files in ${seconds.toFixed(1)}s (${rate} files/s)${interrupted}: ${parts.join(', ') || 'nothing to do'}`;
+  return `${formatRunHead(summary.outcomes.length, summary.total, summary.elapsedMs)}: ${parts.join(', ') || 'nothing to do'}`;
 }
 
 const REEMBED_WORDS: Record<ReembedOutcome['status'], string> = {
@@ -169,7 +233,7 @@ const REEMBED_WORDS: Record<ReembedOutcome['status'], string> = {
 };
 
 export function formatReembedOutcome(outcome: ReembedOutcome): string {
-  const detail = outcome.message ? `: ${outcome.message}` : '';
+  const detail = outcome.message ? `: ${detailFor(outcome.source, outcome.message)}` : '';
   return `${REEMBED_WORDS[outcome.status].padEnd(29)} ${outcome.person}  ${outcome.source} (face #${outcome.faceId})${detail}`;
 }
 
@@ -186,6 +250,11 @@ export function formatReembedSummary(summary: ReembedSummary, to: string): strin
       ? `${to} is complete: every face is in it`
       : `${plural(left, 'face')} not moved${processed < summary.total ? ` (interrupted: ${summary.total - processed} not tried; run again to resume)` : ' (see above)'}`;
   return `${processed}/${summary.total} faces from ${from} to ${summary.to.id}@${summary.to.version} in ${(summary.elapsedMs / 1000).toFixed(1)}s: ${parts.join(', ') || 'nothing to do'}. ${state}`;
+}
+
+/** What `remove` (local or through `facedb client`) prints. */
+export function formatRemoved(removed: { removed: string; facesRemoved: number }): string {
+  return `removed ${shown(removed.removed)} (${plural(removed.facesRemoved, 'face')})`;
 }
 
 export function formatPeople(people: Person[], total: number): string {

@@ -15,8 +15,7 @@ export interface AnalyzeJob {
 /**
  * Starts the workers and waits until every one has loaded its models.
  *
- * `analyze` moves the pixel buffer to a worker instead of copying it: afterwards `image.data` is detached
- * (length 0) in the caller. A buffer that is a view into a larger one (e.g. Node's pooled Buffers) is copied.
+ * `analyze` copies the pixels into a buffer of their own and moves that to a worker (see `movable`).
  */
 export async function startPoolEngine(
   identity: Pick<FaceEngine, 'model' | 'landmarkLayout' | 'calibration'>,
@@ -35,14 +34,19 @@ export async function startPoolEngine(
     analyze: async (image: RgbImage, options: AnalyzeOptions) => {
       checkRgbImage(image);
       const { width, height, data } = image;
-      const owned = ownsWholeBuffer(data) ? data : data.slice();
+      const owned = movable(data);
       return pool.run({ image: { width, height, data: owned }, options }, [owned.buffer]);
     },
     close: () => pool.close(),
   };
 }
 
-/** True when the array spans its whole ArrayBuffer, so moving that buffer takes nothing else with it. */
-function ownsWholeBuffer(data: Uint8Array): data is Uint8Array<ArrayBuffer> {
-  return data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+/**
+ * A copy of the pixels in a buffer of their own, which is then moved to the worker. From Node 22 on, memory a native
+ * module handed to JavaScript (sharp's decoded pixels, however they are viewed) cannot be transferred ("Cannot
+ * transfer object of unsupported type"), and nothing in JavaScript tells such a buffer apart: one memcpy per photo,
+ * far below the cost of the inference.
+ */
+function movable(data: Uint8Array): Uint8Array<ArrayBuffer> {
+  return data.slice();
 }

@@ -29,7 +29,7 @@ const ascii = (bytes: Uint8Array, start: number, end: number): string =>
  * SVG too (an XML renderer we do not want to expose to uploads), so only known raster containers
  * are handed to it.
  */
-function sniffContainer(bytes: Uint8Array): Container | undefined {
+export function sniffContainer(bytes: Uint8Array): Container | undefined {
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   if (ascii(bytes, 0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
   if (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a') return 'gif';

@@ -67,7 +67,7 @@ void describe('checkQueueServer', () => {
     const port = await freePort();
     await assert.rejects(checkQueueServer(parseQueueUrl(`redis://ada:hunter2-secret@127.0.0.1:${port}`)), (error: unknown) => {
       assert.ok(isFacedbError(error));
-      assert.equal(error.code, 'internal');
+      assert.equal(error.code, 'unreachable');
       assert.match(error.message, new RegExp(`cannot reach the queue at redis://ada:\\*\\*\\*@127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
       assert.ok(!inspect(error, { depth: 10 }).includes('hunter2'));
       return true;

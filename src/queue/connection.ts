@@ -83,7 +83,7 @@ export async function checkQueueServer(address: QueueAddress, timeoutMs = CONNEC
   } catch (error) {
     if (error instanceof FacedbError) throw error;
     const why = reason ?? (error instanceof Error ? error.message : String(error));
-    throw new FacedbError('internal', `cannot reach the queue at ${address.display}: ${why}`, { cause: error });
+    throw new FacedbError('unreachable', `cannot reach the queue at ${address.display}: ${why}`, { cause: error });
   } finally {
     clearTimeout(timer);
     probe.disconnect();

@@ -10,6 +10,7 @@ import { CLI, copyLfwPeople, tempDir } from '../../test/fixtures.js';
 import { findPostgresBinaries, startPostgres, type TestPostgres } from '../../test/postgres-server.js';
 import { freePort, REDIS_SERVER, startRedis, type TestRedis } from '../../test/redis-server.js';
 import { scanLfwLayout } from '../image/scan.js';
+import { exitCodeFor } from '../errors/exit-codes.js';
 import { parseQueueUrl } from './connection.js';
 import { ENROLL_QUEUE } from './jobs.js';
 
@@ -183,7 +184,7 @@ if (missing !== undefined) {
       const run = await facedb(['enroll', '--person', 'Al Pacino', join(gallery, 'Al_Pacino'), '--queue', redis.url], {
         FACEDB_MAX_FILE_BYTES: '1000',
       }).finished;
-      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.code, exitCodeFor('invalid_image'), run.stderr); // no photo could be used: the code of why
       assert.match(run.stdout, /^unreadable +Al Pacino .*Al_Pacino_0001\.jpg: .*over the limit of 1000$/m);
       assert.match(run.stdout, /^3\/3 files .*: 3 unreadable$/m);
     });
@@ -195,7 +196,7 @@ if (missing !== undefined) {
         ['worker', '--queue', closed, '--db', postgres.url],
       ]) {
         const run = await facedb(args).finished;
-        assert.equal(run.code, 1, run.stderr);
+        assert.equal(run.code, exitCodeFor('unreachable'), run.stderr);
         assert.match(run.stderr, /cannot reach the queue at redis:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/);
       }
       for (const args of [

@@ -477,6 +477,7 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
       request_timeout: 408,
       insufficient_data: 422,
       internal: 500,
+      unreachable: 502,
     };
     for (const code of ERROR_CODES) assert.equal(httpStatusFor(code), contract[code], code);
   });

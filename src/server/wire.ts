@@ -254,6 +254,14 @@ export function analyzeFromWire(wire: AnalyzeWire): AnalyzeResult {
   return { image: wire.image, faces: wire.faces.map(attributesFromWire) };
 }
 
+export function representFromWire(wire: RepresentWire): RepresentResult {
+  return {
+    image: wire.image,
+    model: wire.model,
+    faces: wire.faces.map((f) => ({ box: f.box, detectionScore: f.detection_score, embedding: f.embedding })),
+  };
+}
+
 export function outcomeFromWire(wire: EnrollWire['outcomes'][number], path: string, personName: string): EnrollOutcome {
   return {
     path,

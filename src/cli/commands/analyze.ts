@@ -1,9 +1,8 @@
 import { Command } from 'commander';
-import { toFacedbError } from '../../errors/errors.js';
-import { exitCodeFor } from '../../errors/exit-codes.js';
-import { expandImageArgs } from '../../image/scan.js';
-import { print, withFaceLimits, withoutDetection, type CliContext } from '../context.js';
-import { formatAnalyze, formatFileError } from '../report.js';
+import { listImageArgs } from '../../image/scan.js';
+import { FLAT_FOLDER, PhotoBatch, reportSkipped } from '../batch.js';
+import { withFaceLimits, withoutDetection, type CliContext } from '../context.js';
+import { formatAnalyze } from '../report.js';
 
 export function analyzeCommand(ctx: CliContext): Command {
   const command = new Command('analyze')
@@ -11,20 +10,21 @@ export function analyzeCommand(ctx: CliContext): Command {
     .argument('<images...>', 'image files or folders of images')
     .option('--json', 'one JSON object per image (JSON lines)');
   return withoutDetection(withFaceLimits(command, 'max-faces')).action(async (args: string[], flags: { json?: boolean; maxFaces?: number; detect: boolean }) => {
-      const files = await expandImageArgs(args);
-      const service = await ctx.open();
+      const { images: files, skipped } = await listImageArgs(args);
+      reportSkipped(skipped, FLAT_FOLDER);
+      const service = await ctx.open('none');
       try {
+        await service.engine(); // another model is refused once, not once per photo
+        const batch = new PhotoBatch(files.length, flags.json);
         for (const file of files) {
           try {
             const result = await service.analyze({ path: file }, flags);
-            print(flags.json ? JSON.stringify({ file, ...result }) : `${formatAnalyze(file, result)}\n`);
+            batch.analysed(flags.json ? JSON.stringify({ file, ...result }) : `${formatAnalyze(file, result)}\n`, result.faces.length);
           } catch (error) {
-            const failure = toFacedbError(error);
-            process.exitCode = exitCodeFor(failure.code);
-            const report = { file, error: { code: failure.code, message: failure.message } };
-            print(flags.json ? JSON.stringify(report) : formatFileError(file, failure));
+            batch.failedWith(file, error);
           }
         }
+        batch.finish();
       } finally {
         await service.close();
       }

@@ -1,16 +1,19 @@
 import { Command } from 'commander';
 import { FacedbError } from '../../errors/errors.js';
-import { expandImageArgs } from '../../image/scan.js';
+import { EXIT_INTERRUPTED } from '../../errors/exit-codes.js';
+import { listImageArgs } from '../../image/scan.js';
 import { ClusterService, DEFAULT_CLUSTER_SAMPLES } from '../../services/cluster-service.js';
 import { formatClusterRun, formatClusters, formatNamedCluster, formatUnnamedOutcome, formatUnnamedSummary } from '../cluster-report.js';
+import { enrollExitCode, reportSkipped } from '../batch.js';
 import { integerOption, print, type CliContext } from '../context.js';
 import { onInterrupt } from '../interrupt.js';
 import { ProgressLine } from '../progress.js';
 
 /** `facedb enroll --unlabelled <paths...>`: every face of every photo (folders at any depth), no person. */
 export async function enrollUnlabelled(ctx: CliContext, paths: string[], flags: { json?: boolean; quiet?: boolean }): Promise<void> {
-  const files = await expandImageArgs(paths, { recursive: true });
-  const service = await ctx.open();
+  const { images: files, skipped } = await listImageArgs(paths, { recursive: true });
+  reportSkipped(skipped, 'every photo beneath a folder is read');
+  const service = await ctx.open('create');
   const interrupt = onInterrupt('finishing photos in flight (Ctrl-C again to quit now)');
   const progress = new ProgressLine(files.length);
   try {
@@ -24,7 +27,7 @@ export async function enrollUnlabelled(ctx: CliContext, paths: string[], flags: 
     });
     progress.finish(summary.outcomes.length);
     print(flags.json ? JSON.stringify(summary) : formatUnnamedSummary(summary));
-    if (interrupt.signal.aborted) process.exitCode = 130;
+    process.exitCode = interrupt.signal.aborted ? EXIT_INTERRUPTED : enrollExitCode(summary.outcomes);
   } finally {
     interrupt.release();
     await service.close();
@@ -33,7 +36,7 @@ export async function enrollUnlabelled(ctx: CliContext, paths: string[], flags: 
 
 /** `facedb people --clusters`. */
 export async function printClusters(ctx: CliContext, flags: { json?: boolean; limit: number; offset: number; samples?: number }): Promise<void> {
-  const service = await ctx.open();
+  const service = await ctx.open('existing');
   try {
     const listing = await new ClusterService(service).listClusters({ limit: flags.limit, offset: flags.offset }, flags.samples ?? DEFAULT_CLUSTER_SAMPLES);
     print(flags.json ? JSON.stringify(listing) : formatClusters(listing));
@@ -48,7 +51,7 @@ export function clusterCommand(ctx: CliContext): Command {
     .option('--full', 're-cluster every unnamed face from scratch instead of placing only the new ones')
     .option('--json', 'print the summary as JSON')
     .action(async (flags: { full?: boolean; json?: boolean }) => {
-      const service = await ctx.open();
+      const service = await ctx.open('existing');
       try {
         const run = await new ClusterService(service).cluster({ full: flags.full ?? false });
         print(flags.json ? JSON.stringify(run) : formatClusterRun(run));
@@ -66,7 +69,7 @@ export function nameClusterCommand(ctx: CliContext): Command {
     .option('--json', 'print the result as JSON')
     .action(async (clusterId: number, name: string, flags: { json?: boolean }) => {
       if (name.trim() === '') throw new FacedbError('invalid_input', 'the name must not be empty');
-      const service = await ctx.open();
+      const service = await ctx.open('existing');
       try {
         const named = await new ClusterService(service).nameCluster(clusterId, name);
         print(flags.json ? JSON.stringify(named) : formatNamedCluster(clusterId, named));

@@ -2,11 +2,13 @@ import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { normalizePersonName } from '../../core/names.js';
 import { FacedbError } from '../../errors/errors.js';
-import { expandImageArgs, scanLfwLayout } from '../../image/scan.js';
+import { EXIT_INTERRUPTED } from '../../errors/exit-codes.js';
+import { listImageArgs, listLfwLayout, type SkippedEntries } from '../../image/scan.js';
 import { parseQueueUrl } from '../../queue/connection.js';
 import { enrollViaQueue } from '../../queue/enqueue.js';
 import type { EnrollItem, EnrollOptions } from '../../services/face-service.js';
 import type { EnrollSummary } from '../../services/results.js';
+import { enrollExitCode, FLAT_FOLDER, reportSkipped } from '../batch.js';
 import { print, type CliContext } from '../context.js';
 import { onInterrupt } from '../interrupt.js';
 import { ProgressLine } from '../progress.js';
@@ -38,7 +40,8 @@ export function enrollCommand(ctx: CliContext): Command {
         return enrollUnlabelled(ctx, paths, flags);
       }
       const address = flags.queue === undefined ? undefined : parseQueueUrl(flags.queue);
-      const items = await enrollItems(paths, flags.person);
+      const { images: items, skipped } = await enrollItems(paths, flags.person);
+      reportSkipped(skipped, flags.person === undefined ? LFW_LAYOUT : FLAT_FOLDER);
       const progress = new ProgressLine(items.length);
       // Through the queue the workers own the gallery: this process only reads photos and reports.
       let run: (options: EnrollOptions) => Promise<EnrollSummary>;
@@ -48,7 +51,7 @@ export function enrollCommand(ctx: CliContext): Command {
         const onNotice = (notice: string): void => progress.log(notice, process.stderr);
         run = (options) => enrollViaQueue(address, items, { ...options, maxFileBytes, onNotice });
       } else {
-        const service = await ctx.open();
+        const service = await ctx.open('create');
         run = (options) => service.enroll(items, options);
         close = () => service.close();
       }
@@ -66,7 +69,7 @@ export function enrollCommand(ctx: CliContext): Command {
         });
         progress.finish(summary.outcomes.length);
         print(flags.json ? JSON.stringify(summary) : formatEnrollSummary(summary));
-        if (interrupt.signal.aborted) process.exitCode = 130;
+        process.exitCode = interrupt.signal.aborted ? EXIT_INTERRUPTED : enrollExitCode(summary.outcomes);
       } finally {
         interrupt.release();
         await close();
@@ -74,19 +77,27 @@ export function enrollCommand(ctx: CliContext): Command {
     });
 }
 
-async function enrollItems(paths: string[], person: string | undefined): Promise<EnrollItem[]> {
+/** What `enroll <dir>` reads, for the line about what it skipped. */
+const LFW_LAYOUT = 'enroll <dir> reads <dir>/<Person_Name>/<photo>; give --person <name> for photos of one person';
+
+async function enrollItems(paths: string[], person: string | undefined): Promise<{ images: EnrollItem[]; skipped: SkippedEntries }> {
   if (person !== undefined) {
     // The name rules, checked before any photo is read: every photo would be refused alike.
     const name = normalizePersonName(person);
-    return (await expandImageArgs(paths)).map((path) => ({ person: name, path }));
+    const { images, skipped } = await listImageArgs(paths);
+    return { images: images.map((path) => ({ person: name, path })), skipped };
   }
-  const items: EnrollItem[] = [];
+  const images: EnrollItem[] = [];
+  const skipped: SkippedEntries = { notImages: [], outsideLayout: [] };
   for (const root of paths) {
     const info = await stat(root).catch(() => null);
     if (info?.isFile()) {
       throw new FacedbError('invalid_input', `${root} is a file: give --person <name> to enroll single images`);
     }
-    items.push(...(await scanLfwLayout(root)));
+    const listing = await listLfwLayout(root);
+    images.push(...listing.images);
+    skipped.notImages.push(...listing.skipped.notImages);
+    skipped.outsideLayout.push(...listing.skipped.outsideLayout);
   }
-  return items;
+  return { images, skipped };
 }

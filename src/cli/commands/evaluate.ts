@@ -41,7 +41,7 @@ export function evaluateCommand(ctx: CliContext): Command {
     .action(async (folder: string | undefined, flags: EvaluateFlags) => {
       if (flags.reset) {
         if (folder !== undefined || flags.apply) throw new FacedbError('invalid_input', 'give --reset alone (with --db), without a folder or --apply');
-        const service = await ctx.open();
+        const service = await ctx.open('existing');
         try {
           const removed = await resetCalibration(service);
           print(flags.json ? JSON.stringify({ reset: removed }) : removed ? "reset: the gallery uses its engine's calibration again" : 'the gallery had no calibration of its own');
@@ -54,7 +54,7 @@ export function evaluateCommand(ctx: CliContext): Command {
       if (flags.apply && (flags.far?.length ?? 1) > 1) throw new FacedbError('invalid_input', '--apply takes one --far (the operating point to store)');
       const applyFar = flags.far?.[0] ?? IDENTIFY_DEFAULT_FAR;
       // Without --apply no gallery is opened: the evaluation lives in memory only.
-      const service = flags.apply ? await ctx.open() : await ctx.open({ db: ':memory:' });
+      const service = flags.apply ? await ctx.open('create') : await ctx.open('create', { db: ':memory:' });
       await run(service, folder, flags, applyFar);
     });
 }

@@ -1,14 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
-import { toFacedbError, type FacedbError } from '../../errors/errors.js';
-import { exitCodeFor } from '../../errors/exit-codes.js';
 import { annotateImage } from '../../image/annotate.js';
 import { readImageFile, type ImageLimits } from '../../image/decode.js';
-import { expandImageArgs } from '../../image/scan.js';
+import { listImageArgs } from '../../image/scan.js';
 import type { IdentifyResult } from '../../services/results.js';
-import { integerOption, print, withFaceLimits, withOperatingPoint, withoutDetection, type CliContext } from '../context.js';
-import { formatFileError, formatIdentify } from '../report.js';
+import { integerOption, withFaceLimits, withOperatingPoint, withoutDetection, type CliContext } from '../context.js';
+import { FLAT_FOLDER, PhotoBatch, reportSkipped } from '../batch.js';
+import { formatIdentify } from '../report.js';
 
 interface IdentifyFlags {
   json?: boolean;
@@ -29,40 +28,30 @@ export function identifyCommand(ctx: CliContext): Command {
     .option('--annotate <path>', 'write the photo with boxes, names and emotions (a folder when several images)')
     .option('-k, --top-k <n>', 'candidates per face', integerOption('--top-k'));
   return withoutDetection(withFaceLimits(withOperatingPoint(command))).action(async (args: string[], flags: IdentifyFlags) => {
-      const files = await expandImageArgs(args);
-      const service = await ctx.open({ topK: flags.topK, threshold: flags.threshold, targetFar: flags.far });
-      const failures: FacedbError[] = [];
-      let imagesWithFaces = 0;
+      const { images: files, skipped } = await listImageArgs(args);
+      reportSkipped(skipped, FLAT_FOLDER);
+      const service = await ctx.open('existing', { topK: flags.topK, threshold: flags.threshold, targetFar: flags.far });
       try {
+        // The gallery's model and the operating point are checked once, before any photo (and before the models load).
+        const engine = await service.engine();
+        service.threshold(engine, flags, 'identify');
         if (flags.annotate && files.length > 1) await mkdir(flags.annotate, { recursive: true });
+        const batch = new PhotoBatch(files.length, flags.json);
         for (const file of files) {
           try {
             const result = await service.identify({ path: file }, flags);
-            if (result.faces.length > 0) imagesWithFaces += 1;
-            print(flags.json ? JSON.stringify({ file, ...result }) : `${formatIdentify(file, result)}\n`);
-            if (flags.annotate) {
-              const out = annotationPath(flags.annotate, file, files.length);
-              await writeAnnotation(file, result, out, service.config);
-            }
+            if (flags.annotate) await writeAnnotation(file, result, annotationPath(flags.annotate, file, files.length), service.config);
+            const known = result.faces.filter((face) => face.match !== null).length;
+            batch.analysed(flags.json ? JSON.stringify({ file, ...result }) : `${formatIdentify(file, result)}\n`, result.faces.length, known);
           } catch (error) {
-            const failure = toFacedbError(error);
-            failures.push(failure);
-            const report = { file, error: { code: failure.code, message: failure.message } };
-            print(flags.json ? JSON.stringify(report) : formatFileError(file, failure));
+            batch.failedWith(file, error);
           }
         }
+        batch.finish();
       } finally {
         await service.close();
       }
-      process.exitCode = identifyExitCode(failures, imagesWithFaces, files.length);
     });
-}
-
-/** Unreadable input wins; "no face" only when no photo had any face; otherwise success. */
-function identifyExitCode(failures: FacedbError[], imagesWithFaces: number, total: number): number {
-  const first = failures[0];
-  if (first) return exitCodeFor(first.code);
-  return imagesWithFaces === 0 && total > 0 ? exitCodeFor('no_face') : 0;
 }
 
 function annotationPath(target: string, file: string, count: number): string {

@@ -13,7 +13,7 @@ export function peopleCommand(ctx: CliContext): Command {
     .option('--samples <n>', 'with --clusters: sample photos per cluster (default 4)', integerOption('--samples'))
     .action(async (flags: { json?: boolean; limit: number; offset: number; clusters?: boolean; samples?: number }) => {
       if (flags.clusters) return printClusters(ctx, flags);
-      const service = await ctx.open();
+      const service = await ctx.open('existing');
       try {
         const page = await service.listPeople({ limit: flags.limit, offset: flags.offset });
         print(flags.json ? JSON.stringify(page) : formatPeople(page.items, page.total));

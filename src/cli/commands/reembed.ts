@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config/config.js';
-import { EXIT_INCOMPLETE } from '../../errors/exit-codes.js';
+import { EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK } from '../../errors/exit-codes.js';
 import { openFacedb } from '../../facedb.js';
 import { ENGINE_NAMES } from '../../engine/registry.js';
 import { print, type CliContext } from '../context.js';
@@ -28,7 +28,7 @@ export function reembedCommand(ctx: CliContext): Command {
     .option('-q, --quiet', 'print only faces that could not be moved, and the summary')
     .action(async (flags: ReembedFlags) => {
       const globals = ctx.globals();
-      const source = await ctx.open();
+      const source = await ctx.open('existing');
       let target;
       try {
         target = await openFacedb(loadConfig({ db: flags.to, workers: globals.workers, engine: flags.engine ?? globals.engine, modelPack: flags.modelPack }));
@@ -51,7 +51,7 @@ export function reembedCommand(ctx: CliContext): Command {
         progress?.finish(summary.outcomes.length);
         print(flags.json ? JSON.stringify(summary) : formatReembedSummary(summary, flags.to));
         const complete = summary.counts.moved + summary.counts.already_moved === summary.total;
-        process.exitCode = interrupt.signal.aborted ? 130 : complete ? 0 : EXIT_INCOMPLETE;
+        process.exitCode = interrupt.signal.aborted ? EXIT_INTERRUPTED : complete ? EXIT_OK : EXIT_INCOMPLETE;
       } finally {
         interrupt.release();
         await Promise.all([source.close(), target.close()]);

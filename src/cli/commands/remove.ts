@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { print, type CliContext } from '../context.js';
-import { shown } from '../report.js';
+import { formatRemoved } from '../report.js';
 
 export function removeCommand(ctx: CliContext): Command {
   return new Command('remove')
@@ -8,15 +8,12 @@ export function removeCommand(ctx: CliContext): Command {
     .argument('<person>', 'the name as listed by `facedb people` (or #<id>)')
     .option('--json', 'print the result as JSON')
     .action(async (name: string, flags: { json?: boolean }) => {
-      const service = await ctx.open();
+      const service = await ctx.open('existing');
       try {
         const key = /^#\d+$/.test(name) ? Number(name.slice(1)) : name;
         const { person, facesRemoved } = await service.removePerson(key);
-        print(
-          flags.json
-            ? JSON.stringify({ removed: person.name, personId: person.id, facesRemoved })
-            : `removed ${shown(person.name)} (${facesRemoved} ${facesRemoved === 1 ? 'face' : 'faces'})`,
-        );
+        const removed = { removed: person.name, personId: person.id, facesRemoved };
+        print(flags.json ? JSON.stringify(removed) : formatRemoved(removed));
       } finally {
         await service.close();
       }

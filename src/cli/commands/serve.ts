@@ -29,7 +29,7 @@ export function serveCommand(ctx: CliContext): Command {
     .option('--port <port>', 'port; env FACEDB_PORT; default 8080; 0 picks a free one')
     .option('--api-key-file <file>', 'API keys, one scope:key per line (# comments); env FACEDB_API_KEY_FILE, also FACEDB_API_KEYS')
     .action(async (flags: ServeFlags) => {
-      const service = await ctx.open({ host: flags.host, port: flags.port, apiKeyFile: flags.apiKeyFile });
+      const service = await ctx.open('create', { host: flags.host, port: flags.port, apiKeyFile: flags.apiKeyFile });
       const { config } = service;
       try {
         const fileKeys = config.apiKeyFile === undefined ? [] : await readKeyFile(config.apiKeyFile);

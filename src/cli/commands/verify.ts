@@ -4,12 +4,12 @@ import { formatVerify } from '../report.js';
 
 export function verifyCommand(ctx: CliContext): Command {
   const command = new Command('verify')
-    .description('say whether the subjects of two photos (the face at the centre, else the largest) are the same person')
+    .description('say whether the subjects of two photos (the face at the centre, else the largest) are the same person; no gallery needed')
     .argument('<a>', 'first image')
     .argument('<b>', 'second image')
     .option('--json', 'print the result as JSON');
   return withoutDetection(withOperatingPoint(command)).action(async (a: string, b: string, flags: { json?: boolean; threshold?: number; far?: number; detect: boolean }) => {
-      const service = await ctx.open({ threshold: flags.threshold, targetFar: flags.far });
+      const service = await ctx.open('none', { threshold: flags.threshold, targetFar: flags.far });
       try {
         const result = await service.verify({ path: a }, { path: b }, { detect: flags.detect });
         print(flags.json ? JSON.stringify({ a, b, ...result }) : formatVerify(a, b, result));

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { FacedbError } from '../../errors/errors.js';
+import { EXIT_INTERRUPTED } from '../../errors/exit-codes.js';
 import { parseQueueUrl } from '../../queue/connection.js';
 import { startEnrollWorker } from '../../queue/worker.js';
 import { integerOption, type CliContext } from '../context.js';
@@ -36,14 +37,14 @@ export function workerCommand(ctx: CliContext): Command {
       ] as const) {
         if (value !== undefined && value < 1) throw new FacedbError('invalid_input', `${flag} must be at least 1`);
       }
-      const service = await ctx.open();
+      const service = await ctx.open('create');
       let stopping = false;
       let stopped: () => void = () => {};
       const stop = new Promise<void>((resolve) => {
         stopped = resolve;
       });
       const onSignal = (): void => {
-        if (stopping) process.exit(130);
+        if (stopping) process.exit(EXIT_INTERRUPTED);
         stopping = true;
         process.stderr.write('facedb worker: stopping after the photos in flight (again to quit now)\n');
         stopped();

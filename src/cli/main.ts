@@ -17,6 +17,7 @@ import { DEFAULT_ENGINE, ENGINE_NAMES } from '../engine/registry.js';
 import { workerCommand } from './commands/worker.js';
 import { createContext } from './context.js';
 import { reembedCommand } from './commands/reembed.js';
+import { watchCommand } from './commands/watch.js';
 
 const program = new Command('facedb')
   .description('face recognition: enroll a gallery, identify every face in a photo, verify, analyse emotion')
@@ -41,6 +42,7 @@ for (const command of [
   reembedCommand(ctx),
   clusterCommand(ctx),
   nameClusterCommand(ctx),
+  watchCommand(ctx),
   serveCommand(ctx),
   workerCommand(ctx),
   clientCommand(),

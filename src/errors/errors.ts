@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'storage_unavailable', // the gallery database cannot be written or read: disk full, read-only, I/O error, gone
   'rate_limited', // too many wrong API keys from one address or with one key
   'request_timeout', // the request was not received in time
+  'source_unavailable', // a video stream or camera stopped sending, went away or cannot be reached
   'internal',
 ] as const;
 

@@ -20,6 +20,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   storage_unavailable: 9,
   rate_limited: 8,
   request_timeout: 8,
+  source_unavailable: 11,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

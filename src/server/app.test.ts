@@ -451,6 +451,7 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
       storage_unavailable: 503,
       rate_limited: 429,
       request_timeout: 408,
+      source_unavailable: 502,
       internal: 500,
     };
     for (const code of ERROR_CODES) assert.equal(httpStatusFor(code), contract[code], code);

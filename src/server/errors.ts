@@ -20,6 +20,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   internal: 500,
   overloaded: 503,
   storage_unavailable: 503,
+  source_unavailable: 502,
 };
 
 export function httpStatusFor(code: ErrorCode): number {

@@ -28,9 +28,11 @@ import type {
   FaceAttributes,
   IdentifyResult,
   ImageInfo,
+  Match,
   RepresentResult,
   VerifyResult,
 } from './results.js';
+import { watchVideo, type TrackRecognizer, type WatchEvent, type WatchOptions } from './watch-service.js';
 import { reembedGallery, type ReembedOptions, type ReembedSummary } from './reembed.js';
 
 /** Per-call knobs; anything left out falls back to the configuration. */
@@ -350,17 +352,67 @@ export class FaceService {
     const people = faces.length > 0 ? (await this.store.listPeople({ limit: 0, offset: 0 })).total : 0;
     const identified = [];
     for (const face of faces) {
-      const candidates = await this.named(await this.nearestPeople(index, embeddingOf(face), topK), (d) =>
-        decisionConfidence(engine.calibration, d, { threshold, people }),
-      );
-      const nearest = candidates[0];
-      identified.push({
-        ...attributes(face),
-        match: nearest && nearest.distance <= threshold ? { ...nearest, threshold } : null,
-        candidates,
-      });
+      const { match, candidates } = await this.nameEmbedding(engine, index, embeddingOf(face), { threshold, topK, people });
+      identified.push({ ...attributes(face), match, candidates });
     }
     return { image: imageInfo(loaded.image), threshold, faces: identified };
+  }
+
+  /** The nearest people to an embedding, and the match when the nearest is within the threshold. */
+  private async nameEmbedding(
+    engine: FaceEngine,
+    index: SearchIndex,
+    embedding: Float32Array,
+    decision: { threshold: number; topK: number; people: number },
+  ): Promise<{ match: Match | null; candidates: Candidate[] }> {
+    const { threshold, people } = decision;
+    const candidates = await this.named(await this.nearestPeople(index, embedding, decision.topK), (d) =>
+      decisionConfidence(engine.calibration, d, { threshold, people }),
+    );
+    const nearest = candidates[0];
+    return { match: nearest && nearest.distance <= threshold ? { ...nearest, threshold } : null, candidates };
+  }
+
+  /**
+   * Names embeddings (a video track's) exactly as identify names a face: same search, same threshold (per call,
+   * configured, or the model's identify default), same calibrated confidence.
+   */
+  async trackRecognizer(options: IdentifyOptions = {}): Promise<TrackRecognizer> {
+    refuseThresholdWithFar(options, this.config);
+    const engine = await this.engine();
+    checkPinnedModel(await this.store.getModel(), engine.model);
+    const threshold = this.threshold(engine, options, 'identify');
+    const topK = options.topK ?? this.config.topK;
+    return {
+      threshold,
+      identify: async (embedding) => {
+        const index = await this.index();
+        const people = (await this.store.listPeople({ limit: 0, offset: 0 })).total;
+        const { match, candidates } = await this.nameEmbedding(engine, index, embedding, { threshold, topK, people });
+        const nearest = candidates[0];
+        return {
+          person: match?.person ?? null,
+          personId: match?.personId ?? null,
+          distance: nearest?.distance ?? null,
+          confidence: nearest?.confidence ?? null,
+          threshold,
+          candidates,
+        };
+      },
+    };
+  }
+
+  /**
+   * Watches a video file, stream or camera: faces tracked from frame to frame, each track named from its best
+   * sightings like identify names a face (see watch-service.ts). Yields events until the source ends or `signal`
+   * aborts.
+   */
+  async *watch(source: string, options: WatchOptions & IdentifyOptions = {}): AsyncGenerator<WatchEvent> {
+    const recognizer = await this.trackRecognizer(options);
+    const engine = await this.engine();
+    // The watch asks for embeddings and, unless told otherwise, emotion: it sets `needs` itself.
+    const settings = { stallMs: this.config.watchStallMs, ffmpeg: this.config.ffmpeg, ...options };
+    yield* watchVideo({ engine, recognizer, analyzeOptions: this.analyzeOptions(options, NEEDS.identify) }, source, settings);
   }
 
   /** Same person or not, comparing the subject's face of each photo (core/subject-face.ts). */

@@ -103,10 +103,21 @@ describe('openVideoSource (ffmpeg)', () => {
       assert.ok(frames.some((frame, i) => i > 0 && frame.index > frames[i - 1]!.index + 1));
     });
 
+    it('refuses a stream nobody serves as source_unavailable', async () => {
+      const closed = createServer();
+      const dead = await listen(closed);
+      await new Promise((resolve) => closed.close(resolve));
+      await assert.rejects(
+        openVideoSource(`${dead}/camera.ts`, { stallMs: 2000 }),
+        (error) => isFacedbError(error) && error.code === 'source_unavailable' && /cannot open the stream/.test(error.message),
+      );
+    });
+
     it('reports a stream that stops sending as stalled', async () => {
       const source = await openVideoSource(`${url}/stall`, { stallMs: 1500 });
       const { end } = await drain(source);
-      assert.equal(end.reason === 'stalled' || end.reason === 'lost', true, JSON.stringify(end));
+      assert.equal(end.reason, 'stalled');
+      assert.match(end.reason === 'stalled' ? end.message : '', /^no (frame|data) from http:\/\/127\.0\.0\.1:\d+\/stall for 2 s$/);
     });
   });
 });

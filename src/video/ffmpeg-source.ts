@@ -36,9 +36,9 @@ export interface VideoSourceOptions {
   maxSide?: number;
   /** Live sources: frames kept waiting for the consumer before the oldest is dropped (default 2). */
   maxQueued?: number;
-  /** A source that delivers no frame for this long has stalled (default 10 s). */
+  /** A live source that delivers nothing for this long has stalled: it is stopped and reported (default 10 s). */
   stallMs?: number;
-  /** The ffmpeg binary (default `ffmpeg` on the PATH, or FACEDB_FFMPEG). */
+  /** The ffmpeg binary (default `ffmpeg` on the PATH). */
   ffmpeg?: string;
   signal?: AbortSignal;
 }
@@ -79,7 +79,8 @@ export async function sourceKind(source: string): Promise<VideoSourceInfo['kind'
 function inputArgs(source: string, kind: VideoSourceInfo['kind'], stallMs: number): string[] {
   if (kind === 'camera') return ['-f', 'v4l2', '-i', source];
   if (kind === 'file') return ['-i', source];
-  // ffmpeg's own I/O timeout (microseconds) ends a dead connection instead of blocking forever.
+  // ffmpeg's own I/O timeout (microseconds) ends a dead connection instead of blocking forever (also while it
+  // connects and probes, before any frame).
   const timeout = ['-rw_timeout', String(stallMs * 1000)];
   return source.toLowerCase().startsWith('rtsp') ? ['-rtsp_transport', 'tcp', ...timeout, '-i', source] : [...timeout, '-i', source];
 }
@@ -114,7 +115,7 @@ export async function openVideoSource(source: string, options: VideoSourceOption
   const maxSide = options.maxSide ?? 1280;
   const maxQueued = Math.max(1, options.maxQueued ?? 2);
   const stallMs = options.stallMs ?? 10_000;
-  const ffmpeg = options.ffmpeg ?? process.env.FACEDB_FFMPEG ?? 'ffmpeg';
+  const ffmpeg = options.ffmpeg ?? 'ffmpeg';
   // Shrink only: a frame larger than maxSide on its longest side is scaled down, keeping its aspect (even sizes).
   const scale = `scale=w='if(gte(iw,ih),min(iw,${maxSide}),-2)':h='if(gte(iw,ih),-2,min(ih,${maxSide}))'`;
   const args = ['-hide_banner', '-nostdin', ...inputArgs(source, kind, stallMs), '-an', '-sn', '-vf', scale, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
@@ -141,7 +142,13 @@ export async function openVideoSource(source: string, options: VideoSourceOption
     };
     child.stderr.on('data', onData);
     child.once('error', (error) => reject(ffmpegMissing(ffmpeg, error)));
-    void exited.then(() => reject(new FacedbError('invalid_input', `ffmpeg cannot read ${source}: ${lastProblem(stderr)}`)));
+    void exited.then(() =>
+      reject(
+        live
+          ? new FacedbError('source_unavailable', `cannot open the ${kind} ${source}: ${lastProblem(stderr)}`)
+          : new FacedbError('invalid_input', `ffmpeg cannot read ${source}: ${lastProblem(stderr)}`),
+      ),
+    );
   }).catch((error: unknown) => {
     child.kill('SIGKILL');
     throw error;
@@ -159,6 +166,8 @@ export async function openVideoSource(source: string, options: VideoSourceOption
   let delivered = 0;
   let dropped = 0;
   let ended = false;
+  let stalled: string | undefined;
+  let lastDataAt = performance.now();
   let wake: (() => void) | undefined;
   const notify = (): void => {
     wake?.();
@@ -166,6 +175,7 @@ export async function openVideoSource(source: string, options: VideoSourceOption
   };
 
   child.stdout.on('data', (chunk: Buffer) => {
+    lastDataAt = performance.now();
     pending.push(chunk);
     pendingBytes += chunk.length;
     while (pendingBytes >= frameBytes) {
@@ -190,6 +200,16 @@ export async function openVideoSource(source: string, options: VideoSourceOption
     ended = true;
     notify();
   });
+  // A live source that sends nothing for stallMs has stopped, however busy the consumer is meanwhile. (A file is
+  // paused by its consumer, and its ffmpeg cannot wait on anything but the disk.)
+  const watchdog = live
+    ? setInterval(() => {
+        if (ended || performance.now() - lastDataAt <= stallMs) return;
+        stalled = `no frame from ${source} for ${Math.round(stallMs / 1000)} s`;
+        clearInterval(watchdog);
+        child.kill('SIGKILL');
+      }, Math.max(50, stallMs / 4)).unref()
+    : undefined;
   const onAbort = (): void => {
     child.kill('SIGTERM');
     notify();
@@ -207,29 +227,19 @@ export async function openVideoSource(source: string, options: VideoSourceOption
           continue;
         }
         if (ended) break;
-        let stalled = false;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            stalled = true;
-            resolve();
-          }, stallMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        if (stalled && queue.length === 0 && !ended) {
-          child.kill('SIGKILL');
-          return { reason: 'stalled', message: `no frame from ${source} for ${Math.round(stallMs / 1000)} s` };
-        }
+        await new Promise<void>((resolve) => (wake = resolve));
       }
       const code = await exited;
       if (options.signal?.aborted) return { reason: 'interrupted' };
+      if (stalled !== undefined) return { reason: 'stalled', message: stalled };
+      // ffmpeg ends a connection that sent nothing for its I/O timeout as if the stream had ended, and says so.
+      if (live && /timed out/i.test(stderr)) return { reason: 'stalled', message: `no data from ${source} for ${Math.round(stallMs / 1000)} s` };
       if (code === 0) return { reason: 'end' };
       const message = lastProblem(stderr);
       // A file that ends in an error is damaged; a camera or stream that errors went away.
       return live ? { reason: 'lost', message: `${source}: ${message}` } : { reason: 'lost', message: `${source} ended with an error: ${message}` };
     } finally {
+      clearInterval(watchdog);
       options.signal?.removeEventListener('abort', onAbort);
       if (child.exitCode === null) child.kill('SIGKILL');
     }

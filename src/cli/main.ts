@@ -22,6 +22,7 @@ import { evaluateCommand } from './commands/evaluate.js';
 
 /** The installed package's version: package.json is two folders up from dist/cli/ (and from src/cli/). */
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+import { watchCommand } from './commands/watch.js';
 
 const program = new Command('facedb')
   .description('face recognition: enroll a gallery, identify every face in a photo, verify, analyse emotion')
@@ -49,6 +50,7 @@ for (const command of [
   evaluateCommand(ctx),
   clusterCommand(ctx),
   nameClusterCommand(ctx),
+  watchCommand(ctx),
   serveCommand(ctx),
   workerCommand(ctx),
   clientCommand(),

@@ -129,6 +129,12 @@ export const configSchema = z.object({
    * its file); unset: rebuilt at each start.
    */
   indexCacheDir: z.string().min(1).optional(),
+
+  // ---- video (`facedb watch`)
+  /** A stream or camera that delivers no frame for this long has stopped: the watch ends and says so. */
+  watchStallMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** The ffmpeg binary that decodes video (default: `ffmpeg` on the PATH). */
+  ffmpeg: z.string().min(1).default('ffmpeg'),
 });
 
 export type FacedbConfig = z.infer<typeof configSchema>;
@@ -161,6 +167,8 @@ const ENV_KEYS: Record<keyof FacedbConfig, string> = {
   annThreshold: 'FACEDB_ANN_THRESHOLD',
   annEfSearch: 'FACEDB_ANN_EF_SEARCH',
   indexCacheDir: 'FACEDB_INDEX_CACHE_DIR',
+  watchStallMs: 'FACEDB_WATCH_STALL_MS',
+  ffmpeg: 'FACEDB_FFMPEG',
 };
 
 /** Environment first, then explicit overrides (CLI flags, library options) win. */

@@ -23,7 +23,12 @@ export function emotionResult(probabilities: EmotionScores): EmotionPercentages 
     missing -= 1;
   }
   const scores = Object.fromEntries(tenths.map((t) => [t.emotion, t.floor / 10])) as Record<Emotion, number>;
+  return { dominant: dominantEmotion(probabilities), scores };
+}
+
+/** The emotion with the highest score; neutral on a tie with it. */
+export function dominantEmotion(probabilities: EmotionScores): Emotion {
   let dominant: Emotion = 'neutral';
   for (const emotion of EMOTIONS) if (probabilities[emotion] > probabilities[dominant]) dominant = emotion;
-  return { dominant, scores };
+  return dominant;
 }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { Box } from '../core/types.js';
 import type { RgbImage } from './image.js';
 
@@ -62,11 +62,7 @@ function faceSvg(face: FaceAnnotation, width: number, height: number, line: numb
   ].join('');
 }
 
-/**
- * Draws a box and a label for every face (green when known, red-orange when not) and returns a JPEG
- * of the same size. Boxes are in the coordinates of `image`, i.e. of the EXIF-oriented photo.
- */
-export async function annotateImage(image: RgbImage, faces: readonly FaceAnnotation[]): Promise<Buffer> {
+function overlay(image: RgbImage, faces: readonly FaceAnnotation[]): Sharp {
   const { width, height } = image;
   const short = Math.min(width, height);
   const line = Math.max(2, Math.round(short / 200));
@@ -77,8 +73,19 @@ export async function annotateImage(image: RgbImage, faces: readonly FaceAnnotat
     ...faces.map((face) => faceSvg(face, width, height, line, fontSize)),
     '</svg>',
   ].join('');
-  return sharp(image.data, { raw: { width, height, channels: 3 } })
-    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
-    .jpeg({ quality: 90, chromaSubsampling: '4:4:4' })
-    .toBuffer();
+  return sharp(image.data, { raw: { width, height, channels: 3 } }).composite([{ input: Buffer.from(svg), top: 0, left: 0 }]);
+}
+
+/**
+ * Draws a box and a label for every face (green when known, red-orange when not) and returns a JPEG
+ * of the same size. Boxes are in the coordinates of `image`, i.e. of the EXIF-oriented photo.
+ */
+export async function annotateImage(image: RgbImage, faces: readonly FaceAnnotation[]): Promise<Buffer> {
+  return overlay(image, faces).jpeg({ quality: 90, chromaSubsampling: '4:4:4' }).toBuffer();
+}
+
+/** The same drawing as packed RGB of the same size (video frames: `facedb watch --annotate`). */
+export async function annotateRgb(image: RgbImage, faces: readonly FaceAnnotation[]): Promise<Buffer> {
+  if (faces.length === 0) return Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  return overlay(image, faces).removeAlpha().raw().toBuffer();
 }

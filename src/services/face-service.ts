@@ -10,6 +10,7 @@ import { GalleryService } from './gallery.js';
 import { HealthService, type Health } from './health.js';
 import { reembedGallery, type ReembedOptions, type ReembedSummary } from './reembed.js';
 import { RecognitionService, type IdentifyOptions, type OperatingPoint } from './recognition.js';
+import { WatchService, type WatchEvent, type WatchOptions } from './watch-service.js';
 import type {
   AnalyzeResult,
   DetectResult,
@@ -38,6 +39,7 @@ export class FaceService {
   readonly gallery: GalleryService;
   readonly clusters: ClusterService;
   readonly healthChecks: HealthService;
+  readonly video: WatchService;
 
   constructor(config: FacedbConfig, store: GalleryStore, createEngine: () => Promise<FaceEngine>) {
     this.context = new ServiceContext(config, store, createEngine);
@@ -46,6 +48,7 @@ export class FaceService {
     this.gallery = new GalleryService(this.context);
     this.clusters = new ClusterService(this.context);
     this.healthChecks = new HealthService(this.context);
+    this.video = new WatchService(this.context, this.recognition);
   }
 
   get config(): FacedbConfig {
@@ -115,6 +118,11 @@ export class FaceService {
   /** See RecognitionService.threshold. */
   threshold(engine: Pick<FaceEngine, 'model' | 'calibration'>, options: OperatingPoint = {}, purpose: 'verify' | 'identify' = 'verify'): number {
     return this.recognition.threshold(engine, options, purpose);
+  }
+
+  /** See WatchService.watch: faces in a video file, stream or camera, followed as tracks and named per track. */
+  watch(source: string, options: WatchOptions & IdentifyOptions = {}): AsyncGenerator<WatchEvent> {
+    return this.video.watch(source, options);
   }
 
   analyze(source: ImageSource, options: DetectOptions = {}): Promise<AnalyzeResult> {

@@ -11,7 +11,8 @@ import { checkPinnedModel } from '../store/validation.js';
 import type { DetectOptions, ServiceContext } from './context.js';
 import { attributes, embeddingOf, imageInfo, NEEDS, round, roundBox } from './face-results.js';
 import { operatingPointSource, type OperatingPointSource } from './operating-point-source.js';
-import type { AnalyzeResult, Candidate, DetectResult, IdentifyResult, RepresentResult, VerifyResult } from './results.js';
+import type { AnalyzeResult, Candidate, DetectResult, IdentifyResult, Match, RepresentResult, TrackRecognizer, VerifyResult } from './results.js';
+import type { PersonMatch } from '../core/search-index.js';
 
 /** How strict a match must be: a distance threshold, or a target false-accept rate (not both). */
 export interface OperatingPoint {
@@ -52,17 +53,55 @@ export class RecognitionService {
     const people = faces.length > 0 ? (await store.listPeople({ limit: 0, offset: 0 })).total : 0;
     const identified = [];
     for (const face of faces) {
-      const candidates = await this.#named(await nearestPeople(embeddingOf(face), topK), (d) =>
-        decisionConfidence(engine.calibration, d, { threshold, people }),
-      );
-      const nearest = candidates[0];
-      identified.push({
-        ...attributes(face),
-        match: nearest && nearest.distance <= threshold ? { ...nearest, threshold } : null,
-        candidates,
-      });
+      const { match, candidates } = await this.#nameEmbedding(engine, nearestPeople, embeddingOf(face), { threshold, topK, people });
+      identified.push({ ...attributes(face), match, candidates });
     }
     return { image: imageInfo(loaded.image), threshold, thresholdSource: this.#thresholdSource(engine, options), faces: identified };
+  }
+
+  /**
+   * Names embeddings (a video track's) exactly as identify names a face: same search, same threshold (per call,
+   * configured, the gallery's or the model's identify default), same calibrated confidence.
+   */
+  async trackRecognizer(options: IdentifyOptions = {}): Promise<TrackRecognizer> {
+    const { config, store, search } = this.#context;
+    refuseThresholdWithFar(options, config);
+    const engine = await this.#context.engine();
+    checkPinnedModel(await store.getModel(), engine.model);
+    const threshold = this.threshold(engine, options, 'identify');
+    const topK = options.topK ?? config.topK;
+    return {
+      threshold,
+      identify: async (embedding) => {
+        const people = (await store.listPeople({ limit: 0, offset: 0 })).total;
+        const { match, candidates } = await this.#nameEmbedding(engine, await search.searcher(), embedding, { threshold, topK, people });
+        const nearest = candidates[0];
+        return {
+          person: match?.person ?? null,
+          personId: match?.personId ?? null,
+          distance: nearest?.distance ?? null,
+          confidence: nearest?.confidence ?? null,
+          threshold,
+          candidates,
+        };
+      },
+    };
+  }
+
+  /** The nearest people to an embedding, and the match when the nearest is within the threshold. */
+  async #nameEmbedding(
+    engine: FaceEngine,
+    nearestPeople: (query: Float32Array, k: number) => Promise<PersonMatch[]>,
+    embedding: Float32Array,
+    decision: { threshold: number; topK: number; people: number },
+  ): Promise<{ match: Match | null; candidates: Candidate[] }> {
+    const { threshold, people } = decision;
+    // The gallery size turns the 1:1 likelihood into the chance that the probe is this one of N people.
+    const candidates = await this.#named(await nearestPeople(embedding, decision.topK), (d) =>
+      decisionConfidence(engine.calibration, d, { threshold, people }),
+    );
+    const nearest = candidates[0];
+    return { match: nearest && nearest.distance <= threshold ? { ...nearest, threshold } : null, candidates };
   }
 
   /** Same person or not, comparing the subject's face of each photo (core/subject-face.ts). */

@@ -177,3 +177,22 @@ export interface ReembedSummary {
   outcomes: ReembedOutcome[];
   elapsedMs: number;
 }
+
+/** What a track is identified as: the nearest person within the threshold, or unknown (person null). */
+export interface TrackIdentity {
+  person: string | null;
+  personId: number | null;
+  /** Distance to the nearest enrolled person (null: empty gallery). */
+  distance: number | null;
+  /** Calibrated confidence of the decision, as identify gives it. */
+  confidence: number | null;
+  threshold: number;
+  /** The nearest candidates, nearest first. */
+  candidates: Candidate[];
+}
+
+/** Names an embedding the way identify names a face. */
+export interface TrackRecognizer {
+  readonly threshold: number;
+  identify(embedding: Float32Array): Promise<TrackIdentity>;
+}

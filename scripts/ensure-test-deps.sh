@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The tests use a real PostgreSQL server, a real Redis (the enrollment queue), a real headless Chromium and real
-# fonts for annotated images.
+# The tests use a real PostgreSQL server, a real Redis (the enrollment queue), a real headless Chromium, real
+# fonts for annotated images and ffmpeg (facedb watch decodes video with it; the tests make their videos with it).
 # Installs them from Debian's packages when missing (as root), or says exactly what to install.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ missing=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+[ -x /usr/bin/ffmpeg ] || missing+=(ffmpeg)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -186,6 +186,7 @@ void describe('the OpenAPI document agrees with the server', () => {
     assert.equal(identify.max_faces?.default, Math.min(config.maxFaces, config.maxFacesPerImage));
     assert.equal(identify.top_k?.default, config.topK);
     assert.equal(identify.min_face_size?.default, config.minFaceSize);
+    assert.equal(identify.detect?.default, true);
     const people = document.paths['/v1/people']!.get!.parameters!;
     assert.deepEqual(
       people.map((p) => [p.name, p.schema.default]),
@@ -196,7 +197,7 @@ void describe('the OpenAPI document agrees with the server', () => {
     );
     for (const path of ['/v1/analyze', '/v1/detect', '/v1/represent']) {
       const properties = Object.keys(document.paths[path]!.post!.requestBody!.content['application/json']!.schema.properties!);
-      assert.deepEqual(properties.sort(), ['image', 'max_faces', 'min_face_size'], `${path} documents only what it reads`);
+      assert.deepEqual(properties.sort(), ['detect', 'image', 'max_faces', 'min_face_size'], `${path} documents only what it reads`);
     }
   });
 

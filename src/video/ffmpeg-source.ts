@@ -88,7 +88,8 @@ function inputArgs(source: string, kind: VideoSourceInfo['kind'], stallMs: numbe
 /** The scaled size ffmpeg announces for its raw output, e.g. "rgb24(pc, …), 640x480 [SAR 1:1 DAR 4:3], … 25 fps". */
 function parseOutputStream(stderr: string): { width: number; height: number; fps: number } | undefined {
   const output = stderr.slice(stderr.indexOf('Output #0'));
-  const line = /Stream #0:0.*Video: rawvideo.*/.exec(output)?.[0];
+  // Only a whole line: stderr arrives in chunks, and a line cut before its "25 fps" would read as an unknown rate.
+  const line = /Stream #0:0.*Video: rawvideo.*(?=\r?\n)/.exec(output)?.[0];
   if (line === undefined) return undefined;
   const size = /, (\d+)x(\d+)[ ,]/.exec(line);
   if (!size) return undefined;

@@ -26,7 +26,7 @@ describe('POST /v1/faces: admission, size cap, duplicates', () => {
   let app: FastifyInstance;
   let inner: FakeEngine;
   const sides: number[] = [];
-  const upload = (images: Buffer[]) => app.inject({ method: 'POST', url: '/v1/faces', headers, payload: { images: images.map((image) => image.toString('base64')) } });
+  const upload = (images: Buffer[]) => app.inject({ method: 'POST', url: '/v1/faces', headers, payload: { image: images.map((image) => image.toString('base64')) } });
 
   before(async () => {
     inner = await fakeEngine();

@@ -20,7 +20,9 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// The test-only engines (`fake`) are choosable only with this switch; every process the tests start inherits it.
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
   stdio: 'inherit',
+  env: { ...process.env, FACEDB_TEST_ENGINES: '1' },
 });
 process.exit(result.status ?? 1);

@@ -1,7 +1,7 @@
 import { loadConfig, type ConfigInput, type FacedbConfig } from './config/config.js';
 import { calibrationKey } from './core/confidence.js';
 import type { FaceEngine } from './engine/engine.js';
-import { DEFAULT_ENGINE, ENGINE_NAMES, engineByName, engineForModel, type EngineEntry } from './engine/registry.js';
+import { DEFAULT_ENGINE, ENGINE_NAMES, engineByName, engineForModel, registerTestEngines, type EngineEntry } from './engine/registry.js';
 import { FacedbError } from './errors/errors.js';
 import { isPackModel, packIdOf, readModelPack, type ModelPack } from './engine/onnx/pack.js';
 import { FaceService } from './services/face-service.js';
@@ -26,6 +26,7 @@ export interface OpenOptions extends Omit<ConfigInput, 'engine'> {
 export async function openFacedb(options: OpenOptions | FacedbConfig = {}): Promise<FaceService> {
   const { engine, mustExist = false, ...settings } = options as OpenOptions;
   const config = loadConfig(typeof engine === 'string' ? { ...settings, engine } : settings);
+  if (config.testEngines) await registerTestEngines();
   // A misspelt engine name or a bad model pack fails here, before anything is opened.
   const pack = config.modelPack === undefined ? undefined : readModelPack(config.modelPack);
   if (config.engine !== undefined || pack !== undefined) engineByName(config.engine ?? 'onnx', pack);

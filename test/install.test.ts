@@ -61,6 +61,7 @@ void describe('npm pack + npm install -g: a working facedb on the PATH', { timeo
     assert.ok(paths.some((p) => p.startsWith('node_modules/faceplugin-face-recognition-js/model/')), 'the bundled models');
     const ours = paths.filter((p) => !p.startsWith('node_modules/'));
     assert.deepEqual(ours.filter((p) => p.startsWith('src/') || p.startsWith('test/') || /\.test\.[jt]s$/.test(p)), []);
+    assert.deepEqual(ours.filter((p) => p.startsWith('dist/engine/fake/')), [], 'no test-only engine in the package');
     assert.match(await readFile(CLI, 'utf8'), /^#!\/usr\/bin\/env node\n/, 'the bin starts with a shebang');
   });
 

@@ -130,6 +130,9 @@ export const configSchema = z.object({
    */
   indexCacheDir: z.string().min(1).optional(),
 
+  /** Makes the test-only engines (`fake`) choosable; facedb's own test runner sets it. Off in production. */
+  testEngines: z.preprocess((value) => (typeof value === 'string' ? value === '1' || value.toLowerCase() === 'true' : value), z.boolean().default(false)),
+
   // ---- video (`facedb watch`)
   /** A stream or camera that delivers no frame for this long has stopped: the watch ends and says so. */
   watchStallMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
@@ -167,6 +170,7 @@ const ENV_KEYS: Record<keyof FacedbConfig, string> = {
   annThreshold: 'FACEDB_ANN_THRESHOLD',
   annEfSearch: 'FACEDB_ANN_EF_SEARCH',
   indexCacheDir: 'FACEDB_INDEX_CACHE_DIR',
+  testEngines: 'FACEDB_TEST_ENGINES',
   watchStallMs: 'FACEDB_WATCH_STALL_MS',
   ffmpeg: 'FACEDB_FFMPEG',
 };

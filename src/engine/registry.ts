@@ -8,7 +8,6 @@ import type { ModelInfo } from '../core/types.js';
 import { FacedbError } from '../errors/errors.js';
 import type { FaceEngine } from './engine.js';
 import { createFaceApiEngine, FACEAPI_CALIBRATION, FACEAPI_MODEL } from './faceapi/engine.js';
-import { createFakeEngine, FAKE_MODEL } from './fake/engine.js';
 import { createOnnxEngine, ONNX_CALIBRATION, ONNX_MODEL } from './onnx/engine.js';
 import { isPackModel, packIdOf, packModel, type ModelPack } from './onnx/pack.js';
 
@@ -41,23 +40,54 @@ export const ENGINES = {
     description: 'face-api ResNet-128 descriptor (128-D) on tfjs-wasm, BlazeFace/SSD detection',
     create: (options) => createFaceApiEngine(options),
   },
-  fake: {
-    model: FAKE_MODEL,
-    calibration: undefined,
-    description: 'a deterministic stand-in for tests: recognises only the very same photo',
-    create: () => createFakeEngine(),
-  },
 } as const satisfies Record<string, EngineEntry>;
 
-export type EngineName = keyof typeof ENGINES;
+/** An engine a user can choose. */
+export type ProductEngineName = keyof typeof ENGINES;
+/** Any engine, the test-only ones included. */
+export type EngineName = ProductEngineName | 'fake';
 
 /** The engine a new gallery gets when none is configured. */
 export const DEFAULT_ENGINE: EngineName = 'onnx';
 
-export const ENGINE_NAMES = Object.keys(ENGINES) as EngineName[];
+/** The engines a user can choose. */
+export const ENGINE_NAMES = Object.keys(ENGINES) as ProductEngineName[];
 
-function isEngineName(name: string): name is EngineName {
-  return Object.hasOwn(ENGINES, name);
+/**
+ * Engines for facedb's own tests (`fake`: a deterministic stand-in that recognises only the very same photo). They are
+ * not part of the product build (tsconfig.json leaves src/engine/fake out; `npm test` builds with
+ * tsconfig.test-build.json) and exist only after registerTestEngines(), which openFacedb calls when the configuration
+ * says so (FACEDB_TEST_ENGINES=1, set by the test runner).
+ */
+const testEngines = new Map<string, EngineEntry>();
+
+/** Loads the test-only engines; invalid_input in a product build, which does not have them. */
+export async function registerTestEngines(): Promise<void> {
+  if (testEngines.size > 0) return;
+  // Not a literal, so the compiler does not pull the test engine into the product build.
+  const fakeModule: string = './fake/engine.js';
+  let loaded: { FAKE_MODEL: ModelInfo; createFakeEngine: () => Promise<FaceEngine> };
+  try {
+    loaded = (await import(fakeModule)) as typeof loaded;
+  } catch (error) {
+    throw new FacedbError('invalid_input', 'FACEDB_TEST_ENGINES is set, but this build of facedb has no test engines (they are built by `npm test` only)', { cause: error });
+  }
+  testEngines.set('fake', {
+    model: loaded.FAKE_MODEL,
+    calibration: undefined,
+    description: 'a deterministic stand-in for tests: recognises only the very same photo',
+    create: () => loaded.createFakeEngine(),
+  });
+}
+
+/** A chosen engine by name: a product engine, or a test engine once registered. */
+function entryByName(name: string): EngineEntry | undefined {
+  return Object.hasOwn(ENGINES, name) ? ENGINES[name as keyof typeof ENGINES] : testEngines.get(name);
+}
+
+/** Every engine that can be chosen now (test engines only once registered). */
+function availableNames(): EngineName[] {
+  return [...ENGINE_NAMES, ...([...testEngines.keys()] as EngineName[])];
 }
 
 /** The onnx engine running a model pack's recogniser (see onnx/pack.ts) beside its built-in nets. */
@@ -80,17 +110,18 @@ export function engineByName(name: string, pack?: ModelPack): EngineEntry & { na
     if (name !== 'onnx') throw new FacedbError('invalid_input', `a model pack runs on the onnx engine, not ${JSON.stringify(name)}: drop --engine/FACEDB_ENGINE or the pack`);
     return packEngine(pack);
   }
-  if (!isEngineName(name)) {
+  const entry = entryByName(name);
+  if (entry === undefined) {
     throw new FacedbError('invalid_input', `unknown engine ${JSON.stringify(name)}: choose one of ${ENGINE_NAMES.join(', ')}`);
   }
-  return { name, ...ENGINES[name] };
+  return { name: name as EngineName, ...entry };
 }
 
 /** The engine that embeds with exactly this model id and version (the given model pack's included), if any. */
 export function engineForModel(model: Pick<ModelInfo, 'id' | 'version'>, pack?: ModelPack): (EngineEntry & { name: EngineName }) | undefined {
   if (pack !== undefined && calibrationKey(packModel(pack)) === calibrationKey(model)) return packEngine(pack);
-  const name = ENGINE_NAMES.find((candidate) => calibrationKey(ENGINES[candidate].model) === calibrationKey(model));
-  return name === undefined ? undefined : { name, ...ENGINES[name] };
+  const name = availableNames().find((candidate) => calibrationKey(entryByName(candidate)!.model) === calibrationKey(model));
+  return name === undefined ? undefined : engineByName(name);
 }
 
 /**

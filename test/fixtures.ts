@@ -102,14 +102,5 @@ export async function writeBadInputs(): Promise<BadInputs> {
   return files;
 }
 
-/** mulberry32: a small seeded PRNG, so generated test data and benchmark inputs are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The product's seeded PRNG (src/core/random.ts), for generated test data and benchmark inputs. */
+export { seededRandom } from '../src/core/random.js';

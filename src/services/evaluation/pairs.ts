@@ -1,4 +1,5 @@
 import { euclideanDistance } from '../../core/distance.js';
+import { seededRandom } from '../../core/random.js';
 
 /** At most this many impostor distances are kept (80 MB as float64); beyond, a stated deterministic sample. */
 export const MAX_IMPOSTOR_PAIRS = 10_000_000;
@@ -31,17 +32,6 @@ export interface PairPass {
   near: Array<{ a: number; b: number; distance: number }>;
 }
 
-/** Small, fast, seeded generator (mulberry32): the impostor sample is the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every same-person distance, grouped by person (cheap: only within people). */
 export function genuineDistances(rows: readonly FaceRow[]): Map<number, number[]> {
@@ -69,7 +59,7 @@ export function pairPass(rows: readonly FaceRow[], nearDistance: number, genuine
   const impostorInFolder = (n * (n - 1)) / 2 - genuineCount;
   const sampled = impostorInFolder > MAX_IMPOSTOR_PAIRS;
   const keep = sampled ? MAX_IMPOSTOR_PAIRS / impostorInFolder : 1;
-  const random = seeded(SAMPLING_SEED);
+  const random = seededRandom(SAMPLING_SEED);
   const impostor = new Float64Array(sampled ? Math.ceil(MAX_IMPOSTOR_PAIRS * 1.01) + 1024 : impostorInFolder);
   let kept = 0;
   const nearestOwn = new Int32Array(n).fill(-1);

@@ -48,6 +48,11 @@ export interface OnnxEngineOptions {
  * packDefaultThreshold in the registry).
  */
 export function createOnnxEngine(options: OnnxEngineOptions = {}): Promise<FaceEngine> {
+  // ONNX Runtime 1.30 starts a telemetry system in every process that creates an environment: it keeps a device id and
+  // an event database under ~/.cache/Microsoft/DeveloperTools/.onnxruntime and can upload over HTTPS. A face database
+  // sends nothing anywhere: it is switched off before any worker creates its environment (the environment is
+  // process-wide, so the workers started below see it).
+  process.env.ORT_DISABLE_TELEMETRY = '1';
   const { pack } = options;
   const identity = pack
     ? { model: packModel(pack), landmarkLayout: ONNX_LANDMARK_LAYOUT, calibration: undefined }

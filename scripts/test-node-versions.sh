@@ -30,6 +30,10 @@ NODE_VERSION_TESTS=(
   src/server/serve.test.ts
 )
 
+# Left out of those files (Node 22's --test-skip-pattern): the CLI's kill -9 resume test (about 30 s; SQLite's
+# recovery from a killed writer is tested on every Node by the store's own "killed mid-way" test).
+NODE_VERSION_SKIP='resumes.after.kill.-9'
+
 # FACEDB_NODE_VERSION_TESTS (space-separated path fragments) runs another part instead, e.g. while fixing one test.
 if [ -n "${FACEDB_NODE_VERSION_TESTS:-}" ]; then read -r -a NODE_VERSION_TESTS <<<"$FACEDB_NODE_VERSION_TESTS"; fi
 
@@ -113,7 +117,7 @@ for major in "${majors[@]}"; do
     new (require('better-sqlite3'))(':memory:').close();
     console.log('native modules load on node $version: better-sqlite3, sharp, usearch, onnxruntime-node');
   ") || status=1
-  (cd "$project" && PATH="$nodedir/bin:$PATH" "$node_bin" scripts/run-tests.mjs "${NODE_VERSION_TESTS[@]}") || status=1
+  (cd "$project" && PATH="$nodedir/bin:$PATH" NODE_OPTIONS="--test-skip-pattern=$NODE_VERSION_SKIP" "$node_bin" scripts/run-tests.mjs "${NODE_VERSION_TESTS[@]}") || status=1
   echo "== node $version: $((SECONDS - started)) s in all"
 done
 exit $status

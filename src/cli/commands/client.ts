@@ -127,7 +127,7 @@ function removePerson(): Command {
   return withRemoveTargets(command, 'facedb client people').action(async (key: string | undefined, flags: RemoteFlags & RemoveFlags) => {
     // The routes take ids up to MAX_ID; any larger id is simply no such face or cluster, as it is locally.
     const known = (id: number, what: string): number => {
-      if (id > MAX_ID) throw new FacedbError('not_found', `no ${what} #${id}`);
+      if (id > MAX_ID) throw new FacedbError('not_found', `no ${what} with id ${id}`);
       return id;
     };
     await runRemove(key, flags, {

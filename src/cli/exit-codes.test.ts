@@ -138,6 +138,9 @@ void describe('exit codes: every command against the README table', () => {
     ['identify, bad option value', () => ['identify', '--top-k', 'many', bono, '--db', db], 2],
     ['identify, unknown option', () => ['identify', '--no-such-option', bono, '--db', db], 2],
     ['remove, nobody of that name', () => ['remove', 'Nobody Atall', '--db', db], 5],
+    ['remove, no such face', () => ['remove', '--face', '999999', '--db', db], 5],
+    ['remove, no such cluster', () => ['remove', '--cluster', '999999', '--db', db], 5],
+    ['remove, a person and a cluster at once', () => ['remove', 'Bono', '--cluster', '1', '--db', db], 2],
     ['cluster, mistyped --db', () => ['cluster', '--db', missingDb], 5],
     ['name-cluster, no such cluster', () => ['name-cluster', '999999', 'Nobody', '--db', db], 5],
     ['reembed, mistyped --db', () => ['reembed', '--db', missingDb, '--to', join(work, 'new.sqlite')], 5, () => {
@@ -189,6 +192,8 @@ void describe('exit codes: every command against the README table', () => {
     }],
     ['client represent, a blank photo', () => ['client', 'represent', '--server', server.url, '--api-key', READ, blank], 4],
     ['client remove, nobody of that name', () => ['client', 'remove', '--server', server.url, '--api-key', ADMIN, 'Nobody'], 5],
+    ['client remove, no such face', () => ['client', 'remove', '--server', server.url, '--api-key', ADMIN, '--face', '999999'], 5],
+    ['client remove, no such cluster', () => ['client', 'remove', '--server', server.url, '--api-key', ADMIN, '--cluster', '999999'], 5],
     ['client remove, with a read key', () => ['client', 'remove', '--server', server.url, '--api-key', READ, 'Bono'], 7],
     ['client remove', () => ['client', 'remove', '--server', server.url, '--api-key', ADMIN, 'Bono'], 0, (run) => {
       assert.equal(run.stdout, 'removed Bono (2 faces)\n');

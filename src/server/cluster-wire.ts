@@ -59,6 +59,11 @@ export const namedCluster = z.object({
   faces_left: z.number().int().describe('faces left in the cluster: photos the person already has a face from'),
 });
 
+export const clusterRemoved = z.object({
+  removed: z.literal(true),
+  faces_removed: z.number().int().describe('the unnamed faces erased with the cluster'),
+});
+
 export const clusterRunJson = z.object({ full: z.boolean().default(false) }).strict();
 export const nameClusterJson = z.object({ name: personName }).strict();
 /** The cluster listing's query: a page, and how many sample faces each cluster shows. */

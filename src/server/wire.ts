@@ -86,7 +86,10 @@ export const peoplePage = z.object({
 const enrolledFace = detected.extend({ id: z.number().int(), created_at: z.string(), image_url: z.string() });
 export const personDetail = person.extend({ faces: z.array(enrolledFace) });
 export const personRemoved = z.object({ removed: z.literal(true), faces_removed: z.number().int() });
-export const faceRemoved = z.object({ removed: z.literal(true) });
+export const faceRemoved = z.object({
+  removed: z.literal(true),
+  named: z.boolean().describe("false: the face belonged to nobody yet (an unnamed face, in a cluster or not)"),
+});
 export const enrollResponse = z.object({
   outcomes: z.array(
     z.object({

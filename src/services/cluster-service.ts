@@ -270,6 +270,14 @@ export class ClusterService {
       throw error;
     }
   }
+
+  /**
+   * Erases a cluster with every unnamed face in it (crops, photo bytes, embeddings); returns how many faces went.
+   * Unnamed faces are not in the search index, so it has nothing to forget. Throws not_found.
+   */
+  async removeCluster(clusterId: number): Promise<{ clusterId: number; facesRemoved: number }> {
+    return { clusterId, facesRemoved: await this.#context.store.removeCluster(clusterId) };
+  }
 }
 
 /**

@@ -165,7 +165,7 @@ export class FaceService {
     return this.gallery.removePerson(nameOrId);
   }
 
-  removeFace(faceId: number): Promise<void> {
+  removeFace(faceId: number): Promise<{ named: boolean }> {
     return this.gallery.removeFace(faceId);
   }
 

@@ -1,5 +1,5 @@
 import { normalizePersonName } from '../core/names.js';
-import { FacedbError } from '../errors/errors.js';
+import { FacedbError, toFacedbError } from '../errors/errors.js';
 import type { Face, Page, PageOf, Person } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 
@@ -43,9 +43,22 @@ export class GalleryService {
     return { person, facesRemoved };
   }
 
-  async removeFace(faceId: number): Promise<void> {
-    await this.#context.store.removeFace(faceId);
-    await this.#context.search.removed(faceId);
+  /**
+   * Erases one face, named or not (faces share one id space), with its crop, photo bytes and embedding. An unnamed
+   * face is erased through the store's unnamed path first, so its cluster goes too when left empty; it was never in
+   * the search index. Throws not_found when there is no such face.
+   */
+  async removeFace(faceId: number): Promise<{ named: boolean }> {
+    const { store, search } = this.#context;
+    try {
+      await store.removeUnnamedFace(faceId);
+      return { named: false };
+    } catch (error) {
+      if (toFacedbError(error).code !== 'not_found') throw error;
+    }
+    await store.removeFace(faceId);
+    await search.removed(faceId);
+    return { named: true };
   }
 
   /** A person's enrolled faces (no embeddings). Throws not_found for an unknown person. */

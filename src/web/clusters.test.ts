@@ -95,4 +95,21 @@ void describe('the Clusters view in headless Chromium against the real server', 
     await status().getByText(new RegExp(`^Could not name cluster ${id}: .+ \\(validation_failed\\)\\.$`)).waitFor();
     assert.equal(await clusters().count(), 1);
   });
+
+  void it('removes a cluster only after confirmation', async () => {
+    const first = clusters().first();
+    const id = await first.getAttribute('data-cluster-id');
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await first.getByRole('button', { name: `Remove cluster ${id}` }).click();
+    assert.equal(await clusters().count(), 1, 'dismissed: the cluster stays');
+    assert.equal((await service.clusters.listClusters({ limit: 10, offset: 0 })).total, 1);
+    await page.screenshot({ path: join(process.env.FACEDB_SCREENSHOTS ?? '/tmp', 'facedb-clusters-remove.png'), fullPage: true });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await first.getByRole('button', { name: `Remove cluster ${id}` }).click();
+    await status().getByText(`Removed cluster ${id} (1 face). No unnamed faces are waiting for a name.`).waitFor();
+    assert.equal(await clusters().count(), 0);
+    const stored = await service.clusters.listClusters({ limit: 10, offset: 0 });
+    assert.deepEqual([stored.total, stored.unnamedFaces], [0, 0], 'erased in the gallery');
+    assert.deepEqual(pageErrors, [], 'no script errors on the page');
+  });
 });

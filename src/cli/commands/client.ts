@@ -3,13 +3,15 @@ import { normalizePersonName } from '../../core/names.js';
 import { FacedbError } from '../../errors/errors.js';
 import { listImageArgs } from '../../image/scan.js';
 import * as clusterWire from '../../server/cluster-wire.js';
+import { MAX_ID } from '../../server/request-wire.js';
 import * as wire from '../../server/wire.js';
 import { FLAT_FOLDER, PhotoBatch, reportSkipped } from '../batch.js';
 import { formatClusterRun, formatClusters, formatNamedCluster } from '../cluster-report.js';
 import { integerOption, print, withFaceLimits, withOperatingPoint } from '../context.js';
 import { call, form, get, remote, remove as del, type RemoteFlags } from '../remote.js';
-import { formatAnalyze, formatIdentify, formatPeople, formatRemoved, formatVerify } from '../report.js';
+import { formatAnalyze, formatIdentify, formatPeople, formatVerify } from '../report.js';
 import { clientEnroll } from './client-enroll.js';
+import { runRemove, withRemoveTargets, type RemoveFlags } from './remove.js';
 
 /** The same commands as the local ones, run on a facedb server: same reports, same exit codes. */
 
@@ -121,14 +123,23 @@ async function findPerson(flags: RemoteFlags, key: string): Promise<{ id: number
 }
 
 function removePerson(): Command {
-  return remote('remove', 'erase a person on the server with all their faces and embeddings (needs an admin key)')
-    .argument('<person>', 'the name as listed by `facedb client people` (or #<id>)')
-    .action(async (key: string, flags: RemoteFlags) => {
-      const person = await findPerson(flags, key);
-      const answer = await del(flags, `/v1/people/${person.id}`, wire.personRemoved);
-      const removed = { removed: person.name, personId: person.id, facesRemoved: answer.faces_removed };
-      print(flags.json ? JSON.stringify(removed) : formatRemoved(removed));
+  const command = remote('remove', 'erase a person on the server with all their faces and embeddings, or single faces, or a cluster of unnamed faces (needs an admin key)');
+  return withRemoveTargets(command, 'facedb client people').action(async (key: string | undefined, flags: RemoteFlags & RemoveFlags) => {
+    // The routes take ids up to MAX_ID; any larger id is simply no such face or cluster, as it is locally.
+    const known = (id: number, what: string): number => {
+      if (id > MAX_ID) throw new FacedbError('not_found', `no ${what} with id ${id}`);
+      return id;
+    };
+    await runRemove(key, flags, {
+      person: async (personKey) => {
+        const person = await findPerson(flags, typeof personKey === 'number' ? `#${personKey}` : personKey);
+        const answer = await del(flags, `/v1/people/${person.id}`, wire.personRemoved);
+        return { removed: person.name, personId: person.id, facesRemoved: answer.faces_removed };
+      },
+      face: async (id) => ({ named: (await del(flags, `/v1/faces/${known(id, 'face')}`, wire.faceRemoved)).named }),
+      cluster: async (id) => ({ facesRemoved: (await del(flags, `/v1/clusters/${known(id, 'cluster')}`, clusterWire.clusterRemoved)).faces_removed }),
     });
+  });
 }
 
 function cluster(): Command {

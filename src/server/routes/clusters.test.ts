@@ -49,6 +49,8 @@ void describe('cluster routes, on real faces, a real SQLite file and the real en
       ['POST', '/v1/faces'],
       ['POST', '/v1/clusters'],
       ['POST', '/v1/clusters/1/name'],
+      ['DELETE', '/v1/clusters/1'],
+      ['DELETE', '/v1/faces/1'],
     ] as const) {
       assert.equal((await app.inject({ method, url })).statusCode, 401, url);
       assert.equal((await inject({ method, url, payload: {} }, reader)).statusCode, 403, url);
@@ -122,8 +124,59 @@ void describe('cluster routes, on real faces, a real SQLite file and the real en
     assert.equal((await inject({ method: 'POST', url: '/v1/clusters', payload: { full: 'yes' } })).statusCode, 400);
   });
 
+  void it('erases an unnamed face, a cluster with its faces, and a named face; unknown ids are 404 and change nothing', async () => {
+    const listing = async () => clusterWire.clusterPage.parse((await inject({ url: '/v1/clusters?samples=20' }, reader)).json());
+    const before = await listing();
+    for (const url of ['/v1/clusters/999999', '/v1/faces/999999']) {
+      const missing = await inject({ method: 'DELETE', url });
+      assert.equal(missing.statusCode, 404, missing.body);
+      assert.equal(missing.json<{ error: { code: string } }>().error.code, 'not_found');
+    }
+    assert.equal((await inject({ method: 'DELETE', url: '/v1/clusters/0' })).statusCode, 400);
+    assert.deepEqual(await listing(), before, 'nothing changed');
+
+    // Two more photos of him join his cluster as unnamed faces.
+    const his = await Promise.all([2, 3].map((i) => readFile(lfwPhoto('Bill_Clinton', i))));
+    const upload = clusterWire.unnamedEnrollResponse.parse((await inject({ method: 'POST', url: '/v1/faces', ...multipart(his) })).json());
+    const added = upload.outcomes.flatMap((o) => o.face_ids);
+    assert.equal(added.length, 2);
+    const grown = await listing();
+    const cluster = grown.items.find((c) => c.samples.some((s) => s.face_id === added[0]));
+    assert.ok(cluster);
+    assert.equal(grown.unnamed_faces, 3);
+
+    const face = await inject({ method: 'DELETE', url: `/v1/faces/${added[0]}` });
+    assert.equal(face.statusCode, 200, face.body);
+    assert.deepEqual(wire.faceRemoved.parse(face.json()), { removed: true, named: false });
+    assert.equal((await inject({ url: `/v1/faces/${added[0]}/image` }, reader)).statusCode, 404, 'its crop is gone');
+    assert.equal((await listing()).unnamed_faces, 2);
+    // The erased photo is forgotten: uploading it again enrolls it again.
+    const back = clusterWire.unnamedEnrollResponse.parse((await inject({ method: 'POST', url: '/v1/faces', ...multipart([his[0]!]) })).json());
+    assert.deepEqual(back.outcomes.map((o) => o.status), ['enrolled']);
+
+    const size = (await listing()).items.find((c) => c.id === cluster.id)?.size;
+    assert.ok(size !== undefined && size >= 2);
+    const removed = await inject({ method: 'DELETE', url: `/v1/clusters/${cluster.id}` });
+    assert.equal(removed.statusCode, 200, removed.body);
+    assert.deepEqual(clusterWire.clusterRemoved.parse(removed.json()), { removed: true, faces_removed: size });
+    const after = await listing();
+    assert.equal(after.items.some((c) => c.id === cluster.id), false);
+    assert.equal(after.unnamed_faces, 3 - size);
+    assert.equal((await inject({ method: 'DELETE', url: `/v1/clusters/${cluster.id}` })).statusCode, 404, 'erased is gone');
+
+    // A person's face through the same route: named, and out of their faces.
+    const britney = wire.peoplePage.parse((await inject({ url: '/v1/people' }, reader)).json()).items[0]!;
+    const detail = wire.personDetail.parse((await inject({ url: `/v1/people/${britney.id}` }, reader)).json());
+    const named = await inject({ method: 'DELETE', url: `/v1/faces/${detail.faces[0]!.id}` });
+    assert.deepEqual(wire.faceRemoved.parse(named.json()), { removed: true, named: true });
+    const people = wire.peoplePage.parse((await inject({ url: '/v1/people' }, reader)).json());
+    assert.equal(people.items[0]!.face_count, britney.face_count - 1);
+  });
+
   void it('documents the routes in the OpenAPI document', async () => {
-    const paths = Object.keys((await app.inject({ url: '/openapi.json' })).json<{ paths: Record<string, unknown> }>().paths);
-    for (const path of ['/v1/faces', '/v1/clusters', '/v1/clusters/{id}/name']) assert.ok(paths.includes(path), path);
+    const document = (await app.inject({ url: '/openapi.json' })).json<{ paths: Record<string, Record<string, unknown>> }>();
+    const paths = Object.keys(document.paths);
+    for (const path of ['/v1/faces', '/v1/clusters', '/v1/clusters/{id}/name', '/v1/clusters/{id}']) assert.ok(paths.includes(path), path);
+    assert.ok(document.paths['/v1/clusters/{id}']?.delete, 'DELETE /v1/clusters/{id}');
   });
 });

@@ -101,4 +101,20 @@ export function clusterRoutes(app: FastifyInstance, service: FaceService, gate: 
       return clusterWire.namedClusterToWire(await clusters.nameCluster(id, name));
     },
   );
+
+  app.delete(
+    '/v1/clusters/:id',
+    routeOptions({
+      summary: 'Erase a cluster with every unnamed face in it (crops, photos, embeddings)',
+      tags,
+      scope: 'admin',
+      params: idParams,
+      responses: { 200: clusterWire.clusterRemoved },
+    }),
+    async (request) => {
+      const { id } = idParams.parse(request.params);
+      const { facesRemoved } = await clusters.removeCluster(id);
+      return { removed: true as const, faces_removed: facesRemoved };
+    },
+  );
 }

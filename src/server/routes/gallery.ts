@@ -109,11 +109,17 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
 
   app.delete(
     '/v1/faces/:id',
-    routeOptions({ summary: 'Remove one enrolled face', tags, scope: 'admin', params: idParams, responses: { 200: wire.faceRemoved } }),
+    routeOptions({
+      summary: "Erase one face, a person's or an unnamed one, with its crop, photo and embedding",
+      tags,
+      scope: 'admin',
+      params: idParams,
+      responses: { 200: wire.faceRemoved },
+    }),
     async (request) => {
       const { id } = idParams.parse(request.params);
-      await service.removeFace(id);
-      return { removed: true };
+      const { named } = await service.removeFace(id);
+      return { removed: true as const, named };
     },
   );
 

@@ -80,7 +80,14 @@ function clusterItem(cluster) {
     // Sent as typed: the server trims it and refuses a blank name with its own message.
     void nameCluster(cluster, input.value, button);
   });
-  item.append(title, thumbs, form);
+  const remove = document.createElement('button');
+  remove.type = 'button';
+  remove.className = 'fdbc-secondary fdbc-remove';
+  remove.textContent = 'Remove cluster';
+  remove.setAttribute('aria-label', `Remove cluster ${cluster.id}`);
+  remove.dataset.testid = 'fdbc-remove';
+  remove.addEventListener('click', () => void removeCluster(cluster, remove));
+  item.append(title, thumbs, form, remove);
   return item;
 }
 
@@ -107,6 +114,20 @@ async function nameCluster(cluster, name, button) {
   } catch (error) {
     button.disabled = false;
     failure(`Could not name cluster ${cluster.id}`, error);
+  }
+}
+
+async function removeCluster(cluster, button) {
+  const faces = plural(cluster.size, 'face');
+  if (!confirm(`Remove cluster ${cluster.id} and its ${faces}? Their crops, photos and embeddings are erased; this cannot be undone.`)) return;
+  button.disabled = true;
+  try {
+    const result = await (await api(`/v1/clusters/${cluster.id}`, { method: 'DELETE' })).json();
+    await loadClusters(`Removed cluster ${cluster.id} (${plural(result.faces_removed, 'face')}).`);
+    $('fdbc-title').focus();
+  } catch (error) {
+    button.disabled = false;
+    failure(`Could not remove cluster ${cluster.id}`, error);
   }
 }
 

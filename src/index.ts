@@ -34,3 +34,5 @@ export { renderEvaluationHtml } from './services/evaluation/html.js';
 export type * from './services/evaluation/types.js';
 export type { GalleryCalibration, GalleryOperatingPoint } from './store/calibration.js';
 export type { OperatingPointSource } from './services/operating-point-source.js';
+export type { WatchEvent, WatchOptions, AnnotatedFrame, TrackEmotion } from './services/watch-service.js';
+export type { VideoSourceInfo, VideoEnd } from './video/ffmpeg-source.js';

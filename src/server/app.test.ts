@@ -451,7 +451,7 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
   void it('removes a face, then a person', async () => {
     const detail = wire.personDetail.parse((await inject({ url: `/v1/people/${bono}` })).json());
     const faceId = detail.faces[0]?.id ?? 0;
-    assert.deepEqual((await inject({ method: 'DELETE', url: `/v1/faces/${faceId}` })).json(), { removed: true });
+    assert.deepEqual((await inject({ method: 'DELETE', url: `/v1/faces/${faceId}` })).json(), { removed: true, named: true });
     expectError(await inject({ method: 'DELETE', url: `/v1/faces/${faceId}` }), 404, 'not_found');
     assert.deepEqual((await inject({ method: 'DELETE', url: `/v1/people/${bono}` })).json(), { removed: true, faces_removed: 1 });
     expectError(await inject({ method: 'DELETE', url: `/v1/people/${bono}` }), 404, 'not_found');

@@ -10,6 +10,7 @@ import { MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 import { openFacedb } from '../facedb.js';
 import { buildServer } from '../server/app.js';
 import type { FaceService } from '../services/face-service.js';
+import { waitUntil } from '../../test/browser-wait.js';
 
 /** Debian's Chromium, as in web.test.ts. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -65,9 +66,7 @@ void describe('the Clusters view in headless Chromium against the real server', 
     // Largest first: her three photos, then his one.
     await clusters().first().getByText(/· 3 faces$/).waitFor();
     const thumbs = clusters().first().getByTestId('fdbc-thumb');
-    await page.waitForFunction(
-      `[...document.querySelectorAll('[data-testid="fdbc-cluster"]:first-child img')].filter((img) => img.naturalWidth > 0).length === 3`,
-    );
+    await waitUntil(page, async () => (await thumbs.evaluateAll((imgs: Thumbnail[]) => imgs.filter((img) => img.naturalWidth > 0).length)) === 3, 'the three thumbnails to load');
     const alts = await thumbs.evaluateAll((imgs: Thumbnail[]) => imgs.map((img) => img.alt));
     assert.equal(alts.length, 3);
     assert.match(alts[0]!, /^Face 1 of cluster \d+$/);

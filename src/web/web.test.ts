@@ -11,6 +11,7 @@ import { MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 import { openFacedb } from '../facedb.js';
 import { buildServer } from '../server/app.js';
 import type { FaceService } from '../services/face-service.js';
+import { waitUntil } from '../../test/browser-wait.js';
 
 /** Debian's Chromium (`apt-get install -y chromium`); Playwright's own browser downloads are never used. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -210,7 +211,7 @@ void describe('web page in headless Chromium against the real server', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     try {
       // The labels are placed again once the photo is drawn at its new size.
-      await page.waitForFunction('document.querySelector("#photo-frame").getBoundingClientRect().width < 390');
+      await waitUntil(page, async () => ((await page.locator('#photo-frame').boundingBox())?.width ?? Infinity) < 390, 'the photo to fit the phone screen');
       await page.waitForTimeout(100);
       const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
       assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
@@ -279,7 +280,7 @@ void describe('web page in headless Chromium against the real server', () => {
     const view = page.getByTestId('person-view');
     await view.getByText('2 faces of Adam Sandler.').waitFor();
     const crops = view.getByTestId('person-face-crop');
-    await page.waitForFunction('[...document.querySelectorAll("[data-testid=person-face-crop]")].filter((img) => img.naturalWidth > 0).length === 2');
+    await waitUntil(page, async () => (await crops.evaluateAll((imgs: Thumbnail[]) => imgs.filter((img) => img.naturalWidth > 0).length)) === 2, 'both crops to load');
     assert.deepEqual(await crops.evaluateAll((imgs: Thumbnail[]) => imgs.map((img) => img.alt)), ['Adam Sandler, face 1', 'Adam Sandler, face 2']);
     await page.screenshot({ path: join(shots, 'person.png'), fullPage: true });
 

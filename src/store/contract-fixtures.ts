@@ -51,3 +51,9 @@ export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): P
   });
   return caught as Error;
 }
+
+/** A pinned gallery with one person (found or created): the starting point of most contract tests. */
+export async function pinnedPerson(store: GalleryStore, personName = 'Ada'): Promise<number> {
+  await store.ensureModel(MODEL);
+  return (await store.upsertPerson(personName)).id;
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FlatIndex } from '../core/flat-index.js';
 import type { GalleryStore } from './store.js';
-import { MODEL, hash, embedding, newFace, rejectsWith, type OpenStore, type OpenTwice } from './contract-fixtures.js';
+import { MODEL, hash, embedding, newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson } from './contract-fixtures.js';
 
 /** The embeddings part of the GalleryStore contract (the search snapshot, the change log, search in the database), run by `runGalleryStoreContract`. */
 export function runEmbeddingsContract(open: OpenStore, openTwice: OpenTwice): void {
@@ -15,11 +15,7 @@ export function runEmbeddingsContract(open: OpenStore, openTwice: OpenTwice): vo
       await store.close();
     });
 
-    /** A pinned gallery with one person, the starting point of most face tests. */
-    async function withPerson(personName = 'Ada'): Promise<number> {
-      await store.ensureModel(MODEL);
-      return (await store.upsertPerson(personName)).id;
-    }
+    const withPerson = (personName?: string): Promise<number> => pinnedPerson(store, personName);
 
     void it('is empty before anything is enrolled', async () => {
       const snapshot = await store.loadEmbeddings();
@@ -89,11 +85,7 @@ export function runEmbeddingsContract(open: OpenStore, openTwice: OpenTwice): vo
       await store.close();
     });
 
-    /** A pinned gallery with one person, the starting point of most face tests. */
-    async function withPerson(personName = 'Ada'): Promise<number> {
-      await store.ensureModel(MODEL);
-      return (await store.upsertPerson(personName)).id;
-    }
+    const withPerson = (personName?: string): Promise<number> => pinnedPerson(store, personName);
 
     const sorted = (ids: Iterable<number>): number[] => [...ids].sort((a, b) => a - b);
 

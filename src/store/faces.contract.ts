@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { GalleryStore } from './store.js';
-import { MODEL, hash, embedding, newFace, rejectsWith, type OpenStore, type OpenTwice } from './contract-fixtures.js';
+import { MODEL, hash, embedding, newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson } from './contract-fixtures.js';
 
 /** The faces part of the GalleryStore contract (adding, reading, removing a person's faces), run by `runGalleryStoreContract`. */
 export function runFacesContract(open: OpenStore, openTwice: OpenTwice): void {
@@ -14,11 +14,7 @@ export function runFacesContract(open: OpenStore, openTwice: OpenTwice): void {
       await store.close();
     });
 
-    /** A pinned gallery with one person, the starting point of most face tests. */
-    async function withPerson(personName = 'Ada'): Promise<number> {
-      await store.ensureModel(MODEL);
-      return (await store.upsertPerson(personName)).id;
-    }
+    const withPerson = (personName?: string): Promise<number> => pinnedPerson(store, personName);
 
     void it('adds faces and reads them back', async () => {
       const id = await withPerson();

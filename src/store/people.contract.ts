@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isFacedbError } from '../errors/errors.js';
 import type { GalleryStore } from './store.js';
-import { MODEL, newFace, rejectsWith, type OpenStore, type OpenTwice } from './contract-fixtures.js';
+import { newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson } from './contract-fixtures.js';
 
 /** The people part of the GalleryStore contract (names, look-alikes, listing), run by `runGalleryStoreContract`. */
 export function runPeopleContract(open: OpenStore, openTwice: OpenTwice): void {
@@ -15,11 +15,7 @@ export function runPeopleContract(open: OpenStore, openTwice: OpenTwice): void {
       await store.close();
     });
 
-    /** A pinned gallery with one person, the starting point of most face tests. */
-    async function withPerson(personName = 'Ada'): Promise<number> {
-      await store.ensureModel(MODEL);
-      return (await store.upsertPerson(personName)).id;
-    }
+    const withPerson = (personName?: string): Promise<number> => pinnedPerson(store, personName);
 
     void it('upserts by name, refusing a look-alike of an existing person and naming them', async () => {
       const ada = await store.upsertPerson('Ada');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { GalleryStore, NewFace } from './store.js';
-import { MODEL, newFace, rejectsWith, type OpenStore, type OpenTwice } from './contract-fixtures.js';
+import { MODEL, newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson } from './contract-fixtures.js';
 import { runEmbeddingsContract } from './embeddings.contract.js';
 import { runFacesContract } from './faces.contract.js';
 import { runPeopleContract } from './people.contract.js';
@@ -102,11 +102,7 @@ export function runGalleryStoreContract(name: string, open: OpenStore, openTwice
         await store.close();
       });
 
-      /** A pinned gallery with one person, the starting point of most face tests. */
-      async function withPerson(personName = 'Ada'): Promise<number> {
-        await store.ensureModel(MODEL);
-        return (await store.upsertPerson(personName)).id;
-      }
+      const withPerson = (personName?: string): Promise<number> => pinnedPerson(store, personName);
 
       void it('reads a gallery it cannot write, and refuses every write with storage_unavailable', async (t) => {
         if (faults.openWithReadOnlyTwin === undefined) {

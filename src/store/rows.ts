@@ -39,6 +39,17 @@ export interface MetaRow {
   threshold: number;
 }
 
+/** The model a gallery is pinned to, from its meta row. */
+export function toModelInfo(row: MetaRow): ModelInfo {
+  return {
+    id: row.model_id,
+    version: row.model_version,
+    dimensions: row.dimensions,
+    metric: row.metric as ModelInfo['metric'],
+    defaultThreshold: row.threshold,
+  };
+}
+
 /** The face columns every face query selects, in FaceRow's shape (people joined as `p`). */
 export const FACE_COLUMNS = `f.id, f.person_id, p.name AS person_name, f.source_path, f.content_hash,
   f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score, f.model_id, f.model_version, f.created_at`;

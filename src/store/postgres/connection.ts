@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import { storageUnavailable, type StorageFault } from '../faults.js';
-import type { MetaRow } from '../rows.js';
+import { toModelInfo, type MetaRow } from '../rows.js';
 
 /*
  * The PostgreSQL store's connection: transactions on pooled connections, the model row, and what the
@@ -59,13 +59,7 @@ export async function readModel(db: Queryable): Promise<ModelInfo | null> {
   const { rows } = await db.query<MetaRow>('SELECT model_id, model_version, dimensions, metric, threshold FROM meta');
   const row = rows[0];
   if (row === undefined) return null;
-  return {
-    id: row.model_id,
-    version: row.model_version,
-    dimensions: row.dimensions,
-    metric: row.metric as ModelInfo['metric'],
-    defaultThreshold: row.threshold,
-  };
+  return toModelInfo(row);
 }
 
 export async function count(db: Queryable, sql: string, values: unknown[] = []): Promise<number> {

@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import type { ModelInfo } from '../../core/types.js';
 import { FaultMemory, storageUnavailable } from '../faults.js';
 import { findPerson, nameCluster, upsertPerson } from '../lookalikes.js';
-import type { MetaRow } from '../rows.js';
+import { toModelInfo, type MetaRow } from '../rows.js';
 import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { checkModel, checkPinnedModel } from '../validation.js';
 import { fileIdentity, openReadOnly, openWritable, run, sqliteFault, unwritableReason, type StoreFile } from './connection.js';
@@ -290,13 +290,7 @@ export class SqliteGalleryStore implements GalleryStore {
   #model(): ModelInfo | null {
     const row = this.#sql.model.get() as MetaRow | undefined;
     if (row === undefined) return null;
-    return {
-      id: row.model_id,
-      version: row.model_version,
-      dimensions: row.dimensions,
-      metric: row.metric as ModelInfo['metric'],
-      defaultThreshold: row.threshold,
-    };
+    return toModelInfo(row);
   }
 }
 

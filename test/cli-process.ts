@@ -8,10 +8,10 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `facedb <args>` to the end, with `env` on top of this process's environment. */
-export function facedb(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/** Runs `facedb <args>` to the end, with `env` on top of this process's environment, in `cwd` (default: this one's). */
+export function facedb(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { serveFacedb, type Run, type ServeProcess } from '../../test/cli-process.js';
+import { facedb as runFacedb, serveFacedb, type Run, type ServeProcess } from '../../test/cli-process.js';
 import { CLI, copyLfwPeople, lfwPhoto, REPO_ROOT, tempDir, testImage, writeBadInputs, type BadInputs } from '../../test/fixtures.js';
 import { freePort } from '../../test/redis-server.js';
 import { batchExitCode, EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, exitCodeFor } from '../errors/exit-codes.js';
@@ -25,16 +24,9 @@ interface Options {
   cwd?: string;
 }
 
+/** The one CLI runner (test/cli-process.ts), with one inference worker. */
 function facedb(args: string[], { env = {}, cwd }: Options = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, FACEDB_WORKERS: '1', ...env }, cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runFacedb(args, { FACEDB_WORKERS: '1', ...env }, cwd);
 }
 
 /** The README's table: code → meaning. */

@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'rate_limited', // too many wrong API keys from one address or with one key
   'request_timeout', // the request was not received in time
   'insufficient_data', // too few people, photos or pairs to measure what was asked (facedb evaluate)
+  'conflict', // the request contradicts what is stored: a name taken or look-alike on rename, a face moved to its own person, a person merged into itself, a cluster named into a person it is far from or was rejected for
   'unreachable', // a server or source this process reads from cannot be reached or stopped sending (a facedb server for `facedb client`, the Redis queue, a video stream or camera for `facedb watch`)
   'internal',
 ] as const;

@@ -31,6 +31,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   request_timeout: 8,
   insufficient_data: 11,
   unreachable: 12,
+  conflict: 13,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

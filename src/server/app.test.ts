@@ -478,6 +478,7 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
       insufficient_data: 422,
       internal: 500,
       unreachable: 502,
+      conflict: 409,
     };
     for (const code of ERROR_CODES) assert.equal(httpStatusFor(code), contract[code], code);
   });

@@ -12,6 +12,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   model_mismatch: 409,
+  conflict: 409,
   image_too_large: 413,
   unsupported_media_type: 415,
   no_face: 422,

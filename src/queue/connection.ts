@@ -1,5 +1,4 @@
 import type { RedisOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import { FacedbError } from '../errors/errors.js';
 
 /** A validated `redis://` / `rediss://` address: what to connect to and how to name it without its password. */
@@ -62,6 +61,8 @@ export function parseQueueUrl(text: string): QueueAddress {
  * is reported at once (`internal`, exit 1, like an unreachable PostgreSQL) instead of BullMQ retrying forever.
  */
 export async function checkQueueServer(address: QueueAddress, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+  // Loaded here, not at the top: every CLI command imports this file for parseQueueUrl, few reach a queue.
+  const { Redis } = await import('ioredis');
   const probe = new Redis({ ...address.connection, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   // connect() itself only says "Connection is closed"; the reason comes as an 'error' event first.
   let reason: string | undefined;

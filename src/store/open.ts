@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { isPostgresUrl } from '../config/config.js';
 import { FacedbError } from '../errors/errors.js';
 import type { GalleryStore } from './store.js';
-import { openPostgresStore, type PostgresOptions } from './postgres/store.js';
+import type { PostgresOptions } from './postgres/store.js';
 import { openSqliteStore } from './sqlite/store.js';
 
 export interface StoreOpenOptions extends PostgresOptions {
@@ -16,7 +16,8 @@ export interface StoreOpenOptions extends PostgresOptions {
 
 /** Picks the store implementation from the database setting: a PostgreSQL URL, else a SQLite file path. */
 export async function openStore(db: string, options: StoreOpenOptions = {}): Promise<GalleryStore> {
-  if (isPostgresUrl(db)) return openPostgresStore(db, options);
+  // Loaded only for a PostgreSQL URL: the driver costs every SQLite user start-up time.
+  if (isPostgresUrl(db)) return (await import('./postgres/store.js')).openPostgresStore(db, options);
   if (options.mustExist && db !== ':memory:') {
     await access(db).catch((error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;

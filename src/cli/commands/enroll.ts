@@ -5,7 +5,6 @@ import { FacedbError } from '../../errors/errors.js';
 import { EXIT_INTERRUPTED } from '../../errors/exit-codes.js';
 import { listImageArgs, listLfwLayout, type SkippedEntries } from '../../image/scan.js';
 import { parseQueueUrl } from '../../queue/connection.js';
-import { enrollViaQueue } from '../../queue/enqueue.js';
 import type { EnrollItem, EnrollOptions } from '../../services/face-service.js';
 import type { EnrollSummary } from '../../services/results.js';
 import { enrollExitCode, FLAT_FOLDER, reportSkipped } from '../batch.js';
@@ -49,6 +48,8 @@ export function enrollCommand(ctx: CliContext): Command {
       if (address) {
         const { maxFileBytes } = ctx.config();
         const onNotice = (notice: string): void => progress.log(notice, process.stderr);
+        // Loaded only here: BullMQ and Redis cost every other command's start-up time.
+        const { enrollViaQueue } = await import('../../queue/enqueue.js');
         run = (options) => enrollViaQueue(address, items, { ...options, maxFileBytes, onNotice });
       } else {
         const service = await ctx.open('create');

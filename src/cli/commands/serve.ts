@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { parseApiKeys } from '../../config/config.js';
 import { FacedbError } from '../../errors/errors.js';
-import { buildServer } from '../../server/app.js';
 import { print, type CliContext } from '../context.js';
 
 interface ServeFlags {
@@ -33,6 +32,8 @@ export function serveCommand(ctx: CliContext): Command {
       const { config } = service;
       try {
         const fileKeys = config.apiKeyFile === undefined ? [] : await readKeyFile(config.apiKeyFile);
+        // Loaded only here: Fastify and its plugins cost every other command's start-up time.
+        const { buildServer } = await import('../../server/app.js');
         const app = await buildServer(
           service,
           { ...config, apiKeys: [...config.apiKeys, ...fileKeys] },

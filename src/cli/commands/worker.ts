@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { FacedbError } from '../../errors/errors.js';
 import { EXIT_INTERRUPTED } from '../../errors/exit-codes.js';
 import { parseQueueUrl } from '../../queue/connection.js';
-import { startEnrollWorker } from '../../queue/worker.js';
 import { integerOption, type CliContext } from '../context.js';
 import { formatOutcome } from '../report.js';
 
@@ -52,6 +51,7 @@ export function workerCommand(ctx: CliContext): Command {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
+        const { startEnrollWorker } = await import('../../queue/worker.js');
         const worker = await startEnrollWorker(service, address, {
           ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
           ...(flags.name === undefined ? {} : { name: flags.name }),

@@ -31,11 +31,11 @@ import { subjectFace } from '../src/core/subject-face.js';
 import { EMOTIONS, type Emotion } from '../src/core/types.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../src/engine/engine.js';
 import { decodeImage, readImageBytes, readImageFile } from '../src/image/decode.js';
+import { chart, fmtRate, linearTicks, logTicks } from '../src/services/evaluation/svg.js';
 import { EMOTION_FER, LFW_SUBSET, REPO_ROOT, SHARED_DATA, TEST_IMAGES } from '../test/fixtures.js';
 import { allPairDistances, fitCalibration, writeCalibrationFile, type AllPairs } from './calibrate.js';
 import { engineList, startEngine, type EngineName } from './engines.js';
 import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from './lfw.js';
-import { calibrationRocSvg } from './roc-plot.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -319,6 +319,21 @@ function operatingPoint(calibration: ModelCalibration, target: number): { thresh
   return point && { threshold: point.threshold, far: point.far, frr: 1 - point.tar };
 }
 
+/** The ROC of this run's calibration (log FAR, TAR), drawn by `facedb evaluate`'s own chart, default threshold marked. */
+function rocSvg(key: string, calibration: ModelCalibration): string {
+  const minFar = 10 ** Math.floor(Math.log10(calibration.minFar));
+  const lowestTar = Math.min(1, ...calibration.roc.filter((p) => p.far >= minFar).map((p) => p.tar));
+  const minTar = Math.max(0, Math.floor(lowestTar * 10) / 10 - 0.1);
+  const svg = chart(
+    `ROC of ${key}: ${calibration.pairs.same} same-person and ${calibration.pairs.different} different-person pairs`,
+    { min: minFar, max: 1, log: true, label: 'false-accept rate (FAR, log scale)', ticks: logTicks(minFar, 1), format: fmtRate },
+    { min: minTar, max: 1, log: false, label: 'true-accept rate (TAR = 1 − FRR)', ticks: linearTicks(minTar, 1), format: (x) => x.toFixed(2) },
+    [{ name: key, colour: '#1f77b4', points: calibration.roc.map((p): [number, number] => [p.far, p.tar]) }],
+    [{ x: Math.max(calibration.far, minFar), label: `default threshold ${calibration.threshold}` }],
+  );
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${svg.replace('<svg ', '<svg xmlns="http://www.w3.org/2000/svg" ')}\n`;
+}
+
 async function runEngine(name: EngineName, photos: readonly Photo[], people: readonly string[], pairSet: PairSet): Promise<EngineReport> {
   const started = performance.now();
   const engine = await startEngine(name, config.workers);
@@ -596,7 +611,7 @@ async function main(): Promise<void> {
     if (args['write-calibration']) {
       await writeCalibrationFile(join(REPO_ROOT, `src/engine/${name}/calibration.ts`), name, report.model, report.calibration);
     }
-    await writeFile(join(out, `roc-${name}.svg`), calibrationRocSvg(`${report.model.id}@${report.model.version}`, report.calibration));
+    await writeFile(join(out, `roc-${name}.svg`), rocSvg(`${report.model.id}@${report.model.version}`, report.calibration));
   }
 
   const text = [

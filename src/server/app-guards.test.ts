@@ -42,7 +42,7 @@ void describe('HTTP API guards and error mapping, in process, a real SQLite file
   let dir: string;
   const photo = (path: string): Promise<Buffer> => readFile(path);
   const config = (overrides: ConfigInput = {}) =>
-    loadConfig({ db: join(dir, 'gallery.sqlite'), workers: 1, engine: 'fake', apiKeys: `admin:${ADMIN},read:${READ}`, ...overrides }, {});
+    loadConfig({ db: join(dir, 'gallery.sqlite'), workers: 1, engine: 'fake', testEngines: true, apiKeys: `admin:${ADMIN},read:${READ}`, ...overrides }, {});
   const inject = (options: InjectOptions, headers: Record<string, string> = admin) => app.inject(withAuth(options, headers));
 
   before(async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { calibrationKey } from '../core/confidence.js';
 import type { ModelInfo } from '../core/types.js';
 import { isFacedbError, type ErrorCode } from '../errors/errors.js';
 import type { GalleryCalibration } from './calibration.js';
 import type { GalleryStore } from './store.js';
+import { storePerTest } from './contract-fixtures.js';
 
 const MODEL: ModelInfo = { id: 'test-model', version: '1', dimensions: 4, metric: 'euclidean', defaultThreshold: 0.6 };
 
@@ -30,13 +31,7 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<
 /** The gallery's own calibration (facedb evaluate --apply / --reset), run by `runGalleryStoreContract` on every driver. */
 export function runCalibrationContract(open: () => Promise<GalleryStore>, openTwice: () => Promise<[GalleryStore, GalleryStore]>): void {
   void describe('gallery calibration', () => {
-    let store: GalleryStore;
-    beforeEach(async () => {
-      store = await open();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
+    const store = storePerTest(open);
 
     void it('is absent at first, stored and read back whole, replaced, and cleared', async () => {
       assert.equal(await store.getCalibration(), null);

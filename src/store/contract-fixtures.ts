@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { afterEach, beforeEach } from 'node:test';
 import type { ModelInfo } from '../core/types.js';
 import { isFacedbError, type ErrorCode } from '../errors/errors.js';
 import type { GalleryStore, NewFace } from './store.js';
@@ -56,4 +57,27 @@ export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): P
 export async function pinnedPerson(store: GalleryStore, personName = 'Ada'): Promise<number> {
   await store.ensureModel(MODEL);
   return (await store.upsertPerson(personName)).id;
+}
+
+/**
+ * The store of the test that is running: a new gallery from `open` before each test of the calling `describe`, closed
+ * after it. Every contract part opens and closes the same way, so it is written once here.
+ */
+export function storePerTest(open: OpenStore): GalleryStore {
+  let current: GalleryStore | undefined;
+  beforeEach(async () => {
+    current = await open();
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return new Proxy({} as GalleryStore, {
+    get(_, property) {
+      if (!current) throw new Error('the contract store is only open during a test');
+      const value: unknown = Reflect.get(current, property, current);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(current) : value;
+    },
+    has: (_, property) => current !== undefined && property in current,
+  });
 }

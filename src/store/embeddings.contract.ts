@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { FlatIndex } from '../core/flat-index.js';
-import type { GalleryStore } from './store.js';
-import { MODEL, hash, embedding, newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson } from './contract-fixtures.js';
+import { MODEL, hash, embedding, newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson, storePerTest } from './contract-fixtures.js';
 
 /** The embeddings part of the GalleryStore contract (the search snapshot, the change log, search in the database), run by `runGalleryStoreContract`. */
 export function runEmbeddingsContract(open: OpenStore, openTwice: OpenTwice): void {
   void describe('embeddings', () => {
-    let store: GalleryStore;
-    beforeEach(async () => {
-      store = await open();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
+    const store = storePerTest(open);
 
     const withPerson = (personName?: string): Promise<number> => pinnedPerson(store, personName);
 
@@ -77,13 +70,7 @@ export function runEmbeddingsContract(open: OpenStore, openTwice: OpenTwice): vo
   });
 
   void describe('change log', () => {
-    let store: GalleryStore;
-    beforeEach(async () => {
-      store = await open();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
+    const store = storePerTest(open);
 
     const withPerson = (personName?: string): Promise<number> => pinnedPerson(store, personName);
 
@@ -193,13 +180,7 @@ export function runEmbeddingsContract(open: OpenStore, openTwice: OpenTwice): vo
   });
 
   void describe('database search (stores with nearestPeople: PostgreSQL with pgvector)', () => {
-    let store: GalleryStore;
-    beforeEach(async () => {
-      store = await open();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
+    const store = storePerTest(open);
 
     const noSearch = 'this store searches in memory, not in the database';
 

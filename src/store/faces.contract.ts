@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { GalleryStore } from './store.js';
-import { MODEL, hash, embedding, newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson } from './contract-fixtures.js';
+import { describe, it } from 'node:test';
+import { MODEL, hash, embedding, newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson, storePerTest } from './contract-fixtures.js';
 
 /** The faces part of the GalleryStore contract (adding, reading, removing a person's faces), run by `runGalleryStoreContract`. */
 export function runFacesContract(open: OpenStore, openTwice: OpenTwice): void {
   void describe('faces', () => {
-    let store: GalleryStore;
-    beforeEach(async () => {
-      store = await open();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
+    const store = storePerTest(open);
 
     const withPerson = (personName?: string): Promise<number> => pinnedPerson(store, personName);
 

@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isFacedbError } from '../errors/errors.js';
-import type { GalleryStore } from './store.js';
-import { newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson } from './contract-fixtures.js';
+import { newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson, storePerTest } from './contract-fixtures.js';
 
 /** The people part of the GalleryStore contract (names, look-alikes, listing), run by `runGalleryStoreContract`. */
 export function runPeopleContract(open: OpenStore, openTwice: OpenTwice): void {
   void describe('people', () => {
-    let store: GalleryStore;
-    beforeEach(async () => {
-      store = await open();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
+    const store = storePerTest(open);
 
     const withPerson = (personName?: string): Promise<number> => pinnedPerson(store, personName);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { GalleryStore, NewFace } from './store.js';
-import { MODEL, newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson } from './contract-fixtures.js';
+import { MODEL, newFace, rejectsWith, type OpenStore, type OpenTwice, pinnedPerson, storePerTest } from './contract-fixtures.js';
 import { runEmbeddingsContract } from './embeddings.contract.js';
 import { runFacesContract } from './faces.contract.js';
 import { runPeopleContract } from './people.contract.js';
@@ -32,13 +32,7 @@ export interface StorageFaultFactories {
 export function runGalleryStoreContract(name: string, open: OpenStore, openTwice: OpenTwice, faults: StorageFaultFactories): void {
   void describe(`GalleryStore contract: ${name}`, () => {
     void describe('model pinning', () => {
-      let store: GalleryStore;
-      beforeEach(async () => {
-        store = await open();
-      });
-      afterEach(async () => {
-        await store.close();
-      });
+      const store = storePerTest(open);
 
       void it('starts unpinned and pins to the first model', async () => {
         assert.equal(await store.getModel(), null);
@@ -80,13 +74,7 @@ export function runGalleryStoreContract(name: string, open: OpenStore, openTwice
     runCalibrationContract(open, openTwice);
 
     void describe('readiness', () => {
-      let store: GalleryStore;
-      beforeEach(async () => {
-        store = await open();
-      });
-      afterEach(async () => {
-        await store.close();
-      });
+      const store = storePerTest(open);
 
       void it('answers ping', async () => {
         await store.ping();
@@ -94,13 +82,7 @@ export function runGalleryStoreContract(name: string, open: OpenStore, openTwice
     });
 
     void describe('storage faults', () => {
-      let store: GalleryStore;
-      beforeEach(async () => {
-        store = await open();
-      });
-      afterEach(async () => {
-        await store.close();
-      });
+      const store = storePerTest(open);
 
       const withPerson = (personName?: string): Promise<number> => pinnedPerson(store, personName);
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { ModelInfo } from '../core/types.js';
 import { isFacedbError, type ErrorCode } from '../errors/errors.js';
 import type { GalleryStore, NewFace } from './store.js';
+import { storePerTest } from './contract-fixtures.js';
 
 /**
  * The contract of unnamed faces and clusters (`enroll --unlabelled`, `cluster`, naming a cluster), run by
@@ -10,13 +11,7 @@ import type { GalleryStore, NewFace } from './store.js';
  */
 export function runUnnamedFacesContract(open: () => Promise<GalleryStore>, openTwice: () => Promise<[GalleryStore, GalleryStore]>): void {
   void describe('unnamed faces and clusters', () => {
-    let store: GalleryStore;
-    beforeEach(async () => {
-      store = await open();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
+    const store = storePerTest(open);
 
     void it('adds every face of a photo without a person, once, outside the search snapshot', async () => {
       await store.ensureModel(MODEL);

@@ -31,6 +31,7 @@ import { subjectFace } from '../src/core/subject-face.js';
 import { EMOTIONS, type Emotion } from '../src/core/types.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../src/engine/engine.js';
 import { decodeImage, readImageBytes, readImageFile } from '../src/image/decode.js';
+import { runInLanes } from '../src/services/batch.js';
 import { chart, fmtRate, linearTicks, logTicks } from '../src/services/evaluation/svg.js';
 import { EMOTION_FER, LFW_SUBSET, REPO_ROOT, SHARED_DATA, TEST_IMAGES } from '../test/fixtures.js';
 import { allPairDistances, fitCalibration, writeCalibrationFile, type AllPairs } from './calibrate.js';
@@ -69,23 +70,15 @@ interface Photo {
 }
 type Embeddings = Record<Variant, Array<Float32Array | null>>;
 
-/** Runs `work` over `count` items with enough lanes in flight to keep every engine worker busy. */
+/** The product's batch loop over `count` items, with a progress line every 100. */
 async function inLanes(count: number, lanes: number, label: string, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let done = 0;
   const started = performance.now();
-  const lane = async (): Promise<void> => {
-    while (next < count) {
-      const i = next++;
-      await work(i);
-      done += 1;
-      if (done % 100 === 0 || done === count) {
-        const rate = done / ((performance.now() - started) / 1000);
-        process.stderr.write(`${label} ${done}/${count} (${rate.toFixed(1)} items/s)\n`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
+  await runInLanes(Array.from({ length: count }, (_, i) => i), work, {
+    lanes,
+    onResult: (_, done) => {
+      if (done % 100 === 0 || done === count) process.stderr.write(`${label} ${done}/${count} (${(done / ((performance.now() - started) / 1000)).toFixed(1)} items/s)\n`);
+    },
+  });
 }
 
 /** A grayscale copy of a photo, as a grayscale JPEG file would arrive. */

@@ -30,7 +30,8 @@ interface FakeEngine extends FaceEngine {
   seen: Array<{ width: number; height: number }>;
 }
 
-function fakeEngine(delayMs = 0): FakeEngine {
+/** `hold`: every analysis waits for it first (a burst then meets a full server however slowly its requests arrive). */
+function fakeEngine(delayMs = 0, hold: Promise<void> = Promise.resolve()): FakeEngine {
   let running = 0;
   const engine: FakeEngine = {
     model: { id: 'fake', version: '1', dimensions: 4, metric: 'euclidean', defaultThreshold: 0.5 },
@@ -43,6 +44,7 @@ function fakeEngine(delayMs = 0): FakeEngine {
       running += 1;
       engine.peak = Math.max(engine.peak, running);
       engine.seen.push({ width: image.width, height: image.height });
+      await hold;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       running -= 1;
       const face: FaceAnalysis = {
@@ -338,7 +340,14 @@ void describe('hardening: open mode, framing, limits, headers, memory', () => {
 
   void describe('memory: admission cap, bounded concurrency, photos shrunk while decoding', () => {
     void it('admits at most concurrency + maxQueue requests, runs at most `concurrency` photos at once and 503s the rest', async () => {
-      const engine = fakeEngine(300);
+      // The admitted photos wait in the engine until every refusal is back (or 10 s), so a loaded machine that sends
+      // the burst slowly cannot let the first photos finish and free their places before the last requests arrive.
+      let release = (): void => {};
+      const hold = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const safety = setTimeout(release, 10_000);
+      const engine = fakeEngine(300, hold);
       const { app } = await server({ maxQueue: 3, workers: 1 }, engine);
       await app.listen({ host: '127.0.0.1', port: 0 });
       const { port } = app.server.address() as AddressInfo;
@@ -349,7 +358,17 @@ void describe('hardening: open mode, framing, limits, headers, memory', () => {
           headers: { ...admin, 'content-type': 'multipart/form-data; boundary=burst' },
           body,
         }).then(async (response) => ({ status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.text() }));
-      const answers = await Promise.all(Array.from({ length: 16 }, send));
+      let answered = 0;
+      const answers = await Promise.all(
+        Array.from({ length: 16 }, () =>
+          send().then((answer) => {
+            answered += 1;
+            if (answered === 11) release();
+            return answer;
+          }),
+        ),
+      );
+      clearTimeout(safety);
       const ok = answers.filter((answer) => answer.status === 200).length;
       const refused = answers.filter((answer) => answer.status === 503);
       // workers 1: two photos at once, three waiting: five admitted, the other eleven refused.

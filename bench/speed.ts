@@ -36,8 +36,8 @@ const engines = engineList(values.engine);
 const config = loadConfig({});
 const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
 const base = { minDetectionScore: 0.2, minFaceSize: 20, maxFaces: 100 };
-const ENROLL: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: false, crop: true } };
-const IDENTIFY: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: false, crop: false } };
+const ENROLL: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: [], crop: true } };
+const IDENTIFY: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: [], crop: false } };
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;

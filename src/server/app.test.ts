@@ -178,7 +178,7 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
     assert.equal(result.image.format, 'jpeg');
     assert.equal(result.faces[0]?.match?.person, 'Bono');
     assert.equal(result.faces[0]?.candidates.length, 1);
-    const scores = Object.values(result.faces[0]?.emotion.scores ?? {});
+    const scores = Object.values(result.faces[0]?.emotion?.scores ?? {});
     assert.ok(Math.abs(scores.reduce((a, b) => a + b, 0) - 100) < 1e-6);
     assert.ok(result.took_ms > 0);
   });

@@ -5,9 +5,10 @@ import { FacedbError } from '../../errors/errors.js';
 import type { RgbImage } from '../../image/image.js';
 import type { AnalyzeOptions } from '../engine.js';
 import { loadFaceApiRuntime } from './runtime.js';
+import { FACE_ATTRIBUTES } from '../../core/types.js';
 
 const DATA = new URL('../../../../shared/data/', import.meta.url);
-const OPTIONS: AnalyzeOptions = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20, needs: { embedding: true, attributes: true, crop: true } };
+const OPTIONS: AnalyzeOptions = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20, needs: { embedding: true, attributes: FACE_ATTRIBUTES, crop: true } };
 
 async function load(relativePath: string): Promise<RgbImage> {
   const { data, info } = await sharp(new URL(relativePath, DATA).pathname).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
@@ -43,12 +44,12 @@ void describe('face-api runtime', () => {
   void it('computes only the nets asked for, leaking nothing on the detection-only path either', async () => {
     const runtime = await loadFaceApiRuntime();
     const image = await load('test-images/group.jpg');
-    const bare = await runtime.analyze({ ...image, data: image.data.slice() }, { ...OPTIONS, needs: { embedding: false, attributes: false, crop: false } });
+    const bare = await runtime.analyze({ ...image, data: image.data.slice() }, { ...OPTIONS, needs: { embedding: false, attributes: [], crop: false } });
     const full = await runtime.analyze({ ...image, data: image.data.slice() }, OPTIONS);
     assert.deepEqual(bare.map((face) => face.box), full.map((face) => face.box));
     assert.ok(bare.every((face) => !face.embedding && !face.attributes && !face.alignedCrop && face.landmarks.length === 68));
     const baseline = runtime.tensorCount();
-    await runtime.analyze({ ...image, data: image.data.slice() }, { ...OPTIONS, needs: { embedding: false, attributes: false, crop: false } });
+    await runtime.analyze({ ...image, data: image.data.slice() }, { ...OPTIONS, needs: { embedding: false, attributes: [], crop: false } });
     assert.equal(runtime.tensorCount(), baseline);
   });
 

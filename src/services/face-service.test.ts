@@ -213,6 +213,43 @@ describe('what each call asks the engine for', () => {
     }
   });
 
+  it('identify, verify and analyze compute and report only the attributes asked for; an unknown one is invalid_input before any inference', async () => {
+    const { engine, needs } = await recordingEngine();
+    const service = await openFacedb({ db: join(await tempDir(), 'attributes.sqlite'), engine });
+    try {
+      const photo = { path: lfwPhoto('Bono', 1) };
+      await service.enrollImage('Bono', photo);
+      needs.length = 0;
+      const [named] = (await service.identify(photo, { attributes: [] })).faces;
+      assert.equal(named?.match?.person, 'Bono');
+      assert.deepEqual(Object.keys(named).sort(), ['box', 'candidates', 'detectionScore', 'match']);
+      const [emotionOnly] = (await service.identify(photo, { attributes: ['emotion'] })).faces;
+      assert.deepEqual(Object.keys(emotionOnly ?? {}).filter((key) => ['emotion', 'age', 'gender', 'genderProbability'].includes(key)), ['emotion']);
+      const [ageGender] = (await service.analyze(photo, { attributes: ['gender', 'age', 'gender'] })).faces;
+      assert.deepEqual(Object.keys(ageGender ?? {}).sort(), ['age', 'box', 'detectionScore', 'gender', 'genderProbability']);
+      const verified = await service.verify(photo, photo, { attributes: [] });
+      assert.equal(verified.verified, true);
+      assert.deepEqual(verified.faces.map((face) => Object.keys(face).sort()), [['box', 'detectionScore'], ['box', 'detectionScore']]);
+      // What the engine was asked for: only those, in FACE_ATTRIBUTES' order, without repeats.
+      assert.deepEqual(
+        needs.map((n) => n.attributes),
+        [[], ['emotion'], ['age', 'gender'], [], []],
+      );
+      needs.length = 0;
+      for (const call of [
+        () => service.identify(photo, { attributes: ['mood' as 'emotion'] }),
+        () => service.analyze(photo, { attributes: ['age', 'none' as 'age'] }),
+        () => service.verify(photo, photo, { attributes: ['Emotion' as 'emotion'] }),
+      ]) {
+        const error = await expectCode(call(), 'invalid_input');
+        assert.match(error.message, /unknown attribute .*emotion, age, gender/);
+      }
+      assert.equal(needs.length, 0, 'refused before the engine ran');
+    } finally {
+      await service.close();
+    }
+  });
+
   it('keeps an upload’s bytes for a later reembed, but not a file’s', async () => {
     const service = await openFacedb({ db: join(await tempDir(), 'photos.sqlite'), engine: 'fake' });
     try {

@@ -1,5 +1,5 @@
 /**
- * npm run bench:speed [-- --engine faceapi,onnx] [-- --limit N] [-- --skip-search] [-- --engine-only]
+ * npm run bench:speed [-- --engine faceapi,onnx] [-- --limit N] [-- --skip-search] [-- --engine-only] [-- --runs 60]
  * For each engine (default: both, side by side):
  *  - engine alone: decoded LFW photos through `analyze` with what enrollment asks for (embedding + crop), with one
  *    worker and with the default pool; identify's engine step (decode + embedding + exact search of the subset) for
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     'single-limit': { type: 'string', default: '150' },
     'skip-search': { type: 'boolean', default: false },
     'engine-only': { type: 'boolean', default: false },
+    /** timed identify calls per measure (after 5 warm-up calls) */
+    runs: { type: 'string', default: '60' },
   },
 });
 const engines = engineList(values.engine);
@@ -67,7 +69,7 @@ async function engineThroughput(engine: FaceEngine, paths: readonly string[], la
   return { rate: paths.length / ((performance.now() - started) / 1000), embeddings };
 }
 
-async function engineIdentify(engine: FaceEngine, gallery: readonly Float32Array[], runs = 60): Promise<{ p50: number; p95: number }> {
+async function engineIdentify(engine: FaceEngine, gallery: readonly Float32Array[], runs = Number(values.runs)): Promise<{ p50: number; p95: number }> {
   const index = new FlatIndex(engine.model.dimensions);
   gallery.forEach((e, i) => index.add(i, i, e));
   const once = async (): Promise<void> => {
@@ -113,7 +115,7 @@ async function serviceEnroll(name: EngineName, workers: number, limit: number | 
 }
 
 /** identify's latency with every attribute (the default) and with none, on one engine and gallery. */
-async function serviceIdentify(name: EngineName, db: string, runs = 60): Promise<{ all: { p50: number; p95: number }; bare: { p50: number; p95: number } }> {
+async function serviceIdentify(name: EngineName, db: string, runs = Number(values.runs)): Promise<{ all: { p50: number; p95: number }; bare: { p50: number; p95: number } }> {
   const engine = await startEngine(name, undefined);
   const service = await openFacedb({ db, engine });
   try {

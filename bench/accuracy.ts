@@ -28,7 +28,7 @@ import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { euclideanDistance } from '../src/core/distance.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import { subjectFace } from '../src/core/subject-face.js';
-import { EMOTIONS, type Emotion } from '../src/core/types.js';
+import { EMOTIONS, type Emotion, FACE_ATTRIBUTES } from '../src/core/types.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../src/engine/engine.js';
 import { decodeImage, readImageBytes, readImageFile } from '../src/image/decode.js';
 import { runInLanes } from '../src/services/batch.js';
@@ -58,9 +58,9 @@ const config = loadConfig({});
 const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
 const baseOptions = { minDetectionScore: config.minDetectionScore, minFaceSize: config.minFaceSize, maxFaces: config.maxFaces };
 /** What enrollment and identify ask for. */
-const embedOptions: AnalyzeOptions = { ...baseOptions, needs: { embedding: true, attributes: false, crop: false } };
+const embedOptions: AnalyzeOptions = { ...baseOptions, needs: { embedding: true, attributes: [], crop: false } };
 /** What analyze asks for. */
-const attributeOptions: AnalyzeOptions = { ...baseOptions, needs: { embedding: false, attributes: true, crop: false } };
+const attributeOptions: AnalyzeOptions = { ...baseOptions, needs: { embedding: false, attributes: FACE_ATTRIBUTES, crop: false } };
 const VARIANTS = ['colour', 'grayscale'] as const;
 type Variant = (typeof VARIANTS)[number];
 

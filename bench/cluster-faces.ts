@@ -86,7 +86,7 @@ export async function loadFaces(spec: string, workers?: number): Promise<FaceCac
   }
   const config = loadConfig({});
   const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
-  const options = { minDetectionScore: config.minDetectionScore, minFaceSize: config.minFaceSize, maxFaces: config.maxFaces, needs: { embedding: true, attributes: false, crop: false } };
+  const options = { minDetectionScore: config.minDetectionScore, minFaceSize: config.minFaceSize, maxFaces: config.maxFaces, needs: { embedding: true, attributes: [], crop: false } };
   const engine = await createBenchEngine(spec, workers);
   const photos = await lfwPhotos();
   const out: CachedPhoto[] = new Array<CachedPhoto>(photos.length);

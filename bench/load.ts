@@ -7,7 +7,12 @@
  * With --engine faceapi,onnx (default: both) one server per engine runs in turn (FACEDB_ENGINE), so the engines
  * are compared side by side; the server's RSS is sampled every half second for its peak.
  *
- *   npm run bench:load -- [--engine faceapi,onnx] [--clients 16,64] [--seconds 20] [--people 40] [--workers N]
+ * With --attributes all,none (default: all) each engine also runs with identify's `attributes` field set to none
+ * (names only: no emotion, age or gender net runs), and the report ends with each engine's throughput over the
+ * faceapi engine's (v4) with every attribute (at each client count), the ratios being steadier than absolute figures on a
+ * shared machine.
+ *
+ *   npm run bench:load -- [--engine faceapi,onnx] [--clients 16,64] [--seconds 20] [--people 40] [--workers N] [--attributes all,none]
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -29,8 +34,11 @@ const { values } = parseArgs({
     people: { type: 'string', default: '40' },
     workers: { type: 'string' },
     engine: { type: 'string' },
+    attributes: { type: 'string', default: 'all' },
   },
 });
+const attributeSettings = values.attributes.split(',').map((word) => word.trim());
+if (attributeSettings.some((word) => word !== 'all' && word !== 'none')) throw new Error('--attributes: all, none or all,none');
 const engines = engineList(values.engine);
 const clientCounts = values.clients.split(',').map(Number);
 const seconds = Number(values.seconds);
@@ -80,6 +88,8 @@ async function serverRss(url: string): Promise<number> {
 }
 
 interface Result {
+  engine: string;
+  attributes: string;
   clients: number;
   seconds: number;
   ok: number;
@@ -91,7 +101,7 @@ interface Result {
   rssPeak: number;
 }
 
-async function run(url: string, probes: Buffer[], clients: number, duration = seconds): Promise<Result> {
+async function run(url: string, probes: Buffer[], clients: number, duration = seconds, attributes = 'all'): Promise<Result> {
   const rssBefore = await serverRss(url);
   const latencies: number[] = [];
   let ok = 0;
@@ -105,6 +115,7 @@ async function run(url: string, probes: Buffer[], clients: number, duration = se
       const probe = probes[next++ % probes.length] as Buffer;
       const body = new FormData();
       body.append('image', new Blob([probe]), 'probe.jpg');
+      if (attributes === 'none') body.append('attributes', 'none');
       const t0 = performance.now();
       try {
         const response = await fetch(`${url}/v1/identify`, { method: 'POST', body, headers: auth });
@@ -141,7 +152,7 @@ async function run(url: string, probes: Buffer[], clients: number, duration = se
   }
   const elapsed = (performance.now() - started) / 1000;
   const rssAfter = await serverRss(url);
-  return { clients, seconds: elapsed, ok, overloaded, errors, latencies, rssBefore, rssAfter, rssPeak: Math.max(rssPeak, rssAfter) };
+  return { engine: '', attributes, clients, seconds: elapsed, ok, overloaded, errors, latencies, rssBefore, rssAfter, rssPeak: Math.max(rssPeak, rssAfter) };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -149,9 +160,24 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
+/** Each run's throughput over engine v4's (faceapi; else the first engine's) with every attribute, same client count. */
+function ratioLines(results: readonly Result[]): string[] {
+  const baseEngine = engines.find((name) => name === 'faceapi') ?? engines[0];
+  if (engines.length < 2 || baseEngine === undefined) return [];
+  const rate = (r: Result): number => r.ok / r.seconds;
+  const lines = [`Throughput over ${baseEngine} with every attribute, same run:`, ''];
+  for (const r of results) {
+    if (r.engine === baseEngine && r.attributes === 'all') continue;
+    const base = results.find((b) => b.engine === baseEngine && b.attributes === 'all' && b.clients === r.clients);
+    if (base) lines.push(`- ${r.engine}, attributes ${r.attributes}, ${r.clients} clients: **${(rate(r) / rate(base)).toFixed(2)}×**`);
+  }
+  return [...lines, ''];
+}
+
 const mb = (bytes: number): string => `${Math.round(bytes / 1024 / 1024)} MB`;
 
 const sections: string[] = [];
+const everyResult: Result[] = [];
 for (const engine of engines) {
   const dir = await tempDir('facedb-bench-load-');
   const server = await startServer(join(dir, 'gallery.sqlite'), engine);
@@ -161,14 +187,17 @@ for (const engine of engines) {
     console.error(`${probes.length} probe photos; warming up…`);
     await run(server.url, probes, 2, 3);
     const results: Result[] = [];
-    for (const clients of clientCounts) {
-      console.error(`${engine}: ${clients} clients for ${seconds} s…`);
-      results.push(await run(server.url, probes, clients));
+    for (const attributes of attributeSettings) {
+      for (const clients of clientCounts) {
+        console.error(`${engine}: ${clients} clients for ${seconds} s, attributes ${attributes}…`);
+        results.push({ ...(await run(server.url, probes, clients, seconds, attributes)), engine });
+      }
     }
+    everyResult.push(...results);
     const rows = results.map((r) => {
       const sorted = [...r.latencies].sort((a, b) => a - b);
       const ms = (p: number): string => percentile(sorted, p).toFixed(0);
-      return `| ${engine} | ${r.clients} | ${r.seconds.toFixed(1)} | ${r.ok} | ${(r.ok / r.seconds).toFixed(1)} | ${ms(50)} | ${ms(95)} | ${ms(99)} | ${r.errors} | ${r.overloaded} | ${mb(r.rssBefore)} → ${mb(r.rssAfter)} (peak ${mb(r.rssPeak)}) |`;
+      return `| ${engine} | ${r.attributes} | ${r.clients} | ${r.seconds.toFixed(1)} | ${r.ok} | ${(r.ok / r.seconds).toFixed(1)} | ${ms(50)} | ${ms(95)} | ${ms(99)} | ${r.errors} | ${r.overloaded} | ${mb(r.rssBefore)} → ${mb(r.rssAfter)} (peak ${mb(r.rssPeak)}) |`;
     });
     sections.push(...rows);
     if (results.some((r) => r.errors > 0)) process.exitCode = 1;
@@ -187,10 +216,11 @@ const report = [
   `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; server workers: ${values.workers ?? 'default (one per core)'}; engines: ${engines.join(', ')} (FACEDB_ENGINE).`,
   `Latency of answered (200) requests; 503 overloaded are the bounded queue refusing work (clients then wait Retry-After), counted apart from errors.`,
   '',
-  '| engine | clients | seconds | requests ok | throughput (req/s) | p50 ms | p95 ms | p99 ms | errors | 503 overloaded | server RSS before → after (peak) |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  '| engine | attributes | clients | seconds | requests ok | throughput (req/s) | p50 ms | p95 ms | p99 ms | errors | 503 overloaded | server RSS before → after (peak) |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ...sections,
   '',
+  ...ratioLines(everyResult),
 ].join('\n');
 console.log(report);
 await mkdir(join(REPO_ROOT, 'bench/out'), { recursive: true });

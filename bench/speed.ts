@@ -1,11 +1,12 @@
 /**
- * npm run bench:speed [-- --engine faceapi,onnx] [-- --limit N] [-- --skip-search] [-- --engine-only]
+ * npm run bench:speed [-- --engine faceapi,onnx] [-- --limit N] [-- --skip-search] [-- --engine-only] [-- --runs 60]
  * For each engine (default: both, side by side):
  *  - engine alone: decoded LFW photos through `analyze` with what enrollment asks for (embedding + crop), with one
  *    worker and with the default pool; identify's engine step (decode + embedding + exact search of the subset) for
  *    one 250×250 photo, p50/p95;
  *  - the service (unless --engine-only): enrollment images/s on the shared LFW subset into a new SQLite gallery, with
- *    one worker and with the default pool, and identify latency p50/p95 for one 250×250 photo against it;
+ *    one worker and with the default pool, and identify latency p50/p95 for one 250×250 photo against it, with every
+ *    attribute (the default) and with none (`attributes: []`: detection, embedding and search only);
  *  - search latency for 10k / 100k / 1M synthetic embeddings next to the prototype's SQL approach (bench/search.ts).
  * Writes bench/out/speed.md. Numbers taken while other work shares the cores are indicative only.
  */
@@ -17,6 +18,7 @@ import { loadConfig } from '../src/config/config.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import type { AnalyzeOptions, FaceEngine } from '../src/engine/engine.js';
 import { openFacedb } from '../src/facedb.js';
+import type { IdentifyOptions } from '../src/services/recognition.js';
 import { readImageFile } from '../src/image/decode.js';
 import { scanLfwLayout } from '../src/image/scan.js';
 import { LFW_SUBSET, REPO_ROOT, tempDir, testImage } from '../test/fixtures.js';
@@ -30,14 +32,16 @@ const { values } = parseArgs({
     'single-limit': { type: 'string', default: '150' },
     'skip-search': { type: 'boolean', default: false },
     'engine-only': { type: 'boolean', default: false },
+    /** timed identify calls per measure (after 5 warm-up calls) */
+    runs: { type: 'string', default: '60' },
   },
 });
 const engines = engineList(values.engine);
 const config = loadConfig({});
 const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
 const base = { minDetectionScore: 0.2, minFaceSize: 20, maxFaces: 100 };
-const ENROLL: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: false, crop: true } };
-const IDENTIFY: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: false, crop: false } };
+const ENROLL: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: [], crop: true } };
+const IDENTIFY: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: [], crop: false } };
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -65,7 +69,7 @@ async function engineThroughput(engine: FaceEngine, paths: readonly string[], la
   return { rate: paths.length / ((performance.now() - started) / 1000), embeddings };
 }
 
-async function engineIdentify(engine: FaceEngine, gallery: readonly Float32Array[], runs = 60): Promise<{ p50: number; p95: number }> {
+async function engineIdentify(engine: FaceEngine, gallery: readonly Float32Array[], runs = Number(values.runs)): Promise<{ p50: number; p95: number }> {
   const index = new FlatIndex(engine.model.dimensions);
   gallery.forEach((e, i) => index.add(i, i, e));
   const once = async (): Promise<void> => {
@@ -90,7 +94,7 @@ interface EngineRow {
   engineSingle: number;
   enginePool: number;
   engineIdentify: { p50: number; p95: number };
-  service?: { single: number; pool: number; identify: { p50: number; p95: number }; files: number };
+  service?: { single: number; pool: number; identify: { p50: number; p95: number }; identifyBare: { p50: number; p95: number }; files: number };
 }
 
 async function serviceEnroll(name: EngineName, workers: number, limit: number | undefined): Promise<{ rate: number; files: number; db: string }> {
@@ -110,20 +114,24 @@ async function serviceEnroll(name: EngineName, workers: number, limit: number | 
   }
 }
 
-async function serviceIdentify(name: EngineName, db: string, runs = 60): Promise<{ p50: number; p95: number }> {
+/** identify's latency with every attribute (the default) and with none, on one engine and gallery. */
+async function serviceIdentify(name: EngineName, db: string, runs = Number(values.runs)): Promise<{ all: { p50: number; p95: number }; bare: { p50: number; p95: number } }> {
   const engine = await startEngine(name, undefined);
   const service = await openFacedb({ db, engine });
   try {
     const probe = { path: testImage('Bono_0002.jpg') };
-    for (let i = 0; i < 5; i++) await service.identify(probe); // warm up models and index
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const started = performance.now();
-      await service.identify(probe);
-      times.push(performance.now() - started);
-    }
-    times.sort((a, b) => a - b);
-    return { p50: percentile(times, 50), p95: percentile(times, 95) };
+    const timed = async (options: IdentifyOptions): Promise<{ p50: number; p95: number }> => {
+      for (let i = 0; i < 5; i++) await service.identify(probe, options); // warm up models and index
+      const times: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const started = performance.now();
+        await service.identify(probe, options);
+        times.push(performance.now() - started);
+      }
+      times.sort((a, b) => a - b);
+      return { p50: percentile(times, 50), p95: percentile(times, 95) };
+    };
+    return { all: await timed({}), bare: await timed({ attributes: [] }) };
   } finally {
     await service.close();
     await engine.close();
@@ -156,7 +164,8 @@ async function measure(name: EngineName, limit: number | undefined, singleLimit:
   if (!values['engine-only']) {
     const s1 = await serviceEnroll(name, 1, singleLimit);
     const sp = await serviceEnroll(name, cores, limit);
-    row.service = { single: s1.rate, pool: sp.rate, identify: await serviceIdentify(name, sp.db), files: sp.files };
+    const identify = await serviceIdentify(name, sp.db);
+    row.service = { single: s1.rate, pool: sp.rate, identify: identify.all, identifyBare: identify.bare, files: sp.files };
   }
   return row;
 }
@@ -184,7 +193,8 @@ async function main(): Promise<void> {
     lines.push(
       `| service: enrollment into SQLite, 1 worker (${singleLimit} LFW photos) | ${cell((r) => `${r.service?.single.toFixed(2)} images/s`)} |`,
       `| service: enrollment, ${cores} workers (${files} LFW photos) | ${cell((r) => `**${r.service?.pool.toFixed(2)} images/s**`)} |`,
-      `| service: identify one 250×250 photo against ${files} enrolled photos, p50 / p95 | ${cell((r) => (r.service ? `**${ms(r.service.identify)}**` : '-'))} |`,
+      `| service: identify one 250×250 photo against ${files} enrolled photos, every attribute, p50 / p95 | ${cell((r) => (r.service ? `**${ms(r.service.identify)}**` : '-'))} |`,
+      `| service: the same with no attribute (\`attributes: []\`), p50 / p95 | ${cell((r) => (r.service ? `**${ms(r.service.identifyBare)}**` : '-'))} |`,
     );
   }
   lines.push('');

@@ -49,7 +49,7 @@ async function embedSubset(engineName: string, savePath: string | undefined): Pr
     minDetectionScore: config.minDetectionScore,
     minFaceSize: config.minFaceSize,
     maxFaces: config.maxFaces,
-    needs: { embedding: true, attributes: false, crop: false },
+    needs: { embedding: true, attributes: [], crop: false },
   };
   const [name] = engineList(engineName);
   const engine = await startEngine(name!, config.workers);

@@ -13,6 +13,7 @@ export type {
   DetectOptions,
   EnrollItem,
   EnrollOptions,
+  AttributeOptions,
   IdentifyOptions,
   ImageSource,
 } from './services/face-service.js';
@@ -23,7 +24,7 @@ export type { ClusterListing, ClusterRunSummary, UnnamedEnrollOutcome, UnnamedEn
 export { loadConfig, configSchema, type FacedbConfig, type ConfigInput } from './config/config.js';
 export { FacedbError, ERROR_CODES, type ErrorCode } from './errors/errors.js';
 export { exitCodeFor } from './errors/exit-codes.js';
-export { EMOTIONS, type Emotion, type Box, type ModelInfo } from './core/types.js';
+export { EMOTIONS, FACE_ATTRIBUTES, GENDERS, type Emotion, type FaceAttribute, type Gender, type Box, type ModelInfo } from './core/types.js';
 export type { FaceEngine, FaceAnalysis, AnalyzeOptions, FaceNeeds, FaceAttributeScores } from './engine/engine.js';
 export { DEFAULT_ENGINE, ENGINE_NAMES } from './engine/registry.js';
 export type { GalleryStore, Person, Face, Cluster, NamedCluster, UnnamedFace } from './store/store.js';

@@ -64,7 +64,7 @@ function timed<T>(name: string, run: () => Promise<T>): Promise<T> {
 const descriptors = new Map<string, Record<string, Float32Array>>();
 for (const file of photos) {
   const image = await loadRgb(file);
-  const [face] = await runtime.analyze({ ...image, data: image.data.slice() }, { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 20, needs: { embedding: true, attributes: false, crop: false } });
+  const [face] = await runtime.analyze({ ...image, data: image.data.slice() }, { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 20, needs: { embedding: true, attributes: [], crop: false } });
   if (!face) continue;
   const landmarks = new faceapi.FaceLandmarks68(
     face.landmarks.map(([x, y]) => new faceapi.Point(x / image.width, y / image.height)),

@@ -75,7 +75,7 @@ if (!reportOnly && wanted.some((f) => !(f in faces))) {
   for (const file of wanted) {
     if (file in faces) continue;
     const image = await loadRgb(file);
-    const [face] = await runtime.analyze({ ...image, data: image.data.slice() }, { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 20, needs: { embedding: true, attributes: false, crop: false } });
+    const [face] = await runtime.analyze({ ...image, data: image.data.slice() }, { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 20, needs: { embedding: true, attributes: [], crop: false } });
     faces[file] = face ? { landmarks: face.landmarks.map(([x, y]) => [x, y] as const), engine: Array.from(face.embedding ?? []) } : null;
     if (++done % 100 === 0) {
       process.stderr.write(`landmarks: ${done}\n`);

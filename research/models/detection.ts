@@ -10,8 +10,9 @@ import type { AnalyzeOptions } from '../../src/engine/engine.js';
 import { createFaceApiEngine } from '../../src/engine/faceapi/engine.js';
 import { loadFaceApiRuntime } from '../../src/engine/faceapi/runtime.js';
 import { argValue, DATA, FER, lfwFiles, loadRgb, pct } from './common.js';
+import { FACE_ATTRIBUTES } from '../../src/core/types.js';
 
-const OPTIONS: AnalyzeOptions = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20, needs: { embedding: true, attributes: true, crop: false } };
+const OPTIONS: AnalyzeOptions = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20, needs: { embedding: true, attributes: FACE_ATTRIBUTES, crop: false } };
 const limit = Number(argValue('limit') ?? Infinity);
 const workers = Number(argValue('workers') ?? 2);
 const files = lfwFiles().slice(0, limit);

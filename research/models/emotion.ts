@@ -15,7 +15,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EMOTIONS, type Emotion } from '../../src/core/types.js';
+import { EMOTIONS, type Emotion, FACE_ATTRIBUTES } from '../../src/core/types.js';
 import type { Box } from '../../src/core/types.js';
 import { emotionCropTransform, emotionFromExpressions, FACEAPI_EXPRESSIONS, warpGray, type EmotionFraming } from '../../src/engine/align.js';
 import { HUMAN_EMOTIONS, predictHumanEmotionGray } from '../../src/engine/faceapi/human.js';
@@ -161,7 +161,7 @@ function combine(passes: Passes[], w: number, flip = true): number[] {
 const sweepLines: string[] = [];
 if (process.argv.includes('--engine')) {
   const runtime = await loadFaceApiRuntime();
-  const options = { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 1, needs: { embedding: false, attributes: true, crop: false } };
+  const options = { minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 1, needs: { embedding: false, attributes: FACE_ATTRIBUTES, crop: false } };
   let noFace = 0;
   for (const sample of samples) {
     const image = await loadRgb(sample.file);
@@ -174,7 +174,7 @@ if (process.argv.includes('--engine')) {
     const face = faces[0];
     if (!face) noFace++;
     if (face && detected) sample.engineBox = imageBox(detection.pass, detected);
-    sample.probs['engine'] = face?.attributes ? EMOTIONS.map((e) => face.attributes?.emotion[e] ?? 0) : EMOTIONS.map(() => 1 / 7);
+    sample.probs['engine'] = face?.attributes?.emotion ? EMOTIONS.map((e) => face.attributes?.emotion?.[e] ?? 0) : EMOTIONS.map(() => 1 / 7);
   }
   process.stdout.write(`engine: no face found in ${noFace} of ${samples.length} FER photos (counted as wrong)\n`);
 

@@ -24,7 +24,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { crossValidate, type ScoredPair } from '../../bench/threshold-stats.js';
 import { euclideanDistance } from '../../src/core/distance.js';
-import { EMOTIONS, type Box, type Emotion, type Point } from '../../src/core/types.js';
+import { EMOTIONS, FACE_ATTRIBUTES, type Box, type Emotion, type Point } from '../../src/core/types.js';
 import {
   detectFaces,
   DETECTOR_MAX_IOU,
@@ -522,7 +522,7 @@ if (parts.includes('emotion-cost')) {
   const engine = await createOnnxEngine({ workers });
   const rss = (): number => process.memoryUsage().rss;
   const rssStarted = rss();
-  const ask = (attributes: boolean) => ({ minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 20, needs: { embedding: !attributes, attributes, crop: false } });
+  const ask = (attributes: boolean) => ({ minDetectionScore: 0.2, maxFaces: 1, minFaceSize: 20, needs: { embedding: !attributes, attributes: attributes ? FACE_ATTRIBUTES : [], crop: false } });
   const timed = async (attributes: boolean): Promise<number> => {
     const t0 = performance.now();
     await Promise.all(images.map((image) => engine.analyze({ ...image, data: image.data.slice() }, ask(attributes))));

@@ -22,7 +22,7 @@ const threshold = thresholdForFar(ONNX_CALIBRATION, FAR, `${ONNX_MODEL.id}@${ONN
 const people = readdirSync(LFW).sort();
 const photos = people.flatMap((name, person) => readdirSync(join(LFW, name)).sort().map((file) => ({ person, file: join(LFW, name, file) })));
 const engine = await createOnnxEngine({ workers: 2 });
-const options = { minDetectionScore: 0.2, maxFaces: 20, minFaceSize: 8, needs: { embedding: true, attributes: false, crop: false } };
+const options = { minDetectionScore: 0.2, maxFaces: 20, minFaceSize: 8, needs: { embedding: true, attributes: [], crop: false } };
 
 async function decode(file: string, scale: number): Promise<RgbImage> {
   let pipeline = sharp(file).removeAlpha().toColourspace('srgb');

@@ -5,8 +5,9 @@
 import type { AnalyzeOptions } from '../../src/engine/engine.js';
 import { createFaceApiEngine } from '../../src/engine/faceapi/engine.js';
 import { argValue, lfwFiles, loadRgb } from './common.js';
+import { FACE_ATTRIBUTES } from '../../src/core/types.js';
 
-const OPTIONS: AnalyzeOptions = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20, needs: { embedding: true, attributes: true, crop: false } };
+const OPTIONS: AnalyzeOptions = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20, needs: { embedding: true, attributes: FACE_ATTRIBUTES, crop: false } };
 const workers = Number(argValue('workers') ?? 2);
 const images = await Promise.all(lfwFiles().slice(0, Number(argValue('limit') ?? 300)).map((f) => loadRgb(f)));
 const engine = await createFaceApiEngine({ workers });

@@ -115,6 +115,31 @@ describe('facedb CLI', () => {
     assert.equal(rows[1]?.faces.length, 0);
   });
 
+  it('computes only the attributes asked for with --attributes, in reports and JSON', async () => {
+    type Face = Record<string, unknown>;
+    const identify = await facedb(['identify', testImage('Bono_0002.jpg'), '--db', db, '--attributes', 'none', '--json']);
+    assert.equal(identify.code, 0, identify.stderr);
+    const [named] = (JSON.parse(identify.stdout) as { faces: Face[] }).faces;
+    assert.deepEqual(Object.keys(named ?? {}).sort(), ['box', 'candidates', 'detectionScore', 'match']);
+    const report = await facedb(['identify', testImage('Bono_0002.jpg'), '--db', db, '--attributes', 'age']);
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stdout, /face 1: Bono/);
+    assert.match(report.stdout, /age ~\d+$/m);
+    assert.doesNotMatch(report.stdout, /emotion:|male|female/);
+    const analyze = await facedb(['analyze', testImage('group.jpg'), '--db', db, '--json', '--attributes', 'gender,emotion']);
+    assert.equal(analyze.code, 0, analyze.stderr);
+    const faces = (JSON.parse(analyze.stdout) as { faces: Face[] }).faces;
+    assert.ok(faces.length >= 1 && faces.every((face) => 'emotion' in face && 'gender' in face && !('age' in face)), analyze.stdout);
+    const verify = await facedb(['verify', lfwPhoto('Bono', 1), lfwPhoto('Bono', 1), '--db', db, '--json', '--attributes', 'none']);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.deepEqual((JSON.parse(verify.stdout) as { faces: Face[] }).faces.map((face) => Object.keys(face).sort()), [['box', 'detectionScore'], ['box', 'detectionScore']]);
+    for (const [value, message] of [['mood', /unknown attribute "mood": give emotion, age, gender \(comma-separated\), or none/], ['none,age', /"none" cannot be combined/], [',', /no attribute given/]] as const) {
+      const run = await facedb(['analyze', testImage('group.jpg'), '--db', db, '--attributes', value]);
+      assert.equal(run.code, 2, `${value}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+    }
+  });
+
   it('uses distinct exit codes for bad input, no face, not found and another engine, and changes nothing', async () => {
     const before = galleryRows(db);
     const cases: Array<[string[], number, RegExp]> = [

@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type ConfigInput, type FacedbConfig } from '../config/config.js';
+import { ATTRIBUTES_USAGE, parseAttributes } from '../core/attributes.js';
 import { escapeInvisible } from '../core/names.js';
+import { FACE_ATTRIBUTES } from '../core/types.js';
 import { FacedbError, isFacedbError } from '../errors/errors.js';
 import { openFacedb } from '../facedb.js';
 import type { FaceService } from '../services/face-service.js';
@@ -92,6 +94,17 @@ export function withOperatingPoint(command: Command, thresholdHelp = 'match thre
   return command
     .option('-t, --threshold <distance>', thresholdHelp, numberOption('--threshold'))
     .option('--far <rate>', 'target false-accept rate (e.g. 0.001) instead of a threshold', numberOption('--far'));
+}
+
+/** `--attributes <list>`: the face attributes to compute (flags.attributes); bad words are a usage error. */
+export function withAttributeOption(command: Command, byDefault = FACE_ATTRIBUTES.join(',')): Command {
+  return command.option('--attributes <list>', `attributes to compute: ${ATTRIBUTES_USAGE} (default: ${byDefault})`, (value: string) => {
+    try {
+      return parseAttributes(value);
+    } catch (error) {
+      throw new InvalidArgumentError(`--attributes: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
 }
 
 /** `--no-detect`: the photos already are face crops; no detector, the whole image is one face (flags.detect false). */

@@ -29,14 +29,18 @@ const BRANCH = '├─';
 const LAST = '└─';
 const PIPE = '│ ';
 
+/** The box, then the attributes the face carries (those asked for). */
 function faceLines(face: FaceAttributes): string[] {
   const { box, emotion } = face;
-  const all = EMOTIONS.map((e) => `${e} ${emotion.scores[e].toFixed(1)}`).join(' · ');
-  return [
-    `box ${box.x},${box.y} ${box.width}×${box.height}  detection ${face.detectionScore.toFixed(2)}`,
-    `emotion: ${emotion.dominant} ${emotion.scores[emotion.dominant].toFixed(1)}%  (${all})`,
-    `age ~${Math.round(face.age)}, ${face.gender} (${Math.round(face.genderProbability * 100)}%)`,
-  ];
+  const lines = [`box ${box.x},${box.y} ${box.width}×${box.height}  detection ${face.detectionScore.toFixed(2)}`];
+  if (emotion) {
+    const all = EMOTIONS.map((e) => `${e} ${emotion.scores[e].toFixed(1)}`).join(' · ');
+    lines.push(`emotion: ${emotion.dominant} ${emotion.scores[emotion.dominant].toFixed(1)}%  (${all})`);
+  }
+  const age = face.age === undefined ? undefined : `age ~${Math.round(face.age)}`;
+  const gender = face.gender === undefined ? undefined : `${face.gender} (${Math.round((face.genderProbability ?? 0) * 100)}%)`;
+  if (age !== undefined || gender !== undefined) lines.push([age, gender].filter((part) => part !== undefined).join(', '));
+  return lines;
 }
 
 function tree(title: string, children: string[][]): string {

@@ -73,9 +73,10 @@ describe('facedb watch', () => {
     assert.equal(probe.stdout.trim(), '640,480,50', 'every frame of the video, at its size');
   });
 
-  it('prints one line per event for people, and analyses every n-th frame with --every', async () => {
-    const run = await facedb(['watch', video, '--db', db, '--every', '2']);
+  it('prints one line per event for people, and analyses every n-th frame with --every; --attributes none reads no emotion', async () => {
+    const run = await facedb(['watch', video, '--db', db, '--every', '2', '--attributes', 'none']);
     assert.equal(run.code, 0, run.stderr);
+    assert.doesNotMatch(run.stdout, /mostly/, 'no emotion was read');
     assert.match(run.stdout, /^watching .*scenario\.mp4 \(file, 640×480, 5 fps\)$/m);
     assert.match(run.stdout, /track \d+ ended after [\d.]+ s \(\d+ frames\): Arnold Schwarzenegger \(distance/);
     assert.match(run.stdout, /track \d+ ended after [\d.]+ s \(\d+ frames\): unknown \(nearest/);
@@ -94,6 +95,9 @@ describe('facedb watch', () => {
     const every = await facedb(['watch', video, '--db', db, '--every', '0']);
     assert.equal(every.code, exitCodeFor('invalid_input'));
     assert.match(every.stderr, /--every must be 1 or more/);
+    const age = await facedb(['watch', video, '--db', db, '--attributes', 'age']);
+    assert.equal(age.code, exitCodeFor('invalid_input'));
+    assert.match(age.stderr, /watch reads emotion per track only, not age/);
   });
 
   describe('a stream that goes away', () => {

@@ -5,7 +5,15 @@ export type Emotion = (typeof EMOTIONS)[number];
 /** Probability per emotion; the seven values sum to 1. */
 export type EmotionScores = Record<Emotion, number>;
 
-export type Gender = 'male' | 'female';
+export const GENDERS = ['male', 'female'] as const;
+export type Gender = (typeof GENDERS)[number];
+
+/**
+ * The face attributes a caller may ask for, each computed by its own net(s): identify, verify, analyze, search and
+ * watch take a subset (none: names or boxes only) and the engine runs only the nets of the ones asked for.
+ */
+export const FACE_ATTRIBUTES = ['emotion', 'age', 'gender'] as const;
+export type FaceAttribute = (typeof FACE_ATTRIBUTES)[number];
 
 /** Axis-aligned box in pixels of the (EXIF-rotated) image. */
 export interface Box {

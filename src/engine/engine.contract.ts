@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { EMOTIONS } from '../core/types.js';
+import { EMOTIONS, FACE_ATTRIBUTES } from '../core/types.js';
 import { FacedbError } from '../errors/errors.js';
 import { decodeImage } from '../image/decode.js';
 import type { RgbImage } from '../image/image.js';
@@ -50,7 +50,7 @@ export function engineContract(name: string, create: () => Promise<FaceEngine>, 
     });
 
     void it('gives the same output for the same photo twice', async () => {
-      const needs = { embedding: true, attributes: true };
+      const needs = { embedding: true, attributes: FACE_ATTRIBUTES };
       const [a, b] = [await analyze(BONO_1, needs), await analyze(BONO_1, needs)];
       assert.deepEqual(a, b);
     });
@@ -70,7 +70,7 @@ export function engineContract(name: string, create: () => Promise<FaceEngine>, 
     });
 
     void it('finds no face in a blank image', async () => {
-      assert.deepEqual(await analyze(BLANK, { embedding: true, attributes: true, crop: true }), []);
+      assert.deepEqual(await analyze(BLANK, { embedding: true, attributes: FACE_ATTRIBUTES, crop: true }), []);
     });
 
     void it('puts two photos of the same person within the threshold', { skip: options.skipPeople ?? false }, async () => {
@@ -95,9 +95,10 @@ export function engineContract(name: string, create: () => Promise<FaceEngine>, 
       const withEmbedding = await largest(BONO_1, { embedding: true });
       assert.ok(withEmbedding.embedding && !withEmbedding.attributes && !withEmbedding.alignedCrop);
 
-      const withAttributes = await largest(BONO_1, { attributes: true });
+      const withAttributes = await largest(BONO_1, { attributes: FACE_ATTRIBUTES });
       assert.ok(withAttributes.attributes && !withAttributes.embedding && !withAttributes.alignedCrop);
       const { emotion, age, gender, genderProbability } = withAttributes.attributes;
+      assert.ok(emotion && age !== undefined && genderProbability !== undefined, 'every attribute asked for');
       const sum = EMOTIONS.reduce((total, e) => total + emotion[e], 0);
       assert.ok(Math.abs(sum - 1) < 1e-5, `emotions sum to ${sum}`);
       assert.ok(Number.isFinite(age) && age > 0 && age < 120);
@@ -111,16 +112,28 @@ export function engineContract(name: string, create: () => Promise<FaceEngine>, 
       assert.deepEqual(bare.box, withEmbedding.box);
     });
 
+    void it('computes exactly the attributes asked for, each as it is when all are asked for', async () => {
+      const all = (await largest(BONO_1, { attributes: FACE_ATTRIBUTES })).attributes;
+      for (const attribute of FACE_ATTRIBUTES) {
+        const only = (await largest(BONO_1, { attributes: [attribute] })).attributes;
+        const expected = attribute === 'gender' ? { gender: all?.gender, genderProbability: all?.genderProbability } : { [attribute]: all?.[attribute] };
+        assert.deepEqual(only, expected, attribute);
+      }
+      const emotionAndAge = (await largest(BONO_1, { attributes: ['emotion', 'age'] })).attributes;
+      assert.deepEqual(emotionAndAge, { emotion: all?.emotion, age: all?.age });
+      assert.equal((await largest(BONO_1, { attributes: [] })).attributes, undefined);
+    });
+
     void it('with detect: false takes the whole image as one face (FER crops, one of which a detector misses)', async () => {
       for (const file of FER_CROPS) {
         const image = await load(file);
-        const faces = await analyze(file, { embedding: true, attributes: true }, { detect: false, minFaceSize: 100 });
+        const faces = await analyze(file, { embedding: true, attributes: FACE_ATTRIBUTES }, { detect: false, minFaceSize: 100 });
         assert.equal(faces.length, 1, file);
         const [face] = faces;
         assert.deepEqual(face?.box, { x: 0, y: 0, width: image.width, height: image.height }, file);
         assert.equal(face?.detectionScore, 1);
         assert.equal(face?.embedding?.length, engine.model.dimensions);
-        assert.ok(face?.attributes && EMOTIONS.every((e) => Number.isFinite(face.attributes?.emotion[e])));
+        assert.ok(face?.attributes && EMOTIONS.every((e) => Number.isFinite(face.attributes?.emotion?.[e])));
         for (const [x, y] of face?.landmarks ?? []) assert.ok(x >= 0 && x <= image.width && y >= 0 && y <= image.height, `landmark ${x},${y} in ${file}`);
       }
     });
@@ -145,7 +158,7 @@ const GROUP = 'test-images/group.jpg';
 const BLANK = 'test-images/Blank_image.jpg';
 /** 48x48 FER crops; the ONNX engine's detector finds no face in the first. */
 const FER_CROPS = ['emotion-fer/happy/PublicTest_11107518.jpg', 'emotion-fer/sad/PublicTest_12632735.jpg', 'emotion-fer/surprise/PublicTest_10984020.jpg'];
-const NOTHING: FaceNeeds = { embedding: false, attributes: false, crop: false };
+const NOTHING: FaceNeeds = { embedding: false, attributes: [], crop: false };
 const OPTIONS: Omit<AnalyzeOptions, 'needs'> = { minDetectionScore: 0.2, maxFaces: 100, minFaceSize: 20 };
 
 async function load(file: string): Promise<RgbImage> {

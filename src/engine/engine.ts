@@ -1,25 +1,27 @@
 import type { ModelCalibration } from '../core/confidence.js';
-import type { Box, EmotionScores, Gender, ModelInfo, Point } from '../core/types.js';
+import type { Box, EmotionScores, FaceAttribute, Gender, ModelInfo, Point } from '../core/types.js';
 import type { RgbImage } from '../image/image.js';
 
 /**
  * What a caller needs beyond detection, per call: enrollment needs an embedding and a crop but no
- * emotion, `/v1/detect` needs neither, `analyze` needs attributes only. An engine skips the nets
- * nobody asked for.
+ * emotion, `/v1/detect` needs neither, `analyze` needs attributes only, identify maybe emotion alone. An engine
+ * runs no net nobody asked for.
  */
 export interface FaceNeeds {
   embedding: boolean;
-  /** emotion, age, gender */
-  attributes: boolean;
+  /** The attributes to compute (FACE_ATTRIBUTES' names); empty: none, and no attribute net runs. */
+  attributes: readonly FaceAttribute[];
   /** JPEG of the aligned crop (thumbnails) */
   crop: boolean;
 }
 
+/** The attributes asked for (`needs.attributes`); the others are absent. */
 export interface FaceAttributeScores {
-  emotion: EmotionScores;
-  age: number;
-  gender: Gender;
-  genderProbability: number;
+  emotion?: EmotionScores;
+  age?: number;
+  /** With its probability: both present when gender was asked for. */
+  gender?: Gender;
+  genderProbability?: number;
 }
 
 /** Everything the engine found out about one face in a photo. */
@@ -30,7 +32,7 @@ export interface FaceAnalysis {
   landmarks: Point[];
   /** Unit-length embedding, `model.dimensions` long; present when `needs.embedding`. */
   embedding?: Float32Array;
-  /** Present when `needs.attributes`. */
+  /** Present when `needs.attributes` names any; holds those only. */
   attributes?: FaceAttributeScores;
   /** Present when `needs.crop`. */
   alignedCrop?: Uint8Array;

@@ -127,7 +127,7 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
     assert.equal(result.image.format, 'jpeg');
     assert.equal(result.faces[0]?.match?.person, 'Bono');
     assert.equal(result.faces[0]?.candidates.length, 1);
-    const scores = Object.values(result.faces[0]?.emotion.scores ?? {});
+    const scores = Object.values(result.faces[0]?.emotion?.scores ?? {});
     assert.ok(Math.abs(scores.reduce((a, b) => a + b, 0) - 100) < 1e-6);
     assert.ok(result.took_ms > 0);
   });
@@ -216,6 +216,44 @@ void describe('HTTP API in process, on real faces, a real SQLite file and the re
     const verified = await inject({ method: 'POST', url: '/v1/verify', payload: { image_a: crop.toString('base64'), image_b: crop.toString('base64'), detect: false } }, reader);
     assert.equal(wire.verifyResponse.parse(verified.json()).distance, 0);
     expectError(await inject({ method: 'POST', url: '/v1/analyze?detect=maybe', ...multipart([{ name: 'image', file: crop }]) }, reader), 400, 'validation_failed');
+  });
+
+  void it('computes only the attributes asked for (multipart field, query or JSON), documented in OpenAPI; unknown ones are 400', async () => {
+    const bono = await photo(lfwPhoto('Bono', 3));
+    const keysOf = (face: object | undefined): string[] => Object.keys(face ?? {}).sort();
+    const named = wire.identifyResponse.parse(
+      (await inject({ method: 'POST', url: '/v1/identify', ...multipart([{ name: 'attributes', value: 'none' }, { name: 'image', file: bono }]) }, reader)).json(),
+    );
+    assert.equal(named.faces[0]?.match?.person, 'Bono');
+    assert.deepEqual(keysOf(named.faces[0]), ['box', 'candidates', 'detection_score', 'match']);
+    const aged = wire.analyzeResponse.parse((await inject({ method: 'POST', url: '/v1/analyze?attributes=age', ...multipart([{ name: 'image', file: bono }]) }, reader)).json());
+    assert.deepEqual(keysOf(aged.faces[0]), ['age', 'box', 'detection_score']);
+    const image = bono.toString('base64');
+    const verified = wire.verifyResponse.parse(
+      (await inject({ method: 'POST', url: '/v1/verify', payload: { image_a: image, image_b: image, attributes: ['emotion', 'gender'] } }, reader)).json(),
+    );
+    assert.deepEqual(verified.faces.map(keysOf), [0, 1].map(() => ['box', 'detection_score', 'emotion', 'gender', 'gender_probability']));
+    const all = wire.analyzeResponse.parse((await inject({ method: 'POST', url: '/v1/analyze', payload: { image, attributes: '' } }, reader)).json());
+    assert.deepEqual(keysOf(all.faces[0]), ['age', 'box', 'detection_score', 'emotion', 'gender', 'gender_probability'], 'blank: every attribute');
+    for (const bad of [{ attributes: 'mood' }, { attributes: ['age', 'none'] }, { attributes: 'none,age' }, { attributes: 7 }]) {
+      const response = await inject({ method: 'POST', url: '/v1/identify', payload: { image, ...bad } }, reader);
+      expectError(response, 400, 'validation_failed');
+      assert.match(wire.errorEnvelope.parse(response.json()).error.message, /^attributes/, JSON.stringify(bad));
+    }
+    assert.match((await inject({ method: 'POST', url: '/v1/analyze?attributes=mood', payload: { image } }, reader)).json<{ error: { message: string } }>().error.message, /unknown attribute "mood": give emotion, age, gender/);
+
+    type Schema = { properties?: Record<string, { type?: string; items?: { enum?: string[] } }>; required?: string[] };
+    type Faces = { items: Schema & { anyOf?: Schema[] } };
+    const openapi = (await app.inject({ url: '/openapi.json' })).json<{ paths: Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> }; responses: Record<string, { content?: Record<string, { schema: Schema & { properties: { faces: Faces } } }> }> } }> }>();
+    for (const route of ['/v1/identify', '/v1/verify', '/v1/analyze']) {
+      const { post } = openapi.paths[route]!;
+      const field = post.requestBody.content['application/json']?.schema.properties?.attributes;
+      assert.deepEqual(field?.items?.enum, ['emotion', 'age', 'gender'], `${route} documents attributes`);
+      const items = post.responses['200']?.content?.['application/json']?.schema.properties.faces.items;
+      const face = items?.anyOf?.[0] ?? items; // verify's pair is a tuple
+      assert.ok(face?.properties?.emotion && face.properties.gender_probability, `${route} documents the attributes`);
+      for (const optional of ['emotion', 'age', 'gender', 'gender_probability']) assert.ok(!face?.required?.includes(optional), `${route}: ${optional} is optional`);
+    }
   });
 
   void it('refuses bad images with the right codes', async () => {

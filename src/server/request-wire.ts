@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { FAR_RANGE, type FacedbConfig } from '../config/config.js';
+import { ATTRIBUTES_USAGE } from '../core/attributes.js';
 import { canonicalName, MAX_PERSON_NAME_LENGTH } from '../core/names.js';
+import { FACE_ATTRIBUTES } from '../core/types.js';
 
 /*
  * The HTTP API's requests: the one definition of what each route accepts. The handlers parse with these
@@ -13,6 +15,25 @@ import { canonicalName, MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 export const MAX_IMAGES_PER_REQUEST = 20;
 /** Highest id a path accepts (ids are positive SQLite/PostgreSQL integers). */
 export const MAX_ID = 2 ** 31 - 1;
+
+/**
+ * The face attributes to compute: text `emotion,age` (query string, multipart field, JSON) or a JSON array; `none` (or
+ * an empty array) for none. Left out (or blank): every attribute. The words are FACE_ATTRIBUTES', declared once.
+ */
+const faceAttributes = z
+  .preprocess(
+    (value) => {
+      if (value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+      if (typeof value !== 'string') return value;
+      const words = value.split(',').map((word) => word.trim().toLowerCase());
+      return words.length === 1 && words[0] === 'none' ? [] : words;
+    },
+    z.array(z.enum(FACE_ATTRIBUTES, { error: (issue) => `unknown attribute ${JSON.stringify(issue.input)}: give ${ATTRIBUTES_USAGE}` })).optional(),
+  )
+  .meta({
+    description: `face attributes to compute and report: ${ATTRIBUTES_USAGE}; as text (emotion,age) or a JSON array. Left out: all of them. Each one left out skips its nets (faster)`,
+    example: ['emotion'],
+  });
 
 /** Text (query string, multipart field) read as a number; blank text and JSON null mean "not given". */
 const toNumber = (value: unknown): unknown =>
@@ -82,11 +103,13 @@ export function requestSchemas(config: FacedbConfig) {
       .preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value === null || value === '' ? undefined : value), z.boolean().default(true))
       .describe('false: the photo already is a face crop; skip detection and take the whole image as one face'),
   };
+  const attributeSet = { attributes: faceAttributes };
   return {
-    identify: z.object({ image: imageField(1), top_k: topK, ...operatingPoint, ...faceLimits, ...detection }).strict(),
-    /** analyze, detect, represent */
+    identify: z.object({ image: imageField(1), top_k: topK, ...operatingPoint, ...faceLimits, ...detection, ...attributeSet }).strict(),
+    /** detect, represent */
     faces: z.object({ image: imageField(1), ...faceLimits, ...detection }).strict(),
-    verify: z.object({ image_a: imageField(1), image_b: imageField(1), ...operatingPoint, ...detection }).strict(),
+    analyze: z.object({ image: imageField(1), ...faceLimits, ...detection, ...attributeSet }).strict(),
+    verify: z.object({ image_a: imageField(1), image_b: imageField(1), ...operatingPoint, ...detection, ...attributeSet }).strict(),
     enroll: z.object({ image: imageField(MAX_IMAGES_PER_REQUEST) }).strict(),
   };
 }

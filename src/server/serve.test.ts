@@ -52,6 +52,9 @@ void describe('facedb serve + facedb client, end to end', () => {
     assert.equal(line.file, lfwPhoto('Bono', 3));
     assert.equal(line.faces[0]?.match?.person, 'Bono');
     assert.equal(typeof line.faces[0]?.detectionScore, 'number', 'camelCase, like the local --json');
+    const named = await client('identify', ['--json', '--attributes', 'none', lfwPhoto('Bono', 3)]);
+    assert.equal(named.code, 0, named.stderr);
+    assert.deepEqual(Object.keys((JSON.parse(named.stdout) as { faces: object[] }).faces[0] ?? {}).sort(), ['box', 'candidates', 'detectionScore', 'match']);
   });
 
   void it('maps error envelopes to the local exit codes', async () => {
@@ -75,6 +78,10 @@ void describe('facedb serve + facedb client, end to end', () => {
     assert.match(different.stdout, /: different people/);
     const noFace = await client('verify', [lfwPhoto('Bono', 1), testImage('Blank_image.jpg')]);
     assert.equal(noFace.code, exitCodeFor('no_face'));
+    const emotionOnly = await client('verify', ['--json', '--attributes', 'emotion', lfwPhoto('Bono', 1), testImage('Bono_0002.jpg')]);
+    assert.equal(emotionOnly.code, 0, emotionOnly.stderr);
+    const faces = (JSON.parse(emotionOnly.stdout) as { faces: object[] }).faces;
+    assert.deepEqual(faces.map((face) => Object.keys(face).sort()), [0, 1].map(() => ['box', 'detectionScore', 'emotion']));
   });
 
   void it('analyzes group.jpg', async () => {
@@ -83,6 +90,13 @@ void describe('facedb serve + facedb client, end to end', () => {
     const faces = Number(/(\d+) faces\)/.exec(run.stdout)?.[1]);
     assert.ok(faces >= 5, run.stdout);
     assert.equal(run.stdout.match(/emotion: /g)?.length, faces);
+    const ages = await client('analyze', ['--attributes', 'age', testImage('group.jpg')]);
+    assert.equal(ages.code, 0, ages.stderr);
+    assert.equal(ages.stdout.match(/^.*age ~\d+$/gm)?.length, faces, ages.stdout);
+    assert.doesNotMatch(ages.stdout, /emotion: |male/);
+    const bad = await client('analyze', ['--attributes', 'happiness', testImage('group.jpg')]);
+    assert.equal(bad.code, exitCodeFor('invalid_input'));
+    assert.match(bad.stderr, /unknown attribute "happiness"/);
   });
 
   void it('finishes an in-flight identify on SIGTERM, then exits 0', async () => {

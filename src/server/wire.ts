@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EMOTIONS } from '../core/types.js';
+import { EMOTIONS, GENDERS } from '../core/types.js';
 import { ERROR_CODES } from '../errors/errors.js';
 import { OPERATING_POINT_SOURCES } from '../services/operating-point-source.js';
 import { ENROLL_STATUSES } from '../services/results.js';
@@ -31,11 +31,12 @@ const emotion = z.object({
   scores: z.object(Object.fromEntries(EMOTIONS.map((e) => [e, z.number()])) as Record<(typeof EMOTIONS)[number], z.ZodNumber>),
 });
 const detected = z.object({ box, detection_score: z.number() });
+const onlyWhenAsked = (attribute: string): string => `present when the request asked for ${attribute} (attributes; by default it does)`;
 const attributes = detected.extend({
-  emotion,
-  age: z.number(),
-  gender: z.enum(['male', 'female']),
-  gender_probability: z.number(),
+  emotion: emotion.optional().describe(onlyWhenAsked('emotion')),
+  age: z.number().optional().describe(onlyWhenAsked('age')),
+  gender: z.enum(GENDERS).optional().describe(onlyWhenAsked('gender')),
+  gender_probability: z.number().optional().describe(onlyWhenAsked('gender')),
 });
 const confidence = z
   .number()
@@ -128,14 +129,15 @@ export type ErrorWire = z.infer<typeof errorEnvelope>;
 
 // ---------------------------------------------------------------- service → wire
 
+/** The box and the attributes the face carries; those not asked for are left out, not null. */
 function attributesToWire(face: FaceAttributes): z.infer<typeof attributes> {
   return {
     box: face.box,
     detection_score: face.detectionScore,
-    emotion: face.emotion,
-    age: face.age,
-    gender: face.gender,
-    gender_probability: face.genderProbability,
+    ...(face.emotion === undefined ? {} : { emotion: face.emotion }),
+    ...(face.age === undefined ? {} : { age: face.age }),
+    ...(face.gender === undefined ? {} : { gender: face.gender }),
+    ...(face.genderProbability === undefined ? {} : { gender_probability: face.genderProbability }),
   };
 }
 
@@ -222,10 +224,10 @@ function attributesFromWire(face: z.infer<typeof attributes>): FaceAttributes {
   return {
     box: face.box,
     detectionScore: face.detection_score,
-    emotion: face.emotion,
-    age: face.age,
-    gender: face.gender,
-    genderProbability: face.gender_probability,
+    ...(face.emotion === undefined ? {} : { emotion: face.emotion }),
+    ...(face.age === undefined ? {} : { age: face.age }),
+    ...(face.gender === undefined ? {} : { gender: face.gender }),
+    ...(face.gender_probability === undefined ? {} : { genderProbability: face.gender_probability }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { FacedbConfig } from '../config/config.js';
+import type { FaceAttribute } from '../core/types.js';
 import type { AnalyzeOptions, FaceEngine, FaceNeeds } from '../engine/engine.js';
 import { imageLimits, loadImage } from '../image/decode.js';
 import type { ImageSource, LoadedImage } from '../image/image.js';
@@ -14,6 +15,12 @@ export interface DetectOptions {
   minDetectionScore?: number;
   /** false: no detector, the whole image is one face (photos that already are face crops). Default true. */
   detect?: boolean;
+}
+
+/** Which face attributes to compute and report, for identify, verify, analyze and watch. */
+export interface AttributeOptions {
+  /** A subset of FACE_ATTRIBUTES; [] for none (no attribute net runs). Default: every one (watch: emotion). */
+  attributes?: readonly FaceAttribute[];
 }
 
 /**

@@ -10,6 +10,7 @@ import { FacedbError } from '../errors/errors.js';
 import { openFacedb } from '../facedb.js';
 import { scanLfwLayout } from '../image/scan.js';
 import type { FaceService } from './face-service.js';
+import { FACE_ATTRIBUTES } from '../core/types.js';
 
 /*
  * The service's bookkeeping (enrollment outcomes, re-runs, bad input, removal, other writers, model pinning, what
@@ -197,16 +198,53 @@ describe('what each call asks the engine for', () => {
       await service.represent(photo);
       await service.detect(photo);
       await service.verify(photo, photo);
-      const none = { embedding: false, attributes: false, crop: false };
+      const none = { embedding: false, attributes: [], crop: false };
       assert.deepEqual(needs, [
         { ...none, embedding: true, crop: true },
-        { ...none, embedding: true, attributes: true },
-        { ...none, attributes: true },
+        { ...none, embedding: true, attributes: FACE_ATTRIBUTES },
+        { ...none, attributes: FACE_ATTRIBUTES },
         { ...none, embedding: true },
         none,
-        { ...none, embedding: true, attributes: true },
-        { ...none, embedding: true, attributes: true },
+        { ...none, embedding: true, attributes: FACE_ATTRIBUTES },
+        { ...none, embedding: true, attributes: FACE_ATTRIBUTES },
       ]);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('identify, verify and analyze compute and report only the attributes asked for; an unknown one is invalid_input before any inference', async () => {
+    const { engine, needs } = await recordingEngine();
+    const service = await openFacedb({ db: join(await tempDir(), 'attributes.sqlite'), engine });
+    try {
+      const photo = { path: lfwPhoto('Bono', 1) };
+      await service.enrollImage('Bono', photo);
+      needs.length = 0;
+      const [named] = (await service.identify(photo, { attributes: [] })).faces;
+      assert.equal(named?.match?.person, 'Bono');
+      assert.deepEqual(Object.keys(named).sort(), ['box', 'candidates', 'detectionScore', 'match']);
+      const [emotionOnly] = (await service.identify(photo, { attributes: ['emotion'] })).faces;
+      assert.deepEqual(Object.keys(emotionOnly ?? {}).filter((key) => ['emotion', 'age', 'gender', 'genderProbability'].includes(key)), ['emotion']);
+      const [ageGender] = (await service.analyze(photo, { attributes: ['gender', 'age', 'gender'] })).faces;
+      assert.deepEqual(Object.keys(ageGender ?? {}).sort(), ['age', 'box', 'detectionScore', 'gender', 'genderProbability']);
+      const verified = await service.verify(photo, photo, { attributes: [] });
+      assert.equal(verified.verified, true);
+      assert.deepEqual(verified.faces.map((face) => Object.keys(face).sort()), [['box', 'detectionScore'], ['box', 'detectionScore']]);
+      // What the engine was asked for: only those, in FACE_ATTRIBUTES' order, without repeats.
+      assert.deepEqual(
+        needs.map((n) => n.attributes),
+        [[], ['emotion'], ['age', 'gender'], [], []],
+      );
+      needs.length = 0;
+      for (const call of [
+        () => service.identify(photo, { attributes: ['mood' as 'emotion'] }),
+        () => service.analyze(photo, { attributes: ['age', 'none' as 'age'] }),
+        () => service.verify(photo, photo, { attributes: ['Emotion' as 'emotion'] }),
+      ]) {
+        const error = await expectCode(call(), 'invalid_input');
+        assert.match(error.message, /unknown attribute .*emotion, age, gender/);
+      }
+      assert.equal(needs.length, 0, 'refused before the engine ran');
     } finally {
       await service.close();
     }
@@ -417,9 +455,9 @@ describe('FaceService on real faces (face-api engine)', () => {
       assert.equal(face?.match?.person, person);
       assert.ok(face.match.distance <= result.threshold);
       assert.ok((face.match.confidence ?? 0) >= 0.5, `confidence ${face.match.confidence}`);
-      const total = Object.values(face.emotion.scores).reduce((a, b) => a + b, 0);
+      const total = Object.values(face.emotion?.scores ?? {}).reduce((a, b) => a + b, 0);
       assert.ok(Math.abs(total - 100) < 1e-6);
-      assert.ok(face.age > 10 && face.age < 90);
+      assert.ok(face.age !== undefined && face.age > 10 && face.age < 90);
     });
   }
 

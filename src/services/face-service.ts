@@ -4,7 +4,7 @@ import type { GalleryCalibration } from '../store/calibration.js';
 import type { ImageSource } from '../image/image.js';
 import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js';
 import { ClusterService } from './cluster-service.js';
-import { ServiceContext, type DetectOptions } from './context.js';
+import { ServiceContext, type AttributeOptions, type DetectOptions } from './context.js';
 import { EnrollmentService, type EnrollItem, type EnrollOptions } from './enrollment.js';
 import { GalleryService } from './gallery.js';
 import { HealthService, type Health } from './health.js';
@@ -21,7 +21,7 @@ import type {
   VerifyResult,
 } from './results.js';
 
-export type { DetectOptions } from './context.js';
+export type { AttributeOptions, DetectOptions } from './context.js';
 export type { EnrollItem, EnrollOptions } from './enrollment.js';
 export { embeddingOf } from './face-results.js';
 export type { ImageSource } from '../image/image.js';
@@ -111,7 +111,7 @@ export class FaceService {
     return this.recognition.identify(source, options);
   }
 
-  verify(a: ImageSource, b: ImageSource, options: OperatingPoint & Pick<DetectOptions, 'detect'> = {}): Promise<VerifyResult> {
+  verify(a: ImageSource, b: ImageSource, options: OperatingPoint & AttributeOptions & Pick<DetectOptions, 'detect'> = {}): Promise<VerifyResult> {
     return this.recognition.verify(a, b, options);
   }
 
@@ -125,7 +125,7 @@ export class FaceService {
     return this.video.watch(source, options);
   }
 
-  analyze(source: ImageSource, options: DetectOptions = {}): Promise<AnalyzeResult> {
+  analyze(source: ImageSource, options: DetectOptions & AttributeOptions = {}): Promise<AnalyzeResult> {
     return this.recognition.analyze(source, options);
   }
 

@@ -2,14 +2,14 @@ import type { FacedbConfig } from '../config/config.js';
 import { calibrationKey, decisionConfidence, thresholdForFar } from '../core/confidence.js';
 import { euclideanDistance } from '../core/distance.js';
 import { subjectFace } from '../core/subject-face.js';
-import type { FaceAnalysis, FaceEngine } from '../engine/engine.js';
+import type { FaceAnalysis, FaceEngine, FaceNeeds } from '../engine/engine.js';
 import { fallbackThreshold } from '../engine/registry.js';
 import { FacedbError } from '../errors/errors.js';
 import type { ImageSource } from '../image/image.js';
 import { galleryThresholdAt } from '../store/calibration.js';
 import { checkPinnedModel } from '../store/validation.js';
-import type { DetectOptions, ServiceContext } from './context.js';
-import { attributes, embeddingOf, imageInfo, NEEDS, round, roundBox } from './face-results.js';
+import type { AttributeOptions, DetectOptions, ServiceContext } from './context.js';
+import { attributes, embeddingOf, imageInfo, NEEDS, round, roundBox, withAttributes } from './face-results.js';
 import { operatingPointSource, type OperatingPointSource } from './operating-point-source.js';
 import type { AnalyzeResult, Candidate, DetectResult, IdentifyResult, Match, RepresentResult, TrackRecognizer, VerifyResult } from './results.js';
 import type { PersonMatch } from '../core/search-index.js';
@@ -21,7 +21,7 @@ export interface OperatingPoint {
   far?: number;
 }
 
-export interface IdentifyOptions extends DetectOptions, OperatingPoint {
+export interface IdentifyOptions extends DetectOptions, OperatingPoint, AttributeOptions {
   topK?: number;
 }
 
@@ -48,8 +48,9 @@ export class RecognitionService {
     // while a server runs): one small read per request keeps every process at the same operating point.
     await this.#context.refreshGalleryCalibration();
     const threshold = this.threshold(engine, options, 'identify'); // a FAR the model was not measured at, too
+    const needs = withAttributes(NEEDS.identify, options.attributes); // an unknown attribute fails before the photo is read
     const loaded = await this.#context.load(source);
-    const [faces, nearestPeople] = await Promise.all([engine.analyze(loaded.image, this.#context.analyzeOptions(options, NEEDS.identify)), search.searcher()]);
+    const [faces, nearestPeople] = await Promise.all([engine.analyze(loaded.image, this.#context.analyzeOptions(options, needs)), search.searcher()]);
     const topK = options.topK ?? config.topK;
     // The gallery size turns the 1:1 likelihood into the chance that the probe is this one of N people
     // (decisionConfidence), so "unknown" never comes with "99 % likely Bono".
@@ -57,7 +58,7 @@ export class RecognitionService {
     const identified = [];
     for (const face of faces) {
       const { match, candidates } = await this.#nameEmbedding(engine, nearestPeople, embeddingOf(face), { threshold, topK, people });
-      identified.push({ ...attributes(face), match, candidates });
+      identified.push({ ...attributes(face, needs.attributes), match, candidates });
     }
     return { image: imageInfo(loaded.image), threshold, thresholdSource: this.#thresholdSource(engine, options), faces: identified };
   }
@@ -108,12 +109,13 @@ export class RecognitionService {
   }
 
   /** Same person or not, comparing the subject's face of each photo (core/subject-face.ts). */
-  async verify(a: ImageSource, b: ImageSource, options: OperatingPoint & Pick<DetectOptions, 'detect'> = {}): Promise<VerifyResult> {
+  async verify(a: ImageSource, b: ImageSource, options: OperatingPoint & AttributeOptions & Pick<DetectOptions, 'detect'> = {}): Promise<VerifyResult> {
     refuseThresholdWithFar(options, this.#context.config);
+    const needs = withAttributes(NEEDS.verify, options.attributes);
     const engine = await this.#context.engine();
     await this.#context.refreshGalleryCalibration(); // as identify: another process may have applied one
     const threshold = this.threshold(engine, options); // a bad FAR fails before any inference
-    const [faceA, faceB] = await Promise.all([this.#subjectFace(a, engine, options), this.#subjectFace(b, engine, options)]);
+    const [faceA, faceB] = await Promise.all([this.#subjectFace(a, engine, options, needs), this.#subjectFace(b, engine, options, needs)]);
     const raw = euclideanDistance(embeddingOf(faceA), embeddingOf(faceB));
     const distance = round(raw);
     return {
@@ -123,7 +125,7 @@ export class RecognitionService {
       confidence: decisionConfidence(engine.calibration, raw, { threshold, people: 1 }),
       threshold,
       thresholdSource: this.#thresholdSource(engine, options),
-      faces: [attributes(faceA), attributes(faceB)],
+      faces: [attributes(faceA, needs.attributes), attributes(faceB, needs.attributes)],
     };
   }
 
@@ -167,11 +169,12 @@ export class RecognitionService {
     return operatingPointSource(this.#context.config, options, this.#context.galleryCalibration, engine);
   }
 
-  async analyze(source: ImageSource, options: DetectOptions = {}): Promise<AnalyzeResult> {
+  async analyze(source: ImageSource, options: DetectOptions & AttributeOptions = {}): Promise<AnalyzeResult> {
+    const needs = withAttributes(NEEDS.analyze, options.attributes);
     const engine = await this.#context.engine();
     const loaded = await this.#context.load(source);
-    const faces = await engine.analyze(loaded.image, this.#context.analyzeOptions(options, NEEDS.analyze));
-    return { image: imageInfo(loaded.image), faces: faces.map(attributes) };
+    const faces = await engine.analyze(loaded.image, this.#context.analyzeOptions(options, needs));
+    return { image: imageInfo(loaded.image), faces: faces.map((face) => attributes(face, needs.attributes)) };
   }
 
   /** Boxes and detection scores only: no embedding, emotion, age or gender is computed. */
@@ -200,9 +203,9 @@ export class RecognitionService {
     };
   }
 
-  async #subjectFace(source: ImageSource, engine: FaceEngine, options: Pick<DetectOptions, 'detect'>): Promise<FaceAnalysis> {
+  async #subjectFace(source: ImageSource, engine: FaceEngine, options: Pick<DetectOptions, 'detect'>, needs: FaceNeeds): Promise<FaceAnalysis> {
     const loaded = await this.#context.load(source);
-    const faces = await engine.analyze(loaded.image, this.#context.analyzeOptions({ detect: options.detect }, NEEDS.verify));
+    const faces = await engine.analyze(loaded.image, this.#context.analyzeOptions({ detect: options.detect }, needs));
     const face = subjectFace(faces, loaded.image.width, loaded.image.height);
     if (!face) {
       const name = loaded.path ?? 'the image';

@@ -15,11 +15,12 @@ export interface DetectedFace {
   detectionScore: number;
 }
 
+/** A face with the attributes the caller asked for (all by default); those not asked for are absent. */
 export interface FaceAttributes extends DetectedFace {
-  emotion: EmotionResult;
-  age: number;
-  gender: Gender;
-  genderProbability: number;
+  emotion?: EmotionResult;
+  age?: number;
+  gender?: Gender;
+  genderProbability?: number;
 }
 
 export interface Candidate {

@@ -7,7 +7,9 @@ import sharp from 'sharp';
 import { dominantEmotion, emotionResult } from '../core/emotion.js';
 import { FaceTracker, type TrackState } from '../core/tracking.js';
 import { TrackSummary, type EmotionSegment } from '../core/track-summary.js';
-import type { Box, Emotion } from '../core/types.js';
+import { checkAttributes } from '../core/attributes.js';
+import type { Box, Emotion, FaceAttribute } from '../core/types.js';
+import { FacedbError } from '../errors/errors.js';
 import type { AnalyzeOptions, FaceEngine } from '../engine/engine.js';
 import type { RgbImage } from '../image/image.js';
 import { cropRgb, faceSharpness } from '../image/sharpness.js';
@@ -59,8 +61,11 @@ export interface AnnotatedFrame {
 export interface WatchOptions extends Pick<VideoSourceOptions, 'maxSide' | 'maxQueued' | 'stallMs' | 'ffmpeg'> {
   /** Analyse every n-th frame (default 1: every frame). */
   every?: number;
-  /** Also read each face's emotion (default true). */
-  emotion?: boolean;
+  /**
+   * The attributes read per face: ['emotion'] (the default) or [] for none (faster). A track sums up its emotion
+   * only, so age and gender are refused (invalid_input) rather than computed for nothing.
+   */
+  attributes?: readonly FaceAttribute[];
   /** Sightings a track needs before it is reported (default 2). */
   minHits?: number;
   /** A track missed for longer than this ends (default 1,000 ms of video). */
@@ -71,6 +76,9 @@ export interface WatchOptions extends Pick<VideoSourceOptions, 'maxSide' | 'maxQ
   onFrame?: (annotated: AnnotatedFrame) => void | Promise<void>;
   signal?: AbortSignal;
 }
+
+/** What the watch reads per face unless told otherwise. */
+export const WATCH_DEFAULT_ATTRIBUTES: readonly FaceAttribute[] = ['emotion'];
 
 export interface WatchDependencies {
   engine: FaceEngine;
@@ -96,7 +104,7 @@ export async function* watchVideo(deps: WatchDependencies, source: string | Vide
   const started = performance.now();
   const video = typeof source === 'string' ? await openVideoSource(source, { ...options, ...(options.signal ? { signal: options.signal } : {}) }) : source;
   const every = Math.max(1, Math.floor(options.every ?? 1));
-  const wantEmotion = options.emotion ?? true;
+  const wanted = watchAttributes(options.attributes);
   const tracker = new FaceTracker({
     // The engine's 1:1 threshold: two sightings this close are the same face by the model's own measure.
     sameFaceDistance: deps.engine.model.defaultThreshold,
@@ -105,7 +113,7 @@ export async function* watchVideo(deps: WatchDependencies, source: string | Vide
   });
   const decideAfter = options.decideAfter ?? 3;
   const live = new Map<number, LiveTrack>();
-  const analyzeOptions: AnalyzeOptions = { ...deps.analyzeOptions, needs: { embedding: true, attributes: wantEmotion, crop: false } };
+  const analyzeOptions: AnalyzeOptions = { ...deps.analyzeOptions, needs: { embedding: true, attributes: wanted, crop: false } };
   let frames = 0;
   let analyzed = 0;
   let reportedDrops = 0;
@@ -214,7 +222,7 @@ export async function* watchVideo(deps: WatchDependencies, source: string | Vide
           landmarks: face.landmarks,
           sharpness: faceSharpness(frame.image, face.box),
           embedding: face.embedding!,
-          ...(face.attributes ? { emotion: face.attributes.emotion } : {}),
+          ...(face.attributes?.emotion ? { emotion: face.attributes.emotion } : {}),
         });
         if (isBest) track.stale = true;
         if (track.summary.best?.frame === frame.index) track.bestCrop = cropRgb(frame.image, face.box);
@@ -247,7 +255,7 @@ export async function* watchVideo(deps: WatchDependencies, source: string | Vide
             box: face.box,
             label: `#${id} ${name ?? (track?.identity ? 'unknown' : '…')}`,
             known: name !== undefined && name !== null,
-            ...(face.attributes ? { emotion: dominantEmotion(face.attributes.emotion) } : {}),
+            ...(face.attributes?.emotion ? { emotion: dominantEmotion(face.attributes.emotion) } : {}),
           };
         });
         await options.onFrame({ frame, faces: lastDrawn });
@@ -277,6 +285,16 @@ function roundBox(box: Box): Box {
   return { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) };
 }
 
+/** The watch's attributes, checked: emotion (the default) or none; age and gender are not summed up per track. */
+function watchAttributes(asked: readonly FaceAttribute[] | undefined): readonly FaceAttribute[] {
+  const wanted = asked === undefined ? WATCH_DEFAULT_ATTRIBUTES : checkAttributes(asked);
+  const unsupported = wanted.filter((name) => !WATCH_DEFAULT_ATTRIBUTES.includes(name));
+  if (unsupported.length > 0) {
+    throw new FacedbError('invalid_input', `watch reads emotion per track only, not ${unsupported.join(' or ')}: ask for emotion or none`);
+  }
+  return wanted;
+}
+
 /** The watch as a domain service: frames from a source, faces tracked and named with the recognition service. */
 export class WatchService {
   readonly #context: ServiceContext;
@@ -296,6 +314,7 @@ export class WatchService {
     const engine = await this.#context.engine();
     const { config } = this.#context;
     const settings = { stallMs: config.watchStallMs, ffmpeg: config.ffmpeg, ...options };
+    watchAttributes(options.attributes); // a bad list fails before the video opens
     // The watch asks for embeddings and, unless told otherwise, emotion: it sets `needs` itself.
     yield* watchVideo({ engine, recognizer, analyzeOptions: this.#context.analyzeOptions(options, NEEDS.identify) }, source, settings);
   }

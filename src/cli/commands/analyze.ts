@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { listImageArgs } from '../../image/scan.js';
 import { FLAT_FOLDER, PhotoBatch, reportSkipped } from '../batch.js';
-import { withFaceLimits, withoutDetection, type CliContext } from '../context.js';
+import type { FaceAttribute } from '../../core/types.js';
+import { withAttributeOption, withFaceLimits, withoutDetection, type CliContext } from '../context.js';
 import { formatAnalyze } from '../report.js';
 
 export function analyzeCommand(ctx: CliContext): Command {
@@ -9,7 +10,8 @@ export function analyzeCommand(ctx: CliContext): Command {
     .description('emotion, age and gender of every face; no gallery needed')
     .argument('<images...>', 'image files or folders of images')
     .option('--json', 'one JSON object per image (JSON lines)');
-  return withoutDetection(withFaceLimits(command, 'max-faces')).action(async (args: string[], flags: { json?: boolean; maxFaces?: number; detect: boolean }) => {
+  return withAttributeOption(withoutDetection(withFaceLimits(command, 'max-faces'))).action(
+    async (args: string[], flags: { json?: boolean; maxFaces?: number; detect: boolean; attributes?: FaceAttribute[] }) => {
       const { images: files, skipped } = await listImageArgs(args);
       reportSkipped(skipped, FLAT_FOLDER);
       const service = await ctx.open('none');
@@ -28,5 +30,6 @@ export function analyzeCommand(ctx: CliContext): Command {
       } finally {
         await service.close();
       }
-    });
+    },
+  );
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { normalizePersonName } from '../../core/names.js';
+import type { FaceAttribute } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import { listImageArgs } from '../../image/scan.js';
 import * as clusterWire from '../../server/cluster-wire.js';
@@ -7,7 +8,7 @@ import { MAX_ID } from '../../server/request-wire.js';
 import * as wire from '../../server/wire.js';
 import { FLAT_FOLDER, PhotoBatch, reportSkipped } from '../batch.js';
 import { formatClusterRun, formatClusters, formatNamedCluster } from '../cluster-report.js';
-import { integerOption, print, withFaceLimits, withOperatingPoint } from '../context.js';
+import { integerOption, print, withAttributeOption, withFaceLimits, withOperatingPoint } from '../context.js';
 import { call, form, get, remote, remove as del, type RemoteFlags } from '../remote.js';
 import { formatAnalyze, formatIdentify, formatPeople, formatVerify } from '../report.js';
 import { clientEnroll } from './client-enroll.js';
@@ -16,11 +17,18 @@ import { runRemove, withRemoveTargets, type RemoveFlags } from './remove.js';
 /** The same commands as the local ones, run on a facedb server: same reports, same exit codes. */
 
 interface IdentifyFlags extends RemoteFlags {
+  attributes?: FaceAttribute[];
   topK?: number;
   threshold?: number;
   far?: number;
   maxFaces?: number;
   minFaceSize?: number;
+}
+
+/** `--attributes` as the request's field (as the server reads it); not given: left out, the server's default. */
+function attributesField(attributes: readonly FaceAttribute[] | undefined): string | undefined {
+  if (attributes === undefined) return undefined;
+  return attributes.length === 0 ? 'none' : attributes.join(',');
 }
 
 /** The photos of the arguments, after a line about what the folders held besides. */
@@ -34,8 +42,15 @@ function identify(): Command {
   const command = remote('identify', 'identify every face in each photo on the server')
     .argument('<images...>', 'image files or folders of images')
     .option('-k, --top-k <n>', 'candidates per face', integerOption('--top-k'));
-  return withFaceLimits(withOperatingPoint(command, 'match threshold')).action(async (args: string[], flags: IdentifyFlags) => {
-      const fields = { top_k: flags.topK, threshold: flags.threshold, far: flags.far, max_faces: flags.maxFaces, min_face_size: flags.minFaceSize };
+  return withAttributeOption(withFaceLimits(withOperatingPoint(command, 'match threshold'))).action(async (args: string[], flags: IdentifyFlags) => {
+      const fields = {
+        top_k: flags.topK,
+        threshold: flags.threshold,
+        far: flags.far,
+        max_faces: flags.maxFaces,
+        min_face_size: flags.minFaceSize,
+        attributes: attributesField(flags.attributes),
+      };
       const files = await photosOf(args);
       const batch = new PhotoBatch(files.length, flags.json);
       for (const file of files) {
@@ -56,12 +71,12 @@ function analyze(): Command {
     '<images...>',
     'image files or folders of images',
   );
-  return withFaceLimits(command, 'max-faces').action(async (args: string[], flags: RemoteFlags & { maxFaces?: number }) => {
+  return withAttributeOption(withFaceLimits(command, 'max-faces')).action(async (args: string[], flags: RemoteFlags & { maxFaces?: number; attributes?: FaceAttribute[] }) => {
       const files = await photosOf(args);
       const batch = new PhotoBatch(files.length, flags.json);
       for (const file of files) {
         try {
-          const body = await form({ image: file }, { max_faces: flags.maxFaces });
+          const body = await form({ image: file }, { max_faces: flags.maxFaces, attributes: attributesField(flags.attributes) });
           const result = wire.analyzeFromWire(await call(flags, '/v1/analyze', body, wire.analyzeResponse));
           batch.analysed(flags.json ? JSON.stringify({ file, ...result }) : `${formatAnalyze(file, result)}\n`, result.faces.length);
         } catch (error) {
@@ -97,11 +112,13 @@ function verify(): Command {
   const command = remote('verify', 'say whether the subjects of two photos (the face at the centre, else the largest) are the same person, on the server')
     .argument('<a>', 'first image')
     .argument('<b>', 'second image');
-  return withOperatingPoint(command, 'match threshold').action(async (a: string, b: string, flags: RemoteFlags & { threshold?: number; far?: number }) => {
-      const body = await form({ image_a: a, image_b: b }, { threshold: flags.threshold, far: flags.far });
+  return withAttributeOption(withOperatingPoint(command, 'match threshold')).action(
+    async (a: string, b: string, flags: RemoteFlags & { threshold?: number; far?: number; attributes?: FaceAttribute[] }) => {
+      const body = await form({ image_a: a, image_b: b }, { threshold: flags.threshold, far: flags.far, attributes: attributesField(flags.attributes) });
       const result = wire.verifyFromWire(await call(flags, '/v1/verify', body, wire.verifyResponse));
       print(flags.json ? JSON.stringify({ a, b, ...result }) : formatVerify(a, b, result));
-    });
+    },
+  );
 }
 
 /** The server's page size limit; also the local command's default. */

@@ -4,8 +4,9 @@ import { Command } from 'commander';
 import { annotateImage } from '../../image/annotate.js';
 import { readImageFile, type ImageLimits } from '../../image/decode.js';
 import { listImageArgs } from '../../image/scan.js';
+import type { FaceAttribute } from '../../core/types.js';
 import type { IdentifyResult } from '../../services/results.js';
-import { integerOption, withFaceLimits, withOperatingPoint, withoutDetection, type CliContext } from '../context.js';
+import { integerOption, withAttributeOption, withFaceLimits, withOperatingPoint, withoutDetection, type CliContext } from '../context.js';
 import { FLAT_FOLDER, PhotoBatch, reportSkipped } from '../batch.js';
 import { formatIdentify } from '../report.js';
 
@@ -18,16 +19,17 @@ interface IdentifyFlags {
   maxFaces?: number;
   minFaceSize?: number;
   detect: boolean;
+  attributes?: FaceAttribute[];
 }
 
 export function identifyCommand(ctx: CliContext): Command {
   const command = new Command('identify')
-    .description('find every face in each photo and say who it is (or unknown), with emotion, age and gender')
+    .description('find every face in each photo and say who it is (or unknown), with emotion, age and gender (see --attributes)')
     .argument('<images...>', 'image files or folders of images')
     .option('--json', 'one JSON object per image (JSON lines)')
     .option('--annotate <path>', 'write the photo with boxes, names and emotions (a folder when several images)')
     .option('-k, --top-k <n>', 'candidates per face', integerOption('--top-k'));
-  return withoutDetection(withFaceLimits(withOperatingPoint(command))).action(async (args: string[], flags: IdentifyFlags) => {
+  return withAttributeOption(withoutDetection(withFaceLimits(withOperatingPoint(command)))).action(async (args: string[], flags: IdentifyFlags) => {
       const { images: files, skipped } = await listImageArgs(args);
       reportSkipped(skipped, FLAT_FOLDER);
       const service = await ctx.open('existing', { topK: flags.topK, threshold: flags.threshold, targetFar: flags.far });
@@ -67,7 +69,7 @@ async function writeAnnotation(file: string, result: IdentifyResult, out: string
     result.faces.map((face) => ({
       box: face.box,
       label: face.match ? face.match.person : 'unknown',
-      sublabel: `${face.emotion.dominant} ${Math.round(face.emotion.scores[face.emotion.dominant])}%`,
+      ...(face.emotion ? { sublabel: `${face.emotion.dominant} ${Math.round(face.emotion.scores[face.emotion.dominant])}%` } : {}),
       known: face.match !== null,
     })),
   );

@@ -1,11 +1,12 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Command } from 'commander';
+import type { FaceAttribute } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import { exitCodeFor } from '../../errors/exit-codes.js';
 import { annotateRgb } from '../../image/annotate.js';
 import type { WatchEvent } from '../../services/watch-service.js';
 import { openVideoWriter, type VideoWriter } from '../../video/ffmpeg-writer.js';
-import { integerOption, print, withFaceLimits, withOperatingPoint, type CliContext } from '../context.js';
+import { integerOption, print, withAttributeOption, withFaceLimits, withOperatingPoint, type CliContext } from '../context.js';
 import { onInterrupt } from '../interrupt.js';
 import { formatWatchEvent } from '../watch-report.js';
 
@@ -14,7 +15,9 @@ interface WatchFlags {
   every?: number;
   annotate?: string;
   events?: string;
+  /** commander's `--no-emotion`, kept as the short form of `--attributes none` */
   emotion?: boolean;
+  attributes?: FaceAttribute[];
   threshold?: number;
   far?: number;
   maxFaces?: number;
@@ -30,9 +33,9 @@ export function watchCommand(ctx: CliContext): Command {
     .option('--every <n>', 'analyse every n-th frame (default 1: every frame)', integerOption('--every'))
     .option('--annotate <out.mp4>', 'write the video with boxes, names and track ids')
     .option('--events <file>', 'also write every event as JSON lines to this file')
-    .option('--no-emotion', 'skip the emotion of each face (faster)')
+    .option('--no-emotion', 'the same as --attributes none: skip the emotion of each face (faster)')
     .option('--max-side <px>', 'scale frames down to this longest side before analysis (default 1280)', integerOption('--max-side'));
-  return withFaceLimits(withOperatingPoint(command)).action(async (source: string, flags: WatchFlags) => {
+  return withAttributeOption(withFaceLimits(withOperatingPoint(command)), 'emotion').action(async (source: string, flags: WatchFlags) => {
     if (flags.every !== undefined && flags.every < 1) throw new FacedbError('invalid_input', '--every must be 1 or more');
     const service = await ctx.open('existing', { threshold: flags.threshold, targetFar: flags.far });
     const interrupt = onInterrupt('stopping the watch; open tracks are reported as ended');
@@ -43,7 +46,7 @@ export function watchCommand(ctx: CliContext): Command {
       if (flags.events) eventsFile = createWriteStream(flags.events);
       for await (const event of service.watch(source, {
         ...flags,
-        emotion: flags.emotion ?? true,
+        ...(flags.emotion === false ? { attributes: [] } : {}),
         signal: interrupt.signal,
         ...(flags.annotate
           ? {

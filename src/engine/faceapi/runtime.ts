@@ -39,18 +39,25 @@ async function analyze(loaded: Loaded, image: RgbImage, options: AnalyzeOptions)
       const { needs } = options;
       const landmarkSets = await landmarks68(loaded, input, faces);
       const embeddings = needs.embedding ? await descriptors(loaded, input, landmarkSets) : undefined;
-      const ageGenders = needs.attributes ? await agesAndGenders(loaded, input, landmarkSets) : undefined;
+      const wanted = needs.attributes;
+      // face-api's one age-and-gender net answers both; it runs when either is asked for.
+      const ageGenders = wanted.includes('age') || wanted.includes('gender') ? await agesAndGenders(loaded, input, landmarkSets) : undefined;
       // The emotion nets get their own FER-style crop of the caller's pixels (not the retry pass's padded,
       // contrast-stretched copy), framed by the detection box mapped back to the image, unclamped.
-      const emotions = needs.attributes ? await ensembleEmotions(loaded, faces.map((face) => emotionCrop(image, imageBox(pass, face)))) : undefined;
+      const emotions = wanted.includes('emotion') ? await ensembleEmotions(loaded, faces.map((face) => emotionCrop(image, imageBox(pass, face)))) : undefined;
       if (landmarkSets.length !== faces.length) throw new Error('face-api returned fewer landmark sets than faces');
       return await Promise.all(
         faces.map(async (face, i): Promise<FaceAnalysis> => {
           const landmarks = imageLandmarks(pass, landmarkSets[i]!);
           const analysis: FaceAnalysis = { box: face.box, detectionScore: face.score, landmarks };
           if (embeddings) analysis.embedding = required(embeddings[i], 'descriptors');
-          if (ageGenders && emotions) {
-            analysis.attributes = { ...required(ageGenders[i], 'ages and genders'), emotion: required(emotions[i], 'emotions') };
+          if (wanted.length > 0) {
+            const ageGender = ageGenders ? required(ageGenders[i], 'ages and genders') : undefined;
+            analysis.attributes = {
+              ...(emotions ? { emotion: required(emotions[i], 'emotions') } : {}),
+              ...(ageGender && wanted.includes('age') ? { age: ageGender.age } : {}),
+              ...(ageGender && wanted.includes('gender') ? { gender: ageGender.gender, genderProbability: ageGender.genderProbability } : {}),
+            };
           }
           if (needs.crop) analysis.alignedCrop = await alignedCropJpeg(image, landmarks);
           return analysis;

@@ -17,7 +17,7 @@ void describe('fake engine', () => {
       minDetectionScore: 0,
       maxFaces: 1,
       minFaceSize: 0,
-      needs: { embedding: false, attributes: false, crop: false },
+      needs: { embedding: false, attributes: [], crop: false },
     }));
   });
 });

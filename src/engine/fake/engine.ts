@@ -10,7 +10,7 @@
  */
 import sharp from 'sharp';
 import type { ModelCalibration } from '../../core/confidence.js';
-import { EMOTIONS, type Box, type EmotionScores, type ModelInfo, type Point } from '../../core/types.js';
+import { EMOTIONS, type Box, type EmotionScores, type FaceAttribute, type ModelInfo, type Point } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import { checkRgbImage, type RgbImage } from '../../image/image.js';
 import type { AnalyzeOptions, FaceAnalysis, FaceAttributeScores, FaceEngine } from '../engine.js';
@@ -85,7 +85,7 @@ async function analyze(image: RgbImage, options: AnalyzeOptions): Promise<FaceAn
   if (!whole && (detectionScore < options.minDetectionScore || box.width < options.minFaceSize || options.maxFaces < 1)) return [];
   const face: FaceAnalysis = { box, detectionScore, landmarks: fiveLandmarks(box) };
   if (options.needs.embedding) face.embedding = unitVector(thumbnail.map((v) => v - mean));
-  if (options.needs.attributes) face.attributes = attributes(image, mean, std);
+  if (options.needs.attributes.length > 0) face.attributes = attributes(image, mean, std, options.needs.attributes);
   if (options.needs.crop) face.alignedCrop = await cropJpeg(image, box);
   return [face];
 }
@@ -133,18 +133,26 @@ function fiveLandmarks(box: Box): Point[] {
   return [at(0.3, 0.4), at(0.7, 0.4), at(0.5, 0.6), at(0.35, 0.8), at(0.65, 0.8)];
 }
 
-/** Stable numbers from the pixels; they say nothing about the face. */
-function attributes(image: RgbImage, mean: number, std: number): FaceAttributeScores {
-  const raw = EMOTIONS.map((_, k) => Math.exp(Math.sin(mean * (k + 1) + std)));
-  const sum = raw.reduce((a, b) => a + b, 0);
-  const emotion = Object.fromEntries(EMOTIONS.map((e, k) => [e, raw[k]! / sum])) as EmotionScores;
-  let red = 0;
-  let blue = 0;
-  for (let i = 0; i < image.data.length; i += 3) {
-    red += image.data[i]!;
-    blue += image.data[i + 2]!;
+/** Stable numbers from the pixels, those in `wanted` only; they say nothing about the face. */
+function attributes(image: RgbImage, mean: number, std: number, wanted: readonly FaceAttribute[]): FaceAttributeScores {
+  const scores: FaceAttributeScores = {};
+  if (wanted.includes('emotion')) {
+    const raw = EMOTIONS.map((_, k) => Math.exp(Math.sin(mean * (k + 1) + std)));
+    const sum = raw.reduce((a, b) => a + b, 0);
+    scores.emotion = Object.fromEntries(EMOTIONS.map((e, k) => [e, raw[k]! / sum])) as EmotionScores;
   }
-  return { emotion, age: 20 + (mean % 50), gender: red >= blue ? 'male' : 'female', genderProbability: 0.5 + Math.min(std, 100) / 250 };
+  if (wanted.includes('age')) scores.age = 20 + (mean % 50);
+  if (wanted.includes('gender')) {
+    let red = 0;
+    let blue = 0;
+    for (let i = 0; i < image.data.length; i += 3) {
+      red += image.data[i]!;
+      blue += image.data[i + 2]!;
+    }
+    scores.gender = red >= blue ? 'male' : 'female';
+    scores.genderProbability = 0.5 + Math.min(std, 100) / 250;
+  }
+  return scores;
 }
 
 async function cropJpeg(image: RgbImage, box: Box): Promise<Uint8Array> {

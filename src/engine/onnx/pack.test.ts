@@ -33,7 +33,7 @@ async function load(file: string): Promise<RgbImage> {
   return { width: info.width, height: info.height, data: new Uint8Array(data) };
 }
 
-const OPTIONS = { minDetectionScore: 0.2, maxFaces: 10, minFaceSize: 20, needs: { embedding: true, attributes: false, crop: false } };
+const OPTIONS = { minDetectionScore: 0.2, maxFaces: 10, minFaceSize: 20, needs: { embedding: true, attributes: [], crop: false } };
 
 function invalid(pattern: RegExp) {
   return (error: unknown): boolean => error instanceof FacedbError && error.code === 'invalid_input' && pattern.test(error.message);

@@ -5,7 +5,7 @@
  * same steps with other settings.
  */
 import sharp from 'sharp';
-import type { Box, EmotionScores, Point } from '../../core/types.js';
+import type { Box, EmotionScores, FaceAttribute, Point } from '../../core/types.js';
 import { toFacedbError } from '../../errors/errors.js';
 import { checkRgbImage, type RgbImage } from '../../image/image.js';
 import { arcfaceTemplateIn, arcfaceTransform, clampBox, selectFaces, warpImage } from '../align.js';
@@ -204,14 +204,19 @@ async function ssr(run: RunNet, net: 'age' | 'gender', input: Float32Array): Pro
   });
 }
 
-/** Emotion (expression net and Human's net, see emotionOf), age and gender (SSR-Nets) of the face in `box`. */
-export async function attributesOf(run: RunNet, image: RgbImage, box: Box): Promise<FaceAttributeScores> {
-  const emotion = await emotionOf(run, image, box);
+/**
+ * The attributes in `wanted` of the face in `box`: emotion (expression net and Human's net, see emotionOf), age and
+ * gender (one SSR-Net each, on the same crop). A net whose attribute is not wanted does not run.
+ */
+export async function attributesOf(run: RunNet, image: RgbImage, box: Box, wanted: readonly FaceAttribute[]): Promise<FaceAttributeScores> {
+  const scores: FaceAttributeScores = {};
+  if (wanted.includes('emotion')) scores.emotion = await emotionOf(run, image, box);
+  if (!wanted.includes('age') && !wanted.includes('gender')) return scores;
   const square = netSquare(box, AGE_GENDER_SCALE, image.width, image.height);
   const input = rgbPlanes(image, boxAffine(square, AGE_GENDER_SIZE, AGE_GENDER_SIZE), AGE_GENDER_SIZE, AGE_GENDER_SIZE, NORMALISE.imagenet);
-  const age = ageFromRegression(ssrRegression(await ssr(run, 'age', input), 101));
-  const { gender, genderProbability } = genderFromRegression(ssrRegression(await ssr(run, 'gender', input), 1));
-  return { emotion, age, gender, genderProbability };
+  if (wanted.includes('age')) scores.age = ageFromRegression(ssrRegression(await ssr(run, 'age', input), 101));
+  if (wanted.includes('gender')) Object.assign(scores, genderFromRegression(ssrRegression(await ssr(run, 'gender', input), 1)));
+  return scores;
 }
 
 async function alignedCropJpeg(image: RgbImage, fivePoints: readonly Point[]): Promise<Uint8Array> {
@@ -247,7 +252,7 @@ export async function analyzeFaces(run: RunNet, image: RgbImage, options: Analyz
       const points = options.detect === false ? arcfaceTemplateIn(image.width, image.height) : fivePointsFrom68(await landmarks68(run, image, face.detectionBox));
       const analysis: FaceAnalysis = { box: face.box, detectionScore: face.score, landmarks: points };
       if (options.needs.embedding) analysis.embedding = await embeddingOf(run, image, points, recogniser);
-      if (options.needs.attributes) analysis.attributes = await attributesOf(run, image, face.detectionBox);
+      if (options.needs.attributes.length > 0) analysis.attributes = await attributesOf(run, image, face.detectionBox, options.needs.attributes);
       if (options.needs.crop) analysis.alignedCrop = await alignedCropJpeg(image, points);
       results.push(analysis);
     }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { FaceAttribute } from '../../core/types.js';
 import type { FaceService } from '../../services/face-service.js';
 import { routeOptions, type RouteDoc } from '../docs.js';
 import type { InferenceGate } from '../gate.js';
@@ -48,21 +49,23 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
   };
 
   const faceLimits = (opts: z.infer<typeof schemas.faces>) => ({ maxFaces: opts.max_faces, minFaceSize: opts.min_face_size, detect: opts.detect });
+  /** The attributes asked for; none given: the service's default (all). */
+  const attributeSet = (opts: { attributes?: FaceAttribute[] | undefined }) => (opts.attributes === undefined ? {} : { attributes: opts.attributes });
   singlePhotoRoute(
     '/v1/identify',
     'Find every face in a photo and say who each is (or unknown)',
     schemas.identify,
     wire.identifyResponse,
     (bytes, opts) =>
-      service.identify({ bytes }, { ...faceLimits(opts), topK: opts.top_k, threshold: opts.threshold, far: opts.far }),
+      service.identify({ bytes }, { ...faceLimits(opts), topK: opts.top_k, threshold: opts.threshold, far: opts.far, ...attributeSet(opts) }),
     wire.identifyToWire,
   );
   singlePhotoRoute(
     '/v1/analyze',
-    'Emotion, age and gender of every face',
-    schemas.faces,
+    'Emotion, age and gender of every face (those asked for)',
+    schemas.analyze,
     wire.analyzeResponse,
-    (bytes, opts) => service.analyze({ bytes }, faceLimits(opts)),
+    (bytes, opts) => service.analyze({ bytes }, { ...faceLimits(opts), ...attributeSet(opts) }),
     wire.analyzeToWire,
   );
   singlePhotoRoute(
@@ -100,8 +103,8 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
       const upload = await readUpload(request, service.config);
       const a = singleImage(upload, 'image_a');
       const b = singleImage(upload, 'image_b');
-      const { threshold, far, detect } = options(request, upload, schemas.verify);
-      const result = await gate.run(() => service.verify({ bytes: a }, { bytes: b }, { threshold, far, detect }));
+      const { threshold, far, detect, attributes } = options(request, upload, schemas.verify);
+      const result = await gate.run(() => service.verify({ bytes: a }, { bytes: b }, { threshold, far, detect, ...attributeSet({ attributes }) }));
       return wire.verifyToWire(result, tookSince(started));
     },
   );

@@ -59,7 +59,7 @@ const WIDE_GRAPH = { precision: 'f16', connectivity: 32, expansionAdd: 128 } as 
  * ef_search for 100,000 faces, by width; it grows with the gallery as (faces / 100,000)^EF_GROWTH. 512-D: 768 gives
  * recall 0.993 at 100,000 faces; the growth gives 3056 at 1,000,000, measured at 0.9945 (p50 64 ms on a busy
  * machine, exact search 93 ms). Lower is not safe for identify: bench:scale's decision agreement with exact search
- * (1,000 mated probes, 100,000 faces, M=32) is 97.7 / 99.3 / 99.6 % at ef_search 128 / 256 / 512, because the
+ * (1,000 mated probes, 100,000 faces, M=32) is 97.7 / 99.3 / 99.6 / 99.9 % at ef_search 128 / 256 / 512 / 768, because the
  * graph loses mates (mostly people with one photo) whatever the margin to the nearest stranger.
  */
 const BASE_EF_SEARCH = { narrow: 256, wide: 768 };

@@ -1,68 +1,51 @@
 /**
- * bench:scale — search at gallery sizes one machine's exact scan no longer covers: the ANN index (usearch HNSW)
- * against exact search (FlatIndex) on synthetic galleries that cluster like real faces (test/clustered-embeddings.ts),
- * pgvector in PostgreSQL (PGlite with its bundled vector extension, through the real store and the `pg` driver), and
- * the prototype's one-row-per-dimension SQL search for the ratio.
+ * bench:scale — search at gallery sizes one machine's exact scan no longer covers: the ANN index (usearch HNSW with
+ * exact re-ranking, src/search/ann-index.ts) against exact search (FlatIndex) on synthetic galleries that cluster like
+ * real faces (test/clustered-embeddings.ts), pgvector in PostgreSQL (PGlite), and the prototype's SQL for the ratio.
  *
- *   npm run bench:scale -- [--sizes 100k,1M,5M] [--dims 128,512] [--precisions f16] [--probes 200]
- *                          [--connectivity 16,32] [--expansion-add 128,256] [--ef 256,512,1024]
+ *   npm run bench:scale -- [--sizes 100k,1M] [--dims 128,512] [--precisions f16] [--probes 1000]
+ *                          [--connectivity 16,32] [--expansion-add 128] [--ef 64,128] [--candidates 32,64]
  *                          [--pgvector 100k] [--sql 100k] [--out bench/out/scale.md]
  *
- * --connectivity and --expansion-add build one graph per combination (with each precision) instead of the settings
- * annOptionsFor picks; --ef then reloads each saved graph with every listed ef_search (the sweep table).
- *
- * Per size and dimension: ANN build time, memory (RSS growth and saved bytes per face), top-10 people p50/p99,
- * recall@10 of people against exact search, top-1 agreement, worst distance error, save and reload time (reload
- * includes checking the files' SHA-256). Exact search is skipped where its block would not fit WebAssembly's 4 GiB.
+ * What counts is identify's decision: the nearest person when within the threshold, else unknown. The threshold is
+ * the one identify takes by default from the engine's calibration (per-pair FAR IDENTIFY_DEFAULT_FAR; 512-D: engine
+ * v5, 128-D: v4). Mated probes are new photos of enrolled people (genuine distances as the generator draws them from
+ * the LFW medians; the report sets their share within the threshold beside the LFW calibration's); non-mated probes
+ * are photos of people not enrolled whom exact search finds nobody within the threshold for. Per graph (precision ×
+ * M × ef_construction; annOptionsFor's choice unless given) and per ef_search × candidates: decision agreement with
+ * exact search for each kind, p50/p99 of a top-10 search, recall@10 of people, build time, RSS growth, peak RSS, and
+ * the saved index's size and reload time.
  */
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
+import { thresholdForFar } from '../src/core/confidence.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import type { PersonMatch } from '../src/core/search-index.js';
-import { AnnIndex, annOptionsFor, type AnnPrecision } from '../src/search/ann-index.js';
+import * as v4 from '../src/engine/faceapi/calibration.js';
+import * as v5 from '../src/engine/onnx/calibration.js';
+import { AnnIndex, annOptionsFor, type AnnOptions, type AnnPrecision } from '../src/search/ann-index.js';
 import { indexFiles, loadIndex, saveIndex } from '../src/search/index-file.js';
+import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { measureSql } from './search.js';
 import { measurePgvector } from './scale-pgvector.js';
 
-interface Args {
-  sizes: number[];
-  dims: number[];
-  precisions: AnnPrecision[];
-  probes: number;
-  pgvector: number[];
-  sql: number[];
-  /** ef_search values to sweep on the saved graph (loaded again with each). */
-  efs: number[];
-  /** Graph settings to build instead of annOptionsFor's (empty: its choice). */
-  connectivities: number[];
-  expansionAdds: number[];
-  out: string;
-}
-
+const list = (value: string): string[] => (value === '' || value === 'none' ? [] : value.split(','));
 function parseSize(text: string): number {
   const match = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text.trim());
   if (!match) throw new Error(`bad size ${text} (e.g. 100k, 1M)`);
-  const unit = match[2]!.toLowerCase() === 'k' ? 1e3 : match[2]!.toLowerCase() === 'm' ? 1e6 : 1;
-  return Math.round(Number(match[1]) * unit);
+  return Math.round(Number(match[1]) * ({ k: 1e3, m: 1e6 }[match[2]!.toLowerCase()] ?? 1));
 }
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [100_000, 1_000_000], dims: [128, 512], precisions: ['f16'], probes: 200, pgvector: [100_000], sql: [100_000], efs: [], connectivities: [], expansionAdds: [], out: 'bench/out/scale.md' };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[++i] ?? '';
-    const list = value === '' || value === 'none' ? [] : value.split(',');
-    if (flag === '--sizes') args.sizes = list.map(parseSize);
-    else if (flag === '--dims') args.dims = list.map(Number);
-    else if (flag === '--precisions') args.precisions = list as AnnPrecision[];
+function parseArgs(argv: string[]) {
+  const args = { sizes: [100_000, 1_000_000], dims: [128, 512], precisions: ['f16'] as AnnPrecision[], probes: 1000, pgvector: [100_000], sql: [100_000], efs: [] as number[], candidates: [] as number[], connectivities: [] as number[], expansionAdds: [] as number[], out: 'bench/out/scale.md' };
+  const numbers: Record<string, 'efs' | 'candidates' | 'connectivities' | 'expansionAdds' | 'dims'> = { '--ef': 'efs', '--candidates': 'candidates', '--connectivity': 'connectivities', '--expansion-add': 'expansionAdds', '--dims': 'dims' };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value = ''] = [argv[i]!, argv[i + 1]];
+    if (numbers[flag] !== undefined) args[numbers[flag]] = list(value).map(Number);
+    else if (flag === '--sizes' || flag === '--pgvector' || flag === '--sql') args[flag === '--sizes' ? 'sizes' : flag === '--sql' ? 'sql' : 'pgvector'] = list(value).map(parseSize);
+    else if (flag === '--precisions') args.precisions = list(value) as AnnPrecision[];
     else if (flag === '--probes') args.probes = Number(value);
-    else if (flag === '--pgvector') args.pgvector = list.map(parseSize);
-    else if (flag === '--sql') args.sql = list.map(parseSize);
-    else if (flag === '--ef') args.efs = list.map(Number);
-    else if (flag === '--connectivity') args.connectivities = list.map(Number);
-    else if (flag === '--expansion-add') args.expansionAdds = list.map(Number);
     else if (flag === '--out') args.out = value;
     else throw new Error(`unknown option ${flag}`);
   }
@@ -72,217 +55,175 @@ function parseArgs(argv: string[]): Args {
 const K = 10;
 /** FlatIndex lives in WebAssembly memory (4 GiB); leave room for its bookkeeping. */
 const EXACT_LIMIT_BYTES = 3.5 * 2 ** 30;
+const load = (): string => loadavg()[0]!.toFixed(1);
 
 export interface ScaleRow {
   faces: number;
   dims: number;
-  people: number;
-  precision: AnnPrecision;
-  connectivity: number;
-  expansionAdd: number;
-  ef: number;
-  generateS: number;
-  exactP50Ms: number | null;
-  exactP99Ms: number | null;
+  options: AnnOptions;
   buildS: number;
   rssBytesPerFace: number;
   fileBytesPerFace: number;
+  reloadS: number;
   p50Ms: number;
   p99Ms: number;
-  recallAt10: number | null;
-  top1Agreement: number | null;
-  worstDistanceError: number | null;
-  saveS: number;
-  reloadS: number;
-  reloadSame: boolean;
-  /** Same graph loaded with other ef_search values. */
-  sweep: Array<{ ef: number; p50Ms: number; p99Ms: number; recallAt10: number | null; top1Agreement: number | null }>;
+  recallAt10: number;
+  matedAgree: number;
+  /** Strangers exact search finds nobody within the threshold for (the non-mated probes) that the ANN index too calls unknown. */
+  nonMatedAgree: number;
+  /** Strangers exact search names somebody for (a false match at this threshold) that the ANN index names alike. */
+  strangersNamedAgree: number;
+  peakRssGiB: number;
+  load: string;
 }
 
 function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
-
-function timed<T>(work: () => T): { value: T; ms: number } {
-  const start = performance.now();
-  const value = work();
-  return { value, ms: performance.now() - start };
-}
-
-function gc(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
-/** Recall@10 of people and top-1 agreement against exact answers. */
-function agreement(answers: PersonMatch[][], truth: PersonMatch[][] | null): { recall: number | null; top1: number | null } {
-  if (truth === null) return { recall: null, top1: null };
-  let found = 0;
-  let wanted = 0;
-  let agree = 0;
-  answers.forEach((answer, p) => {
-    const expected = truth[p]!;
-    const got = new Set(answer.map((m) => m.personId));
-    wanted += expected.length;
-    found += expected.filter((m) => got.has(m.personId)).length;
-    if (answer[0]?.personId === expected[0]?.personId) agree++;
+function timedAll(probes: Float32Array[], search: (probe: Float32Array) => PersonMatch[]): { answers: PersonMatch[][]; times: number[] } {
+  for (const probe of probes.slice(0, 5)) search(probe);
+  const times: number[] = [];
+  const answers = probes.map((probe) => {
+    const start = performance.now();
+    const answer = search(probe);
+    times.push(performance.now() - start);
+    return answer;
   });
-  return { recall: found / wanted, top1: agree / answers.length };
+  return { answers, times };
 }
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+const peakRssGiB = (): number => (process.resourceUsage().maxRSS * 1024) / 2 ** 30;
 
-async function measureAnn(
-  faces: number,
-  dims: number,
-  precisions: AnnPrecision[],
-  probeCount: number,
-  dir: string,
-  efs: number[] = [],
-  graphs: { connectivities: number[]; expansionAdds: number[] } = { connectivities: [], expansionAdds: [] },
-): Promise<ScaleRow[]> {
+/** identify's answer: the nearest person's id when within the threshold, else null (unknown). */
+const decision = (answer: PersonMatch[], threshold: number): number | null =>
+  answer[0] !== undefined && answer[0].distance <= threshold ? answer[0].personId : null;
+
+async function measureAnn(faces: number, dims: number, args: ReturnType<typeof parseArgs>, dir: string, notes: string[]): Promise<ScaleRow[]> {
+  const engine = dims === 512 ? v5 : v4;
+  const threshold = thresholdForFar(engine.CALIBRATION, IDENTIFY_DEFAULT_FAR, engine.CALIBRATION_MODEL);
   const gallery = new ClusteredGallery(shapeForDimensions(dims), 20261129);
-  const generated = timed(() => gallery.build(faces));
-  const built = generated.value;
-  const probes = Array.from({ length: probeCount }, (_, p) => gallery.probe(1 + ((p * 7919) % built.people), p));
-  console.error(`${faces} × ${dims}-D: ${built.people} people generated in ${(generated.ms / 1000).toFixed(1)} s`);
-
-  let truth: PersonMatch[][] | null = null;
-  let exactTimes: number[] = [];
-  if (faces * dims * 4 <= EXACT_LIMIT_BYTES) {
-    const exact = FlatIndex.fromSnapshot({ dimensions: dims, ...built, faceIds: built.faceIds.slice() });
-    for (const probe of probes.slice(0, 5)) exact.searchPeople(probe, K);
-    truth = probes.map((probe) => {
-      const { value, ms } = timed(() => exact.searchPeople(probe, K));
-      exactTimes.push(ms);
-      return value;
-    });
-  } else {
-    exactTimes = [];
-    console.error(`  exact search skipped: ${((faces * dims * 4) / 2 ** 30).toFixed(1)} GiB does not fit WebAssembly memory`);
-  }
+  const started = performance.now();
+  const built = gallery.build(faces);
+  console.error(`${faces} × ${dims}-D: ${built.people} people in ${((performance.now() - started) / 1000).toFixed(1)} s; threshold ${threshold}`);
+  if (faces * dims * 4 > EXACT_LIMIT_BYTES) throw new Error(`${faces} × ${dims}-D does not fit exact search's 4 GiB: no agreement to measure`);
+  const mated = Array.from({ length: args.probes }, (_, p) => gallery.probe(1 + ((p * 7919) % built.people), p));
+  // Strangers: people past the last enrolled one.
+  const nonMated = Array.from({ length: args.probes }, (_, p) => gallery.photo(built.people + 1 + p, 0));
+  const [matedTruth, nonMatedTruth] = ((exact) => [mated, nonMated].map((probes) => timedAll(probes, (probe) => exact.searchPeople(probe, K))))(
+    FlatIndex.fromSnapshot({ dimensions: dims, ...built, faceIds: built.faceIds.slice() }),
+  ) as [ReturnType<typeof timedAll>, ReturnType<typeof timedAll>];
+  const unknownToExact = nonMatedTruth.answers.filter((answer) => decision(answer, threshold) === null).length;
+  // The generator's genuine and impostor pair distances at the threshold, beside LFW's (the calibration's ROC).
+  let genuine = 0;
+  let genuineIn = 0;
+  let impostorIn = 0;
+  const impostors = 1000;
+  mated.forEach((probe, p) => {
+    const identity = 1 + ((p * 7919) % built.people);
+    for (let photo = 0; photo < gallery.photosOf(identity); photo++, genuine++) if (distance(probe, gallery.photo(identity, photo)) <= threshold) genuineIn++;
+    for (let i = 0; i < impostors; i++) {
+      const row = (p * 104_729 + i * 7_919) % faces;
+      if (built.personIds[row] !== identity && distance(probe, built.vectors.subarray(row * dims, (row + 1) * dims)) <= threshold) impostorIn++;
+    }
+  });
+  const lfw = engine.CALIBRATION.roc.find((point) => point.threshold === threshold);
+  notes.push(
+    `${faces.toLocaleString('en')} × ${dims}-D: ${built.people.toLocaleString('en')} people; threshold ${threshold} (${engine.CALIBRATION_MODEL}, per-pair FAR ${IDENTIFY_DEFAULT_FAR}). ` +
+      `Genuine pairs within it: ${pct(genuineIn / genuine)} (LFW: ${lfw ? pct(lfw.tar) : '?'}); impostor pairs: ${(impostorIn / (impostors * mated.length)).toExponential(1)} (LFW: ${lfw?.far.toExponential(1) ?? '?'}). ` +
+      `Mated probes exact search names correctly: ${pct(matedTruth.answers.filter((a, p) => decision(a, threshold) === 1 + ((p * 7919) % built.people)).length / mated.length)}; ` +
+      `strangers exact search names nobody for (non-mated probes): ${unknownToExact} of ${nonMated.length}. Exact top-10 p50 ${percentile(matedTruth.times, 0.5).toFixed(1)} ms, p99 ${percentile(matedTruth.times, 0.99).toFixed(1)} ms (load ${load()}).`,
+  );
   gc();
 
-  const rows: ScaleRow[] = [];
   const chosen = annOptionsFor(dims, faces);
-  const variants = precisions.flatMap((precision) =>
-    (graphs.connectivities.length > 0 ? graphs.connectivities : [chosen.connectivity]).flatMap((connectivity) =>
-      (graphs.expansionAdds.length > 0 ? graphs.expansionAdds : [chosen.expansionAdd]).map((expansionAdd) => ({
-        ...chosen,
-        precision,
-        connectivity,
-        expansionAdd,
-      })),
-    ),
-  );
-  for (const options of variants) {
-    const { precision, connectivity, expansionAdd } = options;
-    const label = `${precision} M=${connectivity} ef_add=${expansionAdd}`;
-    gc();
-    const rssBefore = process.memoryUsage().rss;
-    const { value: ann, ms: buildMs } = timed(() => AnnIndex.build(dims, built, options));
-    const rssGrowth = process.memoryUsage().rss - rssBefore;
-    console.error(`  ${label}: built in ${(buildMs / 1000).toFixed(1)} s, RSS +${Math.round(rssGrowth / faces)} B/face`);
-    for (const probe of probes.slice(0, 5)) ann.searchPeople(probe, K);
-    const times: number[] = [];
-    const answers = probes.map((probe) => {
-      const { value, ms } = timed(() => ann.searchPeople(probe, K));
-      times.push(ms);
-      return value;
-    });
-    let recall: number | null = null;
-    let top1: number | null = null;
-    let worst: number | null = null;
-    if (truth !== null) {
-      let found = 0;
-      let wanted = 0;
-      let agree = 0;
-      worst = 0;
-      answers.forEach((answer, p) => {
-        const expected = truth[p]!;
-        const got = new Set(answer.map((m) => m.personId));
-        wanted += expected.length;
-        found += expected.filter((m) => got.has(m.personId)).length;
-        if (answer[0]?.personId === expected[0]?.personId) agree++;
-        for (const match of answer) {
-          const row = built.vectors.subarray((match.faceId - 1) * dims, match.faceId * dims);
-          let sum = 0;
-          for (let d = 0; d < dims; d++) sum += (probes[p]![d]! - row[d]!) ** 2;
-          worst = Math.max(worst!, Math.abs(Math.sqrt(sum) - match.distance));
+  const pick = (given: number[], fallback: number): number[] => (given.length > 0 ? given : [fallback]);
+  const rows: ScaleRow[] = [];
+  for (const precision of args.precisions) {
+    for (const connectivity of pick(args.connectivities, chosen.connectivity)) {
+      for (const expansionAdd of pick(args.expansionAdds, chosen.expansionAdd)) {
+        const graphOptions = { ...chosen, precision, connectivity, expansionAdd };
+        gc();
+        const rssBefore = process.memoryUsage().rss;
+        const buildStart = performance.now();
+        const base = join(dir, `scale-${faces}-${dims}`);
+        const model = { id: 'bench-scale', version: '1', dimensions: dims, metric: 'euclidean' as const, defaultThreshold: threshold };
+        const { buildS, rssBytesPerFace } = await (async (ann) => {
+          const measured = { buildS: (performance.now() - buildStart) / 1000, rssBytesPerFace: (process.memoryUsage().rss - rssBefore) / faces };
+          await saveIndex(base, ann, { model, gallery: 'bench', changeSeq: faces });
+          return measured; // the built index goes: each search setting below loads the saved one
+        })(AnnIndex.build(dims, built, graphOptions));
+        console.error(`  ${precision} M=${connectivity} ef_add=${expansionAdd}: built in ${buildS.toFixed(1)} s (load ${load()})`);
+        const files = indexFiles(base);
+        const fileBytesPerFace = ((await stat(files.graph)).size + (await stat(files.faces)).size) / faces;
+        for (const expansionSearch of pick(args.efs, chosen.expansionSearch)) {
+          for (const candidates of pick(args.candidates, chosen.candidates)) {
+            gc();
+            const reloadStart = performance.now();
+            const loaded = await loadIndex(base, { model, options: { ...graphOptions, expansionSearch, candidates }, gallery: 'bench' });
+            const reloadS = (performance.now() - reloadStart) / 1000;
+            if ('rejected' in loaded) throw new Error(`reload rejected: ${loaded.rejected}`);
+            const search = (probe: Float32Array): PersonMatch[] => loaded.index.searchPeople(probe, K);
+            const matedRun = timedAll(mated, search);
+            const nonMatedRun = timedAll(nonMated, search);
+            /** The share of probes (those exact search names somebody for, or nobody, or all) answered alike. */
+            const agree = (answers: PersonMatch[][], truth: PersonMatch[][], named: boolean | null): number => {
+              let counted = 0;
+              let same = 0;
+              answers.forEach((answer, p) => {
+                const wanted = decision(truth[p]!, threshold);
+                if (named !== null && (wanted !== null) !== named) return;
+                counted++;
+                if (decision(answer, threshold) === wanted) same++;
+              });
+              return same / Math.max(1, counted);
+            };
+            const times = [...matedRun.times, ...nonMatedRun.times];
+            const row: ScaleRow = {
+              faces, dims, options: loaded.index.options, buildS, rssBytesPerFace, fileBytesPerFace, reloadS,
+              p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99),
+              recallAt10: recall([...matedRun.answers, ...nonMatedRun.answers], [...matedTruth.answers, ...nonMatedTruth.answers]),
+              matedAgree: agree(matedRun.answers, matedTruth.answers, null),
+              nonMatedAgree: agree(nonMatedRun.answers, nonMatedTruth.answers, false),
+              strangersNamedAgree: agree(nonMatedRun.answers, nonMatedTruth.answers, true),
+              peakRssGiB: peakRssGiB(), load: load(),
+            };
+            rows.push(row);
+            console.error(`    ef ${expansionSearch} candidates ${candidates}: mated ${pct(row.matedAgree)}, non-mated ${pct(row.nonMatedAgree)}, strangers named ${pct(row.strangersNamedAgree)}, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, recall@10 ${row.recallAt10.toFixed(4)} (load ${row.load})`);
+          }
         }
-      });
-      recall = found / wanted;
-      top1 = agree / answers.length;
+        for (const file of Object.values(files)) await rm(file, { force: true });
+      }
     }
-
-    const base = join(dir, `scale-${faces}-${dims}-${precision}-${connectivity}-${expansionAdd}`);
-    const model = { id: 'bench-scale', version: '1', dimensions: dims, metric: 'euclidean' as const, defaultThreshold: 1 };
-    const saveStart = performance.now();
-    await saveIndex(base, ann, { model, gallery: 'bench', changeSeq: faces });
-    const saveMs = performance.now() - saveStart;
-    const files = indexFiles(base);
-    const fileBytes = (await stat(files.graph)).size + (await stat(files.faces)).size;
-    const reloadStart = performance.now();
-    const reloaded = await loadIndex(base, { model, options, gallery: 'bench' });
-    const reloadMs = performance.now() - reloadStart;
-    if ('rejected' in reloaded) throw new Error(`reload rejected: ${reloaded.rejected}`);
-    const reloadSame = probes
-      .slice(0, 20)
-      .every((probe, p) => JSON.stringify(reloaded.index.searchPeople(probe, K)) === JSON.stringify(answers[p]));
-    const sweep: ScaleRow['sweep'] = [];
-    for (const ef of efs) {
-      const loaded = await loadIndex(base, { model, options: { ...options, expansionSearch: ef }, gallery: 'bench' });
-      if ('rejected' in loaded) throw new Error(`reload rejected: ${loaded.rejected}`);
-      for (const probe of probes.slice(0, 5)) loaded.index.searchPeople(probe, K);
-      const efTimes: number[] = [];
-      const efAnswers = probes.map((probe) => {
-        const { value, ms } = timed(() => loaded.index.searchPeople(probe, K));
-        efTimes.push(ms);
-        return value;
-      });
-      const { recall: efRecall, top1: efTop1 } = agreement(efAnswers, truth);
-      sweep.push({ ef, p50Ms: percentile(efTimes, 0.5), p99Ms: percentile(efTimes, 0.99), recallAt10: efRecall, top1Agreement: efTop1 });
-      console.error(`  ${label} ef ${ef}: p50 ${percentile(efTimes, 0.5).toFixed(3)} ms, recall@10 ${efRecall?.toFixed(4) ?? 'n/a'}`);
-    }
-    await rm(files.graph, { force: true });
-    await rm(files.faces, { force: true });
-    await rm(files.stamp, { force: true });
-
-    rows.push({
-      faces,
-      dims,
-      people: built.people,
-      precision,
-      connectivity,
-      expansionAdd,
-      ef: options.expansionSearch,
-      generateS: generated.ms / 1000,
-      exactP50Ms: exactTimes.length > 0 ? percentile(exactTimes, 0.5) : null,
-      exactP99Ms: exactTimes.length > 0 ? percentile(exactTimes, 0.99) : null,
-      buildS: buildMs / 1000,
-      rssBytesPerFace: rssGrowth / faces,
-      fileBytesPerFace: fileBytes / faces,
-      p50Ms: percentile(times, 0.5),
-      p99Ms: percentile(times, 0.99),
-      recallAt10: recall,
-      top1Agreement: top1,
-      worstDistanceError: worst,
-      saveS: saveMs / 1000,
-      reloadS: reloadMs / 1000,
-      reloadSame,
-      sweep,
-    });
-    console.error(`  ${label} ef ${options.expansionSearch}: p50 ${percentile(times, 0.5).toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, recall@10 ${recall?.toFixed(4) ?? 'n/a'}`);
   }
   return rows;
 }
 
+function distance(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let d = 0; d < a.length; d++) sum += (a[d]! - b[d]!) ** 2;
+  return Math.sqrt(sum);
+}
+const pct = (share: number): string => `${(100 * share).toFixed(2)} %`;
+
+/** The share of exact search's top-10 people the ANN index also returns. */
+function recall(answers: PersonMatch[][], truth: PersonMatch[][]): number {
+  let found = 0;
+  let wanted = 0;
+  answers.forEach((answer, p) => {
+    const got = new Set(answer.map((m) => m.personId));
+    wanted += truth[p]!.length;
+    found += truth[p]!.filter((m) => got.has(m.personId)).length;
+  });
+  return found / wanted;
+}
+
 function annTable(rows: ScaleRow[]): string {
-  const f = (v: number | null, digits = 2): string => (v === null ? 'n/a' : v.toFixed(digits));
   return [
-    '| faces | dims | people | storage | M | ef_add | ef_search | build s | RSS B/face | file B/face | ANN p50 ms | ANN p99 ms | recall@10 | top-1 same | max Δdistance | exact p50 ms | exact p99 ms | save s | reload s | reload same answers |',
-    '|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${r.people.toLocaleString('en')} | ${r.precision} | ${r.connectivity} | ${r.expansionAdd} | ${r.ef} | ${f(r.buildS, 1)} | ${Math.round(r.rssBytesPerFace)} | ${Math.round(r.fileBytesPerFace)} | ${f(r.p50Ms, 3)} | ${f(r.p99Ms, 3)} | ${f(r.recallAt10, 4)} | ${f(r.top1Agreement, 3)} | ${f(r.worstDistanceError, 4)} | ${f(r.exactP50Ms)} | ${f(r.exactP99Ms)} | ${f(r.saveS, 1)} | ${f(r.reloadS, 1)} | ${r.reloadSame ? 'yes' : 'NO'} |`,
+    '| faces | dims | storage | M | ef_add | ef_search | candidates | mated agree | non-mated agree | strangers named: agree | p50 ms | p99 ms | recall@10 | build s | RSS B/face | file B/face | reload s | peak RSS GiB | load |',
+    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(({ options: o, ...r }) =>
+      `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${o.precision} | ${o.connectivity} | ${o.expansionAdd} | ${o.expansionSearch} | ${o.candidates} | ${pct(r.matedAgree)} | ${pct(r.nonMatedAgree)} | ${pct(r.strangersNamedAgree)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.recallAt10.toFixed(4)} | ${r.buildS.toFixed(1)} | ${Math.round(r.rssBytesPerFace)} | ${Math.round(r.fileBytesPerFace)} | ${r.reloadS.toFixed(1)} | ${r.peakRssGiB.toFixed(1)} | ${r.load} |`,
     ),
   ].join('\n');
 }
@@ -309,42 +250,23 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
   const dir = await mkdtemp(join(tmpdir(), 'facedb-bench-scale-'));
-  const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' / ');
   const lines: string[] = [
     `# bench:scale (${new Date().toISOString()})`,
     '',
-    `Command: \`npm run bench:scale -- ${process.argv.slice(2).join(' ')}\`; node ${process.version}; usearch HNSW with the settings annOptionsFor picks ` +
-      `(${[128, 512].map((d) => { const o = annOptionsFor(d, 100_000); return `${d}-D: ${o.precision}, M=${o.connectivity}, ef_construction=${o.expansionAdd}, ef_search ${o.expansionSearch} at 100,000 faces`; }).join('; ')}; ef_search grows with size) ` +
-      `unless the table says otherwise; ${args.probes} probes (a new photo of an enrolled person each), top ${K} people.`,
+    `Command: \`npm run bench:scale -- ${process.argv.slice(2).join(' ')}\`; node ${process.version}; ${args.probes} mated and up to ${args.probes} non-mated probes, top ${K} people.`,
     `Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average at start ${load()} — **under load** unless that is below the core count.`,
     '',
   ];
   try {
     const annRows: ScaleRow[] = [];
+    const notes: string[] = [];
     for (const dims of args.dims) {
       for (const faces of [...args.sizes].sort((a, b) => a - b)) {
-        annRows.push(...(await measureAnn(faces, dims, args.precisions, args.probes, dir, args.efs, args)));
+        annRows.push(...(await measureAnn(faces, dims, args, dir, notes)));
         gc();
       }
     }
-    if (annRows.length > 0) lines.push('## ANN (usearch) vs exact (FlatIndex)', '', annTable(annRows), '');
-    const swept = annRows.filter((r) => r.sweep.length > 0);
-    if (swept.length > 0) {
-      const f = (v: number | null, digits: number): string => (v === null ? 'n/a' : v.toFixed(digits));
-      lines.push(
-        '## ef_search sweep (the same saved graph loaded with each value)',
-        '',
-        '| faces | dims | storage | M | ef_add | build s | RSS B/face | ef_search | p50 ms | p99 ms | recall@10 | top-1 same |',
-        '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-        ...swept.flatMap((r) =>
-          r.sweep.map(
-            (s) =>
-              `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${r.precision} | ${r.connectivity} | ${r.expansionAdd} | ${f(r.buildS, 1)} | ${Math.round(r.rssBytesPerFace)} | ${s.ef} | ${f(s.p50Ms, 3)} | ${f(s.p99Ms, 3)} | ${f(s.recallAt10, 4)} | ${f(s.top1Agreement, 3)} |`,
-          ),
-        ),
-        '',
-      );
-    }
+    if (annRows.length > 0) lines.push('## ANN (usearch, exact re-ranking) vs exact search (FlatIndex): identify\'s decision', '', ...notes.map((n) => `- ${n}`), '', annTable(annRows), '');
 
     const pgRows = [];
     for (const faces of args.pgvector) for (const dims of args.dims) pgRows.push(await measurePgvector(faces, dims, Math.min(args.probes, 100)));

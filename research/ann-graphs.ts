@@ -72,7 +72,7 @@ for (const ef of efs) {
   const searchers = indexes.map(({ graph, options, path, buildS }) => ({
     graph,
     buildS,
-    index: AnnIndex.restore(dims, { ...options, expansionSearch: ef }, path, built.faceIds, built.personIds),
+    index: AnnIndex.restore(dims, { ...options, expansionSearch: ef }, path, built),
     times: [] as number[],
     found: 0,
   }));

@@ -130,7 +130,7 @@ for (const variant of [
   graph.saveGraph(file);
   for (const ef of efs) {
     const options: AnnOptions = { ...base, expansionSearch: ef };
-    const index = AnnIndex.restore(variant.width, options, file, built.faceIds, built.personIds);
+    const index = AnnIndex.restore(variant.width, options, file, { ...built, vectors: variant.vectors });
     for (const query of variant.queries.slice(0, 10)) index.searchPeople(query, K);
     const times: number[] = [];
     let found = 0;

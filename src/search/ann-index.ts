@@ -2,6 +2,7 @@ import usearch, { type Index as UsearchIndex, type ScalarKind } from 'usearch';
 import { FacedbError } from '../errors/errors.js';
 import type { PersonMatch } from '../core/search-index.js';
 import type { SearchIndex } from './search-index.js';
+import { VectorRows } from './vector-rows.js';
 
 /** How the graph stores each embedding: half precision halves the memory at no measured cost in recall (bench:scale). */
 export type AnnPrecision = 'f32' | 'f16' | 'bf16' | 'i8';
@@ -14,13 +15,25 @@ export interface AnnOptions {
   expansionAdd: number;
   /** Candidates kept while searching (ef): the recall/speed knob; unlike the others it is not part of a saved graph. */
   expansionSearch: number;
+  /**
+   * Faces the graph proposes per search, ranked again by their exact float32 distance before people are chosen (the
+   * graph's own distances are rounded to its storage precision). A search-time setting, like ef.
+   */
+  candidates: number;
 }
+
+/**
+ * Faces re-ranked exactly per search: enough for ten people of several photos each. usearch searches with
+ * max(ef_search, this) (bench:scale: ef 64 with 128 candidates answers exactly like ef 128), so the graph's reach is
+ * ef_search's; re-ranking 64 512-D faces costs about 0.1 ms (1 ms measured at load 25, where plain JS ran 10× slow).
+ */
+const CANDIDATES = 64;
 
 /**
  * Measured with `npm run bench:scale` on clustered galleries of 100,000 faces: f16 keeps f32's recall at half the
  * memory (i8 does not); ef_search 256 gives recall@10 of people 0.991 at 128-D.
  */
-export const DEFAULT_ANN_OPTIONS: AnnOptions = { precision: 'f16', connectivity: 16, expansionAdd: 128, expansionSearch: 256 };
+export const DEFAULT_ANN_OPTIONS: AnnOptions = { precision: 'f16', connectivity: 16, expansionAdd: 128, expansionSearch: 256, candidates: CANDIDATES };
 
 /**
  * Graph settings for embeddings wider than 256 dimensions (mobilefacenet512), measured on 512-D galleries shaped
@@ -45,7 +58,9 @@ const WIDE_GRAPH = { precision: 'f16', connectivity: 32, expansionAdd: 128 } as 
 /**
  * ef_search for 100,000 faces, by width; it grows with the gallery as (faces / 100,000)^EF_GROWTH. 512-D: 768 gives
  * recall 0.993 at 100,000 faces; the growth gives 3056 at 1,000,000, measured at 0.9945 (p50 64 ms on a busy
- * machine, exact search 93 ms).
+ * machine, exact search 93 ms). Lower is not safe for identify: bench:scale's decision agreement with exact search
+ * (1,000 mated probes, 100,000 faces, M=32) is 97.7 / 99.3 / 99.6 / 99.9 % at ef_search 128 / 256 / 512 / 768, because the
+ * graph loses mates (mostly people with one photo) whatever the margin to the nearest stranger.
  */
 const BASE_EF_SEARCH = { narrow: 256, wide: 768 };
 const EF_GROWTH = 0.6;
@@ -68,7 +83,6 @@ const MAX_FACE_ID = 2 ** 31 - 1;
 const INT32_MIN = -(2 ** 31);
 /** First search asks for this many faces per wanted person; people with many photos then rarely force a second pass. */
 const FACES_PER_PERSON_ASKED = 4;
-const MIN_FACES_ASKED = 32;
 
 /**
  * Approximate nearest-neighbour search (an HNSW graph from usearch, a native library shipped prebuilt in its npm
@@ -80,8 +94,10 @@ export class AnnIndex implements SearchIndex {
   readonly dimensions: number;
   readonly options: AnnOptions;
   #graph: UsearchIndex;
-  /** personOfFace[faceId], valid where present[faceId] is 1. */
+  /** personOfFace[faceId] and rowOfFace[faceId] (in #vectors), valid where present[faceId] is 1. */
   #personOfFace = new Int32Array(1024);
+  #rowOfFace = new Int32Array(1024);
+  readonly #vectors: VectorRows;
   #present = new Uint8Array(1024);
   #size = 0;
   /** Faces per person, to know how many distinct people exist. */
@@ -94,6 +110,7 @@ export class AnnIndex implements SearchIndex {
     this.dimensions = dimensions;
     this.options = { ...options };
     this.#graph = newGraph(dimensions, options);
+    this.#vectors = new VectorRows(dimensions);
   }
 
   /**
@@ -113,26 +130,43 @@ export class AnnIndex implements SearchIndex {
       });
     }
     if (rows === 0) return index;
-    for (let row = 0; row < rows; row++) {
-      const faceId = faceIds[row]!;
-      index.#claim(faceId, personIds[row]!);
-    }
     checkFinite(vectors);
-    // Keys go to the graph as 64-bit integers; one call builds it on every core.
-    const keys = new BigUint64Array(rows);
-    for (let row = 0; row < rows; row++) keys[row] = BigInt(faceIds[row]!);
-    index.#graph.add(keys, vectors, 0);
+    for (let row = 0; row < rows; row++) index.#claim(faceIds[row]!, personIds[row]!, vectors, row * dimensions);
+    addAll(index.#graph, faceIds, vectors);
     return index;
   }
 
   /**
-   * An index from a graph file written by `saveGraph` and the face → person pairs saved with it. The caller has
-   * checked that the file is intact (src/index/index-file.ts): the native loader trusts its input.
+   * Builds only the graph over `faces` and writes it to `path` (the build worker's part; `restore` then makes the
+   * index from the file and the same faces). Face ids are checked when restored.
    */
-  static restore(dimensions: number, options: AnnOptions, graphPath: string, faceIds: Int32Array, personIds: Int32Array): AnnIndex {
+  static writeGraph(dimensions: number, faces: { faceIds: Int32Array; vectors: Float32Array }, options: AnnOptions, path: string): void {
+    if (faces.vectors.length !== faces.faceIds.length * dimensions) {
+      throw new FacedbError('invalid_input', 'embedding arrays have inconsistent lengths');
+    }
+    checkFinite(faces.vectors);
+    const graph = newGraph(dimensions, options);
+    if (faces.faceIds.length > 0) addAll(graph, faces.faceIds, faces.vectors);
+    graph.save(path);
+  }
+
+  /**
+   * An index from a graph file written by `saveGraph` and the faces (id, person, exact vector by row) saved with it.
+   * The caller has checked that the file is intact (src/search/index-file.ts): the native loader trusts its input.
+   */
+  static restore(
+    dimensions: number,
+    options: AnnOptions,
+    graphPath: string,
+    faces: { faceIds: Int32Array; personIds: Int32Array; vectors: Float32Array },
+  ): AnnIndex {
+    const { faceIds, personIds, vectors } = faces;
+    if (personIds.length !== faceIds.length || vectors.length !== faceIds.length * dimensions) {
+      throw new FacedbError('invalid_input', 'embedding arrays have inconsistent lengths');
+    }
     const index = new AnnIndex(dimensions, options);
     index.#graph.load(graphPath);
-    for (let row = 0; row < faceIds.length; row++) index.#claim(faceIds[row]!, personIds[row]!);
+    for (let row = 0; row < faceIds.length; row++) index.#claim(faceIds[row]!, personIds[row]!, vectors, row * dimensions);
     if (index.#graph.size() !== index.#size || index.#graph.dimensions() !== dimensions) {
       throw new FacedbError('invalid_input', `the saved index at ${graphPath} does not match its face list`, {
         details: { graphFaces: index.#graph.size(), listedFaces: index.#size },
@@ -156,7 +190,7 @@ export class AnnIndex implements SearchIndex {
 
   add(faceId: number, personId: number, vector: Float32Array): void {
     this.#checkVector(vector);
-    this.#claim(faceId, personId);
+    this.#claim(faceId, personId, vector, 0);
     try {
       this.#graph.add(BigInt(faceId), vector, 1);
     } catch (error) {
@@ -186,30 +220,43 @@ export class AnnIndex implements SearchIndex {
   }
 
   /**
-   * The `k` people closest to `query`. The graph returns faces, so it is asked for several faces per wanted person
-   * and asked again for more when a few people's many photos fill the answer.
+   * The `k` people closest to `query`. The graph proposes `options.candidates` faces (more for a large k); each is
+   * ranked again by its exact float32 distance, the one exact search reports, so a decision against a threshold and
+   * the order of near-equal people do not depend on the graph's rounded distances. A few people's many photos can
+   * fill the candidates: then the graph is asked again for more.
    */
   searchPeople(query: Float32Array, k: number): PersonMatch[] {
     this.#checkVector(query);
     if (!Number.isInteger(k) || k < 0) throw new FacedbError('invalid_input', `k must be a non-negative integer, got ${k}`);
     const wanted = Math.min(k, this.#facesOfPerson.size);
     if (wanted === 0) return [];
-    let asked = Math.min(this.#size, Math.max(MIN_FACES_ASKED, wanted * FACES_PER_PERSON_ASKED));
+    let asked = Math.min(this.#size, Math.max(this.options.candidates, wanted * FACES_PER_PERSON_ASKED));
     for (;;) {
-      const { keys, distances } = this.#graph.search(query, asked, 1);
+      const { keys } = this.#graph.search(query, asked, 1);
+      const found: Array<{ faceId: number; squared: number }> = [];
+      for (const key of keys) {
+        const faceId = Number(key);
+        if (this.has(faceId)) found.push({ faceId, squared: this.#vectors.squaredDistance(this.#rowOfFace[faceId]!, query) });
+      }
+      found.sort((a, b) => a.squared - b.squared);
       const matches: PersonMatch[] = [];
       const seen = new Set<number>();
-      for (let i = 0; i < keys.length && matches.length < wanted; i++) {
-        const faceId = Number(keys[i]!);
-        if (!this.has(faceId)) continue;
+      for (const { faceId, squared } of found) {
         const personId = this.#personOfFace[faceId]!;
         if (seen.has(personId)) continue;
         seen.add(personId);
-        matches.push({ personId, faceId, distance: Math.sqrt(Math.max(0, distances[i]!)) });
+        matches.push({ personId, faceId, distance: Math.sqrt(squared) });
+        if (matches.length === wanted) break;
       }
       if (matches.length >= wanted || asked >= this.#size) return matches;
       asked = Math.min(this.#size, asked * 4);
     }
+  }
+
+  /** The exact vector of an indexed face (a view; do not keep it across changes to the index). */
+  vectorOf(faceId: number): Float32Array {
+    if (!this.has(faceId)) throw new FacedbError('not_found', `face ${faceId} is not indexed`);
+    return this.#vectors.row(this.#rowOfFace[faceId]!);
   }
 
   /** Writes the graph (not the face → person pairs: see `faces()`). */
@@ -231,7 +278,7 @@ export class AnnIndex implements SearchIndex {
     return { faceIds, personIds };
   }
 
-  #claim(faceId: number, personId: number): void {
+  #claim(faceId: number, personId: number, vectors: Float32Array, offset: number): void {
     if (!Number.isInteger(faceId) || faceId < 0 || faceId > MAX_FACE_ID) {
       throw new FacedbError('invalid_input', `face id must be a non-negative 32-bit integer, got ${faceId}`);
     }
@@ -242,6 +289,7 @@ export class AnnIndex implements SearchIndex {
     if (faceId >= this.#present.length) this.#growTo(faceId + 1);
     this.#present[faceId] = 1;
     this.#personOfFace[faceId] = personId;
+    this.#rowOfFace[faceId] = this.#vectors.put(vectors, offset);
     this.#facesOfPerson.set(personId, (this.#facesOfPerson.get(personId) ?? 0) + 1);
     this.#size++;
   }
@@ -249,6 +297,7 @@ export class AnnIndex implements SearchIndex {
   #release(faceId: number): void {
     const personId = this.#personOfFace[faceId]!;
     this.#present[faceId] = 0;
+    this.#vectors.release(this.#rowOfFace[faceId]!);
     const left = (this.#facesOfPerson.get(personId) ?? 1) - 1;
     if (left === 0) this.#facesOfPerson.delete(personId);
     else this.#facesOfPerson.set(personId, left);
@@ -261,8 +310,11 @@ export class AnnIndex implements SearchIndex {
     present.set(this.#present);
     const personOfFace = new Int32Array(capacity);
     personOfFace.set(this.#personOfFace);
+    const rowOfFace = new Int32Array(capacity);
+    rowOfFace.set(this.#rowOfFace);
     this.#present = present;
     this.#personOfFace = personOfFace;
+    this.#rowOfFace = rowOfFace;
   }
 
   #checkVector(vector: Float32Array): void {
@@ -274,6 +326,13 @@ export class AnnIndex implements SearchIndex {
     }
     checkFinite(vector);
   }
+}
+
+/** Keys go to the graph as 64-bit integers; one call builds it on every core. */
+function addAll(graph: UsearchIndex, faceIds: Int32Array, vectors: Float32Array): void {
+  const keys = new BigUint64Array(faceIds.length);
+  for (let row = 0; row < faceIds.length; row++) keys[row] = BigInt(faceIds[row]!);
+  graph.add(keys, vectors, 0);
 }
 
 function newGraph(dimensions: number, options: AnnOptions): UsearchIndex {

@@ -10,11 +10,10 @@ import type { BuildReply, BuildRequest } from './build-in-worker.js';
 const request = workerData as BuildRequest;
 let reply: BuildReply;
 try {
-  const index = AnnIndex.build(request.dimensions, request, request.options);
-  index.saveGraph(request.graphPath);
-  reply = { ok: true };
+  AnnIndex.writeGraph(request.dimensions, request, request.options, request.graphPath);
+  reply = { ok: true, vectors: request.vectors };
 } catch (error) {
   const failure = toFacedbError(error);
   reply = { ok: false, code: failure.code, message: failure.message };
 }
-parentPort?.postMessage(reply);
+parentPort?.postMessage(reply, reply.ok ? [reply.vectors.buffer as ArrayBuffer] : []);

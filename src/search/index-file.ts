@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { ModelInfo } from '../core/types.js';
 import { AnnIndex, type AnnOptions } from './ann-index.js';
 
 /**
  * An ANN index saved to disk, so a restart loads it instead of rebuilding the graph. Three files share a base path:
- * `<base>.graph` (usearch's own format), `<base>.faces` (face id → person id, int32 little-endian) and
+ * `<base>.graph` (usearch's own format), `<base>.faces` (face id → person id pairs, int32 little-endian, then each
+ * face's exact float32 embedding in the same order, which the index re-ranks the graph's candidates with) and
  * `<base>.json`, the stamp: which gallery, model and change number the index reflects, and the size and SHA-256 of
  * the other two. The stamp is written last; anything that does not match it is rebuilt, because the native loader
  * trusts its input.
@@ -29,7 +30,10 @@ interface FileDigest {
   sha256: string;
 }
 
-const FORMAT = 'facedb-ann-usearch-1';
+/** 2: the faces file holds the exact embeddings too. */
+const FORMAT = 'facedb-ann-usearch-2';
+/** Faces written or read per chunk of the faces file. */
+const CHUNK_FACES = 16_384;
 
 export interface SavedIndex {
   index: AnnIndex;
@@ -63,16 +67,10 @@ export async function saveIndex(
   const files = indexFiles(base);
   const suffix = `.tmp-${process.pid}-${Date.now()}`;
   const { faceIds, personIds } = index.faces();
-  const facesBytes = new Uint8Array(faceIds.length * 8);
-  const view = new DataView(facesBytes.buffer);
-  for (let row = 0; row < faceIds.length; row++) {
-    view.setInt32(row * 8, faceIds[row]!, true);
-    view.setInt32(row * 8 + 4, personIds[row]!, true);
-  }
   try {
     if (builtGraph === undefined) index.saveGraph(files.graph + suffix);
     else await rename(builtGraph, files.graph + suffix);
-    await writeFile(files.faces + suffix, facesBytes);
+    await writeFaces(files.faces + suffix, index, faceIds, personIds);
     const written: IndexStamp = {
       format: FORMAT,
       model: { id: stamp.model.id, version: stamp.model.version, dimensions: stamp.model.dimensions },
@@ -124,16 +122,10 @@ export async function loadIndex(base: string, expected: IndexExpectation): Promi
     if (want === undefined || size !== want.bytes) return { rejected: `${name} file missing or of the wrong size` };
     if ((await digest(path)).sha256 !== want.sha256) return { rejected: `${name} file changed since it was saved` };
   }
-  const pairs = await readFile(files.faces);
-  if (pairs.length !== stamp.faces * 8) return { rejected: 'face list of the wrong length' };
-  const faceIds = new Int32Array(stamp.faces);
-  const personIds = new Int32Array(stamp.faces);
-  for (let row = 0; row < stamp.faces; row++) {
-    faceIds[row] = pairs.readInt32LE(row * 8);
-    personIds[row] = pairs.readInt32LE(row * 8 + 4);
-  }
+  const faces = await readFaces(files.faces, stamp.faces, model.dimensions);
+  if (faces === undefined) return { rejected: 'face list of the wrong length' };
   try {
-    return { index: AnnIndex.restore(model.dimensions, options, files.graph, faceIds, personIds), changeSeq: stamp.changeSeq };
+    return { index: AnnIndex.restore(model.dimensions, options, files.graph, faces), changeSeq: stamp.changeSeq };
   } catch (error) {
     return { rejected: `unusable: ${(error as Error).message}` };
   }
@@ -144,6 +136,55 @@ export async function removeIndex(base: string): Promise<void> {
   const files = indexFiles(base);
   await rm(files.stamp, { force: true });
   await Promise.all([rm(files.graph, { force: true }), rm(files.faces, { force: true })]);
+}
+
+/** The faces file: id and person pairs, then the vectors (little-endian, as every supported CPU stores them). */
+async function writeFaces(path: string, index: AnnIndex, faceIds: Int32Array, personIds: Int32Array): Promise<void> {
+  const pairs = new Int32Array(faceIds.length * 2);
+  for (let row = 0; row < faceIds.length; row++) {
+    pairs[row * 2] = faceIds[row]!;
+    pairs[row * 2 + 1] = personIds[row]!;
+  }
+  const file = await open(path, 'w');
+  try {
+    await file.write(new Uint8Array(pairs.buffer));
+    const chunk = new Float32Array(CHUNK_FACES * index.dimensions);
+    for (let start = 0; start < faceIds.length; start += CHUNK_FACES) {
+      const end = Math.min(faceIds.length, start + CHUNK_FACES);
+      for (let row = start; row < end; row++) chunk.set(index.vectorOf(faceIds[row]!), (row - start) * index.dimensions);
+      await file.write(new Uint8Array(chunk.buffer, 0, (end - start) * index.dimensions * 4));
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+async function readFaces(path: string, faces: number, dimensions: number): Promise<{ faceIds: Int32Array; personIds: Int32Array; vectors: Float32Array } | undefined> {
+  const file = await open(path, 'r');
+  try {
+    if ((await file.stat()).size !== faces * (8 + dimensions * 4)) return undefined;
+    const pairs = new Int32Array(faces * 2);
+    const vectors = new Float32Array(faces * dimensions);
+    // In chunks: one read is limited to 2 GiB, and a million 512-D faces are 2 GB.
+    let position = 0;
+    for (const target of [new Uint8Array(pairs.buffer), new Uint8Array(vectors.buffer)]) {
+      for (let offset = 0; offset < target.length; ) {
+        const { bytesRead } = await file.read(target, offset, Math.min(target.length - offset, CHUNK_FACES * dimensions * 4), position);
+        if (bytesRead === 0) return undefined;
+        offset += bytesRead;
+        position += bytesRead;
+      }
+    }
+    const faceIds = new Int32Array(faces);
+    const personIds = new Int32Array(faces);
+    for (let row = 0; row < faces; row++) {
+      faceIds[row] = pairs[row * 2]!;
+      personIds[row] = pairs[row * 2 + 1]!;
+    }
+    return { faceIds, personIds, vectors };
+  } finally {
+    await file.close();
+  }
 }
 
 async function digest(path: string): Promise<FileDigest> {

@@ -215,8 +215,12 @@ void describe('facedb client: unnamed faces, clusters and naming on a server', (
     const left = JSON.parse((await client('people', ['--clusters', '--json'], READ)).stdout) as ClusterListing;
     assert.deepEqual([left.total, left.unnamedFaces], [1, 1]);
 
-    // Naming another cluster after a person who exists adds their faces; JSON as locally.
-    const more = await client('name-cluster', [String(left.items[0]!.id), 'Britney Spears', '--json']);
+    // Naming another cluster after a person who exists: refused when it is far from them (to the fake engine every
+    // other photo is), as locally; with --force it adds their faces; JSON as locally.
+    const far = await client('name-cluster', [String(left.items[0]!.id), 'Britney Spears']);
+    assert.equal(far.code, exitCodeFor('conflict'), far.stderr);
+    assert.equal((await local('name-cluster', [String(left.items[0]!.id), 'Britney Spears'])).code, far.code);
+    const more = await client('name-cluster', [String(left.items[0]!.id), 'Britney Spears', '--force', '--json']);
     assert.equal(more.code, 0, more.stderr);
     const result = JSON.parse(more.stdout) as { person: Record<string, unknown>; facesNamed: number; facesLeft: number };
     assert.deepEqual(Object.keys(result.person), ['id', 'name', 'faceCount', 'createdAt']);

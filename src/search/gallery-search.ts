@@ -28,12 +28,22 @@ export class GallerySearch {
   /** The in-memory index once asked for; null when the database searches. */
   #loading: Promise<SyncedIndex | null> | undefined;
   #syncing: Promise<SyncedIndex | null> | undefined;
+  readonly #onPeopleChanged: (personIds: ReadonlySet<number>) => void;
 
-  /** `modelIfEmpty` sizes the index of a gallery not yet pinned to a model (normally: the engine's model). */
-  constructor(store: GalleryStore, settings: IndexSettings, modelIfEmpty: () => Promise<ModelInfo>) {
+  /**
+   * `modelIfEmpty` sizes the index of a gallery not yet pinned to a model (normally: the engine's model);
+   * `onPeopleChanged` hears of people whose faces or name other writers changed (to forget cached names).
+   */
+  constructor(
+    store: GalleryStore,
+    settings: IndexSettings,
+    modelIfEmpty: () => Promise<ModelInfo>,
+    onPeopleChanged: (personIds: ReadonlySet<number>) => void = () => undefined,
+  ) {
     this.#store = store;
     this.#settings = settings;
     this.#modelIfEmpty = modelIfEmpty;
+    this.#onPeopleChanged = onPeopleChanged;
   }
 
   /** True once a search has loaded the index (or started to). */
@@ -124,6 +134,7 @@ export class GallerySearch {
       return this.#load();
     }
     synced.changeSeq = replayed.changeSeq;
+    if (replayed.people.size > 0) this.#onPeopleChanged(replayed.people);
     if (replayed.removed > 0) await forgetSavedIndex(this.#store, this.#settings, synced);
     return synced;
   }

@@ -117,13 +117,33 @@ export async function forgetSavedIndex(store: GalleryStore, settings: IndexSetti
  * Replays the gallery's change log after `changeSeq` onto an index: the one place other writers' adds and removes
  * reach this process. Undefined when the log no longer reaches back that far (the index must be built again).
  */
-export async function replayChanges(store: GalleryStore, index: SearchIndex, changeSeq: number): Promise<{ changeSeq: number; removed: number } | undefined> {
+export async function replayChanges(
+  store: GalleryStore,
+  index: SearchIndex,
+  changeSeq: number,
+): Promise<{ changeSeq: number; removed: number; people: Set<number> } | undefined> {
   const changes = await store.embeddingChangesSince(changeSeq);
   if (!changes.complete) return undefined;
   let removed = 0;
-  for (const faceId of changes.removed) if (index.remove(faceId)) removed += 1;
-  for (const { faceId, personId, embedding } of changes.added) if (!index.has(faceId)) index.add(faceId, personId, embedding);
-  return { changeSeq: Math.max(changeSeq, changes.changeSeq), removed };
+  // People whose faces or name changed (a face moved away or to them, a rename): their cached names are stale.
+  const people = new Set<number>();
+  for (const faceId of changes.removed) {
+    const person = index.personOf(faceId);
+    if (person !== undefined) people.add(person);
+    if (index.remove(faceId)) removed += 1;
+  }
+  for (const { faceId, personId, embedding } of changes.added) {
+    people.add(personId);
+    const indexedUnder = index.personOf(faceId);
+    if (indexedUnder === personId) continue; // this process's own add, or a rename: already right
+    if (indexedUnder !== undefined) {
+      // Moved to another person (facedb move, merge): indexed again under the new one.
+      people.add(indexedUnder);
+      index.remove(faceId); // not erased, only moved: no saved index has to go for it
+    }
+    index.add(faceId, personId, embedding);
+  }
+  return { changeSeq: Math.max(changeSeq, changes.changeSeq), removed, people };
 }
 
 /**

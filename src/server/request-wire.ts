@@ -17,7 +17,7 @@ export const MAX_ID = 2 ** 31 - 1;
 /** Text (query string, multipart field) read as a number; blank text and JSON null mean "not given". */
 const toNumber = (value: unknown): unknown =>
   value === null ? undefined : typeof value === 'string' ? (value.trim() === '' ? undefined : Number(value)) : value;
-const fromText = <T extends z.ZodType>(schema: T) => z.preprocess(toNumber, schema);
+export const fromText = <T extends z.ZodType>(schema: T) => z.preprocess(toNumber, schema);
 
 /** An option a caller may leave out (empty, or null in JSON); shown empty in the docs' "Try it out". */
 const optional = <T extends z.ZodType>(schema: T, description: string) =>

@@ -81,6 +81,7 @@ export function newFaceRow(face: NewFace, model: ModelInfo, createdAt: string) {
     detection_score: face.detectionScore,
     embedding: encodeEmbedding(face.embedding),
     crop: face.crop,
+    upload_name: face.uploadName ?? null,
     model_id: model.id,
     model_version: model.version,
     created_at: createdAt,
@@ -89,7 +90,7 @@ export function newFaceRow(face: NewFace, model: ModelInfo, createdAt: string) {
 
 /**
  * New faces' values as one array per column, in the order source_path, content_hash, box_x, box_y, box_w, box_h,
- * detection_score, embedding, crop (PostgreSQL's batch insert through unnest).
+ * detection_score, embedding, crop, upload_name (PostgreSQL's batch insert through unnest).
  */
 export function newFaceColumns(faces: readonly NewFace[]): unknown[][] {
   return [
@@ -102,6 +103,7 @@ export function newFaceColumns(faces: readonly NewFace[]): unknown[][] {
     faces.map((f) => f.detectionScore),
     faces.map((f) => encodeEmbedding(f.embedding)),
     faces.map((f) => f.crop),
+    faces.map((f) => f.uploadName ?? null),
   ];
 }
 

@@ -1,6 +1,7 @@
 import type { PersonMatch } from '../core/search-index.js';
 import type { Box, ModelInfo } from '../core/types.js';
 import type { GalleryCalibration } from './calibration.js';
+import type { FaceCursor, FaceFilter, FaceListing, GalleryConstraints, MergedClusters, MergedPeople, MovedFaces, StoredFace } from './curation.js';
 
 export interface Person {
   id: number;
@@ -37,6 +38,8 @@ export interface NewFace {
    * re-embedded by another model later (`facedb reembed`). Removed with the face.
    */
   photo?: Uint8Array | null;
+  /** The file name an upload came with (none for photos read from disk). */
+  uploadName?: string | null;
 }
 
 /** Every enrolled embedding in one contiguous block, row i belonging to faceIds[i] / personIds[i]. */
@@ -86,6 +89,8 @@ export interface UnnamedFace {
 export interface UnnamedEmbedding {
   faceId: number;
   clusterId: number | null;
+  /** Its photo's content hash: two faces of one photo are never clustered together. */
+  contentHash: string;
   embedding: Float32Array;
 }
 
@@ -212,6 +217,40 @@ export interface GalleryStore {
   removeUnnamedFace(id: number): Promise<void>;
   /** Erases a cluster with every unnamed face in it; returns the number of faces erased. Throws not_found. */
   removeCluster(id: number): Promise<number>;
+
+  // ---- curation (see store/curation.ts): corrections a person makes, and the constraints they leave behind.
+  // Each is one transaction; a refused one (not_found, conflict) changes nothing. Faces changing person reach every
+  // process's search index through the change log.
+
+  /** Faces of any kind, in id order, a keyset page at a time. not_found for an unknown person or cluster in the filter. */
+  listStoredFaces(filter: FaceFilter, page: FaceCursor): Promise<FaceListing>;
+  /** The faces with these ids that exist, in id order. */
+  getStoredFaces(faceIds: number[]): Promise<StoredFace[]>;
+  /**
+   * Gives faces (a person's or unnamed) to the person of that name, created if needed under the name rules.
+   * not_found for an unknown face; conflict when one is that person's already, or the person would get two faces of
+   * one photo. Lifts "not this person" for those faces and that person; clusters left empty go.
+   */
+  moveFaces(faceIds: number[], personName: string): Promise<MovedFaces>;
+  /**
+   * Takes faces out of their person or cluster: each becomes an unnamed face in a cluster of its own, and is kept
+   * from going back (face_not_person, faces_apart with the cluster's other faces). not_found for an unknown face,
+   * conflict for a face in no person and no cluster. Returns how many were taken out.
+   */
+  unassignFaces(faceIds: number[]): Promise<number>;
+  /** Renames a person under the name rules (lookalikes.renamePerson). not_found, conflict. */
+  renamePerson(personId: number, name: string): Promise<Person>;
+  /**
+   * Gives every face of `fromId` to `intoId` and deletes `fromId` (their rejections carry over). not_found; conflict
+   * when they are the same person or both have a face of one photo.
+   */
+  mergePeople(fromId: number, intoId: number): Promise<MergedPeople>;
+  /** Puts every face of cluster `fromId` into `intoId` and deletes `fromId`. not_found; conflict when the same. */
+  mergeClusters(fromId: number, intoId: number): Promise<MergedClusters>;
+  /** Records that a cluster is not that person (once). not_found for an unknown cluster or person. */
+  rejectCluster(clusterId: number, personId: number): Promise<void>;
+  /** Every constraint stored. */
+  listConstraints(): Promise<GalleryConstraints>;
 
   // ---- the gallery's own calibration (facedb evaluate --apply; see store/calibration.ts)
 

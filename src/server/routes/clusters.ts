@@ -88,7 +88,8 @@ export function clusterRoutes(app: FastifyInstance, service: FaceService, gate: 
   app.post(
     '/v1/clusters/:id/name',
     routeOptions({
-      summary: 'Name a cluster: its faces become a new person, or join the person of that name',
+      summary:
+        'Name a cluster: its faces become a new person, or join the person of that name (409 when the cluster is far from that person or was rejected for them, unless force)',
       tags,
       scope: 'admin',
       params: idParams,
@@ -97,8 +98,8 @@ export function clusterRoutes(app: FastifyInstance, service: FaceService, gate: 
     }),
     async (request) => {
       const { id } = idParams.parse(request.params);
-      const { name } = clusterWire.nameClusterJson.parse(request.body ?? {});
-      return clusterWire.namedClusterToWire(await clusters.nameCluster(id, name));
+      const { name, force } = clusterWire.nameClusterJson.parse(request.body ?? {});
+      return clusterWire.namedClusterToWire(await clusters.nameCluster(id, name, { force }));
     },
   );
 

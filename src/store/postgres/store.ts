@@ -3,7 +3,10 @@ import type { PersonMatch } from '../../core/search-index.js';
 import type { ModelInfo } from '../../core/types.js';
 import type { FacedbError } from '../../errors/errors.js';
 import { FaultMemory } from '../faults.js';
-import { findPerson, nameCluster, upsertPerson } from '../lookalikes.js';
+import { findPerson, givePerson, renamePerson, upsertPerson } from '../lookalikes.js';
+import type { FaceCursor, FaceFilter, FaceListing, GalleryConstraints, MergedClusters, MergedPeople, MovedFaces, StoredFace } from '../curation.js';
+import { notFound } from '../rows.js';
+import { PostgresCuration } from './curation.js';
 import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { checkModel, checkPinnedModel } from '../validation.js';
 import { openFailure, readModel, redactUrl, run, transaction } from './connection.js';
@@ -74,6 +77,7 @@ export class PostgresGalleryStore implements GalleryStore {
   readonly #embeddings: PostgresEmbeddings;
   readonly #unnamed: PostgresUnnamedFaces;
   readonly #calibration: PostgresCalibration;
+  readonly #curation: PostgresCuration;
   /** Present only when opened with pgvector search (see GalleryStore.nearestPeople). */
   readonly nearestPeople?: (query: Float32Array, k: number) => Promise<PersonMatch[]>;
 
@@ -87,6 +91,7 @@ export class PostgresGalleryStore implements GalleryStore {
     this.#embeddings = new PostgresEmbeddings(pool, vectorWhere);
     this.#unnamed = new PostgresUnnamedFaces(pool, this.#people, erasure);
     this.#calibration = new PostgresCalibration(pool, (begin, work) => transaction(pool, begin, work), readModel);
+    this.#curation = new PostgresCuration(pool, this.#people);
     if (vectorWhere !== undefined) this.nearestPeople = (query, k) => run(() => this.#embeddings.nearestPeople(query, k));
   }
 
@@ -203,7 +208,7 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   nameCluster(clusterId: number, personName: string): Promise<NamedCluster> {
-    return run(() => nameCluster(this.#people.records, (person) => this.#unnamed.nameCluster(clusterId, person), personName));
+    return run(() => givePerson(this.#people.records, (person) => this.#unnamed.nameCluster(clusterId, person), personName));
   }
 
 
@@ -213,6 +218,46 @@ export class PostgresGalleryStore implements GalleryStore {
 
   removeCluster(id: number): Promise<number> {
     return this.#write(() => this.#unnamed.removeCluster(id));
+  }
+
+  listStoredFaces(filter: FaceFilter, page: FaceCursor): Promise<FaceListing> {
+    return run(() => this.#curation.listFaces(filter, page));
+  }
+
+  getStoredFaces(faceIds: number[]): Promise<StoredFace[]> {
+    return run(() => this.#curation.getFaces(faceIds));
+  }
+
+  moveFaces(faceIds: number[], personName: string): Promise<MovedFaces> {
+    return this.#write(() => givePerson(this.#people.records, (person) => this.#curation.move(faceIds, person), personName));
+  }
+
+  unassignFaces(faceIds: number[]): Promise<number> {
+    return this.#write(() => this.#curation.unassign(faceIds));
+  }
+
+  renamePerson(personId: number, name: string): Promise<Person> {
+    return this.#write(async () => {
+      const current = await this.#people.byId(this.#pool, personId);
+      if (current === null) throw notFound('person', personId);
+      return renamePerson(this.#people.records, current, name, (to) => this.#curation.rename(personId, to));
+    });
+  }
+
+  mergePeople(fromId: number, intoId: number): Promise<MergedPeople> {
+    return this.#write(() => this.#curation.mergePeople(fromId, intoId));
+  }
+
+  mergeClusters(fromId: number, intoId: number): Promise<MergedClusters> {
+    return this.#write(() => this.#curation.mergeClusters(fromId, intoId));
+  }
+
+  rejectCluster(clusterId: number, personId: number): Promise<void> {
+    return this.#write(() => this.#curation.reject(clusterId, personId));
+  }
+
+  listConstraints(): Promise<GalleryConstraints> {
+    return run(() => this.#curation.constraints());
   }
 
   getCalibration(): Promise<GalleryCalibration | null> {

@@ -113,9 +113,9 @@ const toFace = (row: FaceRow): Face => sharedRows.toFace(row, (time) => time);
 function prepare(db: Database.Database) {
   return {
     insert: db.prepare(`INSERT INTO faces (person_id, source_path, content_hash, box_x, box_y, box_w, box_h,
-        detection_score, embedding, crop, model_id, model_version, created_at)
+        detection_score, embedding, crop, upload_name, model_id, model_version, created_at)
       VALUES (@person_id, @source_path, @content_hash, @box_x, @box_y, @box_w, @box_h,
-        @detection_score, @embedding, @crop, @model_id, @model_version, @created_at)
+        @detection_score, @embedding, @crop, @upload_name, @model_id, @model_version, @created_at)
       ON CONFLICT (person_id, content_hash) DO NOTHING`),
     hasPhoto: db.prepare('SELECT 1 FROM faces WHERE person_id = ? AND content_hash = ?').pluck(),
     byId: db.prepare(`SELECT ${FACE_COLUMNS} FROM faces f JOIN people p ON p.id = f.person_id WHERE f.id = ?`),

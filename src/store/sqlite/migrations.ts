@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { SQLITE_CURATION_MIGRATION } from '../curation-migration.js';
 import { FacedbError } from '../../errors/errors.js';
 import { lookalikeKey } from '../lookalikes.js';
 import { UNNAMED_FACES_MIGRATION } from './migration-unnamed-faces.js';
@@ -132,6 +133,7 @@ export const MIGRATIONS: readonly string[] = [
     WHERE content_hash = OLD.content_hash AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.content_hash = OLD.content_hash);
   END;
   `,
+  SQLITE_CURATION_MIGRATION,
 ];
 
 /** Work a step needs beyond its SQL, run after it in the same transaction, by the step's number (1-based). */

@@ -20,7 +20,11 @@ const unnamedFlag = z
 export const facePageQuery = z
   .object({
     limit: fromText(z.number().int().min(1).max(MAX_FACES_PER_PAGE).default(DEFAULT_FACE_PAGE)),
-    cursor: z.string().max(20).optional().describe("the previous page's next_cursor"),
+    cursor: z
+      .string()
+      .regex(/^\d{1,10}$/)
+      .optional()
+      .describe("the previous page's next_cursor"),
   })
   .strict();
 

@@ -195,6 +195,7 @@ export class ClusterService {
     const added = await store.addUnnamedFaces(
       faces.map((face) => ({
         sourcePath: source.path ?? null,
+        uploadName: 'bytes' in source ? (source.uploadName ?? null) : null,
         contentHash,
         box: face.box,
         detectionScore: face.detectionScore,

@@ -74,6 +74,7 @@ export class ClusterSuggestions {
     if (clusterIds.length === 0 || (await store.countFaces()) === 0) return suggestions;
     const model = await this.#pinned();
     const engine = await operatingModel(this.#context, model);
+    await this.#context.refreshGalleryCalibration(); // as identify: another process may have applied one
     let threshold: number;
     try {
       threshold = this.#recognition.threshold(engine, {}, 'identify');

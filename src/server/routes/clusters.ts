@@ -35,10 +35,12 @@ export function clusterRoutes(app: FastifyInstance, service: FaceService, gate: 
       const upload = await readUpload(request, service.config);
       optionsOf(schemas.enroll).parse(upload.fields);
       const images = imagesOf(upload, 'image');
+      const names = upload.fileNames.get('image') ?? [];
       const outcomes: UnnamedEnrollOutcome[] = [];
-      for (const bytes of images) {
+      for (const [i, bytes] of images.entries()) {
         try {
-          outcomes.push(await gate.run(() => clusters.enrollImage({ bytes })));
+          const uploadName = names[i];
+          outcomes.push(await gate.run(() => clusters.enrollImage(uploadName === undefined ? { bytes } : { bytes, uploadName })));
         } catch (error) {
           const failure = toFacedbError(error);
           // As for named photos: a gallery pinned to another model, a full queue or a storage fault fails the request.

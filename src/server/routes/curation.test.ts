@@ -94,6 +94,21 @@ void describe('curation routes', () => {
     assert.equal((await inject({ url: '/v1/faces?person=999999' }, reader)).statusCode, 404);
   });
 
+  void it("keeps an upload's file name, without its folders", async () => {
+    const boundary = '----facedb-curation-boundary';
+    const photo = await readFile(lfwPhoto('Britney_Spears', 2));
+    const payload = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="C:\\holiday\\ada 2.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+      photo,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const enrolled = await inject({ method: 'POST', url: `/v1/people/${ada}/faces`, payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    const faceId = wire.enrollResponse.parse(enrolled.json()).outcomes[0]!.face_id!;
+    const listed = curationWire.facesPage.parse((await inject({ url: `/v1/people/${ada}/faces` }, reader)).json());
+    assert.deepEqual(listed.items.find((f) => f.id === faceId)?.source, { path: null, upload_name: 'ada 2.jpg' });
+    assert.equal((await inject({ method: 'DELETE', url: `/v1/faces/${faceId}` })).statusCode, 200);
+  });
+
   void it('shows suggestions with clusters; naming far or rejected answers 409 unless forced', async () => {
     const listing = clusterWire.clusterPage.parse((await inject({ url: '/v1/clusters' }, reader)).json());
     assert.equal(listing.items.find((c) => c.id === nearCluster)?.suggestion?.person.id, ada);

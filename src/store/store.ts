@@ -310,6 +310,8 @@ export interface GalleryStore {
   rejectCluster(clusterId: number, personId: number): Promise<void>;
   /** Every constraint stored. */
   listConstraints(): Promise<GalleryConstraints>;
+  /** The first `perCluster` faces (lowest ids) of each of these clusters, with embeddings, in face id order. */
+  loadClusterEmbeddings(clusterIds: number[], perCluster: number): Promise<UnnamedEmbedding[]>;
 
   // ---- the gallery's own calibration (facedb evaluate --apply; see store/calibration.ts)
 

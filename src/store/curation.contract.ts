@@ -157,6 +157,21 @@ export function runCurationContract(open: OpenStore, openTwice: OpenTwice): void
       assert.deepEqual(await store.listConstraints(), { facesApart: [], faceNotPerson: [], clusterNotPerson: [] });
     });
 
+    void it('adds constraints (import) once each, refusing any that names nothing stored', async () => {
+      const g = await gallery();
+      const constraints = {
+        facesApart: [[g.unnamed[2]!.id, g.unnamed[0]!.id]] as Array<[number, number]>,
+        faceNotPerson: [[g.unnamed[1]!.id, g.ada.id]] as Array<[number, number]>,
+        clusterNotPerson: [[g.cluster, g.bob.id]] as Array<[number, number]>,
+      };
+      await store.addConstraints(constraints);
+      await store.addConstraints(constraints);
+      assert.deepEqual(await store.listConstraints(), { ...constraints, facesApart: [[g.unnamed[0]!.id, g.unnamed[2]!.id]] });
+      const before = await galleryDigest(store);
+      await rejectsWith(store.addConstraints({ facesApart: [], faceNotPerson: [[g.unnamed[0]!.id, 999_999]], clusterNotPerson: [[g.cluster, g.ada.id]] }), 'not_found');
+      assert.equal(await galleryDigest(store), before);
+    });
+
     void it('refuses a merge that would give a person two faces of one photo', async () => {
       const g = await gallery();
       await store.addFaces(g.bob.id, [newFace('a1')]);

@@ -310,6 +310,11 @@ export interface GalleryStore {
   rejectCluster(clusterId: number, personId: number): Promise<void>;
   /** Every constraint stored. */
   listConstraints(): Promise<GalleryConstraints>;
+  /**
+   * Stores constraints (import), each once; pairs already stored are skipped. not_found, storing none, when one names a
+   * face, person or cluster that does not exist.
+   */
+  addConstraints(constraints: GalleryConstraints): Promise<void>;
   /** The first `perCluster` faces (lowest ids) of each of these clusters, with embeddings, in face id order. */
   loadClusterEmbeddings(clusterIds: number[], perCluster: number): Promise<UnnamedEmbedding[]>;
 

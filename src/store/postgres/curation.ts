@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { FacedbError } from '../../errors/errors.js';
 import { escapeInvisible } from '../../core/names.js';
 import {
   checkFaceCursor,
@@ -211,6 +212,28 @@ export class PostgresCuration {
       if ((await this.#lockedPerson(client, personId)) === null) throw notFound('person', personId);
       await client.query(INSERT_CONSTRAINT, ['cluster_not_person', null, null, clusterId, personId]);
     });
+  }
+
+  async addConstraints(constraints: GalleryConstraints): Promise<void> {
+    const rows = [
+      ...constraints.facesApart.map(([a, b]) => ['faces_apart', Math.min(a, b), Math.max(a, b), null, null] as const),
+      ...constraints.faceNotPerson.map(([face, person]) => ['face_not_person', face, null, null, person] as const),
+      ...constraints.clusterNotPerson.map(([cluster, person]) => ['cluster_not_person', null, null, cluster, person] as const),
+    ];
+    try {
+      await transaction(this.#pool, 'BEGIN', async (client) => {
+        await client.query(
+          `INSERT INTO curation_constraints (kind, face_id, other_face_id, cluster_id, person_id)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[]) ON CONFLICT DO NOTHING`,
+          [0, 1, 2, 3, 4].map((column) => rows.map((row) => row[column])),
+        );
+      });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === '23503') throw new FacedbError('not_found', 'a constraint names a face, person or cluster that is not in the gallery');
+      if (code === '23514') throw new FacedbError('invalid_input', 'a constraint is malformed (a face kept apart from itself?)');
+      throw error;
+    }
   }
 
   async clusterEmbeddings(clusterIds: number[], perCluster: number): Promise<UnnamedEmbedding[]> {

@@ -260,6 +260,10 @@ export class PostgresGalleryStore implements GalleryStore {
     return run(() => this.#curation.constraints());
   }
 
+  addConstraints(constraints: GalleryConstraints): Promise<void> {
+    return this.#write(() => this.#curation.addConstraints(constraints));
+  }
+
   loadClusterEmbeddings(clusterIds: number[], perCluster: number): Promise<UnnamedEmbedding[]> {
     return run(() => this.#curation.clusterEmbeddings(clusterIds, perCluster));
   }

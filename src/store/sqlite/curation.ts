@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { FacedbError } from '../../errors/errors.js';
 import { escapeInvisible } from '../../core/names.js';
 import {
   checkFaceCursor,
@@ -185,6 +186,27 @@ export class SqliteCuration {
       .immediate();
   }
 
+  addConstraints(constraints: GalleryConstraints): void {
+    this.#db
+      .transaction(() => {
+        const at = now();
+        try {
+          for (const [a, b] of constraints.facesApart) {
+            this.#sql.insertConstraint.run({ kind: 'faces_apart', face: Math.min(a, b), other: Math.max(a, b), cluster: null, person: null, at });
+          }
+          for (const [face, person] of constraints.faceNotPerson) {
+            this.#sql.insertConstraint.run({ kind: 'face_not_person', face, other: null, cluster: null, person, at });
+          }
+          for (const [cluster, person] of constraints.clusterNotPerson) {
+            this.#sql.insertConstraint.run({ kind: 'cluster_not_person', face: null, other: null, cluster, person, at });
+          }
+        } catch (error) {
+          throw constraintFailure(error);
+        }
+      })
+      .immediate();
+  }
+
   clusterEmbeddings(clusterIds: number[], perCluster: number, dimensions: number): UnnamedEmbedding[] {
     const rows = this.#sql.clusterEmbeddings.all(JSON.stringify(clusterIds), perCluster) as Array<[number, number, string, Buffer]>;
     return rows.map(([id, cluster, hash, blob]) => toUnnamedEmbedding(id, cluster, hash, blob, dimensions));
@@ -201,6 +223,14 @@ export class SqliteCuration {
     if (missing) throw missing;
     return faces;
   }
+}
+
+/** A constraint naming nothing that exists (a foreign key), or a malformed one (a CHECK), as the caller's error. */
+function constraintFailure(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return new FacedbError('not_found', 'a constraint names a face, person or cluster that is not in the gallery');
+  if (code === 'SQLITE_CONSTRAINT_CHECK') return new FacedbError('invalid_input', 'a constraint is malformed (a face kept apart from itself?)');
+  return error;
 }
 
 function prepare(db: Database.Database) {

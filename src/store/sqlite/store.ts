@@ -256,6 +256,10 @@ export class SqliteGalleryStore implements GalleryStore {
     return this.#read(() => this.#curation.constraints());
   }
 
+  addConstraints(constraints: GalleryConstraints): Promise<void> {
+    return this.#write(() => this.#curation.addConstraints(constraints));
+  }
+
   loadClusterEmbeddings(clusterIds: number[], perCluster: number): Promise<UnnamedEmbedding[]> {
     return this.#read(() => this.#curation.clusterEmbeddings(clusterIds, perCluster, this.#model()?.dimensions ?? 0));
   }

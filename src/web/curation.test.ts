@@ -96,4 +96,131 @@ void describe('correcting the gallery from the web page, in headless Chromium ag
     assert.equal(await page.getByTestId('fdbc-suggestion').count(), 2, 'strangers get no suggestion');
     await shot('clusters');
   });
+
+  void it('accepts a right suggestion with one click', async () => {
+    const hers = clusterWith('Looks like Britney Spears');
+    const id = Number(await hers.getAttribute('data-cluster-id'));
+    await hers.getByRole('button', { name: `Cluster ${id} is Britney Spears` }).click();
+    await clusterStatus().getByText(`Cluster ${id} is now Britney Spears (3 faces).`).waitFor();
+    assert.equal(await clusters().count(), 3);
+    await page.getByTestId('person').filter({ hasText: 'Britney Spears' }).getByText('3 photos').waitFor();
+  });
+
+  void it('records "not this person", then names the cluster that way only when the user insists', async () => {
+    const his = clusterWith('Looks like Bill Clinton');
+    const id = Number(await his.getAttribute('data-cluster-id'));
+    await his.getByRole('button', { name: `Cluster ${id} is not Bill Clinton` }).click();
+    await clusterStatus().getByText(`Cluster ${id} is not Bill Clinton: it will not be suggested or added to them again.`).waitFor();
+    const cluster = page.locator(`[data-cluster-id="${id}"]`);
+    assert.equal(await cluster.getByTestId('fdbc-suggestion').count(), 0, 'the rejected suggestion is gone');
+
+    // Named that way anyway: the server refuses (409) and says why; the page asks before forcing it.
+    let question = '';
+    page.once('dialog', (dialog) => {
+      question = dialog.message();
+      void dialog.dismiss();
+    });
+    await cluster.getByLabel(`Who is in cluster ${id}`).fill('Bill Clinton');
+    await cluster.getByRole('button', { name: 'Name', exact: true }).click();
+    await clusterStatus().getByText(`Cluster ${id} was not named Bill Clinton.`).waitFor();
+    assert.match(question, /Add cluster \d+ to Bill Clinton anyway\?$/);
+    assert.match(question, /reject|not/i, `the server's reason: ${question}`);
+    assert.equal(await cluster.count(), 1, 'nothing changed');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await cluster.getByRole('button', { name: 'Name', exact: true }).click();
+    await clusterStatus().getByText(`Cluster ${id} is now Bill Clinton (2 faces).`).waitFor();
+  });
+
+  void it('refuses to add a cluster to a person it is far from, saying why', async () => {
+    const id = await idOf(/· 2 faces/);
+    const cluster = page.locator(`[data-cluster-id="${id}"]`);
+    let question = '';
+    page.once('dialog', (dialog) => {
+      question = dialog.message();
+      void dialog.dismiss();
+    });
+    await cluster.getByLabel(`Who is in cluster ${id}`).fill('Britney Spears');
+    await cluster.getByRole('button', { name: 'Name', exact: true }).click();
+    await clusterStatus().getByText(`Cluster ${id} was not named Britney Spears.`).waitFor();
+    assert.match(question, /far/i, `the server's reason: ${question}`);
+    await shot('refused');
+  });
+
+  void it('merges two clusters, takes a face back out, and re-clustering leaves it out', async () => {
+    const pair = await idOf(/· 2 faces/);
+    const single = await idOf(/· 1 face$/);
+    const lone = page.locator(`[data-cluster-id="${single}"]`);
+    await lone.getByLabel(`Merge cluster ${single} into`).selectOption(String(pair));
+    await lone.getByRole('button', { name: `Merge cluster ${single}` }).click();
+    await clusterStatus().getByText(`Merged cluster ${single} into cluster ${pair}.`).waitFor();
+    const merged = page.locator(`[data-cluster-id="${pair}"]`);
+    await merged.getByText('· 3 faces').waitFor();
+    await shot('merged');
+
+    // The face that came from the other cluster (its photo, street.jpg) goes back out.
+    const faces = await service.listStoredFaces({ clusterId: pair }, { limit: 10, afterId: 0 });
+    const street = faces.items.find((face) => face.uploadName === 'street.jpg');
+    assert.ok(street, 'street.jpg is in the merged cluster');
+    const thumb = merged.locator(`li[data-face-id="${street.id}"]`);
+    await thumb.getByRole('button', { name: /^Take face \d out of cluster/ }).click();
+    await clusterStatus().getByText(new RegExp(`^Took face \\d out of cluster ${pair}; it will not be grouped back into it\\.`)).waitFor();
+    await merged.getByText('· 2 faces').waitFor();
+    await page.getByRole('button', { name: 'Re-cluster all' }).click();
+    await clusterStatus().getByText(/^Re-clustered 3 faces\./).waitFor();
+    const after = await service.listStoredFaces({ clusterId: pair }, { limit: 10, afterId: 0 }).catch(() => ({ items: [] }));
+    assert.ok(!after.items.some((face) => face.id === street.id), 'the face taken out stays out after a full re-clustering');
+    assert.deepEqual(pageErrors, [], 'no script errors on the page');
+  });
+
+  void it("shows a person's faces with their source; renames the person and moves a face to another", async () => {
+    await page.getByRole('button', { name: 'Faces of Britney Spears' }).click();
+    const view = personView();
+    await view.getByText('3 faces of Britney Spears.').waitFor();
+    const sources = (await view.getByTestId('person-face-source').allTextContents()).sort();
+    assert.deepEqual(sources, ['From upload britney.jpg', 'From upload party-1.jpg', 'From upload party-2.jpg']);
+    const crops = view.getByTestId('person-face-crop');
+    await waitUntil(page, async () => (await crops.evaluateAll((imgs: Array<{ naturalWidth: number }>) => imgs.filter((img) => img.naturalWidth > 0).length)) === 3, 'the crops');
+    await shot('person');
+
+    // A look-alike or taken name is refused, plainly.
+    await view.getByLabel('New name').fill('Bill Clinton');
+    await view.getByRole('button', { name: 'Rename' }).click();
+    await view.getByTestId('person-status').getByText(/^Could not rename Britney Spears to Bill Clinton: .+ \(conflict\)\.$/).waitFor();
+    assert.match((await view.getByTestId('person-status').getAttribute('class')) ?? '', /status-error/);
+    await shot('rename-refused');
+    await view.getByLabel('New name').fill('Britney Jean Spears');
+    await view.getByRole('button', { name: 'Rename' }).click();
+    await view.getByText('Renamed Britney Spears to Britney Jean Spears. 3 faces of Britney Jean Spears.').waitFor();
+    await page.getByTestId('people-list').getByText('Britney Jean Spears').waitFor();
+
+    // A face moved to a new name makes that person.
+    const party = view.getByTestId('person-face').filter({ hasText: 'party-2.jpg' });
+    const faceId = Number(await party.getAttribute('data-face-id'));
+    const label = (await party.getByTestId('person-face-move-to').getAttribute('aria-label')) ?? '';
+    await party.getByLabel(label).fill('Britney Lookalike');
+    await party.getByRole('button', { name: label.replace(/ to$/, '') }).click();
+    await view.getByText(/^Moved face \d to Britney Lookalike \(a new person\)\. 2 faces of Britney Jean Spears\.$/).waitFor();
+    assert.equal((await service.findPerson('Britney Lookalike')).id, (await service.listStoredFaces({ personId: (await service.findPerson('Britney Lookalike')).id }, { limit: 5, afterId: 0 })).items.find((f) => f.id === faceId)?.personId);
+    await page.getByTestId('person').filter({ hasText: 'Britney Lookalike' }).getByText('1 photo').waitFor();
+    assert.deepEqual(pageErrors, [], 'no script errors on the page');
+  });
+
+  void it('searches by face: the nearest stored faces with person or cluster, source and distance', async () => {
+    await page.getByLabel('Photo with the face').setInputFiles(await variant('Britney_Spears', 60, 'probe.jpg'));
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByTestId('search-status').getByText('1 face in probe.jpg, nearest first.').waitFor();
+    const matches = page.getByTestId('search-match');
+    const first = (await matches.first().textContent()) ?? '';
+    assert.match(first, /^Britney (Jean Spears|Lookalike)from upload (britney|party-\d)\.jpgdistance 0\.\d\d · face \d+$/);
+    const crops = page.getByTestId('search-match-crop');
+    await waitUntil(page, async () => (await crops.evaluateAll((imgs: Array<{ naturalWidth: number }>) => imgs.every((img) => img.naturalWidth > 0))), 'the match crops');
+    await shot('search');
+
+    await page.getByLabel('Only faces nobody has named').check();
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await waitUntil(page, async () => (await matches.count()) > 0 && (await page.getByTestId('search-match').first().textContent())?.startsWith('unnamed') === true, 'unnamed matches');
+    for (const text of await matches.allTextContents()) assert.match(text, /^unnamed, (cluster \d+|in no cluster)from upload /);
+    assert.deepEqual(pageErrors, [], 'no script errors on the page');
+  });
 });

@@ -17,7 +17,7 @@ import { rm } from 'node:fs/promises';
 import { loadConfig } from '../src/config/config.js';
 import type { ModelInfo } from '../src/core/types.js';
 import { toFacedbError } from '../src/errors/errors.js';
-import { ClusterService } from '../src/services/cluster-service.js';
+import { ClusterSuggestions } from '../src/services/cluster-suggestions.js';
 import { FaceService } from '../src/services/face-service.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { tempDir } from '../test/fixtures.js';
@@ -45,7 +45,8 @@ export async function correctionsScenario(photos: readonly CachedPhoto[], model:
   const dir = await tempDir('facedb-bench-corrections-');
   const store = await openSqliteStore(join(dir, 'gallery.sqlite'));
   const faces = new FaceService(loadConfig({ db: join(dir, 'gallery.sqlite') }), store, () => Promise.reject(new Error('the benchmark enrolls cached analyses')));
-  const clusters = new ClusterService(faces);
+  const { clusters } = faces;
+  const suggestions = new ClusterSuggestions(faces.context);
   const n: CorrectionCounts = { accepted: 0, rejected: 0, typed: 0, forced: 0, moved: 0, takenOut: 0, total: 0, suggestions: { right: 0, wrong: 0, missing: 0 } };
   try {
     await store.ensureModel(model);
@@ -72,10 +73,12 @@ export async function correctionsScenario(photos: readonly CachedPhoto[], model:
 
     const handled = new Set<number>();
     for (;;) {
-      const listing = await clusters.listClusters({ limit: 1000, offset: 0 }, 0);
+      // Largest first, as the page lists them; the suggestion is the listing's own, for this one cluster.
+      const listing = await clusters.listClusters({ limit: 1000, offset: 0 }, 0, { suggest: false });
       const cluster = listing.items.find((c) => !handled.has(c.id));
       if (cluster === undefined) break;
-      const members = (await store.listStoredFaces({ clusterId: cluster.id }, { limit: 1000, afterId: 0 })).items.map((f) => f.id);
+      const suggestion = withSuggestions ? (await suggestions.suggest([cluster.id])).get(cluster.id) ?? null : null;
+      const members = (await faces.faces({ cluster: cluster.id }, { limit: 1000 })).items.map((f) => f.id);
       const votes = new Map<string, number>();
       for (const id of members) {
         const truth = truthOf.get(id);
@@ -90,19 +93,19 @@ export async function correctionsScenario(photos: readonly CachedPhoto[], model:
         const truth = truthOf.get(id) ?? null;
         if (truth === person) continue;
         if (truth === null) {
-          await store.unassignFaces([id]);
+          await faces.unassignFaces([id]);
           n.takenOut++;
         } else {
-          await store.moveFaces([id], truth);
+          await faces.moveFaces([id], truth);
           n.moved++;
         }
       }
-      const suggested = withSuggestions ? cluster.suggestion?.person.name ?? null : null;
+      const suggested = suggestion?.person.name ?? null;
       if (withSuggestions && suggested === null && (await store.findPersonByName(person)) !== null) n.suggestions.missing++;
       if (suggested !== null && suggested !== person) {
         n.suggestions.wrong++;
         n.rejected++;
-        await clusters.rejectCluster(cluster.id, cluster.suggestion!.person.id);
+        await faces.curation.rejectCluster(cluster.id, suggestion!.person.id);
         continue; // the same cluster again, with its next suggestion
       }
       if (suggested === person) {
@@ -122,7 +125,7 @@ export async function correctionsScenario(photos: readonly CachedPhoto[], model:
     for (const [id, truth] of truthOf) {
       const [face] = await store.getStoredFaces([id]);
       if (truth !== null && face?.personName !== truth) {
-        await store.moveFaces([id], truth);
+        await faces.moveFaces([id], truth);
         n.moved++;
       }
     }

@@ -4,7 +4,7 @@
 // PATCH /v1/people/:id, POST /v1/faces/move and DELETE /v1/faces/:id.
 
 import { $, api, el } from './api.js';
-import { cropImage, cropLoader, failure, plural, refreshPersonNames, sourceText } from './ui.js';
+import { cropImage, cropLoader, failure, personIdByName, plural, refreshPersonNames, sourceText } from './ui.js';
 
 const PAGE_SIZE = 24;
 
@@ -30,9 +30,22 @@ const renameForm = el(
   renameButton,
 );
 renameForm.dataset.testid = 'person-rename';
+const mergeInput = el('input', { id: 'person-merge-into', required: true, autocomplete: 'off', placeholder: 'Another person' });
+mergeInput.setAttribute('list', 'person-names');
+mergeInput.dataset.testid = 'person-merge-into';
+const mergeButton = el('button', { type: 'submit', className: 'secondary', textContent: 'Merge' });
+mergeButton.dataset.testid = 'person-merge-submit';
+const mergeForm = el(
+  'form',
+  { className: 'person-rename' },
+  el('label', { htmlFor: 'person-merge-into', textContent: 'Same person as' }),
+  mergeInput,
+  mergeButton,
+);
+mergeForm.dataset.testid = 'person-merge';
 const more = el('button', { type: 'button', className: 'secondary', textContent: 'More faces', hidden: true });
 more.dataset.testid = 'person-more';
-view.querySelector('.person-view-head').after(renameForm);
+view.querySelector('.person-view-head').after(renameForm, mergeForm);
 list.after(more);
 
 const say = (text, error = false) => {
@@ -183,6 +196,33 @@ renameForm.addEventListener('submit', async (event) => {
     say(failure(`Could not rename ${person.name} to ${name}`, error), true);
   } finally {
     renameButton.disabled = false;
+  }
+});
+
+mergeForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const person = shown;
+  const name = mergeInput.value.trim();
+  if (!person || !name) return;
+  await refreshPersonNames();
+  const into = personIdByName(name);
+  if (into === undefined) {
+    say(`Could not merge ${person.name}: no one is called ${name}.`, true);
+    return;
+  }
+  if (!confirm(`Merge ${person.name} into ${name}? Every face of ${person.name} becomes ${name}'s, and ${person.name} is removed.`)) return;
+  mergeButton.disabled = true;
+  try {
+    const result = await json(`/v1/people/${person.id}/merge`, { method: 'POST', json: { into } });
+    mergeInput.value = '';
+    onChange();
+    shown = { id: into, name };
+    renameInput.value = name;
+    await loadFaces(`Merged ${person.name} into ${name} (${plural(result.merged_faces, 'face')} moved).`);
+  } catch (error) {
+    say(failure(`Could not merge ${person.name} into ${name}`, error), true);
+  } finally {
+    mergeButton.disabled = false;
   }
 });
 

@@ -6,16 +6,21 @@ import { api, ApiError, el } from './api.js';
 /** One list of everyone's names for every "which person" field (list="person-names"); any other name is allowed too. */
 const personNames = el('datalist', { id: 'person-names' });
 document.body.append(personNames);
+let idByName = new Map();
 
 /** Refills the list of names (after a view loads or a change); a failure only loses the suggestions. */
 export async function refreshPersonNames() {
   try {
     const page = await (await api('/v1/people?limit=1000')).json();
     personNames.replaceChildren(...page.items.map((person) => el('option', { value: person.name })));
+    idByName = new Map(page.items.map((person) => [person.name, person.id]));
   } catch {
     // Only a convenience: the fields take any name.
   }
 }
+
+/** The id of the person of exactly that name among those last listed, if any. */
+export const personIdByName = (name) => idByName.get(name);
 
 export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 

@@ -124,7 +124,7 @@ void describe('correcting the gallery from the web page, in headless Chromium ag
     });
     await cluster.getByLabel(`Who is in cluster ${id}`).fill('Bill Clinton');
     await cluster.getByRole('button', { name: 'Name', exact: true }).click();
-    await clusterStatus().getByText(`Cluster ${id} was not named Bill Clinton.`).waitFor();
+    await clusterStatus().getByText(new RegExp(`^Cluster ${id} was not named Bill Clinton: .+ \\(conflict\\)\\.$`)).waitFor();
     assert.match(question, /Add cluster \d+ to Bill Clinton anyway\?$/);
     assert.match(question, /reject|not/i, `the server's reason: ${question}`);
     assert.equal(await cluster.count(), 1, 'nothing changed');
@@ -144,7 +144,7 @@ void describe('correcting the gallery from the web page, in headless Chromium ag
     });
     await cluster.getByLabel(`Who is in cluster ${id}`).fill('Britney Spears');
     await cluster.getByRole('button', { name: 'Name', exact: true }).click();
-    await clusterStatus().getByText(`Cluster ${id} was not named Britney Spears.`).waitFor();
+    await clusterStatus().getByText(new RegExp(`^Cluster ${id} was not named Britney Spears: .*far.* \\(conflict\\)\\.$`)).waitFor();
     assert.match(question, /far/i, `the server's reason: ${question}`);
     await shot('refused');
   });

@@ -67,11 +67,12 @@ function clusterItem(cluster, shownClusters) {
   thumbs.setAttribute('aria-label', `Faces of cluster ${cluster.id}`);
   thumbs.append(...cluster.samples.map((s, i) => thumbItem(cluster, { id: s.face_id, source: s.photo, image_url: s.image_url }, i)));
   const parts = [el('p', { className: 'fdbc-item-title', textContent: `Cluster ${cluster.id} · ${plural(cluster.size, 'face')}` })];
-  if (cluster.suggestion) parts.push(suggestionBox(cluster));
   parts.push(thumbs);
   if (cluster.size > cluster.samples.length) {
     parts.push(button(`Show all ${cluster.size} faces`, 'fdbc-secondary fdbc-small', null, 'fdbc-show-all', (node) => showAll(cluster, thumbs, node)));
   }
+  // Below the faces: look first, then say whether the suggestion is right.
+  if (cluster.suggestion) parts.push(suggestionBox(cluster));
   parts.push(nameForm(cluster));
   const others = shownClusters.filter((other) => other.id !== cluster.id);
   if (others.length > 0) parts.push(mergeForm(cluster, others));
@@ -166,13 +167,13 @@ function mergeForm(cluster, others) {
 async function nameCluster(cluster, name, node) {
   node.disabled = true;
   try {
-    const result = await withConfirmedForce(
+    const { answer: result, declined } = await withConfirmedForce(
       (force) => json(`/v1/clusters/${cluster.id}/name`, { method: 'POST', json: force ? { name, force } : { name } }),
       `Add cluster ${cluster.id} to ${name.trim()} anyway?`,
     );
-    if (result === null) {
+    if (declined !== undefined) {
       node.disabled = false;
-      say(`Cluster ${cluster.id} was not named ${name.trim()}.`);
+      say(`Cluster ${cluster.id} was not named ${name.trim()}: ${declined} (conflict).`, true);
       return;
     }
     const left = result.faces_left > 0 ? ` ${plural(result.faces_left, 'face')} stayed (photos ${result.person.name} already has).` : '';

@@ -30,7 +30,7 @@ const renameForm = el(
   renameButton,
 );
 renameForm.dataset.testid = 'person-rename';
-const mergeInput = el('input', { id: 'person-merge-into', required: true, autocomplete: 'off', placeholder: 'Another person' });
+const mergeInput = el('input', { id: 'person-merge-into', required: true, autocomplete: 'off', placeholder: 'Their name' });
 mergeInput.setAttribute('list', 'person-names');
 mergeInput.dataset.testid = 'person-merge-into';
 const mergeButton = el('button', { type: 'submit', className: 'secondary', textContent: 'Merge' });
@@ -38,7 +38,7 @@ mergeButton.dataset.testid = 'person-merge-submit';
 const mergeForm = el(
   'form',
   { className: 'person-rename' },
-  el('label', { htmlFor: 'person-merge-into', textContent: 'Same person as' }),
+  el('label', { htmlFor: 'person-merge-into', textContent: 'Same person as (merge into them)' }),
   mergeInput,
   mergeButton,
 );
@@ -118,7 +118,7 @@ function faceItem(face) {
   const source = el('p', { className: 'person-face-source', textContent: `From ${sourceText(face.source)}` });
   source.dataset.testid = 'person-face-source';
 
-  const target = el('input', { required: true, autocomplete: 'off', placeholder: 'Another person' });
+  const target = el('input', { required: true, autocomplete: 'off', placeholder: 'Move to…' });
   target.setAttribute('list', 'person-names');
   target.setAttribute('aria-label', `Move ${label} to`);
   target.dataset.testid = 'person-face-move-to';

@@ -82,7 +82,8 @@ form.addEventListener('submit', async (event) => {
   results.setAttribute('aria-busy', 'true');
   const body = new FormData();
   body.append('image', file, file.name);
-  const query = new URLSearchParams({ top: $('search-top').value || '5' });
+  const query = new URLSearchParams();
+  if ($('search-top').value) query.set('top', $('search-top').value);
   if ($('search-unnamed').checked) query.set('unnamed', 'true');
   try {
     const data = await (await api(`/v1/search?${query}`, { method: 'POST', form: body })).json();

@@ -67,14 +67,15 @@ export function cropImage(crops, url, alt, size, testid) {
 /**
  * Runs `change(force)` once; when the server refuses it as a conflict (409: a look-alike name, a cluster far from
  * the person or rejected for them), shows the server's reason and runs it again with force if the user says so.
- * Resolves to the answer, or null when the user kept things as they were.
+ * Resolves to { answer }, or { declined: the server's reason } when the user kept things as they were.
  */
 export async function withConfirmedForce(change, question) {
   try {
-    return await change(false);
+    return { answer: await change(false) };
   } catch (error) {
     if (!(error instanceof ApiError) || error.code !== 'conflict') throw error;
-    if (!confirm(`${error.message.replace(/\.$/, '')}.\n\n${question}`)) return null;
-    return change(true);
+    const reason = error.message.replace(/\.$/, '');
+    if (!confirm(`${reason}.\n\n${question}`)) return { declined: reason };
+    return { answer: await change(true) };
   }
 }

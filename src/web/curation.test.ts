@@ -188,12 +188,12 @@ void describe('correcting the gallery from the web page, in headless Chromium ag
     await shot('person');
 
     // A look-alike or taken name is refused, plainly.
-    await view.getByLabel('New name').fill('Bill Clinton');
+    await view.getByLabel('Rename to').fill('Bill Clinton');
     await view.getByRole('button', { name: 'Rename' }).click();
     await view.getByTestId('person-status').getByText(/^Could not rename Britney Spears to Bill Clinton: .+ \(conflict\)\.$/).waitFor();
     assert.match((await view.getByTestId('person-status').getAttribute('class')) ?? '', /status-error/);
     await shot('rename-refused');
-    await view.getByLabel('New name').fill('Britney Jean Spears');
+    await view.getByLabel('Rename to').fill('Britney Jean Spears');
     await view.getByRole('button', { name: 'Rename' }).click();
     await view.getByText('Renamed Britney Spears to Britney Jean Spears. 3 faces of Britney Jean Spears.').waitFor();
     await page.getByTestId('people-list').getByText('Britney Jean Spears').waitFor();
@@ -208,5 +208,18 @@ void describe('correcting the gallery from the web page, in headless Chromium ag
     assert.equal((await service.faces({ person: 'Britney Lookalike' })).items[0]?.id, faceId, 'the face is theirs in the gallery');
     await page.getByTestId('person').filter({ hasText: 'Britney Lookalike' }).getByText('1 photo').waitFor();
     assert.deepEqual(pageErrors, [], 'no script errors on the page');
+  });
+
+  void it('fits a 360px-wide phone screen with the person view and the clusters open', async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    try {
+      await page.getByRole('button', { name: 'Faces of Britney Jean Spears' }).click();
+      await personView().getByText('2 faces of Britney Jean Spears.').waitFor();
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      await shot('360');
+      assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 });

@@ -25,7 +25,7 @@ renameButton.dataset.testid = 'person-rename-submit';
 const renameForm = el(
   'form',
   { className: 'person-rename' },
-  el('label', { htmlFor: 'person-rename-name', textContent: 'New name' }),
+  el('label', { htmlFor: 'person-rename-name', textContent: 'Rename to' }),
   renameInput,
   renameButton,
 );

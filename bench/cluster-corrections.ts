@@ -23,21 +23,19 @@ import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { tempDir } from '../test/fixtures.js';
 import type { CachedPhoto } from './cluster-faces.js';
 
+/**
+ * Actions by kind: suggestions accepted (a click), rejected, clusters named by typing, refused names confirmed,
+ * faces of another known person moved to them (typed), background faces taken out; and how the suggestions fared.
+ */
 export interface CorrectionCounts {
-  /** One-click acceptances of a right suggestion. */
   accepted: number;
-  /** "Not this person" on a wrong suggestion. */
   rejected: number;
-  /** Clusters named by typing a name. */
   typed: number;
-  /** Names refused as far from the person, then confirmed. */
   forced: number;
-  /** Faces of another known person moved to them (typed name). */
   moved: number;
-  /** Background faces taken out. */
   takenOut: number;
   total: number;
-  /** Clusters whose suggestion was right / wrong / absent though their person was enrolled. */
+  /** Clusters whose suggestion was right / wrong / absent though their person was in the gallery. */
   suggestions: { right: number; wrong: number; missing: number };
 }
 

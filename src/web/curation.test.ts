@@ -210,6 +210,21 @@ void describe('correcting the gallery from the web page, in headless Chromium ag
     assert.deepEqual(pageErrors, [], 'no script errors on the page');
   });
 
+  void it('shows every face of a cluster larger than its samples, each with where it came from', async () => {
+    const files = await Promise.all([95, 90, 85, 80, 75, 70, 65].map((quality) => variant('AJ_Cook', quality, `aj-${quality}.jpg`)));
+    await page.getByLabel('Unlabelled pictures').setInputFiles(files);
+    await page.getByRole('button', { name: 'Add photos' }).click();
+    const id = await idOf(/· 7 faces$/);
+    const cluster = page.locator(`[data-cluster-id="${id}"]`);
+    assert.equal(await cluster.getByTestId('fdbc-thumb').count(), 6, 'six samples at first');
+    await cluster.getByRole('button', { name: 'Show all 7 faces' }).click();
+    await waitUntil(page, async () => (await cluster.getByTestId('fdbc-thumb').count()) === 7, 'all seven faces');
+    const listed = (await service.faces({ cluster: id })).items;
+    const alts = await cluster.getByTestId('fdbc-thumb').evaluateAll((imgs: Array<{ alt: string }>) => imgs.map((img) => img.alt));
+    assert.deepEqual(alts, listed.map((face, i) => `Face ${i + 1} of cluster ${id}, from ${face.sourcePath ?? (face.uploadName ? `upload ${face.uploadName}` : 'an upload')}`));
+    assert.equal(await cluster.getByRole('button', { name: /^Take face \d out of cluster/ }).count(), 7);
+  });
+
   void it('fits a 360px-wide phone screen with the person view and the clusters open', async () => {
     await page.setViewportSize({ width: 360, height: 740 });
     try {

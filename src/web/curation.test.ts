@@ -237,4 +237,27 @@ void describe('correcting the gallery from the web page, in headless Chromium ag
       await page.setViewportSize({ width: 1280, height: 900 });
     }
   });
+
+  void it('merges one person into another after confirmation, and refuses a merge into themselves', async () => {
+    await page.getByRole('button', { name: 'Faces of Britney Lookalike' }).click();
+    const view = personView();
+    await view.getByText('1 face of Britney Lookalike.').waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await view.getByLabel('Same person as').fill('Britney Lookalike');
+    await view.getByRole('button', { name: 'Merge' }).click();
+    await view.getByTestId('person-status').getByText(/^Could not merge Britney Lookalike into Britney Lookalike: .+ \(conflict\)\.$/).waitFor();
+
+    let question = '';
+    page.once('dialog', (dialog) => {
+      question = dialog.message();
+      void dialog.accept();
+    });
+    await view.getByLabel('Same person as').fill('Britney Jean Spears');
+    await view.getByRole('button', { name: 'Merge' }).click();
+    await view.getByText('Merged Britney Lookalike into Britney Jean Spears (1 face moved). 3 faces of Britney Jean Spears.').waitFor();
+    assert.match(question, /^Merge Britney Lookalike into Britney Jean Spears\?/);
+    await page.getByTestId('person').filter({ hasText: 'Britney Jean Spears' }).getByText('3 photos').waitFor();
+    assert.equal(await page.getByTestId('person').filter({ hasText: 'Britney Lookalike' }).count(), 0);
+    assert.deepEqual(pageErrors, [], 'no script errors on the page');
+  });
 });

@@ -15,6 +15,9 @@
  * subset goes through the product path (a SQLite gallery, ClusterService at its CLUSTER_FAR) twice: in four
  * batches of photos clustered incrementally as they arrive, and once more re-clustered in full.
  *
+ * Then the corrections scenario (bench/cluster-corrections.ts): the actions a person needs to reach a correct
+ * gallery from the clusters, with the clusters' suggestions and without.
+ *
  * Options: --engine <id@version> (default faceapi-resnet128@4), --workers <n> (for the first, embedding run).
  * Writes bench/out/cluster.md and cluster.json.
  */
@@ -32,6 +35,7 @@ import { FaceService } from '../src/services/face-service.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { REPO_ROOT, tempDir } from '../test/fixtures.js';
 import { loadFaces, type CachedPhoto } from './cluster-faces.js';
+import { correctionsScenario, type CorrectionCounts } from './cluster-corrections.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -237,6 +241,12 @@ const chosen = [...sweep.A].sort((a, b) => b.f1 - a.f1)[0]!;
 const single = { A: score(half('A'), singleLinkage(half('A'), chosen.threshold)), B: score(half('B'), singleLinkage(half('B'), chosen.threshold)) };
 const serviceThreshold = clusterThreshold(model);
 const product = await productRun(cache.photos, model, 4);
+const corrections = {
+  withSuggestions: await correctionsScenario(cache.photos, model, labelledFace, true),
+  without: await correctionsScenario(cache.photos, model, labelledFace, false),
+};
+const correctionRow = (label: string, c: CorrectionCounts) =>
+  `| ${label} | **${c.total}** | ${c.accepted} | ${c.typed} | ${c.rejected} | ${c.forced} | ${c.moved} | ${c.takenOut} |`;
 
 const lines = [
   `# bench:cluster — ${args.engine}`,
@@ -266,8 +276,19 @@ const lines = [
   '',
   `Enrolling the cached analyses: ${(product.enrollMs / 1000).toFixed(1)} s; clustering runs (incremental, one per batch): ${product.runs.map((r) => `${r.elapsedMs.toFixed(0)} ms`).join(', ')}; full re-cluster ${product.full.elapsedMs.toFixed(0)} ms. Background faces: ${product.afterFull.otherFaces}, of which ${product.afterFull.otherFacesWithLabelled} share a cluster with a labelled face (full run).`,
   '',
+  '## Corrections: actions to a correct gallery (bench/cluster-corrections.ts)',
+  '',
+  'The first photo of every person with two or more is enrolled under their name; the other photos are added unnamed and clustered; an oracle with the true identities makes the fewest corrections until every labelled face is in its true person (checked).',
+  '',
+  '| scenario | actions | suggestions accepted (a click) | names typed | suggestions rejected | refused names confirmed | faces moved | background faces taken out |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  correctionRow('with suggestions', corrections.withSuggestions),
+  correctionRow('naming clusters without suggestions', corrections.without),
+  '',
+  `Suggestions: ${corrections.withSuggestions.suggestions.right} right, ${corrections.withSuggestions.suggestions.wrong} wrong, ${corrections.withSuggestions.suggestions.missing} clusters of a person already in the gallery got none.`,
+  '',
 ];
 await mkdir(join(REPO_ROOT, 'bench/out'), { recursive: true });
 await writeFile(join(REPO_ROOT, 'bench/out/cluster.md'), lines.join('\n'));
-await writeFile(join(REPO_ROOT, 'bench/out/cluster.json'), JSON.stringify({ engine: args.engine, sweep, single, chosen, serviceThreshold, product }, null, 2));
+await writeFile(join(REPO_ROOT, 'bench/out/cluster.json'), JSON.stringify({ engine: args.engine, sweep, single, chosen, serviceThreshold, product, corrections }, null, 2));
 process.stdout.write(lines.join('\n'));

@@ -11,6 +11,7 @@ import { enrollCommand } from './commands/enroll.js';
 import { identifyCommand } from './commands/identify.js';
 import { peopleCommand } from './commands/people.js';
 import { removeCommand } from './commands/remove.js';
+import { searchCommand } from './commands/search.js';
 import { representCommand } from './commands/represent.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
@@ -41,6 +42,7 @@ const ctx = createContext(program);
 for (const command of [
   enrollCommand(ctx),
   identifyCommand(ctx),
+  searchCommand(ctx),
   verifyCommand(ctx),
   analyzeCommand(ctx),
   representCommand(ctx),

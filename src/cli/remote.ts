@@ -98,7 +98,7 @@ async function send<T>(flags: RemoteFlags, path: string, query: Query, init: Req
 }
 
 /** A multipart body with the given files (by field) and fields; a file that cannot be read is not_found. */
-export async function form(files: Record<string, string>, fields: Record<string, number | undefined> = {}): Promise<FormData> {
+export async function form(files: Record<string, string>, fields: Record<string, number | boolean | undefined> = {}): Promise<FormData> {
   const data = new FormData();
   for (const [field, path] of Object.entries(files)) {
     const bytes = await readFile(path).catch((error: unknown) => {

@@ -212,6 +212,21 @@ export class AnnIndex implements SearchIndex {
     }
   }
 
+  /** The `k` faces closest to `query`, nearest first, whoever they belong to. */
+  searchFaces(query: Float32Array, k: number): PersonMatch[] {
+    this.#checkVector(query);
+    if (!Number.isInteger(k) || k < 0) throw new FacedbError('invalid_input', `k must be a non-negative integer, got ${k}`);
+    const wanted = Math.min(k, this.#size);
+    if (wanted === 0) return [];
+    const { keys, distances } = this.#graph.search(query, wanted, 1);
+    const matches: PersonMatch[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const faceId = Number(keys[i]!);
+      if (this.has(faceId)) matches.push({ personId: this.#personOfFace[faceId]!, faceId, distance: Math.sqrt(Math.max(0, distances[i]!)) });
+    }
+    return matches;
+  }
+
   /** Writes the graph (not the face → person pairs: see `faces()`). */
   saveGraph(path: string): void {
     this.#graph.save(path);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FacedbConfig } from '../config/config.js';
 import { canonicalName, MAX_PERSON_NAME_LENGTH } from '../core/names.js';
+import { DEFAULT_SEARCH_TOP, MAX_SEARCH_TOP } from '../services/face-search.js';
 
 /*
  * The HTTP API's requests: the one definition of what each route accepts. The handlers parse with these
@@ -20,6 +21,8 @@ export const FAR_RANGE = { min: 1e-6, max: 0.1 } as const;
 const toNumber = (value: unknown): unknown =>
   value === null ? undefined : typeof value === 'string' ? (value.trim() === '' ? undefined : Number(value)) : value;
 const fromText = <T extends z.ZodType>(schema: T) => z.preprocess(toNumber, schema);
+/** Text read as a boolean ('true' / 'false'); blank text and JSON null mean "not given". */
+const toBoolean = (value: unknown): unknown => (value === 'true' ? true : value === 'false' ? false : value === null || value === '' ? undefined : value);
 
 /** An option a caller may leave out (empty, or null in JSON); shown empty in the docs' "Try it out". */
 const optional = <T extends z.ZodType>(schema: T, description: string) =>
@@ -81,7 +84,7 @@ export function requestSchemas(config: FacedbConfig) {
   const topK = fromText(z.number().int().min(1).max(100).default(config.topK)).describe('candidates listed per face');
   const detection = {
     detect: z
-      .preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value === null || value === '' ? undefined : value), z.boolean().default(true))
+      .preprocess(toBoolean, z.boolean().default(true))
       .describe('false: the photo already is a face crop; skip detection and take the whole image as one face'),
   };
   return {
@@ -90,6 +93,16 @@ export function requestSchemas(config: FacedbConfig) {
     faces: z.object({ image: imageField(1), ...faceLimits, ...detection }).strict(),
     verify: z.object({ image_a: imageField(1), image_b: imageField(1), ...operatingPoint, ...detection }).strict(),
     enroll: z.object({ image: imageField(MAX_IMAGES_PER_REQUEST) }).strict(),
+    search: z
+      .object({
+        image: imageField(1),
+        unnamed: z
+          .preprocess(toBoolean, z.boolean().default(false))
+          .describe('true: only faces nobody named yet'),
+        top: fromText(z.number().int().min(1).max(MAX_SEARCH_TOP).default(DEFAULT_SEARCH_TOP)).describe('nearest stored faces listed per face'),
+        ...faceLimits,
+      })
+      .strict(),
   };
 }
 

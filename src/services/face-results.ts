@@ -13,6 +13,7 @@ export const NEEDS = {
   verify: { embedding: true, attributes: true, crop: false },
   analyze: { embedding: false, attributes: true, crop: false },
   represent: { embedding: true, attributes: false, crop: false },
+  search: { embedding: true, attributes: false, crop: false },
 } as const satisfies Record<string, FaceNeeds>;
 
 /** The embedding the engine was asked for; its absence is an engine bug, not the caller's. */

@@ -5,6 +5,7 @@ import type { ImageSource } from '../image/image.js';
 import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js';
 import { ClusterService } from './cluster-service.js';
 import { ServiceContext, type DetectOptions } from './context.js';
+import { searchByFace, type FaceSearchOptions } from './face-search.js';
 import { EnrollmentService, type EnrollItem, type EnrollOptions } from './enrollment.js';
 import { GalleryService } from './gallery.js';
 import { HealthService, type Health } from './health.js';
@@ -16,6 +17,7 @@ import type {
   DetectResult,
   EnrollOutcome,
   EnrollSummary,
+  FaceSearchResult,
   IdentifyResult,
   RepresentResult,
   VerifyResult,
@@ -25,6 +27,7 @@ export type { DetectOptions } from './context.js';
 export type { EnrollItem, EnrollOptions } from './enrollment.js';
 export { embeddingOf } from './face-results.js';
 export type { ImageSource } from '../image/image.js';
+export { DEFAULT_SEARCH_TOP, MAX_SEARCH_TOP, type FaceSearchOptions } from './face-search.js';
 export { IDENTIFY_DEFAULT_FAR, type IdentifyOptions, type OperatingPoint } from './recognition.js';
 
 /**
@@ -135,6 +138,11 @@ export class FaceService {
 
   represent(source: ImageSource, options: DetectOptions = {}): Promise<RepresentResult> {
     return this.recognition.represent(source, options);
+  }
+
+  /** See face-search.ts: for every face of a photo, the stored faces nearest to it (named and unnamed, or unnamed only). */
+  searchByFace(source: ImageSource, options: FaceSearchOptions = {}): Promise<FaceSearchResult> {
+    return searchByFace(this.context, source, options);
   }
 
   // ---- moving to another model

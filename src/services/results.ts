@@ -60,6 +60,24 @@ export interface IdentifyResult {
   faces: IdentifiedFace[];
 }
 
+/** A stored face found by a search by face (`facedb search`). */
+export interface FaceSearchMatch {
+  faceId: number;
+  /** Its person, or null for a face nobody named yet. */
+  person: { id: number; name: string } | null;
+  /** Its cluster while unnamed (null when not clustered yet, or named). */
+  cluster: number | null;
+  /** Where its photo came from: the enrolled file's path, or null for an upload (uploadName: the upload's file name when known). */
+  source: { path: string | null; uploadName: string | null };
+  distance: number;
+}
+
+export interface FaceSearchResult {
+  image: ImageInfo;
+  /** Every face of the photo, each with the stored faces nearest to it, nearest first. */
+  faces: Array<DetectedFace & { matches: FaceSearchMatch[] }>;
+}
+
 export interface DetectResult {
   image: ImageInfo;
   faces: DetectedFace[];

@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
 import { FacedbError } from '../errors/errors.js';
 import type { ModelInfo } from '../core/types.js';
-import type { EmbeddingChanges, Face, NewFace, Person } from './store.js';
+import type { EmbeddingChanges, Face, FaceRef, NewFace, Person } from './store.js';
 
 /** Row shapes and conversions shared by the SQLite and PostgreSQL stores (same columns in both). */
 
@@ -139,7 +139,7 @@ export function insertedFace(
 
 /** What `embeddingChangesSince` answers when the log has nothing after `changeSeq`. */
 export function noChangesSince(changeSeq: number): EmbeddingChanges {
-  return { changeSeq, complete: true, added: [], removed: [] };
+  return { changeSeq, complete: true, added: [], unnamed: [], removed: [] };
 }
 
 export function toFace<Time>(row: FaceRow<Time>, time: (t: Time) => string): Face {
@@ -208,10 +208,10 @@ export function toEmbeddingChanges(
   const { after, latest, oldest } = bounds;
   // A number beyond the latest means the gallery was replaced or restored: nothing about it can be trusted.
   const complete = after <= latest && (oldest === null || after >= oldest - 1);
-  const changes: EmbeddingChanges = { changeSeq: latest, complete, added: [], removed: [] };
+  const changes: EmbeddingChanges = { changeSeq: latest, complete, added: [], unnamed: [], removed: [] };
   if (!complete) return changes;
   for (const [faceId, personId, blob] of rows) {
-    if (personId === null || blob === null) {
+    if (blob === null) {
       changes.removed.push(faceId);
       continue;
     }
@@ -221,7 +221,30 @@ export function toEmbeddingChanges(
     // Copied byte-wise into a fresh buffer: the driver's Buffers need not be 4-byte aligned.
     const bytes = new Uint8Array(blob);
     if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
-    changes.added.push({ faceId, personId, embedding: new Float32Array(bytes.buffer) });
+    const embedding = new Float32Array(bytes.buffer);
+    if (personId === null) changes.unnamed.push({ faceId, embedding });
+    else changes.added.push({ faceId, personId, embedding });
   }
   return changes;
+}
+
+/** The columns of a FaceRef (people left-joined as `p`). */
+export const FACE_REF_COLUMNS = 'f.id, f.person_id, p.name AS person_name, f.cluster_id, f.source_path';
+
+export interface FaceRefRow {
+  id: number;
+  person_id: number | null;
+  person_name: string | null;
+  cluster_id: number | null;
+  source_path: string | null;
+}
+
+/** FaceRefs in the order of `ids`, from rows in any order; missing ids are left out. */
+export function toFaceRefs(ids: readonly number[], rows: readonly FaceRefRow[]): FaceRef[] {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    if (row === undefined) return [];
+    return [{ id, personId: row.person_id, personName: row.person_name, clusterId: row.cluster_id, sourcePath: row.source_path }];
+  });
 }

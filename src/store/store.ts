@@ -1,4 +1,4 @@
-import type { PersonMatch } from '../core/search-index.js';
+import type { FaceMatch, PersonMatch } from '../core/search-index.js';
 import type { Box, ModelInfo } from '../core/types.js';
 import type { GalleryCalibration } from './calibration.js';
 
@@ -61,8 +61,16 @@ export interface EmbeddingChanges {
    * CHANGE_LOG_KEPT changes) or the gallery went back in time (restored from a backup): reload the snapshot.
    */
   complete: boolean;
-  /** Faces added after the number asked for that still exist. Face and person ids are never reused. */
+  /**
+   * Faces of people added (or given to a person) after the number asked for that still exist. Face and person ids
+   * are never reused.
+   */
   added: Array<{ faceId: number; personId: number; embedding: Float32Array }>;
+  /**
+   * Faces without a person added (or taken from their person) after the number asked for that still exist: the
+   * search over unnamed faces (`facedb search`) follows them as the people's index follows `added`.
+   */
+  unnamed: Array<{ faceId: number; embedding: Float32Array }>;
   /** Faces removed after the number asked for. */
   removed: number[];
 }
@@ -80,6 +88,17 @@ export interface UnnamedFace {
   box: Box;
   detectionScore: number;
   createdAt: string;
+}
+
+/** Any stored face, named or not, as answers that list faces show where it belongs and comes from. */
+export interface FaceRef {
+  id: number;
+  /** Its person, or null for a face nobody named yet. */
+  personId: number | null;
+  personName: string | null;
+  /** Its cluster while unnamed, else null. */
+  clusterId: number | null;
+  sourcePath: string | null;
 }
 
 /** An unnamed face's embedding and cluster, what clustering works on. */
@@ -164,6 +183,8 @@ export interface GalleryStore {
   /** Throws not_found. */
   removeFace(id: number): Promise<void>;
   getFaceCrop(id: number): Promise<Uint8Array | null>;
+  /** Faces of people or unnamed, by id, in the order asked; ids of faces that no longer exist are left out. */
+  describeFaces(ids: readonly number[]): Promise<FaceRef[]>;
   /** The photo bytes kept with a face (see NewFace.photo), or null. */
   getFacePhoto(id: number): Promise<Uint8Array | null>;
   /** Content hash → names of the people who have that photo (for skipping files on re-runs). */
@@ -180,8 +201,11 @@ export interface GalleryStore {
    * nearest to `query`, each scored by their closest face, nearest first, as the in-memory index would answer.
    */
   nearestPeople?(query: Float32Array, k: number): Promise<PersonMatch[]>;
+  /** Only stores that search in the database, as nearestPeople: the `k` faces nearest to `query`, of people and unnamed, or unnamed only. */
+  nearestFaces?(query: Float32Array, k: number, unnamedOnly: boolean): Promise<FaceMatch[]>;
 
-  // ---- unnamed faces and their clusters (faces with no person never reach loadEmbeddings or the change log's added)
+  // ---- unnamed faces and their clusters (faces with no person never reach loadEmbeddings or the change log's added;
+  //      the log lists them under `unnamed`)
 
   /**
    * Adds faces that belong to nobody yet, every face of each photo. Photos (by contentHash) enrolled this way

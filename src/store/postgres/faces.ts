@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { FacedbError } from '../../errors/errors.js';
 import * as sharedRows from '../rows.js';
 import { FACE_COLUMNS, insertedFace, newFaceColumns, notFound } from '../rows.js';
-import type { Face, NewFace, Page, PageOf } from '../store.js';
+import type { Face, FaceRef, NewFace, Page, PageOf } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkNewFaces, checkPage } from '../validation.js';
 import { count, PRUNE_CHANGES, READ_SNAPSHOT, readModel, transaction } from './connection.js';
@@ -76,6 +76,16 @@ export class PostgresFaces {
   async get(id: number): Promise<Face | null> {
     const { rows } = await this.#pool.query<FaceRow>(`SELECT ${FACE_COLUMNS} FROM faces f JOIN people p ON p.id = f.person_id WHERE f.id = $1`, [id]);
     return rows[0] === undefined ? null : toFace(rows[0]);
+  }
+
+  /** GalleryStore.describeFaces. */
+  async describe(ids: readonly number[]): Promise<FaceRef[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.#pool.query<sharedRows.FaceRefRow>(
+      `SELECT ${sharedRows.FACE_REF_COLUMNS} FROM faces f LEFT JOIN people p ON p.id = f.person_id WHERE f.id = ANY($1::int[])`,
+      [ids],
+    );
+    return sharedRows.toFaceRefs(ids, rows);
   }
 
   list(personId: number, page: Page): Promise<PageOf<Face>> {

@@ -1,10 +1,10 @@
 import pg from 'pg';
-import type { PersonMatch } from '../../core/search-index.js';
+import type { FaceMatch, PersonMatch } from '../../core/search-index.js';
 import type { ModelInfo } from '../../core/types.js';
 import type { FacedbError } from '../../errors/errors.js';
 import { FaultMemory } from '../faults.js';
 import { findPerson, nameCluster, upsertPerson } from '../lookalikes.js';
-import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
+import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, FaceRef, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { checkModel, checkPinnedModel } from '../validation.js';
 import { openFailure, readModel, redactUrl, run, transaction } from './connection.js';
 import { PostgresEmbeddings } from './embeddings.js';
@@ -76,6 +76,7 @@ export class PostgresGalleryStore implements GalleryStore {
   readonly #calibration: PostgresCalibration;
   /** Present only when opened with pgvector search (see GalleryStore.nearestPeople). */
   readonly nearestPeople?: (query: Float32Array, k: number) => Promise<PersonMatch[]>;
+  readonly nearestFaces?: (query: Float32Array, k: number, unnamedOnly: boolean) => Promise<FaceMatch[]>;
 
   /** Use `openPostgresStore`, which also migrates the schema. */
   constructor(pool: pg.Pool, openedReadOnly = false, vectorWhere?: string) {
@@ -88,6 +89,7 @@ export class PostgresGalleryStore implements GalleryStore {
     this.#unnamed = new PostgresUnnamedFaces(pool, this.#people, erasure);
     this.#calibration = new PostgresCalibration(pool, (begin, work) => transaction(pool, begin, work), readModel);
     if (vectorWhere !== undefined) this.nearestPeople = (query, k) => run(() => this.#embeddings.nearestPeople(query, k));
+    if (vectorWhere !== undefined) this.nearestFaces = (query, k, unnamedOnly) => run(() => this.#embeddings.nearestFaces(query, k, unnamedOnly));
   }
 
   getModel(): Promise<ModelInfo | null> {
@@ -152,6 +154,10 @@ export class PostgresGalleryStore implements GalleryStore {
 
   getFaceCrop(id: number): Promise<Uint8Array | null> {
     return run(() => this.#faces.crop(id));
+  }
+
+  describeFaces(ids: readonly number[]): Promise<FaceRef[]> {
+    return run(() => this.#faces.describe(ids));
   }
 
   getFacePhoto(id: number): Promise<Uint8Array | null> {

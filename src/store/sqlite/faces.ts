@@ -2,8 +2,8 @@ import type Database from 'better-sqlite3';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import * as sharedRows from '../rows.js';
-import { FACE_COLUMNS, insertedFace, newFaceRow, notFound } from '../rows.js';
-import type { Face, NewFace, Page, PageOf } from '../store.js';
+import { FACE_COLUMNS, FACE_REF_COLUMNS, insertedFace, newFaceRow, notFound, type FaceRefRow } from '../rows.js';
+import type { Face, FaceRef, NewFace, Page, PageOf } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkNewFaces, checkPage } from '../validation.js';
 import { now } from './connection.js';
@@ -102,6 +102,12 @@ export class SqliteFaces {
     return content;
   }
 
+  /** GalleryStore.describeFaces. */
+  describe(ids: readonly number[]): FaceRef[] {
+    if (ids.length === 0) return [];
+    return sharedRows.toFaceRefs(ids, this.#sql.describe.all(JSON.stringify(ids)) as FaceRefRow[]);
+  }
+
   /** Faces that belong to a person. */
   count(): number {
     return this.#sql.count.get() as number;
@@ -126,6 +132,9 @@ function prepare(db: Database.Database) {
     count: db.prepare('SELECT COUNT(*) FROM faces WHERE person_id IS NOT NULL').pluck(),
     delete: db.prepare('DELETE FROM faces WHERE id = ?'),
     crop: db.prepare('SELECT crop FROM faces WHERE id = ?').pluck(),
+    describe: db.prepare(
+      `SELECT ${FACE_REF_COLUMNS} FROM faces f LEFT JOIN people p ON p.id = f.person_id WHERE f.id IN (SELECT value FROM json_each(?))`,
+    ),
     insertPhoto: db.prepare('INSERT INTO face_photos (face_id, photo) VALUES (?, ?)'),
     photo: db.prepare('SELECT photo FROM face_photos WHERE face_id = ?').pluck(),
     enrolledContent: db.prepare('SELECT DISTINCT f.content_hash, p.name FROM faces f JOIN people p ON p.id = f.person_id').raw(),

@@ -13,6 +13,8 @@ export type {
   DetectOptions,
   EnrollItem,
   EnrollOptions,
+  ExportOptions,
+  FaceSearchOptions,
   IdentifyOptions,
   ImageSource,
 } from './services/face-service.js';

@@ -12,6 +12,7 @@ import { identifyCommand } from './commands/identify.js';
 import { peopleCommand } from './commands/people.js';
 import { removeCommand } from './commands/remove.js';
 import { searchCommand } from './commands/search.js';
+import { exportCommand, importCommand } from './commands/transfer.js';
 import { representCommand } from './commands/represent.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
@@ -49,6 +50,8 @@ for (const command of [
   peopleCommand(ctx),
   removeCommand(ctx),
   reembedCommand(ctx),
+  exportCommand(ctx),
+  importCommand(ctx),
   evaluateCommand(ctx),
   clusterCommand(ctx),
   nameClusterCommand(ctx),

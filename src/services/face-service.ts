@@ -6,6 +6,8 @@ import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js
 import { ClusterService } from './cluster-service.js';
 import { ServiceContext, type DetectOptions } from './context.js';
 import { searchByFace, type FaceSearchOptions } from './face-search.js';
+import { exportGallery, type ExportOptions } from './transfer/export.js';
+import { importGallery } from './transfer/import.js';
 import { EnrollmentService, type EnrollItem, type EnrollOptions } from './enrollment.js';
 import { GalleryService } from './gallery.js';
 import { HealthService, type Health } from './health.js';
@@ -19,6 +21,7 @@ import type {
   EnrollSummary,
   FaceSearchResult,
   IdentifyResult,
+  ImportSummary,
   RepresentResult,
   VerifyResult,
 } from './results.js';
@@ -27,6 +30,7 @@ export type { DetectOptions } from './context.js';
 export type { EnrollItem, EnrollOptions } from './enrollment.js';
 export { embeddingOf } from './face-results.js';
 export type { ImageSource } from '../image/image.js';
+export type { ExportOptions } from './transfer/export.js';
 export { DEFAULT_SEARCH_TOP, MAX_SEARCH_TOP, type FaceSearchOptions } from './face-search.js';
 export { IDENTIFY_DEFAULT_FAR, type IdentifyOptions, type OperatingPoint } from './recognition.js';
 
@@ -143,6 +147,19 @@ export class FaceService {
   /** See face-search.ts: for every face of a photo, the stored faces nearest to it (named and unnamed, or unnamed only). */
   searchByFace(source: ImageSource, options: FaceSearchOptions = {}): Promise<FaceSearchResult> {
     return searchByFace(this.context, source, options);
+  }
+
+  /**
+   * The gallery as a portable file (JSON lines, transfer/format.ts), line by line as it is read: write the lines to
+   * a file or a response in order. With photos: the photo bytes facedb keeps (uploads) too.
+   */
+  exportGallery(options: ExportOptions = {}): AsyncGenerator<string> {
+    return exportGallery(this.context, options);
+  }
+
+  /** Loads a file written by exportGallery; checked whole before anything is written (see transfer/import.ts). */
+  importGallery(path: string): Promise<ImportSummary> {
+    return importGallery(this.context, path);
   }
 
   // ---- moving to another model

@@ -78,6 +78,21 @@ export interface FaceSearchResult {
   faces: Array<DetectedFace & { matches: FaceSearchMatch[] }>;
 }
 
+/** What `facedb import` did; see transfer/import.ts. */
+export interface ImportSummary {
+  model: { id: string; version: string };
+  /** People of the file: created, or already in the gallery under that name. */
+  people: { added: number; existing: number };
+  /** Faces of people: added, or skipped because that person already has a face from that photo. */
+  faces: { added: number; skipped: number };
+  /** Unnamed faces: added, or skipped because the gallery already holds that unnamed photo. */
+  unnamedFaces: { added: number; skipped: number };
+  /** Clusters made of the added unnamed faces, as the file grouped them. */
+  clusters: number;
+  /** The file's gallery calibration: added, kept (the gallery has its own), or none in the file. */
+  calibration: 'added' | 'kept' | 'none';
+}
+
 export interface DetectResult {
   image: ImageInfo;
   faces: DetectedFace[];

@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
 import { FacedbError } from '../errors/errors.js';
 import type { ModelInfo } from '../core/types.js';
-import type { EmbeddingChanges, Face, FaceRef, NewFace, Person } from './store.js';
+import type { EmbeddingChanges, Face, FaceRecord, FaceRef, NewFace, Person } from './store.js';
 
 /** Row shapes and conversions shared by the SQLite and PostgreSQL stores (same columns in both). */
 
@@ -247,4 +247,43 @@ export function toFaceRefs(ids: readonly number[], rows: readonly FaceRefRow[]):
     if (row === undefined) return [];
     return [{ id, personId: row.person_id, personName: row.person_name, clusterId: row.cluster_id, sourcePath: row.source_path }];
   });
+}
+
+/** The columns of a FaceRecord (people left-joined as `p`, face_photos as `fp`). */
+export const FACE_RECORD_COLUMNS = `${FACE_REF_COLUMNS}, f.content_hash, f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score,
+  f.created_at, f.embedding, f.crop, fp.face_id IS NOT NULL AS has_photo`;
+
+export interface FaceRecordRow<Time> extends FaceRefRow {
+  content_hash: string;
+  box_x: number;
+  box_y: number;
+  box_w: number;
+  box_h: number;
+  detection_score: number;
+  created_at: Time;
+  embedding: Uint8Array;
+  crop: Uint8Array | null;
+  has_photo: boolean | number;
+}
+
+export function toFaceRecord<Time>(row: FaceRecordRow<Time>, time: (t: Time) => string, dimensions: number): FaceRecord {
+  if (row.embedding.length !== dimensions * 4) {
+    throw new FacedbError('internal', `face ${row.id} has a ${row.embedding.length}-byte embedding, expected ${dimensions * 4}`);
+  }
+  const bytes = new Uint8Array(row.embedding); // a fresh, aligned copy
+  if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
+  return {
+    id: row.id,
+    personId: row.person_id,
+    personName: row.person_name,
+    clusterId: row.cluster_id,
+    sourcePath: row.source_path,
+    contentHash: row.content_hash,
+    box: { x: row.box_x, y: row.box_y, width: row.box_w, height: row.box_h },
+    detectionScore: row.detection_score,
+    createdAt: time(row.created_at),
+    embedding: new Float32Array(bytes.buffer),
+    crop: row.crop === null ? null : new Uint8Array(row.crop),
+    hasPhoto: row.has_photo === true || row.has_photo === 1,
+  };
 }

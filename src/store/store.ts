@@ -101,6 +101,18 @@ export interface FaceRef {
   sourcePath: string | null;
 }
 
+/** A stored face with everything a copy of the gallery needs (`facedb export`). */
+export interface FaceRecord extends FaceRef {
+  contentHash: string;
+  box: Box;
+  detectionScore: number;
+  createdAt: string;
+  embedding: Float32Array;
+  crop: Uint8Array | null;
+  /** Whether photo bytes are kept with it (getFacePhoto). */
+  hasPhoto: boolean;
+}
+
 /** An unnamed face's embedding and cluster, what clustering works on. */
 export interface UnnamedEmbedding {
   faceId: number;
@@ -183,6 +195,8 @@ export interface GalleryStore {
   /** Throws not_found. */
   removeFace(id: number): Promise<void>;
   getFaceCrop(id: number): Promise<Uint8Array | null>;
+  /** Up to `limit` faces, of people or unnamed, with ids above `afterId`, in id order: the whole gallery a page at a time. */
+  facesAfter(afterId: number, limit: number): Promise<FaceRecord[]>;
   /** Faces of people or unnamed, by id, in the order asked; ids of faces that no longer exist are left out. */
   describeFaces(ids: readonly number[]): Promise<FaceRef[]>;
   /** The photo bytes kept with a face (see NewFace.photo), or null. */

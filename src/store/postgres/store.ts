@@ -4,7 +4,7 @@ import type { ModelInfo } from '../../core/types.js';
 import type { FacedbError } from '../../errors/errors.js';
 import { FaultMemory } from '../faults.js';
 import { findPerson, nameCluster, upsertPerson } from '../lookalikes.js';
-import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, FaceRef, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
+import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, FaceRecord, FaceRef, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { checkModel, checkPinnedModel } from '../validation.js';
 import { openFailure, readModel, redactUrl, run, transaction } from './connection.js';
 import { PostgresEmbeddings } from './embeddings.js';
@@ -154,6 +154,10 @@ export class PostgresGalleryStore implements GalleryStore {
 
   getFaceCrop(id: number): Promise<Uint8Array | null> {
     return run(() => this.#faces.crop(id));
+  }
+
+  facesAfter(afterId: number, limit: number): Promise<FaceRecord[]> {
+    return run(() => this.#faces.after(afterId, limit));
   }
 
   describeFaces(ids: readonly number[]): Promise<FaceRef[]> {

@@ -5,7 +5,7 @@ import type { ModelInfo } from '../../core/types.js';
 import { FaultMemory, storageUnavailable } from '../faults.js';
 import { findPerson, nameCluster, upsertPerson } from '../lookalikes.js';
 import { toModelInfo, type MetaRow } from '../rows.js';
-import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, FaceRef, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
+import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, FaceRecord, FaceRef, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { checkModel, checkPinnedModel } from '../validation.js';
 import { fileIdentity, openReadOnly, openWritable, run, sqliteFault, unwritableReason, type StoreFile } from './connection.js';
 import { SqliteEmbeddings } from './embeddings.js';
@@ -149,6 +149,10 @@ export class SqliteGalleryStore implements GalleryStore {
 
   getFaceCrop(id: number): Promise<Uint8Array | null> {
     return this.#read(() => this.#faces.crop(id));
+  }
+
+  facesAfter(afterId: number, limit: number): Promise<FaceRecord[]> {
+    return this.#read(() => this.#faces.after(afterId, limit, this.#model()?.dimensions ?? 0));
   }
 
   describeFaces(ids: readonly number[]): Promise<FaceRef[]> {

@@ -126,4 +126,9 @@ export const pageQuery = z
     offset: fromText(z.number().int().min(0).max(MAX_ID).default(0)),
   })
   .strict();
+/** The largest gallery file POST /v1/import takes (the file with --photos of a large gallery may need the CLI). */
+export const IMPORT_MAX_BYTES = 1024 ** 3;
+export const exportQuery = z
+  .object({ photos: z.preprocess(toBoolean, z.boolean().default(false)).describe('also the photo bytes facedb keeps (of uploads)') })
+  .strict();
 export const idParams = z.object({ id: fromText(z.number().int().min(1).max(MAX_ID)) }).strict();

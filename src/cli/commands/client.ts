@@ -11,7 +11,7 @@ import { integerOption, print, withFaceLimits, withOperatingPoint } from '../con
 import { call, form, get, remote, remove as del, type RemoteFlags } from '../remote.js';
 import { formatAnalyze, formatIdentify, formatPeople, formatVerify } from '../report.js';
 import { clientEnroll } from './client-enroll.js';
-import { clientSearch } from './client-transfer.js';
+import { clientExport, clientImport, clientSearch } from './client-transfer.js';
 import { runRemove, withRemoveTargets, type RemoveFlags } from './remove.js';
 
 /** The same commands as the local ones, run on a facedb server: same reports, same exit codes. */
@@ -189,10 +189,10 @@ function nameCluster(): Command {
 
 export function clientCommand(): Command {
   const client = new Command('client').description(
-    'run identify, verify, analyze, represent, enroll, people, remove, cluster, name-cluster or search on a facedb server (facedb serve); ' +
+    'run identify, verify, analyze, represent, enroll, people, remove, cluster, name-cluster, search, export or import on a facedb server (facedb serve); ' +
       'the server and the key may come from FACEDB_SERVER and FACEDB_API_KEY',
   );
-  for (const command of [identify(), verify(), analyze(), represent(), clientEnroll(), people(), removePerson(), cluster(), nameCluster(), clientSearch()]) {
+  for (const command of [identify(), verify(), analyze(), represent(), clientEnroll(), people(), removePerson(), cluster(), nameCluster(), clientSearch(), clientExport(), clientImport()]) {
     client.addCommand(command.exitOverride());
   }
   return client;

@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
+import { FacedbError } from '../../errors/errors.js';
 import type { ImportSummary } from '../../services/results.js';
 import { print, type CliContext } from '../context.js';
 import { shown } from '../report.js';
@@ -10,26 +11,37 @@ import { shown } from '../report.js';
 /** `facedb export` and `facedb import`: the gallery as one portable file (src/services/transfer/format.ts). */
 
 /**
- * Writes lines to `file` through a temporary file beside it, moved into place once complete: an interrupted
- * export never leaves a file under that name that looks whole. Returns the trailer line and the size.
+ * Writes an export (lines from the library, or a server's answer) to `file` through a temporary file beside it,
+ * moved into place only once it ends with its trailer: an interrupted export never leaves a file under that name
+ * that looks whole. Returns the trailer line and the size.
  */
-export async function writeExport(lines: AsyncIterable<string>, file: string): Promise<{ trailer: string; bytes: number }> {
+export async function writeExport(source: AsyncIterable<string | Uint8Array>, file: string): Promise<{ trailer: string; bytes: number }> {
   const partial = `${file}.partial-${process.pid}`;
-  let trailer = '';
-  async function* keepingLast(): AsyncGenerator<string> {
-    for await (const line of lines) {
-      trailer = line;
-      yield line;
-    }
-  }
   try {
-    await pipeline(Readable.from(keepingLast()), createWriteStream(partial));
+    await pipeline(Readable.from(source), createWriteStream(partial));
+    const trailer = await lastLine(partial);
+    if (!trailer.startsWith('{"type":"trailer"')) throw new FacedbError('unreachable', 'the export ended before its trailer (cut short); nothing was written');
     await rename(partial, file);
+    return { trailer, bytes: (await stat(file)).size };
   } catch (error) {
     await rm(partial, { force: true });
     throw error;
   }
-  return { trailer, bytes: (await stat(file)).size };
+}
+
+/** The last line of a file (the trailer is short: the last 64 KiB hold it). */
+async function lastLine(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, 64 * 1024);
+    const tail = Buffer.alloc(length);
+    await handle.read(tail, 0, length, size - length);
+    const lines = tail.toString('utf8').trimEnd().split('\n');
+    return lines[lines.length - 1] ?? '';
+  } finally {
+    await handle.close();
+  }
 }
 
 export function formatExported(file: string, trailer: string, bytes: number): string {

@@ -21,6 +21,11 @@ export type {
 export type { ReembedOptions } from './services/reembed.js';
 export type * from './services/results.js';
 export { ClusterService, CLUSTER_FAR } from './services/cluster-service.js';
+export { CurationService } from './services/curation.js';
+export type { FacePage, FaceQuery, FacesPage } from './services/curation.js';
+export type { ClusterSuggestion } from './services/cluster-suggestions.js';
+export type { GalleryConstraints, MergedClusters, MergedPeople, MovedFaces, StoredFace } from './store/curation.js';
+export { CONSTRAINTS_TABLE } from './store/curation.js';
 export type { ClusterListing, ClusterRunSummary, UnnamedEnrollOutcome, UnnamedEnrollSummary } from './services/cluster-service.js';
 export { loadConfig, configSchema, type FacedbConfig, type ConfigInput } from './config/config.js';
 export { FacedbError, ERROR_CODES, type ErrorCode } from './errors/errors.js';

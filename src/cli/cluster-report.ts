@@ -50,10 +50,16 @@ export function formatClusters(listing: ClusterListing): string {
     lines.push(`${'id'.padStart(6)}  ${'faces'.padStart(5)}  sample photos (face id: photo)`);
     for (const cluster of listing.items) {
       const samples = cluster.samples.map((face) => `${face.id}: ${face.sourcePath ?? '(upload)'}`).join(', ');
-      lines.push(`${String(cluster.id).padStart(6)}  ${String(cluster.size).padStart(5)}  ${samples}`);
+      const hint = cluster.suggestion;
+      const suggestion =
+        hint === null
+          ? ''
+          : `  → looks like ${hint.person.name} (person ${hint.person.id}, distance ${hint.distance}` +
+            `${hint.confidence === null ? '' : `, confidence ${hint.confidence}`})`;
+      lines.push(`${String(cluster.id).padStart(6)}  ${String(cluster.size).padStart(5)}  ${samples}${suggestion}`);
     }
     const shown = listing.items.length < listing.total ? ` (showing ${listing.items.length})` : '';
-    lines.push(`${plural(listing.total, 'cluster')}${shown}; name one with: facedb name-cluster <id> "Name"`);
+    lines.push(`${plural(listing.total, 'cluster')}${shown}; name one with: facedb name-cluster <id> "Name" (or facedb reject <id> <person> for a wrong suggestion)`);
   }
   lines.push(
     `${plural(listing.unnamedFaces, 'unnamed face')}` +

@@ -7,6 +7,7 @@ import { exitCodeFor } from '../errors/exit-codes.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { clientCommand } from './commands/client.js';
 import { clusterCommand, nameClusterCommand } from './commands/cluster.js';
+import { localCurationCommands } from './commands/curation.js';
 import { enrollCommand } from './commands/enroll.js';
 import { identifyCommand } from './commands/identify.js';
 import { peopleCommand } from './commands/people.js';
@@ -55,6 +56,7 @@ for (const command of [
   evaluateCommand(ctx),
   clusterCommand(ctx),
   nameClusterCommand(ctx),
+  ...localCurationCommands(ctx),
   watchCommand(ctx),
   serveCommand(ctx),
   workerCommand(ctx),

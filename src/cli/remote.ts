@@ -26,7 +26,7 @@ export function remote(name: string, description: string): Command {
     .option('--json', 'print JSON, as the local command does');
 }
 
-type Query = Record<string, number | boolean | undefined>;
+type Query = Record<string, number | string | boolean | undefined>;
 
 /** POSTs to the API (multipart for a FormData body, else JSON); see `send`. */
 export function call<T>(flags: RemoteFlags, path: string, body: FormData | object, schema: z.ZodType<T>): Promise<T> {
@@ -40,6 +40,11 @@ export function call<T>(flags: RemoteFlags, path: string, body: FormData | objec
 /** GETs from the API, with the query parameters that are given; see `send`. */
 export function get<T>(flags: RemoteFlags, path: string, query: Query, schema: z.ZodType<T>): Promise<T> {
   return send(flags, path, query, { method: 'GET' }, schema);
+}
+
+/** PATCHes on the API with a JSON body; see `send`. */
+export function patch<T>(flags: RemoteFlags, path: string, body: object, schema: z.ZodType<T>): Promise<T> {
+  return send(flags, path, {}, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, schema);
 }
 
 /** DELETEs on the API; see `send`. */

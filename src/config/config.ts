@@ -4,6 +4,8 @@ import { FacedbError } from '../errors/errors.js';
 
 export const API_SCOPES = ['read', 'admin'] as const;
 export const INDEX_MODES = ['auto', 'exact', 'ann', 'pgvector'] as const;
+/** Target FAR accepted (CLI, environment, HTTP): rates below 1e-6 were never measured, and above 0.1 one probe in ten matches anyone. */
+export const FAR_RANGE = { min: 1e-6, max: 0.1 } as const;
 export type IndexMode = (typeof INDEX_MODES)[number];
 export type ApiScope = (typeof API_SCOPES)[number];
 
@@ -63,7 +65,7 @@ export const configSchema = z.object({
    * Target false-accept rate (e.g. 0.001) instead of a threshold: the threshold is looked up in the model's
    * measured ROC (the engine's calibration, src/engine/<engine>/calibration.ts). Not together with `threshold`.
    */
-  targetFar: z.coerce.number().positive().max(1).optional(),
+  targetFar: z.coerce.number().min(FAR_RANGE.min).max(FAR_RANGE.max).optional(),
   topK: z.coerce.number().int().min(1).max(100).default(5),
   minDetectionScore: z.coerce.number().min(0).max(1).default(0.2),
   minFaceSize: z.coerce.number().int().min(0).default(20),

@@ -134,6 +134,26 @@ void describe('clusterFaces', () => {
     assert.deepEqual(partition(clusterFaces(faces, { threshold: 0.01 })), [[1], [2], [3], [4], [5], [6], [7]]);
   });
 
+  void it('never puts a cannot-link pair into one group, however close', () => {
+    const at = (x: number): Float32Array => Float32Array.of(x, 0);
+    const faces: ClusterInput[] = [1, 2, 3, 4].map((faceId) => ({ faceId, clusterId: null, embedding: at(faceId * 0.01) }));
+    assert.deepEqual(partition(clusterFaces(faces, { threshold: 0.5 })), [[1, 2, 3, 4]]);
+    // Faces 1 and 4 are two faces of one photo: the others join one of them, never both.
+    const apart = partition(clusterFaces(faces, { threshold: 0.5, apart: [[4, 1]] }));
+    assert.equal(apart.length, 2);
+    assert.ok(apart.every((group) => !(group.includes(1) && group.includes(4))), JSON.stringify(apart));
+    // An earlier cluster keeps a new face out that must stay apart from one of its faces.
+    const placed = clusterFaces(
+      [
+        { ...faces[0]!, clusterId: 7 },
+        { ...faces[1]!, clusterId: 7 },
+        faces[2]!,
+      ],
+      { threshold: 0.5, apart: [[2, 3]] },
+    );
+    assert.deepEqual(partition(placed), [[3]]);
+  });
+
   void it('refuses a bad threshold, mixed dimensions and repeated faces', () => {
     const face = { faceId: 1, clusterId: null, embedding: Float32Array.of(1, 0) };
     const fails = (fn: () => unknown): void => assert.throws(fn, (e: unknown) => isFacedbError(e) && e.code === 'invalid_input');

@@ -35,6 +35,11 @@ export interface ClusterGroup {
 export interface ClusterOptions {
   /** Groups merge while their mean pairwise distance is at or below this. */
   threshold: number;
+  /**
+   * Pairs of face ids that must never end up in one group (cannot-link: two faces of one photo, a face taken out
+   * of a cluster and the faces left in it). Two groups holding such a pair never merge, however close.
+   */
+  apart?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** Neighbours fetched per face before widening the search (only faces within the threshold are kept). */
@@ -91,6 +96,12 @@ export function clusterFaces(faces: readonly ClusterInput[], options: ClusterOpt
   }
   const changed = new Set<number>(fresh.map((i) => groupOf[i]!));
   if (fresh.length === 0) return [];
+  const apart = apartRows(options.apart ?? [], sorted);
+  /** True when merging groups a and b would put a cannot-link pair together. */
+  const keptApart = (a: number, b: number): boolean => {
+    const [small, other] = members[a]!.length <= members[b]!.length ? [a, b] : [b, a];
+    return members[small]!.some((i) => apart.get(i)?.some((j) => groupOf[j] === other) ?? false);
+  };
 
   // Candidate merges: groups joined by at least one pair within the threshold. Earlier groups were already
   // apart from each other on average, so only pairs with a new face can start a merge.
@@ -118,6 +129,7 @@ export function clusterFaces(faces: readonly ClusterInput[], options: ClusterOpt
     // Stale entries: a group merged since (its sums were moved to the survivor, with a new entry).
     if (!alive[a] || !alive[b] || sums.get(a, b) === undefined) continue;
     if (sums.get(a, b)! / (members[a]!.length * members[b]!.length) !== mean) continue;
+    if (apart.size > 0 && keptApart(a, b)) continue;
     // The survivor is the group holding the oldest earlier cluster, else the lower group number.
     const [keep, gone] = survivorOf(a, b, earlierId);
     // Lance–Williams for average linkage: the sum from the merged group to any other is the sum of the two
@@ -153,6 +165,25 @@ export function clusterFaces(faces: readonly ClusterInput[], options: ClusterOpt
       absorbed: absorbed[group]!.filter((id) => id !== earlierId[group]).sort((x, y) => x - y),
     }))
     .sort((x, y) => x.faceIds[0]! - y.faceIds[0]!);
+}
+
+/** Cannot-link pairs by row (position in `sorted`), both ways; pairs naming faces not being clustered are ignored. */
+function apartRows(pairs: ReadonlyArray<readonly [number, number]>, sorted: readonly ClusterInput[]): Map<number, number[]> {
+  const rowOf = new Map(sorted.map((face, i) => [face.faceId, i]));
+  const rows = new Map<number, number[]>();
+  const link = (from: number, to: number): void => {
+    const list = rows.get(from);
+    if (list) list.push(to);
+    else rows.set(from, [to]);
+  };
+  for (const [a, b] of pairs) {
+    const i = rowOf.get(a);
+    const j = rowOf.get(b);
+    if (i === undefined || j === undefined || i === j) continue;
+    link(i, j);
+    link(j, i);
+  }
+  return rows;
 }
 
 /** Every indexed row within `threshold` of `query` (rows are indexed as their own "person"). */

@@ -112,4 +112,18 @@ describe('confidence', () => {
     assert.equal(code(() => thresholdForFar(calibration, 0, model)), 'invalid_input');
     assert.equal(code(() => thresholdForFar(calibration, Number.NaN, model)), 'invalid_input');
   });
+
+  it('names the measured range rounded inwards, so a refused target never looks inside it', () => {
+    const wide: ModelCalibration = { ...calibration, minFar: 0.000123, roc: [...calibration.roc, { threshold: 1.2, far: 0.9988, tar: 1 }] };
+    const message = (target: number): string => {
+      try {
+        thresholdForFar(wide, target, model);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'no error';
+    };
+    assert.match(message(0.9995), /\(0\.00013 to 0\.99\)/);
+    assert.match(message(0.0001), /\(0\.00013 to 0\.99\)/);
+  });
 });

@@ -109,7 +109,7 @@ export function thresholdForFar(calibration: ModelCalibration | undefined, targe
   if (!(targetFar > 0) || targetFar < lowest || targetFar > highest) {
     throw new FacedbError(
       'invalid_input',
-      `target FAR ${targetFar} is outside what was measured for ${modelName} (${formatRate(lowest)} to ${formatRate(highest)})`,
+      `target FAR ${targetFar} is outside what was measured for ${modelName} (${formatRate(lowest, 'up')} to ${formatRate(highest, 'down')})`,
     );
   }
   let best: RocPoint | undefined;
@@ -122,6 +122,13 @@ export function thresholdForFar(calibration: ModelCalibration | undefined, targe
   return best.threshold;
 }
 
-function formatRate(rate: number): string {
-  return rate.toPrecision(2);
+/**
+ * A measured bound in two significant digits, rounded inwards so the range printed is inside the range measured (a
+ * highest FAR of 0.9988 rounded to nearest would print "1.0", and a target of 0.999 would look inside it).
+ */
+function formatRate(rate: number, round: 'up' | 'down'): string {
+  if (!(rate > 0)) return String(rate);
+  const step = 10 ** (Math.floor(Math.log10(rate)) - 1);
+  const scaled = round === 'up' ? Math.ceil(rate / step - 1e-9) : Math.floor(rate / step + 1e-9);
+  return String(Number((scaled * step).toPrecision(2)));
 }

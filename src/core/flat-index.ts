@@ -94,6 +94,12 @@ export class FlatIndex {
     return this.#rowOfFace.has(faceId);
   }
 
+  /** The person a face is indexed under, or undefined when it is not indexed. */
+  personOf(faceId: number): number | undefined {
+    const row = this.#rowOfFace.get(faceId);
+    return row === undefined ? undefined : this.#personOfSlot[this.#rowSlots[row]!];
+  }
+
   add(faceId: number, personId: number, vector: Float32Array): void {
     checkId('face', faceId);
     checkId('person', personId);

@@ -216,7 +216,7 @@ export function imageLimits(config: { maxPixels: number; maxFileBytes: number; m
 
 /** Reads (a path) and decodes an image within `limits`: the one decode path of the services. */
 export async function loadImage(source: ImageSource, limits: ImageLimits): Promise<LoadedImage> {
-  if ('bytes' in source) return { bytes: source.bytes, image: await decodeImage(source.bytes, limits), path: source.path ?? null };
+  if ('bytes' in source) return { bytes: source.bytes, image: await decodeImage(source.bytes, limits), path: source.path ?? null, uploadName: source.uploadName ?? null };
   const { bytes, image } = await readImageFile(source.path, limits);
   return { bytes, image, path: source.path };
 }

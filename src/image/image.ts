@@ -18,13 +18,15 @@ export interface DecodedImage extends RgbImage {
 }
 
 /** An image given either as bytes (uploads) or as a path on this machine (CLI, library). */
-export type ImageSource = { bytes: Uint8Array; path?: string } | { path: string };
+export type ImageSource = { bytes: Uint8Array; path?: string; uploadName?: string } | { path: string };
 
 /** An image read and decoded: its encoded bytes (for the content hash), its pixels, and its path if it has one. */
 export interface LoadedImage {
   bytes: Uint8Array;
   image: DecodedImage;
   path: string | null;
+  /** The file name an upload came with, if any (kept with its faces, shown in listings). */
+  uploadName?: string | null;
 }
 
 /**

@@ -154,6 +154,10 @@ export class AnnIndex implements SearchIndex {
     return Number.isInteger(faceId) && faceId >= 0 && faceId < this.#present.length && this.#present[faceId] === 1;
   }
 
+  personOf(faceId: number): number | undefined {
+    return this.has(faceId) ? this.#personOfFace[faceId] : undefined;
+  }
+
   add(faceId: number, personId: number, vector: Float32Array): void {
     this.#checkVector(vector);
     this.#claim(faceId, personId);

@@ -34,12 +34,22 @@ export class GallerySearch {
   #syncing: Promise<SyncedIndex | null> | undefined;
   /** Set by the first search over faces: from then on every sync also keeps the index of unnamed faces. */
   #wantUnnamed = false;
+  readonly #onPeopleChanged: (personIds: ReadonlySet<number>) => void;
 
-  /** `modelIfEmpty` sizes the index of a gallery not yet pinned to a model (normally: the engine's model). */
-  constructor(store: GalleryStore, settings: IndexSettings, modelIfEmpty: () => Promise<ModelInfo>) {
+  /**
+   * `modelIfEmpty` sizes the index of a gallery not yet pinned to a model (normally: the engine's model);
+   * `onPeopleChanged` hears of people whose faces or name other writers changed (to forget cached names).
+   */
+  constructor(
+    store: GalleryStore,
+    settings: IndexSettings,
+    modelIfEmpty: () => Promise<ModelInfo>,
+    onPeopleChanged: (personIds: ReadonlySet<number>) => void = () => undefined,
+  ) {
     this.#store = store;
     this.#settings = settings;
     this.#modelIfEmpty = modelIfEmpty;
+    this.#onPeopleChanged = onPeopleChanged;
   }
 
   /** True once a search has loaded the index (or started to). */
@@ -156,6 +166,7 @@ export class GallerySearch {
       if (synced === null) return null;
     } else {
       synced.changeSeq = replayed.changeSeq;
+      if (replayed.people.size > 0) this.#onPeopleChanged(replayed.people);
       if (replayed.removed > 0) await forgetSavedIndex(this.#store, this.#settings, synced);
       if (synced.unnamed !== undefined && outgrewExactIndex(this.#settings, synced.unnamed)) delete synced.unnamed;
     }
@@ -173,6 +184,7 @@ export class GallerySearch {
     const replayed = await replayChanges(this.#store, synced.index, synced.changeSeq, unnamed);
     if (replayed === undefined) return; // the next sync finds the log moved on too, and starts again
     synced.changeSeq = replayed.changeSeq;
+    if (replayed.people.size > 0) this.#onPeopleChanged(replayed.people);
     if (replayed.removed > 0) await forgetSavedIndex(this.#store, this.#settings, synced);
   }
 

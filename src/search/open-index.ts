@@ -127,23 +127,38 @@ export async function replayChanges(
   index: SearchIndex,
   changeSeq: number,
   unnamed?: SearchIndex,
-): Promise<{ changeSeq: number; removed: number } | undefined> {
+): Promise<{ changeSeq: number; removed: number; people: Set<number> } | undefined> {
   const changes = await store.embeddingChangesSince(changeSeq);
   if (!changes.complete) return undefined;
   let removed = 0;
+  // People whose faces or name changed (a face moved away or to them, a rename): their cached names are stale.
+  const people = new Set<number>();
   for (const faceId of changes.removed) {
+    const person = index.personOf(faceId);
+    if (person !== undefined) people.add(person);
     if (index.remove(faceId)) removed += 1;
     unnamed?.remove(faceId);
   }
   for (const { faceId, personId, embedding } of changes.added) {
     unnamed?.remove(faceId); // a cluster named, an unnamed face moved to a person
-    if (!index.has(faceId)) index.add(faceId, personId, embedding);
+    people.add(personId);
+    const indexedUnder = index.personOf(faceId);
+    if (indexedUnder === personId) continue; // this process's own add, or a rename: already right
+    if (indexedUnder !== undefined) {
+      // Moved to another person (facedb move, merge): indexed again under the new one.
+      people.add(indexedUnder);
+      index.remove(faceId); // not erased, only moved: no saved index has to go for it
+    }
+    index.add(faceId, personId, embedding);
   }
   for (const { faceId, embedding } of changes.unnamed) {
-    if (index.remove(faceId)) removed += 1; // a face taken from its person
+    // A face taken from its person (facedb unassign): out of the people's index, into the unnamed faces'.
+    const person = index.personOf(faceId);
+    if (person !== undefined) people.add(person);
+    if (index.remove(faceId)) removed += 1;
     if (unnamed && !unnamed.has(faceId)) unnamed.add(faceId, UNNAMED_FACE, embedding);
   }
-  return { changeSeq: Math.max(changeSeq, changes.changeSeq), removed };
+  return { changeSeq: Math.max(changeSeq, changes.changeSeq), removed, people };
 }
 
 /** The person id the index of unnamed faces files every face under (real person ids start at 1). */

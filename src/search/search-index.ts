@@ -12,6 +12,8 @@ export interface SearchIndex {
   /** Faces indexed. */
   readonly size: number;
   has(faceId: number): boolean;
+  /** The person a face is indexed under, or undefined when it is not indexed. */
+  personOf(faceId: number): number | undefined;
   /** Throws invalid_input for a face already indexed, a vector of the wrong length or with NaN. */
   add(faceId: number, personId: number, vector: Float32Array): void;
   /** Returns false when the face was not indexed. */

@@ -19,6 +19,7 @@ import { registerMetrics } from './metrics.js';
 import { registerProbingLimit } from './probing.js';
 import { MAX_IMAGES_PER_REQUEST } from './request-wire.js';
 import { clusterRoutes } from './routes/clusters.js';
+import { curationRoutes } from './routes/curation.js';
 import { galleryRoutes } from './routes/gallery.js';
 import { healthRoutes } from './routes/health.js';
 import { recognitionRoutes } from './routes/recognition.js';
@@ -163,6 +164,7 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
   recognitionRoutes(app, service, gate);
   galleryRoutes(app, service, gate);
   clusterRoutes(app, service, gate);
+  curationRoutes(app, service);
   transferRoutes(app, service);
 
   if (existsSync(STATIC_ROOT)) await app.register(fastifyStatic, { root: STATIC_ROOT, prefix: '/' });

@@ -44,8 +44,24 @@ const clusterSample = z.object({
   image_url: z.string(),
 });
 
+export const clusterSuggestion = z
+  .object({
+    person: z.object({ id: z.number().int(), name: z.string() }),
+    distance: z.number().describe("mean distance of the cluster's faces to the person's closest faces"),
+    confidence: z.number().nullable().describe('calibrated chance that the cluster is this person, as identify reports it; null without calibration'),
+  })
+  .describe("the nearest person when the cluster is within identify's threshold of them and was not rejected for them");
+
 export const clusterPage = z.object({
-  items: z.array(z.object({ id: z.number().int(), size: z.number().int(), created_at: z.string(), samples: z.array(clusterSample) })),
+  items: z.array(
+    z.object({
+      id: z.number().int(),
+      size: z.number().int(),
+      created_at: z.string(),
+      samples: z.array(clusterSample),
+      suggestion: clusterSuggestion.nullable(),
+    }),
+  ),
   total: z.number().int(),
   limit: z.number().int(),
   offset: z.number().int(),
@@ -65,7 +81,12 @@ export const clusterRemoved = z.object({
 });
 
 export const clusterRunJson = z.object({ full: z.boolean().default(false) }).strict();
-export const nameClusterJson = z.object({ name: personName }).strict();
+export const nameClusterJson = z
+  .object({
+    name: personName,
+    force: z.boolean().default(false).describe('name it so even when the person exists and the cluster is far from them or was rejected for them'),
+  })
+  .strict();
 /** The cluster listing's query: a page, and how many sample faces each cluster shows. */
 export const clusterQuery = pageQuery
   .extend({
@@ -113,6 +134,7 @@ export function clusterPageToWire(listing: ClusterListing, page: { limit: number
         created_at: face.createdAt,
         image_url: `/v1/faces/${face.id}/image`,
       })),
+      suggestion: cluster.suggestion,
     })),
     total: listing.total,
     ...page,
@@ -170,6 +192,7 @@ export function clusterPageFromWire(wire: z.infer<typeof clusterPage>): ClusterL
         createdAt: face.created_at,
       })),
       createdAt: cluster.created_at,
+      suggestion: cluster.suggestion,
     })),
     total: wire.total,
     unnamedFaces: wire.unnamed_faces,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FacedbConfig } from '../config/config.js';
+import { FAR_RANGE, type FacedbConfig } from '../config/config.js';
 import { canonicalName, MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 import { DEFAULT_SEARCH_TOP, MAX_SEARCH_TOP } from '../services/face-search.js';
 
@@ -14,13 +14,11 @@ import { DEFAULT_SEARCH_TOP, MAX_SEARCH_TOP } from '../services/face-search.js';
 export const MAX_IMAGES_PER_REQUEST = 20;
 /** Highest id a path accepts (ids are positive SQLite/PostgreSQL integers). */
 export const MAX_ID = 2 ** 31 - 1;
-/** Target FAR accepted: rates below 1e-6 were never measured, and above 0.1 one probe in ten matches anyone. */
-export const FAR_RANGE = { min: 1e-6, max: 0.1 } as const;
 
 /** Text (query string, multipart field) read as a number; blank text and JSON null mean "not given". */
 const toNumber = (value: unknown): unknown =>
   value === null ? undefined : typeof value === 'string' ? (value.trim() === '' ? undefined : Number(value)) : value;
-const fromText = <T extends z.ZodType>(schema: T) => z.preprocess(toNumber, schema);
+export const fromText = <T extends z.ZodType>(schema: T) => z.preprocess(toNumber, schema);
 /** Text read as a boolean ('true' / 'false'); blank text and JSON null mean "not given". */
 const toBoolean = (value: unknown): unknown => (value === 'true' ? true : value === 'false' ? false : value === null || value === '' ? undefined : value);
 

@@ -14,6 +14,7 @@ export const importResponse = z.object({
   faces: added.describe('faces of people: added, or skipped because that person already had a face from that photo'),
   unnamed_faces: added.describe('unnamed faces: added, or skipped because the gallery already held that photo unnamed'),
   clusters: z.number().int().describe('clusters made of the added unnamed faces, as the file grouped them'),
+  constraints: z.number().int().describe('"not this person" constraints stored, of those on the faces and clusters this import added'),
   calibration: z.enum(['added', 'kept', 'none']).describe("the file's gallery calibration: added, kept (the gallery has its own), or none in the file"),
 });
 

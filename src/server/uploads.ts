@@ -5,7 +5,19 @@ import { FacedbError } from '../errors/errors.js';
 /** A request's images (bytes only: a request never names a file on the server) and its other fields. */
 export interface Upload {
   images: Map<string, Uint8Array[]>;
+  /** Each image's file name as sent (multipart), by field and position; absent for base64 JSON. */
+  fileNames: Map<string, Array<string | undefined>>;
   fields: Record<string, unknown>;
+}
+
+/** Longest upload file name kept; longer ones are cut. */
+const MAX_FILE_NAME = 255;
+
+/** A multipart file name as kept: its last path segment, without control characters, at most MAX_FILE_NAME long. */
+function cleanFileName(name: string | undefined): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const base = (name ?? '').split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return base === '' ? undefined : [...base].slice(0, MAX_FILE_NAME).join('');
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -63,6 +75,7 @@ export async function readUpload(request: FastifyRequest, config: FacedbConfig):
     return list;
   };
   const fields: Record<string, unknown> = {};
+  const fileNames = new Map<string, Array<string | undefined>>();
   if (request.isMultipart()) {
     // Each file is capped by the multipart limits; the running total keeps many files within the body limit.
     let total = 0;
@@ -76,6 +89,7 @@ export async function readUpload(request: FastifyRequest, config: FacedbConfig):
             throw new FacedbError('image_too_large', `uploads exceed the request limit of ${config.bodyLimitBytes} bytes`);
           }
           list.push(bytes);
+          fileNames.set(part.fieldname, [...(fileNames.get(part.fieldname) ?? []), cleanFileName(part.filename)]);
         } else {
           fields[part.fieldname] = part.value;
         }
@@ -83,10 +97,10 @@ export async function readUpload(request: FastifyRequest, config: FacedbConfig):
     } catch (error) {
       throw framingError(error);
     }
-    return { images, fields };
+    return { images, fileNames, fields };
   }
   const body = request.body;
-  if (body === undefined || body === null) return { images, fields };
+  if (body === undefined || body === null) return { images, fileNames, fields };
   if (typeof body !== 'object' || Array.isArray(body)) {
     throw new FacedbError('validation_failed', 'the JSON body must be an object');
   }
@@ -99,7 +113,7 @@ export async function readUpload(request: FastifyRequest, config: FacedbConfig):
       value.forEach((item, i) => slot(key).push(fromBase64(item, `${key}[${i}]`)));
     } else slot(key).push(fromBase64(value, key));
   }
-  return { images, fields };
+  return { images, fileNames, fields };
 }
 
 /** The images a route needs under `field` (at least one; the reader held them to the field's limit). */

@@ -1,6 +1,5 @@
 import { clusterFaces, type ClusterGroup } from '../core/clustering.js';
 import { calibrationKey, thresholdForFar, type ModelCalibration } from '../core/confidence.js';
-import { galleryThresholdAt } from '../store/calibration.js';
 import { engineForModel, fallbackThreshold } from '../engine/registry.js';
 import type { ModelInfo } from '../core/types.js';
 import type { FaceEngine } from '../engine/engine.js';
@@ -9,6 +8,7 @@ import { sha256Hex } from '../image/hash.js';
 import type { ImageSource, LoadedImage } from '../image/image.js';
 import type { Cluster, NamedCluster, Page, PageOf } from '../store/store.js';
 import { lanesFor, runInLanes } from './batch.js';
+import { ClusterSuggestions, type ClusterSuggestion } from './cluster-suggestions.js';
 import type { ServiceContext } from './context.js';
 import { embeddingOf, NEEDS } from './face-results.js';
 import { STOPS_ENROLLMENT } from './results.js';
@@ -104,7 +104,7 @@ export interface UnnamedEnrollSummary {
   elapsedMs: number;
 }
 
-export interface ClusterListing extends PageOf<Cluster> {
+export interface ClusterListing extends PageOf<Cluster & { suggestion: ClusterSuggestion | null }> {
   /** Faces with no person. */
   unnamedFaces: number;
   /** Of those, faces no clustering has placed yet. */
@@ -128,10 +128,12 @@ export function clusterThreshold(model: ModelInfo, calibration: ModelCalibration
 
 export class ClusterService {
   readonly #context: ServiceContext;
+  readonly #suggestions: ClusterSuggestions;
 
   /** Given the shared context, or anything holding it (the FaceService facade). */
   constructor(context: ServiceContext | { readonly context: ServiceContext }) {
     this.#context = 'context' in context ? context.context : context;
+    this.#suggestions = new ClusterSuggestions(this.#context);
   }
 
   /**
@@ -193,6 +195,7 @@ export class ClusterService {
     const added = await store.addUnnamedFaces(
       faces.map((face) => ({
         sourcePath: source.path ?? null,
+        uploadName: 'bytes' in source ? (source.uploadName ?? null) : null,
         contentHash,
         box: face.box,
         detectionScore: face.detectionScore,
@@ -221,12 +224,12 @@ export class ClusterService {
       throw new FacedbError('invalid_input', 'the gallery is empty: enroll photos (e.g. facedb enroll --unlabelled <dir>) first');
     }
     // A gallery calibrated on its own people (facedb evaluate --apply) clusters at its own threshold for CLUSTER_FAR.
-    const calibrated = await store.getCalibration();
-    const threshold = (calibrated?.model === calibrationKey(model) ? galleryThresholdAt(calibrated, CLUSTER_FAR) : undefined) ?? clusterThreshold(model);
-    const faces = await store.loadUnnamedEmbeddings();
+    const threshold = await this.#suggestions.thresholdAt(CLUSTER_FAR);
+    const [faces, constraints] = await Promise.all([store.loadUnnamedEmbeddings(), store.listConstraints()]);
     const full = options.full ?? false;
     const input = full ? faces.map((face) => ({ ...face, clusterId: null })) : faces;
-    const groups = clusterFaces(input, { threshold });
+    // Kept apart: two faces of one photo (never one person), and faces taken out of a cluster from those left in it.
+    const groups = clusterFaces(input, { threshold, apart: [...samePhotoPairs(faces), ...constraints.facesApart] });
     const updates = full ? keepClusterIds(groups, faces) : groups;
     const ids = await store.saveClusters(updates.map((group) => ({ clusterId: group.clusterId, faceIds: group.faceIds })));
     const createdIds = ids.filter((id, i) => updates[i]!.clusterId !== id);
@@ -246,22 +249,33 @@ export class ClusterService {
     };
   }
 
-  /** Clusters, largest first, with sample faces, and how many unnamed faces there are. */
-  async listClusters(page: Page, samples = DEFAULT_CLUSTER_SAMPLES): Promise<ClusterListing> {
+  /**
+   * Clusters, largest first, with sample faces, how many unnamed faces there are, and (unless `suggest` is false)
+   * each cluster's suggested person (cluster-suggestions.ts).
+   */
+  async listClusters(page: Page, samples = DEFAULT_CLUSTER_SAMPLES, options: { suggest?: boolean } = {}): Promise<ClusterListing> {
     const { store } = this.#context;
     const [listing, counts] = await Promise.all([store.listClusters(page, samples), store.countUnnamedFaces()]);
-    return { ...listing, unnamedFaces: counts.total, unclusteredFaces: counts.unclustered };
+    const suggestions = options.suggest === false ? new Map<number, ClusterSuggestion | null>() : await this.#suggestions.suggest(listing.items.map((c) => c.id));
+    return {
+      ...listing,
+      items: listing.items.map((cluster) => ({ ...cluster, suggestion: suggestions.get(cluster.id) ?? null })),
+      unnamedFaces: counts.total,
+      unclusteredFaces: counts.unclustered,
+    };
   }
 
   /**
    * Makes a cluster a person: a new person of that name, or more faces for the person who has it already.
-   * The faces reach every process's search index through the gallery's change log. Throws not_found.
+   * The faces reach every process's search index through the gallery's change log. Throws not_found; conflict,
+   * unless `force`, when the person exists and the cluster was rejected for them or is far from them.
    */
-  async nameCluster(clusterId: number, name: string): Promise<NamedCluster> {
+  async nameCluster(clusterId: number, name: string, options: { force?: boolean } = {}): Promise<NamedCluster> {
     // Person names follow one set of rules (normalisation, refused characters, look-alikes): a new person is made
     // by upsertPerson, and taken back if the cluster turns out not to exist.
     const { store } = this.#context;
     const existing = await store.findPersonByName(name);
+    if (existing && options.force !== true) await this.#suggestions.checkNaming(clusterId, existing);
     const person = existing ?? (await store.upsertPerson(name));
     try {
       return await store.nameCluster(clusterId, person.name);
@@ -278,6 +292,19 @@ export class ClusterService {
   async removeCluster(clusterId: number): Promise<{ clusterId: number; facesRemoved: number }> {
     return { clusterId, facesRemoved: await this.#context.store.removeCluster(clusterId) };
   }
+}
+
+/** Every pair of faces from one photo (by content hash): clustering never puts them together. */
+function samePhotoPairs(faces: ReadonlyArray<{ faceId: number; contentHash: string }>): Array<[number, number]> {
+  const byPhoto = new Map<string, number[]>();
+  for (const face of faces) {
+    const list = byPhoto.get(face.contentHash);
+    if (list) list.push(face.faceId);
+    else byPhoto.set(face.contentHash, [face.faceId]);
+  }
+  const pairs: Array<[number, number]> = [];
+  for (const ids of byPhoto.values()) for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) pairs.push([ids[i]!, ids[j]!]);
+  return pairs;
 }
 
 /**

@@ -36,7 +36,14 @@ export class ServiceContext {
     this.store = store;
     this.#createEngine = createEngine;
     // An empty, unpinned gallery has no dimensions yet: its index is sized for the engine's model.
-    this.search = new GallerySearch(store, config, async () => (await this.engine()).model);
+    this.search = new GallerySearch(
+      store,
+      config,
+      async () => (await this.engine()).model,
+      (people) => {
+        for (const id of people) this.#personNames.delete(id);
+      },
+    );
   }
 
   /** The engine, loading the models on first call. */

@@ -186,6 +186,7 @@ export class EnrollmentService {
       [face] = await this.#context.store.addFaces(personId, [
         {
           sourcePath: loaded.path,
+          uploadName: loaded.uploadName ?? null,
           contentHash,
           box: subject.box,
           detectionScore: subject.detectionScore,

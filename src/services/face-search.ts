@@ -36,7 +36,7 @@ export async function searchByFace(context: ServiceContext, source: ImageSource,
   const scope = options.unnamed === true ? 'unnamed' : 'all';
   const hits = await Promise.all(faces.map((face) => nearestFaces(embeddingOf(face), top, scope)));
   // One read for every face found, whichever face of the photo found it.
-  const refs = new Map((await context.store.describeFaces([...new Set(hits.flat().map((hit) => hit.faceId))])).map((ref) => [ref.id, ref]));
+  const refs = new Map((await context.store.getStoredFaces([...new Set(hits.flat().map((hit) => hit.faceId))])).map((ref) => [ref.id, ref]));
   return {
     image: imageInfo(loaded.image),
     faces: faces.map((face, i) => ({
@@ -46,7 +46,7 @@ export async function searchByFace(context: ServiceContext, source: ImageSource,
         const ref = refs.get(hit.faceId);
         if (ref === undefined) return []; // erased between the search and the read
         const person = ref.personId === null ? null : { id: ref.personId, name: ref.personName ?? `#${ref.personId}` };
-        return [{ faceId: ref.id, person, cluster: ref.clusterId, source: { path: ref.sourcePath, uploadName: null }, distance: round(hit.distance) }];
+        return [{ faceId: ref.id, person, cluster: ref.clusterId, source: { path: ref.sourcePath, uploadName: ref.uploadName }, distance: round(hit.distance) }];
       }),
     })),
   };

@@ -158,6 +158,31 @@ describe('FaceService (fake engine, real SQLite file)', () => {
       await other.close();
     }
   });
+
+  it("follows the gallery's own calibration that another process applies or resets, without restarting", async () => {
+    // `facedb evaluate --apply` run while a server holds the gallery open: the server's next identify uses it.
+    const other = await openFacedb({ db: galleryFile, engine: 'fake' });
+    try {
+      const before = await service.identify({ path: testImage('Bono_0001.jpg') });
+      const model = `${FAKE_MODEL.id}@${FAKE_MODEL.version}`;
+      const threshold = before.threshold / 2;
+      await other.store.setCalibration({
+        model,
+        far: 0.001,
+        points: [{ far: 0.001, threshold, frr: 0.05 }],
+        sample: { people: 10, photos: 40, genuinePairs: 60, impostorPairs: 3000 },
+        source: 'another process',
+        measuredAt: new Date().toISOString(),
+      });
+      const applied = await service.identify({ path: testImage('Bono_0001.jpg') });
+      assert.equal(applied.threshold, threshold);
+      assert.equal(applied.thresholdSource, 'gallery');
+      await other.store.clearCalibration();
+      assert.equal((await service.identify({ path: testImage('Bono_0001.jpg') })).threshold, before.threshold);
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe('what each call asks the engine for', () => {

@@ -4,6 +4,8 @@ import type { GalleryCalibration } from '../store/calibration.js';
 import type { ImageSource } from '../image/image.js';
 import type { Face, GalleryStore, Page, PageOf, Person } from '../store/store.js';
 import { ClusterService } from './cluster-service.js';
+import { CurationService, type FacePage, type FaceQuery, type FacesPage } from './curation.js';
+import type { MergedClusters, MergedPeople, MovedFaces } from '../store/curation.js';
 import { ServiceContext, type DetectOptions } from './context.js';
 import { searchByFace, type FaceSearchOptions } from './face-search.js';
 import { exportGallery, type ExportOptions } from './transfer/export.js';
@@ -45,6 +47,7 @@ export class FaceService {
   readonly recognition: RecognitionService;
   readonly gallery: GalleryService;
   readonly clusters: ClusterService;
+  readonly curation: CurationService;
   readonly healthChecks: HealthService;
   readonly video: WatchService;
 
@@ -54,6 +57,7 @@ export class FaceService {
     this.recognition = new RecognitionService(this.context);
     this.gallery = new GalleryService(this.context);
     this.clusters = new ClusterService(this.context);
+    this.curation = new CurationService(this.context, this.gallery);
     this.healthChecks = new HealthService(this.context);
     this.video = new WatchService(this.context, this.recognition);
   }
@@ -200,6 +204,40 @@ export class FaceService {
 
   faceCrop(faceId: number): Promise<Uint8Array> {
     return this.gallery.faceCrop(faceId);
+  }
+
+  // ---- curation (curation.ts): corrections, and the constraints they leave
+
+  /** Stored faces of any kind (a person's, a cluster's, unnamed), a page at a time. See CurationService.listFaces. */
+  faces(query: FaceQuery = {}, page: FacePage = { limit: 100 }): Promise<FacesPage> {
+    return this.curation.listFaces(query, page);
+  }
+
+  /** Gives faces to a person (created when new). See CurationService.moveFaces. */
+  moveFaces(faceIds: number[], to: string): Promise<MovedFaces> {
+    return this.curation.moveFaces(faceIds, to);
+  }
+
+  /** Takes faces out of their person or cluster, for good. See CurationService.unassignFaces. */
+  unassignFaces(faceIds: number[]): Promise<{ unassigned: number }> {
+    return this.curation.unassignFaces(faceIds);
+  }
+
+  renamePerson(person: string | number, name: string): Promise<Person> {
+    return this.curation.renamePerson(person, name);
+  }
+
+  mergePeople(from: string | number, into: string | number): Promise<MergedPeople> {
+    return this.curation.mergePeople(from, into);
+  }
+
+  mergeClusters(from: number, into: number): Promise<MergedClusters> {
+    return this.curation.mergeClusters(from, into);
+  }
+
+  /** Records that a cluster is not this person. */
+  rejectCluster(clusterId: number, person: string | number): Promise<{ clusterId: number; person: Person }> {
+    return this.curation.rejectCluster(clusterId, person);
   }
 
   // ---- health

@@ -47,9 +47,11 @@ describe('operating point', () => {
     assert.equal(codeOf(() => service({ targetFar: 0.001 }).threshold(uncalibrated)), 'invalid_input');
   });
 
-  it('reads FACEDB_TARGET_FAR and rejects a rate above 1', () => {
+  it('reads FACEDB_TARGET_FAR and rejects a rate outside what the HTTP API accepts too', () => {
     assert.equal(loadConfig({}, { FACEDB_TARGET_FAR: '0.001' }).targetFar, 0.001);
     assert.equal(codeOf(() => loadConfig({}, { FACEDB_TARGET_FAR: '2' })), 'invalid_input');
+    assert.equal(codeOf(() => loadConfig({}, { FACEDB_TARGET_FAR: '0.5' })), 'invalid_input', 'above 0.1, as POST /v1/identify refuses');
+    assert.equal(codeOf(() => loadConfig({}, { FACEDB_TARGET_FAR: '1e-7' })), 'invalid_input', 'below what was measured');
   });
 });
 

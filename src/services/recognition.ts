@@ -44,6 +44,9 @@ export class RecognitionService {
     refuseThresholdWithFar(options, config); // before the models load or the photo is read
     const engine = await this.#context.engine();
     checkPinnedModel(await store.getModel(), engine.model);
+    // The gallery's own calibration may have been applied or reset by another process (`facedb evaluate --apply`
+    // while a server runs): one small read per request keeps every process at the same operating point.
+    await this.#context.refreshGalleryCalibration();
     const threshold = this.threshold(engine, options, 'identify'); // a FAR the model was not measured at, too
     const loaded = await this.#context.load(source);
     const [faces, nearestPeople] = await Promise.all([engine.analyze(loaded.image, this.#context.analyzeOptions(options, NEEDS.identify)), search.searcher()]);
@@ -108,6 +111,7 @@ export class RecognitionService {
   async verify(a: ImageSource, b: ImageSource, options: OperatingPoint & Pick<DetectOptions, 'detect'> = {}): Promise<VerifyResult> {
     refuseThresholdWithFar(options, this.#context.config);
     const engine = await this.#context.engine();
+    await this.#context.refreshGalleryCalibration(); // as identify: another process may have applied one
     const threshold = this.threshold(engine, options); // a bad FAR fails before any inference
     const [faceA, faceB] = await Promise.all([this.#subjectFace(a, engine, options), this.#subjectFace(b, engine, options)]);
     const raw = euclideanDistance(embeddingOf(faceA), embeddingOf(faceB));

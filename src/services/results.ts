@@ -89,6 +89,8 @@ export interface ImportSummary {
   unnamedFaces: { added: number; skipped: number };
   /** Clusters made of the added unnamed faces, as the file grouped them. */
   clusters: number;
+  /** "Not this person" constraints stored, of those on the faces and clusters this import added. */
+  constraints: number;
   /** The file's gallery calibration: added, kept (the gallery has its own), or none in the file. */
   calibration: 'added' | 'kept' | 'none';
 }

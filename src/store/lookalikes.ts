@@ -1,6 +1,6 @@
 import { canonicalName, escapeInvisible, nameSkeleton, normalizePersonName, personNameProblem } from '../core/names.js';
 import { FacedbError } from '../errors/errors.js';
-import type { NamedCluster, Person } from './store.js';
+import type { Person } from './store.js';
 
 /*
  * The rules for people's names, once, above the drivers: which name is stored, which existing person a name
@@ -65,19 +65,47 @@ export async function findPerson(people: PeopleReader, raw: string): Promise<Per
 }
 
 /**
- * Names a cluster (GalleryStore.nameCluster) under the same rules: `give` gives the cluster's faces to an
- * existing person or to a new one it inserts, in one transaction, and answers null, changing nothing, when that
- * person was removed or the new one's name or key was taken meanwhile; the rules are then asked again.
+ * Gives something to the person a (raw) name means under the same rules (GalleryStore.nameCluster, moveFaces):
+ * `give` gives it to an existing person or to a new one it inserts, in one transaction, and answers null,
+ * changing nothing, when that person was removed or the new one's name or key was taken meanwhile; the rules are
+ * then asked again.
  */
-export async function nameCluster(
-  people: PeopleReader,
-  give: (person: Person | NewPerson) => Promise<NamedCluster | null>,
-  raw: string,
-): Promise<NamedCluster> {
+export async function givePerson<T>(people: PeopleReader, give: (person: Person | NewPerson) => Promise<T | null>, raw: string): Promise<T> {
   const name = normalizePersonName(raw);
   for (let round = 0; round < ROUNDS; round++) {
-    const named = await give(await choosePerson(people, name));
-    if (named !== null) return named;
+    const given = await give(await choosePerson(people, name));
+    if (given !== null) return given;
+  }
+  throw contended(name);
+}
+
+/**
+ * Renames `current` (GalleryStore.renamePerson) under the name rules: conflict when the new name is theirs
+ * already, another person's, or a look-alike of another person's. `rename` stores the name and key, answering
+ * null, changing nothing, when another writer took either meanwhile (the rules are then asked again).
+ */
+export async function renamePerson(people: PeopleReader, current: Person, raw: string, rename: (to: NewPerson) => Promise<Person | null>): Promise<Person> {
+  const name = normalizePersonName(raw);
+  if (name === current.name) throw new FacedbError('conflict', `person #${current.id} is already named "${escapeInvisible(name)}"`, { details: { personId: current.id } });
+  for (let round = 0; round < ROUNDS; round++) {
+    const same = await people.byName(name);
+    if (same !== null && same.id !== current.id) {
+      throw new FacedbError('conflict', `another person is already named "${escapeInvisible(name)}" (#${same.id}): merge them instead (facedb merge)`, {
+        details: { rule: 'existing_name', existingPersonId: same.id },
+      });
+    }
+    const key = lookalikeKey(name);
+    const holder = await people.byLookalikeKey(key);
+    if (holder !== null && holder.id !== current.id) {
+      throw new FacedbError(
+        'conflict',
+        `person name "${escapeInvisible(name)}" looks like the existing person "${escapeInvisible(holder.name)}" (#${holder.id}): ` +
+          'choose a name that cannot be mistaken for it, or merge the two',
+        { details: { rule: 'lookalike_name', existingPersonId: holder.id } },
+      );
+    }
+    const renamed = await rename({ name, lookalikeKey: key });
+    if (renamed !== null) return renamed;
   }
   throw contended(name);
 }

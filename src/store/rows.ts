@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
 import { FacedbError } from '../errors/errors.js';
 import type { ModelInfo } from '../core/types.js';
-import type { EmbeddingChanges, Face, FaceRecord, FaceRef, NewFace, Person } from './store.js';
+import type { EmbeddingChanges, Face, FaceRecord, NewFace, Person } from './store.js';
 
 /** Row shapes and conversions shared by the SQLite and PostgreSQL stores (same columns in both). */
 
@@ -81,6 +81,7 @@ export function newFaceRow(face: NewFace, model: ModelInfo, createdAt: string) {
     detection_score: face.detectionScore,
     embedding: encodeEmbedding(face.embedding),
     crop: face.crop,
+    upload_name: face.uploadName ?? null,
     model_id: model.id,
     model_version: model.version,
     created_at: createdAt,
@@ -89,7 +90,7 @@ export function newFaceRow(face: NewFace, model: ModelInfo, createdAt: string) {
 
 /**
  * New faces' values as one array per column, in the order source_path, content_hash, box_x, box_y, box_w, box_h,
- * detection_score, embedding, crop (PostgreSQL's batch insert through unnest).
+ * detection_score, embedding, crop, upload_name (PostgreSQL's batch insert through unnest).
  */
 export function newFaceColumns(faces: readonly NewFace[]): unknown[][] {
   return [
@@ -102,6 +103,7 @@ export function newFaceColumns(faces: readonly NewFace[]): unknown[][] {
     faces.map((f) => f.detectionScore),
     faces.map((f) => encodeEmbedding(f.embedding)),
     faces.map((f) => f.crop),
+    faces.map((f) => f.uploadName ?? null),
   ];
 }
 
@@ -228,32 +230,17 @@ export function toEmbeddingChanges(
   return changes;
 }
 
-/** The columns of a FaceRef (people left-joined as `p`). */
-export const FACE_REF_COLUMNS = 'f.id, f.person_id, p.name AS person_name, f.cluster_id, f.source_path';
+/** The columns of a FaceRecord (people left-joined as `p`, face_photos as `fp`). */
+export const FACE_RECORD_COLUMNS = `f.id, f.person_id, p.name AS person_name, f.cluster_id, f.source_path, f.upload_name, f.content_hash, f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score,
+  f.created_at, f.embedding, f.crop, fp.face_id IS NOT NULL AS has_photo`;
 
-export interface FaceRefRow {
+export interface FaceRecordRow<Time> {
   id: number;
   person_id: number | null;
   person_name: string | null;
   cluster_id: number | null;
   source_path: string | null;
-}
-
-/** FaceRefs in the order of `ids`, from rows in any order; missing ids are left out. */
-export function toFaceRefs(ids: readonly number[], rows: readonly FaceRefRow[]): FaceRef[] {
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return ids.flatMap((id) => {
-    const row = byId.get(id);
-    if (row === undefined) return [];
-    return [{ id, personId: row.person_id, personName: row.person_name, clusterId: row.cluster_id, sourcePath: row.source_path }];
-  });
-}
-
-/** The columns of a FaceRecord (people left-joined as `p`, face_photos as `fp`). */
-export const FACE_RECORD_COLUMNS = `${FACE_REF_COLUMNS}, f.content_hash, f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score,
-  f.created_at, f.embedding, f.crop, fp.face_id IS NOT NULL AS has_photo`;
-
-export interface FaceRecordRow<Time> extends FaceRefRow {
+  upload_name: string | null;
   content_hash: string;
   box_x: number;
   box_y: number;
@@ -278,6 +265,7 @@ export function toFaceRecord<Time>(row: FaceRecordRow<Time>, time: (t: Time) => 
     personName: row.person_name,
     clusterId: row.cluster_id,
     sourcePath: row.source_path,
+    uploadName: row.upload_name,
     contentHash: row.content_hash,
     box: { x: row.box_x, y: row.box_y, width: row.box_w, height: row.box_h },
     detectionScore: row.detection_score,

@@ -7,6 +7,7 @@ import { runFacesContract } from './faces.contract.js';
 import { runPeopleContract } from './people.contract.js';
 import { runUnnamedFacesContract } from './unnamed.contract.js';
 import { runCalibrationContract } from './calibration.contract.js';
+import { runCurationContract } from './curation.contract.js';
 
 /** How a driver's test makes the storage faults the contract checks, each as real as the driver allows. */
 export interface StorageFaultFactories {
@@ -78,6 +79,7 @@ export function runGalleryStoreContract(name: string, open: OpenStore, openTwice
     runEmbeddingsContract(open, openTwice);
     runUnnamedFacesContract(open, openTwice);
     runCalibrationContract(open, openTwice);
+    runCurationContract(open, openTwice);
 
     void describe('readiness', () => {
       let store: GalleryStore;

@@ -1,6 +1,7 @@
 import type { FaceMatch, PersonMatch } from '../core/search-index.js';
 import type { Box, ModelInfo } from '../core/types.js';
 import type { GalleryCalibration } from './calibration.js';
+import type { FaceCursor, FaceFilter, FaceListing, GalleryConstraints, MergedClusters, MergedPeople, MovedFaces, StoredFace } from './curation.js';
 
 export interface Person {
   id: number;
@@ -37,6 +38,8 @@ export interface NewFace {
    * re-embedded by another model later (`facedb reembed`). Removed with the face.
    */
   photo?: Uint8Array | null;
+  /** The file name an upload came with (none for photos read from disk). */
+  uploadName?: string | null;
 }
 
 /** Every enrolled embedding in one contiguous block, row i belonging to faceIds[i] / personIds[i]. */
@@ -90,23 +93,9 @@ export interface UnnamedFace {
   createdAt: string;
 }
 
-/** Any stored face, named or not, as answers that list faces show where it belongs and comes from. */
-export interface FaceRef {
-  id: number;
-  /** Its person, or null for a face nobody named yet. */
-  personId: number | null;
-  personName: string | null;
-  /** Its cluster while unnamed, else null. */
-  clusterId: number | null;
-  sourcePath: string | null;
-}
-
 /** A stored face with everything a copy of the gallery needs (`facedb export`). */
-export interface FaceRecord extends FaceRef {
+export interface FaceRecord extends StoredFace {
   contentHash: string;
-  box: Box;
-  detectionScore: number;
-  createdAt: string;
   embedding: Float32Array;
   crop: Uint8Array | null;
   /** Whether photo bytes are kept with it (getFacePhoto). */
@@ -117,6 +106,8 @@ export interface FaceRecord extends FaceRef {
 export interface UnnamedEmbedding {
   faceId: number;
   clusterId: number | null;
+  /** Its photo's content hash: two faces of one photo are never clustered together. */
+  contentHash: string;
   embedding: Float32Array;
 }
 
@@ -197,8 +188,6 @@ export interface GalleryStore {
   getFaceCrop(id: number): Promise<Uint8Array | null>;
   /** Up to `limit` faces, of people or unnamed, with ids above `afterId`, in id order: the whole gallery a page at a time. */
   facesAfter(afterId: number, limit: number): Promise<FaceRecord[]>;
-  /** Faces of people or unnamed, by id, in the order asked; ids of faces that no longer exist are left out. */
-  describeFaces(ids: readonly number[]): Promise<FaceRef[]>;
   /** The photo bytes kept with a face (see NewFace.photo), or null. */
   getFacePhoto(id: number): Promise<Uint8Array | null>;
   /** Content hash → names of the people who have that photo (for skipping files on re-runs). */
@@ -250,6 +239,42 @@ export interface GalleryStore {
   removeUnnamedFace(id: number): Promise<void>;
   /** Erases a cluster with every unnamed face in it; returns the number of faces erased. Throws not_found. */
   removeCluster(id: number): Promise<number>;
+
+  // ---- curation (see store/curation.ts): corrections a person makes, and the constraints they leave behind.
+  // Each is one transaction; a refused one (not_found, conflict) changes nothing. Faces changing person reach every
+  // process's search index through the change log.
+
+  /** Faces of any kind, in id order, a keyset page at a time. not_found for an unknown person or cluster in the filter. */
+  listStoredFaces(filter: FaceFilter, page: FaceCursor): Promise<FaceListing>;
+  /** The faces with these ids that exist, in id order. */
+  getStoredFaces(faceIds: number[]): Promise<StoredFace[]>;
+  /**
+   * Gives faces (a person's or unnamed) to the person of that name, created if needed under the name rules.
+   * not_found for an unknown face; conflict when one is that person's already, or the person would get two faces of
+   * one photo. Lifts "not this person" for those faces and that person; clusters left empty go.
+   */
+  moveFaces(faceIds: number[], personName: string): Promise<MovedFaces>;
+  /**
+   * Takes faces out of their person or cluster: each becomes an unnamed face in a cluster of its own, and is kept
+   * from going back (face_not_person, faces_apart with the cluster's other faces). not_found for an unknown face,
+   * conflict for a face in no person and no cluster. Returns how many were taken out.
+   */
+  unassignFaces(faceIds: number[]): Promise<number>;
+  /** Renames a person under the name rules (lookalikes.renamePerson). not_found, conflict. */
+  renamePerson(personId: number, name: string): Promise<Person>;
+  /**
+   * Gives every face of `fromId` to `intoId` and deletes `fromId` (their rejections carry over). not_found; conflict
+   * when they are the same person or both have a face of one photo.
+   */
+  mergePeople(fromId: number, intoId: number): Promise<MergedPeople>;
+  /** Puts every face of cluster `fromId` into `intoId` and deletes `fromId`. not_found; conflict when the same. */
+  mergeClusters(fromId: number, intoId: number): Promise<MergedClusters>;
+  /** Records that a cluster is not that person (once). not_found for an unknown cluster or person. */
+  rejectCluster(clusterId: number, personId: number): Promise<void>;
+  /** Every constraint stored. */
+  listConstraints(): Promise<GalleryConstraints>;
+  /** Stores constraints (facedb import) in one transaction, skipping those stored already; returns how many were new. */
+  addConstraints(constraints: GalleryConstraints): Promise<number>;
 
   // ---- the gallery's own calibration (facedb evaluate --apply; see store/calibration.ts)
 

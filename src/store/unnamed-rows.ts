@@ -35,14 +35,14 @@ export function toUnnamedFace<Time>(row: UnnamedFaceRow<Time>, time: (t: Time) =
   };
 }
 
-export function toUnnamedEmbedding(faceId: number, clusterId: number | null, blob: Uint8Array, dimensions: number): UnnamedEmbedding {
+export function toUnnamedEmbedding(faceId: number, clusterId: number | null, contentHash: string, blob: Uint8Array, dimensions: number): UnnamedEmbedding {
   if (blob.length !== dimensions * 4) {
     throw new FacedbError('internal', `face ${faceId} has a ${blob.length}-byte embedding, expected ${dimensions * 4}`);
   }
   // Copied into a fresh buffer: the driver's Buffers need not be 4-byte aligned.
   const bytes = new Uint8Array(blob);
   if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
-  return { faceId, clusterId, embedding: new Float32Array(bytes.buffer) };
+  return { faceId, clusterId, contentHash, embedding: new Float32Array(bytes.buffer) };
 }
 
 export function checkSamples(samples: number): void {

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { normalizePersonName } from '../../core/names.js';
 import { FacedbError } from '../../errors/errors.js';
 import { listImageArgs } from '../../image/scan.js';
 import * as clusterWire from '../../server/cluster-wire.js';
@@ -12,6 +11,7 @@ import { call, form, get, remote, remove as del, type RemoteFlags } from '../rem
 import { formatAnalyze, formatIdentify, formatPeople, formatVerify } from '../report.js';
 import { clientEnroll } from './client-enroll.js';
 import { clientExport, clientImport, clientSearch } from './client-transfer.js';
+import { clientCurationCommands, findPerson } from './client-curation.js';
 import { runRemove, withRemoveTargets, type RemoveFlags } from './remove.js';
 
 /** The same commands as the local ones, run on a facedb server: same reports, same exit codes. */
@@ -108,21 +108,6 @@ function verify(): Command {
 /** The server's page size limit; also the local command's default. */
 const MAX_PAGE = 1000;
 
-/** A person on the server by `#<id>` or by name (as the store compares names: after the name rules' normalisation). */
-async function findPerson(flags: RemoteFlags, key: string): Promise<{ id: number; name: string }> {
-  if (/^#\d+$/.test(key)) {
-    const found = await get(flags, `/v1/people/${key.slice(1)}`, {}, wire.personDetail);
-    return { id: found.id, name: found.name };
-  }
-  const name = normalizePersonName(key);
-  for (let offset = 0; ; offset += MAX_PAGE) {
-    const page = await get(flags, '/v1/people', { limit: MAX_PAGE, offset }, wire.peoplePage);
-    const found = page.items.find((p) => p.name === name);
-    if (found) return found;
-    if (offset + MAX_PAGE >= page.total) throw new FacedbError('not_found', `no person named ${JSON.stringify(name)}`);
-  }
-}
-
 function removePerson(): Command {
   const command = remote('remove', 'erase a person on the server with all their faces and embeddings, or single faces, or a cluster of unnamed faces (needs an admin key)');
   return withRemoveTargets(command, 'facedb client people').action(async (key: string | undefined, flags: RemoteFlags & RemoveFlags) => {
@@ -177,11 +162,12 @@ function nameCluster(): Command {
   return remote('name-cluster', 'turn a cluster on the server into a person: a new person of that name, or more faces for an existing one (needs an admin key)')
     .argument('<cluster-id>', 'the cluster, as listed by facedb client people --clusters', integerOption('<cluster-id>'))
     .argument('<name>', 'the person\'s name, e.g. "Ada Lovelace"')
-    .action(async (clusterId: number, name: string, flags: RemoteFlags) => {
+    .option('--force', 'add it to an existing person even when it is far from them or was rejected for them')
+    .action(async (clusterId: number, name: string, flags: RemoteFlags & { force?: boolean }) => {
       if (name.trim() === '') throw new FacedbError('invalid_input', 'the name must not be empty');
       // The route takes positive ids only; locally any other id is simply no cluster.
       if (clusterId < 1) throw new FacedbError('not_found', `no cluster with id ${clusterId}`);
-      const answer = await call(flags, `/v1/clusters/${clusterId}/name`, { name }, clusterWire.namedCluster);
+      const answer = await call(flags, `/v1/clusters/${clusterId}/name`, { name, force: flags.force ?? false }, clusterWire.namedCluster);
       const named = clusterWire.namedClusterFromWire(answer);
       print(flags.json ? JSON.stringify(named) : formatNamedCluster(clusterId, named));
     });
@@ -189,10 +175,11 @@ function nameCluster(): Command {
 
 export function clientCommand(): Command {
   const client = new Command('client').description(
-    'run identify, verify, analyze, represent, enroll, people, remove, cluster, name-cluster, search, export or import on a facedb server (facedb serve); ' +
+    'run identify, verify, analyze, represent, enroll, people, remove, cluster, name-cluster, faces, move, unassign, rename, merge, ' +
+      'merge-cluster, reject, search, export or import on a facedb server (facedb serve); ' +
       'the server and the key may come from FACEDB_SERVER and FACEDB_API_KEY',
   );
-  for (const command of [identify(), verify(), analyze(), represent(), clientEnroll(), people(), removePerson(), cluster(), nameCluster(), clientSearch(), clientExport(), clientImport()]) {
+  for (const command of [identify(), verify(), analyze(), represent(), clientEnroll(), people(), removePerson(), cluster(), nameCluster(), ...clientCurationCommands(), clientSearch(), clientExport(), clientImport()]) {
     client.addCommand(command.exitOverride());
   }
   return client;

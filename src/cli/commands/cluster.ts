@@ -66,12 +66,13 @@ export function nameClusterCommand(ctx: CliContext): Command {
     .description('turn a cluster into a person: a new person of that name, or more faces for an existing one')
     .argument('<cluster-id>', 'the cluster, as listed by facedb people --clusters', integerOption('<cluster-id>'))
     .argument('<name>', 'the person\'s name, e.g. "Ada Lovelace"')
+    .option('--force', 'add it to an existing person even when it is far from them or was rejected for them (facedb reject)')
     .option('--json', 'print the result as JSON')
-    .action(async (clusterId: number, name: string, flags: { json?: boolean }) => {
+    .action(async (clusterId: number, name: string, flags: { json?: boolean; force?: boolean }) => {
       if (name.trim() === '') throw new FacedbError('invalid_input', 'the name must not be empty');
       const service = await ctx.open('existing');
       try {
-        const named = await new ClusterService(service).nameCluster(clusterId, name);
+        const named = await new ClusterService(service).nameCluster(clusterId, name, { force: flags.force ?? false });
         print(flags.json ? JSON.stringify(named) : formatNamedCluster(clusterId, named));
       } finally {
         await service.close();

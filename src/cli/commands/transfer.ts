@@ -57,6 +57,7 @@ export function formatImported(file: string, summary: ImportSummary): string {
     `  people: ${people.added} added, ${people.existing} already there`,
     `  faces: ${faces.added} added, ${faces.skipped} already there`,
     `  unnamed faces: ${unnamedFaces.added} added, ${unnamedFaces.skipped} already there; ${summary.clusters} clusters made`,
+    `  constraints: ${summary.constraints} added`,
     `  gallery calibration: ${summary.calibration}`,
   ].join('\n');
 }

@@ -35,10 +35,12 @@ export function clusterRoutes(app: FastifyInstance, service: FaceService, gate: 
       const upload = await readUpload(request, service.config);
       optionsOf(schemas.enroll).parse(upload.fields);
       const images = imagesOf(upload, 'image');
+      const names = upload.fileNames.get('image') ?? [];
       const outcomes: UnnamedEnrollOutcome[] = [];
-      for (const bytes of images) {
+      for (const [i, bytes] of images.entries()) {
         try {
-          outcomes.push(await gate.run(() => clusters.enrollImage({ bytes })));
+          const uploadName = names[i];
+          outcomes.push(await gate.run(() => clusters.enrollImage(uploadName === undefined ? { bytes } : { bytes, uploadName })));
         } catch (error) {
           const failure = toFacedbError(error);
           // As for named photos: a gallery pinned to another model, a full queue or a storage fault fails the request.
@@ -88,7 +90,8 @@ export function clusterRoutes(app: FastifyInstance, service: FaceService, gate: 
   app.post(
     '/v1/clusters/:id/name',
     routeOptions({
-      summary: 'Name a cluster: its faces become a new person, or join the person of that name',
+      summary:
+        'Name a cluster: its faces become a new person, or join the person of that name (409 when the cluster is far from that person or was rejected for them, unless force)',
       tags,
       scope: 'admin',
       params: idParams,
@@ -97,8 +100,8 @@ export function clusterRoutes(app: FastifyInstance, service: FaceService, gate: 
     }),
     async (request) => {
       const { id } = idParams.parse(request.params);
-      const { name } = clusterWire.nameClusterJson.parse(request.body ?? {});
-      return clusterWire.namedClusterToWire(await clusters.nameCluster(id, name));
+      const { name, force } = clusterWire.nameClusterJson.parse(request.body ?? {});
+      return clusterWire.namedClusterToWire(await clusters.nameCluster(id, name, { force }));
     },
   );
 

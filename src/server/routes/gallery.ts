@@ -89,11 +89,13 @@ export function galleryRoutes(app: FastifyInstance, service: FaceService, gate: 
       const upload = await readUpload(request, service.config);
       optionsOf(schemas.enroll).parse(upload.fields);
       const images = imagesOf(upload, 'image');
+      const names = upload.fileNames.get('image') ?? [];
       const outcomes: EnrollOutcome[] = [];
-      for (const bytes of images) {
+      for (const [i, bytes] of images.entries()) {
         try {
           // By id: a person erased meanwhile gets `not_found` outcomes, never a new person of the same name.
-          outcomes.push(await gate.run(() => service.enrollImage(person.id, { bytes })));
+          const uploadName = names[i];
+          outcomes.push(await gate.run(() => service.enrollImage(person.id, uploadName === undefined ? { bytes } : { bytes, uploadName })));
         } catch (error) {
           const failure = toFacedbError(error);
           // A gallery pinned to another model, a full queue or a storage fault fails the whole request.

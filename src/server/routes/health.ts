@@ -22,7 +22,9 @@ export function healthRoutes(app: FastifyInstance, service: FaceService): void {
       const { models, db, storage, problem } = await service.health();
       if (problem) request.log.warn({ code: problem.code, storage, message: problem.message }, 'gallery database not ready');
       const ready = models && db;
-      const calibration = models ? describeOperatingPoint(service.config, service.galleryCalibrationInUse, await service.engine()) : undefined;
+      // Re-read when the database answers: another process may have applied or reset the gallery's calibration.
+      const gallery = db ? await service.refreshGalleryCalibration().catch(() => service.galleryCalibrationInUse) : service.galleryCalibrationInUse;
+      const calibration = models ? describeOperatingPoint(service.config, gallery, await service.engine()) : undefined;
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', models, db, ...(storage === undefined ? {} : { storage }), ...(calibration ? { calibration } : {}) });
     },
   );

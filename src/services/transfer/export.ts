@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FacedbError } from '../../errors/errors.js';
+import { constraintRows } from '../../store/curation.js';
 import type { FaceRecord } from '../../store/store.js';
 import type { ServiceContext } from '../context.js';
 import { eachPage, GALLERY_PAGE } from '../gallery-pages.js';
@@ -12,8 +13,8 @@ export interface ExportOptions {
 
 /**
  * The gallery as the lines of a portable file (format.ts), produced as they are read: people, clusters, faces and
- * unnamed faces a page at a time, so the whole gallery is never in memory (only the ids of people and clusters, to
- * keep the file self-consistent). Writes made while it runs may or may not be in the file; a face whose person or
+ * unnamed faces a page at a time, so the whole gallery is never in memory (only the ids of people, clusters and faces,
+ * to keep the file self-consistent, and the constraints). Writes made while it runs may or may not be in the file; a face whose person or
  * cluster is not in it (removed meanwhile) is left out or unclustered.
  */
 export async function* exportGallery(context: ServiceContext, options: ExportOptions = {}): AsyncGenerator<string> {
@@ -29,12 +30,13 @@ export async function* exportGallery(context: ServiceContext, options: ExportOpt
     return text;
   };
 
-  const [people, faces, unnamed, clusters, calibration] = await Promise.all([
+  const [people, faces, unnamed, clusters, calibration, constraints] = await Promise.all([
     store.listPeople({ limit: 0, offset: 0 }),
     store.countFaces(),
     store.countUnnamedFaces(),
     store.listClusters({ limit: 0, offset: 0 }, 0),
     store.getCalibration(),
+    store.listConstraints(),
   ]);
   yield line({
     type: 'header',
@@ -44,7 +46,7 @@ export async function* exportGallery(context: ServiceContext, options: ExportOpt
     embedding_encoding: EMBEDDING_ENCODING,
     photos: options.photos === true,
     exported_at: new Date().toISOString(),
-    counts: { people: people.total, faces, unnamed_faces: unnamed.total, clusters: clusters.total, calibrations: calibration === null ? 0 : 1, constraints: 0 },
+    counts: { people: people.total, faces, unnamed_faces: unnamed.total, clusters: clusters.total, calibrations: calibration === null ? 0 : 1, constraints: constraintRows(constraints).length },
   });
 
   const personIds = new Set<number>();
@@ -61,11 +63,13 @@ export async function* exportGallery(context: ServiceContext, options: ExportOpt
       yield line({ type: 'cluster', id: cluster.id, created_at: cluster.createdAt });
     }
   }
+  const faceIds = new Set<number>();
   for (let after = 0; ; ) {
     const page = await store.facesAfter(after, GALLERY_PAGE);
     for (const face of page) {
       const record = await faceRecord(context, face, options.photos === true, personIds, clusterIds);
       if (record === null) continue;
+      faceIds.add(face.id);
       if (record.photo !== undefined) counts.photos += 1;
       yield line(record);
     }
@@ -74,7 +78,12 @@ export async function* exportGallery(context: ServiceContext, options: ExportOpt
     after = last.id;
   }
   if (calibration !== null) yield line({ type: 'calibration', calibration: { ...calibration } });
-  // Constraints ("not this person") join here once the gallery stores them (see TransferConstraint in format.ts).
+  // As they were when the export began, of the people, clusters and faces in the file.
+  const inFile = (ids: ReadonlySet<number>, id: number | null): boolean => id === null || ids.has(id);
+  for (const row of constraintRows(constraints)) {
+    if (!inFile(faceIds, row.face) || !inFile(faceIds, row.other) || !inFile(clusterIds, row.cluster) || !inFile(personIds, row.person)) continue;
+    yield line({ type: 'constraint', kind: row.kind, face: row.face, other_face: row.other, cluster: row.cluster, person: row.person });
+  }
 
   yield `${JSON.stringify({ type: 'trailer', counts, sha256: digest.digest('hex') })}\n`;
 }
@@ -90,6 +99,7 @@ async function faceRecord(
   const fields = {
     id: face.id,
     source_path: face.sourcePath,
+    upload_name: face.uploadName,
     content_hash: face.contentHash,
     box: face.box,
     detection_score: face.detectionScore,

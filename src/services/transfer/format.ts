@@ -5,7 +5,7 @@
  *   line 1        header: format name and version, the model (id, version, dimensions, metric, default threshold),
  *                 how embeddings are encoded, whether photos are included, the gallery's counts when the export began
  *   then          records, in this order: person, cluster, then face (a person's) and unnamed_face mixed in id order,
- *                 calibration (at most one), constraint (reserved for "not this person": see the record below)
+ *                 calibration (at most one), constraint ("not this person", see the record below)
  *   last line     trailer: the counts of the records above and the SHA-256 (hex) of every byte before the trailer line
  *
  * Embeddings are base64 of the float32 values, little-endian, `dimensions` of them; crops (JPEG thumbnails) and photo
@@ -58,6 +58,8 @@ export type TransferHeader = z.infer<typeof headerSchema>;
 const faceFields = {
   id,
   source_path: z.string().nullable(),
+  /** The file name an upload came with (null for photos enrolled from disk, or unknown). */
+  upload_name: z.string().max(1024).nullable(),
   content_hash: z.string().regex(/^[0-9a-f]{64}$/),
   box,
   detection_score: z.number().min(0).max(1),
@@ -76,10 +78,20 @@ export const recordSchema = z.discriminatedUnion('type', [
   // The gallery calibration as `facedb evaluate --apply` stored it; checked by the store when imported.
   z.object({ type: z.literal('calibration'), calibration: z.record(z.string(), z.unknown()) }).strict(),
   /**
-   * Extension point for "not this person" constraints (issue 17's curation work): a constraint names the faces,
-   * clusters and people of this file it ties together by their ids here. Version 1 files carry none yet.
+   * A "not this person" constraint (store/curation.ts), naming this file's ids: faces_apart (face, other_face: never
+   * clustered together), face_not_person (face, person: never given back to that person by itself),
+   * cluster_not_person (cluster, person: `facedb reject`).
    */
-  z.object({ type: z.literal('constraint'), kind: z.string().min(1), face: id.nullable(), cluster: id.nullable(), person: id.nullable() }).strict(),
+  z
+    .object({
+      type: z.literal('constraint'),
+      kind: z.enum(['faces_apart', 'face_not_person', 'cluster_not_person']),
+      face: id.nullable(),
+      other_face: id.nullable(),
+      cluster: id.nullable(),
+      person: id.nullable(),
+    })
+    .strict(),
 ]);
 export type TransferRecord = z.infer<typeof recordSchema>;
 export type FaceLine = Extract<TransferRecord, { type: 'face' }>;

@@ -6,6 +6,7 @@ import { readModelPack } from '../../engine/onnx/pack.js';
 import { DEFAULT_ENGINE, engineByName, engineForModel } from '../../engine/registry.js';
 import { FacedbError, toFacedbError } from '../../errors/errors.js';
 import { checkGalleryCalibration, type GalleryCalibration } from '../../store/calibration.js';
+import type { GalleryConstraints } from '../../store/curation.js';
 import type { NewFace } from '../../store/store.js';
 import type { ServiceContext } from '../context.js';
 import type { ImportSummary } from '../results.js';
@@ -168,8 +169,15 @@ function checkRecord(
       }
       if (record.calibration['model'] !== calibrationKey(header.model)) fail('the calibration was measured with another model than the file holds');
       return;
-    case 'constraint':
-      fail('constraints are not supported by this facedb version');
+    case 'constraint': {
+      const { kind, face, other_face: other, cluster, person } = record;
+      const shape = { faces_apart: [true, true, false, false], face_not_person: [true, false, false, true], cluster_not_person: [false, false, true, true] }[kind];
+      if ([face, other, cluster, person].some((value, i) => (value !== null) !== shape[i])) fail(`a ${kind} constraint with other fields than it takes`);
+      if ((face !== null && !ids.face.has(face)) || (other !== null && !ids.face.has(other))) fail('a constraint names a face that is not in the file');
+      if (cluster !== null && !ids.cluster.has(cluster)) fail('a constraint names a cluster that is not in the file');
+      if (person !== null && !ids.person.has(person)) fail('a constraint names a person who is not in the file');
+      return;
+    }
   }
 }
 
@@ -222,6 +230,7 @@ async function applyFile(context: ServiceContext, path: string, model: ModelInfo
     faces: { added: 0, skipped: 0 },
     unnamedFaces: { added: 0, skipped: 0 },
     clusters: 0,
+    constraints: 0,
     calibration: 'none',
   };
   const personIds = new Map<number, number>();
@@ -231,6 +240,9 @@ async function applyFile(context: ServiceContext, path: string, model: ModelInfo
   const unnamed: UnnamedFaceLine[] = [];
   /** The file's cluster id → the new ids of its faces added by this import. */
   const clusters = new Map<number, number[]>();
+  /** The file's face id → the new id, for the faces this import added (constraints name them). */
+  const faceIds = new Map<number, number>();
+  const constraints: GalleryConstraints = { facesApart: [], faceNotPerson: [], clusterNotPerson: [] };
   let facesWritten = false;
   let calibration: GalleryCalibration | undefined;
 
@@ -260,6 +272,8 @@ async function applyFile(context: ServiceContext, path: string, model: ModelInfo
     for (const [person, faces] of byPerson) {
       facesWritten = true;
       const added = await store.addFaces(personIds.get(person)!, faces.map((face) => newFace(face, model)));
+      const fileIdOf = new Map(faces.map((face) => [face.content_hash, face.id]));
+      for (const face of added) faceIds.set(fileIdOf.get(face.contentHash)!, face.id);
       summary.faces.added += added.length;
       summary.faces.skipped += faces.length - added.length;
     }
@@ -276,6 +290,7 @@ async function applyFile(context: ServiceContext, path: string, model: ModelInfo
     for (const face of added) addedOfPhoto.set(face.contentHash, [...(addedOfPhoto.get(face.contentHash) ?? []), face.id]);
     for (const face of faces) {
       const newId = addedOfPhoto.get(face.content_hash)?.shift();
+      if (newId !== undefined) faceIds.set(face.id, newId);
       if (newId === undefined || face.cluster === null) continue;
       clusters.set(face.cluster, [...(clusters.get(face.cluster) ?? []), newId]);
     }
@@ -313,14 +328,32 @@ async function applyFile(context: ServiceContext, path: string, model: ModelInfo
       case 'calibration':
         calibration = record.calibration as unknown as GalleryCalibration;
         break;
-      case 'constraint':
-        break; // refused by the check
+      case 'constraint': {
+        const { face, other_face: other, cluster, person } = record;
+        if (record.kind === 'faces_apart') constraints.facesApart.push([face!, other!]);
+        else if (record.kind === 'face_not_person') constraints.faceNotPerson.push([face!, person!]);
+        else constraints.clusterNotPerson.push([cluster!, person!]);
+        break;
+      }
     }
   }
   await flushPeople();
   await flushNamed();
   await flushUnnamed();
-  if (clusters.size > 0) summary.clusters = (await store.saveClusters([...clusters.values()].map((faceIds) => ({ clusterId: null, faceIds })))).length;
+  const clusterIds = new Map<number, number>();
+  if (clusters.size > 0) {
+    const made = await store.saveClusters([...clusters.values()].map((ids) => ({ clusterId: null, faceIds: ids })));
+    [...clusters.keys()].forEach((fileId, i) => clusterIds.set(fileId, made[i]!));
+    summary.clusters = made.length;
+  }
+  // Only constraints on what this import added (or people it matched): an import run again adds none.
+  const mapped = <T extends [number, number]>(pairs: T[], first: Map<number, number>, second: Map<number, number>): Array<[number, number]> =>
+    pairs.flatMap(([a, b]) => (first.has(a) && second.has(b) ? [[first.get(a)!, second.get(b)!] as [number, number]] : []));
+  summary.constraints = await store.addConstraints({
+    facesApart: mapped(constraints.facesApart, faceIds, faceIds),
+    faceNotPerson: mapped(constraints.faceNotPerson, faceIds, personIds),
+    clusterNotPerson: mapped(constraints.clusterNotPerson, clusterIds, personIds),
+  });
   if (calibration !== undefined) {
     if ((await store.getCalibration()) === null) {
       await store.setCalibration(calibration);
@@ -334,6 +367,7 @@ async function applyFile(context: ServiceContext, path: string, model: ModelInfo
 function newFace(face: FaceLine | UnnamedFaceLine, model: ModelInfo): NewFace {
   return {
     sourcePath: face.source_path,
+    uploadName: face.upload_name,
     contentHash: face.content_hash,
     box: face.box,
     detectionScore: face.detection_score,

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lfwPhoto, tempDir, testImage } from '../../../test/fixtures.js';
+import { galleryDigest as storedDigest } from '../../../test/gallery-digest.js';
 import { findPostgresBinaries, startPostgres, type TestPostgres } from '../../../test/postgres-server.js';
 import { writeExport } from '../../cli/commands/transfer.js';
 import { FacedbError } from '../../errors/errors.js';
@@ -18,7 +19,10 @@ import type { FaceService } from '../face-service.js';
  */
 const PROBES = [lfwPhoto('Bono', 1), lfwPhoto('Bill_Clinton', 2), testImage('group.jpg'), lfwPhoto('Britney_Spears', 2)];
 
-/** Everything a gallery holds, without its ids (which each gallery gives its own). */
+/**
+ * Everything a gallery holds, without its ids (which each gallery gives its own), to compare two galleries;
+ * test/gallery-digest.ts compares one gallery before and after, ids included.
+ */
 async function galleryDigest(service: FaceService): Promise<string> {
   const { store } = service;
   const people = (await store.listPeople({ limit: 1000, offset: 0 })).items.map((p) => [p.name, p.faceCount]).sort();
@@ -36,7 +40,23 @@ async function galleryDigest(service: FaceService): Promise<string> {
     afterId = page[page.length - 1]!.id;
   }
   const groups = [...clusters.values()].map((keys) => keys.sort().join('|')).sort();
-  return createHash('sha256').update(JSON.stringify([await store.getModel(), people, faces.sort(), groups])).digest('hex');
+  // Constraints by what they name, not by id.
+  const keyOf = new Map<number, string>();
+  const nameOf = new Map((await store.listPeople({ limit: 1000, offset: 0 })).items.map((p) => [p.id, p.name]));
+  for (let afterId = 0; ; ) {
+    const page = await store.facesAfter(afterId, 100);
+    for (const face of page) keyOf.set(face.id, JSON.stringify([face.contentHash, face.box, face.sourcePath]));
+    if (page.length === 0) break;
+    afterId = page[page.length - 1]!.id;
+  }
+  const groupOf = new Map([...clusters].map(([id, keys]) => [id, keys.sort().join('|')]));
+  const { facesApart, faceNotPerson, clusterNotPerson } = await store.listConstraints();
+  const constraints = [
+    ...facesApart.map(([a, b]) => ['apart', ...[keyOf.get(a), keyOf.get(b)].sort()]),
+    ...faceNotPerson.map(([face, person]) => ['not', keyOf.get(face), nameOf.get(person)]),
+    ...clusterNotPerson.map(([cluster, person]) => ['reject', groupOf.get(cluster), nameOf.get(person)]),
+  ].map((c) => JSON.stringify(c)).sort();
+  return createHash('sha256').update(JSON.stringify([await store.getModel(), people, faces.sort(), groups, constraints])).digest('hex');
 }
 
 async function answers(service: FaceService): Promise<string> {
@@ -86,6 +106,14 @@ void describe('export and import (fake engine, real SQLite files)', () => {
     // An upload: facedb keeps its photo bytes, which only --photos carries.
     await source.enrollImage('Bill Clinton', { bytes: await readFile(lfwPhoto('Bill_Clinton', 2)) });
     await source.clusters.enroll([testImage('group.jpg'), lfwPhoto('Britney_Spears', 1), lfwPhoto('Britney_Spears', 2)]);
+    // Corrections leave constraints behind: a face taken from Bono, a cluster that is not Bill Clinton.
+    const bono = await source.findPerson('Bono');
+    const [taken] = (await source.listFaces(bono.id, { limit: 1, offset: 0 })).items;
+    await source.unassignFaces([taken!.id]);
+    const [cluster] = (await source.clusters.listClusters({ limit: 1, offset: 0 }, 0)).items;
+    await source.rejectCluster(cluster!.id, 'Bill Clinton');
+    const constraints = await source.store.listConstraints();
+    assert.ok(constraints.faceNotPerson.length > 0 && constraints.clusterNotPerson.length > 0);
     file = join(dir, 'gallery.jsonl');
     await exportTo(source, file);
   });
@@ -101,7 +129,9 @@ void describe('export and import (fake engine, real SQLite files)', () => {
     assert.equal(header.embedding_encoding, 'base64 float32 little-endian');
     const trailer = JSON.parse(lines[lines.length - 1]!) as { counts: Record<string, number>; sha256: string };
     assert.equal(trailer.counts['people'], 2);
-    assert.equal(trailer.counts['faces'], 4);
+    assert.equal(trailer.counts['faces'], 3, 'one of Bono\'s faces was taken from him');
+    const stored = await source.store.listConstraints();
+    assert.equal(trailer.counts['constraints'], stored.facesApart.length + stored.faceNotPerson.length + stored.clusterNotPerson.length);
     assert.equal(trailer.counts['unnamed_faces'], (await source.store.countUnnamedFaces()).total);
     assert.equal(trailer.counts['photos'], 1);
     assert.equal(trailer.sha256, createHash('sha256').update(lines.slice(0, -1).map((line) => `${line}\n`).join('')).digest('hex'));
@@ -111,13 +141,14 @@ void describe('export and import (fake engine, real SQLite files)', () => {
     const target = await openFacedb({ db: join(dir, 'copy.sqlite'), engine: 'fake' });
     try {
       const first = await target.importGallery(file);
-      assert.deepEqual([first.people.added, first.faces.added, first.faces.skipped], [2, 4, 0]);
+      assert.deepEqual([first.people.added, first.faces.added, first.faces.skipped], [2, 3, 0]);
       assert.ok(first.clusters > 0);
+      assert.ok(first.constraints > 0);
       assert.equal(await galleryDigest(target), await galleryDigest(source));
       assert.equal(await answers(target), await answers(source));
       const before = await galleryDigest(target);
       const again = await target.importGallery(file);
-      assert.deepEqual([again.people.added, again.faces.added, again.unnamedFaces.added, again.clusters], [0, 0, 0, 0]);
+      assert.deepEqual([again.people.added, again.faces.added, again.unnamedFaces.added, again.clusters, again.constraints], [0, 0, 0, 0, 0]);
       assert.equal(await galleryDigest(target), before);
     } finally {
       await target.close();
@@ -128,13 +159,13 @@ void describe('export and import (fake engine, real SQLite files)', () => {
     const target = await openFacedb({ db: join(dir, 'guarded.sqlite'), engine: 'fake' });
     try {
       await target.enroll([{ person: 'Ada', path: lfwPhoto('Bono', 3) }]);
-      const before = await galleryDigest(target);
+      const before = await storedDigest(target.store);
       const text = await readFile(file, 'utf8');
       const bad = async (name: string, content: string | Buffer, code: FacedbError['code'], says?: RegExp): Promise<void> => {
         const path = join(dir, name);
         await writeFile(path, content);
         await refused(target.importGallery(path), code, says);
-        assert.equal(await galleryDigest(target), before, `${name} changed the gallery`);
+        assert.equal(await storedDigest(target.store), before, `${name} changed the gallery`);
       };
       const lines = text.split('\n');
       await bad('cut-at-line.jsonl', lines.slice(0, 5).join('\n') + '\n', 'invalid_input', /cut short/);

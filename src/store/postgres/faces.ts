@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { FacedbError } from '../../errors/errors.js';
 import * as sharedRows from '../rows.js';
 import { FACE_COLUMNS, insertedFace, newFaceColumns, notFound } from '../rows.js';
-import type { Face, FaceRecord, FaceRef, NewFace, Page, PageOf } from '../store.js';
+import type { Face, FaceRecord, NewFace, Page, PageOf } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkNewFaces, checkPage } from '../validation.js';
 import { count, PRUNE_CHANGES, READ_SNAPSHOT, readModel, transaction } from './connection.js';
@@ -37,11 +37,11 @@ export class PostgresFaces {
       // skips photos the person already had before this batch.
       const { rows } = await client.query<{ id: number; content_hash: string; created_at: Date }>(
         `INSERT INTO faces (person_id, source_path, content_hash, box_x, box_y, box_w, box_h, detection_score,
-           embedding, crop, model_id, model_version)
-         SELECT $1, source_path, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, crop, $2, $3
+           embedding, crop, upload_name, model_id, model_version)
+         SELECT $1, source_path, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, crop, upload_name, $2, $3
          FROM unnest($4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[],
-                     $11::bytea[], $12::bytea[])
-           WITH ORDINALITY AS batch (source_path, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, crop, position)
+                     $11::bytea[], $12::bytea[], $13::text[])
+           WITH ORDINALITY AS batch (source_path, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, crop, upload_name, position)
          ORDER BY position
          ON CONFLICT (person_id, content_hash) DO NOTHING
          RETURNING id, content_hash, created_at`,
@@ -90,16 +90,6 @@ export class PostgresFaces {
       );
       return rows.map((row) => sharedRows.toFaceRecord(row, (time) => time.toISOString(), dimensions));
     });
-  }
-
-  /** GalleryStore.describeFaces. */
-  async describe(ids: readonly number[]): Promise<FaceRef[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await this.#pool.query<sharedRows.FaceRefRow>(
-      `SELECT ${sharedRows.FACE_REF_COLUMNS} FROM faces f LEFT JOIN people p ON p.id = f.person_id WHERE f.id = ANY($1::int[])`,
-      [ids],
-    );
-    return sharedRows.toFaceRefs(ids, rows);
   }
 
   list(personId: number, page: Page): Promise<PageOf<Face>> {

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { POSTGRES_CURATION_MIGRATION } from '../curation-migration.js';
 import { FacedbError } from '../../errors/errors.js';
 import { lookalikeKey } from '../lookalikes.js';
 import { UNNAMED_FACES_MIGRATION } from './migration-unnamed-faces.js';
@@ -101,6 +102,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER faces_forget_unnamed_photos AFTER DELETE ON faces
     REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION facedb_forget_unnamed_photos();
   `,
+  POSTGRES_CURATION_MIGRATION,
   `
   -- Unnamed faces are searched too (facedb search): every face added or removed is logged, named or not, so each
   -- server's index of unnamed faces follows other writers as its index of people's faces does. (A face changing
@@ -144,7 +146,7 @@ export async function keyPeople(client: PoolClient): Promise<void> {
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Tables a facedb schema owns: finding any of them without a migration record means someone else's. */
-const OWN_TABLES = ['meta', 'people', 'faces', 'face_changes', 'face_photos', 'clusters', 'unnamed_photos', 'gallery_calibration'];
+const OWN_TABLES = ['meta', 'people', 'faces', 'face_changes', 'face_photos', 'clusters', 'unnamed_photos', 'gallery_calibration', 'curation_constraints'];
 
 /** Any fixed number, the same in every facedb: it names the lock, per database. */
 const MIGRATION_LOCK = 0x0fac_ed_b0;

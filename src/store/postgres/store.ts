@@ -3,8 +3,11 @@ import type { FaceMatch, PersonMatch } from '../../core/search-index.js';
 import type { ModelInfo } from '../../core/types.js';
 import type { FacedbError } from '../../errors/errors.js';
 import { FaultMemory } from '../faults.js';
-import { findPerson, nameCluster, upsertPerson } from '../lookalikes.js';
-import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, FaceRecord, FaceRef, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
+import { findPerson, givePerson, renamePerson, upsertPerson } from '../lookalikes.js';
+import type { FaceCursor, FaceFilter, FaceListing, GalleryConstraints, MergedClusters, MergedPeople, MovedFaces, StoredFace } from '../curation.js';
+import { notFound } from '../rows.js';
+import { PostgresCuration } from './curation.js';
+import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, FaceRecord, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { checkModel, checkPinnedModel } from '../validation.js';
 import { openFailure, readModel, redactUrl, run, transaction } from './connection.js';
 import { PostgresEmbeddings } from './embeddings.js';
@@ -74,6 +77,7 @@ export class PostgresGalleryStore implements GalleryStore {
   readonly #embeddings: PostgresEmbeddings;
   readonly #unnamed: PostgresUnnamedFaces;
   readonly #calibration: PostgresCalibration;
+  readonly #curation: PostgresCuration;
   /** Present only when opened with pgvector search (see GalleryStore.nearestPeople). */
   readonly nearestPeople?: (query: Float32Array, k: number) => Promise<PersonMatch[]>;
   readonly nearestFaces?: (query: Float32Array, k: number, unnamedOnly: boolean) => Promise<FaceMatch[]>;
@@ -88,6 +92,7 @@ export class PostgresGalleryStore implements GalleryStore {
     this.#embeddings = new PostgresEmbeddings(pool, vectorWhere);
     this.#unnamed = new PostgresUnnamedFaces(pool, this.#people, erasure);
     this.#calibration = new PostgresCalibration(pool, (begin, work) => transaction(pool, begin, work), readModel);
+    this.#curation = new PostgresCuration(pool, this.#people);
     if (vectorWhere !== undefined) this.nearestPeople = (query, k) => run(() => this.#embeddings.nearestPeople(query, k));
     if (vectorWhere !== undefined) this.nearestFaces = (query, k, unnamedOnly) => run(() => this.#embeddings.nearestFaces(query, k, unnamedOnly));
   }
@@ -160,9 +165,6 @@ export class PostgresGalleryStore implements GalleryStore {
     return run(() => this.#faces.after(afterId, limit));
   }
 
-  describeFaces(ids: readonly number[]): Promise<FaceRef[]> {
-    return run(() => this.#faces.describe(ids));
-  }
 
   getFacePhoto(id: number): Promise<Uint8Array | null> {
     return run(() => this.#faces.photo(id));
@@ -213,7 +215,7 @@ export class PostgresGalleryStore implements GalleryStore {
   }
 
   nameCluster(clusterId: number, personName: string): Promise<NamedCluster> {
-    return run(() => nameCluster(this.#people.records, (person) => this.#unnamed.nameCluster(clusterId, person), personName));
+    return run(() => givePerson(this.#people.records, (person) => this.#unnamed.nameCluster(clusterId, person), personName));
   }
 
 
@@ -223,6 +225,50 @@ export class PostgresGalleryStore implements GalleryStore {
 
   removeCluster(id: number): Promise<number> {
     return this.#write(() => this.#unnamed.removeCluster(id));
+  }
+
+  listStoredFaces(filter: FaceFilter, page: FaceCursor): Promise<FaceListing> {
+    return run(() => this.#curation.listFaces(filter, page));
+  }
+
+  getStoredFaces(faceIds: number[]): Promise<StoredFace[]> {
+    return run(() => this.#curation.getFaces(faceIds));
+  }
+
+  moveFaces(faceIds: number[], personName: string): Promise<MovedFaces> {
+    return this.#write(() => givePerson(this.#people.records, (person) => this.#curation.move(faceIds, person), personName));
+  }
+
+  unassignFaces(faceIds: number[]): Promise<number> {
+    return this.#write(() => this.#curation.unassign(faceIds));
+  }
+
+  renamePerson(personId: number, name: string): Promise<Person> {
+    return this.#write(async () => {
+      const current = await this.#people.byId(this.#pool, personId);
+      if (current === null) throw notFound('person', personId);
+      return renamePerson(this.#people.records, current, name, (to) => this.#curation.rename(personId, to));
+    });
+  }
+
+  mergePeople(fromId: number, intoId: number): Promise<MergedPeople> {
+    return this.#write(() => this.#curation.mergePeople(fromId, intoId));
+  }
+
+  mergeClusters(fromId: number, intoId: number): Promise<MergedClusters> {
+    return this.#write(() => this.#curation.mergeClusters(fromId, intoId));
+  }
+
+  rejectCluster(clusterId: number, personId: number): Promise<void> {
+    return this.#write(() => this.#curation.reject(clusterId, personId));
+  }
+
+  addConstraints(constraints: GalleryConstraints): Promise<number> {
+    return run(() => this.#curation.add(constraints));
+  }
+
+  listConstraints(): Promise<GalleryConstraints> {
+    return run(() => this.#curation.constraints());
   }
 
   getCalibration(): Promise<GalleryCalibration | null> {

@@ -12,7 +12,7 @@ import type { PostgresPeople } from './people.js';
 
 type FaceRow = UnnamedFaceRow<Date>;
 /** Clustering writes and cluster naming take turns (per database), so neither works on the other's half-done state. */
-const CLUSTER_LOCK = 0x0fac_ec10;
+export const CLUSTER_LOCK = 0x0fac_ec10;
 
 /** The PostgreSQL store's unnamed faces and clusters (see GalleryStore). */
 export class PostgresUnnamedFaces {
@@ -44,11 +44,11 @@ export class PostgresUnnamedFaces {
       if (batch.length === 0) return [];
       const { rows } = await client.query<{ id: number; created_at: Date }>(
         `INSERT INTO faces (person_id, source_path, content_hash, box_x, box_y, box_w, box_h, detection_score,
-           embedding, crop, model_id, model_version)
-         SELECT NULL, source_path, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, crop, $1, $2
+           embedding, crop, upload_name, model_id, model_version)
+         SELECT NULL, source_path, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, crop, upload_name, $1, $2
          FROM unnest($3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[],
-                     $10::bytea[], $11::bytea[])
-           WITH ORDINALITY AS batch (source_path, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, crop, position)
+                     $10::bytea[], $11::bytea[], $12::text[])
+           WITH ORDINALITY AS batch (source_path, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, crop, upload_name, position)
          ORDER BY position
          RETURNING id, created_at`,
         [model.id, model.version, ...newFaceColumns(batch)],
@@ -71,11 +71,11 @@ export class PostgresUnnamedFaces {
   loadEmbeddings(): Promise<UnnamedEmbedding[]> {
     return transaction(this.#pool, READ_SNAPSHOT, async (client) => {
       const dimensions = (await readModel(client))?.dimensions ?? 0;
-      const { rows } = await client.query<[number, number | null, Buffer]>({
-        text: 'SELECT id, cluster_id, embedding FROM faces WHERE person_id IS NULL ORDER BY id',
+      const { rows } = await client.query<[number, number | null, string, Buffer]>({
+        text: 'SELECT id, cluster_id, content_hash, embedding FROM faces WHERE person_id IS NULL ORDER BY id',
         rowMode: 'array',
       });
-      return rows.map(([id, cluster, blob]) => toUnnamedEmbedding(id, cluster, blob, dimensions));
+      return rows.map(([id, cluster, hash, blob]) => toUnnamedEmbedding(id, cluster, hash, blob, dimensions));
     });
   }
 
@@ -193,6 +193,8 @@ export class PostgresUnnamedFaces {
            SELECT MIN(f.id) FROM faces f
            WHERE f.cluster_id = $2 AND f.person_id IS NULL
              AND NOT EXISTS (SELECT 1 FROM faces g WHERE g.person_id = $1 AND g.content_hash = f.content_hash)
+             -- A face taken from this person never goes back by itself (store/curation.ts).
+             AND NOT EXISTS (SELECT 1 FROM curation_constraints c WHERE c.kind = 'face_not_person' AND c.face_id = f.id AND c.person_id = $1)
            GROUP BY f.content_hash
          )`,
         [personId, clusterId],

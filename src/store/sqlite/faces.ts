@@ -2,8 +2,8 @@ import type Database from 'better-sqlite3';
 import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import * as sharedRows from '../rows.js';
-import { FACE_COLUMNS, FACE_REF_COLUMNS, insertedFace, newFaceRow, notFound, type FaceRefRow } from '../rows.js';
-import type { Face, FaceRecord, FaceRef, NewFace, Page, PageOf } from '../store.js';
+import { FACE_COLUMNS, insertedFace, newFaceRow, notFound } from '../rows.js';
+import type { Face, FaceRecord, NewFace, Page, PageOf } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkNewFaces, checkPage } from '../validation.js';
 import { now } from './connection.js';
@@ -109,12 +109,6 @@ export class SqliteFaces {
     return rows.map((row) => sharedRows.toFaceRecord(row, (time) => time, dimensions));
   }
 
-  /** GalleryStore.describeFaces. */
-  describe(ids: readonly number[]): FaceRef[] {
-    if (ids.length === 0) return [];
-    return sharedRows.toFaceRefs(ids, this.#sql.describe.all(JSON.stringify(ids)) as FaceRefRow[]);
-  }
-
   /** Faces that belong to a person. */
   count(): number {
     return this.#sql.count.get() as number;
@@ -126,9 +120,9 @@ const toFace = (row: FaceRow): Face => sharedRows.toFace(row, (time) => time);
 function prepare(db: Database.Database) {
   return {
     insert: db.prepare(`INSERT INTO faces (person_id, source_path, content_hash, box_x, box_y, box_w, box_h,
-        detection_score, embedding, crop, model_id, model_version, created_at)
+        detection_score, embedding, crop, upload_name, model_id, model_version, created_at)
       VALUES (@person_id, @source_path, @content_hash, @box_x, @box_y, @box_w, @box_h,
-        @detection_score, @embedding, @crop, @model_id, @model_version, @created_at)
+        @detection_score, @embedding, @crop, @upload_name, @model_id, @model_version, @created_at)
       ON CONFLICT (person_id, content_hash) DO NOTHING`),
     hasPhoto: db.prepare('SELECT 1 FROM faces WHERE person_id = ? AND content_hash = ?').pluck(),
     byId: db.prepare(`SELECT ${FACE_COLUMNS} FROM faces f JOIN people p ON p.id = f.person_id WHERE f.id = ?`),
@@ -142,9 +136,6 @@ function prepare(db: Database.Database) {
     after: db.prepare(
       `SELECT ${sharedRows.FACE_RECORD_COLUMNS} FROM faces f LEFT JOIN people p ON p.id = f.person_id
        LEFT JOIN face_photos fp ON fp.face_id = f.id WHERE f.id > ? ORDER BY f.id LIMIT ?`,
-    ),
-    describe: db.prepare(
-      `SELECT ${FACE_REF_COLUMNS} FROM faces f LEFT JOIN people p ON p.id = f.person_id WHERE f.id IN (SELECT value FROM json_each(?))`,
     ),
     insertPhoto: db.prepare('INSERT INTO face_photos (face_id, photo) VALUES (?, ?)'),
     photo: db.prepare('SELECT photo FROM face_photos WHERE face_id = ?').pluck(),

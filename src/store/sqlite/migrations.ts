@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { SQLITE_CURATION_MIGRATION } from '../curation-migration.js';
 import { FacedbError } from '../../errors/errors.js';
 import { lookalikeKey } from '../lookalikes.js';
 import { UNNAMED_FACES_MIGRATION } from './migration-unnamed-faces.js';
@@ -132,6 +133,7 @@ export const MIGRATIONS: readonly string[] = [
     WHERE content_hash = OLD.content_hash AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.content_hash = OLD.content_hash);
   END;
   `,
+  SQLITE_CURATION_MIGRATION,
   `
   -- Unnamed faces are searched too (facedb search): every face added or removed is logged, named or not, so each
   -- process's index of unnamed faces follows other writers as its index of people's faces does. (A face changing

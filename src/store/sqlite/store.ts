@@ -3,9 +3,11 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ModelInfo } from '../../core/types.js';
 import { FaultMemory, storageUnavailable } from '../faults.js';
-import { findPerson, nameCluster, upsertPerson } from '../lookalikes.js';
-import { toModelInfo, type MetaRow } from '../rows.js';
-import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, FaceRecord, FaceRef, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
+import { findPerson, givePerson, renamePerson, upsertPerson } from '../lookalikes.js';
+import type { FaceCursor, FaceFilter, FaceListing, GalleryConstraints, MergedClusters, MergedPeople, MovedFaces, StoredFace } from '../curation.js';
+import { SqliteCuration } from './curation.js';
+import { notFound, toModelInfo, type MetaRow } from '../rows.js';
+import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, FaceRecord, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { checkModel, checkPinnedModel } from '../validation.js';
 import { fileIdentity, openReadOnly, openWritable, run, sqliteFault, unwritableReason, type StoreFile } from './connection.js';
 import { SqliteEmbeddings } from './embeddings.js';
@@ -59,6 +61,7 @@ export class SqliteGalleryStore implements GalleryStore {
   readonly #embeddings: SqliteEmbeddings;
   readonly #unnamed: SqliteUnnamedFaces;
   readonly #calibration: SqliteCalibration;
+  readonly #curation: SqliteCuration;
 
   /** Use `openSqliteStore`, which also migrates the schema. */
   constructor(db: Database.Database, file: StoreFile) {
@@ -72,6 +75,7 @@ export class SqliteGalleryStore implements GalleryStore {
     this.#embeddings = new SqliteEmbeddings(db, model);
     this.#unnamed = new SqliteUnnamedFaces(db, model, this.#people, erasure);
     this.#calibration = new SqliteCalibration(db, model);
+    this.#curation = new SqliteCuration(db, this.#people);
   }
 
 
@@ -155,9 +159,6 @@ export class SqliteGalleryStore implements GalleryStore {
     return this.#read(() => this.#faces.after(afterId, limit, this.#model()?.dimensions ?? 0));
   }
 
-  describeFaces(ids: readonly number[]): Promise<FaceRef[]> {
-    return this.#read(() => this.#faces.describe(ids));
-  }
 
   getFacePhoto(id: number): Promise<Uint8Array | null> {
     return run(() => this.#faces.photo(id));
@@ -209,7 +210,7 @@ export class SqliteGalleryStore implements GalleryStore {
   }
 
   nameCluster(clusterId: number, personName: string): Promise<NamedCluster> {
-    return this.#write(() => nameCluster(this.#people.records, (person) => Promise.resolve(this.#unnamed.nameCluster(clusterId, person)), personName));
+    return this.#write(() => givePerson(this.#people.records, (person) => Promise.resolve(this.#unnamed.nameCluster(clusterId, person)), personName));
   }
 
   removeUnnamedFace(id: number): Promise<void> {
@@ -218,6 +219,50 @@ export class SqliteGalleryStore implements GalleryStore {
 
   removeCluster(id: number): Promise<number> {
     return this.#write(() => this.#unnamed.removeCluster(id));
+  }
+
+  listStoredFaces(filter: FaceFilter, page: FaceCursor): Promise<FaceListing> {
+    return this.#read(() => this.#curation.listFaces(filter, page));
+  }
+
+  getStoredFaces(faceIds: number[]): Promise<StoredFace[]> {
+    return this.#read(() => this.#curation.getFaces(faceIds));
+  }
+
+  moveFaces(faceIds: number[], personName: string): Promise<MovedFaces> {
+    return this.#write(() => givePerson(this.#people.records, (person) => Promise.resolve(this.#curation.move(faceIds, person)), personName));
+  }
+
+  unassignFaces(faceIds: number[]): Promise<number> {
+    return this.#write(() => this.#curation.unassign(faceIds));
+  }
+
+  renamePerson(personId: number, name: string): Promise<Person> {
+    return this.#write(async () => {
+      const current = this.#people.byId(personId);
+      if (current === null) throw notFound('person', personId);
+      return renamePerson(this.#people.records, current, name, (to) => Promise.resolve(this.#curation.rename(personId, to)));
+    });
+  }
+
+  mergePeople(fromId: number, intoId: number): Promise<MergedPeople> {
+    return this.#write(() => this.#curation.mergePeople(fromId, intoId));
+  }
+
+  mergeClusters(fromId: number, intoId: number): Promise<MergedClusters> {
+    return this.#write(() => this.#curation.mergeClusters(fromId, intoId));
+  }
+
+  rejectCluster(clusterId: number, personId: number): Promise<void> {
+    return this.#write(() => this.#curation.reject(clusterId, personId));
+  }
+
+  addConstraints(constraints: GalleryConstraints): Promise<number> {
+    return this.#write(() => this.#curation.add(constraints));
+  }
+
+  listConstraints(): Promise<GalleryConstraints> {
+    return this.#read(() => this.#curation.constraints());
   }
 
   getCalibration(): Promise<GalleryCalibration | null> {

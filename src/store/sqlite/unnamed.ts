@@ -63,8 +63,8 @@ export class SqliteUnnamedFaces {
   loadEmbeddings(): UnnamedEmbedding[] {
     return this.#db.transaction(() => {
       const dimensions = this.#model()?.dimensions ?? 0;
-      return (this.#sql.unnamedEmbeddings.all() as Array<[number, number | null, Buffer]>).map(([id, cluster, blob]) =>
-        toUnnamedEmbedding(id, cluster, blob, dimensions),
+      return (this.#sql.unnamedEmbeddings.all() as Array<[number, number | null, string, Buffer]>).map(([id, cluster, hash, blob]) =>
+        toUnnamedEmbedding(id, cluster, hash, blob, dimensions),
       );
     })();
   }
@@ -169,10 +169,10 @@ function prepare(db: Database.Database) {
   return {
     insertPhoto: db.prepare('INSERT INTO unnamed_photos (content_hash, source_path, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     insertFace: db.prepare(`INSERT INTO faces (person_id, source_path, content_hash, box_x, box_y, box_w, box_h,
-        detection_score, embedding, crop, model_id, model_version, created_at)
+        detection_score, embedding, crop, upload_name, model_id, model_version, created_at)
       VALUES (NULL, @source_path, @content_hash, @box_x, @box_y, @box_w, @box_h,
-        @detection_score, @embedding, @crop, @model_id, @model_version, @created_at)`),
-    unnamedEmbeddings: db.prepare('SELECT id, cluster_id, embedding FROM faces WHERE person_id IS NULL ORDER BY id').raw(),
+        @detection_score, @embedding, @crop, @upload_name, @model_id, @model_version, @created_at)`),
+    unnamedEmbeddings: db.prepare('SELECT id, cluster_id, content_hash, embedding FROM faces WHERE person_id IS NULL ORDER BY id').raw(),
     clusterExists: db.prepare('SELECT 1 FROM clusters WHERE id = ?'),
     insertCluster: db.prepare('INSERT INTO clusters (created_at) VALUES (?)'),
     assignFace: db.prepare('UPDATE faces SET cluster_id = ? WHERE id = ? AND person_id IS NULL'),
@@ -201,6 +201,8 @@ function prepare(db: Database.Database) {
         SELECT MIN(f.id) FROM faces f
         WHERE f.cluster_id = @cluster_id AND f.person_id IS NULL
           AND f.content_hash NOT IN (SELECT content_hash FROM faces WHERE person_id = @person_id)
+          -- A face taken from this person never goes back by itself (store/curation.ts).
+          AND NOT EXISTS (SELECT 1 FROM curation_constraints c WHERE c.kind = 'face_not_person' AND c.face_id = f.id AND c.person_id = @person_id)
         GROUP BY f.content_hash
       )`),
     deleteCluster: db.prepare('DELETE FROM clusters WHERE id = ?'),

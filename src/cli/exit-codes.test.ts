@@ -135,6 +135,8 @@ void describe('exit codes: every command against the README table', () => {
     ['remove, a person and a cluster at once', () => ['remove', 'Bono', '--cluster', '1', '--db', db], 2],
     ['cluster, mistyped --db', () => ['cluster', '--db', missingDb], 5],
     ['name-cluster, no such cluster', () => ['name-cluster', '999999', 'Nobody', '--db', db], 5],
+    ['move, no such face', () => ['move', '999999', '--to', 'Bono', '--db', db], 5],
+    ['merge, a person into themselves: conflict', () => ['merge', 'Bono', '--into', 'Bono', '--db', db], 13, (run) => assert.match(run.stderr, /\[conflict\].*into themselves/)],
     ['reembed, mistyped --db', () => ['reembed', '--db', missingDb, '--to', join(work, 'new.sqlite')], 5, () => {
       assert.ok(!existsSync(join(work, 'new.sqlite')));
     }],

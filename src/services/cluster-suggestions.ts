@@ -4,7 +4,7 @@ import { engineForModel, fallbackThreshold } from '../engine/registry.js';
 import { FacedbError, toFacedbError } from '../errors/errors.js';
 import { galleryThresholdAt } from '../store/calibration.js';
 import type { GalleryConstraints } from '../store/curation.js';
-import type { Person, UnnamedEmbedding } from '../store/store.js';
+import type { GalleryStore, Person, UnnamedEmbedding } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 import { RecognitionService } from './recognition.js';
 
@@ -84,12 +84,12 @@ export class ClusterSuggestions {
       throw error;
     }
     const [faces, constraints, people] = await Promise.all([
-      store.loadUnnamedEmbeddings(),
+      store.loadClusterEmbeddings([...clusterIds], FACES_PER_CLUSTER),
       store.listConstraints(),
       store.listPeople({ limit: 0, offset: 0 }),
     ]);
     const byCluster = facesByCluster(faces, new Set(clusterIds));
-    const refused = refusedPeople(constraints, faces);
+    const refused = await refusedPeopleOf(store, constraints);
     for (const clusterId of clusterIds) {
       const distances = await this.#distances(byCluster.get(clusterId) ?? []);
       const blocked = refused.get(clusterId);
@@ -111,8 +111,8 @@ export class ClusterSuggestions {
    */
   async checkNaming(clusterId: number, person: Person): Promise<void> {
     const { store } = this.#context;
-    const [faces, constraints] = await Promise.all([store.loadUnnamedEmbeddings(), store.listConstraints()]);
-    const mine = facesByCluster(faces, new Set([clusterId])).get(clusterId) ?? [];
+    const [faces, constraints] = await Promise.all([store.loadClusterEmbeddings([clusterId], FACES_PER_CLUSTER), store.listConstraints()]);
+    const mine = faces;
     if (mine.length === 0) return; // unknown or empty: naming answers not_found
     // Faces taken from this person stay behind when it is named (the store sees to that): only a rejection refuses.
     if (constraints.clusterNotPerson.some(([cluster, personId]) => cluster === clusterId && personId === person.id)) {
@@ -169,7 +169,7 @@ function facesByCluster(faces: readonly UnnamedEmbedding[], clusters: ReadonlySe
 }
 
 /** People each cluster must not be suggested for: rejected for it, or a face in it was taken from them. */
-function refusedPeople(constraints: GalleryConstraints, faces: readonly UnnamedEmbedding[]): Map<number, Set<number>> {
+async function refusedPeopleOf(store: GalleryStore, constraints: GalleryConstraints): Promise<Map<number, Set<number>>> {
   const refused = new Map<number, Set<number>>();
   const add = (clusterId: number, personId: number): void => {
     const set = refused.get(clusterId);
@@ -177,8 +177,10 @@ function refusedPeople(constraints: GalleryConstraints, faces: readonly UnnamedE
     else refused.set(clusterId, new Set([personId]));
   };
   for (const [clusterId, personId] of constraints.clusterNotPerson) add(clusterId, personId);
-  const clusterOf = new Map(faces.map((face) => [face.faceId, face.clusterId]));
-  for (const [faceId, personId] of constraints.faceNotPerson) {
+  const taken = constraints.faceNotPerson;
+  if (taken.length === 0) return refused;
+  const clusterOf = new Map((await store.getStoredFaces([...new Set(taken.map(([faceId]) => faceId))])).map((face) => [face.id, face.clusterId]));
+  for (const [faceId, personId] of taken) {
     const clusterId = clusterOf.get(faceId);
     if (clusterId != null) add(clusterId, personId);
   }

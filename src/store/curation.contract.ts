@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { galleryDigest } from '../../test/gallery-digest.js';
-import { MODEL, newFace, rejectsWith, type OpenStore, type OpenTwice } from './contract-fixtures.js';
+import { hash, MODEL, newFace, rejectsWith, type OpenStore, type OpenTwice } from './contract-fixtures.js';
 import type { GalleryStore } from './store.js';
 
 /**
@@ -54,6 +54,10 @@ export function runCurationContract(open: OpenStore, openTwice: OpenTwice): void
       await rejectsWith(store.listStoredFaces({ personId: 999_999 }, { limit: 10, afterId: 0 }), 'not_found');
       await rejectsWith(store.listStoredFaces({ clusterId: 999_999 }, { limit: 10, afterId: 0 }), 'not_found');
       assert.deepEqual((await store.getStoredFaces([g.bobFaces[0]!.id, 999_999])).map((f) => f.id), [g.bobFaces[0]!.id]);
+      // A cluster's first faces with their embeddings, for suggestions.
+      const embedded = await store.loadClusterEmbeddings([g.cluster, 999_999], 2);
+      assert.deepEqual(embedded.map((e) => [e.faceId, e.clusterId, e.contentHash]), g.unnamed.slice(0, 2).map((f) => [f.id, g.cluster, hash('u1')]));
+      assert.deepEqual([...embedded[0]!.embedding], [...newFace('u1', { seed: 1 }).embedding]);
     });
 
     void it('moves named and unnamed faces, creating a person for a new name, through the change log', async () => {

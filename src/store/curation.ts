@@ -1,7 +1,6 @@
-import type { Box } from '../core/types.js';
 import { escapeInvisible } from '../core/names.js';
 import { FacedbError } from '../errors/errors.js';
-import type { Person } from './store.js';
+import type { FaceCursor, FaceListing, GalleryConstraints, StoredFace } from './store.js';
 
 /*
  * Curation: what a person corrects in the gallery (faces moved, unassigned, people renamed and merged, clusters
@@ -21,65 +20,7 @@ import type { Person } from './store.js';
 /** The table's name, for export/import and tooling. */
 export const CONSTRAINTS_TABLE = 'curation_constraints';
 
-export type ConstraintKind = 'faces_apart' | 'face_not_person' | 'cluster_not_person';
-
-/** Every constraint stored, by kind, as id pairs. */
-export interface GalleryConstraints {
-  facesApart: Array<[faceId: number, otherFaceId: number]>;
-  faceNotPerson: Array<[faceId: number, personId: number]>;
-  clusterNotPerson: Array<[clusterId: number, personId: number]>;
-}
-
-/** A stored face of any kind: a person's, or unnamed (in a cluster or not). No embedding. */
-export interface StoredFace {
-  id: number;
-  personId: number | null;
-  personName: string | null;
-  /** Only for unnamed faces. */
-  clusterId: number | null;
-  sourcePath: string | null;
-  /** The file name an upload came with, when it had one (faces enrolled over HTTP). */
-  uploadName: string | null;
-  box: Box;
-  detectionScore: number;
-  createdAt: string;
-}
-
-/** Which faces to list: a person's, a cluster's, or every unnamed one; all faces when empty. */
-export interface FaceFilter {
-  personId?: number;
-  clusterId?: number;
-  unnamed?: boolean;
-}
-
-/** Keyset paging by face id: faces after `afterId`, at most `limit`. */
-export interface FaceCursor {
-  limit: number;
-  afterId: number;
-}
-
-export interface FaceListing {
-  items: StoredFace[];
-  /** The `afterId` of the next page, or null when this was the last. */
-  nextAfterId: number | null;
-}
-
-export interface MovedFaces {
-  moved: number;
-  person: Person;
-  /** True when the person was created by this move. */
-  created: boolean;
-}
-
-export interface MergedPeople {
-  mergedFaces: number;
-  into: Person;
-}
-
-export interface MergedClusters {
-  mergedFaces: number;
-  into: number;
-}
+export type { FaceCursor, FaceFilter, FaceListing, GalleryConstraints, MergedClusters, MergedPeople, MovedFaces, StoredFace } from './store.js';
 
 /** Most faces one correction may name. */
 export const MAX_FACES_PER_CHANGE = 1000;
@@ -194,7 +135,7 @@ export const CONSTRAINT_ROWS = `SELECT kind,
   FROM curation_constraints ORDER BY id`;
 
 /** Constraints as table rows (the columns of curation_constraints), for inserting them (facedb import). */
-export function constraintRows(constraints: GalleryConstraints): Array<{ kind: ConstraintKind; face: number | null; other: number | null; cluster: number | null; person: number | null }> {
+export function constraintRows(constraints: GalleryConstraints): Array<{ kind: 'faces_apart' | 'face_not_person' | 'cluster_not_person'; face: number | null; other: number | null; cluster: number | null; person: number | null }> {
   return [
     ...constraints.facesApart.map(([a, b]) => ({ kind: 'faces_apart' as const, face: Math.min(a, b), other: Math.max(a, b), cluster: null, person: null })),
     ...constraints.faceNotPerson.map(([face, person]) => ({ kind: 'face_not_person' as const, face, other: null, cluster: null, person })),

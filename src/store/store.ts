@@ -1,7 +1,6 @@
 import type { FaceMatch, PersonMatch } from '../core/search-index.js';
 import type { Box, ModelInfo } from '../core/types.js';
 import type { GalleryCalibration } from './calibration.js';
-import type { FaceCursor, FaceFilter, FaceListing, GalleryConstraints, MergedClusters, MergedPeople, MovedFaces, StoredFace } from './curation.js';
 
 export interface Person {
   id: number;
@@ -134,6 +133,66 @@ export interface NamedCluster {
   facesNamed: number;
   /** Faces left in the cluster: photos the person already has a face from (one face per photo and person). */
   facesLeft: number;
+}
+
+// ---- curation (see store/curation.ts for the rules and the constraints table)
+
+/** Every constraint stored, by kind, as id pairs. */
+export interface GalleryConstraints {
+  facesApart: Array<[faceId: number, otherFaceId: number]>;
+  faceNotPerson: Array<[faceId: number, personId: number]>;
+  clusterNotPerson: Array<[clusterId: number, personId: number]>;
+}
+
+/** A stored face of any kind: a person's, or unnamed (in a cluster or not). No embedding. */
+export interface StoredFace {
+  id: number;
+  personId: number | null;
+  personName: string | null;
+  /** Only for unnamed faces. */
+  clusterId: number | null;
+  sourcePath: string | null;
+  /** The file name an upload came with, when it had one (faces enrolled over HTTP). */
+  uploadName: string | null;
+  box: Box;
+  detectionScore: number;
+  createdAt: string;
+}
+
+/** Which faces to list: a person's, a cluster's, or every unnamed one; all faces when empty. */
+export interface FaceFilter {
+  personId?: number;
+  clusterId?: number;
+  unnamed?: boolean;
+}
+
+/** Keyset paging by face id: faces after `afterId`, at most `limit`. */
+export interface FaceCursor {
+  limit: number;
+  afterId: number;
+}
+
+export interface FaceListing {
+  items: StoredFace[];
+  /** The `afterId` of the next page, or null when this was the last. */
+  nextAfterId: number | null;
+}
+
+export interface MovedFaces {
+  moved: number;
+  person: Person;
+  /** True when the person was created by this move. */
+  created: boolean;
+}
+
+export interface MergedPeople {
+  mergedFaces: number;
+  into: Person;
+}
+
+export interface MergedClusters {
+  mergedFaces: number;
+  into: number;
 }
 
 export interface Page {
@@ -275,6 +334,8 @@ export interface GalleryStore {
   listConstraints(): Promise<GalleryConstraints>;
   /** Stores constraints (facedb import) in one transaction, skipping those stored already; returns how many were new. */
   addConstraints(constraints: GalleryConstraints): Promise<number>;
+  /** The first `perCluster` faces (lowest ids) of each of these clusters, with embeddings, in face id order. */
+  loadClusterEmbeddings(clusterIds: number[], perCluster: number): Promise<UnnamedEmbedding[]>;
 
   // ---- the gallery's own calibration (facedb evaluate --apply; see store/calibration.ts)
 

@@ -25,9 +25,10 @@ import {
 } from '../curation.js';
 import type { NewPerson } from '../lookalikes.js';
 import { notFound } from '../rows.js';
-import type { Person } from '../store.js';
+import type { Person, UnnamedEmbedding } from '../store.js';
+import { toUnnamedEmbedding } from '../unnamed-rows.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
-import { PRUNE_CHANGES, READ_SNAPSHOT, transaction } from './connection.js';
+import { PRUNE_CHANGES, READ_SNAPSHOT, readModel, transaction } from './connection.js';
 import type { PostgresPeople } from './people.js';
 import { CLUSTER_LOCK } from './unnamed.js';
 
@@ -221,6 +222,21 @@ export class PostgresCuration {
         added += (await client.query(INSERT_CONSTRAINT, [row.kind, row.face, row.other, row.cluster, row.person])).rowCount ?? 0;
       }
       return added;
+    });
+  }
+
+  async clusterEmbeddings(clusterIds: number[], perCluster: number): Promise<UnnamedEmbedding[]> {
+    return transaction(this.#pool, READ_SNAPSHOT, async (client) => {
+      const dimensions = (await readModel(client))?.dimensions ?? 0;
+      const { rows } = await client.query<[number, number, string, Buffer]>({
+        text: `SELECT id, cluster_id, content_hash, embedding FROM (
+                 SELECT f.*, row_number() OVER (PARTITION BY f.cluster_id ORDER BY f.id) AS position
+                 FROM faces f WHERE f.person_id IS NULL AND f.cluster_id = ANY($1::int[])
+               ) f WHERE position <= $2 ORDER BY id`,
+        values: [clusterIds, perCluster],
+        rowMode: 'array',
+      });
+      return rows.map(([id, cluster, hash, blob]) => toUnnamedEmbedding(id, cluster, hash, blob, dimensions));
     });
   }
 

@@ -271,6 +271,10 @@ export class PostgresGalleryStore implements GalleryStore {
     return run(() => this.#curation.constraints());
   }
 
+  loadClusterEmbeddings(clusterIds: number[], perCluster: number): Promise<UnnamedEmbedding[]> {
+    return run(() => this.#curation.clusterEmbeddings(clusterIds, perCluster));
+  }
+
   getCalibration(): Promise<GalleryCalibration | null> {
     return run(() => this.#calibration.get());
   }

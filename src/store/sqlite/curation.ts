@@ -25,7 +25,8 @@ import {
 } from '../curation.js';
 import type { NewPerson } from '../lookalikes.js';
 import { notFound } from '../rows.js';
-import type { Person } from '../store.js';
+import type { Person, UnnamedEmbedding } from '../store.js';
+import { toUnnamedEmbedding } from '../unnamed-rows.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { now } from './connection.js';
 import type { SqlitePeople } from './people.js';
@@ -185,6 +186,11 @@ export class SqliteCuration {
       .immediate();
   }
 
+  clusterEmbeddings(clusterIds: number[], perCluster: number, dimensions: number): UnnamedEmbedding[] {
+    const rows = this.#sql.clusterEmbeddings.all(JSON.stringify(clusterIds), perCluster) as Array<[number, number, string, Buffer]>;
+    return rows.map(([id, cluster, hash, blob]) => toUnnamedEmbedding(id, cluster, hash, blob, dimensions));
+  }
+
   constraints(): GalleryConstraints {
     return toConstraints(this.#sql.constraints.all() as Array<[string, number, number]>);
   }
@@ -246,6 +252,14 @@ function prepare(db: Database.Database) {
     deletePerson: db.prepare('DELETE FROM people WHERE id = ?'),
     moveClusterFaces: db.prepare('UPDATE faces SET cluster_id = ? WHERE cluster_id = ? AND person_id IS NULL'),
     constraints: db.prepare(CONSTRAINT_ROWS).raw(),
+    clusterEmbeddings: db
+      .prepare(
+        `SELECT id, cluster_id, content_hash, embedding FROM (
+           SELECT f.*, row_number() OVER (PARTITION BY f.cluster_id ORDER BY f.id) AS position
+           FROM faces f WHERE f.person_id IS NULL AND f.cluster_id IN (SELECT value FROM json_each(?))
+         ) WHERE position <= ? ORDER BY id`,
+      )
+      .raw(),
     pruneChanges: db.prepare('DELETE FROM face_changes WHERE seq <= (SELECT MAX(seq) FROM face_changes) - ?'),
   };
 }

@@ -107,7 +107,18 @@ void describe('SqliteGalleryStore', () => {
     const store = await openSqliteStore(path);
     assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     const tables = store.database.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-    assert.deepEqual(tables, ['clusters', 'face_changes', 'face_photos', 'faces', 'gallery_calibration', 'meta', 'people', 'sqlite_sequence', 'unnamed_photos']);
+    assert.deepEqual(tables, [
+      'clusters',
+      'curation_constraints',
+      'face_changes',
+      'face_photos',
+      'faces',
+      'gallery_calibration',
+      'meta',
+      'people',
+      'sqlite_sequence',
+      'unnamed_photos',
+    ]);
     await store.ensureModel(MODEL);
     await store.close();
 
@@ -115,6 +126,30 @@ void describe('SqliteGalleryStore', () => {
     const again = await openSqliteStore(path);
     assert.deepEqual(await again.getModel(), MODEL);
     await again.close();
+  });
+
+  void it('upgrades a gallery from before curation in place: faces kept, without upload names or constraints', async () => {
+    const path = freshPath();
+    const older = await openSqliteStore(path);
+    await older.ensureModel(MODEL);
+    const ada = await older.upsertPerson('Ada');
+    const box = { x: 1, y: 2, width: 3, height: 4 };
+    const kept = { sourcePath: '/p/kept.jpg', contentHash: 'ab'.repeat(32), box, detectionScore: 0.9, embedding: new Float32Array(4).fill(0.5), crop: null };
+    const [face] = await older.addFaces(ada.id, [kept]);
+    await older.close();
+    const raw = new Database(path);
+    raw.exec('DROP TABLE curation_constraints; ALTER TABLE faces DROP COLUMN upload_name;');
+    raw.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+    raw.close();
+    const store = await openSqliteStore(path);
+    try {
+      assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      const [stored] = await store.getStoredFaces([face!.id]);
+      assert.deepEqual([stored?.personName, stored?.uploadName], ['Ada', null]);
+      assert.deepEqual(await store.listConstraints(), { facesApart: [], faceNotPerson: [], clusterNotPerson: [] });
+    } finally {
+      await store.close();
+    }
   });
 
   void it('upgrades a schema-1 gallery in place: faces kept, changes logged from then on', async () => {

@@ -265,6 +265,10 @@ export class SqliteGalleryStore implements GalleryStore {
     return this.#read(() => this.#curation.constraints());
   }
 
+  loadClusterEmbeddings(clusterIds: number[], perCluster: number): Promise<UnnamedEmbedding[]> {
+    return this.#read(() => this.#curation.clusterEmbeddings(clusterIds, perCluster, this.#model()?.dimensions ?? 0));
+  }
+
   getCalibration(): Promise<GalleryCalibration | null> {
     return this.#read(() => this.#calibration.get());
   }

@@ -14,6 +14,8 @@ export type {
   EnrollItem,
   EnrollOptions,
   AttributeOptions,
+  ExportOptions,
+  FaceSearchOptions,
   IdentifyOptions,
   ImageSource,
 } from './services/face-service.js';

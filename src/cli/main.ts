@@ -12,6 +12,8 @@ import { enrollCommand } from './commands/enroll.js';
 import { identifyCommand } from './commands/identify.js';
 import { peopleCommand } from './commands/people.js';
 import { removeCommand } from './commands/remove.js';
+import { searchCommand } from './commands/search.js';
+import { exportCommand, importCommand } from './commands/transfer.js';
 import { representCommand } from './commands/represent.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
@@ -42,12 +44,15 @@ const ctx = createContext(program);
 for (const command of [
   enrollCommand(ctx),
   identifyCommand(ctx),
+  searchCommand(ctx),
   verifyCommand(ctx),
   analyzeCommand(ctx),
   representCommand(ctx),
   peopleCommand(ctx),
   removeCommand(ctx),
   reembedCommand(ctx),
+  exportCommand(ctx),
+  importCommand(ctx),
   evaluateCommand(ctx),
   clusterCommand(ctx),
   nameClusterCommand(ctx),

@@ -26,7 +26,7 @@ export function remote(name: string, description: string): Command {
     .option('--json', 'print JSON, as the local command does');
 }
 
-type Query = Record<string, number | string | undefined>;
+type Query = Record<string, number | string | boolean | undefined>;
 
 /** POSTs to the API (multipart for a FormData body, else JSON); see `send`. */
 export function call<T>(flags: RemoteFlags, path: string, body: FormData | object, schema: z.ZodType<T>): Promise<T> {
@@ -75,6 +75,18 @@ function networkReason(error: unknown): string {
 
 /** Calls the API; an error envelope becomes the same FacedbError the local command would raise. */
 async function send<T>(flags: RemoteFlags, path: string, query: Query, init: RequestInit, schema: z.ZodType<T>): Promise<T> {
+  const { response, url } = await request(flags, path, query, init);
+  const json: unknown = await response.json().catch(() => null);
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new FacedbError('internal', `unexpected answer from ${url.origin}${path}`);
+  return parsed.data;
+}
+
+/**
+ * Sends a request with the key; answers the response when it is a success (its body not read yet, for answers that
+ * are files), else raises the error envelope as the FacedbError the local command would raise.
+ */
+export async function request(flags: RemoteFlags, path: string, query: Query, init: RequestInit): Promise<{ response: Response; url: URL }> {
   const url = serverUrl(flags, path);
   for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, String(value));
   const headers = { ...(init.headers as Record<string, string> | undefined), ...(flags.apiKey ? { authorization: `Bearer ${flags.apiKey}` } : {}) };
@@ -91,19 +103,17 @@ async function send<T>(flags: RemoteFlags, path: string, query: Query, init: Req
     }
     throw new FacedbError('unreachable', `cannot reach the server at ${url.origin} (${networkReason(error)})`, { cause: error });
   }
-  const json: unknown = await response.json().catch(() => null);
   if (!response.ok) {
+    const json: unknown = await response.json().catch(() => null);
     const envelope = wire.errorEnvelope.safeParse(json);
     if (envelope.success) throw new FacedbError(envelope.data.error.code, envelope.data.error.message);
     throw new FacedbError('internal', `${url.origin} answered ${response.status} without an error envelope`);
   }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new FacedbError('internal', `unexpected answer from ${url.origin}${path}`);
-  return parsed.data;
+  return { response, url };
 }
 
 /** A multipart body with the given files (by field) and fields; a file that cannot be read is not_found. */
-export async function form(files: Record<string, string>, fields: Record<string, number | string | undefined> = {}): Promise<FormData> {
+export async function form(files: Record<string, string>, fields: Record<string, number | string | boolean | undefined> = {}): Promise<FormData> {
   const data = new FormData();
   for (const [field, path] of Object.entries(files)) {
     const bytes = await readFile(path).catch((error: unknown) => {

@@ -177,6 +177,26 @@ export class FlatIndex {
     );
   }
 
+  /**
+   * The `k` faces closest to `query`, nearest first, whoever they belong to (several of one person may be listed):
+   * "where else does this face appear". Fewer when fewer faces are indexed.
+   */
+  searchFaces(query: Float32Array, k: number): PersonMatch[] {
+    this.#checkVector(query);
+    if (!Number.isInteger(k) || k < 0) throw new FacedbError('invalid_input', `k must be a non-negative integer, got ${k}`);
+    if (k === 0 || this.#size === 0) return [];
+    const scores = this.#store.squaredDistances(query, this.#size);
+    const dims = this.dimensions;
+    const rows = this.#store.rows;
+    return selectSmallest(scores, scores.length, k)
+      .map((row) => ({
+        personId: this.#personOfSlot[this.#rowSlots[row]!]!,
+        faceId: this.#faceIds[row]!,
+        distance: Math.sqrt(squaredEuclidean(query, rows.subarray(row * dims, (row + 1) * dims))),
+      }))
+      .sort((a, b) => a.distance - b.distance);
+  }
+
   #checkVector(vector: Float32Array): void {
     if (vector.length !== this.dimensions) {
       throw new FacedbError(
@@ -261,7 +281,7 @@ function resized<T extends TypedArray>(array: T, length: number): T {
  * Indices of the `k` smallest finite values in values[0..count), ascending. A bounded max-heap
  * keeps this O(count log k) instead of sorting every person.
  */
-function selectSmallest(values: Float64Array, count: number, k: number): number[] {
+function selectSmallest(values: Float32Array | Float64Array, count: number, k: number): number[] {
   const heap: number[] = [];
   const greater = (a: number, b: number): boolean => values[a]! > values[b]!;
   for (let i = 0; i < count; i++) {

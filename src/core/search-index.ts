@@ -9,3 +9,11 @@ export interface PersonMatch {
   /** Euclidean distance from the query to that face. */
   distance: number;
 }
+
+/** A face found by a search over faces (`facedb search`): a person's face, or (personId null) a face nobody named yet. */
+export interface FaceMatch {
+  faceId: number;
+  personId: number | null;
+  /** Euclidean distance from the query to the face. */
+  distance: number;
+}

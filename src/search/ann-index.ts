@@ -263,6 +263,24 @@ export class AnnIndex implements SearchIndex {
     return this.#vectors.row(this.#rowOfFace[faceId]!);
   }
 
+  /**
+   * The `k` faces closest to `query`, nearest first, whoever they belong to: the graph proposes at least
+   * `options.candidates` faces and each is ranked again by its exact float32 distance, as in searchPeople.
+   */
+  searchFaces(query: Float32Array, k: number): PersonMatch[] {
+    this.#checkVector(query);
+    if (!Number.isInteger(k) || k < 0) throw new FacedbError('invalid_input', `k must be a non-negative integer, got ${k}`);
+    const wanted = Math.min(k, this.#size);
+    if (wanted === 0) return [];
+    const { keys } = this.#graph.search(query, Math.min(this.#size, Math.max(this.options.candidates, wanted)), 1);
+    const found: PersonMatch[] = [];
+    for (const key of keys) {
+      const faceId = Number(key);
+      if (this.has(faceId)) found.push({ personId: this.#personOfFace[faceId]!, faceId, distance: Math.sqrt(this.#vectors.squaredDistance(this.#rowOfFace[faceId]!, query)) });
+    }
+    return found.sort((a, b) => a.distance - b.distance).slice(0, wanted);
+  }
+
   /** Writes the graph (not the face → person pairs: see `faces()`). */
   saveGraph(path: string): void {
     this.#graph.save(path);

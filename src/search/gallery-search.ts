@@ -1,16 +1,20 @@
-import type { PersonMatch } from '../core/search-index.js';
+import type { FaceMatch, PersonMatch } from '../core/search-index.js';
 import type { ModelInfo } from '../core/types.js';
 import { FacedbError } from '../errors/errors.js';
 import type { GalleryStore } from '../store/store.js';
 import {
   forgetSavedIndex,
   openSearchIndex,
+  openUnnamedIndex,
   outgrewExactIndex,
   persistSearchIndex,
   replayChanges,
   type IndexSettings,
   type SyncedIndex,
 } from './open-index.js';
+
+/** Which faces a search over faces looks at: every stored face, or only those nobody named yet. */
+export type FaceScope = 'all' | 'unnamed';
 
 /**
  * The one owner of searching a gallery. Services ask it for answers (`nearestPeople`) and tell it of this process's
@@ -28,6 +32,8 @@ export class GallerySearch {
   /** The in-memory index once asked for; null when the database searches. */
   #loading: Promise<SyncedIndex | null> | undefined;
   #syncing: Promise<SyncedIndex | null> | undefined;
+  /** Set by the first search over faces: from then on every sync also keeps the index of unnamed faces. */
+  #wantUnnamed = false;
   readonly #onPeopleChanged: (personIds: ReadonlySet<number>) => void;
 
   /**
@@ -69,6 +75,31 @@ export class GallerySearch {
     const store = this.#store;
     if (!store.nearestPeople) throw new FacedbError('internal', 'this gallery database cannot search embeddings');
     return (query, k) => store.nearestPeople!(query, k);
+  }
+
+  /**
+   * Like `searcher`, for searches over faces ("where else does this face appear"): the `k` faces nearest to a query,
+   * of people and unnamed alike (scope 'all') or unnamed only, nearest first, from the same indexes identify uses
+   * (the unnamed faces get an index of the same kind, loaded on the first such search).
+   */
+  async faceSearcher(): Promise<(query: Float32Array, k: number, scope: FaceScope) => Promise<FaceMatch[]>> {
+    this.#wantUnnamed = true;
+    let synced = await this.#synced();
+    // A sync that started before this call did not load the unnamed faces: the next one does.
+    if (synced !== null && synced.unnamed === undefined) synced = await this.#synced();
+    if (synced === null) {
+      const store = this.#store;
+      if (!store.nearestFaces) throw new FacedbError('internal', 'this gallery database cannot search embeddings');
+      return (query, k, scope) => store.nearestFaces!(query, k, scope === 'unnamed');
+    }
+    const { index, unnamed } = synced;
+    if (unnamed === undefined) throw new FacedbError('internal', 'the index of unnamed faces did not load');
+    return (query, k, scope) => {
+      const nobodys: FaceMatch[] = unnamed.searchFaces(query, k).map(({ faceId, distance }) => ({ faceId, personId: null, distance }));
+      if (scope === 'unnamed') return Promise.resolve(nobodys);
+      const all = [...index.searchFaces(query, k), ...nobodys].sort((a, b) => a.distance - b.distance);
+      return Promise.resolve(all.slice(0, k));
+    };
   }
 
   /** Brings a loaded index up to date with other writers (before a batch of writes); loads nothing. */
@@ -125,18 +156,36 @@ export class GallerySearch {
   }
 
   async #sync(): Promise<SyncedIndex | null> {
-    const synced = await this.#load();
+    let synced = await this.#load();
     if (synced === null) return null;
-    const replayed = await replayChanges(this.#store, synced.index, synced.changeSeq);
+    const replayed = await replayChanges(this.#store, synced.index, synced.changeSeq, synced.unnamed);
     if (replayed === undefined || outgrewExactIndex(this.#settings, synced.index)) {
       // Too far behind for the change log (or restored from a backup), or grown past the exact index: start again.
       this.#loading = undefined;
-      return this.#load();
+      synced = await this.#load();
+      if (synced === null) return null;
+    } else {
+      synced.changeSeq = replayed.changeSeq;
+      if (replayed.people.size > 0) this.#onPeopleChanged(replayed.people);
+      if (replayed.removed > 0) await forgetSavedIndex(this.#store, this.#settings, synced);
+      if (synced.unnamed !== undefined && outgrewExactIndex(this.#settings, synced.unnamed)) delete synced.unnamed;
     }
+    if (this.#wantUnnamed && synced.unnamed === undefined) await this.#attachUnnamed(synced);
+    return synced;
+  }
+
+  /**
+   * Loads the index of unnamed faces beside a synced index. Inside a sync, so no other replay runs meanwhile; what
+   * was read may be newer than synced.changeSeq, and replaying from there onto both indexes is harmless.
+   */
+  async #attachUnnamed(synced: SyncedIndex): Promise<void> {
+    const unnamed = await openUnnamedIndex(this.#store, this.#settings, synced.index.dimensions);
+    synced.unnamed = unnamed;
+    const replayed = await replayChanges(this.#store, synced.index, synced.changeSeq, unnamed);
+    if (replayed === undefined) return; // the next sync finds the log moved on too, and starts again
     synced.changeSeq = replayed.changeSeq;
     if (replayed.people.size > 0) this.#onPeopleChanged(replayed.people);
     if (replayed.removed > 0) await forgetSavedIndex(this.#store, this.#settings, synced);
-    return synced;
   }
 
   #load(): Promise<SyncedIndex | null> {

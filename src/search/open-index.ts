@@ -20,6 +20,11 @@ export interface SyncedIndex {
   /** Why a saved index could not be used, when one was looked for (for logs and tests). */
   rejected?: string;
   /**
+   * The index of faces nobody named yet (personId UNNAMED_FACE), loaded on the first search over them
+   * (`facedb search`) and kept in step by the same change log from the same changeSeq; identify never loads it.
+   */
+  unnamed?: SearchIndex;
+  /**
    * True once a face was removed from this ANN index: usearch only marks a removed node, so its graph still holds
    * the removed embedding. It is then rebuilt from the gallery before it is saved (see persistSearchIndex).
    */
@@ -121,6 +126,7 @@ export async function replayChanges(
   store: GalleryStore,
   index: SearchIndex,
   changeSeq: number,
+  unnamed?: SearchIndex,
 ): Promise<{ changeSeq: number; removed: number; people: Set<number> } | undefined> {
   const changes = await store.embeddingChangesSince(changeSeq);
   if (!changes.complete) return undefined;
@@ -131,8 +137,10 @@ export async function replayChanges(
     const person = index.personOf(faceId);
     if (person !== undefined) people.add(person);
     if (index.remove(faceId)) removed += 1;
+    unnamed?.remove(faceId);
   }
   for (const { faceId, personId, embedding } of changes.added) {
+    unnamed?.remove(faceId); // a cluster named, an unnamed face moved to a person
     people.add(personId);
     const indexedUnder = index.personOf(faceId);
     if (indexedUnder === personId) continue; // this process's own add, or a rename: already right
@@ -143,7 +151,37 @@ export async function replayChanges(
     }
     index.add(faceId, personId, embedding);
   }
+  for (const { faceId, embedding } of changes.unnamed) {
+    // A face taken from its person (facedb unassign): out of the people's index, into the unnamed faces'.
+    const person = index.personOf(faceId);
+    if (person !== undefined) people.add(person);
+    if (index.remove(faceId)) removed += 1;
+    if (unnamed && !unnamed.has(faceId)) unnamed.add(faceId, UNNAMED_FACE, embedding);
+  }
   return { changeSeq: Math.max(changeSeq, changes.changeSeq), removed, people };
+}
+
+/** The person id the index of unnamed faces files every face under (real person ids start at 1). */
+export const UNNAMED_FACE = 0;
+
+/**
+ * The index of the gallery's unnamed faces, of the kind the settings ask for at its size (exact below the ANN
+ * threshold, else an ANN graph built in a worker). Not saved to disk: it is built again at each start. The caller
+ * replays the change log from a number read before this (re-applying a change is harmless).
+ */
+export async function openUnnamedIndex(store: GalleryStore, settings: IndexSettings, dimensions: number): Promise<SearchIndex> {
+  const faces = await store.loadUnnamedEmbeddings();
+  const rows = {
+    dimensions,
+    faceIds: Int32Array.from(faces, (face) => face.faceId),
+    personIds: new Int32Array(faces.length).fill(UNNAMED_FACE),
+    vectors: new Float32Array(faces.length * dimensions),
+  };
+  faces.forEach((face, row) => rows.vectors.set(face.embedding, row * dimensions));
+  const useAnn = settings.index === 'ann' || (settings.index === 'auto' && faces.length >= settings.annThreshold);
+  if (!useAnn) return FlatIndex.fromSnapshot(rows);
+  const defaults = annOptionsFor(dimensions, faces.length);
+  return buildAnnIndexInWorker(dimensions, rows, { ...defaults, expansionSearch: settings.annEfSearch ?? defaults.expansionSearch });
 }
 
 /**

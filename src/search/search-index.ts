@@ -22,4 +22,6 @@ export interface SearchIndex {
   removePerson(personId: number): number;
   /** The `k` people closest to `query`, nearest first; fewer when fewer people are indexed. */
   searchPeople(query: Float32Array, k: number): PersonMatch[];
+  /** The `k` faces closest to `query`, nearest first, several of one person if they are nearest. */
+  searchFaces(query: Float32Array, k: number): PersonMatch[];
 }

@@ -23,6 +23,7 @@ import { curationRoutes } from './routes/curation.js';
 import { galleryRoutes } from './routes/gallery.js';
 import { healthRoutes } from './routes/health.js';
 import { recognitionRoutes } from './routes/recognition.js';
+import { transferRoutes } from './routes/transfer.js';
 
 export interface ServerOptions {
   /** Fastify/pino logger settings; off by default (tests), `facedb serve` turns it on. */
@@ -164,6 +165,7 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
   galleryRoutes(app, service, gate);
   clusterRoutes(app, service, gate);
   curationRoutes(app, service);
+  transferRoutes(app, service);
 
   if (existsSync(STATIC_ROOT)) await app.register(fastifyStatic, { root: STATIC_ROOT, prefix: '/' });
   else app.log.warn(`no web page: ${STATIC_ROOT} is missing`);

@@ -18,6 +18,8 @@ export interface RouteDoc {
    * taken as multipart, the images as file fields and the rest as text fields.
    */
   body?: z.ZodObject;
+  /** A body that is a file of its own (not JSON or multipart), e.g. a gallery file to import. */
+  rawBody?: { contentType: string; description: string };
   query?: z.ZodObject;
   params?: z.ZodObject;
   responses: Record<number, z.ZodType | { description: string; contentType: string }>;
@@ -84,6 +86,9 @@ function doc(route: RouteDoc): FastifySchema {
     if (Object.keys(images).length > 0) content['multipart/form-data'] = { schema: multipartSchema(body, images) };
     content['application/json'] = { schema: body };
     schema.body = { content };
+  }
+  if (route.rawBody) {
+    schema.body = { description: route.rawBody.description, content: { [route.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } } };
   }
   if (route.query) schema.querystring = requestSchema(route.query);
   if (route.params) schema.params = requestSchema(route.params);

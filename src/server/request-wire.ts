@@ -3,6 +3,7 @@ import { FAR_RANGE, type FacedbConfig } from '../config/config.js';
 import { ATTRIBUTES_USAGE } from '../core/attributes.js';
 import { canonicalName, MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 import { FACE_ATTRIBUTES } from '../core/types.js';
+import { DEFAULT_SEARCH_TOP, MAX_SEARCH_TOP } from '../services/face-search.js';
 
 /*
  * The HTTP API's requests: the one definition of what each route accepts. The handlers parse with these
@@ -39,6 +40,8 @@ const faceAttributes = z
 const toNumber = (value: unknown): unknown =>
   value === null ? undefined : typeof value === 'string' ? (value.trim() === '' ? undefined : Number(value)) : value;
 export const fromText = <T extends z.ZodType>(schema: T) => z.preprocess(toNumber, schema);
+/** Text read as a boolean ('true' / 'false'); blank text and JSON null mean "not given". */
+const toBoolean = (value: unknown): unknown => (value === 'true' ? true : value === 'false' ? false : value === null || value === '' ? undefined : value);
 
 /** An option a caller may leave out (empty, or null in JSON); shown empty in the docs' "Try it out". */
 const optional = <T extends z.ZodType>(schema: T, description: string) =>
@@ -100,7 +103,7 @@ export function requestSchemas(config: FacedbConfig) {
   const topK = fromText(z.number().int().min(1).max(100).default(config.topK)).describe('candidates listed per face');
   const detection = {
     detect: z
-      .preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value === null || value === '' ? undefined : value), z.boolean().default(true))
+      .preprocess(toBoolean, z.boolean().default(true))
       .describe('false: the photo already is a face crop; skip detection and take the whole image as one face'),
   };
   const attributeSet = { attributes: faceAttributes };
@@ -111,6 +114,16 @@ export function requestSchemas(config: FacedbConfig) {
     analyze: z.object({ image: imageField(1), ...faceLimits, ...detection, ...attributeSet }).strict(),
     verify: z.object({ image_a: imageField(1), image_b: imageField(1), ...operatingPoint, ...detection, ...attributeSet }).strict(),
     enroll: z.object({ image: imageField(MAX_IMAGES_PER_REQUEST) }).strict(),
+    search: z
+      .object({
+        image: imageField(1),
+        unnamed: z
+          .preprocess(toBoolean, z.boolean().default(false))
+          .describe('true: only faces nobody named yet'),
+        top: fromText(z.number().int().min(1).max(MAX_SEARCH_TOP).default(DEFAULT_SEARCH_TOP)).describe('nearest stored faces listed per face'),
+        ...faceLimits,
+      })
+      .strict(),
   };
 }
 
@@ -133,5 +146,10 @@ export const pageQuery = z
     limit: fromText(z.number().int().min(1).max(1000).default(50)),
     offset: fromText(z.number().int().min(0).max(MAX_ID).default(0)),
   })
+  .strict();
+/** The largest gallery file POST /v1/import takes (the file with --photos of a large gallery may need the CLI). */
+export const IMPORT_MAX_BYTES = 1024 ** 3;
+export const exportQuery = z
+  .object({ photos: z.preprocess(toBoolean, z.boolean().default(false)).describe('also the photo bytes facedb keeps (of uploads)') })
   .strict();
 export const idParams = z.object({ id: fromText(z.number().int().min(1).max(MAX_ID)) }).strict();

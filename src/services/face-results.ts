@@ -20,6 +20,7 @@ export const NEEDS = {
   verify: { embedding: true, attributes: FACE_ATTRIBUTES, crop: false },
   analyze: { embedding: false, attributes: FACE_ATTRIBUTES, crop: false },
   represent: { embedding: true, attributes: NO_ATTRIBUTES, crop: false },
+  search: { embedding: true, attributes: NO_ATTRIBUTES, crop: false },
 } as const satisfies Record<string, FaceNeeds>;
 
 /** An operation's needs with the caller's attributes (checked: invalid_input names an unknown one), else its default. */

@@ -7,6 +7,9 @@ import { ClusterService } from './cluster-service.js';
 import { CurationService, type FacePage, type FaceQuery, type FacesPage } from './curation.js';
 import type { MergedClusters, MergedPeople, MovedFaces } from '../store/curation.js';
 import { ServiceContext, type AttributeOptions, type DetectOptions } from './context.js';
+import { searchByFace, type FaceSearchOptions } from './face-search.js';
+import { exportGallery, type ExportOptions } from './transfer/export.js';
+import { importGallery } from './transfer/import.js';
 import { EnrollmentService, type EnrollItem, type EnrollOptions } from './enrollment.js';
 import { GalleryService } from './gallery.js';
 import { HealthService, type Health } from './health.js';
@@ -18,7 +21,9 @@ import type {
   DetectResult,
   EnrollOutcome,
   EnrollSummary,
+  FaceSearchResult,
   IdentifyResult,
+  ImportSummary,
   RepresentResult,
   VerifyResult,
 } from './results.js';
@@ -27,6 +32,8 @@ export type { AttributeOptions, DetectOptions } from './context.js';
 export type { EnrollItem, EnrollOptions } from './enrollment.js';
 export { embeddingOf } from './face-results.js';
 export type { ImageSource } from '../image/image.js';
+export type { ExportOptions } from './transfer/export.js';
+export { DEFAULT_SEARCH_TOP, MAX_SEARCH_TOP, type FaceSearchOptions } from './face-search.js';
 export { IDENTIFY_DEFAULT_FAR, type IdentifyOptions, type OperatingPoint } from './recognition.js';
 
 /**
@@ -139,6 +146,24 @@ export class FaceService {
 
   represent(source: ImageSource, options: DetectOptions = {}): Promise<RepresentResult> {
     return this.recognition.represent(source, options);
+  }
+
+  /** See face-search.ts: for every face of a photo, the stored faces nearest to it (named and unnamed, or unnamed only). */
+  searchByFace(source: ImageSource, options: FaceSearchOptions = {}): Promise<FaceSearchResult> {
+    return searchByFace(this.context, source, options);
+  }
+
+  /**
+   * The gallery as a portable file (JSON lines, transfer/format.ts), line by line as it is read: write the lines to
+   * a file or a response in order. With photos: the photo bytes facedb keeps (uploads) too.
+   */
+  exportGallery(options: ExportOptions = {}): AsyncGenerator<string> {
+    return exportGallery(this.context, options);
+  }
+
+  /** Loads a file written by exportGallery; checked whole before anything is written (see transfer/import.ts). */
+  importGallery(path: string): Promise<ImportSummary> {
+    return importGallery(this.context, path);
   }
 
   // ---- moving to another model

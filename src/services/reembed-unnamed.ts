@@ -9,18 +9,15 @@ import { toFacedbError } from '../errors/errors.js';
 import type { NewFace, UnnamedFace } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 import { embeddingOf } from './face-results.js';
+import { eachPage } from './gallery-pages.js';
 import { enrolledPhoto, facesAgain, isFailure, sameFace, UPLOAD } from './reembed-photo.js';
 import type { ReembedOutcome } from './results.js';
-
-const PAGE = 500;
 
 /** Every unnamed face of the gallery, grouped by photo (content hash), in face id order. */
 export async function unnamedPhotos(source: ServiceContext): Promise<UnnamedFace[][]> {
   const photos = new Map<string, UnnamedFace[]>();
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await source.store.listUnnamedFaces({ limit: PAGE, offset });
-    for (const face of page.items) photos.set(face.contentHash, [...(photos.get(face.contentHash) ?? []), face]);
-    if (offset + PAGE >= page.total || page.items.length === 0) break;
+  for await (const page of eachPage((at) => source.store.listUnnamedFaces(at))) {
+    for (const face of page) photos.set(face.contentHash, [...(photos.get(face.contentHash) ?? []), face]);
   }
   return [...photos.values()];
 }

@@ -10,6 +10,7 @@ import { FacedbError, toFacedbError } from '../errors/errors.js';
 import type { FaceEngine } from '../engine/engine.js';
 import type { Face, UnnamedFace } from '../store/store.js';
 import { lanesFor, runInLanes } from './batch.js';
+import { eachPage } from './gallery-pages.js';
 import type { ServiceContext } from './context.js';
 import { embeddingOf } from './face-results.js';
 import { enrolledPhoto, facesAgain, isFailure, sameFace, UPLOAD } from './reembed-photo.js';
@@ -37,8 +38,6 @@ const STATUSES: readonly ReembedStatus[] = [
   'other_face',
   'failed',
 ];
-
-const PAGE = 500;
 
 /** One unit of work: a named face, or an unnamed photo with all its faces (they are stored together). */
 type Work = { named: Face } | { unnamed: UnnamedFace[] };
@@ -95,15 +94,12 @@ function sameGallery(a: string, b: string): boolean {
 
 /** Every face of the gallery, person by person, page by page (no embeddings). */
 async function allFaces(service: ServiceContext): Promise<Face[]> {
+  const { store } = service;
   const faces: Face[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const people = await service.store.listPeople({ limit: PAGE, offset });
-    for (const person of people.items) {
-      for (let at = 0; at < person.faceCount; at += PAGE) {
-        faces.push(...(await service.store.listFaces(person.id, { limit: PAGE, offset: at })).items);
-      }
+  for await (const people of eachPage((page) => store.listPeople(page))) {
+    for (const person of people) {
+      for await (const page of eachPage((at) => store.listFaces(person.id, at))) faces.push(...page);
     }
-    if (offset + PAGE >= people.total) break;
   }
   return faces;
 }

@@ -61,6 +61,41 @@ export interface IdentifyResult {
   faces: IdentifiedFace[];
 }
 
+/** A stored face found by a search by face (`facedb search`). */
+export interface FaceSearchMatch {
+  faceId: number;
+  /** Its person, or null for a face nobody named yet. */
+  person: { id: number; name: string } | null;
+  /** Its cluster while unnamed (null when not clustered yet, or named). */
+  cluster: number | null;
+  /** Where its photo came from: the enrolled file's path, or null for an upload (uploadName: the upload's file name when known). */
+  source: { path: string | null; uploadName: string | null };
+  distance: number;
+}
+
+export interface FaceSearchResult {
+  image: ImageInfo;
+  /** Every face of the photo, each with the stored faces nearest to it, nearest first. */
+  faces: Array<DetectedFace & { matches: FaceSearchMatch[] }>;
+}
+
+/** What `facedb import` did; see transfer/import.ts. */
+export interface ImportSummary {
+  model: { id: string; version: string };
+  /** People of the file: created, or already in the gallery under that name. */
+  people: { added: number; existing: number };
+  /** Faces of people: added, or skipped because that person already has a face from that photo. */
+  faces: { added: number; skipped: number };
+  /** Unnamed faces: added, or skipped because the gallery already holds that unnamed photo. */
+  unnamedFaces: { added: number; skipped: number };
+  /** Clusters made of the added unnamed faces, as the file grouped them. */
+  clusters: number;
+  /** "Not this person" constraints stored, of those on the faces and clusters this import added. */
+  constraints: number;
+  /** The file's gallery calibration: added, kept (the gallery has its own), or none in the file. */
+  calibration: 'added' | 'kept' | 'none';
+}
+
 export interface DetectResult {
   image: ImageInfo;
   faces: DetectedFace[];

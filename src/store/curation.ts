@@ -133,3 +133,12 @@ export const CONSTRAINT_ROWS = `SELECT kind,
     CASE WHEN kind = 'cluster_not_person' THEN cluster_id ELSE face_id END AS a,
     CASE WHEN kind = 'faces_apart' THEN other_face_id ELSE person_id END AS b
   FROM curation_constraints ORDER BY id`;
+
+/** Constraints as table rows (the columns of curation_constraints), for inserting them (facedb import). */
+export function constraintRows(constraints: GalleryConstraints): Array<{ kind: 'faces_apart' | 'face_not_person' | 'cluster_not_person'; face: number | null; other: number | null; cluster: number | null; person: number | null }> {
+  return [
+    ...constraints.facesApart.map(([a, b]) => ({ kind: 'faces_apart' as const, face: Math.min(a, b), other: Math.max(a, b), cluster: null, person: null })),
+    ...constraints.faceNotPerson.map(([face, person]) => ({ kind: 'face_not_person' as const, face, other: null, cluster: null, person })),
+    ...constraints.clusterNotPerson.map(([cluster, person]) => ({ kind: 'cluster_not_person' as const, face: null, other: null, cluster, person })),
+  ];
+}

@@ -81,7 +81,7 @@ export function runEmbeddingsContract(open: OpenStore, openTwice: OpenTwice): vo
       const grace = (await store.upsertPerson('Grace')).id;
       const start = await store.loadEmbeddings();
       assert.equal(start.changeSeq, 0);
-      assert.deepEqual(await store.embeddingChangesSince(0), { changeSeq: 0, complete: true, added: [], removed: [] });
+      assert.deepEqual(await store.embeddingChangesSince(0), { changeSeq: 0, complete: true, added: [], unnamed: [], removed: [] });
 
       const [a, b] = await store.addFaces(ada, [newFace('a', { seed: 1 }), newFace('b', { seed: 2 })]);
       const [c] = await store.addFaces(grace, [newFace('c', { seed: 3 })]);
@@ -105,6 +105,7 @@ export function runEmbeddingsContract(open: OpenStore, openTwice: OpenTwice): vo
         changeSeq: afterAdding.changeSeq,
         complete: true,
         added: [],
+        unnamed: [],
         removed: [],
       });
 

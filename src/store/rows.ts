@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
 import { FacedbError } from '../errors/errors.js';
 import type { ModelInfo } from '../core/types.js';
-import type { EmbeddingChanges, Face, NewFace, Person } from './store.js';
+import type { EmbeddingChanges, Face, FaceRecord, NewFace, Person } from './store.js';
 
 /** Row shapes and conversions shared by the SQLite and PostgreSQL stores (same columns in both). */
 
@@ -141,7 +141,7 @@ export function insertedFace(
 
 /** What `embeddingChangesSince` answers when the log has nothing after `changeSeq`. */
 export function noChangesSince(changeSeq: number): EmbeddingChanges {
-  return { changeSeq, complete: true, added: [], removed: [] };
+  return { changeSeq, complete: true, added: [], unnamed: [], removed: [] };
 }
 
 export function toFace<Time>(row: FaceRow<Time>, time: (t: Time) => string): Face {
@@ -210,10 +210,10 @@ export function toEmbeddingChanges(
   const { after, latest, oldest } = bounds;
   // A number beyond the latest means the gallery was replaced or restored: nothing about it can be trusted.
   const complete = after <= latest && (oldest === null || after >= oldest - 1);
-  const changes: EmbeddingChanges = { changeSeq: latest, complete, added: [], removed: [] };
+  const changes: EmbeddingChanges = { changeSeq: latest, complete, added: [], unnamed: [], removed: [] };
   if (!complete) return changes;
   for (const [faceId, personId, blob] of rows) {
-    if (personId === null || blob === null) {
+    if (blob === null) {
       changes.removed.push(faceId);
       continue;
     }
@@ -223,7 +223,55 @@ export function toEmbeddingChanges(
     // Copied byte-wise into a fresh buffer: the driver's Buffers need not be 4-byte aligned.
     const bytes = new Uint8Array(blob);
     if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
-    changes.added.push({ faceId, personId, embedding: new Float32Array(bytes.buffer) });
+    const embedding = new Float32Array(bytes.buffer);
+    if (personId === null) changes.unnamed.push({ faceId, embedding });
+    else changes.added.push({ faceId, personId, embedding });
   }
   return changes;
+}
+
+/** The columns of a FaceRecord (people left-joined as `p`, face_photos as `fp`). */
+export const FACE_RECORD_COLUMNS = `f.id, f.person_id, p.name AS person_name, f.cluster_id, f.source_path, f.upload_name, f.content_hash, f.box_x, f.box_y, f.box_w, f.box_h, f.detection_score,
+  f.created_at, f.embedding, f.crop, fp.face_id IS NOT NULL AS has_photo`;
+
+export interface FaceRecordRow<Time> {
+  id: number;
+  person_id: number | null;
+  person_name: string | null;
+  cluster_id: number | null;
+  source_path: string | null;
+  upload_name: string | null;
+  content_hash: string;
+  box_x: number;
+  box_y: number;
+  box_w: number;
+  box_h: number;
+  detection_score: number;
+  created_at: Time;
+  embedding: Uint8Array;
+  crop: Uint8Array | null;
+  has_photo: boolean | number;
+}
+
+export function toFaceRecord<Time>(row: FaceRecordRow<Time>, time: (t: Time) => string, dimensions: number): FaceRecord {
+  if (row.embedding.length !== dimensions * 4) {
+    throw new FacedbError('internal', `face ${row.id} has a ${row.embedding.length}-byte embedding, expected ${dimensions * 4}`);
+  }
+  const bytes = new Uint8Array(row.embedding); // a fresh, aligned copy
+  if (!LITTLE_ENDIAN_HOST) swapFloat32Bytes(bytes);
+  return {
+    id: row.id,
+    personId: row.person_id,
+    personName: row.person_name,
+    clusterId: row.cluster_id,
+    sourcePath: row.source_path,
+    uploadName: row.upload_name,
+    contentHash: row.content_hash,
+    box: { x: row.box_x, y: row.box_y, width: row.box_w, height: row.box_h },
+    detectionScore: row.detection_score,
+    createdAt: time(row.created_at),
+    embedding: new Float32Array(bytes.buffer),
+    crop: row.crop === null ? null : new Uint8Array(row.crop),
+    hasPhoto: row.has_photo === true || row.has_photo === 1,
+  };
 }

@@ -1,4 +1,4 @@
-import type { PersonMatch } from '../core/search-index.js';
+import type { FaceMatch, PersonMatch } from '../core/search-index.js';
 import type { Box, ModelInfo } from '../core/types.js';
 import type { GalleryCalibration } from './calibration.js';
 
@@ -63,8 +63,16 @@ export interface EmbeddingChanges {
    * CHANGE_LOG_KEPT changes) or the gallery went back in time (restored from a backup): reload the snapshot.
    */
   complete: boolean;
-  /** Faces added after the number asked for that still exist. Face and person ids are never reused. */
+  /**
+   * Faces of people added (or given to a person) after the number asked for that still exist. Face and person ids
+   * are never reused.
+   */
   added: Array<{ faceId: number; personId: number; embedding: Float32Array }>;
+  /**
+   * Faces without a person added (or taken from their person) after the number asked for that still exist: the
+   * search over unnamed faces (`facedb search`) follows them as the people's index follows `added`.
+   */
+  unnamed: Array<{ faceId: number; embedding: Float32Array }>;
   /** Faces removed after the number asked for. */
   removed: number[];
 }
@@ -82,6 +90,15 @@ export interface UnnamedFace {
   box: Box;
   detectionScore: number;
   createdAt: string;
+}
+
+/** A stored face with everything a copy of the gallery needs (`facedb export`). */
+export interface FaceRecord extends StoredFace {
+  contentHash: string;
+  embedding: Float32Array;
+  crop: Uint8Array | null;
+  /** Whether photo bytes are kept with it (getFacePhoto). */
+  hasPhoto: boolean;
 }
 
 /** An unnamed face's embedding and cluster, what clustering works on. */
@@ -228,6 +245,8 @@ export interface GalleryStore {
   /** Throws not_found. */
   removeFace(id: number): Promise<void>;
   getFaceCrop(id: number): Promise<Uint8Array | null>;
+  /** Up to `limit` faces, of people or unnamed, with ids above `afterId`, in id order: the whole gallery a page at a time. */
+  facesAfter(afterId: number, limit: number): Promise<FaceRecord[]>;
   /** The photo bytes kept with a face (see NewFace.photo), or null. */
   getFacePhoto(id: number): Promise<Uint8Array | null>;
   /** Content hash → names of the people who have that photo (for skipping files on re-runs). */
@@ -244,8 +263,11 @@ export interface GalleryStore {
    * nearest to `query`, each scored by their closest face, nearest first, as the in-memory index would answer.
    */
   nearestPeople?(query: Float32Array, k: number): Promise<PersonMatch[]>;
+  /** Only stores that search in the database, as nearestPeople: the `k` faces nearest to `query`, of people and unnamed, or unnamed only. */
+  nearestFaces?(query: Float32Array, k: number, unnamedOnly: boolean): Promise<FaceMatch[]>;
 
-  // ---- unnamed faces and their clusters (faces with no person never reach loadEmbeddings or the change log's added)
+  // ---- unnamed faces and their clusters (faces with no person never reach loadEmbeddings or the change log's added;
+  //      the log lists them under `unnamed`)
 
   /**
    * Adds faces that belong to nobody yet, every face of each photo. Photos (by contentHash) enrolled this way
@@ -311,10 +333,10 @@ export interface GalleryStore {
   /** Every constraint stored. */
   listConstraints(): Promise<GalleryConstraints>;
   /**
-   * Stores constraints (import), each once; pairs already stored are skipped. not_found, storing none, when one names a
-   * face, person or cluster that does not exist.
+   * Stores constraints (facedb import) in one transaction, each once: pairs already stored are skipped. Returns how many
+   * were new; not_found, storing none, when one names a face, person or cluster that does not exist.
    */
-  addConstraints(constraints: GalleryConstraints): Promise<void>;
+  addConstraints(constraints: GalleryConstraints): Promise<number>;
   /** The first `perCluster` faces (lowest ids) of each of these clusters, with embeddings, in face id order. */
   loadClusterEmbeddings(clusterIds: number[], perCluster: number): Promise<UnnamedEmbedding[]>;
 

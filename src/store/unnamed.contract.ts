@@ -36,8 +36,11 @@ export function runUnnamedFacesContract(open: () => Promise<GalleryStore>, openT
       assert.equal(await store.countFaces(), 0);
       assert.deepEqual(await store.countUnnamedFaces(), { total: 5, unclustered: 5 });
       assert.equal((await store.loadEmbeddings()).faceIds.length, 0);
-      // Unnamed faces never reach a search index: adding (or removing) them logs no change at all.
-      assert.deepEqual(await store.embeddingChangesSince(0), { changeSeq: 0, complete: true, added: [], removed: [] });
+      // Unnamed faces never reach the people's index, but the change log lists them for the search over unnamed faces.
+      const logged = await store.embeddingChangesSince(0);
+      assert.deepEqual([logged.added, logged.removed], [[], []]);
+      assert.deepEqual(logged.unnamed.map((f) => f.faceId), [...added.map((f) => f.id), again[0]!.id]);
+      assert.deepEqual(logged.unnamed[2]!.embedding, group[2]!.embedding);
       assert.equal(await store.getFace(added[0]!.id), null, 'getFace is for faces of people');
       assert.deepEqual(await store.getFaceCrop(added[0]!.id), group[0]!.crop);
       assert.equal((await store.enrolledContent()).size, 0);
@@ -55,7 +58,8 @@ export function runUnnamedFacesContract(open: () => Promise<GalleryStore>, openT
 
       await store.removeFace(added[3]!.id);
       assert.deepEqual(await store.countUnnamedFaces(), { total: 4, unclustered: 4 });
-      assert.equal((await store.embeddingChangesSince(0)).changeSeq, 0);
+      const afterRemoval = await store.embeddingChangesSince(logged.changeSeq);
+      assert.deepEqual([afterRemoval.removed, afterRemoval.unnamed], [[added[3]!.id], []]);
     });
 
     void it('refuses unnamed faces in an unpinned gallery', async () => {

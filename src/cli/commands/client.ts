@@ -11,6 +11,7 @@ import { integerOption, print, withAttributeOption, withFaceLimits, withOperatin
 import { call, form, get, remote, remove as del, type RemoteFlags } from '../remote.js';
 import { formatAnalyze, formatIdentify, formatPeople, formatVerify } from '../report.js';
 import { clientEnroll } from './client-enroll.js';
+import { clientExport, clientImport, clientSearch } from './client-transfer.js';
 import { clientCurationCommands, findPerson } from './client-curation.js';
 import { runRemove, withRemoveTargets, type RemoveFlags } from './remove.js';
 
@@ -192,10 +193,10 @@ function nameCluster(): Command {
 export function clientCommand(): Command {
   const client = new Command('client').description(
     'run identify, verify, analyze, represent, enroll, people, remove, cluster, name-cluster, faces, move, unassign, rename, merge, ' +
-      'merge-cluster or reject on a facedb server (facedb serve); ' +
+      'merge-cluster, reject, search, export or import on a facedb server (facedb serve); ' +
       'the server and the key may come from FACEDB_SERVER and FACEDB_API_KEY',
   );
-  for (const command of [identify(), verify(), analyze(), represent(), clientEnroll(), people(), removePerson(), cluster(), nameCluster(), ...clientCurationCommands()]) {
+  for (const command of [identify(), verify(), analyze(), represent(), clientEnroll(), people(), removePerson(), cluster(), nameCluster(), ...clientCurationCommands(), clientSearch(), clientExport(), clientImport()]) {
     client.addCommand(command.exitOverride());
   }
   return client;

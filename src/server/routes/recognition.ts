@@ -6,6 +6,7 @@ import { routeOptions, type RouteDoc } from '../docs.js';
 import type { InferenceGate } from '../gate.js';
 import { optionsOf, requestSchemas } from '../request-wire.js';
 import { readUpload, singleImage, type Upload } from '../uploads.js';
+import * as searchWire from '../search-wire.js';
 import * as wire from '../wire.js';
 
 const tookSince = (started: number): number => Math.round((performance.now() - started) * 10) / 10;
@@ -59,6 +60,14 @@ export function recognitionRoutes(app: FastifyInstance, service: FaceService, ga
     (bytes, opts) =>
       service.identify({ bytes }, { ...faceLimits(opts), topK: opts.top_k, threshold: opts.threshold, far: opts.far, ...attributeSet(opts) }),
     wire.identifyToWire,
+  );
+  singlePhotoRoute(
+    '/v1/search',
+    'For every face in a photo, the nearest stored faces, named and unnamed (or unnamed only): where else does this face appear',
+    schemas.search,
+    searchWire.searchResponse,
+    (bytes, opts) => service.searchByFace({ bytes }, { unnamed: opts.unnamed, top: opts.top, maxFaces: opts.max_faces, minFaceSize: opts.min_face_size }),
+    (result) => searchWire.searchToWire(result),
   );
   singlePhotoRoute(
     '/v1/analyze',

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { FacedbError } from '../../errors/errors.js';
 import { escapeInvisible } from '../../core/names.js';
 import {
+  constraintRows,
   checkFaceCursor,
   checkFaceIds,
   checkId,
@@ -214,19 +215,15 @@ export class PostgresCuration {
     });
   }
 
-  async addConstraints(constraints: GalleryConstraints): Promise<void> {
-    const rows = [
-      ...constraints.facesApart.map(([a, b]) => ['faces_apart', Math.min(a, b), Math.max(a, b), null, null] as const),
-      ...constraints.faceNotPerson.map(([face, person]) => ['face_not_person', face, null, null, person] as const),
-      ...constraints.clusterNotPerson.map(([cluster, person]) => ['cluster_not_person', null, null, cluster, person] as const),
-    ];
+  /** GalleryStore.addConstraints: each once (pairs stored already are skipped); how many were new. */
+  async addConstraints(constraints: GalleryConstraints): Promise<number> {
     try {
-      await transaction(this.#pool, 'BEGIN', async (client) => {
-        await client.query(
-          `INSERT INTO curation_constraints (kind, face_id, other_face_id, cluster_id, person_id)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[]) ON CONFLICT DO NOTHING`,
-          [0, 1, 2, 3, 4].map((column) => rows.map((row) => row[column])),
-        );
+      return await transaction(this.#pool, 'BEGIN', async (client) => {
+        let added = 0;
+        for (const row of constraintRows(constraints)) {
+          added += (await client.query(INSERT_CONSTRAINT, [row.kind, row.face, row.other, row.cluster, row.person])).rowCount ?? 0;
+        }
+        return added;
       });
     } catch (error) {
       const code = (error as { code?: unknown }).code;

@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import type { PersonMatch } from '../../core/search-index.js';
+import type { FaceMatch, PersonMatch } from '../../core/search-index.js';
 import { FacedbError } from '../../errors/errors.js';
 import { copyEmbeddingPage, LITTLE_ENDIAN_HOST, noChangesSince, snapshotTarget, swapFloat32Bytes, toEmbeddingChanges } from '../rows.js';
 import type { EmbeddingChanges, EmbeddingSnapshot } from '../store.js';
 import { count, onlyRow, READ_SNAPSHOT, readModel, transaction } from './connection.js';
-import { ensureVectorColumn, ensureVectorIndex, fillVectors, nearestPeopleInSql, type VectorSchema } from './vector.js';
+import { ensureVectorColumn, ensureVectorIndex, fillVectors, nearestFacesInSql, nearestPeopleInSql, type VectorSchema } from './vector.js';
 
 const EMBEDDING_PAGE = 8192;
 
@@ -72,16 +72,30 @@ export class PostgresEmbeddings {
 
   /** GalleryStore.nearestPeople, for a store opened with pgvector search. */
   async nearestPeople(query: Float32Array, k: number): Promise<PersonMatch[]> {
+    const schema = await this.#readyToSearch(query, k);
+    if (schema === null || k === 0) return [];
+    return transaction(this.#pool, 'BEGIN READ ONLY', (client) => nearestPeopleInSql(client, schema, query, k));
+  }
+
+  /** GalleryStore.nearestFaces, for a store opened with pgvector search. */
+  async nearestFaces(query: Float32Array, k: number, unnamedOnly: boolean): Promise<FaceMatch[]> {
+    const schema = await this.#readyToSearch(query, k);
+    if (schema === null || k === 0) return [];
+    return transaction(this.#pool, 'BEGIN READ ONLY', (client) => nearestFacesInSql(client, schema, query, k, unnamedOnly));
+  }
+
+  /** The vector schema once the query is checked and every face has its vector; null when not searchable. */
+  async #readyToSearch(query: Float32Array, k: number): Promise<VectorSchema | null> {
     if (!Number.isInteger(k) || k < 0) throw new FacedbError('invalid_input', `k must be a non-negative integer, got ${k}`);
     const schema = await this.vectors();
-    if (schema === null || k === 0) return [];
+    if (schema === null || k === 0) return null;
     const dimensions = (await readModel(this.#pool))?.dimensions;
     if (query.length !== dimensions) {
       throw new FacedbError('invalid_input', `embedding has ${query.length} dimensions, the gallery holds ${dimensions}-dimensional embeddings`);
     }
     // Faces written by a facedb without pgvector search have no vector yet.
     await fillVectors(this.#pool, schema);
-    return transaction(this.#pool, 'BEGIN READ ONLY', (client) => nearestPeopleInSql(client, schema, query, k));
+    return schema;
   }
 
   /**

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { FacedbError } from '../../errors/errors.js';
 import * as sharedRows from '../rows.js';
 import { FACE_COLUMNS, insertedFace, newFaceColumns, notFound } from '../rows.js';
-import type { Face, NewFace, Page, PageOf } from '../store.js';
+import type { Face, FaceRecord, NewFace, Page, PageOf } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkNewFaces, checkPage } from '../validation.js';
 import { count, PRUNE_CHANGES, READ_SNAPSHOT, readModel, transaction } from './connection.js';
@@ -76,6 +76,20 @@ export class PostgresFaces {
   async get(id: number): Promise<Face | null> {
     const { rows } = await this.#pool.query<FaceRow>(`SELECT ${FACE_COLUMNS} FROM faces f JOIN people p ON p.id = f.person_id WHERE f.id = $1`, [id]);
     return rows[0] === undefined ? null : toFace(rows[0]);
+  }
+
+  /** GalleryStore.facesAfter. */
+  async after(afterId: number, limit: number): Promise<FaceRecord[]> {
+    checkPage({ limit, offset: 0 });
+    return transaction(this.#pool, READ_SNAPSHOT, async (client) => {
+      const dimensions = (await readModel(client))?.dimensions ?? 0;
+      const { rows } = await client.query<sharedRows.FaceRecordRow<Date>>(
+        `SELECT ${sharedRows.FACE_RECORD_COLUMNS} FROM faces f LEFT JOIN people p ON p.id = f.person_id
+         LEFT JOIN face_photos fp ON fp.face_id = f.id WHERE f.id > $1 ORDER BY f.id LIMIT $2`,
+        [afterId, limit],
+      );
+      return rows.map((row) => sharedRows.toFaceRecord(row, (time) => time.toISOString(), dimensions));
+    });
   }
 
   list(personId: number, page: Page): Promise<PageOf<Face>> {

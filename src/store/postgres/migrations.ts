@@ -103,6 +103,21 @@ export const MIGRATIONS: readonly string[] = [
     REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION facedb_forget_unnamed_photos();
   `,
   POSTGRES_CURATION_MIGRATION,
+  `
+  -- Unnamed faces are searched too (facedb search): every face added or removed is logged, named or not, so each
+  -- server's index of unnamed faces follows other writers as its index of people's faces does. (A face changing
+  -- person, named or unnamed, is logged by facedb_log_face_person_changes already.)
+  CREATE OR REPLACE FUNCTION facedb_log_face_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF EXISTS (SELECT 1 FROM changed) THEN
+      -- Writers take turns from here to their commit, so numbers are handed out in commit order.
+      LOCK TABLE face_changes IN SHARE ROW EXCLUSIVE MODE;
+      INSERT INTO face_changes (face_id) SELECT id FROM changed ORDER BY id;
+    END IF;
+    RETURN NULL;
+  END
+  $$;
+  `,
 ];
 
 /** Work a step needs beyond its SQL, run after it in the same transaction, by the step's number (1-based). */

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { PersonMatch } from '../../core/search-index.js';
+import type { FaceMatch, PersonMatch } from '../../core/search-index.js';
 import type { ModelInfo } from '../../core/types.js';
 import type { FacedbError } from '../../errors/errors.js';
 import { FaultMemory } from '../faults.js';
@@ -7,7 +7,7 @@ import { findPerson, givePerson, renamePerson, upsertPerson } from '../lookalike
 import type { FaceCursor, FaceFilter, FaceListing, GalleryConstraints, MergedClusters, MergedPeople, MovedFaces, StoredFace } from '../curation.js';
 import { notFound } from '../rows.js';
 import { PostgresCuration } from './curation.js';
-import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
+import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, FaceRecord, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { checkModel, checkPinnedModel } from '../validation.js';
 import { openFailure, readModel, redactUrl, run, transaction } from './connection.js';
 import { PostgresEmbeddings } from './embeddings.js';
@@ -80,6 +80,7 @@ export class PostgresGalleryStore implements GalleryStore {
   readonly #curation: PostgresCuration;
   /** Present only when opened with pgvector search (see GalleryStore.nearestPeople). */
   readonly nearestPeople?: (query: Float32Array, k: number) => Promise<PersonMatch[]>;
+  readonly nearestFaces?: (query: Float32Array, k: number, unnamedOnly: boolean) => Promise<FaceMatch[]>;
 
   /** Use `openPostgresStore`, which also migrates the schema. */
   constructor(pool: pg.Pool, openedReadOnly = false, vectorWhere?: string) {
@@ -93,6 +94,7 @@ export class PostgresGalleryStore implements GalleryStore {
     this.#calibration = new PostgresCalibration(pool, (begin, work) => transaction(pool, begin, work), readModel);
     this.#curation = new PostgresCuration(pool, this.#people);
     if (vectorWhere !== undefined) this.nearestPeople = (query, k) => run(() => this.#embeddings.nearestPeople(query, k));
+    if (vectorWhere !== undefined) this.nearestFaces = (query, k, unnamedOnly) => run(() => this.#embeddings.nearestFaces(query, k, unnamedOnly));
   }
 
   getModel(): Promise<ModelInfo | null> {
@@ -158,6 +160,11 @@ export class PostgresGalleryStore implements GalleryStore {
   getFaceCrop(id: number): Promise<Uint8Array | null> {
     return run(() => this.#faces.crop(id));
   }
+
+  facesAfter(afterId: number, limit: number): Promise<FaceRecord[]> {
+    return run(() => this.#faces.after(afterId, limit));
+  }
+
 
   getFacePhoto(id: number): Promise<Uint8Array | null> {
     return run(() => this.#faces.photo(id));
@@ -260,7 +267,7 @@ export class PostgresGalleryStore implements GalleryStore {
     return run(() => this.#curation.constraints());
   }
 
-  addConstraints(constraints: GalleryConstraints): Promise<void> {
+  addConstraints(constraints: GalleryConstraints): Promise<number> {
     return this.#write(() => this.#curation.addConstraints(constraints));
   }
 

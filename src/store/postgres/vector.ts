@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { PersonMatch } from '../../core/search-index.js';
+import type { FaceMatch, PersonMatch } from '../../core/search-index.js';
 import { FacedbError } from '../../errors/errors.js';
 import { LITTLE_ENDIAN_HOST, swapFloat32Bytes } from '../rows.js';
 
@@ -94,7 +94,7 @@ export async function nearestPeopleInSql(client: pg.PoolClient, schema: VectorSc
   let asked = Math.max(MIN_FACES_ASKED, k * FACES_PER_PERSON_ASKED);
   for (;;) {
     await client.query(`SET LOCAL hnsw.ef_search = ${Math.min(MAX_EF_SEARCH, Math.max(MIN_EF_SEARCH, asked))}`);
-    const { rows } = await client.query<[number, number, number]>({
+    const { rows } = await client.query<[number, number | null, number]>({
       text: `SELECT id, person_id, embedding_vector OPERATOR(${schema}.<->) $1::${schema}.vector AS distance
              FROM faces WHERE embedding_vector IS NOT NULL
              ORDER BY embedding_vector OPERATOR(${schema}.<->) $1::${schema}.vector LIMIT $2`,
@@ -104,13 +104,40 @@ export async function nearestPeopleInSql(client: pg.PoolClient, schema: VectorSc
     const matches: PersonMatch[] = [];
     const seen = new Set<number>();
     for (const [faceId, personId, distance] of rows) {
-      if (seen.has(personId)) continue;
+      // Unnamed faces have vectors too (for nearestFaces); they are nobody's match.
+      if (personId === null || seen.has(personId)) continue;
       seen.add(personId);
       matches.push({ personId, faceId, distance });
       if (matches.length === k) return matches;
     }
     // Fewer rows than asked: the gallery (or what the graph search reaches) is exhausted.
     if (rows.length < asked || asked >= MAX_EF_SEARCH * 8) return matches;
+    asked *= 4;
+  }
+}
+
+/**
+ * The `k` faces nearest to `query` through the HNSW index, of people and unnamed alike or (unnamedOnly) only faces
+ * without a person; the graph search is filtered afterwards, so more faces are asked for until enough pass.
+ */
+export async function nearestFacesInSql(client: pg.PoolClient, schema: VectorSchema, query: Float32Array, k: number, unnamedOnly: boolean): Promise<FaceMatch[]> {
+  if (k === 0) return [];
+  const literal = vectorLiteral(query);
+  let asked = Math.max(MIN_FACES_ASKED, k * (unnamedOnly ? FACES_PER_PERSON_ASKED : 1));
+  for (;;) {
+    await client.query(`SET LOCAL hnsw.ef_search = ${Math.min(MAX_EF_SEARCH, Math.max(MIN_EF_SEARCH, asked))}`);
+    const { rows } = await client.query<[number, number | null, number]>({
+      text: `SELECT id, person_id, embedding_vector OPERATOR(${schema}.<->) $1::${schema}.vector AS distance
+             FROM faces WHERE embedding_vector IS NOT NULL
+             ORDER BY embedding_vector OPERATOR(${schema}.<->) $1::${schema}.vector LIMIT $2`,
+      values: [literal, asked],
+      rowMode: 'array',
+    });
+    const matches = rows
+      .filter(([, personId]) => !unnamedOnly || personId === null)
+      .slice(0, k)
+      .map(([faceId, personId, distance]): FaceMatch => ({ faceId, personId, distance }));
+    if (matches.length === k || rows.length < asked || asked >= MAX_EF_SEARCH * 8) return matches;
     asked *= 4;
   }
 }

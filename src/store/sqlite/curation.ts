@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { FacedbError } from '../../errors/errors.js';
 import { escapeInvisible } from '../../core/names.js';
 import {
+  constraintRows,
   checkFaceCursor,
   checkFaceIds,
   checkId,
@@ -186,23 +187,18 @@ export class SqliteCuration {
       .immediate();
   }
 
-  addConstraints(constraints: GalleryConstraints): void {
-    this.#db
+  /** GalleryStore.addConstraints: each once (pairs stored already are skipped); how many were new. */
+  addConstraints(constraints: GalleryConstraints): number {
+    return this.#db
       .transaction(() => {
         const at = now();
+        let added = 0;
         try {
-          for (const [a, b] of constraints.facesApart) {
-            this.#sql.insertConstraint.run({ kind: 'faces_apart', face: Math.min(a, b), other: Math.max(a, b), cluster: null, person: null, at });
-          }
-          for (const [face, person] of constraints.faceNotPerson) {
-            this.#sql.insertConstraint.run({ kind: 'face_not_person', face, other: null, cluster: null, person, at });
-          }
-          for (const [cluster, person] of constraints.clusterNotPerson) {
-            this.#sql.insertConstraint.run({ kind: 'cluster_not_person', face: null, other: null, cluster, person, at });
-          }
+          for (const row of constraintRows(constraints)) added += this.#sql.insertConstraint.run({ ...row, at }).changes;
         } catch (error) {
           throw constraintFailure(error);
         }
+        return added;
       })
       .immediate();
   }

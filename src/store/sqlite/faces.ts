@@ -3,7 +3,7 @@ import type { ModelInfo } from '../../core/types.js';
 import { FacedbError } from '../../errors/errors.js';
 import * as sharedRows from '../rows.js';
 import { FACE_COLUMNS, insertedFace, newFaceRow, notFound } from '../rows.js';
-import type { Face, NewFace, Page, PageOf } from '../store.js';
+import type { Face, FaceRecord, NewFace, Page, PageOf } from '../store.js';
 import { CHANGE_LOG_KEPT } from '../store.js';
 import { checkNewFaces, checkPage } from '../validation.js';
 import { now } from './connection.js';
@@ -102,6 +102,13 @@ export class SqliteFaces {
     return content;
   }
 
+  /** GalleryStore.facesAfter. */
+  after(afterId: number, limit: number, dimensions: number): FaceRecord[] {
+    checkPage({ limit, offset: 0 });
+    const rows = this.#sql.after.all(afterId, limit) as Array<sharedRows.FaceRecordRow<string>>;
+    return rows.map((row) => sharedRows.toFaceRecord(row, (time) => time, dimensions));
+  }
+
   /** Faces that belong to a person. */
   count(): number {
     return this.#sql.count.get() as number;
@@ -126,6 +133,10 @@ function prepare(db: Database.Database) {
     count: db.prepare('SELECT COUNT(*) FROM faces WHERE person_id IS NOT NULL').pluck(),
     delete: db.prepare('DELETE FROM faces WHERE id = ?'),
     crop: db.prepare('SELECT crop FROM faces WHERE id = ?').pluck(),
+    after: db.prepare(
+      `SELECT ${sharedRows.FACE_RECORD_COLUMNS} FROM faces f LEFT JOIN people p ON p.id = f.person_id
+       LEFT JOIN face_photos fp ON fp.face_id = f.id WHERE f.id > ? ORDER BY f.id LIMIT ?`,
+    ),
     insertPhoto: db.prepare('INSERT INTO face_photos (face_id, photo) VALUES (?, ?)'),
     photo: db.prepare('SELECT photo FROM face_photos WHERE face_id = ?').pluck(),
     enrolledContent: db.prepare('SELECT DISTINCT f.content_hash, p.name FROM faces f JOIN people p ON p.id = f.person_id').raw(),

@@ -134,6 +134,22 @@ export const MIGRATIONS: readonly string[] = [
   END;
   `,
   SQLITE_CURATION_MIGRATION,
+  `
+  -- Unnamed faces are searched too (facedb search): every face added or removed is logged, named or not, so each
+  -- process's index of unnamed faces follows other writers as its index of people's faces does. (A face changing
+  -- person, named or unnamed, is logged by faces_log_person already.)
+  DROP TRIGGER faces_log_insert;
+  DROP TRIGGER faces_log_delete;
+  CREATE TRIGGER faces_log_insert AFTER INSERT ON faces
+  BEGIN
+    INSERT INTO face_changes (face_id) VALUES (NEW.id);
+  END;
+  -- Also fires for the faces a person's or a cluster's removal cascades to.
+  CREATE TRIGGER faces_log_delete AFTER DELETE ON faces
+  BEGIN
+    INSERT INTO face_changes (face_id) VALUES (OLD.id);
+  END;
+  `,
 ];
 
 /** Work a step needs beyond its SQL, run after it in the same transaction, by the step's number (1-based). */

@@ -10,6 +10,7 @@ import type { ModelInfo } from '../../core/types.js';
 import { isFacedbError } from '../../errors/errors.js';
 import { runGalleryStoreContract } from '../store.contract.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { SQLITE_CURATION_MIGRATION } from '../curation-migration.js';
 import { openSqliteStore, SqliteGalleryStore } from './store.js';
 
 const MODEL: ModelInfo = { id: 'sqlite-test', version: '1', dimensions: 4, metric: 'euclidean', defaultThreshold: 0.5 };
@@ -139,7 +140,8 @@ void describe('SqliteGalleryStore', () => {
     await older.close();
     const raw = new Database(path);
     raw.exec('DROP TABLE curation_constraints; ALTER TABLE faces DROP COLUMN upload_name;');
-    raw.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+    // The schema as it was just before the curation step (later steps run again after it).
+    raw.pragma(`user_version = ${MIGRATIONS.indexOf(SQLITE_CURATION_MIGRATION)}`);
     raw.close();
     const store = await openSqliteStore(path);
     try {

@@ -7,7 +7,7 @@ import { findPerson, givePerson, renamePerson, upsertPerson } from '../lookalike
 import type { FaceCursor, FaceFilter, FaceListing, GalleryConstraints, MergedClusters, MergedPeople, MovedFaces, StoredFace } from '../curation.js';
 import { SqliteCuration } from './curation.js';
 import { notFound, toModelInfo, type MetaRow } from '../rows.js';
-import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
+import type { Cluster, ClusterUpdate, EmbeddingChanges, EmbeddingSnapshot, Face, FaceRecord, GalleryStore, NamedCluster, NewFace, Page, PageOf, Person, UnnamedEmbedding, UnnamedFace } from '../store.js';
 import { checkModel, checkPinnedModel } from '../validation.js';
 import { fileIdentity, openReadOnly, openWritable, run, sqliteFault, unwritableReason, type StoreFile } from './connection.js';
 import { SqliteEmbeddings } from './embeddings.js';
@@ -155,6 +155,11 @@ export class SqliteGalleryStore implements GalleryStore {
     return this.#read(() => this.#faces.crop(id));
   }
 
+  facesAfter(afterId: number, limit: number): Promise<FaceRecord[]> {
+    return this.#read(() => this.#faces.after(afterId, limit, this.#model()?.dimensions ?? 0));
+  }
+
+
   getFacePhoto(id: number): Promise<Uint8Array | null> {
     return run(() => this.#faces.photo(id));
   }
@@ -256,7 +261,7 @@ export class SqliteGalleryStore implements GalleryStore {
     return this.#read(() => this.#curation.constraints());
   }
 
-  addConstraints(constraints: GalleryConstraints): Promise<void> {
+  addConstraints(constraints: GalleryConstraints): Promise<number> {
     return this.#write(() => this.#curation.addConstraints(constraints));
   }
 

@@ -61,11 +61,12 @@ export class LiveSession {
     try {
       const frame = this.#frames;
       this.#frames += 1;
+      // Stream time never runs backwards: the tracker measures how long a face was missed by it.
+      const at = Math.max(this.#lastTimeMs, timeMs ?? performance.now() - this.#started);
       const { image } = await this.#context.load({ bytes });
       // The engine may hand the pixels over to a worker thread (transferred, not copied); sharpness and crops
       // read them afterwards.
       const faces = await this.#engine.analyze({ ...image, data: image.data.slice() }, this.#analyzeOptions);
-      const at = Math.max(this.#lastTimeMs, timeMs ?? performance.now() - this.#started);
       this.#lastTimeMs = at;
       const observed = await this.#tracks.observe({ index: frame, timeMs: at, image, faces });
       return { frame, timeMs: Math.round(at), image: imageInfo(image), faces: observed.faces, events: observed.events };

@@ -45,6 +45,11 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
   const maxConnections = gate.concurrency;
   const idleMs = config.requestTimeoutMs;
   let connections = 0;
+  // Pictures being analysed: closing the server waits for them, so the engine is never closed under one.
+  const analysing = new Set<Promise<void>>();
+  app.addHook('onClose', async () => {
+    await Promise.allSettled(analysing);
+  });
 
   const serve = (socket: WebSocket, request: FastifyRequest): void => {
     const send = (message: LiveServerMessage): void => {
@@ -115,12 +120,14 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
       }
       inFlight = true;
       const bytes = pictureBytes(data);
-      void opened
+      const job = opened
         .then((session) => analyse(session, bytes))
         .catch(() => undefined) // a session that failed to start has already closed the connection
         .finally(() => {
           inFlight = false;
+          analysing.delete(job);
         });
+      analysing.add(job);
     });
   };
 

@@ -69,9 +69,9 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
     let idle: NodeJS.Timeout | undefined;
     const resetIdle = (): void => {
       clearTimeout(idle);
+      if (socket.readyState !== socket.OPEN) return;
       idle = setTimeout(() => fail(new FacedbError('request_timeout', `no picture for ${idleMs} ms: the live view was closed`), CLOSE.normal), idleMs);
     };
-    resetIdle();
     socket.once('close', () => {
       connections -= 1;
       clearTimeout(idle);
@@ -80,7 +80,11 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
 
     const opened = service.liveSession();
     opened.then(
-      (session) => send({ type: 'ready', protocol: LIVE_PROTOCOL, threshold: session.threshold, max_frame_bytes: maxFrameBytes(config), max_pixels: config.maxPixels, idle_timeout_ms: idleMs }),
+      (session) => {
+        // The idle clock starts once the client can send (models loading on a first connection take their time).
+        resetIdle();
+        send({ type: 'ready', protocol: LIVE_PROTOCOL, threshold: session.threshold, max_frame_bytes: maxFrameBytes(config), max_pixels: config.maxPixels, idle_timeout_ms: idleMs });
+      },
       (error: unknown) => {
         const failure = toHttpError(error);
         request.log.error({ code: failure.code }, `live session could not start: ${failure.message}`);

@@ -102,7 +102,7 @@ function connect(view) {
   socket.addEventListener('close', (event) => {
     if (live !== view) return;
     if (!view.opened) void explainRefusal();
-    else stop(event.reason && event.code !== 1000 ? `The server closed the live view (${event.reason}).` : view.closing ?? 'The server closed the live view.', true);
+    else stop(view.closing ?? `The server closed the live view${event.reason ? ` (${event.reason})` : ''}.`, true);
   });
 }
 

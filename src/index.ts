@@ -43,4 +43,6 @@ export type * from './services/evaluation/types.js';
 export type { GalleryCalibration, GalleryOperatingPoint } from './store/calibration.js';
 export type { OperatingPointSource } from './services/operating-point-source.js';
 export type { WatchEvent, WatchOptions, AnnotatedFrame, TrackEmotion } from './services/watch-service.js';
+export type { LiveSession, LiveOptions, LiveFrame } from './services/live-session.js';
+export type { TrackEvent, TrackedFace, TrackingOptions } from './services/track-session.js';
 export type { VideoSourceInfo, VideoEnd } from './video/ffmpeg-source.js';

@@ -7,6 +7,7 @@ import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { FacedbConfig } from '../config/config.js';
 import { FacedbError } from '../errors/errors.js';
@@ -22,6 +23,7 @@ import { clusterRoutes } from './routes/clusters.js';
 import { curationRoutes } from './routes/curation.js';
 import { galleryRoutes } from './routes/gallery.js';
 import { healthRoutes } from './routes/health.js';
+import { liveRoutes, liveSocketOptions } from './routes/live.js';
 import { recognitionRoutes } from './routes/recognition.js';
 import { transferRoutes } from './routes/transfer.js';
 
@@ -77,6 +79,7 @@ const CONTENT_SECURITY_POLICY = {
     styleSrc: ["'self'", "'unsafe-inline'"],
     imgSrc: ["'self'", 'data:', 'blob:'],
     mediaSrc: ["'self'", 'blob:', 'mediastream:'],
+    // 'self' covers the live view's ws:/wss: connection to this same host and port (CSP Level 3).
     connectSrc: ["'self'"],
     fontSrc: ["'self'", 'data:'],
     objectSrc: ["'none'"],
@@ -130,6 +133,9 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
     done(null, payload);
   });
   registerErrorHandling(app);
+  // WebSocket upgrades go through the routes and their hooks (keys, open-mode checks) like any request. Registered
+  // before those hooks: its own marks an upgrade as such, so a refused one has its socket closed after the answer.
+  await app.register(websocket, { options: liveSocketOptions(config) });
   registerAuth(app, { keys: config.apiKeys, listenHost: config.host, ...(options.authLimiter ? { limiter: options.authLimiter } : {}) });
   registerProbingLimit(app);
   await app.register(helmet, { contentSecurityPolicy: CONTENT_SECURITY_POLICY, strictTransportSecurity: false });
@@ -166,6 +172,7 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
   clusterRoutes(app, service, gate);
   curationRoutes(app, service);
   transferRoutes(app, service);
+  liveRoutes(app, service, gate);
 
   if (existsSync(STATIC_ROOT)) await app.register(fastifyStatic, { root: STATIC_ROOT, prefix: '/' });
   else app.log.warn(`no web page: ${STATIC_ROOT} is missing`);

@@ -29,15 +29,33 @@ export function hostName(header: string | undefined): string | undefined {
 }
 
 /**
- * The key a request presents: `Authorization: Bearer <key>`, else `x-api-key`. An Authorization header of
- * another scheme (Basic, added by a proxy or a browser) is not a key and does not hide an x-api-key.
+ * How a browser presents its key when it opens a WebSocket (the live view): browsers cannot set headers on a
+ * WebSocket, and a key in the URL would end up in logs, so the key travels as one of the offered subprotocols,
+ * `facedb.key.<the key as unpadded base64url>` (a subprotocol must be a plain token). The server never selects it.
+ */
+export const WEBSOCKET_KEY_PROTOCOL = 'facedb.key.';
+
+/**
+ * The key a request presents: `Authorization: Bearer <key>`, else `x-api-key`, else (WebSocket upgrades only) a
+ * `facedb.key.` subprotocol. An Authorization header of another scheme (Basic, added by a proxy or a browser) is
+ * not a key and does not hide an x-api-key.
  */
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   const bearer = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
   if (bearer !== undefined) return bearer;
   const apiKey = request.headers['x-api-key'];
-  return typeof apiKey === 'string' && apiKey.trim() !== '' ? apiKey.trim() : undefined;
+  if (typeof apiKey === 'string' && apiKey.trim() !== '') return apiKey.trim();
+  return websocketKey(request);
+}
+
+function websocketKey(request: FastifyRequest): string | undefined {
+  const protocols = request.headers['sec-websocket-protocol'];
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket' || typeof protocols !== 'string') return undefined;
+  const offered = protocols.split(',').map((protocol) => protocol.trim());
+  const encoded = offered.find((protocol) => protocol.startsWith(WEBSOCKET_KEY_PROTOCOL))?.slice(WEBSOCKET_KEY_PROTOCOL.length);
+  const key = encoded === undefined ? '' : Buffer.from(encoded, 'base64url').toString('utf8').trim();
+  return key === '' ? undefined : key;
 }
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();

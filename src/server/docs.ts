@@ -22,7 +22,11 @@ export interface RouteDoc {
   rawBody?: { contentType: string; description: string };
   query?: z.ZodObject;
   params?: z.ZodObject;
-  responses: Record<number, z.ZodType | { description: string; contentType: string }>;
+  responses: Record<number, z.ZodType | { description: string; contentType?: string }>;
+  /** More to say than the summary (after the scope note). */
+  description?: string;
+  /** A WebSocket route: its subprotocol and the messages the server sends (shown as `x-websocket`). */
+  websocket?: { subprotocol: string; client: string; server: z.ZodType };
 }
 
 const jsonSchema = (schema: z.ZodType): Record<string, unknown> => {
@@ -74,11 +78,15 @@ function doc(route: RouteDoc): FastifySchema {
   const scopeNote = route.scope === 'public' ? 'No key needed.' : `Needs an API key with the ${route.scope} scope${route.scope === 'read' ? ' (or admin)' : ''}.`;
   const schema: Record<string, unknown> = {
     summary: route.summary,
-    description: scopeNote,
+    description: route.description ? `${scopeNote} ${route.description}` : scopeNote,
     tags: route.tags,
     security: route.scope === 'public' ? [] : [{ bearer: [] }, { apiKey: [] }],
     'x-scope': route.scope,
   };
+  if (route.websocket) {
+    const { subprotocol, client, server } = route.websocket;
+    schema['x-websocket'] = { subprotocol, client, server: jsonSchema(server) };
+  }
   if (route.body) {
     const body = requestSchema(route.body);
     const images = imageLimitsOf(route.body);
@@ -97,7 +105,9 @@ function doc(route: RouteDoc): FastifySchema {
     responses[status] =
       response instanceof z.ZodType
         ? { description: 'OK', ...jsonSchema(response) }
-        : { description: response.description, content: { [response.contentType]: { schema: { type: 'string', format: 'binary' } } } };
+        : response.contentType === undefined
+          ? { description: response.description }
+          : { description: response.description, content: { [response.contentType]: { schema: { type: 'string', format: 'binary' } } } };
   }
   for (const [status, description] of Object.entries(ERROR_RESPONSES)) responses[status] = { description, ...jsonSchema(errorEnvelope) };
   schema.response = responses;

@@ -80,6 +80,24 @@ export class InferenceGate {
     }
   }
 
+  /**
+   * Runs one live video frame's work (decode and inference) only if a slot is free now and no photo is waiting for
+   * one; undefined when busy. Frames never queue: a request waiting for a slot gets the next one that frees, so a
+   * stream of frames delays identify and the other photo routes by one frame's work at most, and a frame that would
+   * wait is better skipped than answered late.
+   */
+  tryRun<T>(work: () => Promise<T>): Promise<T> | undefined {
+    if (this.running >= this.concurrency || this.waiting.length > 0 || this.service.queueDepth() >= this.config.maxQueue) return undefined;
+    this.running += 1;
+    return (async () => {
+      try {
+        return await work();
+      } finally {
+        this.release();
+      }
+    })();
+  }
+
   private acquire(): Promise<void> {
     if (this.running < this.concurrency) {
       this.running += 1;

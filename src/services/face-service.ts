@@ -15,6 +15,7 @@ import { GalleryService } from './gallery.js';
 import { HealthService, type Health } from './health.js';
 import { reembedGallery, type ReembedOptions, type ReembedSummary } from './reembed.js';
 import { RecognitionService, type IdentifyOptions, type OperatingPoint } from './recognition.js';
+import type { LiveOptions, LiveSession } from './live-session.js';
 import { WatchService, type WatchEvent, type WatchOptions } from './watch-service.js';
 import type {
   AnalyzeResult,
@@ -134,6 +135,11 @@ export class FaceService {
   /** See WatchService.watch: faces in a video file, stream or camera, followed as tracks and named per track. */
   watch(source: string, options: WatchOptions & IdentifyOptions = {}): AsyncGenerator<WatchEvent> {
     return this.video.watch(source, options);
+  }
+
+  /** See WatchService.live: pictures sent one at a time (a camera), faces tracked and named per track as by watch. */
+  liveSession(options: LiveOptions & IdentifyOptions = {}): Promise<LiveSession> {
+    return this.video.live(options);
   }
 
   analyze(source: ImageSource, options: DetectOptions & AttributeOptions = {}): Promise<AnalyzeResult> {

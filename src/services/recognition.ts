@@ -72,6 +72,7 @@ export class RecognitionService {
     refuseThresholdWithFar(options, config);
     const engine = await this.#context.engine();
     checkPinnedModel(await store.getModel(), engine.model);
+    await this.#context.refreshGalleryCalibration(); // as identify: another process may have applied one
     const threshold = this.threshold(engine, options, 'identify');
     const topK = options.topK ?? config.topK;
     return {

@@ -3,43 +3,24 @@
  * come from ffmpeg (src/video), faces from the engine, tracking and summaries are pure (src/core/tracking.ts,
  * src/core/track-summary.ts), names come from the same search, threshold and confidence as identify.
  */
-import sharp from 'sharp';
-import { dominantEmotion, emotionResult } from '../core/emotion.js';
-import { FaceTracker, type TrackState } from '../core/tracking.js';
-import { TrackSummary, type EmotionSegment } from '../core/track-summary.js';
 import { checkAttributes } from '../core/attributes.js';
 import type { Box, Emotion, FaceAttribute } from '../core/types.js';
 import { FacedbError } from '../errors/errors.js';
 import type { AnalyzeOptions, FaceEngine } from '../engine/engine.js';
-import type { RgbImage } from '../image/image.js';
-import { cropRgb, faceSharpness } from '../image/sharpness.js';
 import { openVideoSource, type VideoEnd, type VideoFrame, type VideoSource, type VideoSourceInfo, type VideoSourceOptions } from '../video/ffmpeg-source.js';
 import type { ServiceContext } from './context.js';
 import { NEEDS } from './face-results.js';
 import type { IdentifyOptions, RecognitionService } from './recognition.js';
-import type { EmotionResult, TrackIdentity, TrackRecognizer } from './results.js';
+import type { TrackRecognizer } from './results.js';
+import { LiveSession, type LiveOptions } from './live-session.js';
+import { TrackSession, type TrackEvent, type TrackingOptions } from './track-session.js';
 
 export type { TrackIdentity, TrackRecognizer } from './results.js';
-
-export interface TrackEmotion extends EmotionResult {
-  timeline: EmotionSegment[];
-}
+export type { TrackEmotion, TrackEvent } from './track-session.js';
 
 export type WatchEvent =
   | { type: 'started'; source: VideoSourceInfo }
-  | { type: 'track_started'; track: number; timeMs: number; frame: number; box: Box }
-  | { type: 'identity'; track: number; timeMs: number; frame: number; identity: TrackIdentity; previous: string | null | undefined }
-  | {
-      type: 'track_ended';
-      track: number;
-      timeMs: number;
-      startedMs: number;
-      durationMs: number;
-      framesSeen: number;
-      bestFrame: { frame: number; timeMs: number; box: Box; crop: string };
-      identity: TrackIdentity | null;
-      emotion: TrackEmotion | null;
-    }
+  | TrackEvent
   | { type: 'frames_dropped'; timeMs: number; count: number; total: number }
   | {
       type: 'ended';
@@ -58,7 +39,7 @@ export interface AnnotatedFrame {
   faces: Array<{ track: number; box: Box; label: string; known: boolean; emotion?: Emotion }>;
 }
 
-export interface WatchOptions extends Pick<VideoSourceOptions, 'maxSide' | 'maxQueued' | 'stallMs' | 'ffmpeg'> {
+export interface WatchOptions extends Pick<VideoSourceOptions, 'maxSide' | 'maxQueued' | 'stallMs' | 'ffmpeg'>, TrackingOptions {
   /** Analyse every n-th frame (default 1: every frame). */
   every?: number;
   /**
@@ -66,12 +47,6 @@ export interface WatchOptions extends Pick<VideoSourceOptions, 'maxSide' | 'maxQ
    * only, so age and gender are refused (invalid_input) rather than computed for nothing.
    */
   attributes?: readonly FaceAttribute[];
-  /** Sightings a track needs before it is reported (default 2). */
-  minHits?: number;
-  /** A track missed for longer than this ends (default 1,000 ms of video). */
-  maxMissedMs?: number;
-  /** Sightings before the first identity is decided (default 3; a shorter track is decided when it ends). */
-  decideAfter?: number;
   /** Called for every analysed frame, in order, with its labelled faces. */
   onFrame?: (annotated: AnnotatedFrame) => void | Promise<void>;
   signal?: AbortSignal;
@@ -87,15 +62,6 @@ export interface WatchDependencies {
   analyzeOptions: Omit<AnalyzeOptions, 'needs'>;
 }
 
-interface LiveTrack {
-  summary: TrackSummary;
-  bestCrop: RgbImage | undefined;
-  identity: TrackIdentity | undefined;
-  /** Best sightings changed since the identity was decided. */
-  stale: boolean;
-  reported: boolean;
-}
-
 /**
  * Watches a source to its end (or until `signal` aborts), yielding events in video-time order. Frames are analysed
  * two at a time (one per engine worker) and handled in order, so the tracker sees them as they were filmed.
@@ -105,58 +71,15 @@ export async function* watchVideo(deps: WatchDependencies, source: string | Vide
   const video = typeof source === 'string' ? await openVideoSource(source, { ...options, ...(options.signal ? { signal: options.signal } : {}) }) : source;
   const every = Math.max(1, Math.floor(options.every ?? 1));
   const wanted = watchAttributes(options.attributes);
-  const tracker = new FaceTracker({
-    // The engine's 1:1 threshold: two sightings this close are the same face by the model's own measure.
-    sameFaceDistance: deps.engine.model.defaultThreshold,
-    maxMissedMs: options.maxMissedMs ?? 1000,
-    minHits: options.minHits ?? 2,
-  });
-  const decideAfter = options.decideAfter ?? 3;
-  const live = new Map<number, LiveTrack>();
+  const session = new TrackSession(deps.recognizer, deps.engine.model, options);
   const analyzeOptions: AnalyzeOptions = { ...deps.analyzeOptions, needs: { embedding: true, attributes: wanted, crop: false } };
   let frames = 0;
   let analyzed = 0;
   let reportedDrops = 0;
-  let tracksReported = 0;
   let lastTimeMs = 0;
   let end: VideoEnd = { reason: 'end' };
 
   yield { type: 'started', source: video.info };
-
-  const decide = async (id: number, track: LiveTrack, frame: VideoFrame): Promise<WatchEvent | undefined> => {
-    const embedding = track.summary.embedding();
-    if (!embedding) return undefined;
-    const identity = await deps.recognizer.identify(embedding);
-    track.stale = false;
-    const previous = track.identity?.person;
-    const changed = track.identity === undefined || previous !== identity.person;
-    track.identity = identity;
-    if (!changed) return undefined;
-    return { type: 'identity', track: id, timeMs: frame.timeMs, frame: frame.index, identity, previous };
-  };
-
-  const endTrack = async (state: TrackState, timeMs: number): Promise<WatchEvent | undefined> => {
-    const track = live.get(state.id);
-    live.delete(state.id);
-    const best = track?.summary.best;
-    if (!track || !best || !track.reported) return undefined;
-    // The final answer uses every sighting the track had.
-    const embedding = track.summary.embedding();
-    const identity = embedding ? await deps.recognizer.identify(embedding) : null;
-    const emotion = track.summary.emotion();
-    const crop = track.bestCrop ? await sharp(track.bestCrop.data, { raw: { width: track.bestCrop.width, height: track.bestCrop.height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer() : Buffer.alloc(0);
-    return {
-      type: 'track_ended',
-      track: state.id,
-      timeMs,
-      startedMs: state.firstSeenMs,
-      durationMs: state.lastSeenMs - state.firstSeenMs,
-      framesSeen: track.summary.sightings,
-      bestFrame: { frame: best.frame, timeMs: best.timeMs, box: roundBox(best.box), crop: crop.toString('base64') },
-      identity,
-      emotion: emotion ? { ...emotionResult(emotion.scores), timeline: emotion.timeline } : null,
-    };
-  };
 
   // Frames in flight, oldest first: analysis overlaps, handling stays in order.
   // Frames skipped by `every` ride along (without analysis) only when someone draws them.
@@ -202,60 +125,17 @@ export async function* watchVideo(deps: WatchDependencies, source: string | Vide
         yield { type: 'frames_dropped', timeMs: frame.timeMs, count: video.dropped - reportedDrops, total: video.dropped };
         reportedDrops = video.dropped;
       }
-      const withEmbedding = faces.filter((face) => face.embedding !== undefined);
-      const update = tracker.update(
-        frame.timeMs,
-        withEmbedding.map((face) => ({ box: face.box, embedding: face.embedding! })),
-      );
-      for (const [i, face] of withEmbedding.entries()) {
-        const id = update.assignments[i]!;
-        let track = live.get(id);
-        if (!track) {
-          track = { summary: new TrackSummary(), bestCrop: undefined, identity: undefined, stale: true, reported: false };
-          live.set(id, track);
-        }
-        const isBest = track.summary.add({
-          frame: frame.index,
-          timeMs: frame.timeMs,
-          box: face.box,
-          detectionScore: face.detectionScore,
-          landmarks: face.landmarks,
-          sharpness: faceSharpness(frame.image, face.box),
-          embedding: face.embedding!,
-          ...(face.attributes?.emotion ? { emotion: face.attributes.emotion } : {}),
-        });
-        if (isBest) track.stale = true;
-        if (track.summary.best?.frame === frame.index) track.bestCrop = cropRgb(frame.image, face.box);
-      }
-      for (const id of update.confirmed) {
-        const track = live.get(id);
-        const state = tracker.tracks.find((candidate) => candidate.id === id);
-        if (!track || !state) continue;
-        track.reported = true;
-        tracksReported += 1;
-        yield { type: 'track_started', track: id, timeMs: state.firstSeenMs, frame: frame.index, box: roundBox(state.box) };
-      }
-      for (const [id, track] of live) {
-        if (track.reported && track.stale && track.summary.sightings >= decideAfter) {
-          const event = await decide(id, track, frame);
-          if (event) yield event;
-        }
-      }
-      for (const state of update.ended) {
-        const event = await endTrack(state, frame.timeMs);
-        if (event) yield event;
-      }
+      const observed = await session.observe({ ...frame, faces });
+      yield* observed.events;
       if (options.onFrame) {
-        lastDrawn = withEmbedding.map((face, i) => {
-          const id = update.assignments[i]!;
-          const track = live.get(id);
-          const name = track?.identity?.person;
+        lastDrawn = observed.faces.map(({ track, box, identity, emotion }) => {
+          const name = identity?.person;
           return {
-            track: id,
-            box: face.box,
-            label: `#${id} ${name ?? (track?.identity ? 'unknown' : '…')}`,
+            track,
+            box,
+            label: `#${track} ${name ?? (identity ? 'unknown' : '…')}`,
             known: name !== undefined && name !== null,
-            ...(face.attributes?.emotion ? { emotion: dominantEmotion(face.attributes.emotion) } : {}),
+            ...(emotion ? { emotion } : {}),
           };
         });
         await options.onFrame({ frame, faces: lastDrawn });
@@ -265,10 +145,7 @@ export async function* watchVideo(deps: WatchDependencies, source: string | Vide
     video.close();
   }
   // Tracks still open when the video stops end with it (their final identity included).
-  for (const state of tracker.finish()) {
-    const event = await endTrack(state, lastTimeMs);
-    if (event) yield event;
-  }
+  yield* await session.finish(lastTimeMs);
   yield {
     type: 'ended',
     reason: end.reason,
@@ -276,13 +153,9 @@ export async function* watchVideo(deps: WatchDependencies, source: string | Vide
     frames,
     framesAnalyzed: analyzed,
     framesDropped: video.dropped,
-    tracks: tracksReported,
+    tracks: session.tracksReported,
     elapsedMs: Math.round(performance.now() - started),
   };
-}
-
-function roundBox(box: Box): Box {
-  return { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) };
 }
 
 /** The watch's attributes, checked: emotion (the default) or none; age and gender are not summed up per track. */
@@ -317,5 +190,16 @@ export class WatchService {
     watchAttributes(options.attributes); // a bad list fails before the video opens
     // The watch asks for embeddings and, unless told otherwise, emotion: it sets `needs` itself.
     yield* watchVideo({ engine, recognizer, analyzeOptions: this.#context.analyzeOptions(options, NEEDS.identify) }, source, settings);
+  }
+
+  /**
+   * A live stream of pictures sent one at a time (the web page's camera): each is decoded within the upload limits,
+   * and its faces are tracked and named per track as `watch` does.
+   */
+  async live(options: LiveOptions & IdentifyOptions = {}): Promise<LiveSession> {
+    const recognizer = await this.#recognition.trackRecognizer(options);
+    const engine = await this.#context.engine();
+    const needs = { ...NEEDS.identify, attributes: watchAttributes(options.attributes) };
+    return new LiveSession(this.#context, engine, recognizer, this.#context.analyzeOptions(options, needs), options);
   }
 }

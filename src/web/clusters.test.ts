@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { lfwPhoto, tempDir } from '../../test/fixtures.js';
 import { MAX_PERSON_NAME_LENGTH } from '../core/names.js';
 import { openFacedb } from '../facedb.js';
-import { buildServer } from '../server/app.js';
 import type { FaceService } from '../services/face-service.js';
 import { waitUntil } from '../../test/browser-wait.js';
+import { openWebPage, type WebPage } from '../../test/web-page.js';
 
-/** Debian's Chromium, as in web.test.ts. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'];
 const API_KEY = 'web-cluster-test-admin-key-01';
 const MODEL_TIMEOUT_MS = 180_000;
 
@@ -25,28 +19,20 @@ interface Thumbnail {
 
 void describe('the Clusters view in headless Chromium against the real server', () => {
   let service: FaceService;
-  let app: FastifyInstance;
-  let browser: Browser;
+  let web: WebPage;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
     const dir = await tempDir('facedb-web-clusters-');
     service = await openFacedb({ db: join(dir, 'gallery.sqlite'), workers: 2, apiKeys: `admin:${API_KEY}` });
-    app = await buildServer(service, service.config);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
-    await page.getByLabel('API key').fill(API_KEY);
-    await page.getByLabel('API key').press('Enter');
+    const config = service.config;
+    web = await openWebPage(service, config, { apiKey: API_KEY, dir });
+    ({ page, pageErrors } = web);
   });
 
   after(async () => {
-    await browser?.close();
-    await app?.close();
+    await web?.close();
     await service?.close();
   });
 

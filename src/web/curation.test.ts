@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { fakeEngine } from '../../test/fake-engine.js';
 import { lfwPhoto, tempDir } from '../../test/fixtures.js';
 import { loadConfig } from '../config/config.js';
 import { openFacedb } from '../facedb.js';
-import { buildServer } from '../server/app.js';
 import type { FaceService } from '../services/face-service.js';
 import { waitUntil } from '../../test/browser-wait.js';
+import { openWebPage, type WebPage } from '../../test/web-page.js';
 
 /**
  * Correcting the gallery from the web page (issue 17): cluster suggestions accepted and rejected, a far name
@@ -22,8 +18,6 @@ import { waitUntil } from '../../test/browser-wait.js';
  * the routes): re-encodings of one LFW photo are one "person" to it, different photos are strangers.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'];
 const API_KEY = 'web-curation-test-admin-key-01';
 
 /** The same photo saved again at another JPEG quality: new bytes, the same face to the fake engine. */
@@ -33,32 +27,22 @@ async function variant(person: string, quality: number, name: string) {
 
 void describe('correcting the gallery from the web page, in headless Chromium against the real server', () => {
   let service: FaceService;
-  let app: FastifyInstance;
-  let browser: Browser;
+  let web: WebPage;
   let page: Page;
   let shots: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
     const dir = await tempDir('facedb-web-curation-');
-    shots = process.env.FACEDB_SCREENSHOTS ?? join(dir, 'screenshots');
-    await mkdir(shots, { recursive: true });
     const config = loadConfig({ db: join(dir, 'gallery.sqlite'), workers: 1, apiKeys: `admin:${API_KEY}` }, {});
     service = await openFacedb({ ...config, engine: await fakeEngine() });
-    app = await buildServer(service, config);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
-    await page.getByLabel('API key').fill(API_KEY);
-    await page.getByLabel('API key').press('Enter');
+    web = await openWebPage(service, config, { apiKey: API_KEY, dir });
+    ({ page, pageErrors } = web);
+    shots = web.shots;
   });
 
   after(async () => {
-    await browser?.close();
-    await app?.close();
+    await web?.close();
     await service?.close();
   });
 

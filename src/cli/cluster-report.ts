@@ -59,7 +59,9 @@ export function formatClusters(listing: ClusterListing): string {
       lines.push(`${String(cluster.id).padStart(6)}  ${String(cluster.size).padStart(5)}  ${samples}${suggestion}`);
     }
     const shown = listing.items.length < listing.total ? ` (showing ${listing.items.length})` : '';
-    lines.push(`${plural(listing.total, 'cluster')}${shown}; name one with: facedb name-cluster <id> "Name" (or facedb reject <id> <person> for a wrong suggestion)`);
+    // The way out of a wrong suggestion is worth a mention only where there is a suggestion.
+    const rejectHint = listing.items.some((cluster) => cluster.suggestion !== null) ? ' (or facedb reject <id> <person> for a wrong suggestion)' : '';
+    lines.push(`${plural(listing.total, 'cluster')}${shown}; name one with: facedb name-cluster <id> "Name"${rejectHint}`);
   }
   lines.push(
     `${plural(listing.unnamedFaces, 'unnamed face')}` +

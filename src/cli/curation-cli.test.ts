@@ -57,7 +57,7 @@ void describe('curation commands, a CLI beside a running server on one SQLite fi
     assert.match(text.stdout, /#\d+\s+Ada \(person \d+\)\s+\S*Britney_Spears_0001\.jpg/);
     const clusters = await local(['people', '--clusters']);
     assert.match(clusters.stdout, /looks like Ada \(person \d+, distance 0/);
-    assert.match(clusters.stdout, /or facedb reject <id> <person> for a wrong suggestion/, "a suggestion comes with the way out of a wrong one");
+    assert.match(clusters.stdout, /or facedb reject <id> <person> for a wrong suggestion/, 'a suggestion comes with the way out of a wrong one');
   });
 
   void it("the server follows the CLI's move and rename at once", async () => {

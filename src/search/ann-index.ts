@@ -350,11 +350,16 @@ export class AnnIndex implements SearchIndex {
   }
 }
 
-/** Keys go to the graph as 64-bit integers; one call builds it on every core. */
+/**
+ * Keys go to the graph as 64-bit integers. One thread: usearch 2.26's concurrent inserts can leave a face stored yet
+ * unreachable by search (unum-cloud/USearch#735), which here cost whole people in about one 2,000-face build in 30
+ * (src/search/ann-decision.test.ts); one thread never did in 200. Builds of large galleries run in a worker thread
+ * (build-in-worker.ts), so the slower build does not hold up requests.
+ */
 function addAll(graph: UsearchIndex, faceIds: Int32Array, vectors: Float32Array): void {
   const keys = new BigUint64Array(faceIds.length);
   for (let row = 0; row < faceIds.length; row++) keys[row] = BigInt(faceIds[row]!);
-  graph.add(keys, vectors, 0);
+  graph.add(keys, vectors, 1);
 }
 
 function newGraph(dimensions: number, options: AnnOptions): UsearchIndex {

@@ -8,7 +8,8 @@ import type { TrackEvent } from '../services/track-session.js';
 /**
  * The live view's WebSocket messages (GET /v1/live), server to client, as JSON text (snake_case like the rest of
  * the API). The client sends each picture as one binary message (JPEG, PNG or WebP) and the next one only after
- * the answer to the previous one. The OpenAPI document shows these schemas (x-websocket), docs/http.md the protocol.
+ * the answer to the previous one; when its camera stops it sends the text message {"type": "end"} (LIVE_END_MESSAGE)
+ * for the tracks' final summaries. The OpenAPI document shows these schemas (x-websocket), docs/http.md the protocol.
  */
 
 /** The subprotocol the live route speaks; a browser offers it together with its key (auth.ts). */
@@ -81,7 +82,26 @@ export const liveError = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string(),
 });
-export const liveServerMessage = z.discriminatedUnion('type', [liveReady, liveFrame, liveBusy, liveError]);
+export const liveEnded = z.object({
+  type: z.literal('ended'),
+  events: z.array(trackEvent).describe('a track_ended event for every track still open, each with its final identity'),
+});
+export const liveServerMessage = z.discriminatedUnion('type', [liveReady, liveFrame, liveBusy, liveError, liveEnded]);
+
+/**
+ * The one text message a client sends: the camera stopped. The server answers the picture in flight, then `ended`
+ * with the tracks' final summaries, and closes the connection (1000).
+ */
+export const LIVE_END_MESSAGE = { type: 'end' } as const;
+/** Whether a text message is the end message (JSON `{"type": "end"}`). */
+export function isLiveEnd(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && (parsed as { type?: unknown }).type === LIVE_END_MESSAGE.type;
+  } catch {
+    return false;
+  }
+}
 
 export type LiveServerMessage = z.infer<typeof liveServerMessage>;
 type IdentityWire = { person: string | null; person_id: number | null; distance: number | null; confidence: number | null };
@@ -109,6 +129,10 @@ function eventToWire(event: TrackEvent): z.infer<typeof trackEvent> {
         emotion: event.emotion?.dominant ?? null,
       };
   }
+}
+
+export function liveEndedToWire(events: readonly TrackEvent[]): z.infer<typeof liveEnded> {
+  return { type: 'ended', events: events.map(eventToWire) };
 }
 
 export function liveFrameToWire(answer: LiveFrame, tookMs: number, dropped: number): z.infer<typeof liveFrame> {

@@ -156,6 +156,44 @@ void describe('GET /v1/live (WebSocket) with API keys', () => {
     await client.closed;
   });
 
+  void it('ends on {"type": "end"}: the picture in flight is answered, then every open track\'s summary, then it closes', async () => {
+    const client = await open(url, { protocols: [LIVE_PROTOCOL, keyProtocol(READ)] });
+    await expectType(client, 'ready');
+    for (let i = 0; i < 3; i++) {
+      client.socket.send(photo);
+      await expectType(client, 'frame');
+    }
+    // The end message arrives while the last picture is still in the engine: that picture is answered first.
+    const { held, release } = engine.hold();
+    client.socket.send(photo);
+    await held;
+    client.socket.send(JSON.stringify({ type: 'end' }));
+    client.socket.send(photo); // after the end: not read
+    release();
+    const last = await expectType(client, 'frame');
+    assert.equal(last.frame, 3);
+    const ended = await expectType(client, 'ended');
+    assert.equal(ended.events.length, 1, 'the one open track');
+    const summary = ended.events[0]!;
+    assert.equal(summary.type, 'track_ended');
+    if (summary.type !== 'track_ended') return;
+    assert.deepEqual([summary.track, summary.person, summary.frames_seen], [last.faces[0]!.track, 'Bono', 4]);
+    assert.ok(summary.crop.length > 100, 'the best sighting as a JPEG');
+    assert.deepEqual(await client.closed, { code: 1000, reason: 'ended' });
+  });
+
+  void it('ends at once when nothing was seen, and refuses any other text message', async () => {
+    const client = await open(url, { protocols: [LIVE_PROTOCOL, keyProtocol(READ)] });
+    await expectType(client, 'ready');
+    client.socket.send(JSON.stringify({ type: 'stop' }));
+    const refused = await expectType(client, 'error');
+    assert.equal(refused.code, 'invalid_input');
+    assert.match(refused.message, /\{"type": "end"\}/);
+    client.socket.send('{"type":"end"}');
+    assert.deepEqual((await expectType(client, 'ended')).events, []);
+    assert.equal((await client.closed).code, 1000);
+  });
+
   void it('answers one picture at a time: pictures sent before the answer are dropped and counted', async () => {
     const client = await open(url, { protocols: [LIVE_PROTOCOL, keyProtocol(READ)] });
     await expectType(client, 'ready');
@@ -247,7 +285,7 @@ void describe('GET /v1/live (WebSocket) with API keys', () => {
     assert.equal(live['x-scope'], 'read');
     const websocket = live['x-websocket'] as { subprotocol: string; server: { oneOf?: unknown[]; anyOf?: unknown[] } };
     assert.equal(websocket.subprotocol, LIVE_PROTOCOL);
-    assert.equal((websocket.server.oneOf ?? websocket.server.anyOf)?.length, 4, 'ready, frame, busy and error');
+    assert.equal((websocket.server.oneOf ?? websocket.server.anyOf)?.length, 5, 'ready, frame, busy, error and ended');
   });
 });
 

@@ -157,16 +157,26 @@ void describe('the Live view in headless Chromium with a fake camera', () => {
         else delete (document as { hidden?: boolean }).hidden;
         document.dispatchEvent(new document.defaultView.Event('visibilitychange'));
       }, hidden);
+    // The person stayed in the picture, so their track was open: stopping lists its summary (the server's answer
+    // to the page's end message).
+    const personTracks = page.getByTestId('live-track').filter({ hasText: PERSON });
     await setHidden(true);
     await status().getByText(/turned off when the page was hidden/).waitFor();
     assert.equal(await liveBoxes().count(), 0);
     assert.equal(await page.getByTestId('live-stage').isHidden(), true);
+    await personTracks.first().waitFor({ timeout: 10_000 });
+    assert.match((await personTracks.first().textContent()) ?? '', new RegExp(`^#\\d+ ${PERSON}, \\d+% · \\d+\\.\\d s`));
     await setHidden(false);
 
     await page.getByTestId('live-start').click();
-    await liveBoxes().first().waitFor({ timeout: MODEL_TIMEOUT_MS });
+    await liveBoxes().filter({ hasText: PERSON }).first().waitFor({ timeout: MODEL_TIMEOUT_MS });
+    // Entries listed so far are marked, so the summary looked for is one the stop adds (the list keeps only a few).
+    await page.getByTestId('live-track').evaluateAll((items: Array<{ setAttribute(name: string, value: string): void }>) => {
+      for (const item of items) item.setAttribute('data-listed-before', '');
+    });
     await page.getByTestId('live-stop').click();
     await status().getByText('The camera is off.').waitFor();
+    await page.locator('[data-testid="live-track"]:not([data-listed-before])').filter({ hasText: PERSON }).first().waitFor({ timeout: 10_000 });
     assert.equal(await page.getByTestId('live-stage').isHidden(), true);
     assert.equal(await liveBoxes().count(), 0);
     await page.getByTestId('live-section').screenshot({ path: join(shots, 'live-stopped.png') });

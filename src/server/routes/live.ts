@@ -7,7 +7,7 @@ import { WEBSOCKET_KEY_PROTOCOL } from '../auth.js';
 import { routeOptions } from '../docs.js';
 import { toHttpError } from '../errors.js';
 import type { InferenceGate } from '../gate.js';
-import { LIVE_PROTOCOL, liveFrameToWire, liveServerMessage, type LiveServerMessage } from '../live-wire.js';
+import { isLiveEnd, LIVE_PROTOCOL, liveEndedToWire, liveFrameToWire, liveServerMessage, type LiveServerMessage } from '../live-wire.js';
 
 /** Answers waiting in a connection's send buffer beyond which its pictures are dropped (a client that stopped reading). */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -16,6 +16,8 @@ const BUSY_RETRY_MS = 200;
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
 const CLOSE = { normal: 1000, internal: 1011, tryAgainLater: 1013 } as const;
+/** The close reason after the end message was answered. */
+const ENDED_REASON = 'ended';
 
 /** The largest picture a live connection takes: the same as one uploaded photo. */
 export function maxFrameBytes(config: FaceService['config']): number {
@@ -111,10 +113,41 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
       }
     };
 
+    /** The picture being analysed, which the end message waits for. */
+    let current: Promise<void> = Promise.resolve();
+    let ending = false;
+    /** The camera stopped: answer the picture in flight, then the open tracks' summaries, then close. */
+    const end = (): void => {
+      ending = true;
+      clearTimeout(idle);
+      const job = current
+        .then(() => opened)
+        .then(async (session) => {
+          send(liveEndedToWire(await session.finish()));
+          socket.close(CLOSE.normal, ENDED_REASON);
+        })
+        .catch((error: unknown) => {
+          const failure = toHttpError(error);
+          if (failure.code === 'internal') request.log.error({ err: error }, 'live view could not end its tracks');
+          fail(failure, CLOSE.internal);
+        })
+        .finally(() => analysing.delete(job));
+      analysing.add(job);
+    };
+
     socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (ending) return;
       resetIdle();
       if (!isBinary) {
-        send({ type: 'error', code: 'invalid_input', message: 'send each picture as one binary message (JPEG, PNG or WebP); text messages are not read' });
+        if (isLiveEnd(Buffer.from(pictureBytes(data)).toString('utf8'))) {
+          end();
+          return;
+        }
+        send({
+          type: 'error',
+          code: 'invalid_input',
+          message: 'send each picture as one binary message (JPEG, PNG or WebP); the only text message is {"type": "end"} when the camera stops',
+        });
         return;
       }
       // One picture at a time: one sent before the previous answer (or while answers pile up unread) is dropped.
@@ -131,6 +164,7 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
           inFlight = false;
           analysing.delete(job);
         });
+      current = job;
       analysing.add(job);
     });
   };
@@ -146,10 +180,13 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
         `A WebSocket (subprotocol ${LIVE_PROTOCOL}). Browsers, which cannot set headers on a WebSocket, offer the key as a ` +
         `second subprotocol ${WEBSOCKET_KEY_PROTOCOL}<the key as unpadded base64url>; never put it in the URL. The client sends ` +
         'each picture as one binary message and the next only after the answer; the server answers each with one JSON ' +
-        'message (x-websocket.server). Faces are tracked and named per track with the same threshold and confidence as identify.',
+        'message (x-websocket.server). Faces are tracked and named per track with the same threshold and confidence as identify. ' +
+        'The text message {"type": "end"} asks for the open tracks\' summaries (`ended`) before the server closes.',
       websocket: {
         subprotocol: LIVE_PROTOCOL,
-        client: 'one binary message per picture: JPEG, PNG or WebP bytes within the upload limits; the next after the answer',
+        client:
+          'one binary message per picture: JPEG, PNG or WebP bytes within the upload limits; the next after the answer. When the ' +
+          'camera stops, the text message {"type": "end"}: the server answers `ended` with every open track\'s summary and closes (1000)',
         server: liveServerMessage,
       },
       responses: { 101: { description: 'Switching Protocols: the WebSocket is open; the first message is `ready`' } },

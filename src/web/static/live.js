@@ -15,6 +15,8 @@ const JPEG_QUALITY = 0.8;
 /** At most this many pictures a second, however fast the server answers. */
 const MAX_FPS = 12;
 const TRACKS_SHOWN = 8;
+/** How long a stopped view waits for the tracks' summaries before it closes the connection itself. */
+const END_WAIT_MS = 5000;
 
 const startButton = $('live-start');
 const stopButton = $('live-stop');
@@ -96,8 +98,15 @@ function connect(view) {
   view.socket = socket;
   say('Connecting to the server…');
   socket.addEventListener('message', (event) => {
-    if (live !== view || typeof event.data !== 'string') return;
-    answer(view, JSON.parse(event.data));
+    if (typeof event.data !== 'string') return;
+    const message = JSON.parse(event.data);
+    // The answer to the end message, after the view stopped: the summaries of the tracks that were still open.
+    if (message.type === 'ended') {
+      for (const ended of message.events) showTrack(ended);
+      return;
+    }
+    if (live !== view) return;
+    answer(view, message);
   });
   socket.addEventListener('close', (event) => {
     if (live !== view) return;
@@ -252,7 +261,15 @@ function stop(text = 'The camera is off.', problem = false) {
   if (view) {
     clearTimeout(view.timer);
     view.stream.getTracks().forEach((track) => track.stop());
-    if (view.socket && view.socket.readyState <= WebSocket.OPEN) view.socket.close(1000, 'stopped');
+    const socket = view.socket;
+    if (socket && view.opened && socket.readyState === WebSocket.OPEN) {
+      // The server answers with every open track's summary (listed as it arrives) and closes the connection itself;
+      // one that does not is closed after END_WAIT_MS.
+      socket.send(JSON.stringify({ type: 'end' }));
+      setTimeout(() => {
+        if (socket.readyState <= WebSocket.OPEN) socket.close(1000, 'stopped');
+      }, END_WAIT_MS);
+    } else if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, 'stopped');
   }
   video.srcObject = null;
   picture.hidden = true;

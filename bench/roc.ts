@@ -2,7 +2,7 @@
  * Every pair of labelled faces and the ROC measured from them (bench:accuracy's false rejects at a fixed FAR and its
  * ROC chart). research/calibrate.ts fits an engine's shipped calibration from the same measurement.
  */
-import type { RocPoint } from '../src/core/confidence.js';
+import type { ModelCalibration, RocPoint } from '../src/core/confidence.js';
 import { euclideanDistance } from '../src/core/distance.js';
 
 export interface AllPairs {
@@ -62,17 +62,8 @@ export function rocThresholds(defaultThreshold: number): number[] {
   return [...grid].sort((a, b) => a - b);
 }
 
-/** What every pair measures: a calibration's fields without the fitted confidence curve. */
-export interface MeasuredRoc {
-  threshold: number;
-  /** Measured at `threshold`. */
-  far: number;
-  frr: number;
-  /** Smallest FAR the measurement can resolve (one false accept among all different-person pairs). */
-  minFar: number;
-  pairs: { same: number; different: number };
-  roc: RocPoint[];
-}
+/** What every pair measures: a calibration's fields without the fitted confidence curve and its source. */
+export type MeasuredRoc = Omit<ModelCalibration, 'logistic' | 'source'>;
 
 /** FAR/FRR at the default threshold and the ROC over rocThresholds, rounded as the calibration files store them. */
 export function measureRoc(pairs: AllPairs, defaultThreshold: number): MeasuredRoc {

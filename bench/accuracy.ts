@@ -6,16 +6,16 @@
  *      at the model's default threshold, at the best threshold, and 10-fold cross-validated (LFW protocol);
  *  (b) rank-1 identification, each photo of a person with ≥ 2 photos searched against all other photos;
  *  (c) detection rate on the subset;
- *  (d) calibration (colour): every same-person and different-person pair of the subset → FAR/FRR at the
- *      default threshold, a logistic P(same | distance), the ROC (bench/out/roc-<engine>.svg);
+ *  (d) every same-person and different-person pair of the subset → FAR/FRR at the default threshold, false rejects
+ *      at per-pair FARs, the ROC (bench/out/roc-<engine>.svg); identify's threshold and confidence come from the
+ *      calibration the engine ships (fitted by research/calibrate.ts);
  *  (e) emotion recall per class on emotion-fer (six PublicTest classes; disgust, from the training split, apart), on
  *      halves A and B (even / odd index of the sorted file names in each class) and in all;
  *  (f) the prototype's test-images table.
  * Writes bench/out/accuracy.md, accuracy.json and roc-<engine>.svg.
  *
  * Options: --engine faceapi,onnx (default: both, in that order),
- *          --limit-people N (first N people of the subset, and N photos per emotion class: a quick run),
- *          --write-calibration (rewrite src/engine/<engine>/calibration.ts for each engine run; full runs only).
+ *          --limit-people N (first N people of the subset, and N photos per emotion class: a quick run).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/config.js';
 import { bestThreshold, crossValidate, statsAt, type ScoredPair } from './threshold-stats.js';
-import { confidence, thresholdForFar, type ModelCalibration } from '../src/core/confidence.js';
+import { confidence, thresholdForFar } from '../src/core/confidence.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { euclideanDistance } from '../src/core/distance.js';
 import { FlatIndex } from '../src/core/flat-index.js';
@@ -34,14 +34,13 @@ import { decodeImage, readImageBytes, readImageFile } from '../src/image/decode.
 import { runInLanes } from '../src/services/batch.js';
 import { chart, fmtRate, linearTicks, logTicks } from '../src/services/evaluation/svg.js';
 import { EMOTION_FER, LFW_SUBSET, REPO_ROOT, SHARED_DATA, TEST_IMAGES } from '../test/fixtures.js';
-import { allPairDistances, fitCalibration, writeCalibrationFile, type AllPairs } from './calibrate.js';
+import { allPairDistances, measureRoc, type AllPairs, type MeasuredRoc } from './roc.js';
 import { engineList, startEngine, type EngineName } from './engines.js';
 import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from './lfw.js';
 
 const { values: args } = parseArgs({
   options: {
     'limit-people': { type: 'string' },
-    'write-calibration': { type: 'boolean', default: false },
     engine: { type: 'string' },
   },
 });
@@ -49,9 +48,6 @@ const engines = engineList(args.engine);
 const limitPeople = args['limit-people'] === undefined ? undefined : Number(args['limit-people']);
 if (limitPeople !== undefined && !(Number.isInteger(limitPeople) && limitPeople > 0)) {
   throw new Error('--limit-people needs a positive whole number');
-}
-if (limitPeople !== undefined && args['write-calibration']) {
-  throw new Error('--write-calibration needs the whole subset: drop --limit-people');
 }
 
 const config = loadConfig({});
@@ -264,15 +260,14 @@ interface EngineReport {
   threshold: number;
   minutes: number;
   results: Record<Variant, VariantResult>;
-  /** Fitted on every pair of colour photos with a face (what --write-calibration writes). */
-  calibration: ModelCalibration;
-  /** The same on the grayscale copies (for its false rejects at a fixed FAR only). */
-  grayCalibration: ModelCalibration;
+  /** Every pair of colour photos with a face. */
+  measured: MeasuredRoc;
+  /** The same on the grayscale copies. */
+  grayMeasured: MeasuredRoc;
   /** False rejects at IDENTIFY_DEFAULT_FAR over all pairs within each half of the people, at that half's own threshold. */
   frrByHalf: Record<Variant, Record<Half, ReturnType<typeof frrAtFar>>>;
-  allPairs: Record<Variant, { same: number; different: number }>;
-  /** The calibration the engine shipped with (before this run). */
-  shipped: ModelCalibration | undefined;
+  /** The calibration the engine ships (identify's threshold and confidence). */
+  shipped: FaceEngine['calibration'];
   emotions: { all: EmotionRun; A: EmotionRun; B: EmotionRun };
   identifyThreshold: number;
   tableRows: string[];
@@ -306,23 +301,23 @@ function frrAtFar(pairs: AllPairs, far: number): { threshold: number; frr: numbe
 }
 
 /** The largest ROC threshold whose measured FAR is at most `target`, and the false-reject rate there. */
-function operatingPoint(calibration: ModelCalibration, target: number): { threshold: number; far: number; frr: number } | undefined {
-  if (target < calibration.minFar) return undefined;
-  const point = [...calibration.roc].reverse().find((p) => p.far <= target);
+function operatingPoint(measured: MeasuredRoc, target: number): { threshold: number; far: number; frr: number } | undefined {
+  if (target < measured.minFar) return undefined;
+  const point = [...measured.roc].reverse().find((p) => p.far <= target);
   return point && { threshold: point.threshold, far: point.far, frr: 1 - point.tar };
 }
 
-/** The ROC of this run's calibration (log FAR, TAR), drawn by `facedb evaluate`'s own chart, default threshold marked. */
-function rocSvg(key: string, calibration: ModelCalibration): string {
-  const minFar = 10 ** Math.floor(Math.log10(calibration.minFar));
-  const lowestTar = Math.min(1, ...calibration.roc.filter((p) => p.far >= minFar).map((p) => p.tar));
+/** This run's ROC (log FAR, TAR), drawn by `facedb evaluate`'s own chart, default threshold marked. */
+function rocSvg(key: string, measured: MeasuredRoc): string {
+  const minFar = 10 ** Math.floor(Math.log10(measured.minFar));
+  const lowestTar = Math.min(1, ...measured.roc.filter((p) => p.far >= minFar).map((p) => p.tar));
   const minTar = Math.max(0, Math.floor(lowestTar * 10) / 10 - 0.1);
   const svg = chart(
-    `ROC of ${key}: ${calibration.pairs.same} same-person and ${calibration.pairs.different} different-person pairs`,
+    `ROC of ${key}: ${measured.pairs.same} same-person and ${measured.pairs.different} different-person pairs`,
     { min: minFar, max: 1, log: true, label: 'false-accept rate (FAR, log scale)', ticks: logTicks(minFar, 1), format: fmtRate },
     { min: minTar, max: 1, log: false, label: 'true-accept rate (TAR = 1 − FRR)', ticks: linearTicks(minTar, 1), format: (x) => x.toFixed(2) },
-    [{ name: key, colour: '#1f77b4', points: calibration.roc.map((p): [number, number] => [p.far, p.tar]) }],
-    [{ x: Math.max(calibration.far, minFar), label: `default threshold ${calibration.threshold}` }],
+    [{ name: key, colour: '#1f77b4', points: measured.roc.map((p): [number, number] => [p.far, p.tar]) }],
+    [{ x: Math.max(measured.far, minFar), label: `default threshold ${measured.threshold}` }],
   );
   return `<?xml version="1.0" encoding="UTF-8"?>\n${svg.replace('<svg ', '<svg xmlns="http://www.w3.org/2000/svg" ')}\n`;
 }
@@ -340,19 +335,12 @@ async function runEngine(name: EngineName, photos: readonly Photo[], people: rea
       grayscale: evaluate(photos, embeddings.grayscale, pairSet.pairs, threshold),
     } satisfies Record<Variant, VariantResult>;
 
-    const subsetName = limitPeople === undefined ? 'lfw-subset' : `lfw-subset (first ${people.length} people)`;
-    const fit = (variant: Variant): { calibration: ModelCalibration; pairs: AllPairs } => {
+    const measure = (variant: Variant): MeasuredRoc => {
       const faces = photos.flatMap((p, i) => {
         const embedding = embeddings[variant][i];
         return embedding ? [{ person: p.person, embedding }] : [];
       });
-      const pairs = allPairDistances(faces);
-      const calibration = fitCalibration(
-        pairs,
-        model.defaultThreshold,
-        `bench/accuracy.ts: every pair of the ${faces.length} ${subsetName} photos with a face (${variant}), ${new Date().toISOString().slice(0, 10)}`,
-      );
-      return { calibration, pairs };
+      return measureRoc(allPairDistances(faces), model.defaultThreshold);
     };
     const frrByHalf = Object.fromEntries(
       VARIANTS.map((variant) => [
@@ -368,9 +356,8 @@ async function runEngine(name: EngineName, photos: readonly Photo[], people: rea
         ),
       ]),
     ) as Record<Variant, Record<Half, ReturnType<typeof frrAtFar>>>;
-    const colourFit = fit('colour');
-    const grayFit = fit('grayscale');
-    const calibration = colourFit.calibration;
+    const measured = measure('colour');
+    const grayMeasured = measure('grayscale');
     process.stderr.write(
       `${name}: pairs at ${threshold} colour ${pct(results.colour.atDefault.accuracy)} / gray ${pct(results.grayscale.atDefault.accuracy)}; ` +
         `10-fold ${pct(results.colour.tenFold.meanAccuracy)} / ${pct(results.grayscale.tenFold.meanAccuracy)}; ` +
@@ -381,7 +368,7 @@ async function runEngine(name: EngineName, photos: readonly Photo[], people: rea
     const emotions = await emotionBench(engine, limitPeople, lanes);
 
     // The prototype's test images against the whole (limited) subset, as `facedb identify` answers: its default
-    // threshold is the one at a per-pair FAR of IDENTIFY_DEFAULT_FAR, looked up in this run's calibration.
+    // threshold is the one at a per-pair FAR of IDENTIFY_DEFAULT_FAR, looked up in the calibration the engine ships.
     const index = new FlatIndex(model.dimensions);
     const personIds = new Map(people.map((p, i) => [p, i]));
     photos.forEach((p, i) => {
@@ -389,10 +376,10 @@ async function runEngine(name: EngineName, photos: readonly Photo[], people: rea
       if (e) index.add(i, personIds.get(p.person) ?? -1, e);
     });
     let identifyThreshold = config.threshold ?? model.defaultThreshold;
-    if (config.threshold === undefined && calibration.minFar <= IDENTIFY_DEFAULT_FAR) {
-      identifyThreshold = thresholdForFar(calibration, IDENTIFY_DEFAULT_FAR, `${model.id}@${model.version}`);
+    if (config.threshold === undefined && engine.calibration) {
+      identifyThreshold = thresholdForFar(engine.calibration, IDENTIFY_DEFAULT_FAR, `${model.id}@${model.version}`);
     } else if (config.threshold === undefined) {
-      process.stderr.write(`${name}: too few pairs to resolve a FAR of ${IDENTIFY_DEFAULT_FAR}; the test-images table uses the default threshold\n`);
+      process.stderr.write(`${name}: no shipped calibration; the test-images table uses the default threshold\n`);
     }
     const tableRows: string[] = [];
     let tablePass = 0;
@@ -404,7 +391,7 @@ async function runEngine(name: EngineName, photos: readonly Photo[], people: rea
         const [top] = face.embedding ? index.searchPeople(face.embedding, 1) : [];
         const nearest = top ? displayName(people[top.personId] ?? '?') : 'unknown';
         const distance = top?.distance ?? Number.NaN;
-        return { name: top && top.distance <= identifyThreshold ? nearest : 'unknown', nearest, distance, confidence: confidence(calibration, distance) };
+        return { name: top && top.distance <= identifyThreshold ? nearest : 'unknown', nearest, distance, confidence: confidence(engine.calibration, distance) };
       });
       const names = answers.map((a) => a.name);
       let pass: boolean;
@@ -427,13 +414,9 @@ async function runEngine(name: EngineName, photos: readonly Photo[], people: rea
       threshold,
       minutes: (performance.now() - started) / 60000,
       results,
-      calibration,
-      grayCalibration: grayFit.calibration,
+      measured,
+      grayMeasured,
       frrByHalf,
-      allPairs: {
-        colour: { same: colourFit.pairs.same.length, different: colourFit.pairs.different.length },
-        grayscale: { same: grayFit.pairs.same.length, different: grayFit.pairs.different.length },
-      },
       shipped: engine.calibration,
       emotions,
       identifyThreshold,
@@ -446,13 +429,13 @@ async function runEngine(name: EngineName, photos: readonly Photo[], people: rea
 }
 
 function engineSection(r: EngineReport, photos: number, pairSet: PairSet): string[] {
-  const { model, calibration, results } = r;
+  const { model, measured, shipped, results } = r;
   const c = results.colour;
   const g = results.grayscale;
   const row = (label: string, f: (v: VariantResult) => string): string => `| ${label} | ${f(c)} | ${f(g)} |`;
   const operatingRows = FAR_TARGETS.map((target) => {
-    const colour = operatingPoint(calibration, target);
-    const gray = operatingPoint(r.grayCalibration, target);
+    const colour = operatingPoint(measured, target);
+    const gray = operatingPoint(r.grayMeasured, target);
     const cell = (p: ReturnType<typeof operatingPoint>): string => (p ? `${p.threshold} | ${sci(p.far)} | ${pct(p.frr)}` : 'not measurable | | ');
     return `| ${sci(target)} | ${cell(colour)} | ${cell(gray)} |`;
   });
@@ -507,27 +490,25 @@ function engineSection(r: EngineReport, photos: number, pairSet: PairSet): strin
     `No face (colour): ${c.noFace.join(', ') || 'none'}`,
     `No face (grayscale): ${g.noFace.join(', ') || 'none'}`,
     '',
-    '### (d) Calibration: FAR/FRR, confidence, ROC',
-    `Every pair of the colour photos with a face: ${r.allPairs.colour.same} same-person and ${r.allPairs.colour.different} different-person pairs`,
-    `(FAR resolution ${sci(calibration.minFar)}); grayscale: ${r.allPairs.grayscale.same} and ${r.allPairs.grayscale.different}.`,
+    '### (d) Every pair: FAR/FRR, ROC, the shipped confidence',
+    `Every pair of the colour photos with a face: ${measured.pairs.same} same-person and ${measured.pairs.different} different-person pairs`,
+    `(FAR resolution ${sci(measured.minFar)}); grayscale: ${r.grayMeasured.pairs.same} and ${r.grayMeasured.pairs.different}.`,
     '',
-    `At the default threshold **${model.defaultThreshold}** (colour): **FAR ${sci(calibration.far)}** (${Math.round(calibration.far * r.allPairs.colour.different)} of ${r.allPairs.colour.different} different-person pairs accepted), **FRR ${pct(calibration.frr)}** (${Math.round(calibration.frr * r.allPairs.colour.same)} of ${r.allPairs.colour.same} same-person pairs rejected).`,
+    `At the default threshold **${model.defaultThreshold}** (colour): **FAR ${sci(measured.far)}** (${Math.round(measured.far * measured.pairs.different)} of ${measured.pairs.different} different-person pairs accepted), **FRR ${pct(measured.frr)}** (${Math.round(measured.frr * measured.pairs.same)} of ${measured.pairs.same} same-person pairs rejected).`,
     '',
     '| target per-pair FAR | colour threshold | measured FAR | false rejects | grayscale threshold | measured FAR | false rejects |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...operatingRows,
     '',
-    `Confidence P(same | distance d) = 1 / (1 + exp(−(${calibration.logistic.a} + ${calibration.logistic.b}·d))), fitted with both classes weighted equally:`,
-    [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3]
-      .filter((d) => d <= calibration.roc.at(-1)!.threshold)
-      .map((d) => `d ${d} → ${pct1(confidence(calibration, d) ?? 0)}`)
-      .join(' · '),
-    '',
-    args['write-calibration']
-      ? `Written to ${calibrationPath} as ${key}.`
-      : r.shipped
-        ? `${calibrationPath} has ${key} (a ${r.shipped.logistic.a}, b ${r.shipped.logistic.b}); not rewritten (--write-calibration).`
-        : `${calibrationPath} has no calibration for ${key}: run with --write-calibration.`,
+    shipped
+      ? `Confidence P(same | distance d) = 1 / (1 + exp(−(${shipped.logistic.a} + ${shipped.logistic.b}·d))), as ${calibrationPath} ships it for ${key} (${shipped.source}; refit: \`npm run research:calibrate -- --engine ${r.name}\`):`
+      : `${calibrationPath} has no calibration for ${key}: no confidence (fit one with \`npm run research:calibrate -- --engine ${r.name}\`).`,
+    shipped
+      ? [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3]
+          .filter((d) => d <= shipped.roc.at(-1)!.threshold)
+          .map((d) => `d ${d} → ${pct1(confidence(shipped, d) ?? 0)}`)
+          .join(' · ')
+      : '',
     `ROC curve: bench/out/roc-${r.name}.svg.`,
     '',
     '### (e) Emotion on emotion-fer (48×48 grayscale crops; largest face of each photo)',
@@ -539,7 +520,7 @@ function engineSection(r: EngineReport, photos: number, pairSet: PairSet): strin
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...emotionRows,
     '',
-    `### (f) Test images against the whole subset (${r.tablePass}/${EXPECTATIONS.length} as expected at identify's threshold ${r.identifyThreshold}, per-pair FAR ${IDENTIFY_DEFAULT_FAR}; confidence from this run's fit)`,
+    `### (f) Test images against the whole subset (${r.tablePass}/${EXPECTATIONS.length} as expected at identify's threshold ${r.identifyThreshold}, per-pair FAR ${IDENTIFY_DEFAULT_FAR} in the shipped calibration, which gives the confidence too)`,
     '| file | decoded as | expected | faces | answer (distance, confidence) | ok |',
     '| --- | --- | --- | --- | --- | --- |',
     ...r.tableRows,
@@ -555,7 +536,7 @@ const halfRank1 = (h: { correct: number; probes: number }): string => `${pct(h.c
 function summary(reports: readonly EngineReport[]): string[] {
   const cell = (f: (r: EngineReport) => string): string => reports.map(f).join(' | ');
   const frr = (r: EngineReport, v: Variant): string => {
-    const p = operatingPoint(v === 'colour' ? r.calibration : r.grayCalibration, IDENTIFY_DEFAULT_FAR);
+    const p = operatingPoint(v === 'colour' ? r.measured : r.grayMeasured, IDENTIFY_DEFAULT_FAR);
     return p ? `${pct(p.frr)} (at ${p.threshold})` : 'not measurable';
   };
   return [
@@ -601,10 +582,7 @@ async function main(): Promise<void> {
   for (const name of engines) {
     const report = await runEngine(name, photos, people, pairSet);
     reports.push(report);
-    if (args['write-calibration']) {
-      await writeCalibrationFile(join(REPO_ROOT, `src/engine/${name}/calibration.ts`), name, report.model, report.calibration);
-    }
-    await writeFile(join(out, `roc-${name}.svg`), rocSvg(`${report.model.id}@${report.model.version}`, report.calibration));
+    await writeFile(join(out, `roc-${name}.svg`), rocSvg(`${report.model.id}@${report.model.version}`, report.measured));
   }
 
   const text = [
@@ -637,12 +615,12 @@ async function main(): Promise<void> {
                   detectionRate: res.detected / Math.max(1, res.photos),
                   pairs: { official: pairSet.official, extra: pairSet.extra, atDefault: res.atDefault, best: res.best, tenFold: res.tenFold },
                   rank1: { correct: res.rank1.correct, probes: res.rank1.probes, rate: res.rank1.rate },
-                  falseRejectsAt: Object.fromEntries(FAR_TARGETS.map((t) => [t, operatingPoint(v === 'colour' ? r.calibration : r.grayCalibration, t) ?? null])),
+                  falseRejectsAt: Object.fromEntries(FAR_TARGETS.map((t) => [t, operatingPoint(v === 'colour' ? r.measured : r.grayMeasured, t) ?? null])),
                 },
               ];
             }),
           ),
-          calibration: { ...r.calibration, roc: undefined },
+          allPairs: { ...r.measured, roc: undefined },
           emotion: r.emotions,
           testImages: { pass: r.tablePass, total: EXPECTATIONS.length, identifyThreshold: r.identifyThreshold },
         })),

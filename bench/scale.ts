@@ -1,11 +1,12 @@
 /**
  * bench:scale — search at gallery sizes one machine's exact scan no longer covers: the ANN index (usearch HNSW with
  * exact re-ranking, src/search/ann-index.ts) against exact search (FlatIndex) on synthetic galleries that cluster like
- * real faces (test/clustered-embeddings.ts), pgvector in PostgreSQL (PGlite), and the prototype's SQL for the ratio.
+ * real faces (test/clustered-embeddings.ts), and pgvector in PostgreSQL (PGlite). The prototype's SQL on the same
+ * galleries: research/prototype-sql.ts --clustered.
  *
  *   npm run bench:scale -- [--sizes 100k,1M] [--dims 128,512] [--precisions f16] [--probes 1000]
  *                          [--connectivity 16,32] [--expansion-add 128] [--ef 64,128] [--candidates 32,64]
- *                          [--pgvector 100k] [--sql 100k] [--out bench/out/scale.md]
+ *                          [--pgvector 100k] [--out bench/out/scale.md]
  *
  * What counts is identify's decision: the nearest person when within the threshold, else unknown. The threshold is
  * the one identify takes by default from the engine's calibration (per-pair FAR IDENTIFY_DEFAULT_FAR; 512-D: engine
@@ -28,7 +29,6 @@ import * as v5 from '../src/engine/onnx/calibration.js';
 import { AnnIndex, annOptionsFor, type AnnOptions, type AnnPrecision } from '../src/search/ann-index.js';
 import { indexFiles, loadIndex, saveIndex } from '../src/search/index-file.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
-import { measureSql } from './search.js';
 import { measurePgvector } from './scale-pgvector.js';
 
 const list = (value: string): string[] => (value === '' || value === 'none' ? [] : value.split(','));
@@ -38,12 +38,12 @@ function parseSize(text: string): number {
   return Math.round(Number(match[1]) * ({ k: 1e3, m: 1e6 }[match[2]!.toLowerCase()] ?? 1));
 }
 function parseArgs(argv: string[]) {
-  const args = { sizes: [100_000, 1_000_000], dims: [128, 512], precisions: ['f16'] as AnnPrecision[], probes: 1000, pgvector: [100_000], sql: [100_000], efs: [] as number[], candidates: [] as number[], connectivities: [] as number[], expansionAdds: [] as number[], out: 'bench/out/scale.md' };
+  const args = { sizes: [100_000, 1_000_000], dims: [128, 512], precisions: ['f16'] as AnnPrecision[], probes: 1000, pgvector: [100_000], efs: [] as number[], candidates: [] as number[], connectivities: [] as number[], expansionAdds: [] as number[], out: 'bench/out/scale.md' };
   const numbers: Record<string, 'efs' | 'candidates' | 'connectivities' | 'expansionAdds' | 'dims'> = { '--ef': 'efs', '--candidates': 'candidates', '--connectivity': 'connectivities', '--expansion-add': 'expansionAdds', '--dims': 'dims' };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value = ''] = [argv[i]!, argv[i + 1]];
     if (numbers[flag] !== undefined) args[numbers[flag]] = list(value).map(Number);
-    else if (flag === '--sizes' || flag === '--pgvector' || flag === '--sql') args[flag === '--sizes' ? 'sizes' : flag === '--sql' ? 'sql' : 'pgvector'] = list(value).map(parseSize);
+    else if (flag === '--sizes' || flag === '--pgvector') args[flag === '--sizes' ? 'sizes' : 'pgvector'] = list(value).map(parseSize);
     else if (flag === '--precisions') args.precisions = list(value) as AnnPrecision[];
     else if (flag === '--probes') args.probes = Number(value);
     else if (flag === '--out') args.out = value;
@@ -228,24 +228,6 @@ function annTable(rows: ScaleRow[]): string {
   ].join('\n');
 }
 
-interface SqlRow {
-  faces: number;
-  dims: number;
-  buildS: number;
-  p50Ms: number;
-  queries: number;
-}
-
-async function measurePrototypeSql(faces: number, dims: number, dir: string): Promise<SqlRow> {
-  const gallery = new ClusteredGallery(shapeForDimensions(dims), 20261129);
-  const built = gallery.build(faces);
-  const queries = [gallery.probe(1), gallery.probe(2)];
-  const exact = FlatIndex.fromSnapshot({ dimensions: dims, ...built, faceIds: built.faceIds.slice() });
-  const expectedTop = queries.map((q) => exact.searchPeople(q, 1)[0]!.faceId);
-  const timing = await measureSql(join(dir, `prototype-${faces}-${dims}.sqlite`), built, queries, expectedTop, dims);
-  return { faces, dims, buildS: timing.buildMs / 1000, p50Ms: timing.p50Ms, queries: queries.length };
-}
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
@@ -284,32 +266,7 @@ async function main(): Promise<void> {
       );
     }
 
-    const sqlRows: SqlRow[] = [];
-    for (const faces of args.sql) for (const dims of args.dims) sqlRows.push(await measurePrototypeSql(faces, dims, dir));
-    if (sqlRows.length > 0) {
-      lines.push(
-        "## The prototype's one-row-per-dimension SQL (SQLite), for the ratio",
-        '',
-        '| faces | dims | build s | p50 ms | queries | vs ANN p50 |',
-        '|---:|---:|---:|---:|---:|---:|',
-        ...sqlRows.map((r) => {
-          const ann = annRows.find((a) => a.faces === r.faces && a.dims === r.dims);
-          const ratio = ann === undefined ? 'n/a' : `${Math.round(r.p50Ms / ann.p50Ms).toLocaleString('en')}×`;
-          return `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${r.buildS.toFixed(1)} | ${r.p50Ms.toFixed(0)} | ${r.queries} | ${ratio} |`;
-        }),
-        '',
-        'Larger sizes are not run: the build alone grows linearly (rows = faces × dims) and each search scans and sorts every row.',
-        '',
-      );
-    }
-
-    lines.push(
-      '## Enrollment throughput over the queue (1 and 2 workers, one PostgreSQL)',
-      '',
-      'Filled in by the distributed-enrollment work (`facedb worker`); not measured by this script.',
-      '',
-      `Total ${((performance.now() - started) / 1000).toFixed(0)} s; load average at the end ${load()}.`,
-    );
+    lines.push(`Total ${((performance.now() - started) / 1000).toFixed(0)} s; load average at the end ${load()}.`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -7,7 +7,8 @@
  *  - the service (unless --engine-only): enrollment images/s on the shared LFW subset into a new SQLite gallery, with
  *    one worker and with the default pool, and identify latency p50/p95 for one 250×250 photo against it, with every
  *    attribute (the default) and with none (`attributes: []`: detection, embedding and search only);
- *  - search latency for 10k / 100k / 1M synthetic embeddings next to the prototype's SQL approach (bench/search.ts).
+ *  - exact search latency for 10k / 100k / 1M synthetic embeddings (bench/search.ts; the prototype's SQL search on the
+ *    same galleries: research/prototype-sql.ts).
  * Writes bench/out/speed.md. Numbers taken while other work shares the cores are indicative only.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -199,8 +200,8 @@ async function main(): Promise<void> {
   }
   lines.push('');
   if (!values['skip-search']) {
-    const searchRows = await runSearchBenchmark([10_000, 100_000, 1_000_000]);
-    lines.push('## Search: in-memory exact index vs the prototype SQL (one row per dimension, GROUP BY)', '');
+    const searchRows = runSearchBenchmark([10_000, 100_000, 1_000_000]);
+    lines.push('## Search: the in-memory exact index, 128-D, ~10 faces per person, top 10 people', '');
     lines.push(formatSearchTable(searchRows), '');
   }
   const report = lines.join('\n');

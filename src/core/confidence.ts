@@ -1,14 +1,14 @@
 /**
  * Calibrated match confidence and operating points. Pure: every function takes the `ModelCalibration` it works
  * with; the numbers themselves belong to the engine that owns the model (`engine.calibration`, generated into
- * `src/engine/<engine>/calibration.ts` by `npm run bench:accuracy -- --engine <name> --write-calibration`). A model
+ * `src/engine/<engine>/calibration.ts` by `npm run research:calibrate -- --engine <name> --write`). A model
  * without a calibration gets no confidence (null), never an invented one.
  *
- * P(same person | distance) for one pair is a logistic curve 1 / (1 + exp(-(a + b·distance))) fitted by the
- * accuracy benchmark (bench/calibrate.ts, not shipped) on same-person and different-person pairs of the shared data,
+ * P(same person | distance) for one pair is a logistic curve 1 / (1 + exp(-(a + b·distance))) fitted by
+ * research/calibrate.ts (not shipped) on every same-person and different-person pair of the shared data,
  * classes weighted equally (an even prior), so a + b·distance is the log of the likelihood ratio
  * LR(distance) = p(d | same) / p(d | different).
- * The benchmark also records the measured ROC (FAR and TAR per threshold), from which a threshold for a target
+ * It also records the measured ROC (FAR and TAR per threshold), from which a threshold for a target
  * false-accept rate is looked up.
  */
 import { FacedbError } from '../errors/errors.js';

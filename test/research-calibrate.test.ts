@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitLogistic, rocAt, type LabelledSample } from '../bench/calibrate.js';
+import { fitLogistic, type LabelledSample } from '../research/calibrate.js';
 import { logistic } from '../src/core/confidence.js';
 import { seededRandom } from './fixtures.js';
 
-describe('calibration fitting (bench)', () => {
+describe('calibration fitting (research)', () => {
   it('recovers known logistic parameters from synthetic data', () => {
     const random = seededRandom(7);
     const truth = { a: 6, b: -10 };
@@ -28,18 +28,5 @@ describe('calibration fitting (bench)', () => {
     const fit = fitLogistic(samples);
     assert.ok(Number.isFinite(fit.a) && Number.isFinite(fit.b));
     assert.ok(logistic(fit.a, fit.b, 0.25) > 0.9 && logistic(fit.a, fit.b, 0.95) < 0.1);
-  });
-
-  it('counts ROC points from sorted distances', () => {
-    const roc = rocAt([0.1, 0.2, 0.5], [0.3, 0.6, 0.7, 0.9], [0.15, 0.3, 0.65, 1]);
-    assert.deepEqual(
-      roc.map((p) => [p.far, p.tar]),
-      [
-        [0, 1 / 3],
-        [0.25, 2 / 3],
-        [0.5, 1],
-        [1, 1],
-      ],
-    );
   });
 });

@@ -165,14 +165,14 @@ export async function buildServer(service: FaceService, config: FacedbConfig, op
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   const gate = new InferenceGate(service, config);
-  registerMetrics(app, service);
+  const metrics = registerMetrics(app, service);
   healthRoutes(app, service);
   recognitionRoutes(app, service, gate);
   galleryRoutes(app, service, gate);
   clusterRoutes(app, service, gate);
   curationRoutes(app, service);
   transferRoutes(app, service);
-  liveRoutes(app, service, gate);
+  liveRoutes(app, service, gate, metrics.live);
 
   if (existsSync(STATIC_ROOT)) await app.register(fastifyStatic, { root: STATIC_ROOT, prefix: '/' });
   else app.log.warn(`no web page: ${STATIC_ROOT} is missing`);

@@ -275,6 +275,37 @@ void describe('GET /v1/live (WebSocket) with API keys', () => {
     }
   });
 
+  void it('counts live views and what became of their pictures in /metrics', async () => {
+    const metric = async (name: string): Promise<number> => {
+      const text = await (await fetch(`${http}/metrics`, { headers: { 'x-api-key': READ } })).text();
+      const line = text.split('\n').find((row) => row.startsWith(`${name} `));
+      assert.ok(line, `${name} in /metrics`);
+      return Number(line.split(' ')[1]);
+    };
+    const outcome = (name: string) => metric(`facedb_live_pictures_total{outcome="${name}"}`);
+    const before = { answered: await outcome('answered'), refused: await outcome('refused'), dropped: await outcome('dropped'), connections: await metric('facedb_live_connections') };
+    const client = await open(url, { protocols: [LIVE_PROTOCOL, keyProtocol(READ)] });
+    await expectType(client, 'ready');
+    assert.equal(await metric('facedb_live_connections'), before.connections + 1);
+    const { held, release } = engine.hold();
+    client.socket.send(photo);
+    await held;
+    client.socket.send(photo); // dropped: sent before the answer
+    client.socket.send('not the end message'); // read after the dropped picture, so answering it orders the two
+    await expectType(client, 'error');
+    release();
+    await expectType(client, 'frame');
+    client.socket.send(Buffer.from('not a picture'));
+    await expectType(client, 'error');
+    assert.deepEqual([await outcome('answered'), await outcome('refused'), await outcome('dropped')], [before.answered + 1, before.refused + 1, before.dropped + 1]);
+    client.socket.close();
+    await client.closed;
+    // The server sees the close on its side a moment after the client does.
+    const deadline = Date.now() + 5000;
+    while ((await metric('facedb_live_connections')) !== before.connections && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await metric('facedb_live_connections'), before.connections);
+  });
+
   void it('answers a plain GET with a clear error and documents the protocol in the OpenAPI document', async () => {
     const plain = await fetch(`${http}/v1/live`, { headers: { 'x-api-key': READ } });
     assert.equal(plain.status, 400);

@@ -3,11 +3,24 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FaceService } from '../services/face-service.js';
 import { routeOptions } from './docs.js';
 
+/** What became of a picture sent to the live view. */
+export const LIVE_PICTURE_OUTCOMES = ['answered', 'refused', 'dropped', 'busy'] as const;
+export type LivePictureOutcome = (typeof LIVE_PICTURE_OUTCOMES)[number];
+
+/** What the live route reports: its connections, and each picture's outcome. */
+export interface LiveMetrics {
+  connectionOpened(): void;
+  connectionClosed(): void;
+  /** A connection turned away because the server already serves as many live views as it may. */
+  connectionRefused(): void;
+  picture(outcome: LivePictureOutcome): void;
+}
+
 /**
  * Prometheus metrics in a registry owned by one server, so several servers in one process
- * (tests) never share or clash.
+ * (tests) never share or clash. Returns the live route's counters, which it reports into.
  */
-export function registerMetrics(app: FastifyInstance, service: FaceService): Registry {
+export function registerMetrics(app: FastifyInstance, service: FaceService): { registry: Registry; live: LiveMetrics } {
   const registry = new Registry();
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({ name: 'facedb_http_requests_total', help: 'HTTP requests', labelNames, registers: [registry] });
@@ -51,6 +64,22 @@ export function registerMetrics(app: FastifyInstance, service: FaceService): Reg
     },
   });
 
+  const liveConnections = new Gauge({ name: 'facedb_live_connections', help: 'live views connected (GET /v1/live)', registers: [registry] });
+  const liveRefused = new Counter({ name: 'facedb_live_connections_refused_total', help: 'live views turned away: the server served as many as it may', registers: [registry] });
+  const livePictures = new Counter({
+    name: 'facedb_live_pictures_total',
+    help: 'pictures sent to live views: answered (faces or none), refused (an error answered), dropped (sent before the previous answer), busy (skipped while photos waited)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  for (const outcome of LIVE_PICTURE_OUTCOMES) livePictures.inc({ outcome }, 0);
+  const live: LiveMetrics = {
+    connectionOpened: () => liveConnections.inc(),
+    connectionClosed: () => liveConnections.dec(),
+    connectionRefused: () => liveRefused.inc(),
+    picture: (outcome) => livePictures.inc({ outcome }),
+  };
+
   app.addHook('onResponse', async (request, reply) => {
     // Unmatched URLs share one label so scanners cannot blow up the series count.
     const route = request.routeOptions.url ?? 'unmatched';
@@ -59,7 +88,7 @@ export function registerMetrics(app: FastifyInstance, service: FaceService): Reg
     latency.observe(labels, reply.elapsedTime / 1000);
   });
   const route = routeOptions({
-    summary: 'Prometheus metrics: requests, latency, queue depth, gallery size, memory',
+    summary: 'Prometheus metrics: requests, latency, queue depth, gallery size, memory, live views',
     tags: ['health'],
     scope: 'read',
     responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain' } },
@@ -67,5 +96,5 @@ export function registerMetrics(app: FastifyInstance, service: FaceService): Reg
   app.get('/metrics', route, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
-  return registry;
+  return { registry, live };
 }

@@ -7,6 +7,7 @@ import { WEBSOCKET_KEY_PROTOCOL } from '../auth.js';
 import { routeOptions } from '../docs.js';
 import { toHttpError } from '../errors.js';
 import type { InferenceGate } from '../gate.js';
+import type { LiveMetrics } from '../metrics.js';
 import { isLiveEnd, LIVE_PROTOCOL, liveEndedToWire, liveFrameToWire, liveServerMessage, type LiveServerMessage } from '../live-wire.js';
 
 /** Answers waiting in a connection's send buffer beyond which its pictures are dropped (a client that stopped reading). */
@@ -42,7 +43,7 @@ const tookSince = (started: number): number => Math.round((performance.now() - s
  * services' one decode path, inference only in a free slot of the inference gate (gate.tryRun: photos waiting for
  * identify come first), and a connection without a picture for FACEDB_REQUEST_TIMEOUT_MS is closed.
  */
-export function liveRoutes(app: FastifyInstance, service: FaceService, gate: InferenceGate): void {
+export function liveRoutes(app: FastifyInstance, service: FaceService, gate: InferenceGate, metrics: LiveMetrics): void {
   const { config } = service;
   const maxConnections = gate.concurrency;
   const idleMs = config.requestTimeoutMs;
@@ -62,10 +63,12 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
       socket.close(close, error.code);
     };
     if (connections >= maxConnections) {
+      metrics.connectionRefused();
       fail(new FacedbError('overloaded', `the server already serves ${maxConnections} live views; retry shortly`), CLOSE.tryAgainLater);
       return;
     }
     connections += 1;
+    metrics.connectionOpened();
     const counts = { frames: 0, dropped: 0, busy: 0 };
     let inFlight = false;
     let idle: NodeJS.Timeout | undefined;
@@ -76,6 +79,7 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
     };
     socket.once('close', () => {
       connections -= 1;
+      metrics.connectionClosed();
       clearTimeout(idle);
       request.log.info({ ...counts }, 'live connection closed');
     });
@@ -99,6 +103,7 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
       const job = gate.tryRun(() => session.analyse(bytes));
       if (job === undefined) {
         counts.busy += 1;
+        metrics.picture('busy');
         send({ type: 'busy', retry_ms: BUSY_RETRY_MS });
         return;
       }
@@ -106,7 +111,9 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
       counts.frames += 1;
       try {
         send(liveFrameToWire(await job, tookSince(started), counts.dropped));
+        metrics.picture('answered');
       } catch (error) {
+        metrics.picture('refused');
         const failure = toHttpError(error);
         if (failure.code === 'internal') request.log.error({ err: error }, 'live picture failed');
         send({ type: 'error', frame, code: failure.code, message: failure.message });
@@ -153,6 +160,7 @@ export function liveRoutes(app: FastifyInstance, service: FaceService, gate: Inf
       // One picture at a time: one sent before the previous answer (or while answers pile up unread) is dropped.
       if (inFlight || socket.bufferedAmount > MAX_BUFFERED_BYTES) {
         counts.dropped += 1;
+        metrics.picture('dropped');
         return;
       }
       inFlight = true;

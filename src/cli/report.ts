@@ -253,7 +253,13 @@ export function formatReembedSummary(summary: ReembedSummary, to: string): strin
     left === 0
       ? `${to} is complete: every face is in it`
       : `${plural(left, 'face')} not moved${processed < summary.total ? ` (interrupted: ${summary.total - processed} not tried; run again to resume)` : ' (see above)'}`;
-  return `${processed}/${summary.total} faces from ${from} to ${summary.to.id}@${summary.to.version} in ${(summary.elapsedMs / 1000).toFixed(1)}s: ${parts.join(', ') || 'nothing to do'}. ${state}`;
+  const constraints =
+    summary.constraintsCarried + summary.constraintsLeft === 0
+      ? ''
+      : ` Corrections kept: ${plural(summary.constraintsCarried, 'constraint')} carried` +
+        (summary.constraintsLeft > 0 ? `, ${summary.constraintsLeft} left behind (they name faces not moved by this run)` : '') +
+        '.';
+  return `${processed}/${summary.total} faces from ${from} to ${summary.to.id}@${summary.to.version} in ${(summary.elapsedMs / 1000).toFixed(1)}s: ${parts.join(', ') || 'nothing to do'}. ${state}${constraints}`;
 }
 
 /** What `remove` (local or through `facedb client`) prints. */

@@ -35,6 +35,7 @@ export async function moveUnnamedPhoto(source: ServiceContext, target: ServiceCo
     if (isFailure(photo)) return all(photo.status, photo.message);
     const found = await facesAgain(target, engine, photo.bytes);
     if (isFailure(found)) return all(found.status, found.message);
+    const uploadNames = new Map((await source.store.getStoredFaces(faces.map((face) => face.id))).map((stored) => [stored.id, stored.uploadName]));
     const outcomes: ReembedOutcome[] = [];
     const matched: Array<{ outcome: ReembedOutcome; face: NewFace }> = [];
     for (const face of faces) {
@@ -49,6 +50,7 @@ export async function moveUnnamedPhoto(source: ServiceContext, target: ServiceCo
         outcome,
         face: {
           sourcePath: face.sourcePath,
+          uploadName: uploadNames.get(face.id) ?? null,
           contentHash: face.contentHash,
           box: match.box,
           detectionScore: match.detectionScore,
@@ -75,15 +77,16 @@ export async function moveUnnamedPhoto(source: ServiceContext, target: ServiceCo
 
 /**
  * Groups the faces this run moved as their old clusters grouped them, as new clusters of the new gallery; returns
- * how many. Faces that were not in a cluster stay unclustered (`facedb cluster` places them).
+ * each old cluster's new id. Faces that were not in a cluster stay unclustered (`facedb cluster` places them).
  */
-export async function carryClusters(target: ServiceContext, outcomes: readonly ReembedOutcome[]): Promise<number> {
+export async function carryClusters(target: ServiceContext, outcomes: readonly ReembedOutcome[]): Promise<Map<number, number>> {
   const groups = new Map<number, number[]>();
   for (const outcome of outcomes) {
     if (!outcome.unnamed || outcome.newFaceId === undefined || outcome.cluster == null) continue;
     groups.set(outcome.cluster, [...(groups.get(outcome.cluster) ?? []), outcome.newFaceId]);
   }
-  if (groups.size === 0) return 0;
+  if (groups.size === 0) return new Map();
+  // saveClusters answers in the order of the groups it was given.
   const ids = await target.store.saveClusters([...groups.values()].map((faceIds) => ({ clusterId: null, faceIds })));
-  return ids.length;
+  return new Map([...groups.keys()].map((oldId, i): [number, number] => [oldId, ids[i]!]));
 }

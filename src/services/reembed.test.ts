@@ -8,6 +8,7 @@ import { createFakeEngine, FAKE_MODEL } from '../engine/fake/engine.js';
 import { FacedbError } from '../errors/errors.js';
 import { openFacedb } from '../facedb.js';
 import { scanLfwLayout } from '../image/scan.js';
+import { formatReembedSummary } from '../cli/report.js';
 import type { FaceService } from './face-service.js';
 
 /** A model the fake engine can pretend to be, so moving between "two models" runs without real nets. */
@@ -155,6 +156,43 @@ describe('reembed', () => {
       const again = await old.reembed(next);
       assert.equal(again.counts.already_moved, faces + oldUnnamed);
       assert.equal((await next.store.countUnnamedFaces()).total, oldUnnamed);
+    } finally {
+      await Promise.all([old.close(), next.close()]);
+    }
+  });
+
+  it("carries the corrections: upload names, faces taken from a person, a cluster's \"not this person\"", async () => {
+    const { db } = await oldGallery();
+    const old = await openFacedb({ db });
+    const next = await openNew(join(await tempDir(), 'corrected.sqlite'));
+    try {
+      const upload = await old.enrollImage('Ezra Miller', { bytes: new Uint8Array(await readFile(testImage('Bono_0001.jpg'))), uploadName: 'concert.jpg' });
+      assert.equal(upload.status, 'enrolled');
+      // A wrong face taken from Ezra Miller (kept from going back to him), and a cluster rejected for Bono.
+      const ezra = (await old.curation.listFaces({ person: 'Ezra Miller' }, { limit: 10 })).items.find((face) => face.uploadName === 'concert.jpg')!;
+      await old.curation.unassignFaces([ezra.id]);
+      await old.clusters.enroll([lfwPhoto('Boris_Becker', 1)]);
+      const [cluster] = (await old.clusters.listClusters({ limit: 10, offset: 0 }, 1)).items;
+      await old.curation.rejectCluster(cluster!.id, 'Bono');
+      const before = await old.store.listConstraints();
+      assert.ok(before.faceNotPerson.length === 1 && before.clusterNotPerson.length === 1, JSON.stringify(before));
+
+      const summary = await old.reembed(next);
+      assert.deepEqual([summary.constraintsCarried, summary.constraintsLeft], [before.facesApart.length + 2, 0]);
+      const after = await next.store.listConstraints();
+      const nameOf = async (service: FaceService, id: number) => (await service.store.getPerson(id))?.name;
+      // The same corrections, in the new gallery's ids.
+      const [[face, person]] = after.faceNotPerson as [[number, number]];
+      const [moved] = await next.store.getStoredFaces([face]);
+      assert.deepEqual([moved?.personId, moved?.uploadName, await nameOf(next, person)], [null, 'concert.jpg', 'Ezra Miller']);
+      const [[newCluster, rejected]] = after.clusterNotPerson as [[number, number]];
+      assert.equal(await nameOf(next, rejected), 'Bono');
+      const clustered = (await next.clusters.listClusters({ limit: 10, offset: 0 }, 10)).items.find((c) => c.id === newCluster);
+      assert.deepEqual(clustered?.samples.map((sample) => sample.contentHash), cluster!.samples.map((sample) => sample.contentHash));
+      // Upload names travel with named faces too.
+      const uploads = (await next.curation.listFaces({ person: 'Ezra Miller' }, { limit: 10 })).items.map((item) => item.uploadName);
+      assert.deepEqual(uploads, (await old.curation.listFaces({ person: 'Ezra Miller' }, { limit: 10 })).items.map((item) => item.uploadName));
+      assert.match(formatReembedSummary(summary, 'corrected.sqlite'), /Corrections kept: 2 constraints carried\./);
     } finally {
       await Promise.all([old.close(), next.close()]);
     }

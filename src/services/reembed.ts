@@ -1,8 +1,8 @@
 /**
  * Moving a gallery to another model: every face of the old gallery is embedded again, by the new gallery's engine,
  * from the photo it was enrolled from (its source path, or the upload bytes the gallery kept), and added to the new
- * gallery under the same person's name. Faces nobody has named yet move too, with their clusters
- * (reembed-unnamed.ts). The old gallery is only read, never written; the new one can be used once the run reports
+ * gallery under the same person's name, with the file name it was uploaded with. Faces nobody has named yet move too,
+ * with their clusters (reembed-unnamed.ts), and so do the curation constraints (reembed-constraints.ts). The old gallery is only read, never written; the new one can be used once the run reports
  * nothing left to move. Resumable: a face the new gallery already has (same person, same photo hash; for unnamed
  * faces, the same photo) is skipped, so an interrupted run is simply started again.
  */
@@ -14,6 +14,7 @@ import { eachPage } from './gallery-pages.js';
 import type { ServiceContext } from './context.js';
 import { embeddingOf } from './face-results.js';
 import { enrolledPhoto, facesAgain, isFailure, sameFace, UPLOAD } from './reembed-photo.js';
+import { carryConstraints } from './reembed-constraints.js';
 import { carryClusters, moveUnnamedPhoto, unnamedPhotos } from './reembed-unnamed.js';
 import type { ReembedOutcome, ReembedStatus, ReembedSummary } from './results.js';
 
@@ -72,7 +73,8 @@ export async function reembedGallery(source: ServiceContext, target: ServiceCont
       },
     },
   );
-  const clustersCarried = await carryClusters(target, outcomes);
+  const clusters = await carryClusters(target, outcomes);
+  const constraints = await carryConstraints(source, target, outcomes, clusters);
 
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ReembedStatus, number>;
   for (const outcome of outcomes) counts[outcome.status] += 1;
@@ -81,7 +83,9 @@ export async function reembedGallery(source: ServiceContext, target: ServiceCont
     to: { id: engine.model.id, version: engine.model.version },
     total,
     unnamedFaces,
-    clustersCarried,
+    clustersCarried: clusters.size,
+    constraintsCarried: constraints.carried,
+    constraintsLeft: constraints.left,
     counts,
     outcomes,
     elapsedMs: performance.now() - started,
@@ -122,9 +126,11 @@ async function moveFace(
     const match = sameFace(found, face.box);
     if (isFailure(match)) return fail(match.status, match.message);
     const person = await target.store.upsertPerson(face.personName);
+    const [stored] = await source.store.getStoredFaces([face.id]);
     const [added] = await target.store.addFaces(person.id, [
       {
         sourcePath: face.sourcePath,
+        uploadName: stored?.uploadName ?? null,
         contentHash: face.contentHash,
         box: match.box,
         detectionScore: match.detectionScore,

@@ -209,6 +209,10 @@ export interface ReembedSummary {
   unnamedFaces: number;
   /** Clusters of unnamed faces made in the new gallery, one per old cluster whose faces moved in this run. */
   clustersCarried: number;
+  /** Curation constraints (faces kept apart, "not this person") stored in the new gallery by this run. */
+  constraintsCarried: number;
+  /** Constraints naming a face, person or cluster this run did not bring across. */
+  constraintsLeft: number;
   counts: Record<ReembedStatus, number>;
   outcomes: ReembedOutcome[];
   elapsedMs: number;

@@ -41,6 +41,19 @@ describe('FaceService searching in PostgreSQL with pgvector', () => {
     assert.deepEqual(gone.faces[0]?.candidates.map((c) => c.person), ['Boris Becker']);
   });
 
+  it("answers with another process's rename at once (the database is the index, so no change log is replayed)", async () => {
+    const other = await openFacedb({ db: server.url, workers: 1, index: 'pgvector' });
+    try {
+      const probe = { path: lfwPhoto('Boris_Becker', 4) };
+      assert.equal((await service.identify(probe)).faces[0]?.candidates[0]?.person, 'Boris Becker');
+      await other.curation.renamePerson('Boris Becker', 'Boris F. Becker');
+      assert.equal((await service.identify(probe)).faces[0]?.candidates[0]?.person, 'Boris F. Becker');
+      await other.curation.renamePerson('Boris F. Becker', 'Boris Becker');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses the setting for a SQLite gallery at start-up', async () => {
     await assert.rejects(openFacedb({ db: 'x.sqlite', index: 'pgvector' }), /pgvector needs a PostgreSQL gallery/);
   });

@@ -107,18 +107,22 @@ export class ServiceContext {
     };
   }
 
-  /** A person's name for answers, read once per person. */
+  /**
+   * A person's name for answers, read once per person. Not kept with FACEDB_INDEX=pgvector: the database answers
+   * every search, so no change log is replayed that would tell of another process's rename; the name is read with
+   * each answer instead (a primary-key read per candidate).
+   */
   async personName(personId: number): Promise<string> {
     let name = this.#personNames.get(personId);
     if (name === undefined) {
       name = (await this.store.getPerson(personId))?.name ?? `#${personId}`;
-      this.#personNames.set(personId, name);
+      this.rememberName(personId, name);
     }
     return name;
   }
 
   rememberName(personId: number, name: string): void {
-    this.#personNames.set(personId, name);
+    if (this.config.index !== 'pgvector') this.#personNames.set(personId, name);
   }
 
   forgetName(personId: number): void {

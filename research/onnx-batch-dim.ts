@@ -2,8 +2,10 @@
  * Rewrites an ONNX model so its inputs' and outputs' first dimension is symbolic ("batch") instead of the fixed 1
  * faceplugin's files were exported with, and drops the graph's value_info (intermediate shapes recorded at batch 1,
  * which ONNX Runtime would otherwise check against). A minimal protobuf walk: only the messages on the path to those
- * dimensions are decoded; every other field is copied byte for byte. Used by research/net-batching.ts.
+ * dimensions are decoded; every other field is copied byte for byte. Used by research/net-batching.ts and
+ * research/models/expression-size.ts (which also makes the image's height and width symbolic).
  */
+import { varintBytes } from '../src/engine/onnx/model-proto.js';
 
 /** Field numbers in onnx/onnx.proto. */
 const MODEL_GRAPH = 7;
@@ -37,17 +39,6 @@ function readVarint(bytes: Uint8Array, offset: number): { value: number; next: n
   }
 }
 
-function writeVarint(value: number): number[] {
-  const out: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    out.push((rest % 128) | 0x80);
-    rest = Math.floor(rest / 128);
-  }
-  out.push(rest);
-  return out;
-}
-
 function fields(message: Uint8Array): Field[] {
   const result: Field[] = [];
   let at = 0;
@@ -72,11 +63,7 @@ function fields(message: Uint8Array): Field[] {
 }
 
 function lengthDelimited(number: number, payload: Uint8Array): Uint8Array {
-  const head = [...writeVarint(number * 8 + 2), ...writeVarint(payload.length)];
-  const out = new Uint8Array(head.length + payload.length);
-  out.set(head);
-  out.set(payload, head.length);
-  return out;
+  return concat([varintBytes(number * 8 + 2), varintBytes(payload.length), payload]);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -103,7 +103,8 @@ class Writer {
   }
 }
 
-function varintBytes(value: number): Uint8Array {
+/** A protobuf varint (research/onnx-batch-dim.ts rewrites models with it too). */
+export function varintBytes(value: number): Uint8Array {
   const bytes: number[] = [];
   let rest = value;
   while (rest >= 0x80) {

@@ -11,26 +11,20 @@
 import { readFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { EMOTIONS, type Emotion, type EmotionScores } from '../../src/core/types.js';
 import { humanEmotionScores } from '../../src/engine/human-emotion/postprocess.js';
 import { detectFaces, DETECTOR_MIN_SCORE, expressionRegion, humanEmotionInput, humanEmotionProbabilities } from '../../src/engine/onnx/pipeline.js';
 import { averageEmotions, emotionFromLogits } from '../../src/engine/onnx/postprocess.js';
 import { boxAffine, NORMALISE, rgbPlanes } from '../../src/engine/onnx/preprocess.js';
-import { loadSessions, modelDirectory, NET_FILES } from '../../src/engine/onnx/runtime.js';
+import { loadSessions, modelDirectory, NET_FILES, openNet } from '../../src/engine/onnx/runtime.js';
 import { withSymbolicBatch } from '../onnx-batch-dim.js';
 import { argValue, FER, loadRgb, pct } from './common.js';
 
 const sides = (argValue('sides') ?? '224,192,160,128,112').split(',').map(Number);
 const limit = Number(argValue('limit') ?? Infinity);
 const sessions = await loadSessions({ intraOpThreads: 1 });
-const expression = await ort.InferenceSession.create(withSymbolicBatch(await readFile(join(modelDirectory(), NET_FILES.expression)), [0, 2, 3]), {
-  executionProviders: ['cpu'],
-  graphOptimizationLevel: 'all',
-  intraOpNumThreads: 1,
-  logSeverityLevel: 3,
-});
-const [expressionInputName] = expression.inputNames;
+// The engine's own session settings, on the expression net with a symbolic height and width.
+const expression = await openNet(withSymbolicBatch(await readFile(join(modelDirectory(), NET_FILES.expression)), [0, 2, 3]), { intraOpThreads: 1 }, 'expression');
 
 const labels = readdirSync(FER).filter((l) => (EMOTIONS as readonly string[]).includes(l)).sort() as Emotion[];
 const items = labels.flatMap((label) =>
@@ -64,9 +58,9 @@ for (const [n, item] of items.entries()) {
   for (const side of sides) {
     const input = rgbPlanes(image, boxAffine(region, side, side), side, side, NORMALISE.unit, 'edge');
     const start = performance.now();
-    const outputs = await expression.run({ [expressionInputName!]: new ort.Tensor('float32', input, [1, 3, side, side]) });
+    const outputs = await expression.run(input, [1, 3, side, side]);
     ms.set(side, ms.get(side)! + performance.now() - start);
-    const logits = Object.values(outputs)[0]!.data as Float32Array;
+    const logits = Object.values(outputs)[0]!;
     const ok = dominant(averageEmotions([emotionFromLogits(logits), human])) === item.label;
     if (!ok) continue;
     if (item.label === 'disgust') disgust.set(side, disgust.get(side)! + 1);

@@ -2,6 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { EMOTIONS, type Emotion } from '../../src/core/types.js';
 import type { RgbImage } from '../../src/image/image.js';
 
 export const DATA = new URL('../../../shared/data/', import.meta.url).pathname;
@@ -17,6 +18,20 @@ export function lfwFiles(): string[] {
         .sort()
         .map((file) => join(LFW, person, file)),
     );
+}
+
+/**
+ * The FER photos of every emotion class, up to `limit` per class, each with its half: 0 (A) or 1 (B) by the even /
+ * odd index of its sorted file name within the class.
+ */
+export function ferItems(limit = Infinity): Array<{ label: Emotion; file: string; half: number }> {
+  const labels = readdirSync(FER).filter((l) => (EMOTIONS as readonly string[]).includes(l)).sort() as Emotion[];
+  return labels.flatMap((label) =>
+    readdirSync(join(FER, label))
+      .sort()
+      .slice(0, limit)
+      .map((file, i) => ({ label, file: join(FER, label, file), half: i % 2 })),
+  );
 }
 
 /** Decodes to packed RGB; `grayscale` converts with sharp first (three equal channels). */

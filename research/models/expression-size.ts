@@ -9,7 +9,6 @@
  *   node --import tsx research/models/expression-size.ts [--sides 224,192,160,128,112] [--limit N]
  */
 import { readFile } from 'node:fs/promises';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMOTIONS, type Emotion, type EmotionScores } from '../../src/core/types.js';
 import { humanEmotionScores } from '../../src/engine/human-emotion/postprocess.js';
@@ -18,7 +17,7 @@ import { averageEmotions, emotionFromLogits } from '../../src/engine/onnx/postpr
 import { boxAffine, NORMALISE, rgbPlanes } from '../../src/engine/onnx/preprocess.js';
 import { loadSessions, modelDirectory, NET_FILES, openNet } from '../../src/engine/onnx/runtime.js';
 import { withSymbolicBatch } from '../onnx-batch-dim.js';
-import { argValue, FER, loadRgb, pct } from './common.js';
+import { argValue, ferItems, loadRgb, pct } from './common.js';
 
 const sides = (argValue('sides') ?? '224,192,160,128,112').split(',').map(Number);
 const limit = Number(argValue('limit') ?? Infinity);
@@ -26,13 +25,7 @@ const sessions = await loadSessions({ intraOpThreads: 1 });
 // The engine's own session settings, on the expression net with a symbolic height and width.
 const expression = await openNet(withSymbolicBatch(await readFile(join(modelDirectory(), NET_FILES.expression)), [0, 2, 3]), { intraOpThreads: 1 }, 'expression');
 
-const labels = readdirSync(FER).filter((l) => (EMOTIONS as readonly string[]).includes(l)).sort() as Emotion[];
-const items = labels.flatMap((label) =>
-  readdirSync(join(FER, label))
-    .sort()
-    .slice(0, limit)
-    .map((file, i) => ({ label, file: join(FER, label, file), half: i % 2 })),
-);
+const items = ferItems(limit);
 
 const dominant = (scores: EmotionScores): Emotion => EMOTIONS.reduce((best, e) => (scores[e] > scores[best] ? e : best), EMOTIONS[0]);
 /** correct[side][half], total[half]; ms[side] summed. */

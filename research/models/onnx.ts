@@ -20,11 +20,11 @@
  * - emotion-cost [--workers N]: ms per face of the expression net and of Human's emotion net, and the resident
  *   memory Human's net adds in one thread and in the engine's worker pool.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crossValidate, type ScoredPair } from '../../bench/threshold-stats.js';
 import { euclideanDistance } from '../../src/core/distance.js';
-import { EMOTIONS, FACE_ATTRIBUTES, type Box, type Emotion, type Point } from '../../src/core/types.js';
+import { FACE_ATTRIBUTES, type Box, type Emotion, type Point } from '../../src/core/types.js';
 import {
   detectFaces,
   DETECTOR_MAX_IOU,
@@ -43,7 +43,7 @@ import { loadSessions, type RunNet } from '../../src/engine/onnx/runtime.js';
 import { padImage, stretchContrast } from '../../src/engine/enhance.js';
 import type { RgbImage } from '../../src/image/image.js';
 import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from '../../bench/lfw.js';
-import { argValue, DATA, FER, LFW, lfwFiles, loadRgb, pct } from './common.js';
+import { argValue, DATA, ferItems, LFW, lfwFiles, loadRgb, pct } from './common.js';
 
 /**
  * The engine's embedding (src/engine/onnx/pipeline.ts embeddingOf) with the settings it decided against: `flip`
@@ -372,13 +372,7 @@ if (parts.includes('alignment')) {
 // ---------------------------------------------------------------------------------------------------------------
 
 if (parts.includes('emotion')) {
-  const labels = readdirSync(FER).filter((l) => (EMOTIONS as readonly string[]).includes(l)).sort() as Emotion[];
-  const items = labels.flatMap((label) =>
-    readdirSync(join(FER, label))
-      .sort()
-      .slice(0, limit)
-      .map((file, i) => ({ label, file: join(FER, label, file), half: i % 2 })),
-  );
+  const items = ferItems(limit);
   type Square = (image: RgbImage, box: Box) => Box;
   const whole: Square = (image) => ({ x: 0, y: 0, width: image.width, height: image.height });
   const around =

@@ -257,7 +257,7 @@ export function formatReembedSummary(summary: ReembedSummary, to: string): strin
     summary.constraintsCarried + summary.constraintsLeft === 0
       ? ''
       : ` Corrections kept: ${plural(summary.constraintsCarried, 'constraint')} carried` +
-        (summary.constraintsLeft > 0 ? `, ${summary.constraintsLeft} left behind (they name faces not moved by this run)` : '') +
+        (summary.constraintsLeft > 0 ? `, ${summary.constraintsLeft} not (they name faces this run did not move: failed, or moved by an earlier run)` : '') +
         '.';
   return `${processed}/${summary.total} faces from ${from} to ${summary.to.id}@${summary.to.version} in ${(summary.elapsedMs / 1000).toFixed(1)}s: ${parts.join(', ') || 'nothing to do'}. ${state}${constraints}`;
 }

@@ -2,9 +2,10 @@
  * Moving a gallery to another model: every face of the old gallery is embedded again, by the new gallery's engine,
  * from the photo it was enrolled from (its source path, or the upload bytes the gallery kept), and added to the new
  * gallery under the same person's name, with the file name it was uploaded with. Faces nobody has named yet move too,
- * with their clusters (reembed-unnamed.ts), and so do the curation constraints (reembed-constraints.ts). The old gallery is only read, never written; the new one can be used once the run reports
- * nothing left to move. Resumable: a face the new gallery already has (same person, same photo hash; for unnamed
- * faces, the same photo) is skipped, so an interrupted run is simply started again.
+ * with their clusters (reembed-unnamed.ts), and so do the curation constraints (reembed-constraints.ts). The old
+ * gallery is only read, never written; the new one can be used once the run reports nothing left to move.
+ * Resumable: a face the new gallery already has (same person, same photo hash; for unnamed faces, the same photo) is
+ * skipped, so an interrupted run is simply started again.
  */
 import { FacedbError, toFacedbError } from '../errors/errors.js';
 import type { FaceEngine } from '../engine/engine.js';

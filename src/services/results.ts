@@ -211,7 +211,7 @@ export interface ReembedSummary {
   clustersCarried: number;
   /** Curation constraints (faces kept apart, "not this person") stored in the new gallery by this run. */
   constraintsCarried: number;
-  /** Constraints naming a face, person or cluster this run did not bring across. */
+  /** Constraints naming a face, person or cluster this run did not bring across (it failed, or an earlier run moved it). */
   constraintsLeft: number;
   counts: Record<ReembedStatus, number>;
   outcomes: ReembedOutcome[];

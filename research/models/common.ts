@@ -2,7 +2,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { EMOTIONS, type Emotion } from '../../src/core/types.js';
+import { EMOTIONS, type Box, type Emotion, type EmotionScores } from '../../src/core/types.js';
+import { humanEmotionScores } from '../../src/engine/human-emotion/postprocess.js';
+import { detectFaces, DETECTOR_MIN_SCORE, expressionRegion, humanEmotionInput, humanEmotionProbabilities } from '../../src/engine/onnx/pipeline.js';
+import type { RunNet } from '../../src/engine/onnx/runtime.js';
 import type { RgbImage } from '../../src/image/image.js';
 
 export const DATA = new URL('../../../shared/data/', import.meta.url).pathname;
@@ -48,4 +51,25 @@ export function argValue(name: string): string | undefined {
 
 export function pct(x: number): string {
   return `${(100 * x).toFixed(1)} %`;
+}
+
+/**
+ * The FER photos engine v5 finds a face in (the largest), each with what its emotion needs besides the expression
+ * net: the expression region and Human's scores on it. `noFace` counts the others.
+ */
+export async function ferFacesV5(run: RunNet, limit = Infinity): Promise<{ faces: Array<{ label: Emotion; half: number; image: RgbImage; region: Box; human: EmotionScores }>; noFace: number }> {
+  const faces = [];
+  let noFace = 0;
+  for (const item of ferItems(limit)) {
+    const image = await loadRgb(item.file);
+    const [face] = (await detectFaces(run, image, DETECTOR_MIN_SCORE)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+    if (!face) {
+      noFace++;
+      continue;
+    }
+    const region = expressionRegion(image, face.box);
+    const human = humanEmotionScores(await humanEmotionProbabilities(run, humanEmotionInput(image, region)));
+    faces.push({ label: item.label, half: item.half, image, region, human });
+  }
+  return { faces, noFace };
 }

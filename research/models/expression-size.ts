@@ -11,13 +11,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EMOTIONS, type Emotion, type EmotionScores } from '../../src/core/types.js';
-import { humanEmotionScores } from '../../src/engine/human-emotion/postprocess.js';
-import { detectFaces, DETECTOR_MIN_SCORE, expressionRegion, humanEmotionInput, humanEmotionProbabilities } from '../../src/engine/onnx/pipeline.js';
 import { averageEmotions, emotionFromLogits } from '../../src/engine/onnx/postprocess.js';
 import { boxAffine, NORMALISE, rgbPlanes } from '../../src/engine/onnx/preprocess.js';
 import { loadSessions, modelDirectory, NET_FILES, openNet } from '../../src/engine/onnx/runtime.js';
 import { withSymbolicBatch } from '../onnx-batch-dim.js';
-import { argValue, ferItems, loadRgb, pct } from './common.js';
+import { argValue, ferFacesV5, pct } from './common.js';
 
 const sides = (argValue('sides') ?? '224,192,160,128,112').split(',').map(Number);
 const limit = Number(argValue('limit') ?? Infinity);
@@ -25,7 +23,7 @@ const sessions = await loadSessions({ intraOpThreads: 1 });
 // The engine's own session settings, on the expression net with a symbolic height and width.
 const expression = await openNet(withSymbolicBatch(await readFile(join(modelDirectory(), NET_FILES.expression)), [0, 2, 3]), { intraOpThreads: 1 }, 'expression');
 
-const items = ferItems(limit);
+const { faces, noFace } = await ferFacesV5(sessions.run, limit);
 
 const dominant = (scores: EmotionScores): Emotion => EMOTIONS.reduce((best, e) => (scores[e] > scores[best] ? e : best), EMOTIONS[0]);
 /** correct[side][half], total[half]; ms[side] summed. */
@@ -34,19 +32,10 @@ const disgust = new Map<number, number>(sides.map((side) => [side, 0]));
 const ms = new Map<number, number>(sides.map((side) => [side, 0]));
 const total: [number, number] = [0, 0];
 let disgustTotal = 0;
-let noFace = 0;
 let runs = 0;
-for (const [n, item] of items.entries()) {
-  const image = await loadRgb(item.file);
-  const [face] = (await detectFaces(sessions.run, image, DETECTOR_MIN_SCORE)).sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
-  if (!face) {
-    noFace++;
-    continue;
-  }
-  const region = expressionRegion(image, face.box);
-  const human = humanEmotionScores(await humanEmotionProbabilities(sessions.run, humanEmotionInput(image, region)));
-  if (item.label === 'disgust') disgustTotal++;
-  else total[item.half as 0 | 1]++;
+for (const [n, { label, half, image, region, human }] of faces.entries()) {
+  if (label === 'disgust') disgustTotal++;
+  else total[half as 0 | 1]++;
   runs++;
   for (const side of sides) {
     const input = rgbPlanes(image, boxAffine(region, side, side), side, side, NORMALISE.unit, 'edge');
@@ -54,14 +43,14 @@ for (const [n, item] of items.entries()) {
     const outputs = await expression.run(input, [1, 3, side, side]);
     ms.set(side, ms.get(side)! + performance.now() - start);
     const logits = Object.values(outputs)[0]!;
-    const ok = dominant(averageEmotions([emotionFromLogits(logits), human])) === item.label;
+    const ok = dominant(averageEmotions([emotionFromLogits(logits), human])) === label;
     if (!ok) continue;
-    if (item.label === 'disgust') disgust.set(side, disgust.get(side)! + 1);
-    else correct.get(side)![item.half as 0 | 1]++;
+    if (label === 'disgust') disgust.set(side, disgust.get(side)! + 1);
+    else correct.get(side)![half as 0 | 1]++;
   }
-  if ((n + 1) % 100 === 0) process.stderr.write(`${n + 1}/${items.length}\n`);
+  if ((n + 1) % 100 === 0) process.stderr.write(`${n + 1}/${faces.length}\n`);
 }
-console.log(`Emotion through the engine's region (expression net + Human's net), ${items.length} FER photos, ${noFace} without a face`);
+console.log(`Emotion through the engine's region (expression net + Human's net), ${faces.length + noFace} FER photos, ${noFace} without a face`);
 console.log('| expression input | half A | half B | disgust (apart) | ms per face |');
 console.log('| --- | --- | --- | --- | --- |');
 for (const side of sides) {

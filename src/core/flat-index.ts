@@ -1,9 +1,11 @@
 import { FacedbError } from '../errors/errors.js';
-import { squaredEuclidean } from './distance.js';
+import { squaredEuclidean, squaredEuclideanAt } from './distance.js';
 import { RowStore } from './l2-kernel.js';
+import { canSketch, sketchCentre, SketchRows, type SketchSettings } from './sketch-rows.js';
 import type { PersonMatch } from './search-index.js';
 
 export type { PersonMatch } from './search-index.js';
+export type { SketchSettings } from './sketch-rows.js';
 
 /** Embeddings as rows: face i is faceIds[i] of personIds[i], its vector at vectors[i·dimensions …]. */
 export interface EmbeddingRows {
@@ -14,6 +16,8 @@ export interface EmbeddingRows {
 }
 
 const MIN_CAPACITY = 1024;
+/** Rows fromSnapshotSketched sketches per turn of the event loop: about 60 ms at 512-D. */
+const SKETCH_ROWS_PER_TURN = 2048;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
@@ -27,6 +31,10 @@ const INT32_MAX = 2147483647;
  *
  * People get a dense "slot" so the per-person best distance lives in a typed array indexed
  * by slot rather than a Map lookup per row.
+ *
+ * With `sketch` settings a search first narrows the rows to those whose binary sketches are nearest the query's
+ * (sketch-rows.ts) and ranks only those by exact distance: the large-gallery mode, where reading every vector costs
+ * tens of milliseconds. Everything else (rows, slots, removal) is the same.
  */
 export class FlatIndex {
   readonly dimensions: number;
@@ -35,6 +43,7 @@ export class FlatIndex {
   #faceIds: Int32Array;
   #rowSlots: Int32Array;
   readonly #rowOfFace = new Map<number, number>();
+  readonly #sketch: SketchRows | undefined;
 
   readonly #slotOfPerson = new Map<number, number>();
   #personOfSlot = new Int32Array(64);
@@ -46,7 +55,11 @@ export class FlatIndex {
   #best = new Float64Array(64);
   #bestRow = new Int32Array(64);
 
-  constructor(dimensions: number, initialCapacity = MIN_CAPACITY) {
+  /**
+   * `sketch`: search through binary sketches taken around `centre` (the gallery's mean embedding; zero when not
+   * given), for dimensions a multiple of 4 (else the search stays exact).
+   */
+  constructor(dimensions: number, initialCapacity = MIN_CAPACITY, sketch?: { settings: SketchSettings; centre?: Float32Array }) {
     if (!Number.isInteger(dimensions) || dimensions <= 0) {
       throw new FacedbError('invalid_input', `embedding dimensions must be a positive integer, got ${dimensions}`);
     }
@@ -55,13 +68,38 @@ export class FlatIndex {
     this.#store = new RowStore(dimensions, capacity);
     this.#faceIds = new Int32Array(capacity);
     this.#rowSlots = new Int32Array(capacity);
+    if (sketch !== undefined && canSketch(dimensions)) this.#sketch = new SketchRows(dimensions, sketch.settings, sketch.centre ?? new Float32Array(dimensions), capacity);
+  }
+
+  /** The sketch settings searches use, or undefined when every search reads every row. */
+  get sketch(): SketchSettings | undefined {
+    return this.#sketch?.settings;
   }
 
   /**
    * Builds the index over a store snapshot. The vectors are copied into the kernel's memory; `snapshot.faceIds`
-   * is taken over, so the caller must not modify it afterwards.
+   * is taken over, so the caller must not modify it afterwards. With `sketch`, each row is sketched too (about 30 µs
+   * per 512-D face): fromSnapshotSketched does that between turns of the event loop.
    */
-  static fromSnapshot(snapshot: EmbeddingRows): FlatIndex {
+  static fromSnapshot(snapshot: EmbeddingRows, sketch?: SketchSettings): FlatIndex {
+    const index = FlatIndex.#filled(snapshot, sketch);
+    index.#sketch?.write(0, snapshot.vectors, index.#size);
+    return index;
+  }
+
+  /** fromSnapshot with `sketch`, a few thousand rows per turn of the event loop, so a server is not held still for seconds. */
+  static async fromSnapshotSketched(snapshot: EmbeddingRows, sketch: SketchSettings): Promise<FlatIndex> {
+    const index = FlatIndex.#filled(snapshot, sketch);
+    const { dimensions, vectors } = snapshot;
+    for (let row = 0; row < index.#size; row += SKETCH_ROWS_PER_TURN) {
+      index.#sketch?.write(row, vectors, Math.min(SKETCH_ROWS_PER_TURN, index.#size - row), row * dimensions);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return index;
+  }
+
+  /** The index over `snapshot`, its sketches (if any) not yet written. */
+  static #filled(snapshot: EmbeddingRows, sketch: SketchSettings | undefined): FlatIndex {
     const { dimensions, faceIds, personIds, vectors } = snapshot;
     const rows = faceIds.length;
     if (personIds.length !== rows || vectors.length !== rows * dimensions) {
@@ -69,7 +107,7 @@ export class FlatIndex {
         details: { dimensions, faceIds: rows, personIds: personIds.length, values: vectors.length },
       });
     }
-    const index = new FlatIndex(dimensions, rows);
+    const index = new FlatIndex(dimensions, rows, sketch && { settings: sketch, centre: sketchCentre(vectors, dimensions, rows) });
     if (rows === 0) return index;
     index.#store.rows.set(vectors);
     if (faceIds.length === index.#faceIds.length) index.#faceIds = faceIds;
@@ -108,6 +146,7 @@ export class FlatIndex {
     if (this.#size === this.#store.capacity) this.#grow();
     const row = this.#size++;
     this.#store.rows.set(vector, row * this.dimensions);
+    this.#sketch?.write(row, vector);
     this.#faceIds[row] = faceId;
     this.#rowSlots[row] = this.#acquireSlot(personId);
     this.#rowOfFace.set(faceId, row);
@@ -150,9 +189,14 @@ export class FlatIndex {
     const bestRow = this.#bestRow;
     best.fill(Infinity, 0, slots);
     const rowSlots = this.#rowSlots;
-    const scores = this.#store.squaredDistances(query, this.#size);
-    for (let row = 0; row < scores.length; row++) {
-      const score = scores[row]!;
+    const candidates = this.#candidateRows(query);
+    // The exact scan ranks in float32 (the kernel's scores); a sketched search ranks its few rows in float64.
+    const count = candidates?.length ?? this.#size;
+    const scores = candidates === undefined ? this.#store.squaredDistances(query, count) : undefined;
+    const rows = this.#store.rows;
+    for (let i = 0; i < count; i++) {
+      const row = candidates === undefined ? i : candidates[i]!;
+      const score = scores === undefined ? squaredEuclideanAt(query, rows, row * this.dimensions) : scores[i]!;
       const slot = rowSlots[row]!;
       if (score < best[slot]!) {
         best[slot] = score;
@@ -161,7 +205,6 @@ export class FlatIndex {
     }
 
     const dims = this.dimensions;
-    const rows = this.#store.rows;
     return (
       selectSmallest(best, slots, k)
         .map((slot) => {
@@ -185,16 +228,27 @@ export class FlatIndex {
     this.#checkVector(query);
     if (!Number.isInteger(k) || k < 0) throw new FacedbError('invalid_input', `k must be a non-negative integer, got ${k}`);
     if (k === 0 || this.#size === 0) return [];
-    const scores = this.#store.squaredDistances(query, this.#size);
     const dims = this.dimensions;
     const rows = this.#store.rows;
-    return selectSmallest(scores, scores.length, k)
+    const candidates = this.#candidateRows(query, k);
+    const found =
+      candidates === undefined
+        ? selectSmallest(this.#store.squaredDistances(query, this.#size), this.#size, k)
+        : selectSmallest(Float64Array.from(candidates, (row) => squaredEuclideanAt(query, rows, row * dims)), candidates.length, k).map((i) => candidates[i]!);
+    return found
       .map((row) => ({
         personId: this.#personOfSlot[this.#rowSlots[row]!]!,
         faceId: this.#faceIds[row]!,
         distance: Math.sqrt(squaredEuclidean(query, rows.subarray(row * dims, (row + 1) * dims))),
       }))
       .sort((a, b) => a.distance - b.distance);
+  }
+
+  /** The rows a sketched search ranks exactly (at least `atLeast`), or undefined when every row is to be read. */
+  #candidateRows(query: Float32Array, atLeast = 0): Int32Array | undefined {
+    const sketch = this.#sketch;
+    if (sketch === undefined || this.#size <= Math.max(sketch.settings.candidates, atLeast)) return undefined;
+    return sketch.nearestRows(query, this.#size, atLeast);
   }
 
   #checkVector(vector: Float32Array): void {
@@ -211,6 +265,7 @@ export class FlatIndex {
   #grow(): void {
     const capacity = this.#store.capacity * 2;
     this.#store.reserve(capacity);
+    this.#sketch?.reserve(capacity);
     this.#faceIds = resized(this.#faceIds, capacity);
     this.#rowSlots = resized(this.#rowSlots, capacity);
   }
@@ -223,6 +278,7 @@ export class FlatIndex {
     if (row !== last) {
       const dims = this.dimensions;
       this.#store.rows.copyWithin(row * dims, last * dims, (last + 1) * dims);
+      this.#sketch?.move(last, row);
       this.#rowSlots[row] = this.#rowSlots[last]!;
       const movedFace = this.#faceIds[last]!;
       this.#faceIds[row] = movedFace;

@@ -8,36 +8,9 @@
  */
 import { FacedbError } from '../errors/errors.js';
 import { L2_KERNEL_WASM } from './l2-kernel.wasm.js';
-
-const PAGE_BYTES = 65_536;
-/** wasm32 addresses 4 GiB at most. */
-const MAX_PAGES = 65_536;
-const ALIGN = 16;
+import { alignUp, growTo, MAX_PAGES, PAGE_BYTES, instantiateKernel, type WasmMemory } from './wasm.js';
 
 type SquaredDistances = (query: number, rows: number, count: number, dims: number, out: number) => void;
-
-/** The part of the WebAssembly API used here; @types/node 20 does not declare it and lib.dom is not loaded. */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(deltaPages: number): number;
-}
-interface WasmModule {
-  readonly kind: 'module';
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: { env: { memory: WasmMemory } }) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-let compiled: WasmModule | undefined;
-
-function kernelModule(): WasmModule {
-  // Synchronous compilation is fine for a module of a few hundred bytes.
-  compiled ??= new wasm.Module(Buffer.from(L2_KERNEL_WASM, 'base64'));
-  return compiled;
-}
 
 export class RowStore {
   readonly dimensions: number;
@@ -52,9 +25,9 @@ export class RowStore {
 
   constructor(dimensions: number, capacity: number) {
     this.dimensions = dimensions;
-    this.#rowsOffset = alignUp(dimensions * 4, ALIGN);
-    this.#memory = new wasm.Memory({ initial: 1, maximum: MAX_PAGES });
-    const { exports } = new wasm.Instance(kernelModule(), { env: { memory: this.#memory } });
+    this.#rowsOffset = alignUp(dimensions * 4);
+    const { memory, exports } = instantiateKernel(L2_KERNEL_WASM);
+    this.#memory = memory;
     this.#kernel = dimensions % 16 === 0 ? (exports['squaredDistances16'] as SquaredDistances) : null;
     this.reserve(capacity);
   }
@@ -72,17 +45,13 @@ export class RowStore {
   reserve(capacity: number): void {
     if (capacity <= this.#capacity) return;
     const rowBytes = this.dimensions * 4;
-    const scoresOffset = alignUp(this.#rowsOffset + capacity * rowBytes, ALIGN);
-    const bytes = scoresOffset + capacity * 4;
-    const pages = Math.ceil(bytes / PAGE_BYTES);
-    if (pages > MAX_PAGES) {
+    const scoresOffset = alignUp(this.#rowsOffset + capacity * rowBytes);
+    if (!growTo(this.#memory, scoresOffset + capacity * 4)) {
       throw new FacedbError(
         'invalid_input',
         `the in-memory index holds at most ${Math.floor((MAX_PAGES * PAGE_BYTES) / (rowBytes + 4)).toLocaleString('en')} ${this.dimensions}-D faces (4 GiB), asked for ${capacity.toLocaleString('en')}`,
       );
     }
-    const current = this.#memory.buffer.byteLength / PAGE_BYTES;
-    if (pages > current) this.#memory.grow(pages - current);
     // Growing detaches the old ArrayBuffer, so every view is made anew.
     const buffer = this.#memory.buffer;
     this.#capacity = capacity;
@@ -114,8 +83,4 @@ export class RowStore {
     }
     return scores;
   }
-}
-
-function alignUp(value: number, alignment: number): number {
-  return Math.ceil(value / alignment) * alignment;
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { FacedbError } from '../errors/errors.js';
 
 export const API_SCOPES = ['read', 'admin'] as const;
-export const INDEX_MODES = ['auto', 'exact', 'ann', 'pgvector'] as const;
+export const INDEX_MODES = ['auto', 'exact', 'sketch', 'ann', 'pgvector'] as const;
 /** Target FAR accepted (CLI, environment, HTTP): rates below 1e-6 were never measured, and above 0.1 one probe in ten matches anyone. */
 export const FAR_RANGE = { min: 1e-6, max: 0.1 } as const;
 export type IndexMode = (typeof INDEX_MODES)[number];
@@ -115,14 +115,15 @@ export const configSchema = z.object({
 
   // ---- search index (src/search/)
   /**
-   * `auto`: exact search below annThreshold faces, an approximate (HNSW) index from there on; `exact` / `ann`: always
-   * that one; `pgvector`: search in PostgreSQL with the vector extension (PostgreSQL galleries only).
+   * `auto`: exact search below annThreshold faces, the binary-sketch search (the nearest sketches ranked by exact
+   * distance, src/search/sketch-settings.ts) from there on; `exact` / `sketch` / `ann` (an HNSW graph, saved between
+   * runs): always that one; `pgvector`: search in PostgreSQL with the vector extension (PostgreSQL galleries only).
    */
   index: z.enum(INDEX_MODES).default('auto'),
-  /** Faces from which `auto` switches to the approximate index. */
+  /** Faces from which `auto` switches from exact search to the sketch search. */
   annThreshold: z.coerce.number().int().min(0).default(100_000),
   /**
-   * Candidates the ANN search keeps (HNSW ef_search): higher finds more of the exact answers, slower. Default: 256 for
+   * Candidates the HNSW search (`ann`) keeps (ef_search): higher finds more of the exact answers, slower. Default: 256 for
    * embeddings up to 256-D, 1024 above (bench:scale). Applied when the index is loaded; no rebuild needed.
    */
   annEfSearch: z.coerce.number().int().min(16).max(100_000).optional(),

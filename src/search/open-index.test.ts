@@ -11,6 +11,7 @@ import { openSqliteStore } from '../store/sqlite/store.js';
 import type { GalleryStore } from '../store/store.js';
 import { AnnIndex, annOptionsFor } from './ann-index.js';
 import { indexPath, openSearchIndex, persistSearchIndex } from './open-index.js';
+import { SKETCH_SETTINGS } from './sketch-settings.js';
 
 /*
  * Which index a real SQLite gallery gets, and what happens to a saved ANN index that no longer matches the gallery
@@ -50,34 +51,56 @@ async function assertAnswersAsExact(store: GalleryStore, index: SearchIndex, fir
   }
 }
 
-const settings = (db: string, annThreshold = 50) => ({ db, index: 'auto' as const, annThreshold, indexCacheDir: undefined });
+/** The HNSW index (`ann`), saved beside the gallery; `auto` with the threshold for the cases where the kind depends on size. */
+const settings = (db: string) => ({ db, index: 'ann' as const, annThreshold: 100_000, indexCacheDir: undefined });
+const auto = (db: string, annThreshold: number) => ({ db, index: 'auto' as const, annThreshold, indexCacheDir: undefined });
 
 describe('openSearchIndex on a real SQLite gallery', () => {
-  it('gives the exact index below the threshold and the ANN index from it on, saved beside the file', async () => {
+  it('gives, with auto, the exact index below the threshold and the sketch search from it on, neither saved', async () => {
     const db = join(await tempDir(), 'g.sqlite');
     const store = await openSqliteStore(db);
     try {
       await enroll(store, 1, 30);
       const faces = await store.countFaces();
-      const below = await openSearchIndex(store, settings(db, faces + 1), noModel);
-      assert.ok(below.index instanceof FlatIndex);
-      const above = await openSearchIndex(store, settings(db, faces), noModel);
+      const below = await openSearchIndex(store, auto(db, faces + 1), noModel);
+      assert.ok(below.index instanceof FlatIndex && below.index.sketch === undefined);
+      const above = await openSearchIndex(store, auto(db, faces), noModel);
+      assert.ok(above.index instanceof FlatIndex);
+      assert.deepEqual(above.index.sketch, SKETCH_SETTINGS);
+      await assertAnswersAsExact(store, above.index, 1, 30);
+      await persistSearchIndex(store, auto(db, faces), above);
+      assert.deepEqual((await readdir(dirname(db))).filter((f) => f.includes('.ann-')), []);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('gives, with ann, the HNSW index, saved beside the file, and auto removes what it saved', async () => {
+    const db = join(await tempDir(), 'g.sqlite');
+    const store = await openSqliteStore(db);
+    try {
+      await enroll(store, 1, 30);
+      const faces = await store.countFaces();
+      const above = await openSearchIndex(store, settings(db), noModel);
       assert.ok(above.index instanceof AnnIndex);
       assert.equal(above.savedSeq, above.changeSeq);
       // The build worker's graph file became the saved graph: nothing else is left beside the gallery.
       assert.deepEqual((await readdir(dirname(db))).filter((f) => f.includes('.ann-')).sort(), ['.graph', '.faces', '.json'].map((ext) => `${basename(indexPath(settings(db), MODEL)!)}${ext}`).sort());
       await assertAnswersAsExact(store, above.index, 1, 30);
-      const loaded = await openSearchIndex(store, settings(db, faces), noModel);
+      const loaded = await openSearchIndex(store, settings(db), noModel);
       assert.equal(loaded.rejected, undefined);
       assert.equal(loaded.savedSeq, above.changeSeq);
       assert.deepEqual((loaded.index as AnnIndex).faces(), above.index.faces());
       assert.equal(above.index.options.expansionSearch, 256);
-      const wider = await openSearchIndex(store, { ...settings(db, faces), annEfSearch: 700 }, noModel);
+      const wider = await openSearchIndex(store, { ...settings(db), annEfSearch: 700 }, noModel);
       assert.equal(wider.rejected, undefined, 'ef_search is no reason to rebuild');
       assert.equal((wider.index as AnnIndex).options.expansionSearch, 700);
       assert.equal(indexPath({ db: ':memory:', indexCacheDir: undefined }, MODEL), undefined);
       assert.equal(indexPath({ db: 'postgres://u:pw@h/db', indexCacheDir: undefined }, MODEL), undefined);
       assert.ok(!indexPath({ db: 'postgres://u:pw@h/db', indexCacheDir: '/cache' }, MODEL)!.includes('pw'));
+      // Only `ann` keeps its files: under auto they would go stale (and hold faces erased meanwhile).
+      await openSearchIndex(store, auto(db, faces), noModel);
+      assert.deepEqual((await readdir(dirname(db))).filter((f) => f.includes('.ann-')), []);
     } finally {
       await store.close();
     }

@@ -3,13 +3,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FacedbConfig } from '../config/config.js';
 import { isPostgresUrl } from '../config/config.js';
-import { FlatIndex } from '../core/flat-index.js';
+import { FlatIndex, type EmbeddingRows } from '../core/flat-index.js';
 import type { ModelInfo } from '../core/types.js';
 import type { GalleryStore } from '../store/store.js';
 import { AnnIndex, annOptionsFor, type AnnOptions } from './ann-index.js';
 import { buildAnnIndexInWorker } from './build-in-worker.js';
 import { loadIndex, removeIndex, saveIndex } from './index-file.js';
 import type { SearchIndex } from './search-index.js';
+import { SKETCH_SETTINGS } from './sketch-settings.js';
 
 /** The in-memory index and the gallery change number it reflects. */
 export interface SyncedIndex {
@@ -33,10 +34,22 @@ export interface SyncedIndex {
 
 export type IndexSettings = Pick<FacedbConfig, 'db' | 'index' | 'annThreshold' | 'indexCacheDir'> & Partial<Pick<FacedbConfig, 'annEfSearch'>>;
 
+/** The kind of in-memory index the settings ask for, for `faces` embeddings (pgvector is not one: the store answers). */
+function kindFor(settings: IndexSettings, faces: number): 'exact' | 'sketch' | 'ann' {
+  if (settings.index === 'ann' || settings.index === 'sketch') return settings.index;
+  return settings.index === 'auto' && faces >= settings.annThreshold ? 'sketch' : 'exact';
+}
+
+/** An in-memory index over `rows` that is not an HNSW graph: exact, or sketched when `kind` says so. */
+function flatIndex(rows: EmbeddingRows, kind: 'exact' | 'sketch'): Promise<FlatIndex> | FlatIndex {
+  return kind === 'sketch' ? FlatIndex.fromSnapshotSketched(rows, SKETCH_SETTINGS) : FlatIndex.fromSnapshot(rows);
+}
+
 /**
- * The search index for a gallery, as the settings ask: exact below the ANN threshold, else an ANN index loaded
- * from its saved files when they match this gallery (then brought up to date from the change log), or built from
- * the gallery and saved. `modelIfEmpty` sizes the index of a gallery not yet pinned to a model.
+ * The search index for a gallery, as the settings ask: exact below the threshold, else the sketch search (built
+ * from the gallery in seconds, never saved); with `ann`, an HNSW index loaded from its saved files when they match
+ * this gallery (then brought up to date from the change log), or built from the gallery and saved. `modelIfEmpty`
+ * sizes the index of a gallery not yet pinned to a model.
  */
 export async function openSearchIndex(
   store: GalleryStore,
@@ -45,12 +58,19 @@ export async function openSearchIndex(
   chosenOptions?: AnnOptions,
 ): Promise<SyncedIndex> {
   const model = await store.getModel();
-  if (model === null) return { index: new FlatIndex((await modelIfEmpty()).dimensions), changeSeq: 0 };
+  if (model === null) {
+    const { dimensions } = await modelIfEmpty();
+    return { index: settings.index === 'sketch' ? new FlatIndex(dimensions, undefined, { settings: SKETCH_SETTINGS }) : new FlatIndex(dimensions), changeSeq: 0 };
+  }
   const defaults = annOptionsFor(model.dimensions, await store.countFaces());
   const options = chosenOptions ?? { ...defaults, expansionSearch: settings.annEfSearch ?? defaults.expansionSearch };
-  const base = settings.index === 'exact' ? undefined : indexPath(settings, model);
+  const savedPath = indexPath(settings, model);
+  // Only `ann` saves its index. Files an earlier run saved in that mode (or an older release under `auto`) would go
+  // stale here, holding faces erased meanwhile: they go.
+  if (settings.index !== 'ann' && savedPath !== undefined) await removeIndex(savedPath);
+  const base = settings.index === 'ann' ? savedPath : undefined;
   let rejected: string | undefined;
-  if (base !== undefined && (settings.index === 'ann' || (await store.countFaces()) >= settings.annThreshold)) {
+  if (base !== undefined) {
     const gallery = await galleryIdentity(store);
     const saved = await loadIndex(base, { model, options, gallery });
     if ('rejected' in saved) rejected = saved.rejected;
@@ -68,8 +88,8 @@ export async function openSearchIndex(
   }
   const snapshot = await store.loadEmbeddings();
   const { changeSeq } = snapshot;
-  const useAnn = settings.index === 'ann' || (settings.index === 'auto' && snapshot.faceIds.length >= settings.annThreshold);
-  if (!useAnn) return { index: FlatIndex.fromSnapshot(snapshot), changeSeq, ...(rejected === undefined ? {} : { rejected }) };
+  const kind = kindFor(settings, snapshot.faceIds.length);
+  if (kind !== 'ann') return { index: await flatIndex(snapshot, kind), changeSeq, ...(rejected === undefined ? {} : { rejected }) };
   // The build worker writes its graph beside the saved index, so saving moves that file instead of writing it again.
   const builtGraph = base === undefined ? undefined : `${base}.graph.build-${process.pid}-${Date.now()}`;
   const index = await buildAnnIndexInWorker(snapshot.dimensions, snapshot, options, builtGraph);
@@ -165,8 +185,8 @@ export async function replayChanges(
 export const UNNAMED_FACE = 0;
 
 /**
- * The index of the gallery's unnamed faces, of the kind the settings ask for at its size (exact below the ANN
- * threshold, else an ANN graph built in a worker). Not saved to disk: it is built again at each start. The caller
+ * The index of the gallery's unnamed faces, of the kind the settings ask for at its size (exact below the
+ * threshold, else the sketch search; with `ann` an HNSW graph built in a worker). Not saved to disk: it is built again at each start. The caller
  * replays the change log from a number read before this (re-applying a change is harmless).
  */
 export async function openUnnamedIndex(store: GalleryStore, settings: IndexSettings, dimensions: number): Promise<SearchIndex> {
@@ -178,18 +198,18 @@ export async function openUnnamedIndex(store: GalleryStore, settings: IndexSetti
     vectors: new Float32Array(faces.length * dimensions),
   };
   faces.forEach((face, row) => rows.vectors.set(face.embedding, row * dimensions));
-  const useAnn = settings.index === 'ann' || (settings.index === 'auto' && faces.length >= settings.annThreshold);
-  if (!useAnn) return FlatIndex.fromSnapshot(rows);
+  const kind = kindFor(settings, faces.length);
+  if (kind !== 'ann') return flatIndex(rows, kind);
   const defaults = annOptionsFor(dimensions, faces.length);
   return buildAnnIndexInWorker(dimensions, rows, { ...defaults, expansionSearch: settings.annEfSearch ?? defaults.expansionSearch });
 }
 
 /**
- * True when `auto` should move a growing exact index over to the ANN index (at the next sync); the move rebuilds
+ * True when `auto` should move a growing exact index over to the sketch search (at the next sync); the move rebuilds
  * from the gallery. Shrinking back is not worth a rebuild.
  */
 export function outgrewExactIndex(settings: IndexSettings, index: SearchIndex): boolean {
-  return settings.index === 'auto' && index instanceof FlatIndex && index.size >= settings.annThreshold;
+  return settings.index === 'auto' && index instanceof FlatIndex && index.sketch === undefined && index.size >= settings.annThreshold;
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { copyLfwPeople, lfwPhoto, tempDir, testImage } from '../../test/fixtures.js';
 import { openFacedb } from '../facedb.js';
@@ -10,16 +10,16 @@ import { indexFiles } from './index-file.js';
 import { indexPath } from './open-index.js';
 
 /*
- * The service with FACEDB_ANN_THRESHOLD set so low that a handful of real LFW faces already get the ANN index:
- * it must answer as the exact index does, forget removed people, save the index beside the SQLite file, load it at
- * the next start instead of rebuilding it, and rebuild it when the file was tampered with.
+ * The service with FACEDB_INDEX=ann on a gallery of real LFW faces: it must answer as the exact index does, forget
+ * removed people, save the index beside the SQLite file, load it at the next start instead of rebuilding it, and
+ * rebuild it when the file was tampered with.
  */
-describe('FaceService with the ANN index (threshold 5 faces), real faces, real SQLite file', () => {
+describe('FaceService with the HNSW index (FACEDB_INDEX=ann), real faces, real SQLite file', () => {
   let service: FaceService;
   let galleryRoot: string;
   let db: string;
   let files: ReturnType<typeof indexFiles>;
-  const open = (): Promise<FaceService> => openFacedb({ db, workers: 1, index: 'auto', annThreshold: 5 });
+  const open = (): Promise<FaceService> => openFacedb({ db, workers: 1, index: 'ann' });
   const stampedAt = async (): Promise<string> => (JSON.parse(await readFile(files.stamp, 'utf8')) as { savedAt: string }).savedAt;
   const topPerson = async (photo: string): Promise<string | undefined> =>
     (await service.identify({ path: photo })).faces[0]?.candidates[0]?.person;
@@ -27,18 +27,20 @@ describe('FaceService with the ANN index (threshold 5 faces), real faces, real S
   before(async () => {
     galleryRoot = await copyLfwPeople((person) => /^Bo[nr]/.test(person)); // 18 photos of 9 people
     db = join(await tempDir(), 'gallery.sqlite');
-    service = await open();
+    service = await openFacedb({ db, workers: 1, index: 'exact' });
   });
   after(async () => {
     await service.close();
   });
 
-  it('moves to the ANN index once the gallery passes the threshold, saves it, and identifies as before', async () => {
+  it('builds the HNSW index over an enrolled gallery, saves it, and identifies as before', async () => {
     const summary = await service.enroll(await scanLfwLayout(galleryRoot));
     assert.ok(summary.counts.enrolled + summary.counts.enrolled_one_of_several >= 16);
     const model = (await service.store.getModel())!;
     files = indexFiles(indexPath({ db }, model)!);
     await assert.rejects(stat(files.stamp), 'nothing saved while the index is exact');
+    await service.close();
+    service = await open();
     const result = await service.identify({ path: testImage('Bono_0001.jpg') });
     assert.equal(result.faces[0]?.match?.person, 'Bono');
     assert.equal(result.faces[0]?.match?.distance, 0);
@@ -109,5 +111,54 @@ describe('FaceService with the ANN index (threshold 5 faces), real faces, real S
     assert.notEqual(await stampedAt(), tampered, 'rebuilt and saved again');
     const yeltsin = await service.identify({ path: lfwPhoto('Boris_Yeltsin', 2) });
     assert.ok(yeltsin.faces[0]?.candidates.every((c) => c.person !== 'Boris Yeltsin'));
+  });
+});
+
+/*
+ * FACEDB_INDEX=auto (the default) with the threshold set so low that a handful of real LFW faces pass it: the
+ * service moves from exact search to the sketch search, answers as before, forgets removed people and saves nothing.
+ * (src/search/sketch-decision.test.ts checks the sketch search's answers on galleries larger than its candidates.)
+ */
+describe('FaceService moving to the sketch search (auto, threshold 5 faces), real faces, real SQLite file', () => {
+  let service: FaceService;
+  let db: string;
+  const savedFiles = async (): Promise<string[]> => (await readdir(dirname(db))).filter((file) => file.includes('.ann-'));
+
+  before(async () => {
+    const galleryRoot = await copyLfwPeople((person) => /^Bo[nr]/.test(person));
+    db = join(await tempDir(), 'gallery.sqlite');
+    service = await openFacedb({ db, workers: 1, index: 'auto', annThreshold: 5 });
+    await service.enroll(await scanLfwLayout(galleryRoot));
+  });
+  after(async () => {
+    await service.close();
+  });
+
+  it('identifies as exact search does once the gallery passes the threshold, and saves nothing', async () => {
+    const result = await service.identify({ path: testImage('Bono_0001.jpg') });
+    assert.equal(result.faces[0]?.match?.person, 'Bono');
+    assert.equal(result.faces[0]?.match?.distance, 0);
+    const becker = await service.identify({ path: lfwPhoto('Boris_Becker', 2) });
+    assert.equal(becker.faces[0]?.candidates[0]?.person, 'Boris Becker');
+    const exact = await openFacedb({ db, index: 'exact' });
+    try {
+      const truth = await exact.identify({ path: lfwPhoto('Boris_Becker', 2) });
+      assert.deepEqual(becker.faces[0]?.candidates, truth.faces[0]?.candidates);
+    } finally {
+      await exact.close();
+    }
+    assert.deepEqual(await savedFiles(), []);
+  });
+
+  it('never returns a removed person, nor one another process removed', async () => {
+    await service.removePerson('Bono');
+    const other = await openFacedb({ db, index: 'exact' });
+    await other.removePerson('Boris Yeltsin');
+    await other.close();
+    const bono = await service.identify({ path: testImage('Bono_0001.jpg') });
+    assert.ok(bono.faces[0]?.candidates.every((c) => c.person !== 'Bono'));
+    const yeltsin = await service.identify({ path: lfwPhoto('Boris_Yeltsin', 1) });
+    assert.ok(yeltsin.faces[0]?.candidates.every((c) => c.person !== 'Boris Yeltsin'));
+    assert.deepEqual(await savedFiles(), []);
   });
 });

@@ -17,23 +17,23 @@
  * Options: --engine faceapi,onnx (default: both, in that order),
  *          --limit-people N (first N people of the subset, and N photos per emotion class: a quick run).
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { loadConfig } from '../src/config/config.js';
 import { bestThreshold, crossValidate, statsAt, type ScoredPair } from './threshold-stats.js';
 import { confidence, thresholdForFar } from '../src/core/confidence.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { euclideanDistance } from '../src/core/distance.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import { subjectFace } from '../src/core/subject-face.js';
+import { dominantEmotion } from '../src/core/emotion.js';
 import { EMOTIONS, type Emotion, FACE_ATTRIBUTES } from '../src/core/types.js';
-import type { AnalyzeOptions, FaceAnalysis, FaceEngine } from '../src/engine/engine.js';
+import type { FaceAnalysis, FaceEngine } from '../src/engine/engine.js';
 import { decodeImage, readImageBytes, readImageFile } from '../src/image/decode.js';
-import { runInLanes } from '../src/services/batch.js';
 import { chart, fmtRate, linearTicks, logTicks } from '../src/services/evaluation/svg.js';
-import { EMOTION_FER, LFW_SUBSET, REPO_ROOT, SHARED_DATA, TEST_IMAGES } from '../test/fixtures.js';
+import { EMOTION_FER, LFW_SUBSET, SHARED_DATA, TEST_IMAGES } from '../test/fixtures.js';
+import { analyzeOptions, config, inLanes, lfwPeople, limits, numberOption, pct, writeReport } from './common.js';
 import { allPairDistances, measureRoc, type AllPairs, type MeasuredRoc } from './roc.js';
 import { engineList, startEngine, type EngineName } from './engines.js';
 import { extraMismatchedPairs, officialPairsInSubset, type LfwPair } from './lfw.js';
@@ -45,18 +45,11 @@ const { values: args } = parseArgs({
   },
 });
 const engines = engineList(args.engine);
-const limitPeople = args['limit-people'] === undefined ? undefined : Number(args['limit-people']);
-if (limitPeople !== undefined && !(Number.isInteger(limitPeople) && limitPeople > 0)) {
-  throw new Error('--limit-people needs a positive whole number');
-}
-
-const config = loadConfig({});
-const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
-const baseOptions = { minDetectionScore: config.minDetectionScore, minFaceSize: config.minFaceSize, maxFaces: config.maxFaces };
+const limitPeople = numberOption(args['limit-people'], 'limit-people');
 /** What enrollment and identify ask for. */
-const embedOptions: AnalyzeOptions = { ...baseOptions, needs: { embedding: true, attributes: [], crop: false } };
+const embedOptions = analyzeOptions();
 /** What analyze asks for. */
-const attributeOptions: AnalyzeOptions = { ...baseOptions, needs: { embedding: false, attributes: FACE_ATTRIBUTES, crop: false } };
+const attributeOptions = analyzeOptions(FACE_ATTRIBUTES);
 const VARIANTS = ['colour', 'grayscale'] as const;
 type Variant = (typeof VARIANTS)[number];
 
@@ -65,17 +58,6 @@ interface Photo {
   person: string;
 }
 type Embeddings = Record<Variant, Array<Float32Array | null>>;
-
-/** The product's batch loop over `count` items, with a progress line every 100. */
-async function inLanes(count: number, lanes: number, label: string, work: (i: number) => Promise<void>): Promise<void> {
-  const started = performance.now();
-  await runInLanes(Array.from({ length: count }, (_, i) => i), work, {
-    lanes,
-    onResult: (_, done) => {
-      if (done % 100 === 0 || done === count) process.stderr.write(`${label} ${done}/${count} (${(done / ((performance.now() - started) / 1000)).toFixed(1)} items/s)\n`);
-    },
-  });
-}
 
 /** A grayscale copy of a photo, as a grayscale JPEG file would arrive. */
 async function grayscaleJpeg(bytes: Uint8Array): Promise<Uint8Array> {
@@ -180,9 +162,7 @@ interface EmotionRun {
 function dominant(face: FaceAnalysis): Emotion {
   const emotion = face.attributes?.emotion;
   if (!emotion) throw new Error('the engine returned no emotion although attributes were asked for');
-  let best: Emotion = 'neutral';
-  for (const e of EMOTIONS) if (emotion[e] > emotion[best]) best = e;
-  return best;
+  return dominantEmotion(emotion);
 }
 
 function emotionRun(items: ReadonlyArray<{ label: Emotion }>, predicted: ReadonlyArray<Emotion | null>): EmotionRun {
@@ -241,8 +221,7 @@ async function emotionBench(engine: FaceEngine, perClassLimit: number | undefine
   return { all: emotionRun(items, predicted), A: half('A'), B: half('B') };
 }
 
-const pct = (x: number): string => `${(100 * x).toFixed(2)} %`;
-const pct1 = (x: number): string => `${(100 * x).toFixed(1)} %`;
+const pct1 = (x: number): string => pct(x, 1);
 const displayName = (folder: string): string => folder.replace(/_/g, ' ');
 const sci = (x: number): string => (x === 0 ? '0' : x < 0.01 ? x.toExponential(1) : pct(x));
 
@@ -559,12 +538,9 @@ function summary(reports: readonly EngineReport[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const allPeople = (await readdir(LFW_SUBSET)).sort();
-  const people = limitPeople === undefined ? allPeople : allPeople.slice(0, limitPeople);
-  const photos: Photo[] = [];
-  for (const person of people) {
-    for (const file of (await readdir(join(LFW_SUBSET, person))).sort()) photos.push({ path: join(LFW_SUBSET, person, file), person });
-  }
+  const listed = await lfwPeople(limitPeople);
+  const people = listed.map((p) => p.person);
+  const photos: Photo[] = listed.flatMap(({ person, files }) => files.map((file) => ({ path: join(LFW_SUBSET, person, file), person })));
 
   // Pairs: the same list for every engine and variant (chosen from the files, not from what was detected).
   const present = new Set(photos.map((p) => p.path));
@@ -576,13 +552,11 @@ async function main(): Promise<void> {
   const extra = byPerson.size > 1 ? extraMismatchedPairs(byPerson, Math.max(0, matched - mismatched), official) : [];
   const pairSet: PairSet = { pairs: [...official, ...extra], official: official.length, matched, mismatched, extra: extra.length };
 
-  const out = join(REPO_ROOT, 'bench/out');
-  await mkdir(out, { recursive: true });
   const reports: EngineReport[] = [];
   for (const name of engines) {
     const report = await runEngine(name, photos, people, pairSet);
     reports.push(report);
-    await writeFile(join(out, `roc-${name}.svg`), rocSvg(`${report.model.id}@${report.model.version}`, report.measured));
+    await writeReport(`roc-${name}.svg`, rocSvg(`${report.model.id}@${report.model.version}`, report.measured));
   }
 
   const text = [
@@ -596,9 +570,9 @@ async function main(): Promise<void> {
     ...reports.flatMap((r) => engineSection(r, photos.length, pairSet)),
   ].join('\n');
   process.stdout.write(text);
-  await writeFile(join(out, 'accuracy.md'), text);
-  await writeFile(
-    join(out, 'accuracy.json'),
+  await writeReport('accuracy.md', text);
+  await writeReport(
+    'accuracy.json',
     JSON.stringify(
       {
         limitPeople: limitPeople ?? null,

@@ -21,7 +21,7 @@ import { ClusterSuggestions } from '../src/services/cluster-suggestions.js';
 import { FaceService } from '../src/services/face-service.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { tempDir } from '../test/fixtures.js';
-import type { CachedPhoto } from './cluster-faces.js';
+import { labelledFace, type CachedPhoto } from './cluster-faces.js';
 
 /**
  * Actions by kind: suggestions accepted (a click), rejected, clusters named by typing, refused names confirmed,
@@ -39,7 +39,7 @@ export interface CorrectionCounts {
   suggestions: { right: number; wrong: number; missing: number };
 }
 
-export async function correctionsScenario(photos: readonly CachedPhoto[], model: ModelInfo, labelledFace: (photo: CachedPhoto) => number, withSuggestions: boolean): Promise<CorrectionCounts> {
+export async function correctionsScenario(photos: readonly CachedPhoto[], model: ModelInfo, withSuggestions: boolean): Promise<CorrectionCounts> {
   const dir = await tempDir('facedb-bench-corrections-');
   const store = await openSqliteStore(join(dir, 'gallery.sqlite'));
   const faces = new FaceService(loadConfig({ db: join(dir, 'gallery.sqlite') }), store, () => Promise.reject(new Error('the benchmark enrolls cached analyses')));

@@ -1,10 +1,11 @@
 /**
  * Every face of every photo of the shared LFW subset, as the engine sees it (box, detection score, embedding),
- * computed once per engine and cached in bench/out/ so `npm run bench:cluster` re-runs without inference.
+ * computed once per engine and cached in bench/out/ so `npm run bench:cluster` re-runs without inference; and how
+ * bench:cluster and research/cluster-threshold.ts score a clustering of them against the truth.
  */
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { loadConfig } from '../src/config/config.js';
+import { clusterFaces, type ClusterInput } from '../src/core/clustering.js';
 import type { Box, ModelInfo } from '../src/core/types.js';
 import type { FaceEngine } from '../src/engine/engine.js';
 import { calibrationKey } from '../src/core/confidence.js';
@@ -13,6 +14,7 @@ import { readImageFile } from '../src/image/decode.js';
 import { sha256Hex } from '../src/image/hash.js';
 import { embeddingOf } from '../src/services/face-service.js';
 import { LFW_SUBSET, REPO_ROOT } from '../test/fixtures.js';
+import { analyzeOptions, inLanes, lfwPeople, limits, pct } from './common.js';
 
 export interface CachedFace {
   box: Box;
@@ -59,14 +61,6 @@ export function cachePath(spec: string): string {
   return join(REPO_ROOT, 'bench/out', `cluster-faces-${spec.replace(/[^A-Za-z0-9.@_-]/g, '_')}.json`);
 }
 
-export async function lfwPhotos(): Promise<Array<{ file: string; person: string }>> {
-  const photos: Array<{ file: string; person: string }> = [];
-  for (const person of (await readdir(LFW_SUBSET)).sort()) {
-    for (const file of (await readdir(join(LFW_SUBSET, person))).sort()) photos.push({ file: join(person, file), person });
-  }
-  return photos;
-}
-
 /** Reads the cache for `spec`, computing it first when missing (every face, no face limit beyond the config's). */
 export async function loadFaces(spec: string, workers?: number): Promise<FaceCache> {
   const path = cachePath(spec);
@@ -84,34 +78,16 @@ export async function loadFaces(spec: string, workers?: number): Promise<FaceCac
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const config = loadConfig({});
-  const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
-  const options = { minDetectionScore: config.minDetectionScore, minFaceSize: config.minFaceSize, maxFaces: config.maxFaces, needs: { embedding: true, attributes: [], crop: false } };
   const engine = await createBenchEngine(spec, workers);
-  const photos = await lfwPhotos();
+  const photos = (await lfwPeople()).flatMap(({ person, files }) => files.map((file) => ({ file: join(person, file), person })));
   const out: CachedPhoto[] = new Array<CachedPhoto>(photos.length);
-  const started = performance.now();
-  let next = 0;
-  let done = 0;
   try {
-    const lane = async (): Promise<void> => {
-      while (next < photos.length) {
-        const i = next++;
-        const photo = photos[i]!;
-        const { bytes, image } = await readImageFile(join(LFW_SUBSET, photo.file), limits);
-        const faces = await engine.analyze(image, options);
-        out[i] = {
-          ...photo,
-          contentHash: sha256Hex(bytes),
-          faces: faces.map((f) => ({ box: f.box, detectionScore: f.detectionScore, embedding: embeddingOf(f) })),
-        };
-        done += 1;
-        if (done % 100 === 0 || done === photos.length) {
-          process.stderr.write(`embedding ${done}/${photos.length} (${(done / ((performance.now() - started) / 1000)).toFixed(1)} photos/s)\n`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: 4 }, lane));
+    await inLanes(photos.length, 4, 'embedding', async (i) => {
+      const photo = photos[i]!;
+      const { bytes, image } = await readImageFile(join(LFW_SUBSET, photo.file), limits);
+      const faces = await engine.analyze(image, analyzeOptions());
+      out[i] = { ...photo, contentHash: sha256Hex(bytes), faces: faces.map((f) => ({ box: f.box, detectionScore: f.detectionScore, embedding: embeddingOf(f) })) };
+    });
   } finally {
     await engine.close();
   }
@@ -130,3 +106,104 @@ export async function loadFaces(spec: string, workers?: number): Promise<FaceCac
   process.stderr.write(`cached ${out.length} photos in ${relative(REPO_ROOT, path)}\n`);
   return { engine: spec, model: engine.model, dimensions: engine.model.dimensions, photos: out };
 }
+
+export interface Scores {
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Clusters holding at least one labelled face. */
+  clusters: number;
+  people: number;
+  /** Labelled faces alone in their cluster (counting background faces with them). */
+  singletons: number;
+  labelledFaces: number;
+  otherFaces: number;
+  /** Background faces that ended up in a cluster with a labelled face. */
+  otherFacesWithLabelled: number;
+}
+
+/** A face to cluster, with its truth: the folder's person for a photo's labelled face, else null. */
+export interface BenchFace {
+  faceId: number;
+  truth: string | null;
+  embedding: Float32Array;
+}
+
+/** Index of the face whose box centre is nearest the photo's centre (250×250 LFW photos). */
+export function labelledFace(photo: CachedPhoto): number {
+  let best = 0;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  photo.faces.forEach((face, i) => {
+    const distance = Math.hypot(face.box.x + face.box.width / 2 - 125, face.box.y + face.box.height / 2 - 125);
+    if (distance < bestDistance) {
+      best = i;
+      bestDistance = distance;
+    }
+  });
+  return best;
+}
+
+/** Every face of the photos of half A or B of the people (sorted by name, every other one), numbered from 1. */
+export function halfFaces(photos: readonly CachedPhoto[], half: 'A' | 'B'): BenchFace[] {
+  const people = [...new Set(photos.map((p) => p.person))].sort();
+  const inHalf = new Set(people.filter((_, i) => (i % 2 === 0) === (half === 'A')));
+  const faces: BenchFace[] = [];
+  for (const photo of photos.filter((p) => inHalf.has(p.person))) {
+    const labelled = labelledFace(photo);
+    photo.faces.forEach((face, i) => {
+      faces.push({ faceId: faces.length + 1, truth: i === labelled ? photo.person : null, embedding: face.embedding });
+    });
+  }
+  return faces;
+}
+
+/** Pairwise precision and recall of a clustering over every pair of labelled faces, and cluster counts. */
+export function score(faces: readonly BenchFace[], clusterOf: ReadonlyMap<number, number>): Scores {
+  const labelled = faces.filter((f) => f.truth !== null);
+  let together = 0;
+  let same = 0;
+  let both = 0;
+  for (let i = 0; i < labelled.length; i++) {
+    for (let j = i + 1; j < labelled.length; j++) {
+      const a = labelled[i]!;
+      const b = labelled[j]!;
+      const isSame = a.truth === b.truth;
+      const isTogether = clusterOf.get(a.faceId) === clusterOf.get(b.faceId);
+      if (isSame) same++;
+      if (isTogether) together++;
+      if (isSame && isTogether) both++;
+    }
+  }
+  const size = new Map<number, number>();
+  for (const face of faces) size.set(clusterOf.get(face.faceId)!, (size.get(clusterOf.get(face.faceId)!) ?? 0) + 1);
+  const withLabelled = new Set(labelled.map((f) => clusterOf.get(f.faceId)!));
+  const others = faces.filter((f) => f.truth === null);
+  const precision = together === 0 ? 1 : both / together;
+  const recall = same === 0 ? 1 : both / same;
+  return {
+    precision,
+    recall,
+    f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
+    clusters: withLabelled.size,
+    people: new Set(labelled.map((f) => f.truth)).size,
+    singletons: labelled.filter((f) => size.get(clusterOf.get(f.faceId)!) === 1).length,
+    labelledFaces: labelled.length,
+    otherFaces: others.length,
+    otherFacesWithLabelled: others.filter((f) => withLabelled.has(clusterOf.get(f.faceId)!)).length,
+  };
+}
+
+/** Clusters in memory (the same function the service runs), every face new. */
+export function clusterInMemory(faces: readonly BenchFace[], threshold: number): Map<number, number> {
+  const input: ClusterInput[] = faces.map((f) => ({ faceId: f.faceId, clusterId: null, embedding: f.embedding }));
+  const clusterOf = new Map<number, number>();
+  clusterFaces(input, { threshold }).forEach((group, i) => group.faceIds.forEach((id) => clusterOf.set(id, i)));
+  return clusterOf;
+}
+
+/** A table row of scores at one threshold, under SCORE_HEADER. */
+export function scoreRow(label: string, threshold: number, s: Scores): string {
+  return `| ${label} | ${threshold.toFixed(3)} | ${pct(s.precision)} | ${pct(s.recall)} | ${s.f1.toFixed(4)} | ${s.clusters} / ${s.people} | ${s.singletons} |`;
+}
+
+export const SCORE_HEADER = '| point | threshold | pairwise precision | pairwise recall | F1 | clusters / people | labelled faces alone |\n| --- | --- | --- | --- | --- | --- | --- |';

@@ -10,163 +10,31 @@
  * Scores over every pair of labelled faces: precision = same-person pairs among same-cluster pairs, recall =
  * same-cluster pairs among same-person pairs, and the number of clusters holding labelled faces (741 people).
  *
- * The threshold is chosen on half A of the people (sorted by name, every other one) among the model's calibrated
- * points — its 1:1 threshold and FAR 1e-2, 1e-3, 1e-4 — by pairwise F1, and confirmed on half B. Then the whole
- * subset goes through the product path (a SQLite gallery, ClusterService at its CLUSTER_FAR) twice: in four
- * batches of photos clustered incrementally as they arrive, and once more re-clustered in full.
+ * At the threshold the service clusters at (CLUSTER_FAR in the engine's calibration), each half of the people (sorted
+ * by name, every other one) clustered in memory; then the whole subset through the product path (a SQLite gallery,
+ * ClusterService) twice: in four batches of photos clustered incrementally as they arrive, and once more
+ * re-clustered in full. How CLUSTER_FAR was chosen (the model's calibrated points on half A, confirmed on half B,
+ * single linkage to compare): research/cluster-threshold.ts.
  *
  * Then the corrections scenario (bench/cluster-corrections.ts): the actions a person needs to reach a correct
  * gallery from the clusters, with the clusters' suggestions and without.
  *
- * Options: --engine <id@version> (default faceapi-resnet128@4), --workers <n> (for the first, embedding run).
- * Writes bench/out/cluster.md and cluster.json.
+ * Options: --engine <id@version> (default faceapi-resnet128@4). Writes bench/out/cluster.md and cluster.json.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
-import { clusterFaces, type ClusterInput } from '../src/core/clustering.js';
-import { calibrationKey, thresholdForFar } from '../src/core/confidence.js';
-import { engineForModel } from '../src/engine/registry.js';
-import { euclideanDistance } from '../src/core/distance.js';
 import type { ModelInfo } from '../src/core/types.js';
 import { CLUSTER_FAR, ClusterService, clusterThreshold } from '../src/services/cluster-service.js';
 import { FaceService } from '../src/services/face-service.js';
 import { openSqliteStore } from '../src/store/sqlite/store.js';
-import { REPO_ROOT, tempDir } from '../test/fixtures.js';
-import { loadFaces, type CachedPhoto } from './cluster-faces.js';
+import { tempDir } from '../test/fixtures.js';
+import { clusterInMemory, halfFaces, labelledFace, loadFaces, score, SCORE_HEADER, scoreRow, type CachedPhoto, type Scores } from './cluster-faces.js';
 import { correctionsScenario, type CorrectionCounts } from './cluster-corrections.js';
+import { writeReport } from './common.js';
 
-const { values: args } = parseArgs({
-  options: {
-    engine: { type: 'string', default: 'faceapi-resnet128@4' },
-    workers: { type: 'string' },
-  },
-});
-const workers = args.workers === undefined ? undefined : Number(args.workers);
-
-interface Scores {
-  precision: number;
-  recall: number;
-  f1: number;
-  /** Clusters holding at least one labelled face. */
-  clusters: number;
-  people: number;
-  /** Labelled faces alone in their cluster (counting background faces with them). */
-  singletons: number;
-  labelledFaces: number;
-  otherFaces: number;
-  /** Background faces that ended up in a cluster with a labelled face. */
-  otherFacesWithLabelled: number;
-}
-
-/** A face to cluster, with its truth: the folder's person for a photo's labelled face, else null. */
-interface BenchFace {
-  faceId: number;
-  truth: string | null;
-  embedding: Float32Array;
-}
-
-/** Index of the face whose box centre is nearest the photo's centre (250×250 LFW photos). */
-function labelledFace(photo: CachedPhoto): number {
-  let best = 0;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  photo.faces.forEach((face, i) => {
-    const distance = Math.hypot(face.box.x + face.box.width / 2 - 125, face.box.y + face.box.height / 2 - 125);
-    if (distance < bestDistance) {
-      best = i;
-      bestDistance = distance;
-    }
-  });
-  return best;
-}
-
-function benchFaces(photos: readonly CachedPhoto[]): BenchFace[] {
-  const faces: BenchFace[] = [];
-  for (const photo of photos) {
-    const labelled = labelledFace(photo);
-    photo.faces.forEach((face, i) => {
-      faces.push({ faceId: faces.length + 1, truth: i === labelled ? photo.person : null, embedding: face.embedding });
-    });
-  }
-  return faces;
-}
-
-function score(faces: readonly BenchFace[], clusterOf: ReadonlyMap<number, number>): Scores {
-  const labelled = faces.filter((f) => f.truth !== null);
-  let together = 0;
-  let same = 0;
-  let both = 0;
-  for (let i = 0; i < labelled.length; i++) {
-    for (let j = i + 1; j < labelled.length; j++) {
-      const a = labelled[i]!;
-      const b = labelled[j]!;
-      const isSame = a.truth === b.truth;
-      const isTogether = clusterOf.get(a.faceId) === clusterOf.get(b.faceId);
-      if (isSame) same++;
-      if (isTogether) together++;
-      if (isSame && isTogether) both++;
-    }
-  }
-  const size = new Map<number, number>();
-  for (const face of faces) size.set(clusterOf.get(face.faceId)!, (size.get(clusterOf.get(face.faceId)!) ?? 0) + 1);
-  const withLabelled = new Set(labelled.map((f) => clusterOf.get(f.faceId)!));
-  const others = faces.filter((f) => f.truth === null);
-  const precision = together === 0 ? 1 : both / together;
-  const recall = same === 0 ? 1 : both / same;
-  return {
-    precision,
-    recall,
-    f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
-    clusters: withLabelled.size,
-    people: new Set(labelled.map((f) => f.truth)).size,
-    singletons: labelled.filter((f) => size.get(clusterOf.get(f.faceId)!) === 1).length,
-    labelledFaces: labelled.length,
-    otherFaces: others.length,
-    otherFacesWithLabelled: others.filter((f) => withLabelled.has(clusterOf.get(f.faceId)!)).length,
-  };
-}
-
-/** Clusters in memory (the same function the service runs), every face new. */
-function clusterInMemory(faces: readonly BenchFace[], threshold: number): Map<number, number> {
-  const input: ClusterInput[] = faces.map((f) => ({ faceId: f.faceId, clusterId: null, embedding: f.embedding }));
-  const clusterOf = new Map<number, number>();
-  clusterFaces(input, { threshold }).forEach((group, i) => group.faceIds.forEach((id) => clusterOf.set(id, i)));
-  return clusterOf;
-}
-
-/** Single linkage (connected components of the pairs within the threshold), only to compare with. */
-function singleLinkage(faces: readonly BenchFace[], threshold: number): Map<number, number> {
-  const parent = faces.map((_, i) => i);
-  const root = (i: number): number => {
-    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
-    return i;
-  };
-  for (let i = 0; i < faces.length; i++) {
-    for (let j = i + 1; j < faces.length; j++) {
-      if (euclideanDistance(faces[i]!.embedding, faces[j]!.embedding) <= threshold) parent[root(i)] = root(j);
-    }
-  }
-  return new Map(faces.map((face, i) => [face.faceId, root(i)]));
-}
-
-interface Candidate {
-  name: string;
-  threshold: number;
-}
-
-function candidates(model: ModelInfo): Candidate[] {
-  const points: Candidate[] = [{ name: `1:1 threshold`, threshold: model.defaultThreshold }];
-  const calibration = engineForModel(model)?.calibration;
-  for (const far of [1e-2, 1e-3, 1e-4]) {
-    try {
-      points.push({ name: `FAR ${far}`, threshold: thresholdForFar(calibration, far, calibrationKey(model)) });
-    } catch {
-      // An uncalibrated model has only its 1:1 threshold.
-    }
-  }
-  return points;
-}
+const { values: args } = parseArgs({ options: { engine: { type: 'string', default: 'faceapi-resnet128@4' } } });
 
 /**
  * The product path on the whole subset: a SQLite gallery, photos enrolled unnamed in `batches` batches with
@@ -215,35 +83,21 @@ async function productRun(photos: readonly CachedPhoto[], model: ModelInfo, batc
   }
 }
 
-function pct(x: number): string {
-  return `${(x * 100).toFixed(2)} %`;
-}
-
-function row(label: string, threshold: number, s: Scores): string {
-  return `| ${label} | ${threshold.toFixed(3)} | ${pct(s.precision)} | ${pct(s.recall)} | ${s.f1.toFixed(4)} | ${s.clusters} / ${s.people} | ${s.singletons} |`;
-}
-
-const HEADER = '| point | threshold | pairwise precision | pairwise recall | F1 | clusters / people | labelled faces alone |\n| --- | --- | --- | --- | --- | --- | --- |';
-
-const cache = await loadFaces(args.engine, workers);
+const cache = await loadFaces(args.engine);
 const { model } = cache;
 const people = [...new Set(cache.photos.map((p) => p.person))].sort();
-const halfOf = new Map(people.map((person, i) => [person, i % 2 === 0 ? 'A' : 'B']));
-const half = (name: 'A' | 'B'): BenchFace[] => benchFaces(cache.photos.filter((p) => halfOf.get(p.person) === name));
-
-const points = candidates(model);
-const sweep = { A: [] as Array<Candidate & Scores>, B: [] as Array<Candidate & Scores> };
-for (const name of ['A', 'B'] as const) {
-  const faces = half(name);
-  for (const point of points) sweep[name].push({ ...point, ...score(faces, clusterInMemory(faces, point.threshold)) });
-}
-const chosen = [...sweep.A].sort((a, b) => b.f1 - a.f1)[0]!;
-const single = { A: score(half('A'), singleLinkage(half('A'), chosen.threshold)), B: score(half('B'), singleLinkage(half('B'), chosen.threshold)) };
 const serviceThreshold = clusterThreshold(model);
+const halves = Object.fromEntries(
+  (['A', 'B'] as const).map((name) => {
+    const faces = halfFaces(cache.photos, name);
+    return [name, score(faces, clusterInMemory(faces, serviceThreshold))];
+  }),
+) as Record<'A' | 'B', Scores>;
+const point = `FAR ${CLUSTER_FAR} (the service's)`;
 const product = await productRun(cache.photos, model, 4);
 const corrections = {
-  withSuggestions: await correctionsScenario(cache.photos, model, labelledFace, true),
-  without: await correctionsScenario(cache.photos, model, labelledFace, false),
+  withSuggestions: await correctionsScenario(cache.photos, model, true),
+  without: await correctionsScenario(cache.photos, model, false),
 };
 const correctionRow = (label: string, c: CorrectionCounts) =>
   `| ${label} | **${c.total}** | ${c.accepted} | ${c.typed} | ${c.rejected} | ${c.forced} | ${c.moved} | ${c.takenOut} |`;
@@ -251,28 +105,19 @@ const correctionRow = (label: string, c: CorrectionCounts) =>
 const lines = [
   `# bench:cluster — ${args.engine}`,
   '',
-  `${cache.photos.length} photos, ${cache.photos.reduce((n, p) => n + p.faces.length, 0)} faces (${cache.photos.filter((p) => p.faces.length > 1).length} photos with several), ${people.length} people (${[...new Set(cache.photos.map((p) => p.person))].filter((person) => cache.photos.filter((p) => p.person === person).length === 1).length} with a single photo); names hidden. Half A: ${half('A').filter((f) => f.truth).length} labelled faces of ${people.filter((p) => halfOf.get(p) === 'A').length} people; half B: ${half('B').filter((f) => f.truth).length} of ${people.filter((p) => halfOf.get(p) === 'B').length}.`,
+  `${cache.photos.length} photos, ${cache.photos.reduce((n, p) => n + p.faces.length, 0)} faces (${cache.photos.filter((p) => p.faces.length > 1).length} photos with several), ${people.length} people (${[...new Set(cache.photos.map((p) => p.person))].filter((person) => cache.photos.filter((p) => p.person === person).length === 1).length} with a single photo); names hidden. Half A: ${halves.A.labelledFaces} labelled faces of ${people.filter((_, i) => i % 2 === 0).length} people; half B: ${halves.B.labelledFaces} of ${people.filter((_, i) => i % 2 === 1).length}.`,
   '',
-  '## Half A (choosing)',
+  '## Each half of the people, clustered in memory',
   '',
-  HEADER,
-  ...sweep.A.map((s) => row(s.name, s.threshold, s)),
-  '',
-  row(`single linkage at ${chosen.name}, to compare`, chosen.threshold, single.A),
-  '',
-  `Best F1 on half A: **${chosen.name}** (${chosen.threshold.toFixed(3)}). The service clusters at FAR ${CLUSTER_FAR} → ${serviceThreshold.toFixed(3)}${Math.abs(serviceThreshold - chosen.threshold) < 1e-9 ? ' (the same point)' : ' (NOT the point half A chose: update CLUSTER_FAR)'}.`,
-  '',
-  '## Half B (confirming)',
-  '',
-  HEADER,
-  ...sweep.B.map((s) => row(s.name, s.threshold, s)),
-  row(`single linkage at ${chosen.name}, to compare`, chosen.threshold, single.B),
+  SCORE_HEADER,
+  scoreRow(`half A, ${point}`, serviceThreshold, halves.A),
+  scoreRow(`half B, ${point}`, serviceThreshold, halves.B),
   '',
   '## Whole subset through the service (SQLite gallery)',
   '',
-  HEADER,
-  row('incremental, 4 batches', product.threshold, product.incremental),
-  row('full re-cluster', product.threshold, product.afterFull),
+  SCORE_HEADER,
+  scoreRow('incremental, 4 batches', product.threshold, product.incremental),
+  scoreRow('full re-cluster', product.threshold, product.afterFull),
   '',
   `Enrolling the cached analyses: ${(product.enrollMs / 1000).toFixed(1)} s; clustering runs (incremental, one per batch): ${product.runs.map((r) => `${r.elapsedMs.toFixed(0)} ms`).join(', ')}; full re-cluster ${product.full.elapsedMs.toFixed(0)} ms. Background faces: ${product.afterFull.otherFaces}, of which ${product.afterFull.otherFacesWithLabelled} share a cluster with a labelled face (full run).`,
   '',
@@ -288,7 +133,6 @@ const lines = [
   `Suggestions: ${corrections.withSuggestions.suggestions.right} right, ${corrections.withSuggestions.suggestions.wrong} wrong, ${corrections.withSuggestions.suggestions.missing} clusters of a person already in the gallery got none.`,
   '',
 ];
-await mkdir(join(REPO_ROOT, 'bench/out'), { recursive: true });
-await writeFile(join(REPO_ROOT, 'bench/out/cluster.md'), lines.join('\n'));
-await writeFile(join(REPO_ROOT, 'bench/out/cluster.json'), JSON.stringify({ engine: args.engine, sweep, single, chosen, serviceThreshold, product, corrections }, null, 2));
+await writeReport('cluster.md', lines.join('\n'));
+await writeReport('cluster.json', JSON.stringify({ engine: args.engine, serviceThreshold, halves, product, corrections }, null, 2));
 process.stdout.write(lines.join('\n'));

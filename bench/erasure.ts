@@ -6,7 +6,7 @@
  *   npm run bench:erasure            # SQLite, and PostgreSQL when installed
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { ModelInfo } from '../src/core/types.js';
@@ -15,6 +15,7 @@ import { openSqliteStore } from '../src/store/sqlite/store.js';
 import type { GalleryStore, NewFace } from '../src/store/store.js';
 import { LFW_SUBSET, seededRandom, tempDir } from '../test/fixtures.js';
 import { findPostgresBinaries, startPostgres } from '../test/postgres-server.js';
+import { lfwPeople } from './common.js';
 
 const MODEL: ModelInfo = { id: 'bench-erasure', version: '1', dimensions: 512, metric: 'euclidean', defaultThreshold: 1 };
 const ERASURES = 5;
@@ -22,9 +23,9 @@ const ERASURES = 5;
 async function gallery(): Promise<Map<string, NewFace[]>> {
   const random = seededRandom(7);
   const people = new Map<string, NewFace[]>();
-  for (const person of (await readdir(LFW_SUBSET)).sort()) {
+  for (const { person, files } of await lfwPeople()) {
     const faces: NewFace[] = [];
-    for (const file of (await readdir(join(LFW_SUBSET, person))).sort()) {
+    for (const file of files) {
       const photo = await readFile(join(LFW_SUBSET, person, file));
       faces.push({
         sourcePath: null,

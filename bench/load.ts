@@ -5,7 +5,7 @@
  * overloaded counted apart: they are the back-pressure working), and the server's RSS.
  *
  * With --engine faceapi,onnx (default: both) one server per engine runs in turn (FACEDB_ENGINE), so the engines
- * are compared side by side; the server's RSS is sampled every half second for its peak.
+ * are compared side by side; the server's RSS is read from /proc every 250 ms for its peak.
  *
  * With --attributes all,none (default: all) each engine also runs with identify's `attributes` field set to none
  * (names only: no emotion, age or gender net runs), and the report ends with each engine's throughput over the
@@ -14,18 +14,16 @@
  *
  *   npm run bench:load -- [--engine faceapi,onnx] [--clients 16,64] [--seconds 20] [--people 40] [--workers N] [--attributes all,none]
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LFW_SUBSET, REPO_ROOT, tempDir } from '../test/fixtures.js';
-import { startServeProcess, type ServeProcess } from './serve-process.js';
+import { LFW_SUBSET, tempDir } from '../test/fixtures.js';
+import { lfwPeople, machine, mb, numberList, numberOption, percentile, sleep, writeReport } from './common.js';
+import { memoryOf, RssWatch, startServeProcess, type ServeProcess } from './serve-process.js';
 import { engineList } from './engines.js';
 
 const KEY = 'bench-load-admin-key-0001';
 const HOST = '127.0.0.1';
-const MAX_CLIENTS = 256;
-const MAX_SECONDS = 300;
 
 const { values } = parseArgs({
   options: {
@@ -40,12 +38,9 @@ const { values } = parseArgs({
 const attributeSettings = values.attributes.split(',').map((word) => word.trim());
 if (attributeSettings.some((word) => word !== 'all' && word !== 'none')) throw new Error('--attributes: all, none or all,none');
 const engines = engineList(values.engine);
-const clientCounts = values.clients.split(',').map(Number);
-const seconds = Number(values.seconds);
-const peopleWanted = Number(values.people);
-if (clientCounts.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_CLIENTS)) throw new Error(`--clients: 1..${MAX_CLIENTS}`);
-if (!(seconds > 0 && seconds <= MAX_SECONDS)) throw new Error(`--seconds: up to ${MAX_SECONDS}`);
-if (!(Number.isInteger(peopleWanted) && peopleWanted >= 1 && peopleWanted <= 200)) throw new Error('--people: 1..200');
+const clientCounts = numberList(values.clients, 'clients', 256);
+const seconds = numberOption(values.seconds, 'seconds', 300, false)!;
+const peopleWanted = numberOption(values.people, 'people', 200)!;
 
 const auth = { authorization: `Bearer ${KEY}` };
 
@@ -61,14 +56,8 @@ async function api<T>(url: string, init: RequestInit): Promise<T> {
 
 /** People with two or more photos: the first is enrolled, the others are the probes. */
 async function enrollGallery(url: string): Promise<Buffer[]> {
-  const people: string[] = [];
-  for (const name of (await readdir(LFW_SUBSET)).sort()) {
-    if ((await readdir(join(LFW_SUBSET, name))).length >= 2) people.push(name);
-    if (people.length === peopleWanted) break;
-  }
   const probes: Buffer[] = [];
-  for (const name of people) {
-    const files = (await readdir(join(LFW_SUBSET, name))).sort();
+  for (const { person: name, files } of (await lfwPeople()).filter((p) => p.files.length >= 2).slice(0, peopleWanted)) {
     const person = await api<{ id: number }>(`${url}/v1/people`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -80,11 +69,6 @@ async function enrollGallery(url: string): Promise<Buffer[]> {
     for (const file of files.slice(1, 4)) probes.push(await readFile(join(LFW_SUBSET, name, file)));
   }
   return probes;
-}
-
-async function serverRss(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { headers: auth })).text();
-  return Number(/^facedb_process_resident_memory_bytes (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
 interface Result {
@@ -101,8 +85,8 @@ interface Result {
   rssPeak: number;
 }
 
-async function run(url: string, probes: Buffer[], clients: number, duration = seconds, attributes = 'all'): Promise<Result> {
-  const rssBefore = await serverRss(url);
+async function run({ url, pid }: ServeProcess, probes: Buffer[], clients: number, duration = seconds, attributes = 'all'): Promise<Result> {
+  const rssBefore = memoryOf(pid).rss;
   const latencies: number[] = [];
   let ok = 0;
   let overloaded = 0;
@@ -126,8 +110,7 @@ async function run(url: string, probes: Buffer[], clients: number, duration = se
         } else if (response.status === 503) {
           overloaded += 1;
           // Honour Retry-After, as a well-behaved client would.
-          const wait = Number(response.headers.get('retry-after') ?? 1) * 1000;
-          await new Promise((resolve) => setTimeout(resolve, Math.min(wait, deadline - performance.now())));
+          await sleep(Math.min(Number(response.headers.get('retry-after') ?? 1) * 1000, deadline - performance.now()));
         } else {
           errors += 1;
         }
@@ -136,28 +119,11 @@ async function run(url: string, probes: Buffer[], clients: number, duration = se
       }
     }
   };
-  let rssPeak = rssBefore;
-  const sampler = setInterval(() => {
-    serverRss(url).then(
-      (rss) => {
-        if (rss > rssPeak) rssPeak = rss;
-      },
-      () => undefined,
-    );
-  }, 500);
-  try {
-    await Promise.all(Array.from({ length: clients }, client));
-  } finally {
-    clearInterval(sampler);
-  }
+  const watch = new RssWatch(pid).start();
+  await Promise.all(Array.from({ length: clients }, client)); // a client counts its failures, it does not throw
   const elapsed = (performance.now() - started) / 1000;
-  const rssAfter = await serverRss(url);
-  return { engine: '', attributes, clients, seconds: elapsed, ok, overloaded, errors, latencies, rssBefore, rssAfter, rssPeak: Math.max(rssPeak, rssAfter) };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+  const rssPeak = watch.stop();
+  return { engine: '', attributes, clients, seconds: elapsed, ok, overloaded, errors, latencies, rssBefore, rssAfter: memoryOf(pid).rss, rssPeak };
 }
 
 /** Each run's throughput over engine v4's (faceapi; else the first engine's) with every attribute, same client count. */
@@ -174,8 +140,6 @@ function ratioLines(results: readonly Result[]): string[] {
   return [...lines, ''];
 }
 
-const mb = (bytes: number): string => `${Math.round(bytes / 1024 / 1024)} MB`;
-
 const sections: string[] = [];
 const everyResult: Result[] = [];
 for (const engine of engines) {
@@ -185,19 +149,18 @@ for (const engine of engines) {
     console.error(`${engine}: server at ${server.url}; enrolling ${peopleWanted} people…`);
     const probes = await enrollGallery(server.url);
     console.error(`${probes.length} probe photos; warming up…`);
-    await run(server.url, probes, 2, 3);
+    await run(server, probes, 2, 3);
     const results: Result[] = [];
     for (const attributes of attributeSettings) {
       for (const clients of clientCounts) {
         console.error(`${engine}: ${clients} clients for ${seconds} s, attributes ${attributes}…`);
-        results.push({ ...(await run(server.url, probes, clients, seconds, attributes)), engine });
+        results.push({ ...(await run(server, probes, clients, seconds, attributes)), engine });
       }
     }
     everyResult.push(...results);
     const rows = results.map((r) => {
-      const sorted = [...r.latencies].sort((a, b) => a - b);
-      const ms = (p: number): string => percentile(sorted, p).toFixed(0);
-      return `| ${engine} | ${r.attributes} | ${r.clients} | ${r.seconds.toFixed(1)} | ${r.ok} | ${(r.ok / r.seconds).toFixed(1)} | ${ms(50)} | ${ms(95)} | ${ms(99)} | ${r.errors} | ${r.overloaded} | ${mb(r.rssBefore)} → ${mb(r.rssAfter)} (peak ${mb(r.rssPeak)}) |`;
+      const ms = (p: number): string => percentile(r.latencies, p).toFixed(0);
+      return `| ${engine} | ${r.attributes} | ${r.clients} | ${r.seconds.toFixed(1)} | ${r.ok} | ${(r.ok / r.seconds).toFixed(1)} | ${ms(0.5)} | ${ms(0.95)} | ${ms(0.99)} | ${r.errors} | ${r.overloaded} | ${mb(r.rssBefore)} → ${mb(r.rssAfter)} (peak ${mb(r.rssPeak)}) |`;
     });
     sections.push(...rows);
     if (results.some((r) => r.errors > 0)) process.exitCode = 1;
@@ -213,7 +176,7 @@ const report = [
   `# facedb load benchmark`,
   '',
   `POST /v1/identify (multipart) on loopback; gallery of ${peopleWanted} LFW people (one photo each), probes: up to three other photos of each (250×250 JPEG).`,
-  `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; server workers: ${values.workers ?? 'default (one per core)'}; engines: ${engines.join(', ')} (FACEDB_ENGINE).`,
+  `Machine: ${machine()}; server workers: ${values.workers ?? 'default (one per core)'}; engines: ${engines.join(', ')} (FACEDB_ENGINE).`,
   `Latency of answered (200) requests; 503 overloaded are the bounded queue refusing work (clients then wait Retry-After), counted apart from errors.`,
   '',
   '| engine | attributes | clients | seconds | requests ok | throughput (req/s) | p50 ms | p95 ms | p99 ms | errors | 503 overloaded | server RSS before → after (peak) |',
@@ -223,5 +186,4 @@ const report = [
   ...ratioLines(everyResult),
 ].join('\n');
 console.log(report);
-await mkdir(join(REPO_ROOT, 'bench/out'), { recursive: true });
-await writeFile(join(REPO_ROOT, 'bench/out/load.md'), report);
+await writeReport('load.md', report);

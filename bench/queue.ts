@@ -1,5 +1,5 @@
 /**
- * npm run bench:queue [-- --photos N] [-- --overhead-only]
+ * npm run bench:queue [-- --photos N]
  * Enrollment throughput through the queue (facedb enroll --queue + facedb worker processes, real engine) with 1 and
  * 2 worker processes against one PostgreSQL, next to a local enroll into the same PostgreSQL; then the queue's own
  * cost per photo: the same runs with in-process workers and a stand-in engine (no model), so only reading, Redis,
@@ -8,9 +8,7 @@
  * Writes bench/out/queue.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openFacedb } from '../src/facedb.js';
@@ -18,16 +16,15 @@ import { scanLfwLayout } from '../src/image/scan.js';
 import { parseQueueUrl } from '../src/queue/connection.js';
 import { enrollViaQueue } from '../src/queue/enqueue.js';
 import type { EnrollSummary } from '../src/services/results.js';
-import { CLI, LFW_SUBSET, REPO_ROOT } from '../test/fixtures.js';
+import { CLI, LFW_SUBSET } from '../test/fixtures.js';
 import { startPostgres } from '../test/postgres-server.js';
 import { QueueTestEngine } from '../test/queue-fake-engine.js';
 import { startEnrollWorker } from '../src/queue/worker.js';
 import { startRedis } from '../test/redis-server.js';
+import { loadAverage, numberOption, writeReport } from './common.js';
 
-const { values } = parseArgs({
-  options: { photos: { type: 'string', default: '200' }, 'overhead-only': { type: 'boolean', default: false } },
-});
-const photoCount = Number(values.photos);
+const { values } = parseArgs({ options: { photos: { type: 'string', default: '200' } } });
+const photoCount = numberOption(values.photos, 'photos')!;
 
 interface Row {
   setup: string;
@@ -61,7 +58,7 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 function row(setup: string, summary: EnrollSummary): Row {
   const seconds = summary.elapsedMs / 1000;
   const enrolled = summary.counts.enrolled + summary.counts.enrolled_one_of_several;
-  const row = { setup, rate: summary.outcomes.length / seconds, seconds, enrolled, load: loadavg()[0]!.toFixed(1) };
+  const row = { setup, rate: summary.outcomes.length / seconds, seconds, enrolled, load: loadAverage() };
   process.stderr.write(`${setup}: ${summary.outcomes.length} photos in ${seconds.toFixed(1)} s, ${row.rate.toFixed(2)} photos/s (load ${row.load})\n`);
   return row;
 }
@@ -80,13 +77,13 @@ async function main(): Promise<void> {
   };
   const rows: Row[] = [];
   try {
-    for (const threads of values['overhead-only'] ? [] : [1, 2]) {
+    for (const threads of [1, 2]) {
       const service = await openFacedb({ db: await freshGallery(), workers: threads });
       await service.engine(); // model loading is start-up cost, not throughput
       rows.push(row(`local enroll, ${threads} inference thread(s)`, await service.enroll(items)));
       await service.close();
     }
-    for (const processes of values['overhead-only'] ? [] : [1, 2]) {
+    for (const processes of [1, 2]) {
       const db = await freshGallery();
       const queueUrl = `${redis.url}/${processes}`;
       const workers = await Promise.all(Array.from({ length: processes }, (_, i) => startWorker(queueUrl, db, `w${i + 1}`)));
@@ -119,9 +116,7 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.setup} | ${r.rate.toFixed(2)} | ${r.seconds.toFixed(1)} | ${r.enrolled} | ${r.load} |`),
     '',
   ];
-  const out = join(REPO_ROOT, 'bench/out');
-  await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'queue.md'), lines.join('\n'));
+  await writeReport('queue.md', lines.join('\n'));
   process.stdout.write(lines.join('\n'));
 }
 

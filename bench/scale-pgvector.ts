@@ -8,8 +8,11 @@ import pg from 'pg';
 import { startPgliteServer } from '../test/pglite-server.js';
 import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
 import { FlatIndex } from '../src/core/flat-index.js';
+import type { PersonMatch } from '../src/core/search-index.js';
 import { encodeEmbedding } from '../src/store/rows.js';
 import { openPostgresStore } from '../src/store/postgres/store.js';
+import { percentile } from './common.js';
+import { recallOf } from './search.js';
 
 export interface PgvectorRow {
   faces: number;
@@ -63,19 +66,13 @@ export async function measurePgvector(faces: number, dims: number, probeCount: n
     const setupMs = performance.now() - opened;
     try {
       const times: number[] = [];
-      let found = 0;
-      let wanted = 0;
-      for (const [p, probe] of probes.entries()) {
+      const answers: PersonMatch[][] = [];
+      for (const probe of probes) {
         const start = performance.now();
-        const answer = await store.nearestPeople!(probe, K);
+        answers.push(await store.nearestPeople!(probe, K));
         times.push(performance.now() - start);
-        const got = new Set(answer.map((m) => m.personId));
-        wanted += truth[p]!.length;
-        found += truth[p]!.filter((m) => got.has(m.personId)).length;
       }
-      times.sort((a, b) => a - b);
-      const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
-      return { faces, dims, fillS: setupMs / 1000, p50Ms: at(0.5), p99Ms: at(0.99), recallAt10: found / wanted };
+      return { faces, dims, fillS: setupMs / 1000, p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99), recallAt10: recallOf(answers, truth) };
     } finally {
       await store.close();
     }

@@ -5,23 +5,23 @@
  * galleries: research/prototype-sql.ts --clustered.
  *
  *   npm run bench:scale -- [--sizes 100k,1M] [--dims 128,512] [--precisions f16] [--probes 1000]
- *                          [--connectivity 16,32] [--expansion-add 128] [--ef 64,128] [--candidates 32,64]
- *                          [--pgvector 100k] [--out bench/out/scale.md]
+ *                          [--connectivity 16,32] [--ef 64,128] [--candidates 32,64] [--pgvector 100k]
  *
  * What counts is identify's decision: the nearest person when within the threshold, else unknown. The threshold is
  * the one identify takes by default from the engine's calibration (per-pair FAR IDENTIFY_DEFAULT_FAR; 512-D: engine
  * v5, 128-D: v4). Mated probes are new photos of enrolled people (genuine distances as the generator draws them from
  * the LFW medians; the report sets their share within the threshold beside the LFW calibration's); non-mated probes
  * are photos of people not enrolled whom exact search finds nobody within the threshold for. Per graph (precision ×
- * M × ef_construction; annOptionsFor's choice unless given) and per ef_search × candidates: decision agreement with
+ * M; annOptionsFor's choice unless given, and its ef_construction; research/ann-graphs.ts compares that too) and per ef_search × candidates: decision agreement with
  * exact search for each kind, p50/p99 of a top-10 search, recall@10 of people, build time, RSS growth, peak RSS, and
- * the saved index's size and reload time.
+ * the saved index's size and reload time. Writes bench/out/scale.md.
  */
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
 import { thresholdForFar } from '../src/core/confidence.js';
+import { euclideanDistance } from '../src/core/distance.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import type { PersonMatch } from '../src/core/search-index.js';
 import * as v4 from '../src/engine/faceapi/calibration.js';
@@ -29,7 +29,9 @@ import * as v5 from '../src/engine/onnx/calibration.js';
 import { AnnIndex, annOptionsFor, type AnnOptions, type AnnPrecision } from '../src/search/ann-index.js';
 import { indexFiles, loadIndex, saveIndex } from '../src/search/index-file.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
+import { loadAverage as load, machine, pct, percentile, writeReport } from './common.js';
 import { measurePgvector } from './scale-pgvector.js';
+import { recallOf } from './search.js';
 
 const list = (value: string): string[] => (value === '' || value === 'none' ? [] : value.split(','));
 function parseSize(text: string): number {
@@ -38,15 +40,14 @@ function parseSize(text: string): number {
   return Math.round(Number(match[1]) * ({ k: 1e3, m: 1e6 }[match[2]!.toLowerCase()] ?? 1));
 }
 function parseArgs(argv: string[]) {
-  const args = { sizes: [100_000, 1_000_000], dims: [128, 512], precisions: ['f16'] as AnnPrecision[], probes: 1000, pgvector: [100_000], efs: [] as number[], candidates: [] as number[], connectivities: [] as number[], expansionAdds: [] as number[], out: 'bench/out/scale.md' };
-  const numbers: Record<string, 'efs' | 'candidates' | 'connectivities' | 'expansionAdds' | 'dims'> = { '--ef': 'efs', '--candidates': 'candidates', '--connectivity': 'connectivities', '--expansion-add': 'expansionAdds', '--dims': 'dims' };
+  const args = { sizes: [100_000, 1_000_000], dims: [128, 512], precisions: ['f16'] as AnnPrecision[], probes: 1000, pgvector: [100_000], efs: [] as number[], candidates: [] as number[], connectivities: [] as number[] };
+  const numbers: Record<string, 'efs' | 'candidates' | 'connectivities' | 'dims'> = { '--ef': 'efs', '--candidates': 'candidates', '--connectivity': 'connectivities', '--dims': 'dims' };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value = ''] = [argv[i]!, argv[i + 1]];
     if (numbers[flag] !== undefined) args[numbers[flag]] = list(value).map(Number);
     else if (flag === '--sizes' || flag === '--pgvector') args[flag === '--sizes' ? 'sizes' : 'pgvector'] = list(value).map(parseSize);
     else if (flag === '--precisions') args.precisions = list(value) as AnnPrecision[];
     else if (flag === '--probes') args.probes = Number(value);
-    else if (flag === '--out') args.out = value;
     else throw new Error(`unknown option ${flag}`);
   }
   return args;
@@ -55,7 +56,6 @@ function parseArgs(argv: string[]) {
 const K = 10;
 /** FlatIndex lives in WebAssembly memory (4 GiB); leave room for its bookkeeping. */
 const EXACT_LIMIT_BYTES = 3.5 * 2 ** 30;
-const load = (): string => loadavg()[0]!.toFixed(1);
 
 export interface ScaleRow {
   faces: number;
@@ -77,10 +77,6 @@ export interface ScaleRow {
   load: string;
 }
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 function timedAll(probes: Float32Array[], search: (probe: Float32Array) => PersonMatch[]): { answers: PersonMatch[][]; times: number[] } {
   for (const probe of probes.slice(0, 5)) search(probe);
   const times: number[] = [];
@@ -121,10 +117,10 @@ async function measureAnn(faces: number, dims: number, args: ReturnType<typeof p
   const impostors = 1000;
   mated.forEach((probe, p) => {
     const identity = 1 + ((p * 7919) % built.people);
-    for (let photo = 0; photo < gallery.photosOf(identity); photo++, genuine++) if (distance(probe, gallery.photo(identity, photo)) <= threshold) genuineIn++;
+    for (let photo = 0; photo < gallery.photosOf(identity); photo++, genuine++) if (euclideanDistance(probe, gallery.photo(identity, photo)) <= threshold) genuineIn++;
     for (let i = 0; i < impostors; i++) {
       const row = (p * 104_729 + i * 7_919) % faces;
-      if (built.personIds[row] !== identity && distance(probe, built.vectors.subarray(row * dims, (row + 1) * dims)) <= threshold) impostorIn++;
+      if (built.personIds[row] !== identity && euclideanDistance(probe, built.vectors.subarray(row * dims, (row + 1) * dims)) <= threshold) impostorIn++;
     }
   });
   const lfw = engine.CALIBRATION.roc.find((point) => point.threshold === threshold);
@@ -141,81 +137,60 @@ async function measureAnn(faces: number, dims: number, args: ReturnType<typeof p
   const rows: ScaleRow[] = [];
   for (const precision of args.precisions) {
     for (const connectivity of pick(args.connectivities, chosen.connectivity)) {
-      for (const expansionAdd of pick(args.expansionAdds, chosen.expansionAdd)) {
-        const graphOptions = { ...chosen, precision, connectivity, expansionAdd };
-        gc();
-        const rssBefore = process.memoryUsage().rss;
-        const buildStart = performance.now();
-        const base = join(dir, `scale-${faces}-${dims}`);
-        const model = { id: 'bench-scale', version: '1', dimensions: dims, metric: 'euclidean' as const, defaultThreshold: threshold };
-        const { buildS, rssBytesPerFace } = await (async (ann) => {
-          const measured = { buildS: (performance.now() - buildStart) / 1000, rssBytesPerFace: (process.memoryUsage().rss - rssBefore) / faces };
-          await saveIndex(base, ann, { model, gallery: 'bench', changeSeq: faces });
-          return measured; // the built index goes: each search setting below loads the saved one
-        })(AnnIndex.build(dims, built, graphOptions));
-        console.error(`  ${precision} M=${connectivity} ef_add=${expansionAdd}: built in ${buildS.toFixed(1)} s (load ${load()})`);
-        const files = indexFiles(base);
-        const fileBytesPerFace = ((await stat(files.graph)).size + (await stat(files.faces)).size) / faces;
-        for (const expansionSearch of pick(args.efs, chosen.expansionSearch)) {
-          for (const candidates of pick(args.candidates, chosen.candidates)) {
-            gc();
-            const reloadStart = performance.now();
-            const loaded = await loadIndex(base, { model, options: { ...graphOptions, expansionSearch, candidates }, gallery: 'bench' });
-            const reloadS = (performance.now() - reloadStart) / 1000;
-            if ('rejected' in loaded) throw new Error(`reload rejected: ${loaded.rejected}`);
-            const search = (probe: Float32Array): PersonMatch[] => loaded.index.searchPeople(probe, K);
-            const matedRun = timedAll(mated, search);
-            const nonMatedRun = timedAll(nonMated, search);
-            /** The share of probes (those exact search names somebody for, or nobody, or all) answered alike. */
-            const agree = (answers: PersonMatch[][], truth: PersonMatch[][], named: boolean | null): number => {
-              let counted = 0;
-              let same = 0;
-              answers.forEach((answer, p) => {
-                const wanted = decision(truth[p]!, threshold);
-                if (named !== null && (wanted !== null) !== named) return;
-                counted++;
-                if (decision(answer, threshold) === wanted) same++;
-              });
-              return same / Math.max(1, counted);
-            };
-            const times = [...matedRun.times, ...nonMatedRun.times];
-            const row: ScaleRow = {
-              faces, dims, options: loaded.index.options, buildS, rssBytesPerFace, fileBytesPerFace, reloadS,
-              p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99),
-              recallAt10: recall([...matedRun.answers, ...nonMatedRun.answers], [...matedTruth.answers, ...nonMatedTruth.answers]),
-              matedAgree: agree(matedRun.answers, matedTruth.answers, null),
-              nonMatedAgree: agree(nonMatedRun.answers, nonMatedTruth.answers, false),
-              strangersNamedAgree: agree(nonMatedRun.answers, nonMatedTruth.answers, true),
-              peakRssGiB: peakRssGiB(), load: load(),
-            };
-            rows.push(row);
-            console.error(`    ef ${expansionSearch} candidates ${candidates}: mated ${pct(row.matedAgree)}, non-mated ${pct(row.nonMatedAgree)}, strangers named ${pct(row.strangersNamedAgree)}, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, recall@10 ${row.recallAt10.toFixed(4)} (load ${row.load})`);
-          }
+      const graphOptions = { ...chosen, precision, connectivity };
+      gc();
+      const rssBefore = process.memoryUsage().rss;
+      const buildStart = performance.now();
+      const base = join(dir, `scale-${faces}-${dims}`);
+      const model = { id: 'bench-scale', version: '1', dimensions: dims, metric: 'euclidean' as const, defaultThreshold: threshold };
+      const { buildS, rssBytesPerFace } = await (async (ann) => {
+        const measured = { buildS: (performance.now() - buildStart) / 1000, rssBytesPerFace: (process.memoryUsage().rss - rssBefore) / faces };
+        await saveIndex(base, ann, { model, gallery: 'bench', changeSeq: faces });
+        return measured; // the built index goes: each search setting below loads the saved one
+      })(AnnIndex.build(dims, built, graphOptions));
+      console.error(`  ${precision} M=${connectivity} ef_add=${chosen.expansionAdd}: built in ${buildS.toFixed(1)} s (load ${load()})`);
+      const files = indexFiles(base);
+      const fileBytesPerFace = ((await stat(files.graph)).size + (await stat(files.faces)).size) / faces;
+      for (const expansionSearch of pick(args.efs, chosen.expansionSearch)) {
+        for (const candidates of pick(args.candidates, chosen.candidates)) {
+          gc();
+          const reloadStart = performance.now();
+          const loaded = await loadIndex(base, { model, options: { ...graphOptions, expansionSearch, candidates }, gallery: 'bench' });
+          const reloadS = (performance.now() - reloadStart) / 1000;
+          if ('rejected' in loaded) throw new Error(`reload rejected: ${loaded.rejected}`);
+          const search = (probe: Float32Array): PersonMatch[] => loaded.index.searchPeople(probe, K);
+          const matedRun = timedAll(mated, search);
+          const nonMatedRun = timedAll(nonMated, search);
+          /** The share of probes (those exact search names somebody for, or nobody, or all) answered alike. */
+          const agree = (answers: PersonMatch[][], truth: PersonMatch[][], named: boolean | null): number => {
+            let counted = 0;
+            let same = 0;
+            answers.forEach((answer, p) => {
+              const wanted = decision(truth[p]!, threshold);
+              if (named !== null && (wanted !== null) !== named) return;
+              counted++;
+              if (decision(answer, threshold) === wanted) same++;
+            });
+            return same / Math.max(1, counted);
+          };
+          const times = [...matedRun.times, ...nonMatedRun.times];
+          const row: ScaleRow = {
+            faces, dims, options: loaded.index.options, buildS, rssBytesPerFace, fileBytesPerFace, reloadS,
+            p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99),
+            recallAt10: recallOf([...matedRun.answers, ...nonMatedRun.answers], [...matedTruth.answers, ...nonMatedTruth.answers]),
+            matedAgree: agree(matedRun.answers, matedTruth.answers, null),
+            nonMatedAgree: agree(nonMatedRun.answers, nonMatedTruth.answers, false),
+            strangersNamedAgree: agree(nonMatedRun.answers, nonMatedTruth.answers, true),
+            peakRssGiB: peakRssGiB(), load: load(),
+          };
+          rows.push(row);
+          console.error(`    ef ${expansionSearch} candidates ${candidates}: mated ${pct(row.matedAgree)}, non-mated ${pct(row.nonMatedAgree)}, strangers named ${pct(row.strangersNamedAgree)}, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, recall@10 ${row.recallAt10.toFixed(4)} (load ${row.load})`);
         }
-        for (const file of Object.values(files)) await rm(file, { force: true });
       }
+      for (const file of Object.values(files)) await rm(file, { force: true });
     }
   }
   return rows;
-}
-
-function distance(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let d = 0; d < a.length; d++) sum += (a[d]! - b[d]!) ** 2;
-  return Math.sqrt(sum);
-}
-const pct = (share: number): string => `${(100 * share).toFixed(2)} %`;
-
-/** The share of exact search's top-10 people the ANN index also returns. */
-function recall(answers: PersonMatch[][], truth: PersonMatch[][]): number {
-  let found = 0;
-  let wanted = 0;
-  answers.forEach((answer, p) => {
-    const got = new Set(answer.map((m) => m.personId));
-    wanted += truth[p]!.length;
-    found += truth[p]!.filter((m) => got.has(m.personId)).length;
-  });
-  return found / wanted;
 }
 
 function annTable(rows: ScaleRow[]): string {
@@ -236,7 +211,7 @@ async function main(): Promise<void> {
     `# bench:scale (${new Date().toISOString()})`,
     '',
     `Command: \`npm run bench:scale -- ${process.argv.slice(2).join(' ')}\`; node ${process.version}; ${args.probes} mated and up to ${args.probes} non-mated probes, top ${K} people.`,
-    `Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average at start ${load()} — **under load** unless that is below the core count.`,
+    `Machine: ${machine()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; load average at start ${load()} — **under load** unless that is below the core count.`,
     '',
   ];
   try {
@@ -271,8 +246,7 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   const report = lines.join('\n') + '\n';
-  await mkdir(join(args.out, '..'), { recursive: true });
-  await writeFile(args.out, report);
+  await writeReport('scale.md', report);
   console.log(report);
 }
 

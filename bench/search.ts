@@ -4,7 +4,9 @@
  * galleries.
  */
 import { FlatIndex } from '../src/core/flat-index.js';
+import type { PersonMatch } from '../src/core/search-index.js';
 import { seededRandom as prng } from '../test/fixtures.js';
+import { percentile } from './common.js';
 
 export interface Row {
   faces: number;
@@ -52,11 +54,6 @@ export function nearQueries(gallery: Gallery, count = INDEX_QUERIES): Float32Arr
   });
 }
 
-export function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
 /** Builds the index from the gallery, then times a top-10 search per query (after 5 warm-up searches). */
 export function measureIndex(gallery: Gallery, queries: Float32Array[]): { buildMs: number; p50Ms: number; p95Ms: number; topFaces: number[] } {
   let start = performance.now();
@@ -93,4 +90,16 @@ export function formatTable(rows: Row[]): string {
     '|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.faces.toLocaleString('en')} | ${r.people.toLocaleString('en')} | ${ms(r.indexBuildMs)} | ${ms(r.indexP50Ms)} | ${ms(r.indexP95Ms)} |`),
   ].join('\n');
+}
+
+/** recall@k of people: the share of exact search's people (`truth`, per probe) that `answers` also return. */
+export function recallOf(answers: readonly PersonMatch[][], truth: readonly PersonMatch[][]): number {
+  let found = 0;
+  let wanted = 0;
+  answers.forEach((answer, p) => {
+    const got = new Set(answer.map((m) => m.personId));
+    wanted += truth[p]!.length;
+    found += truth[p]!.filter((m) => got.has(m.personId)).length;
+  });
+  return found / wanted;
 }

@@ -19,15 +19,14 @@
  *
  *   npm run bench:soak -- [--clients 64] [--seconds 60] [--burst 16,48] [--people 20] [--workers N]
  */
-import { readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { LFW_SUBSET, REPO_ROOT, seededRandom, tempDir } from '../test/fixtures.js';
-import { startServeProcess, type ServeProcess } from './serve-process.js';
+import { LFW_SUBSET, seededRandom, tempDir } from '../test/fixtures.js';
+import { lfwPeople, machine, mb, numberList, numberOption, percentile, sleep, writeReport } from './common.js';
+import { memoryOf, RssWatch, startServeProcess, type ServeProcess } from './serve-process.js';
 
 const ADMIN = 'bench-soak-admin-key-0001';
 const READ = 'bench-soak-read-key-00001';
@@ -45,14 +44,10 @@ const { values } = parseArgs({
     workers: { type: 'string' },
   },
 });
-const clients = Number(values.clients);
-const seconds = Number(values.seconds);
-const bursts = values.burst.split(',').filter((n) => n !== '').map(Number);
-const peopleWanted = Number(values.people);
-if (!(Number.isInteger(clients) && clients >= 1 && clients <= 256)) throw new Error('--clients: 1..256');
-if (!(seconds > 0 && seconds <= 600)) throw new Error('--seconds: up to 600');
-if (bursts.some((n) => !(Number.isInteger(n) && n >= 1 && n <= 128))) throw new Error('--burst: sizes 1..128, comma-separated');
-if (!(Number.isInteger(peopleWanted) && peopleWanted >= 1 && peopleWanted <= 200)) throw new Error('--people: 1..200');
+const clients = numberOption(values.clients, 'clients', 256)!;
+const seconds = numberOption(values.seconds, 'seconds', 600, false)!;
+const bursts = numberList(values.burst, 'burst', 128);
+const peopleWanted = numberOption(values.people, 'people', 200)!;
 
 // ---------------------------------------------------------------- HTTP
 
@@ -113,43 +108,11 @@ async function startServer(db: string): Promise<ServeProcess> {
   return server;
 }
 
-/** VmRSS and VmHWM (peak since start) of a process, in bytes. */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
-}
-
-class RssWatch {
-  peak = 0;
-  private timer: NodeJS.Timeout | undefined;
-  constructor(private readonly pid: number) {}
-  start(): void {
-    this.peak = memoryOf(this.pid).rss;
-    this.timer = setInterval(() => {
-      this.peak = Math.max(this.peak, memoryOf(this.pid).rss);
-    }, 250);
-  }
-  stop(): number {
-    clearInterval(this.timer);
-    return Math.max(this.peak, memoryOf(this.pid).rss);
-  }
-}
-
-const mb = (bytes: number): string => `${Math.round(bytes / 1024 / 1024)} MB`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 // ---------------------------------------------------------------- data
 
 async function galleryPeople(): Promise<Array<{ name: string; photos: Buffer[] }>> {
-  const people = [];
-  for (const name of (await readdir(LFW_SUBSET)).sort()) {
-    const files = (await readdir(join(LFW_SUBSET, name))).sort();
-    if (files.length < 3) continue;
-    people.push({ name, photos: await Promise.all(files.slice(0, 4).map((file) => readFile(join(LFW_SUBSET, name, file)))) });
-    if (people.length === peopleWanted) break;
-  }
-  return people;
+  const chosen = (await lfwPeople()).filter(({ files }) => files.length >= 3).slice(0, peopleWanted);
+  return Promise.all(chosen.map(async ({ person, files }) => ({ name: person, photos: await Promise.all(files.slice(0, 4).map((file) => readFile(join(LFW_SUBSET, person, file)))) })));
 }
 
 /** A 7000×7000 PNG (49 MP, under the 50 MP default) with a real face in it: small on the wire, huge decoded. */
@@ -187,16 +150,8 @@ const EXPECTED: Record<Kind, readonly number[]> = {
   wrong_scope: [403],
   cross_site_no_key: [401],
 };
-const DELIBERATE: Record<Kind, boolean> = {
-  identify: false,
-  enroll: false,
-  delete: false,
-  near_limit_photo: false,
-  bad_framing: true,
-  wrong_key: true,
-  wrong_scope: true,
-  cross_site_no_key: true,
-};
+/** Hostile kinds: every answer they may get is a refusal. */
+const isDeliberate = (kind: Kind): boolean => EXPECTED[kind].every((status) => status >= 400);
 const WEIGHTS: Array<[Kind, number]> = [
   ['identify', 47],
   ['enroll', 10],
@@ -214,11 +169,6 @@ interface Tally {
   unexpected: number;
   latencies: number[];
   firstUnexpected?: string;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 /**
@@ -295,8 +245,7 @@ async function attacks(pid: number, nearLimit: Buffer, burst: number, face: Buff
   const lines: string[] = [];
   let failed = false;
   for (const attack of cases) {
-    const watch = new RssWatch(pid);
-    watch.start();
+    const watch = new RssWatch(pid).start();
     const poller = healthPoller();
     const t0 = performance.now();
     const answers = await attack.run();
@@ -341,8 +290,7 @@ async function main(): Promise<void> {
     const burstLines: string[] = [];
     for (const burst of bursts) {
       const before = memoryOf(server.pid).rss;
-      const watch = new RssWatch(server.pid);
-      watch.start();
+      const watch = new RssWatch(server.pid).start();
       const form = multipart([{ field: 'image', bytes: nearLimit }]);
       const t0 = performance.now();
       const answers = await Promise.all(
@@ -372,8 +320,7 @@ async function main(): Promise<void> {
     const tallies = new Map<Kind, Tally>(WEIGHTS.map(([kind]) => [kind, { count: 0, byStatus: new Map(), unexpected: 0, latencies: [] }]));
     const totalWeight = WEIGHTS.reduce((sum, [, w]) => sum + w, 0);
     const startRss = memoryOf(server.pid).rss;
-    const watch = new RssWatch(server.pid);
-    watch.start();
+    const watch = new RssWatch(server.pid).start();
     const started = performance.now();
     const deadline = started + seconds * 1000;
     const sampler = setInterval(() => {
@@ -486,21 +433,20 @@ async function main(): Promise<void> {
     const rows = WEIGHTS.map(([kind]) => {
       const tally = tallies.get(kind) as Tally;
       errors += tally.unexpected;
-      if (DELIBERATE[kind]) {
+      if (isDeliberate(kind)) {
         for (const [status, n] of tally.byStatus) if (status >= 400 && status < 500 && EXPECTED[kind].includes(status)) deliberate += n;
       }
       overloaded += tally.byStatus.get(503) ?? 0;
-      const sorted = [...tally.latencies].sort((a, b) => a - b);
-      const ms = (p: number): string => (sorted.length === 0 ? '–' : percentile(sorted, p).toFixed(0));
+      const ms = (p: number): string => (tally.latencies.length === 0 ? '–' : percentile(tally.latencies, p).toFixed(0));
       const statuses = [...tally.byStatus].sort(([a], [b]) => a - b).map(([status, n]) => `${status}: ${n}`).join(', ');
       const note = tally.firstUnexpected ? ` (first unexpected: ${tally.firstUnexpected.replaceAll('|', '/')})` : '';
-      return `| ${kind} | ${tally.count} | ${statuses}${note} | ${DELIBERATE[kind] ? '–' : ms(50)} | ${DELIBERATE[kind] ? '–' : ms(99)} | ${tally.unexpected} |`;
+      return `| ${kind} | ${tally.count} | ${statuses}${note} | ${isDeliberate(kind) ? '–' : ms(0.5)} | ${isDeliberate(kind) ? '–' : ms(0.99)} | ${tally.unexpected} |`;
     });
     if (errors > 0) failed = true;
     report.push(
       '# facedb soak benchmark',
       '',
-      `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; server workers: ${values.workers ?? 'default (one per core)'}; default limits (FACEDB_MAX_QUEUE 32, FACEDB_MAX_IMAGE_SIDE 2048, FACEDB_MAX_PIXELS 50 MP).`,
+      `Machine: ${machine()}; server workers: ${values.workers ?? 'default (one per core)'}; default limits (FACEDB_MAX_QUEUE 32, FACEDB_MAX_IMAGE_SIDE 2048, FACEDB_MAX_PIXELS 50 MP).`,
       `Gallery: ${people.length} LFW people enrolled through the API; probes: their other photos (250×250 JPEG).`,
       '',
       ...burstLines.map((line) => `**Burst:** ${line}.`),
@@ -520,8 +466,7 @@ async function main(): Promise<void> {
       '',
     );
     console.log(report.join('\n'));
-    await mkdir(join(REPO_ROOT, 'bench/out'), { recursive: true });
-    await writeFile(join(REPO_ROOT, 'bench/out/soak.md'), report.join('\n'));
+    await writeReport('soak.md', report.join('\n'));
   } finally {
     for (const agent of agents.values()) agent.destroy();
     const code = await server.stop();

@@ -1,28 +1,27 @@
 /**
- * npm run bench:speed [-- --engine faceapi,onnx] [-- --limit N] [-- --skip-search] [-- --engine-only] [-- --runs 60]
+ * npm run bench:speed [-- --engine faceapi,onnx] [-- --limit N] [-- --skip-search]
  * For each engine (default: both, side by side):
  *  - engine alone: decoded LFW photos through `analyze` with what enrollment asks for (embedding + crop), with one
- *    worker and with the default pool; identify's engine step (decode + embedding + exact search of the subset) for
- *    one 250×250 photo, p50/p95;
- *  - the service (unless --engine-only): enrollment images/s on the shared LFW subset into a new SQLite gallery, with
+ *    worker (the first 150 photos) and with the default pool; identify's engine step (decode + embedding + exact
+ *    search of the subset) for one 250×250 photo, p50/p95 of 60 calls;
+ *  - the service: enrollment images/s on the shared LFW subset into a new SQLite gallery, with
  *    one worker and with the default pool, and identify latency p50/p95 for one 250×250 photo against it, with every
  *    attribute (the default) and with none (`attributes: []`: detection, embedding and search only);
  *  - exact search latency for 10k / 100k / 1M synthetic embeddings (bench/search.ts; the prototype's SQL search on the
  *    same galleries: research/prototype-sql.ts).
  * Writes bench/out/speed.md. Numbers taken while other work shares the cores are indicative only.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config/config.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import type { AnalyzeOptions, FaceEngine } from '../src/engine/engine.js';
 import { openFacedb } from '../src/facedb.js';
-import type { IdentifyOptions } from '../src/services/recognition.js';
 import { readImageFile } from '../src/image/decode.js';
 import { scanLfwLayout } from '../src/image/scan.js';
-import { LFW_SUBSET, REPO_ROOT, tempDir, testImage } from '../test/fixtures.js';
+import { runInLanes } from '../src/services/batch.js';
+import { LFW_SUBSET, tempDir, testImage } from '../test/fixtures.js';
+import { analyzeOptions, limits, numberOption, percentile, writeReport } from './common.js';
 import { engineList, startEngine, type EngineName } from './engines.js';
 import { formatTable as formatSearchTable, runSearchBenchmark } from './search.js';
 
@@ -30,22 +29,25 @@ const { values } = parseArgs({
   options: {
     engine: { type: 'string' },
     limit: { type: 'string' },
-    'single-limit': { type: 'string', default: '150' },
     'skip-search': { type: 'boolean', default: false },
-    'engine-only': { type: 'boolean', default: false },
-    /** timed identify calls per measure (after 5 warm-up calls) */
-    runs: { type: 'string', default: '60' },
   },
 });
 const engines = engineList(values.engine);
-const config = loadConfig({});
-const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
-const base = { minDetectionScore: 0.2, minFaceSize: 20, maxFaces: 100 };
-const ENROLL: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: [], crop: true } };
-const IDENTIFY: AnalyzeOptions = { ...base, needs: { embedding: true, attributes: [], crop: false } };
+const IDENTIFY = analyzeOptions();
+const ENROLL: AnalyzeOptions = { ...IDENTIFY, needs: { ...IDENTIFY.needs, crop: true } };
+/** Photos enrolled with one worker. */
+const SINGLE_LIMIT = 150;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+/** p50 and p95 of 60 calls of `once`, after 5 warm-up calls. */
+async function timed(once: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
+  for (let i = 0; i < 5; i++) await once();
+  const times: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const started = performance.now();
+    await once();
+    times.push(performance.now() - started);
+  }
+  return { p50: percentile(times, 0.5), p95: percentile(times, 0.95) };
 }
 
 async function lfwPaths(limit: number | undefined): Promise<string[]> {
@@ -56,37 +58,24 @@ async function lfwPaths(limit: number | undefined): Promise<string[]> {
 /** Decode + analyze of every photo, kept in flight on every worker; returns images/s and the embeddings. */
 async function engineThroughput(engine: FaceEngine, paths: readonly string[], lanes: number): Promise<{ rate: number; embeddings: Float32Array[] }> {
   const embeddings: Float32Array[] = [];
-  let next = 0;
   const started = performance.now();
-  const lane = async (): Promise<void> => {
-    while (next < paths.length) {
-      const path = paths[next++] ?? '';
-      const { image } = await readImageFile(path, limits);
-      const [face] = await engine.analyze(image, ENROLL);
-      if (face?.embedding) embeddings.push(face.embedding);
-    }
+  const embed = async (path: string): Promise<void> => {
+    const { image } = await readImageFile(path, limits);
+    const [face] = await engine.analyze(image, ENROLL);
+    if (face?.embedding) embeddings.push(face.embedding);
   };
-  await Promise.all(Array.from({ length: lanes }, lane));
+  await runInLanes(paths, embed, { lanes });
   return { rate: paths.length / ((performance.now() - started) / 1000), embeddings };
 }
 
-async function engineIdentify(engine: FaceEngine, gallery: readonly Float32Array[], runs = Number(values.runs)): Promise<{ p50: number; p95: number }> {
+async function engineIdentify(engine: FaceEngine, gallery: readonly Float32Array[]): Promise<{ p50: number; p95: number }> {
   const index = new FlatIndex(engine.model.dimensions);
   gallery.forEach((e, i) => index.add(i, i, e));
-  const once = async (): Promise<void> => {
+  return timed(async () => {
     const { image } = await readImageFile(testImage('Bono_0002.jpg'), limits);
     const faces = await engine.analyze(image, IDENTIFY);
     for (const face of faces) if (face.embedding) index.searchPeople(face.embedding, 5);
-  };
-  for (let i = 0; i < 5; i++) await once();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    await once();
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p95: percentile(times, 95) };
+  });
 }
 
 interface EngineRow {
@@ -95,7 +84,7 @@ interface EngineRow {
   engineSingle: number;
   enginePool: number;
   engineIdentify: { p50: number; p95: number };
-  service?: { single: number; pool: number; identify: { p50: number; p95: number }; identifyBare: { p50: number; p95: number }; files: number };
+  service: { single: number; pool: number; identify: { p50: number; p95: number }; identifyBare: { p50: number; p95: number }; files: number };
 }
 
 async function serviceEnroll(name: EngineName, workers: number, limit: number | undefined): Promise<{ rate: number; files: number; db: string }> {
@@ -116,41 +105,30 @@ async function serviceEnroll(name: EngineName, workers: number, limit: number | 
 }
 
 /** identify's latency with every attribute (the default) and with none, on one engine and gallery. */
-async function serviceIdentify(name: EngineName, db: string, runs = Number(values.runs)): Promise<{ all: { p50: number; p95: number }; bare: { p50: number; p95: number } }> {
+async function serviceIdentify(name: EngineName, db: string): Promise<{ all: { p50: number; p95: number }; bare: { p50: number; p95: number } }> {
   const engine = await startEngine(name, undefined);
   const service = await openFacedb({ db, engine });
   try {
     const probe = { path: testImage('Bono_0002.jpg') };
-    const timed = async (options: IdentifyOptions): Promise<{ p50: number; p95: number }> => {
-      for (let i = 0; i < 5; i++) await service.identify(probe, options); // warm up models and index
-      const times: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const started = performance.now();
-        await service.identify(probe, options);
-        times.push(performance.now() - started);
-      }
-      times.sort((a, b) => a - b);
-      return { p50: percentile(times, 50), p95: percentile(times, 95) };
-    };
-    return { all: await timed({}), bare: await timed({ attributes: [] }) };
+    return { all: await timed(() => service.identify(probe, {})), bare: await timed(() => service.identify(probe, { attributes: [] })) };
   } finally {
     await service.close();
     await engine.close();
   }
 }
 
-async function measure(name: EngineName, limit: number | undefined, singleLimit: number): Promise<EngineRow> {
+async function measure(name: EngineName, limit: number | undefined): Promise<EngineRow> {
   const cores = availableParallelism();
   const single = await startEngine(name, 1);
   let engineSingle: number;
   try {
     await single.analyze((await readImageFile(testImage('Bono_0001.jpg'), limits)).image, ENROLL); // warm-up
-    engineSingle = (await engineThroughput(single, await lfwPaths(singleLimit), 2)).rate;
+    engineSingle = (await engineThroughput(single, await lfwPaths(SINGLE_LIMIT), 2)).rate;
   } finally {
     await single.close();
   }
   const pool = await startEngine(name, cores);
-  let row: EngineRow;
+  let row: Omit<EngineRow, 'service'>;
   try {
     const paths = await lfwPaths(limit);
     const warm = await Promise.all(Array.from({ length: cores }, async () => readImageFile(testImage('Bono_0001.jpg'), limits)));
@@ -162,22 +140,18 @@ async function measure(name: EngineName, limit: number | undefined, singleLimit:
   } finally {
     await pool.close();
   }
-  if (!values['engine-only']) {
-    const s1 = await serviceEnroll(name, 1, singleLimit);
-    const sp = await serviceEnroll(name, cores, limit);
-    const identify = await serviceIdentify(name, sp.db);
-    row.service = { single: s1.rate, pool: sp.rate, identify: identify.all, identifyBare: identify.bare, files: sp.files };
-  }
-  return row;
+  const s1 = await serviceEnroll(name, 1, SINGLE_LIMIT);
+  const sp = await serviceEnroll(name, cores, limit);
+  const identify = await serviceIdentify(name, sp.db);
+  return { ...row, service: { single: s1.rate, pool: sp.rate, identify: identify.all, identifyBare: identify.bare, files: sp.files } };
 }
 
 async function main(): Promise<void> {
-  const limit = values.limit === undefined ? undefined : Number(values.limit);
-  const singleLimit = Number(values['single-limit']);
+  const limit = numberOption(values.limit, 'limit');
   const cores = availableParallelism();
   const load = loadavg()[0] ?? 0;
   const rows: EngineRow[] = [];
-  for (const name of engines) rows.push(await measure(name, limit, singleLimit));
+  for (const name of engines) rows.push(await measure(name, limit));
   const files = (await lfwPaths(limit)).length;
   const cell = (f: (r: EngineRow) => string): string => rows.map(f).join(' | ');
   const ms = (x: { p50: number; p95: number }): string => `${x.p50.toFixed(1)} ms / ${x.p95.toFixed(1)} ms`;
@@ -186,19 +160,15 @@ async function main(): Promise<void> {
     '',
     `| measure | ${cell((r) => `${r.name} (${r.model})`)} |`,
     `| --- | ${rows.map(() => '---').join(' | ')} |`,
-    `| engine alone: decode + analyze (embedding + crop), 1 worker (${singleLimit} LFW photos) | ${cell((r) => `${r.engineSingle.toFixed(2)} images/s`)} |`,
+    `| engine alone: decode + analyze (embedding + crop), 1 worker (${SINGLE_LIMIT} LFW photos) | ${cell((r) => `${r.engineSingle.toFixed(2)} images/s`)} |`,
     `| engine alone: the same, ${cores} workers (${files} LFW photos) | ${cell((r) => `**${r.enginePool.toFixed(2)} images/s**`)} |`,
     `| engine alone: identify one 250×250 photo (decode + embedding + search of ${files}), p50 / p95 | ${cell((r) => ms(r.engineIdentify))} |`,
+    `| service: enrollment into SQLite, 1 worker (${SINGLE_LIMIT} LFW photos) | ${cell((r) => `${r.service.single.toFixed(2)} images/s`)} |`,
+    `| service: enrollment, ${cores} workers (${files} LFW photos) | ${cell((r) => `**${r.service.pool.toFixed(2)} images/s**`)} |`,
+    `| service: identify one 250×250 photo against ${files} enrolled photos, every attribute, p50 / p95 | ${cell((r) => `**${ms(r.service.identify)}**`)} |`,
+    `| service: the same with no attribute (\`attributes: []\`), p50 / p95 | ${cell((r) => `**${ms(r.service.identifyBare)}**`)} |`,
+    '',
   ];
-  if (rows.every((r) => r.service)) {
-    lines.push(
-      `| service: enrollment into SQLite, 1 worker (${singleLimit} LFW photos) | ${cell((r) => `${r.service?.single.toFixed(2)} images/s`)} |`,
-      `| service: enrollment, ${cores} workers (${files} LFW photos) | ${cell((r) => `**${r.service?.pool.toFixed(2)} images/s**`)} |`,
-      `| service: identify one 250×250 photo against ${files} enrolled photos, every attribute, p50 / p95 | ${cell((r) => (r.service ? `**${ms(r.service.identify)}**` : '-'))} |`,
-      `| service: the same with no attribute (\`attributes: []\`), p50 / p95 | ${cell((r) => (r.service ? `**${ms(r.service.identifyBare)}**` : '-'))} |`,
-    );
-  }
-  lines.push('');
   if (!values['skip-search']) {
     const searchRows = runSearchBenchmark([10_000, 100_000, 1_000_000]);
     lines.push('## Search: the in-memory exact index, 128-D, ~10 faces per person, top 10 people', '');
@@ -206,8 +176,7 @@ async function main(): Promise<void> {
   }
   const report = lines.join('\n');
   process.stdout.write(`${report}\n`);
-  await mkdir(join(REPO_ROOT, 'bench/out'), { recursive: true });
-  await writeFile(join(REPO_ROOT, 'bench/out/speed.md'), report);
+  await writeReport('speed.md', report);
 }
 
 await main();

@@ -16,6 +16,7 @@ import { scanLfwLayout } from '../src/image/scan.js';
 import { seededRandom } from '../src/core/random.js';
 import { writeExport } from '../src/cli/commands/transfer.js';
 import { LFW_SUBSET } from '../test/fixtures.js';
+import { percentile } from './common.js';
 
 const DIMENSIONS = 512;
 const dir = await mkdtemp(join(tmpdir(), 'facedb-bench-transfer-'));
@@ -25,7 +26,6 @@ const unit = (): Float32Array => {
   const norm = Math.hypot(...v);
   return v.map((x) => x / norm);
 };
-const p50 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const hash = (i: number): string => i.toString(16).padStart(64, '0');
 
 console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
@@ -51,7 +51,7 @@ for (const total of [10_000, 100_000]) {
     await store.getStoredFaces(hits.map((h) => h.faceId));
     times.push(performance.now() - t);
   }
-  console.log(`search by face, ${total} stored faces: p50 ${p50(times).toFixed(2)} ms per probe (top 10, named and unnamed); first load ${(loadMs / 1000).toFixed(1)} s`);
+  console.log(`search by face, ${total} stored faces: p50 ${percentile(times, 0.5).toFixed(2)} ms per probe (top 10, named and unnamed); first load ${(loadMs / 1000).toFixed(1)} s`);
   await service.close();
 }
 

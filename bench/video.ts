@@ -18,7 +18,7 @@
  * Writes bench/out/video.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -26,8 +26,9 @@ import { parseArgs } from 'node:util';
 import { openFacedb } from '../src/facedb.js';
 import type { FaceService } from '../src/services/face-service.js';
 import type { WatchEvent, WatchOptions } from '../src/services/watch-service.js';
-import { lfwPhoto, REPO_ROOT, tempDir } from '../test/fixtures.js';
+import { lfwPhoto, tempDir } from '../test/fixtures.js';
 import { ENROLLED, makeVideo, SCENARIO, scenarioSpec, type Actor, type VideoSpec } from '../test/video-fixtures.js';
+import { writeReport } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -111,42 +112,13 @@ function scenarios(): Scenario[] {
 
 // ---- the actors' positions, from the same ffmpeg expressions the videos were made with ----
 
-/** Evaluates the arithmetic ffmpeg expressions the scenarios use: numbers, t, + - * /, parentheses, abs(). */
+/**
+ * Evaluates the arithmetic ffmpeg expressions the scenarios above use (numbers, t, + - * /, parentheses, abs()): these
+ * are JavaScript expressions too, given `t` and `abs`. They are this file's own constants, never input.
+ */
 function evaluate(expression: string, t: number): number {
-  const tokens = expression.match(/\d+(?:\.\d+)?|abs|t|[-+*/()]/g) ?? [];
-  let at = 0;
-  const peek = (): string | undefined => tokens[at];
-  const take = (): string => tokens[at++] ?? '';
-  const primary = (): number => {
-    const token = take();
-    if (token === '(') {
-      const value = sum();
-      take();
-      return value;
-    }
-    if (token === '-') return -primary();
-    if (token === 'abs') {
-      take();
-      const value = sum();
-      take();
-      return Math.abs(value);
-    }
-    if (token === 't') return t;
-    const value = Number(token);
-    if (Number.isNaN(value)) throw new Error(`cannot evaluate ${expression}`);
-    return value;
-  };
-  const product = (): number => {
-    let value = primary();
-    while (peek() === '*' || peek() === '/') value = take() === '*' ? value * primary() : value / primary();
-    return value;
-  };
-  const sum = (): number => {
-    let value = product();
-    while (peek() === '+' || peek() === '-') value = take() === '+' ? value + product() : value - product();
-    return value;
-  };
-  return sum();
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return (new Function('t', 'abs', `return (${expression});`) as (t: number, abs: (x: number) => number) => number)(t, Math.abs);
 }
 
 /**
@@ -445,7 +417,5 @@ try {
   await facedb.close();
   await rm(work, { recursive: true, force: true });
 }
-const out = join(REPO_ROOT, 'bench/out');
-await mkdir(out, { recursive: true });
-await writeFile(join(out, 'video.json'), JSON.stringify(report, null, 2));
+await writeReport('video.json', JSON.stringify(report, null, 2));
 console.log(`\nwrote bench/out/video.json`);

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
-import { measureIndex, ms, nearQueries, percentile, syntheticGallery, type Gallery } from '../bench/search.js';
+import { percentile } from '../bench/common.js';
+import { measureIndex, ms, nearQueries, syntheticGallery, type Gallery } from '../bench/search.js';
 
 interface SqlTiming {
   buildMs: number;

@@ -9,11 +9,13 @@ import wabtInit from 'wabt';
 export const KERNEL_SOURCE = fileURLToPath(new URL('../src/core/l2-kernel.wat', import.meta.url));
 const KERNEL_MODULE = fileURLToPath(new URL('../src/core/l2-kernel.wasm.ts', import.meta.url));
 
-export async function compileKernel(watPath: string = KERNEL_SOURCE): Promise<Buffer> {
+/** `features`: wabt's feature flags beside SIMD, e.g. `{ threads: true }` for a shared memory (research/sketch-kernel.ts). */
+export async function compileKernel(watPath: string = KERNEL_SOURCE, features: Record<string, boolean> = {}): Promise<Buffer> {
   const wabt = await wabtInit();
-  const module = wabt.parseWat(watPath, readFileSync(watPath, 'utf8'), { simd: true });
+  const enabled = { simd: true, ...features };
+  const module = wabt.parseWat(watPath, readFileSync(watPath, 'utf8'), enabled);
   try {
-    module.validate();
+    module.validate(enabled);
     return Buffer.from(module.toBinary({}).buffer);
   } finally {
     module.destroy();

@@ -15,7 +15,8 @@ export async function compileKernel(watPath: string = KERNEL_SOURCE, features: R
   const enabled = { simd: true, ...features };
   const module = wabt.parseWat(watPath, readFileSync(watPath, 'utf8'), enabled);
   try {
-    module.validate(enabled);
+    // wabt's typings leave out validate's feature flags; it needs them for anything beyond SIMD (a shared memory).
+    (module as unknown as { validate(features: Record<string, boolean>): void }).validate(enabled);
     return Buffer.from(module.toBinary({}).buffer);
   } finally {
     module.destroy();

@@ -19,6 +19,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
 import { thresholdForFar } from '../src/core/confidence.js';
 import { euclideanDistance } from '../src/core/distance.js';
@@ -57,6 +58,28 @@ const K = 10;
 /** FlatIndex lives in WebAssembly memory (4 GiB); leave room for its bookkeeping. */
 const EXACT_LIMIT_BYTES = 3.5 * 2 ** 30;
 
+const engineFor = (dims: number): typeof v5 | typeof v4 => (dims === 512 ? v5 : v4);
+/** The threshold identify takes by default for embeddings of `dims` dimensions (512-D: engine v5, 128-D: v4). */
+export function identifyThreshold(dims: number): number {
+  const engine = engineFor(dims);
+  return thresholdForFar(engine.CALIBRATION, IDENTIFY_DEFAULT_FAR, engine.CALIBRATION_MODEL);
+}
+/** The face-shaped synthetic gallery bench:scale measures on (the same seed everywhere, so galleries are comparable). */
+export const scaleGallery = (dims: number): ClusteredGallery => new ClusteredGallery(shapeForDimensions(dims), 20261129);
+/**
+ * bench:scale's probes over the first `people` identities of `gallery`: `count` mated probes (new photos of enrolled
+ * people, person `matedIdentity(p)` for probe p) and `count` strangers (people past the last enrolled one), of whom
+ * the non-mated probes are those exact search names nobody for.
+ */
+export function scaleProbes(gallery: ClusteredGallery, people: number, count: number): { mated: Float32Array[]; nonMated: Float32Array[]; matedIdentity: (p: number) => number } {
+  const matedIdentity = (p: number): number => 1 + ((p * 7919) % people);
+  return {
+    mated: Array.from({ length: count }, (_, p) => gallery.probe(matedIdentity(p), p)),
+    nonMated: Array.from({ length: count }, (_, p) => gallery.photo(people + 1 + p, 0)),
+    matedIdentity,
+  };
+}
+
 export interface ScaleRow {
   faces: number;
   dims: number;
@@ -92,20 +115,18 @@ const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const peakRssGiB = (): number => (process.resourceUsage().maxRSS * 1024) / 2 ** 30;
 
 /** identify's answer: the nearest person's id when within the threshold, else null (unknown). */
-const decision = (answer: PersonMatch[], threshold: number): number | null =>
+export const decision = (answer: PersonMatch[], threshold: number): number | null =>
   answer[0] !== undefined && answer[0].distance <= threshold ? answer[0].personId : null;
 
 async function measureAnn(faces: number, dims: number, args: ReturnType<typeof parseArgs>, dir: string, notes: string[]): Promise<ScaleRow[]> {
-  const engine = dims === 512 ? v5 : v4;
-  const threshold = thresholdForFar(engine.CALIBRATION, IDENTIFY_DEFAULT_FAR, engine.CALIBRATION_MODEL);
-  const gallery = new ClusteredGallery(shapeForDimensions(dims), 20261129);
+  const engine = engineFor(dims);
+  const threshold = identifyThreshold(dims);
+  const gallery = scaleGallery(dims);
   const started = performance.now();
   const built = gallery.build(faces);
   console.error(`${faces} × ${dims}-D: ${built.people} people in ${((performance.now() - started) / 1000).toFixed(1)} s; threshold ${threshold}`);
   if (faces * dims * 4 > EXACT_LIMIT_BYTES) throw new Error(`${faces} × ${dims}-D does not fit exact search's 4 GiB: no agreement to measure`);
-  const mated = Array.from({ length: args.probes }, (_, p) => gallery.probe(1 + ((p * 7919) % built.people), p));
-  // Strangers: people past the last enrolled one.
-  const nonMated = Array.from({ length: args.probes }, (_, p) => gallery.photo(built.people + 1 + p, 0));
+  const { mated, nonMated, matedIdentity } = scaleProbes(gallery, built.people, args.probes);
   const [matedTruth, nonMatedTruth] = ((exact) => [mated, nonMated].map((probes) => timedAll(probes, (probe) => exact.searchPeople(probe, K))))(
     FlatIndex.fromSnapshot({ dimensions: dims, ...built, faceIds: built.faceIds.slice() }),
   ) as [ReturnType<typeof timedAll>, ReturnType<typeof timedAll>];
@@ -116,7 +137,7 @@ async function measureAnn(faces: number, dims: number, args: ReturnType<typeof p
   let impostorIn = 0;
   const impostors = 1000;
   mated.forEach((probe, p) => {
-    const identity = 1 + ((p * 7919) % built.people);
+    const identity = matedIdentity(p);
     for (let photo = 0; photo < gallery.photosOf(identity); photo++, genuine++) if (euclideanDistance(probe, gallery.photo(identity, photo)) <= threshold) genuineIn++;
     for (let i = 0; i < impostors; i++) {
       const row = (p * 104_729 + i * 7_919) % faces;
@@ -127,7 +148,7 @@ async function measureAnn(faces: number, dims: number, args: ReturnType<typeof p
   notes.push(
     `${faces.toLocaleString('en')} × ${dims}-D: ${built.people.toLocaleString('en')} people; threshold ${threshold} (${engine.CALIBRATION_MODEL}, per-pair FAR ${IDENTIFY_DEFAULT_FAR}). ` +
       `Genuine pairs within it: ${pct(genuineIn / genuine)} (LFW: ${lfw ? pct(lfw.tar) : '?'}); impostor pairs: ${(impostorIn / (impostors * mated.length)).toExponential(1)} (LFW: ${lfw?.far.toExponential(1) ?? '?'}). ` +
-      `Mated probes exact search names correctly: ${pct(matedTruth.answers.filter((a, p) => decision(a, threshold) === 1 + ((p * 7919) % built.people)).length / mated.length)}; ` +
+      `Mated probes exact search names correctly: ${pct(matedTruth.answers.filter((a, p) => decision(a, threshold) === matedIdentity(p)).length / mated.length)}; ` +
       `strangers exact search names nobody for (non-mated probes): ${unknownToExact} of ${nonMated.length}. Exact top-10 p50 ${percentile(matedTruth.times, 0.5).toFixed(1)} ms, p99 ${percentile(matedTruth.times, 0.99).toFixed(1)} ms (load ${load()}).`,
   );
   gc();
@@ -250,4 +271,5 @@ async function main(): Promise<void> {
   console.log(report);
 }
 
-await main();
+// Run as a script; imported (research/sketch-search.ts) for its gallery, probes and measures.
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

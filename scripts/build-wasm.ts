@@ -17,11 +17,17 @@ export const KERNELS = [
 export const KERNEL_SOURCE = KERNELS[0].source;
 export const SKETCH_KERNEL_SOURCE = KERNELS[1].source;
 
-export async function compileKernel(watPath: string = KERNEL_SOURCE): Promise<Buffer> {
+/**
+ * `features`: wabt's feature flags beside SIMD, e.g. `{ threads: true }` for a shared memory; `text`: the source, when
+ * it is not the file's as it stands (research/sketch-kernel.ts extends sketch-kernel.wat).
+ */
+export async function compileKernel(watPath: string = KERNEL_SOURCE, features: Record<string, boolean> = {}, text = readFileSync(watPath, 'utf8')): Promise<Buffer> {
   const wabt = await wabtInit();
-  const module = wabt.parseWat(watPath, readFileSync(watPath, 'utf8'), { simd: true });
+  const enabled = { simd: true, ...features };
+  const module = wabt.parseWat(watPath, text, enabled);
   try {
-    module.validate();
+    // wabt's typings leave out validate's feature flags; it needs them for anything beyond SIMD (a shared memory).
+    (module as unknown as { validate(features: Record<string, boolean>): void }).validate(enabled);
     return Buffer.from(module.toBinary({}).buffer);
   } finally {
     module.destroy();

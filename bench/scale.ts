@@ -1,20 +1,22 @@
 /**
- * bench:scale — search at gallery sizes one machine's exact scan no longer covers: the ANN index (usearch HNSW with
- * exact re-ranking, src/search/ann-index.ts) against exact search (FlatIndex) on synthetic galleries that cluster like
- * real faces (test/clustered-embeddings.ts), and pgvector in PostgreSQL (PGlite). The prototype's SQL on the same
- * galleries: research/prototype-sql.ts --clustered.
+ * bench:scale — search at gallery sizes one machine's exact scan no longer covers, on synthetic galleries that cluster
+ * like real faces (test/clustered-embeddings.ts): the sketch search FACEDB_INDEX=auto uses from FACEDB_ANN_THRESHOLD
+ * faces (binary sketches, the nearest ranked exactly; src/search/sketch-settings.ts), the HNSW index of
+ * FACEDB_INDEX=ann (usearch with exact re-ranking, src/search/ann-index.ts), both against exact search (FlatIndex),
+ * and pgvector in PostgreSQL (PGlite). The prototype's SQL on the same galleries: research/prototype-sql.ts --clustered.
  *
- *   npm run bench:scale -- [--sizes 100k,1M] [--dims 128,512] [--precisions f16] [--probes 1000]
- *                          [--connectivity 16,32] [--ef 64,128] [--candidates 32,64] [--pgvector 100k]
+ *   npm run bench:scale -- [--sizes 100k,1M] [--dims 128,512] [--indexes sketch,ann] [--probes 1000]
+ *                          [--precisions f16] [--connectivity 16,32] [--ef 64,128] [--candidates 32,64] [--pgvector 100k]
  *
  * What counts is identify's decision: the nearest person when within the threshold, else unknown. The threshold is
  * the one identify takes by default from the engine's calibration (per-pair FAR IDENTIFY_DEFAULT_FAR; 512-D: engine
  * v5, 128-D: v4). Mated probes are new photos of enrolled people (genuine distances as the generator draws them from
  * the LFW medians; the report sets their share within the threshold beside the LFW calibration's); non-mated probes
- * are photos of people not enrolled whom exact search finds nobody within the threshold for. Per graph (precision ×
- * M; annOptionsFor's choice unless given, and its ef_construction; research/ann-graphs.ts compares that too) and per ef_search × candidates: decision agreement with
- * exact search for each kind, p50/p99 of a top-10 search, recall@10 of people, build time, RSS growth, peak RSS, and
- * the saved index's size and reload time. Writes bench/out/scale.md.
+ * are photos of people not enrolled whom exact search finds nobody within the threshold for. For the sketch search,
+ * and per HNSW graph (precision × M; annOptionsFor's choice unless given; research/ann-graphs.ts compares
+ * ef_construction) and per ef_search × candidates: decision agreement with exact search for each kind, p50/p99 of a
+ * top-10 search, recall@10 of people, build time, RSS growth, peak RSS, and the saved graph's size and reload time.
+ * Writes bench/out/scale.md.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
@@ -29,25 +31,30 @@ import * as v4 from '../src/engine/faceapi/calibration.js';
 import * as v5 from '../src/engine/onnx/calibration.js';
 import { AnnIndex, annOptionsFor, type AnnOptions, type AnnPrecision } from '../src/search/ann-index.js';
 import { indexFiles, loadIndex, saveIndex } from '../src/search/index-file.js';
+import { SKETCH_SETTINGS } from '../src/search/sketch-settings.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { loadAverage as load, machine, pct, percentile, writeReport } from './common.js';
 import { measurePgvector } from './scale-pgvector.js';
 import { recallOf } from './search.js';
 
 const list = (value: string): string[] => (value === '' || value === 'none' ? [] : value.split(','));
+const fail = (message: string): never => {
+  throw new Error(message);
+};
 function parseSize(text: string): number {
   const match = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text.trim());
   if (!match) throw new Error(`bad size ${text} (e.g. 100k, 1M)`);
   return Math.round(Number(match[1]) * ({ k: 1e3, m: 1e6 }[match[2]!.toLowerCase()] ?? 1));
 }
 function parseArgs(argv: string[]) {
-  const args = { sizes: [100_000, 1_000_000], dims: [128, 512], precisions: ['f16'] as AnnPrecision[], probes: 1000, pgvector: [100_000], efs: [] as number[], candidates: [] as number[], connectivities: [] as number[] };
+  const args = { sizes: [100_000, 1_000_000], dims: [128, 512], indexes: ['sketch', 'ann'], precisions: ['f16'] as AnnPrecision[], probes: 1000, pgvector: [100_000], efs: [] as number[], candidates: [] as number[], connectivities: [] as number[] };
   const numbers: Record<string, 'efs' | 'candidates' | 'connectivities' | 'dims'> = { '--ef': 'efs', '--candidates': 'candidates', '--connectivity': 'connectivities', '--dims': 'dims' };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value = ''] = [argv[i]!, argv[i + 1]];
     if (numbers[flag] !== undefined) args[numbers[flag]] = list(value).map(Number);
     else if (flag === '--sizes' || flag === '--pgvector') args[flag === '--sizes' ? 'sizes' : 'pgvector'] = list(value).map(parseSize);
     else if (flag === '--precisions') args.precisions = list(value) as AnnPrecision[];
+    else if (flag === '--indexes') args.indexes = list(value).map((kind) => (kind === 'sketch' || kind === 'ann' ? kind : fail(`--indexes: sketch and/or ann, not ${kind}`)));
     else if (flag === '--probes') args.probes = Number(value);
     else throw new Error(`unknown option ${flag}`);
   }
@@ -118,7 +125,64 @@ const peakRssGiB = (): number => (process.resourceUsage().maxRSS * 1024) / 2 ** 
 export const decision = (answer: PersonMatch[], threshold: number): number | null =>
   answer[0] !== undefined && answer[0].distance <= threshold ? answer[0].personId : null;
 
-async function measureAnn(faces: number, dims: number, args: ReturnType<typeof parseArgs>, dir: string, notes: string[]): Promise<ScaleRow[]> {
+/** A gallery, its probes and exact search's answers to them: what every index is measured against. */
+interface Measured {
+  faces: number;
+  dims: number;
+  threshold: number;
+  built: ReturnType<ClusteredGallery['build']>;
+  mated: Float32Array[];
+  nonMated: Float32Array[];
+  matedTruth: PersonMatch[][];
+  nonMatedTruth: PersonMatch[][];
+}
+
+/** How an index's answers compare with exact search's, and how long its searches take. */
+function measureSearch(m: Measured, search: (probe: Float32Array) => PersonMatch[]): Pick<ScaleRow, 'p50Ms' | 'p99Ms' | 'recallAt10' | 'matedAgree' | 'nonMatedAgree' | 'strangersNamedAgree' | 'peakRssGiB' | 'load'> {
+  const matedRun = timedAll(m.mated, search);
+  const nonMatedRun = timedAll(m.nonMated, search);
+  /** The share of probes (those exact search names somebody for, or nobody, or all) answered alike. */
+  const agree = (answers: PersonMatch[][], truth: PersonMatch[][], named: boolean | null): number => {
+    let counted = 0;
+    let same = 0;
+    answers.forEach((answer, p) => {
+      const wanted = decision(truth[p]!, m.threshold);
+      if (named !== null && (wanted !== null) !== named) return;
+      counted++;
+      if (decision(answer, m.threshold) === wanted) same++;
+    });
+    return same / Math.max(1, counted);
+  };
+  const times = [...matedRun.times, ...nonMatedRun.times];
+  return {
+    p50Ms: percentile(times, 0.5),
+    p99Ms: percentile(times, 0.99),
+    recallAt10: recallOf([...matedRun.answers, ...nonMatedRun.answers], [...m.matedTruth, ...m.nonMatedTruth]),
+    matedAgree: agree(matedRun.answers, m.matedTruth, null),
+    nonMatedAgree: agree(nonMatedRun.answers, m.nonMatedTruth, false),
+    strangersNamedAgree: agree(nonMatedRun.answers, m.nonMatedTruth, true),
+    peakRssGiB: peakRssGiB(),
+    load: load(),
+  };
+}
+
+/** The sketch search as the product runs it (FlatIndex with SKETCH_SETTINGS): build time, memory and answers. */
+function measureSketch(m: Measured): SketchRow {
+  gc();
+  const rssBefore = process.memoryUsage().rss;
+  const buildStart = performance.now();
+  const index = FlatIndex.fromSnapshot({ dimensions: m.dims, ...m.built, faceIds: m.built.faceIds.slice() }, SKETCH_SETTINGS);
+  const buildS = (performance.now() - buildStart) / 1000;
+  const rssBytesPerFace = (process.memoryUsage().rss - rssBefore) / m.faces;
+  const row = { faces: m.faces, dims: m.dims, buildS, rssBytesPerFace, ...measureSearch(m, (probe) => index.searchPeople(probe, K)) };
+  console.error(`  sketch ${SKETCH_SETTINGS.bits} bits, ${SKETCH_SETTINGS.candidates} candidates: built in ${buildS.toFixed(1)} s, mated ${pct(row.matedAgree)}, non-mated ${pct(row.nonMatedAgree)}, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, recall@10 ${row.recallAt10.toFixed(4)} (load ${row.load})`);
+  return row;
+}
+
+type SketchRow = Pick<ScaleRow, 'faces' | 'dims' | 'buildS' | 'rssBytesPerFace'> & ReturnType<typeof measureSearch>;
+
+/** Builds the gallery and its probes and asks exact search; notes what the gallery is like beside LFW. */
+function prepare(faces: number, dims: number, probes: number, notes: string[]): Measured {
   const engine = engineFor(dims);
   const threshold = identifyThreshold(dims);
   const gallery = scaleGallery(dims);
@@ -126,7 +190,7 @@ async function measureAnn(faces: number, dims: number, args: ReturnType<typeof p
   const built = gallery.build(faces);
   console.error(`${faces} × ${dims}-D: ${built.people} people in ${((performance.now() - started) / 1000).toFixed(1)} s; threshold ${threshold}`);
   if (faces * dims * 4 > EXACT_LIMIT_BYTES) throw new Error(`${faces} × ${dims}-D does not fit exact search's 4 GiB: no agreement to measure`);
-  const { mated, nonMated, matedIdentity } = scaleProbes(gallery, built.people, args.probes);
+  const { mated, nonMated, matedIdentity } = scaleProbes(gallery, built.people, probes);
   const [matedTruth, nonMatedTruth] = ((exact) => [mated, nonMated].map((probes) => timedAll(probes, (probe) => exact.searchPeople(probe, K))))(
     FlatIndex.fromSnapshot({ dimensions: dims, ...built, faceIds: built.faceIds.slice() }),
   ) as [ReturnType<typeof timedAll>, ReturnType<typeof timedAll>];
@@ -151,8 +215,12 @@ async function measureAnn(faces: number, dims: number, args: ReturnType<typeof p
       `Mated probes exact search names correctly: ${pct(matedTruth.answers.filter((a, p) => decision(a, threshold) === matedIdentity(p)).length / mated.length)}; ` +
       `strangers exact search names nobody for (non-mated probes): ${unknownToExact} of ${nonMated.length}. Exact top-10 p50 ${percentile(matedTruth.times, 0.5).toFixed(1)} ms, p99 ${percentile(matedTruth.times, 0.99).toFixed(1)} ms (load ${load()}).`,
   );
-  gc();
+  return { faces, dims, threshold, built, mated, nonMated, matedTruth: matedTruth.answers, nonMatedTruth: nonMatedTruth.answers };
+}
 
+/** The HNSW index (FACEDB_INDEX=ann): per graph and per search setting, as the module header says. */
+async function measureAnn(m: Measured, args: ReturnType<typeof parseArgs>, dir: string): Promise<ScaleRow[]> {
+  const { faces, dims, threshold, built } = m;
   const chosen = annOptionsFor(dims, faces);
   const pick = (given: number[], fallback: number): number[] => (given.length > 0 ? given : [fallback]);
   const rows: ScaleRow[] = [];
@@ -179,30 +247,9 @@ async function measureAnn(faces: number, dims: number, args: ReturnType<typeof p
           const loaded = await loadIndex(base, { model, options: { ...graphOptions, expansionSearch, candidates }, gallery: 'bench' });
           const reloadS = (performance.now() - reloadStart) / 1000;
           if ('rejected' in loaded) throw new Error(`reload rejected: ${loaded.rejected}`);
-          const search = (probe: Float32Array): PersonMatch[] => loaded.index.searchPeople(probe, K);
-          const matedRun = timedAll(mated, search);
-          const nonMatedRun = timedAll(nonMated, search);
-          /** The share of probes (those exact search names somebody for, or nobody, or all) answered alike. */
-          const agree = (answers: PersonMatch[][], truth: PersonMatch[][], named: boolean | null): number => {
-            let counted = 0;
-            let same = 0;
-            answers.forEach((answer, p) => {
-              const wanted = decision(truth[p]!, threshold);
-              if (named !== null && (wanted !== null) !== named) return;
-              counted++;
-              if (decision(answer, threshold) === wanted) same++;
-            });
-            return same / Math.max(1, counted);
-          };
-          const times = [...matedRun.times, ...nonMatedRun.times];
           const row: ScaleRow = {
             faces, dims, options: loaded.index.options, buildS, rssBytesPerFace, fileBytesPerFace, reloadS,
-            p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99),
-            recallAt10: recallOf([...matedRun.answers, ...nonMatedRun.answers], [...matedTruth.answers, ...nonMatedTruth.answers]),
-            matedAgree: agree(matedRun.answers, matedTruth.answers, null),
-            nonMatedAgree: agree(nonMatedRun.answers, nonMatedTruth.answers, false),
-            strangersNamedAgree: agree(nonMatedRun.answers, nonMatedTruth.answers, true),
-            peakRssGiB: peakRssGiB(), load: load(),
+            ...measureSearch(m, (probe) => loaded.index.searchPeople(probe, K)),
           };
           rows.push(row);
           console.error(`    ef ${expansionSearch} candidates ${candidates}: mated ${pct(row.matedAgree)}, non-mated ${pct(row.nonMatedAgree)}, strangers named ${pct(row.strangersNamedAgree)}, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, recall@10 ${row.recallAt10.toFixed(4)} (load ${row.load})`);
@@ -212,6 +259,17 @@ async function measureAnn(faces: number, dims: number, args: ReturnType<typeof p
     }
   }
   return rows;
+}
+
+function sketchTable(rows: SketchRow[]): string {
+  return [
+    '| faces | dims | mated agree | non-mated agree | strangers named: agree | p50 ms | p99 ms | recall@10 | build s | RSS B/face | peak RSS GiB | load |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${pct(r.matedAgree)} | ${pct(r.nonMatedAgree)} | ${pct(r.strangersNamedAgree)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.recallAt10.toFixed(4)} | ${r.buildS.toFixed(1)} | ${Math.round(r.rssBytesPerFace)} | ${r.peakRssGiB.toFixed(1)} | ${r.load} |`,
+    ),
+  ].join('\n');
 }
 
 function annTable(rows: ScaleRow[]): string {
@@ -236,15 +294,21 @@ async function main(): Promise<void> {
     '',
   ];
   try {
+    const sketchRows: SketchRow[] = [];
     const annRows: ScaleRow[] = [];
     const notes: string[] = [];
     for (const dims of args.dims) {
       for (const faces of [...args.sizes].sort((a, b) => a - b)) {
-        annRows.push(...(await measureAnn(faces, dims, args, dir, notes)));
+        const measured = prepare(faces, dims, args.probes, notes);
+        gc();
+        if (args.indexes.includes('sketch')) sketchRows.push(measureSketch(measured));
+        if (args.indexes.includes('ann')) annRows.push(...(await measureAnn(measured, args, dir)));
         gc();
       }
     }
-    if (annRows.length > 0) lines.push('## ANN (usearch, exact re-ranking) vs exact search (FlatIndex): identify\'s decision', '', ...notes.map((n) => `- ${n}`), '', annTable(annRows), '');
+    if (notes.length > 0) lines.push("## Identify's decision against exact search (FlatIndex)", '', ...notes.map((n) => `- ${n}`), '');
+    if (sketchRows.length > 0) lines.push(`### The sketch search (FACEDB_INDEX=auto from FACEDB_ANN_THRESHOLD faces): ${SKETCH_SETTINGS.bits} bits, the ${SKETCH_SETTINGS.candidates} nearest sketches ranked exactly`, '', sketchTable(sketchRows), '');
+    if (annRows.length > 0) lines.push('### The HNSW index (FACEDB_INDEX=ann; usearch, exact re-ranking)', '', annTable(annRows), '');
 
     const pgRows = [];
     for (const faces of args.pgvector) for (const dims of args.dims) pgRows.push(await measurePgvector(faces, dims, Math.min(args.probes, 100)));

@@ -1,5 +1,5 @@
 /**
- * Binary-sketch search over one shared WebAssembly memory (src/core/sketch-kernel.wat with research/rerank-kernel.wat): every face has a sketch of B sign bits
+ * Binary-sketch search over one shared WebAssembly memory (src/core/sketch-kernel.wat with l2-kernel.wat's squaredDistancesAt16): every face has a sketch of B sign bits
  * (SimHash of the embedding minus a centre); a search sketches the query, scans every face's Hamming distance
  * (SIMD popcount), takes the best `candidates` rows by a histogram of the distances (no sort), re-ranks those rows by
  * exact float32 distance and reports the nearest people, scored by their nearest face, with float64 distances as
@@ -15,13 +15,12 @@
  * candidate rows (i32), candidate scores (float32), sketches (bits/8 bytes per face), vectors (dims float32 per face).
  */
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { squaredEuclideanAt } from '../src/core/distance.js';
 import type { PersonMatch } from '../src/core/search-index.js';
 import { startWorker, workerModuleUrl } from '../src/threads/start-worker.js';
-import { compileKernel, SKETCH_KERNEL_SOURCE } from '../scripts/build-wasm.js';
+import { compileKernel, KERNEL_SOURCE, SKETCH_KERNEL_SOURCE } from '../scripts/build-wasm.js';
 
 const PAGE_BYTES = 65_536;
 const MAX_PAGES = 65_536;
@@ -45,19 +44,23 @@ export interface SketchKernel {
   sketchRows(proj: number, offsets: number, bits: number, dims: number, rows: number, count: number, out: number): void;
   hammingScan(q: number, rows: number, count: number, chunks: number, out: number, hist: number): void;
   collect(dist: number, count: number, cutoff: number, quota: number, out: number): number;
-  squaredDistancesAt(q: number, rows: number, dims: number, idx: number, n: number, out: number): void;
+  squaredDistancesAt16(q: number, rows: number, dims: number, idx: number, n: number, out: number): void;
 }
 /** The kernel calls a helper thread can run, by number (the control block's op word). */
-export const HELPER_OPS = ['quit', 'sketchRows', 'hammingScan', 'squaredDistancesAt'] as const;
+export const HELPER_OPS = ['quit', 'sketchRows', 'hammingScan', 'squaredDistancesAt16'] as const;
 
-const RERANK_SOURCE = fileURLToPath(new URL('./rerank-kernel.wat', import.meta.url));
-
-/** The product's kernel (sketchRows, hammingScan, collect) on a shared memory, with rerank-kernel.wat's functions added. */
+/**
+ * The product's sketch kernel (sketchRows, hammingScan, collect) on a shared memory, so two threads can scan halves of
+ * one gallery, with the product's gathered re-rank (l2-kernel.wat's squaredDistancesAt16) added.
+ */
 export async function compileSketchKernel(): Promise<WasmModule> {
   const product = await readFile(SKETCH_KERNEL_SOURCE, 'utf8');
   const memory = '(import "env" "memory" (memory 1))';
   if (!product.includes(memory)) throw new Error(`${SKETCH_KERNEL_SOURCE} no longer imports its memory as ${memory}`);
-  const text = `${product.replace(memory, '(import "env" "memory" (memory 1 65536 shared))').trimEnd().replace(/\)$/, '')}\n${await readFile(RERANK_SOURCE, 'utf8')})\n`;
+  const l2 = await readFile(KERNEL_SOURCE, 'utf8');
+  const rerank = /\n {2}\(func \(export "squaredDistancesAt16"\)[\s\S]*?\(br \$row\)\)\)\)\n/.exec(l2)?.[0];
+  if (rerank === undefined) throw new Error(`${KERNEL_SOURCE} no longer has squaredDistancesAt16 as research/sketch-kernel.ts reads it`);
+  const text = `${product.replace(memory, '(import "env" "memory" (memory 1 65536 shared))').trimEnd().replace(/\)$/, '')}${rerank})\n`;
   return new wasm.Module(await compileKernel(SKETCH_KERNEL_SOURCE, { threads: true }, text));
 }
 
@@ -276,7 +279,7 @@ export class SketchSearch {
     const count = kernel.collect(layout.distances, faces, cutoff, candidates - below, layout.candidates);
     const t3 = performance.now();
 
-    kernel.squaredDistancesAt(layout.query, layout.vectors, dims, layout.candidates, count, layout.scores);
+    kernel.squaredDistancesAt16(layout.query, layout.vectors, dims, layout.candidates, count, layout.scores);
     const t4 = performance.now();
 
     const rows = new Int32Array(buffer, layout.candidates, count);

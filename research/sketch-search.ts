@@ -1,6 +1,6 @@
 /**
  * Does a binary-sketch scan with an exact re-rank give identify's decision as exact search does, at 100k and 1M ×
- * 512-D, and how fast? (issue 19, item 4). The search is research/sketch-kernel.ts over src/core/sketch-kernel.wat (with research/rerank-kernel.wat) (WASM SIMD:
+ * 512-D, and how fast? (issue 19, item 4). The search is research/sketch-kernel.ts over src/core/sketch-kernel.wat (WASM SIMD:
  * sketch, Hamming scan with a histogram, collect the best K rows, gathered float32 re-rank), the sketch the SimHash of
  * research/binary-sketch.ts (same projections and centre). Gallery, probes, threshold and measures are bench:scale's
  * (bench/scale.ts): mated probes are new photos of enrolled people, non-mated probes the strangers exact search

@@ -1,5 +1,5 @@
 import { FacedbError } from '../errors/errors.js';
-import { squaredEuclidean, squaredEuclideanAt } from './distance.js';
+import { squaredEuclidean } from './distance.js';
 import { RowStore } from './l2-kernel.js';
 import { canSketch, sketchCentre, SketchRows, type SketchSettings } from './sketch-rows.js';
 import type { PersonMatch } from './search-index.js';
@@ -190,13 +190,11 @@ export class FlatIndex {
     best.fill(Infinity, 0, slots);
     const rowSlots = this.#rowSlots;
     const candidates = this.#candidateRows(query);
-    // The exact scan ranks in float32 (the kernel's scores); a sketched search ranks its few rows in float64.
-    const count = candidates?.length ?? this.#size;
-    const scores = candidates === undefined ? this.#store.squaredDistances(query, count) : undefined;
-    const rows = this.#store.rows;
-    for (let i = 0; i < count; i++) {
+    // Ranked in float32 (the kernel's scores), every row or the sketch's candidates.
+    const scores = candidates === undefined ? this.#store.squaredDistances(query, this.#size) : this.#store.squaredDistancesAt(query, candidates);
+    for (let i = 0; i < scores.length; i++) {
       const row = candidates === undefined ? i : candidates[i]!;
-      const score = scores === undefined ? squaredEuclideanAt(query, rows, row * this.dimensions) : scores[i]!;
+      const score = scores[i]!;
       const slot = rowSlots[row]!;
       if (score < best[slot]!) {
         best[slot] = score;
@@ -205,6 +203,7 @@ export class FlatIndex {
     }
 
     const dims = this.dimensions;
+    const rows = this.#store.rows;
     return (
       selectSmallest(best, slots, k)
         .map((slot) => {
@@ -234,7 +233,7 @@ export class FlatIndex {
     const found =
       candidates === undefined
         ? selectSmallest(this.#store.squaredDistances(query, this.#size), this.#size, k)
-        : selectSmallest(Float64Array.from(candidates, (row) => squaredEuclideanAt(query, rows, row * dims)), candidates.length, k).map((i) => candidates[i]!);
+        : selectSmallest(this.#store.squaredDistancesAt(query, candidates), candidates.length, k).map((i) => candidates[i]!);
     return found
       .map((row) => ({
         personId: this.#personOfSlot[this.#rowSlots[row]!]!,

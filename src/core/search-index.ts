@@ -1,6 +1,6 @@
 /**
  * A person found by a search, scored by their closest face: the answer of every search over the gallery, whether
- * the exact index (flat-index.ts), the ANN index or the database searches (src/search owns which).
+ * the exact or sketch index (flat-index.ts), the HNSW index or the database searches (src/search owns which).
  */
 export interface PersonMatch {
   personId: number;

@@ -18,7 +18,7 @@ export type FaceScope = 'all' | 'unnamed';
 
 /**
  * The one owner of searching a gallery. Services ask it for answers (`nearestPeople`) and tell it of this process's
- * own adds and removes; it decides which index answers (exact, ANN, or the database with FACEDB_INDEX=pgvector),
+ * own adds and removes; it decides which index answers (exact, sketch, HNSW, or the database with FACEDB_INDEX=pgvector),
  * loads it on the first search, keeps it in step with other writers through the gallery's change log, and saves it
  * at close.
  *

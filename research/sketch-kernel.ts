@@ -42,7 +42,8 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 /** The kernel's exports; every argument is a byte address or a count. */
 export interface SketchKernel {
   sketchRows(proj: number, offsets: number, bits: number, dims: number, rows: number, count: number, out: number): void;
-  hammingScan(q: number, rows: number, count: number, chunks: number, out: number, hist: number): void;
+  hammingScan(q: number, rows: number, count: number, chunks: number, out: number): void;
+  histogram(dist: number, count: number, hist: number): void;
   collect(dist: number, count: number, cutoff: number, quota: number, out: number): number;
   squaredDistancesAt16(q: number, rows: number, dims: number, idx: number, n: number, out: number): void;
 }
@@ -260,13 +261,15 @@ export class SketchSearch {
     histogram.fill(0);
     const chunks = bits / 512;
     if (helper === undefined) {
-      kernel.hammingScan(layout.querySketch, layout.sketches, faces, chunks, layout.distances, layout.histograms[0]!);
+      kernel.hammingScan(layout.querySketch, layout.sketches, faces, chunks, layout.distances);
+      kernel.histogram(layout.distances, faces, layout.histograms[0]!);
     } else {
       const half = Math.ceil(faces / 16) * 8;
       const other = new Uint32Array(buffer, layout.histograms[1], bits + 1);
       other.fill(0);
       helper.start('hammingScan', [layout.querySketch, layout.sketches + (half * bits) / 8, faces - half, chunks, layout.distances + half * 2, layout.histograms[1]!]);
-      kernel.hammingScan(layout.querySketch, layout.sketches, half, chunks, layout.distances, layout.histograms[0]!);
+      kernel.hammingScan(layout.querySketch, layout.sketches, half, chunks, layout.distances);
+      kernel.histogram(layout.distances, half, layout.histograms[0]!);
       helper.wait();
       for (let h = 0; h <= bits; h++) histogram[h]! += other[h]!;
     }

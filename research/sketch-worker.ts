@@ -16,7 +16,11 @@ for (let seen = 0; ; ) {
   if (op === 'quit') break;
   const args = Array.from(control.subarray(3));
   if (op === 'sketchRows') kernel.sketchRows(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!, args[6]!);
-  else if (op === 'hammingScan') kernel.hammingScan(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!);
+  else if (op === 'hammingScan') {
+    // args: query sketch, rows, count, chunks, distances, histogram: the scan of its rows, then their count.
+    kernel.hammingScan(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!);
+    kernel.histogram(args[4]!, args[2]!, args[5]!);
+  }
   else if (op === 'squaredDistancesAt16') kernel.squaredDistancesAt16(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!);
   Atomics.store(control, 1, seen);
   Atomics.notify(control, 1);

@@ -68,10 +68,10 @@
         (local.set $rows (i32.add (local.get $rows) (local.get $dimBytes)))
         (br $row))))
 
-  ;; hammingScan(q, rows, count, chunks, out, hist): for each of `count` sketches of `chunks` × 512 bits (64 bytes
-  ;; each, 1 ≤ chunks ≤ 7 so byte lanes cannot overflow) at `rows`, its Hamming distance to the sketch at `q` as a u16
-  ;; at out[r], and hist[distance] += 1 (hist: chunks·512 + 1 u32 counters the caller zeroes).
-  (func (export "hammingScan") (param $q i32) (param $rows i32) (param $count i32) (param $chunks i32) (param $out i32) (param $hist i32)
+  ;; hammingScan(q, rows, count, chunks, out): for each of `count` sketches of `chunks` × 512 bits (64 bytes each,
+  ;; 1 ≤ chunks ≤ 7 so byte lanes cannot overflow) at `rows`, its Hamming distance to the sketch at `q` as a u16 at
+  ;; out[r]. (Counting the distances in this loop made the scan 1.7× slower than the two loops apart; see histogram.)
+  (func (export "hammingScan") (param $q i32) (param $rows i32) (param $count i32) (param $chunks i32) (param $out i32)
     (local $end i32) (local $c i32) (local $qc i32) (local $h i32) (local $s v128) (local $w v128)
     (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
     (local.set $end (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 1))))
@@ -96,8 +96,6 @@
             (local.set $w (i32x4.add (local.get $w) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))))
             (local.set $h (i32.add (i32x4.extract_lane 0 (local.get $w)) (i32x4.extract_lane 1 (local.get $w))))
             (i32.store16 (local.get $out) (local.get $h))
-            (local.set $h (i32.add (local.get $hist) (i32.shl (local.get $h) (i32.const 2))))
-            (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
             (local.set $rows (i32.add (local.get $rows) (i32.const 64)))
             (local.set $out (i32.add (local.get $out) (i32.const 2)))
             (br $row512))))
@@ -124,10 +122,28 @@
             (local.set $w (i32x4.add (local.get $w) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))))
             (local.set $h (i32.add (i32x4.extract_lane 0 (local.get $w)) (i32x4.extract_lane 1 (local.get $w))))
             (i32.store16 (local.get $out) (local.get $h))
-            (local.set $h (i32.add (local.get $hist) (i32.shl (local.get $h) (i32.const 2))))
-            (i32.store (local.get $h) (i32.add (i32.load (local.get $h)) (i32.const 1)))
             (local.set $out (i32.add (local.get $out) (i32.const 2)))
             (br $row))))))
+
+  ;; histogram(dist, count, hist): hist[d] += 1 for each of the `count` u16 distances at `dist`, read two at a time
+  ;; (the last one alone when `count` is odd). hist: u32 counters the caller zeroes, one per possible distance.
+  (func (export "histogram") (param $dist i32) (param $count i32) (param $hist i32)
+    (local $end i32) (local $w i32) (local $a i32)
+    (local.set $end (i32.add (local.get $dist) (i32.shl (i32.and (local.get $count) (i32.const -2)) (i32.const 1))))
+    (block $done
+      (loop $pair
+        (br_if $done (i32.ge_u (local.get $dist) (local.get $end)))
+        (local.set $w (i32.load (local.get $dist)))
+        (local.set $a (i32.add (local.get $hist) (i32.shl (i32.and (local.get $w) (i32.const 0xffff)) (i32.const 2))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.add (local.get $hist) (i32.shl (i32.shr_u (local.get $w) (i32.const 16)) (i32.const 2))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $dist (i32.add (local.get $dist) (i32.const 4)))
+        (br $pair)))
+    (if (i32.and (local.get $count) (i32.const 1))
+      (then
+        (local.set $a (i32.add (local.get $hist) (i32.shl (i32.load16_u (local.get $dist)) (i32.const 2))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1))))))
 
   ;; collect(dist, count, cutoff, quota, out) -> n: the rows r < count with dist[r] (u16) below `cutoff`, and the
   ;; first `quota` rows (in row order) equal to it, written as i32 row numbers at `out`, in row order; returns how

@@ -31,7 +31,8 @@ const PROJECTION_SEED = 0x5e7c4;
 
 interface SketchKernel {
   sketchRows(proj: number, offsets: number, bits: number, dims: number, rows: number, count: number, out: number): void;
-  hammingScan(q: number, rows: number, count: number, chunks: number, out: number, hist: number): void;
+  hammingScan(q: number, rows: number, count: number, chunks: number, out: number): void;
+  histogram(dist: number, count: number, hist: number): void;
   collect(dist: number, count: number, cutoff: number, quota: number, out: number): number;
 }
 
@@ -139,7 +140,8 @@ export class SketchRows {
     this.#kernel.sketchRows(this.#at.projections, this.#at.offsets, bits, this.dimensions, this.#at.query, 1, this.#at.querySketch);
     const histogram = new Uint32Array(buffer, this.#at.histogram, bits + 1);
     histogram.fill(0);
-    this.#kernel.hammingScan(this.#at.querySketch, this.#at.sketches, count, bits / 512, this.#distances, this.#at.histogram);
+    this.#kernel.hammingScan(this.#at.querySketch, this.#at.sketches, count, bits / 512, this.#distances);
+    this.#kernel.histogram(this.#distances, count, this.#at.histogram);
     // The cut-off: the smallest distance with `wanted` rows at or below it; of the rows at it, only enough are taken.
     let below = 0;
     let cutoff = 0;

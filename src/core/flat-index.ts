@@ -185,39 +185,58 @@ export class FlatIndex {
     const slots = this.#slotCount;
     if (k === 0 || this.#size === 0) return [];
 
+    const candidates = this.#candidateRows(query);
+    if (candidates !== undefined) return this.#peopleAmong(query, candidates, k);
     const best = this.#best;
     const bestRow = this.#bestRow;
     best.fill(Infinity, 0, slots);
     const rowSlots = this.#rowSlots;
-    const candidates = this.#candidateRows(query);
-    // Ranked in float32 (the kernel's scores), every row or the sketch's candidates.
-    const scores = candidates === undefined ? this.#store.squaredDistances(query, this.#size) : this.#store.squaredDistancesAt(query, candidates);
-    for (let i = 0; i < scores.length; i++) {
-      const row = candidates === undefined ? i : candidates[i]!;
-      const score = scores[i]!;
+    // Ranked in float32, the kernel's scores.
+    const scores = this.#store.squaredDistances(query, this.#size);
+    for (let row = 0; row < scores.length; row++) {
+      const score = scores[row]!;
       const slot = rowSlots[row]!;
       if (score < best[slot]!) {
         best[slot] = score;
         bestRow[slot] = row;
       }
     }
+    return this.#matches(query, selectSmallest(best, slots, k).map((slot) => bestRow[slot]!));
+  }
 
+  /**
+   * searchPeople over the sketch's candidate rows only: each person's nearest candidate, without touching the
+   * per-person arrays sized to everybody (a million faces are some 280,000 people; filling and scanning those arrays
+   * would cost more than the candidates).
+   */
+  #peopleAmong(query: Float32Array, candidates: Int32Array, k: number): PersonMatch[] {
+    const scores = this.#store.squaredDistancesAt(query, candidates);
+    const nearest = new Map<number, number>(); // slot → index into candidates
+    for (let i = 0; i < candidates.length; i++) {
+      const slot = this.#rowSlots[candidates[i]!]!;
+      const held = nearest.get(slot);
+      if (held === undefined || scores[i]! < scores[held]!) nearest.set(slot, i);
+    }
+    const picked = [...nearest.values()].sort((a, b) => scores[a]! - scores[b]!).slice(0, k);
+    return this.#matches(query, picked.map((i) => candidates[i]!));
+  }
+
+  /** Each row's face and person with its float64 distance to `query`, nearest first. */
+  #matches(query: Float32Array, rows: readonly number[]): PersonMatch[] {
     const dims = this.dimensions;
-    const rows = this.#store.rows;
+    const stored = this.#store.rows;
     return (
-      selectSmallest(best, slots, k)
-        .map((slot) => {
-          const row = bestRow[slot]!;
-          return {
-            personId: this.#personOfSlot[slot]!,
-            faceId: this.#faceIds[row]!,
-            distance: Math.sqrt(squaredEuclidean(query, rows.subarray(row * dims, (row + 1) * dims))),
-          };
-        })
+      rows
+        .map((row) => ({
+          personId: this.#personOfSlot[this.#rowSlots[row]!]!,
+          faceId: this.#faceIds[row]!,
+          distance: Math.sqrt(squaredEuclidean(query, stored.subarray(row * dims, (row + 1) * dims))),
+        }))
         // float32 may order two near-equal distances differently from the float64 ones reported.
         .sort((a, b) => a.distance - b.distance)
     );
   }
+
 
   /**
    * The `k` faces closest to `query`, nearest first, whoever they belong to (several of one person may be listed):
@@ -227,20 +246,12 @@ export class FlatIndex {
     this.#checkVector(query);
     if (!Number.isInteger(k) || k < 0) throw new FacedbError('invalid_input', `k must be a non-negative integer, got ${k}`);
     if (k === 0 || this.#size === 0) return [];
-    const dims = this.dimensions;
-    const rows = this.#store.rows;
     const candidates = this.#candidateRows(query, k);
     const found =
       candidates === undefined
         ? selectSmallest(this.#store.squaredDistances(query, this.#size), this.#size, k)
         : selectSmallest(this.#store.squaredDistancesAt(query, candidates), candidates.length, k).map((i) => candidates[i]!);
-    return found
-      .map((row) => ({
-        personId: this.#personOfSlot[this.#rowSlots[row]!]!,
-        faceId: this.#faceIds[row]!,
-        distance: Math.sqrt(squaredEuclidean(query, rows.subarray(row * dims, (row + 1) * dims))),
-      }))
-      .sort((a, b) => a.distance - b.distance);
+    return this.#matches(query, found);
   }
 
   /** The rows a sketched search ranks exactly (at least `atLeast`), or undefined when every row is to be read. */

@@ -25,13 +25,13 @@ import { fileURLToPath } from 'node:url';
 import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
 import { thresholdForFar } from '../src/core/confidence.js';
 import { euclideanDistance } from '../src/core/distance.js';
-import { FlatIndex } from '../src/core/flat-index.js';
+import { FlatIndex, type SketchSettings } from '../src/core/flat-index.js';
 import type { PersonMatch } from '../src/core/search-index.js';
 import * as v4 from '../src/engine/faceapi/calibration.js';
 import * as v5 from '../src/engine/onnx/calibration.js';
 import { AnnIndex, annOptionsFor, type AnnOptions, type AnnPrecision } from '../src/search/ann-index.js';
 import { indexFiles, loadIndex, saveIndex } from '../src/search/index-file.js';
-import { SKETCH_SETTINGS } from '../src/search/sketch-settings.js';
+import { sketchSettingsFor } from '../src/search/sketch-settings.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { loadAverage as load, machine, pct, percentile, writeReport } from './common.js';
 import { measurePgvector } from './scale-pgvector.js';
@@ -166,20 +166,21 @@ function measureSearch(m: Measured, search: (probe: Float32Array) => PersonMatch
   };
 }
 
-/** The sketch search as the product runs it (FlatIndex with SKETCH_SETTINGS): build time, memory and answers. */
+/** The sketch search as the product runs it (FlatIndex with sketchSettingsFor's settings): build time, memory and answers. */
 function measureSketch(m: Measured): SketchRow {
   gc();
   const rssBefore = process.memoryUsage().rss;
   const buildStart = performance.now();
-  const index = FlatIndex.fromSnapshot({ dimensions: m.dims, ...m.built, faceIds: m.built.faceIds.slice() }, SKETCH_SETTINGS);
+  const settings = sketchSettingsFor(m.dims);
+  const index = FlatIndex.fromSnapshot({ dimensions: m.dims, ...m.built, faceIds: m.built.faceIds.slice() }, settings);
   const buildS = (performance.now() - buildStart) / 1000;
   const rssBytesPerFace = (process.memoryUsage().rss - rssBefore) / m.faces;
-  const row = { faces: m.faces, dims: m.dims, buildS, rssBytesPerFace, ...measureSearch(m, (probe) => index.searchPeople(probe, K)) };
-  console.error(`  sketch ${SKETCH_SETTINGS.bits} bits, ${SKETCH_SETTINGS.candidates} candidates: built in ${buildS.toFixed(1)} s, mated ${pct(row.matedAgree)}, non-mated ${pct(row.nonMatedAgree)}, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, recall@10 ${row.recallAt10.toFixed(4)} (load ${row.load})`);
+  const row = { faces: m.faces, dims: m.dims, ...settings, buildS, rssBytesPerFace, ...measureSearch(m, (probe) => index.searchPeople(probe, K)) };
+  console.error(`  sketch ${settings.bits} bits, ${settings.candidates} candidates: built in ${buildS.toFixed(1)} s, mated ${pct(row.matedAgree)}, non-mated ${pct(row.nonMatedAgree)}, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, recall@10 ${row.recallAt10.toFixed(4)} (load ${row.load})`);
   return row;
 }
 
-type SketchRow = Pick<ScaleRow, 'faces' | 'dims' | 'buildS' | 'rssBytesPerFace'> & ReturnType<typeof measureSearch>;
+type SketchRow = Pick<ScaleRow, 'faces' | 'dims' | 'buildS' | 'rssBytesPerFace'> & SketchSettings & ReturnType<typeof measureSearch>;
 
 /** Builds the gallery and its probes and asks exact search; notes what the gallery is like beside LFW. */
 function prepare(faces: number, dims: number, probes: number, notes: string[]): Measured {
@@ -263,11 +264,11 @@ async function measureAnn(m: Measured, args: ReturnType<typeof parseArgs>, dir: 
 
 function sketchTable(rows: SketchRow[]): string {
   return [
-    '| faces | dims | mated agree | non-mated agree | strangers named: agree | p50 ms | p99 ms | recall@10 | build s | RSS B/face | peak RSS GiB | load |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| faces | dims | bits | candidates | mated agree | non-mated agree | strangers named: agree | p50 ms | p99 ms | recall@10 | build s | RSS B/face | peak RSS GiB | load |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${pct(r.matedAgree)} | ${pct(r.nonMatedAgree)} | ${pct(r.strangersNamedAgree)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.recallAt10.toFixed(4)} | ${r.buildS.toFixed(1)} | ${Math.round(r.rssBytesPerFace)} | ${r.peakRssGiB.toFixed(1)} | ${r.load} |`,
+        `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${r.bits} | ${r.candidates.toLocaleString('en')} | ${pct(r.matedAgree)} | ${pct(r.nonMatedAgree)} | ${pct(r.strangersNamedAgree)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.recallAt10.toFixed(4)} | ${r.buildS.toFixed(1)} | ${Math.round(r.rssBytesPerFace)} | ${r.peakRssGiB.toFixed(1)} | ${r.load} |`,
     ),
   ].join('\n');
 }
@@ -307,7 +308,7 @@ async function main(): Promise<void> {
       }
     }
     if (notes.length > 0) lines.push("## Identify's decision against exact search (FlatIndex)", '', ...notes.map((n) => `- ${n}`), '');
-    if (sketchRows.length > 0) lines.push(`### The sketch search (FACEDB_INDEX=auto from FACEDB_ANN_THRESHOLD faces): ${SKETCH_SETTINGS.bits} bits, the ${SKETCH_SETTINGS.candidates} nearest sketches ranked exactly`, '', sketchTable(sketchRows), '');
+    if (sketchRows.length > 0) lines.push('### The sketch search (FACEDB_INDEX=auto from FACEDB_ANN_THRESHOLD faces): the nearest sketches ranked exactly', '', sketchTable(sketchRows), '');
     if (annRows.length > 0) lines.push('### The HNSW index (FACEDB_INDEX=ann; usearch, exact re-ranking)', '', annTable(annRows), '');
 
     const pgRows = [];

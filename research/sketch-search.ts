@@ -9,7 +9,7 @@
  * of people, p50/p99 of one whole search (sketch the query, scan, select, re-rank, people) on 1 thread and with the
  * scan split over 2, the p50 of each step, sketch build time, bytes per face and RSS.
  *
- *   node --expose-gc --import tsx research/sketch-search.ts [--sizes 100k,1M] [--bits 512,1024] [--k 256,1024,4096,16384]
+ *   node --expose-gc --import tsx research/sketch-search.ts [--sizes 100k,1M] [--dims 512] [--bits 512,1024] [--k 256,1024,4096,16384]
  *        [--probes 1000] [--threads 1,2] [--out research/out/sketch-search.md]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -24,7 +24,8 @@ import { recallOf as recall } from '../bench/search.js';
 import { gaussianProjections, sampleMean } from './binary-sketch.js';
 import { compileSketchKernel, SketchHelper, SketchSearch, type SearchSteps, type WasmModule } from './sketch-kernel.js';
 
-const DIMS = 512;
+/** 512 (engine v5's shape) or 128 (v4's): `--dims`, read before the rest of the options because everything below uses it. */
+const DIMS = process.argv.includes('--dims') ? Number(process.argv[process.argv.indexOf('--dims') + 1]) : 512;
 const TOP = 10;
 const load = (): string => loadavg()[0]!.toFixed(1);
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -229,6 +230,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       sizes: { type: 'string', default: '100k,1M' },
+      dims: { type: 'string', default: '512' },
       bits: { type: 'string', default: '512,1024' },
       k: { type: 'string', default: '256,1024,4096,16384' },
       probes: { type: 'string', default: '1000' },

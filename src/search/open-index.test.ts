@@ -11,7 +11,7 @@ import { openSqliteStore } from '../store/sqlite/store.js';
 import type { GalleryStore } from '../store/store.js';
 import { AnnIndex, annOptionsFor } from './ann-index.js';
 import { indexPath, openSearchIndex, persistSearchIndex } from './open-index.js';
-import { SKETCH_SETTINGS } from './sketch-settings.js';
+import { sketchSettingsFor } from './sketch-settings.js';
 
 /*
  * Which index a real SQLite gallery gets, and what happens to a saved ANN index that no longer matches the gallery
@@ -66,7 +66,7 @@ describe('openSearchIndex on a real SQLite gallery', () => {
       assert.ok(below.index instanceof FlatIndex && below.index.sketch === undefined);
       const above = await openSearchIndex(store, auto(db, faces), noModel);
       assert.ok(above.index instanceof FlatIndex);
-      assert.deepEqual(above.index.sketch, SKETCH_SETTINGS);
+      assert.deepEqual(above.index.sketch, sketchSettingsFor(MODEL.dimensions));
       await assertAnswersAsExact(store, above.index, 1, 30);
       await persistSearchIndex(store, auto(db, faces), above);
       assert.deepEqual((await readdir(dirname(db))).filter((f) => f.includes('.ann-')), []);

@@ -10,7 +10,7 @@ import { AnnIndex, annOptionsFor, type AnnOptions } from './ann-index.js';
 import { buildAnnIndexInWorker } from './build-in-worker.js';
 import { loadIndex, removeIndex, saveIndex } from './index-file.js';
 import type { SearchIndex } from './search-index.js';
-import { SKETCH_SETTINGS } from './sketch-settings.js';
+import { sketchSettingsFor } from './sketch-settings.js';
 
 /** The in-memory index and the gallery change number it reflects. */
 export interface SyncedIndex {
@@ -42,7 +42,7 @@ function kindFor(settings: IndexSettings, faces: number): 'exact' | 'sketch' | '
 
 /** An in-memory index over `rows` that is not an HNSW graph: exact, or sketched when `kind` says so. */
 function flatIndex(rows: EmbeddingRows, kind: 'exact' | 'sketch'): Promise<FlatIndex> | FlatIndex {
-  return kind === 'sketch' ? FlatIndex.fromSnapshotSketched(rows, SKETCH_SETTINGS) : FlatIndex.fromSnapshot(rows);
+  return kind === 'sketch' ? FlatIndex.fromSnapshotSketched(rows, sketchSettingsFor(rows.dimensions)) : FlatIndex.fromSnapshot(rows);
 }
 
 /**
@@ -60,7 +60,7 @@ export async function openSearchIndex(
   const model = await store.getModel();
   if (model === null) {
     const { dimensions } = await modelIfEmpty();
-    return { index: settings.index === 'sketch' ? new FlatIndex(dimensions, undefined, { settings: SKETCH_SETTINGS }) : new FlatIndex(dimensions), changeSeq: 0 };
+    return { index: settings.index === 'sketch' ? new FlatIndex(dimensions, undefined, { settings: sketchSettingsFor(dimensions) }) : new FlatIndex(dimensions), changeSeq: 0 };
   }
   const defaults = annOptionsFor(model.dimensions, await store.countFaces());
   const options = chosenOptions ?? { ...defaults, expansionSearch: settings.annEfSearch ?? defaults.expansionSearch };

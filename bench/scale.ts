@@ -22,7 +22,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
+import { ClusteredGallery, identifyDecision, shapeForDimensions } from '../test/clustered-embeddings.js';
 import { thresholdForFar } from '../src/core/confidence.js';
 import { euclideanDistance } from '../src/core/distance.js';
 import { FlatIndex, type SketchSettings } from '../src/core/flat-index.js';
@@ -121,10 +121,6 @@ function timedAll(probes: Float32Array[], search: (probe: Float32Array) => Perso
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const peakRssGiB = (): number => (process.resourceUsage().maxRSS * 1024) / 2 ** 30;
 
-/** identify's answer: the nearest person's id when within the threshold, else null (unknown). */
-export const decision = (answer: PersonMatch[], threshold: number): number | null =>
-  answer[0] !== undefined && answer[0].distance <= threshold ? answer[0].personId : null;
-
 /** A gallery, its probes and exact search's answers to them: what every index is measured against. */
 interface Measured {
   faces: number;
@@ -146,10 +142,10 @@ function measureSearch(m: Measured, search: (probe: Float32Array) => PersonMatch
     let counted = 0;
     let same = 0;
     answers.forEach((answer, p) => {
-      const wanted = decision(truth[p]!, m.threshold);
+      const wanted = identifyDecision(truth[p]!, m.threshold);
       if (named !== null && (wanted !== null) !== named) return;
       counted++;
-      if (decision(answer, m.threshold) === wanted) same++;
+      if (identifyDecision(answer, m.threshold) === wanted) same++;
     });
     return same / Math.max(1, counted);
   };
@@ -195,7 +191,7 @@ function prepare(faces: number, dims: number, probes: number, notes: string[]): 
   const [matedTruth, nonMatedTruth] = ((exact) => [mated, nonMated].map((probes) => timedAll(probes, (probe) => exact.searchPeople(probe, K))))(
     FlatIndex.fromSnapshot({ dimensions: dims, ...built, faceIds: built.faceIds.slice() }),
   ) as [ReturnType<typeof timedAll>, ReturnType<typeof timedAll>];
-  const unknownToExact = nonMatedTruth.answers.filter((answer) => decision(answer, threshold) === null).length;
+  const unknownToExact = nonMatedTruth.answers.filter((answer) => identifyDecision(answer, threshold) === null).length;
   // The generator's genuine and impostor pair distances at the threshold, beside LFW's (the calibration's ROC).
   let genuine = 0;
   let genuineIn = 0;
@@ -213,7 +209,7 @@ function prepare(faces: number, dims: number, probes: number, notes: string[]): 
   notes.push(
     `${faces.toLocaleString('en')} × ${dims}-D: ${built.people.toLocaleString('en')} people; threshold ${threshold} (${engine.CALIBRATION_MODEL}, per-pair FAR ${IDENTIFY_DEFAULT_FAR}). ` +
       `Genuine pairs within it: ${pct(genuineIn / genuine)} (LFW: ${lfw ? pct(lfw.tar) : '?'}); impostor pairs: ${(impostorIn / (impostors * mated.length)).toExponential(1)} (LFW: ${lfw?.far.toExponential(1) ?? '?'}). ` +
-      `Mated probes exact search names correctly: ${pct(matedTruth.answers.filter((a, p) => decision(a, threshold) === matedIdentity(p)).length / mated.length)}; ` +
+      `Mated probes exact search names correctly: ${pct(matedTruth.answers.filter((a, p) => identifyDecision(a, threshold) === matedIdentity(p)).length / mated.length)}; ` +
       `strangers exact search names nobody for (non-mated probes): ${unknownToExact} of ${nonMated.length}. Exact top-10 p50 ${percentile(matedTruth.times, 0.5).toFixed(1)} ms, p99 ${percentile(matedTruth.times, 0.99).toFixed(1)} ms (load ${load()}).`,
   );
   return { faces, dims, threshold, built, mated, nonMated, matedTruth: matedTruth.answers, nonMatedTruth: nonMatedTruth.answers };

@@ -12,6 +12,7 @@
  * per person (0.75–1.25 × b), and people have 1 to 9 photos (mean ≈ 3.7), so neighbourhoods are uneven, as in a
  * real gallery.
  */
+import type { PersonMatch } from '../src/core/search-index.js';
 import { seededRandom } from './fixtures.js';
 
 export interface ClusterShape {
@@ -185,4 +186,12 @@ function hash(...parts: number[]): number {
     h ^= h >>> 12;
   }
   return h >>> 0;
+}
+
+/**
+ * identify's decision on a search's answer, what the index tests and bench:scale compare with exact search's: the
+ * nearest person when within the threshold, else unknown (null).
+ */
+export function identifyDecision(answer: readonly PersonMatch[], threshold: number): number | null {
+  return answer[0] !== undefined && answer[0].distance <= threshold ? answer[0].personId : null;
 }

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ClusteredGallery, MOBILEFACENET_512 } from '../../test/clustered-embeddings.js';
+import { ClusteredGallery, identifyDecision, MOBILEFACENET_512 } from '../../test/clustered-embeddings.js';
 import { tempDir } from '../../test/fixtures.js';
 import { thresholdForFar } from '../core/confidence.js';
 import { FlatIndex } from '../core/flat-index.js';
-import type { PersonMatch } from '../core/search-index.js';
 import { CALIBRATION, CALIBRATION_MODEL } from '../engine/onnx/calibration.js';
 import { IDENTIFY_DEFAULT_FAR } from '../services/recognition.js';
 import { AnnIndex, annOptionsFor } from './ann-index.js';
@@ -15,10 +14,6 @@ const FACES = 2000;
 const PROBES = 60;
 /** identify's default number of people (FACEDB_TOP_K). */
 const TOP_K = 5;
-
-/** identify's decision: the nearest person when within the threshold, else unknown (null). */
-const decide = (answer: PersonMatch[], threshold: number): number | null =>
-  answer[0] !== undefined && answer[0].distance <= threshold ? answer[0].personId : null;
 
 void describe("AnnIndex answers identify's decision like exact search (512-D faces shaped like engine v5's)", () => {
   // The threshold identify takes by default from the engine's calibration.
@@ -45,9 +40,9 @@ void describe("AnnIndex answers identify's decision like exact search (512-D fac
     for (const probe of [...mated, ...strangers, ...borderline]) {
       const truth = exact.searchPeople(probe, TOP_K);
       const answer = ann.searchPeople(probe, TOP_K);
-      assert.equal(decide(answer, threshold), decide(truth, threshold));
+      assert.equal(identifyDecision(answer, threshold), identifyDecision(truth, threshold));
       assert.equal(answer[0]!.distance, truth[0]!.distance);
-      if (decide(truth, threshold) !== null) named++;
+      if (identifyDecision(truth, threshold) !== null) named++;
     }
     // Both kinds of answer occur, the borderline ones on either side of the threshold.
     assert.ok(named > PROBES && named < 3 * PROBES, `${named} named`);
@@ -68,7 +63,7 @@ void describe("AnnIndex answers identify's decision like exact search (512-D fac
     ann.saveGraph(join(dir, 'graph'));
     const narrow = (candidates: number): AnnIndex => AnnIndex.restore(512, { ...options, expansionSearch: 1, candidates }, join(dir, 'graph'), built);
     const disagreements = (index: AnnIndex): number =>
-      [...mated, ...borderline].filter((probe) => decide(index.searchPeople(probe, 1), threshold) !== decide(exact.searchPeople(probe, 1), threshold)).length;
+      [...mated, ...borderline].filter((probe) => identifyDecision(index.searchPeople(probe, 1), threshold) !== identifyDecision(exact.searchPeople(probe, 1), threshold)).length;
     try {
       // usearch searches with max(ef_search, faces asked for): asking for 256 faces finds every mate an ef_search of 1
       // misses when only a few faces are asked for.

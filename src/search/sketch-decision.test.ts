@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ClusteredGallery, MOBILEFACENET_512 } from '../../test/clustered-embeddings.js';
+import { ClusteredGallery, identifyDecision, MOBILEFACENET_512 } from '../../test/clustered-embeddings.js';
 import { thresholdForFar } from '../core/confidence.js';
 import { FlatIndex } from '../core/flat-index.js';
-import type { PersonMatch } from '../core/search-index.js';
 import { CALIBRATION, CALIBRATION_MODEL } from '../engine/onnx/calibration.js';
 import { IDENTIFY_DEFAULT_FAR } from '../services/recognition.js';
 
 const DIMS = 512;
 const FACES = 6000;
 const PROBES = 80;
-
-/** identify's decision: the nearest person when within the threshold, else unknown (null). */
-const decide = (answer: PersonMatch[], threshold: number): number | null =>
-  answer[0] !== undefined && answer[0].distance <= threshold ? answer[0].personId : null;
 
 void describe("a sketched FlatIndex answers identify's decision like exact search (512-D faces shaped like engine v5's)", () => {
   const threshold = thresholdForFar(CALIBRATION, IDENTIFY_DEFAULT_FAR, CALIBRATION_MODEL);
@@ -29,9 +24,9 @@ void describe("a sketched FlatIndex answers identify's decision like exact searc
     for (const probe of [...mated, ...strangers]) {
       const truth = exact.searchPeople(probe, 5);
       const answer = sketched.searchPeople(probe, 5);
-      assert.equal(decide(answer, threshold), decide(truth, threshold));
+      assert.equal(identifyDecision(answer, threshold), identifyDecision(truth, threshold));
       assert.equal(answer[0]!.distance, truth[0]!.distance);
-      if (decide(truth, threshold) !== null) named++;
+      if (identifyDecision(truth, threshold) !== null) named++;
     }
     return named;
   }

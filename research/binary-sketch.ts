@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FlatIndex } from '../src/core/flat-index.js';
 import { ClusteredGallery, MOBILEFACENET_512 } from '../test/clustered-embeddings.js';
-import { seededRandom } from '../test/fixtures.js';
+import { gaussianProjections } from '../src/core/sketch-rows.js';
 
 /** The mean of the first `sample` rows (of `dims` values each) of `vectors`: the sketch's centre. */
 export function sampleMean(vectors: Float32Array, dims: number, sample = 20_000): Float64Array {
@@ -22,12 +22,8 @@ export function sampleMean(vectors: Float32Array, dims: number, sample = 20_000)
   return mean;
 }
 
-/** `bits` random Gaussian directions of `dims` values, row after row (SimHash's projections), from a fixed seed. */
-export function gaussianProjections(bits: number, dims: number, seed = 5): Float32Array {
-  const random = seededRandom(seed);
-  const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  return Float32Array.from({ length: bits * dims }, gaussian);
-}
+/** The seed of the research's projections (src/core/sketch-rows.ts gaussianProjections; the product uses its own). */
+export const RESEARCH_PROJECTION_SEED = 5;
 
 function main(): void {
   const { values } = parseArgs({
@@ -49,7 +45,7 @@ function main(): void {
   const truth = probes.map((probe) => new Set(exact.searchPeople(probe, TOP_PEOPLE).map((m) => m.personId)));
 
   const mean = sampleMean(built.vectors, dims);
-  const projections = gaussianProjections(bits, dims);
+  const projections = gaussianProjections(bits, dims, RESEARCH_PROJECTION_SEED);
   const words = bits / 32;
 
   function sketch(vectors: Float32Array, offset: number, out: Uint32Array, at: number): void {

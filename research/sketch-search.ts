@@ -22,7 +22,8 @@ import { pct, percentile } from '../bench/common.js';
 import { identifyThreshold, scaleGallery, scaleProbes } from '../bench/scale.js';
 import { identifyDecision as decision } from '../test/clustered-embeddings.js';
 import { recallOf as recall } from '../bench/search.js';
-import { gaussianProjections, sampleMean } from './binary-sketch.js';
+import { gaussianProjections } from '../src/core/sketch-rows.js';
+import { RESEARCH_PROJECTION_SEED, sampleMean } from './binary-sketch.js';
 import { compileSketchKernel, SketchHelper, SketchSearch, type SearchSteps, type WasmModule } from './sketch-kernel.js';
 
 /** 512 (engine v5's shape) or 128 (v4's): `--dims`, read before the rest of the options because everything below uses it. */
@@ -71,7 +72,7 @@ async function selfCheck(module: WasmModule, twoThreads: boolean): Promise<void>
     const search = new SketchSearch(module, { dims: DIMS, bits, faces, maxCandidates: faces, threads: 2 }, built);
     const helper = twoThreads ? await SketchHelper.start(module, search.memory) : undefined;
     search.vectors.set(built.vectors);
-    const projections = gaussianProjections(bits, DIMS);
+    const projections = gaussianProjections(bits, DIMS, RESEARCH_PROJECTION_SEED);
     const mean = sampleMean(built.vectors, DIMS);
     search.setProjections(projections, mean);
     search.buildSketches(helper);
@@ -152,7 +153,7 @@ async function measureSize(faces: number, args: { bits: number[]; ks: number[]; 
     const builds: string[] = [];
     for (const buildHelper of helper ? [undefined, helper] : [undefined]) {
       started = performance.now();
-      search.setProjections(gaussianProjections(bits, DIMS), sampleMean(built.vectors, DIMS));
+      search.setProjections(gaussianProjections(bits, DIMS, RESEARCH_PROJECTION_SEED), sampleMean(built.vectors, DIMS));
       search.buildSketches(buildHelper);
       builds.push(`${((performance.now() - started) / 1000).toFixed(1)} s on ${buildHelper ? 2 : 1} thread${buildHelper ? 's' : ''}`);
     }

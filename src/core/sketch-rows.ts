@@ -81,17 +81,12 @@ export class SketchRows {
     this.#kernel = exports as unknown as SketchKernel;
     this.reserve(capacity);
 
-    const random = seededRandom(PROJECTION_SEED);
-    const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
     const projections = new Float32Array(memory.buffer, this.#at.projections, bits * dimensions);
+    projections.set(gaussianProjections(bits, dimensions, PROJECTION_SEED));
     const offsets = new Float32Array(memory.buffer, this.#at.offsets, bits);
     for (let b = 0; b < bits; b++) {
       let offset = 0;
-      for (let d = 0; d < dimensions; d++) {
-        const value = gaussian();
-        projections[b * dimensions + d] = value;
-        offset += value * centre[d]!;
-      }
+      for (let d = 0; d < dimensions; d++) offset += projections[b * dimensions + d]! * centre[d]!;
       offsets[b] = offset;
     }
   }
@@ -136,7 +131,6 @@ export class SketchRows {
     const { bits } = this.settings;
     const buffer = this.#memory.buffer;
     new Float32Array(buffer, this.#at.query, this.dimensions).set(query);
-    new Uint8Array(buffer, this.#at.querySketch, bits / 8).fill(0);
     this.#kernel.sketchRows(this.#at.projections, this.#at.offsets, bits, this.dimensions, this.#at.query, 1, this.#at.querySketch);
     const histogram = new Uint32Array(buffer, this.#at.histogram, bits + 1);
     histogram.fill(0);
@@ -162,6 +156,13 @@ export class SketchRows {
   #sketchAt(row: number): number {
     return this.#at.sketches + row * this.#bytesPerSketch;
   }
+}
+
+/** `bits` random Gaussian directions of `dims` values, row after row (SimHash's projections), the same for one `seed`. */
+export function gaussianProjections(bits: number, dims: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  return Float32Array.from({ length: bits * dims }, gaussian);
 }
 
 /** The mean of up to `sample` rows spread over the `count` vectors: the centre a gallery's sketches are taken around. */

@@ -12,16 +12,10 @@
  * clusters are left as they are. Merging two clusters of T costs what naming the second one T costs (one action).
  * At the end every labelled face must be in its true person (checked), else the scenario fails.
  */
-import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
-import { loadConfig } from '../src/config/config.js';
 import type { ModelInfo } from '../src/core/types.js';
 import { toFacedbError } from '../src/errors/errors.js';
 import { ClusterSuggestions } from '../src/services/cluster-suggestions.js';
-import { FaceService } from '../src/services/face-service.js';
-import { openSqliteStore } from '../src/store/sqlite/store.js';
-import { tempDir } from '../test/fixtures.js';
-import { labelledFace, type CachedPhoto } from './cluster-faces.js';
+import { labelledFace, storedFace, withCachedGallery, type CachedPhoto } from './cluster-faces.js';
 
 /**
  * Actions by kind: suggestions accepted (a click), rejected, clusters named by typing, refused names confirmed,
@@ -40,31 +34,23 @@ export interface CorrectionCounts {
 }
 
 export async function correctionsScenario(photos: readonly CachedPhoto[], model: ModelInfo, withSuggestions: boolean): Promise<CorrectionCounts> {
-  const dir = await tempDir('facedb-bench-corrections-');
-  const store = await openSqliteStore(join(dir, 'gallery.sqlite'));
-  const faces = new FaceService(loadConfig({ db: join(dir, 'gallery.sqlite') }), store, () => Promise.reject(new Error('the benchmark enrolls cached analyses')));
-  const { clusters } = faces;
-  const suggestions = new ClusterSuggestions(faces.context);
-  const n: CorrectionCounts = { accepted: 0, rejected: 0, typed: 0, forced: 0, moved: 0, takenOut: 0, total: 0, suggestions: { right: 0, wrong: 0, missing: 0 } };
-  try {
-    await store.ensureModel(model);
+  return withCachedGallery(model, async (faces, store) => {
+    const { clusters } = faces;
+    const suggestions = new ClusterSuggestions(faces.context);
+    const n: CorrectionCounts = { accepted: 0, rejected: 0, typed: 0, forced: 0, moved: 0, takenOut: 0, total: 0, suggestions: { right: 0, wrong: 0, missing: 0 } };
     const truthOf = new Map<number, string | null>();
     const enrolled = new Set<string>();
     const photoCount = new Map<string, number>();
     for (const photo of photos) photoCount.set(photo.person, (photoCount.get(photo.person) ?? 0) + 1);
     for (const photo of photos) {
-      const newFace = (i: number) => {
-        const face = photo.faces[i]!;
-        return { sourcePath: photo.file, contentHash: photo.contentHash, box: face.box, detectionScore: face.detectionScore, embedding: face.embedding, crop: null };
-      };
       const labelled = labelledFace(photo);
       if (photo.faces.length > 0 && photoCount.get(photo.person)! >= 2 && !enrolled.has(photo.person)) {
         enrolled.add(photo.person);
-        const [face] = await store.addFaces((await store.upsertPerson(photo.person)).id, [newFace(labelled)]);
+        const [face] = await store.addFaces((await store.upsertPerson(photo.person)).id, [storedFace(photo, labelled)]);
         truthOf.set(face!.id, photo.person);
         continue;
       }
-      const added = await store.addUnnamedFaces(photo.faces.map((_, i) => newFace(i)));
+      const added = await store.addUnnamedFaces(photo.faces.map((_, i) => storedFace(photo, i)));
       added.forEach((face, i) => truthOf.set(face.id, i === labelled ? photo.person : null));
     }
     await clusters.cluster();
@@ -133,8 +119,5 @@ export async function correctionsScenario(photos: readonly CachedPhoto[], model:
     if (misplaced > 0 || stored.length !== wrong.length) throw new Error(`${misplaced} labelled faces are not with their person after the corrections`);
     n.total = n.accepted + n.rejected + n.typed + n.forced + n.moved + n.takenOut;
     return n;
-  } finally {
-    await faces.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }

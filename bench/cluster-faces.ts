@@ -3,8 +3,9 @@
  * computed once per engine and cached in bench/out/ so `npm run bench:cluster` re-runs without inference; and how
  * bench:cluster and research/cluster-threshold.ts score a clustering of them against the truth.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { loadConfig } from '../src/config/config.js';
 import { clusterFaces, type ClusterInput } from '../src/core/clustering.js';
 import type { Box, ModelInfo } from '../src/core/types.js';
 import type { FaceEngine } from '../src/engine/engine.js';
@@ -12,8 +13,10 @@ import { calibrationKey } from '../src/core/confidence.js';
 import { engineForModel, ENGINE_NAMES, ENGINES } from '../src/engine/registry.js';
 import { readImageFile } from '../src/image/decode.js';
 import { sha256Hex } from '../src/image/hash.js';
-import { embeddingOf } from '../src/services/face-service.js';
-import { LFW_SUBSET, REPO_ROOT } from '../test/fixtures.js';
+import { embeddingOf, FaceService } from '../src/services/face-service.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
+import type { GalleryStore, NewFace } from '../src/store/store.js';
+import { LFW_SUBSET, REPO_ROOT, tempDir } from '../test/fixtures.js';
 import { analyzeOptions, inLanes, lfwPeople, limits, pct } from './common.js';
 
 export interface CachedFace {
@@ -127,6 +130,30 @@ export interface BenchFace {
   faceId: number;
   truth: string | null;
   embedding: Float32Array;
+}
+
+/**
+ * Runs `use` on a throwaway SQLite gallery pinned to `model`, through the product's FaceService; its faces come from
+ * the cache, so the service has no engine. The gallery is removed afterwards.
+ */
+export async function withCachedGallery<T>(model: ModelInfo, use: (faces: FaceService, store: GalleryStore) => Promise<T>): Promise<T> {
+  const dir = await tempDir('facedb-bench-cluster-');
+  const db = join(dir, 'gallery.sqlite');
+  const store = await openSqliteStore(db);
+  const faces = new FaceService(loadConfig({ db }), store, () => Promise.reject(new Error('the benchmark enrolls cached analyses')));
+  try {
+    await store.ensureModel(model);
+    return await use(faces, store);
+  } finally {
+    await faces.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The `i`-th cached face of `photo` as the store takes it (no crop: nothing here shows one). */
+export function storedFace(photo: CachedPhoto, i: number): NewFace {
+  const face = photo.faces[i]!;
+  return { sourcePath: photo.file, contentHash: photo.contentHash, box: face.box, detectionScore: face.detectionScore, embedding: face.embedding, crop: null };
 }
 
 /** Index of the face whose box centre is nearest the photo's centre (250×250 LFW photos). */

@@ -21,16 +21,10 @@
  *
  * Options: --engine <id@version> (default faceapi-resnet128@4). Writes bench/out/cluster.md and cluster.json.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config/config.js';
 import type { ModelInfo } from '../src/core/types.js';
 import { CLUSTER_FAR, ClusterService, clusterThreshold } from '../src/services/cluster-service.js';
-import { FaceService } from '../src/services/face-service.js';
-import { openSqliteStore } from '../src/store/sqlite/store.js';
-import { tempDir } from '../test/fixtures.js';
-import { clusterInMemory, halfFaces, labelledFace, loadFaces, score, SCORE_HEADER, scoreRow, type CachedPhoto, type Scores } from './cluster-faces.js';
+import { clusterInMemory, halfFaces, labelledFace, loadFaces, score, SCORE_HEADER, scoreRow, storedFace, withCachedGallery, type CachedPhoto, type Scores } from './cluster-faces.js';
 import { correctionsScenario, type CorrectionCounts } from './cluster-corrections.js';
 import { writeReport } from './common.js';
 
@@ -41,13 +35,8 @@ const { values: args } = parseArgs({ options: { engine: { type: 'string', defaul
  * an incremental clustering run after each, then (optionally) a full re-clustering.
  */
 async function productRun(photos: readonly CachedPhoto[], model: ModelInfo, batches: number) {
-  const dir = await tempDir('facedb-bench-cluster-');
-  const store = await openSqliteStore(join(dir, 'gallery.sqlite'));
-  const config = loadConfig({ db: join(dir, 'gallery.sqlite') });
-  const faces = new FaceService(config, store, () => Promise.reject(new Error('the benchmark enrolls cached analyses')));
-  const clusters = new ClusterService(faces);
-  try {
-    await store.ensureModel(model);
+  return withCachedGallery(model, async (faces, store) => {
+    const clusters = new ClusterService(faces);
     const truthOf = new Map<number, string | null>();
     const embeddingOf = new Map<number, Float32Array>();
     const runs = [];
@@ -57,9 +46,7 @@ async function productRun(photos: readonly CachedPhoto[], model: ModelInfo, batc
       const began = performance.now();
       for (const photo of photos.slice(start, start + size)) {
         const labelled = labelledFace(photo);
-        const added = await store.addUnnamedFaces(
-          photo.faces.map((face) => ({ sourcePath: photo.file, contentHash: photo.contentHash, box: face.box, detectionScore: face.detectionScore, embedding: face.embedding, crop: null })),
-        );
+        const added = await store.addUnnamedFaces(photo.faces.map((_, i) => storedFace(photo, i)));
         added.forEach((face, i) => {
           truthOf.set(face.id, i === labelled ? photo.person : null);
           embeddingOf.set(face.id, photo.faces[i]!.embedding);
@@ -77,10 +64,7 @@ async function productRun(photos: readonly CachedPhoto[], model: ModelInfo, batc
     const full = await clusters.cluster({ full: true });
     const afterFull = await current();
     return { threshold: clusterThreshold(model), enrollMs, runs, incremental, full, afterFull };
-  } finally {
-    await faces.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const cache = await loadFaces(args.engine);

@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { openFacedb } from '../src/facedb.js';
 import { embedPhotos } from '../src/services/evaluation/embed.js';
 import { labelledPhotos } from '../src/services/evaluation/folder.js';
-import { genuineDistances, median, pairPass, type FaceRow } from '../src/services/evaluation/pairs.js';
+import { faceRows, pairPassNear } from '../src/services/evaluation/pairs.js';
 import { duplicates, isMislabel, type MislabelRule, type ProblemContext } from '../src/services/evaluation/problems.js';
 import type { Duplicate } from '../src/services/evaluation/types.js';
 import type { FaceEngine } from '../src/engine/engine.js';
@@ -126,15 +126,8 @@ export async function withPlantedFolder<T>(engineName: string, limitPeople: numb
     const embedRss = process.resourceUsage().maxRSS * 1024;
     const engine = await service.engine();
     const threshold = service.threshold(engine, {}, 'identify');
-    const people = [...new Set(embedded.photos.map((p) => p.person))].sort();
-    const index = new Map(people.map((p, i) => [p, i]));
-    const rows: FaceRow[] = embedded.photos.flatMap((photo, i) => {
-      const embedding = embedded.embeddings[i];
-      return embedding ? [{ photo: i, person: index.get(photo.person) ?? -1, embedding }] : [];
-    });
-    const genuine = genuineDistances(rows);
-    const medianGenuine = median([...genuine.values()].flat());
-    const pass = pairPass(rows, nearRatio * medianGenuine, genuine);
+    const { people, rows } = faceRows(embedded.photos, embedded.embeddings);
+    const { pass, medianGenuine } = pairPassNear(rows, nearRatio);
     const ctx: ProblemContext = { photos: embedded.photos, rows, people, pass, threshold };
     const plantedNear = new Set(planted.near.map((p) => pairKey(p.a, p.b)));
     const plantedIdentical = new Set(planted.identical.map((p) => pairKey(p.a, p.b)));

@@ -6,7 +6,7 @@ import type { FaceService } from '../face-service.js';
 import { describeOperatingPoint } from '../operating-point-source.js';
 import { embedPhotos, type EmbedOptions } from './embed.js';
 import { countPerPerson, labelledPhotos } from './folder.js';
-import { genuineDistances, MAX_IMPOSTOR_PAIRS, median, pairPass, SAMPLING_SEED, type FaceRow } from './pairs.js';
+import { faceRows, MAX_IMPOSTOR_PAIRS, pairPassNear, SAMPLING_SEED } from './pairs.js';
 import {
   duplicates,
   identifyAnswers,
@@ -49,12 +49,7 @@ export async function evaluateFolder(service: FaceService, folder: string, optio
   const embedded = await embedPhotos(service, items, options);
   const { photos, embeddings } = embedded;
 
-  const people = [...countPerPerson(photos).keys()].sort();
-  const personIndex = new Map(people.map((p, i) => [p, i]));
-  const rows: FaceRow[] = photos.flatMap((photo, i) => {
-    const embedding = embeddings[i];
-    return embedding ? [{ photo: i, person: personIndex.get(photo.person) ?? -1, embedding }] : [];
-  });
+  const { people, rows } = faceRows(photos, embeddings);
   const withFace = countPerPerson(rows.map((r) => ({ person: String(r.person) })));
   if (withFace.size < 2 || ![...withFace.values()].some((n) => n >= 2)) {
     throw new FacedbError(
@@ -65,9 +60,8 @@ export async function evaluateFolder(service: FaceService, folder: string, optio
     );
   }
 
-  const genuineByPerson = genuineDistances(rows);
-  const nearDistance = NEAR_DUPLICATE_RATIO * median([...genuineByPerson.values()].flat());
-  const pass = pairPass(rows, nearDistance, genuineByPerson);
+  const { pass, medianGenuine } = pairPassNear(rows, NEAR_DUPLICATE_RATIO);
+  const nearDistance = NEAR_DUPLICATE_RATIO * medianGenuine;
   const threshold = service.threshold(engine, {}, 'identify');
   const ctx: ProblemContext = { photos, rows, people, pass, threshold };
   const answers = identifyAnswers(ctx);

@@ -32,6 +32,26 @@ export interface PairPass {
   near: Array<{ a: number; b: number; distance: number }>;
 }
 
+/** The photos with a face as rows; people (photos with no face count too) are numbered in their names' sorted order. */
+export function faceRows(photos: ReadonlyArray<{ person: string }>, embeddings: ReadonlyArray<Float32Array | null>): { people: string[]; rows: FaceRow[] } {
+  const people = [...new Set(photos.map((p) => p.person))].sort();
+  const personIndex = new Map(people.map((p, i) => [p, i]));
+  const rows = photos.flatMap((photo, i) => {
+    const embedding = embeddings[i];
+    return embedding ? [{ photo: i, person: personIndex.get(photo.person)!, embedding }] : [];
+  });
+  return { people, rows };
+}
+
+/**
+ * pairPass with the near pairs kept up to `nearRatio` × the median same-person distance (scale-free, so no model's
+ * distances are built in), and that median.
+ */
+export function pairPassNear(rows: readonly FaceRow[], nearRatio: number): { pass: PairPass; medianGenuine: number } {
+  const genuineByPerson = genuineDistances(rows);
+  const medianGenuine = median([...genuineByPerson.values()].flat());
+  return { pass: pairPass(rows, nearRatio * medianGenuine, genuineByPerson), medianGenuine };
+}
 
 /** Every same-person distance, grouped by person (cheap: only within people). */
 export function genuineDistances(rows: readonly FaceRow[]): Map<number, number[]> {

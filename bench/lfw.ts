@@ -27,19 +27,13 @@ export async function officialPairsInSubset(pairsFile: string, root: string, pre
   lines.slice(1).forEach((line, i) => {
     const fold = Math.floor(i / (2 * perClass));
     if (line === '' || fold >= folds) return;
+    // "name i1 i2" is a matched pair, "name1 i1 name2 i2" a mismatched one.
     const parts = line.split(/\s+/);
-    let a: string;
-    let b: string;
-    if (parts.length === 3) {
-      const [name = '', i1 = '', i2 = ''] = parts;
-      a = lfwFile(root, name, Number(i1));
-      b = lfwFile(root, name, Number(i2));
-    } else {
-      const [n1 = '', i1 = '', n2 = '', i2 = ''] = parts;
-      a = lfwFile(root, n1, Number(i1));
-      b = lfwFile(root, n2, Number(i2));
-    }
-    if (present.has(a) && present.has(b)) pairs.push({ a, b, same: parts.length === 3, fold, source: 'official' });
+    const same = parts.length === 3;
+    const [n1 = '', i1 = '', n2 = '', i2 = ''] = same ? [parts[0], parts[1], parts[0], parts[2]] : parts;
+    const a = lfwFile(root, n1, Number(i1));
+    const b = lfwFile(root, n2, Number(i2));
+    if (present.has(a) && present.has(b)) pairs.push({ a, b, same, fold, source: 'official' });
   });
   return pairs;
 }
@@ -48,12 +42,7 @@ export async function officialPairsInSubset(pairsFile: string, root: string, pre
  * Mismatched pairs drawn deterministically (seed 2026) from the subset, not already used,
  * spread round-robin over the 10 folds, so that both classes have as many pairs.
  */
-export function extraMismatchedPairs(
-  byPerson: Map<string, string[]>,
-  count: number,
-  taken: readonly LfwPair[],
-  seed = 2026,
-): LfwPair[] {
+export function extraMismatchedPairs(byPerson: Map<string, string[]>, count: number, taken: readonly LfwPair[], seed = 2026): LfwPair[] {
   const random = seededRandom(seed);
   const people = [...byPerson.keys()].sort();
   const used = new Set(taken.map((p) => [p.a, p.b].sort().join('|')));

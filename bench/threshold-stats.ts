@@ -48,18 +48,11 @@ export function statsAt(pairs: readonly ScoredPair[], threshold: number): Thresh
  */
 export function bestThreshold(pairs: readonly ScoredPair[]): ThresholdStats {
   const distances = [...new Set(pairs.map((p) => p.distance).filter(Number.isFinite))].sort((a, b) => a - b);
-  const candidates = [0];
-  for (let i = 0; i < distances.length; i++) {
-    const here = distances[i] ?? 0;
-    const nextDistance = distances[i + 1];
-    candidates.push(nextDistance === undefined ? here + 1e-6 : (here + nextDistance) / 2);
-  }
-  let best = statsAt(pairs, 0);
-  for (const candidate of candidates) {
-    const stats = statsAt(pairs, candidate);
-    if (stats.accuracy > best.accuracy) best = stats;
-  }
-  return best;
+  const midpoints = distances.map((here, i) => {
+    const next = distances[i + 1];
+    return next === undefined ? here + 1e-6 : (here + next) / 2;
+  });
+  return [0, ...midpoints].map((candidate) => statsAt(pairs, candidate)).reduce((best, stats) => (stats.accuracy > best.accuracy ? stats : best));
 }
 
 export interface CrossValidation {

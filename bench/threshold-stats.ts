@@ -21,21 +21,13 @@ export interface ThresholdStats {
 }
 
 export function statsAt(pairs: readonly ScoredPair[], threshold: number): ThresholdStats {
-  let correct = 0;
-  let falseAccepts = 0;
-  let falseRejects = 0;
-  let sameCount = 0;
-  for (const pair of pairs) {
-    const accepted = pair.distance <= threshold;
-    if (pair.same) sameCount += 1;
-    if (accepted === pair.same) correct += 1;
-    else if (accepted) falseAccepts += 1;
-    else falseRejects += 1;
-  }
+  const sameCount = pairs.filter((p) => p.same).length;
   const differentCount = pairs.length - sameCount;
+  const falseAccepts = pairs.filter((p) => !p.same && p.distance <= threshold).length;
+  const falseRejects = pairs.filter((p) => p.same && p.distance > threshold).length;
   return {
     threshold,
-    accuracy: pairs.length ? correct / pairs.length : 0,
+    accuracy: pairs.length ? (pairs.length - falseAccepts - falseRejects) / pairs.length : 0,
     falseAcceptRate: differentCount ? falseAccepts / differentCount : 0,
     falseRejectRate: sameCount ? falseRejects / sameCount : 0,
   };

@@ -25,6 +25,7 @@ import { bestThreshold, crossValidate, statsAt, type ScoredPair } from './thresh
 import { calibrationKey, confidence, thresholdForFar } from '../src/core/confidence.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { euclideanDistance } from '../src/core/distance.js';
+import { countAtMost } from '../src/core/verification.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import { subjectFace } from '../src/core/subject-face.js';
 import { dominantEmotion } from '../src/core/emotion.js';
@@ -87,18 +88,15 @@ type Photo = Subset['photos'][number];
 /** Each photo's subject face per variant; null: no face found. */
 type Embeddings = Record<Variant, Array<Float32Array | null>>;
 
-/** A grayscale copy of a photo, as a grayscale JPEG file would arrive. */
-async function grayscaleJpeg(bytes: Uint8Array): Promise<Uint8Array> {
-  return sharp(bytes).rotate().grayscale().jpeg({ quality: 92 }).toBuffer();
-}
-
 async function embedSubset(engine: FaceEngine, photos: readonly Photo[], lanes: number): Promise<Embeddings> {
   const out: Embeddings = { colour: photos.map(() => null), grayscale: photos.map(() => null) };
   await inLanes(photos.length, lanes, 'subset photos (colour + gray)', async (i) => {
     const photo = photos[i];
     if (!photo) return;
     const bytes = await readImageBytes(photo.path, limits); // read once, decoded twice
-    const [colour, gray] = await Promise.all([decodeImage(bytes, limits), grayscaleJpeg(bytes).then((g) => decodeImage(g, limits))]);
+    // The grayscale copy as a grayscale JPEG file would arrive.
+    const grayJpeg = sharp(bytes).rotate().grayscale().jpeg({ quality: 92 }).toBuffer();
+    const [colour, gray] = await Promise.all([decodeImage(bytes, limits), grayJpeg.then((g) => decodeImage(g, limits))]);
     const [c, g] = await Promise.all([engine.analyze(colour, embedOptions), engine.analyze(gray, embedOptions)]);
     // The face enrollment would take (the subject: at the centre, else the largest).
     out.colour[i] = subjectFace(c, colour.width, colour.height)?.embedding ?? null;
@@ -172,33 +170,25 @@ interface EmotionItem {
   predicted: Emotion | null;
 }
 
-/** One class's counts; recall is of the photos with a face found, recallAll of all. */
-const emotionClass = () => ({ total: 0, noFace: 0, correct: 0, recall: 0, recallAll: 0, confusedAs: {} as Partial<Record<Emotion, number>> });
+/** Counts over some emotion photos: recall of those with a face found and of all, and what they were taken for instead. */
+function emotionCounts(items: readonly EmotionItem[]) {
+  const noFace = items.filter((item) => item.predicted === null).length;
+  const correct = items.filter((item) => item.predicted === item.label).length;
+  const confusedAs: Partial<Record<Emotion, number>> = {};
+  for (const { label, predicted } of items) {
+    if (predicted !== null && predicted !== label) confusedAs[predicted] = (confusedAs[predicted] ?? 0) + 1;
+  }
+  const recall = correct / Math.max(1, items.length - noFace);
+  return { total: items.length, noFace, correct, recall, recallAll: correct / Math.max(1, items.length), confusedAs };
+}
 
 /** Recall per class, and the accuracy over the six PublicTest classes (disgust, from the training split, apart). */
 function emotionRun(items: readonly EmotionItem[]) {
-  const perClass: Record<string, ReturnType<typeof emotionClass>> = {};
-  for (const { label, predicted } of items) {
-    const row = (perClass[label] ??= emotionClass());
-    row.total += 1;
-    if (predicted === null) row.noFace += 1;
-    else if (predicted === label) row.correct += 1;
-    else row.confusedAs[predicted] = (row.confusedAs[predicted] ?? 0) + 1;
-  }
-  for (const row of Object.values(perClass)) {
-    row.recall = row.correct / Math.max(1, row.total - row.noFace);
-    row.recallAll = row.correct / Math.max(1, row.total);
-  }
-  const publicTest = items.filter((item) => item.label !== 'disgust');
-  const correct = publicTest.filter((item) => item.predicted === item.label).length;
-  const publicNoFace = publicTest.filter((item) => item.predicted === null).length;
-  return {
-    perClass,
-    publicAccuracy: correct / Math.max(1, publicTest.length - publicNoFace),
-    publicAccuracyAll: correct / Math.max(1, publicTest.length),
-    publicTotal: publicTest.length,
-    publicNoFace,
-  };
+  const labels = [...new Set(items.map((item) => item.label))];
+  const perClass = Object.fromEntries(labels.map((label) => [label, emotionCounts(items.filter((item) => item.label === label))]));
+  const publicTest = emotionCounts(items.filter((item) => item.label !== 'disgust'));
+  const { recall: publicAccuracy, recallAll: publicAccuracyAll, total: publicTotal, noFace: publicNoFace } = publicTest;
+  return { perClass, publicAccuracy, publicAccuracyAll, publicTotal, publicNoFace };
 }
 type EmotionRun = ReturnType<typeof emotionRun>;
 
@@ -235,9 +225,7 @@ function frrAtFar(pairs: AllPairs, far: number): { threshold: number; frr: numbe
   const index = Math.floor(pairs.different.length * far);
   if (index < 1 || pairs.same.length === 0) return null;
   const threshold = pairs.different[index] ?? Number.NaN;
-  let rejected = 0;
-  for (const d of pairs.same) if (d > threshold) rejected += 1;
-  return { threshold, frr: rejected / pairs.same.length };
+  return { threshold, frr: (pairs.same.length - countAtMost(pairs.same, threshold)) / pairs.same.length };
 }
 
 /** The largest ROC threshold whose measured FAR is at most `target`, and the false-reject rate there. */
@@ -263,7 +251,7 @@ function rocSvg(key: string, measured: MeasuredRoc): string {
 }
 
 /** The prototype's test images against `gallery` (the whole subset), as `facedb identify` answers at `threshold`. */
-async function testImagesTable(engine: FaceEngine, gallery: FlatIndex, people: readonly string[], threshold: number): Promise<{ rows: string[]; pass: number }> {
+async function testImagesTable(engine: FaceEngine, gallery: FlatIndex, people: readonly string[], threshold: number) {
   const rows: string[] = [];
   let passed = 0;
   for (const [file, expected] of EXPECTATIONS) {
@@ -312,7 +300,9 @@ async function runEngine(name: EngineName, subset: Subset) {
     // identify's default threshold is the one at a per-pair FAR of IDENTIFY_DEFAULT_FAR in the calibration the engine ships.
     const calibration = config.threshold === undefined ? engine.calibration : undefined;
     const identifyThreshold = calibration ? thresholdForFar(calibration, IDENTIFY_DEFAULT_FAR, calibrationKey(model)) : threshold;
-    if (config.threshold === undefined && !calibration) process.stderr.write(`${name}: no shipped calibration; the test-images table uses the default threshold\n`);
+    if (config.threshold === undefined && !calibration) {
+      process.stderr.write(`${name}: no shipped calibration; the test-images table uses the default threshold\n`);
+    }
     const table = await testImagesTable(engine, results.colour.index, subset.people, identifyThreshold);
     const minutes = (performance.now() - started) / 60000;
     // shipped: the calibration the engine ships (identify's threshold and the confidence).
@@ -327,21 +317,22 @@ function engineSection(r: EngineReport, subset: Subset): string[] {
   const { model, shipped, results, emotions } = r;
   const { colour: c, grayscale: g } = results;
   const measured = c.measured;
+  const head = (firstCell: string): string[] => [`${firstCell} colour | grayscale |`, '| --- | --- | --- |'];
   const row = (label: string, f: (v: VariantResult) => string): string => `| ${label} | ${f(c)} | ${f(g)} |`;
-  const operatingCell = (p: ReturnType<typeof operatingPoint>): string => (p ? `${p.threshold} | ${sci(p.far)} | ${pct(p.frr)}` : 'not measurable | | ');
+  const operatingCell = (v: VariantResult, target: number): string => {
+    const p = operatingPoint(v.measured, target);
+    return p ? `${p.threshold} | ${sci(p.far)} | ${pct(p.frr)}` : 'not measurable | | ';
+  };
   const emotionRows = EMOTIONS.flatMap((e) => {
     const all = emotions.all.perClass[e];
     if (!all) return [];
     const halves = HALVES.map((h) => emotions[h].perClass[e]).map((half) => (half ? pct1(half.recall) : '-'));
-    const confused = Object.entries(all.confusedAs)
-      .sort(([, x], [, y]) => y - x)
-      .slice(0, 2)
-      .map(([k, n]) => `${k} ${n}`)
-      .join(', ');
-    return [`| ${e}${e === 'disgust' ? ' (training split, apart)' : ''} | ${all.total} | ${all.noFace} | ${pct1(all.recall)} | ${halves.join(' | ')} | ${confused} |`];
+    const confused = Object.entries(all.confusedAs).sort(([, x], [, y]) => y - x).slice(0, 2).map(([k, n]) => `${k} ${n}`);
+    return [`| ${e}${e === 'disgust' ? ' (training split, apart)' : ''} | ${all.total} | ${all.noFace} | ${pct1(all.recall)} | ${halves.join(' | ')} | ${confused.join(', ')} |`];
   });
   const key = calibrationKey(model);
   const calibrationPath = `src/engine/${r.name}/calibration.ts`;
+  const confidenceAt = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3].filter((d) => shipped && d <= shipped.roc.at(-1)!.threshold);
   return [
     `## ${r.name}: ${key} (${r.minutes.toFixed(1)} min)`,
     '',
@@ -350,8 +341,7 @@ function engineSection(r: EngineReport, subset: Subset): string[] {
     `${subset.extra} extra mismatched pairs were drawn deterministically from the subset (seed 2026) so both classes`,
     `have ${subset.matched} pairs: ${subset.pairs.length} pairs in all. A photo with no face found makes its pair "different".`,
     '',
-    '| measure | colour | grayscale |',
-    '| --- | --- | --- |',
+    ...head('| measure |'),
     row(`accuracy at the default threshold ${r.threshold}`, (v) => `${pct(v.atDefault.accuracy)} (FAR ${pct(v.atDefault.falseAcceptRate)}, FRR ${pct(v.atDefault.falseRejectRate)})`),
     row('best threshold on all pairs', (v) => `${v.best.threshold.toFixed(3)} → ${pct(v.best.accuracy)}`),
     row('10-fold cross-validated accuracy (LFW protocol)', (v) => `${pct(v.tenFold.meanAccuracy)} ± ${pct(v.tenFold.stdAccuracy)}`),
@@ -364,16 +354,14 @@ function engineSection(r: EngineReport, subset: Subset): string[] {
     '### (b) Rank-1 identification',
     'Each photo (with a face found) of a person with ≥ 2 such photos, searched against all other photos of the same variant.',
     '',
-    '| | colour | grayscale |',
-    '| --- | --- | --- |',
+    ...head('| |'),
     row('rank-1', (v) => `**${pct(v.rank1.rate)}** (${v.rank1.correct}/${v.rank1.probes})`),
     '',
     `Colour misses: ${c.rank1.misses.slice(0, 20).join('; ') || 'none'}${c.rank1.misses.length > 20 ? ' …' : ''}`,
     '',
     '### (c) Detection',
     '',
-    '| | colour | grayscale |',
-    '| --- | --- | --- |',
+    ...head('| |'),
     row('faces found', (v) => `**${pct(v.detectionRate)}** (${v.detected}/${subset.photos.length})`),
     '',
     `No face (colour): ${c.noFace.join(', ') || 'none'}`,
@@ -387,17 +375,12 @@ function engineSection(r: EngineReport, subset: Subset): string[] {
     '',
     '| target per-pair FAR | colour threshold | measured FAR | false rejects | grayscale threshold | measured FAR | false rejects |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...FAR_TARGETS.map((target) => `| ${sci(target)} | ${operatingCell(operatingPoint(measured, target))} | ${operatingCell(operatingPoint(g.measured, target))} |`),
+    ...FAR_TARGETS.map((target) => `| ${sci(target)} | ${operatingCell(c, target)} | ${operatingCell(g, target)} |`),
     '',
     shipped
       ? `Confidence P(same | distance d) = 1 / (1 + exp(−(${shipped.logistic.a} + ${shipped.logistic.b}·d))), as ${calibrationPath} ships it for ${key} (${shipped.source}; refit: \`npm run research:calibrate -- --engine ${r.name}\`):`
       : `${calibrationPath} has no calibration for ${key}: no confidence (fit one with \`npm run research:calibrate -- --engine ${r.name}\`).`,
-    shipped
-      ? [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3]
-          .filter((d) => d <= shipped.roc.at(-1)!.threshold)
-          .map((d) => `d ${d} → ${pct1(confidence(shipped, d) ?? 0)}`)
-          .join(' · ')
-      : '',
+    confidenceAt.map((d) => `d ${d} → ${pct1(confidence(shipped, d) ?? 0)}`).join(' · '),
     `ROC curve: bench/out/roc-${r.name}.svg.`,
     '',
     '### (e) Emotion on emotion-fer (48×48 grayscale crops; largest face of each photo)',
@@ -450,6 +433,25 @@ function summary(reports: readonly EngineReport[]): string[] {
   ];
 }
 
+/** An engine's part of accuracy.json: the numbers of accuracy.md unrounded, with every fold and every confusion. */
+function engineJson(r: EngineReport, subset: Subset): object {
+  const variant = ({ detectionRate, atDefault, best, tenFold, rank1, measured }: VariantResult): object => ({
+    detectionRate,
+    pairs: { official: subset.official, extra: subset.extra, atDefault, best, tenFold },
+    rank1: { correct: rank1.correct, probes: rank1.probes, rate: rank1.rate },
+    falseRejectsAt: Object.fromEntries(FAR_TARGETS.map((t) => [t, operatingPoint(measured, t) ?? null])),
+  });
+  return {
+    engine: r.name,
+    model: r.model,
+    minutes: r.minutes,
+    variants: { colour: variant(r.results.colour), grayscale: variant(r.results.grayscale) },
+    allPairs: { ...r.results.colour.measured, roc: undefined },
+    emotion: r.emotions,
+    testImages: { pass: r.table.pass, total: EXPECTATIONS.length, identifyThreshold: r.identifyThreshold },
+  };
+}
+
 async function main(): Promise<void> {
   const subset = await loadSubset();
   const reports: EngineReport[] = [];
@@ -471,29 +473,7 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(text);
   await writeReport('accuracy.md', text);
-  const engineJson = (r: EngineReport): object => ({
-    engine: r.name,
-    model: r.model,
-    minutes: r.minutes,
-    variants: Object.fromEntries(
-      VARIANTS.map((v) => {
-        const { detectionRate, atDefault, best, tenFold, rank1, measured } = r.results[v];
-        return [
-          v,
-          {
-            detectionRate,
-            pairs: { official: subset.official, extra: subset.extra, atDefault, best, tenFold },
-            rank1: { correct: rank1.correct, probes: rank1.probes, rate: rank1.rate },
-            falseRejectsAt: Object.fromEntries(FAR_TARGETS.map((t) => [t, operatingPoint(measured, t) ?? null])),
-          },
-        ];
-      }),
-    ),
-    allPairs: { ...r.results.colour.measured, roc: undefined },
-    emotion: r.emotions,
-    testImages: { pass: r.table.pass, total: EXPECTATIONS.length, identifyThreshold: r.identifyThreshold },
-  });
-  await writeReport('accuracy.json', JSON.stringify({ limitPeople: limitPeople ?? null, engines: reports.map(engineJson) }, null, 2));
+  await writeReport('accuracy.json', JSON.stringify({ limitPeople: limitPeople ?? null, engines: reports.map((r) => engineJson(r, subset)) }, null, 2));
 }
 
 await main();

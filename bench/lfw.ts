@@ -23,49 +23,35 @@ export function lfwFile(root: string, person: string, index: number): string {
 export async function officialPairsInSubset(pairsFile: string, root: string, present: Set<string>): Promise<LfwPair[]> {
   const lines = (await readFile(pairsFile, 'utf8')).split('\n').map((l) => l.trim());
   const [folds = 10, perClass = 300] = (lines[0] ?? '').split(/\s+/).map(Number);
-  const pairs: LfwPair[] = [];
-  lines.slice(1).forEach((line, i) => {
+  return lines.slice(1).flatMap((line, i): LfwPair[] => {
     const fold = Math.floor(i / (2 * perClass));
-    if (line === '' || fold >= folds) return;
+    if (line === '' || fold >= folds) return [];
+    // "name i1 i2" is a matched pair, "name1 i1 name2 i2" a mismatched one.
     const parts = line.split(/\s+/);
-    let a: string;
-    let b: string;
-    if (parts.length === 3) {
-      const [name = '', i1 = '', i2 = ''] = parts;
-      a = lfwFile(root, name, Number(i1));
-      b = lfwFile(root, name, Number(i2));
-    } else {
-      const [n1 = '', i1 = '', n2 = '', i2 = ''] = parts;
-      a = lfwFile(root, n1, Number(i1));
-      b = lfwFile(root, n2, Number(i2));
-    }
-    if (present.has(a) && present.has(b)) pairs.push({ a, b, same: parts.length === 3, fold, source: 'official' });
+    const same = parts.length === 3;
+    const [n1 = '', i1 = '', n2 = '', i2 = ''] = same ? [parts[0], parts[1], parts[0], parts[2]] : parts;
+    const a = lfwFile(root, n1, Number(i1));
+    const b = lfwFile(root, n2, Number(i2));
+    return present.has(a) && present.has(b) ? [{ a, b, same, fold, source: 'official' }] : [];
   });
-  return pairs;
 }
 
 /**
  * Mismatched pairs drawn deterministically (seed 2026) from the subset, not already used,
  * spread round-robin over the 10 folds, so that both classes have as many pairs.
  */
-export function extraMismatchedPairs(
-  byPerson: Map<string, string[]>,
-  count: number,
-  taken: readonly LfwPair[],
-  seed = 2026,
-): LfwPair[] {
+export function extraMismatchedPairs(byPerson: Map<string, string[]>, count: number, taken: readonly LfwPair[], seed = 2026): LfwPair[] {
   const random = seededRandom(seed);
   const people = [...byPerson.keys()].sort();
   const used = new Set(taken.map((p) => [p.a, p.b].sort().join('|')));
+  const pick = <T>(list: readonly T[]): T | undefined => list[Math.floor(random() * list.length)];
   const extra: LfwPair[] = [];
   while (extra.length < count) {
-    const p1 = people[Math.floor(random() * people.length)] ?? '';
-    const p2 = people[Math.floor(random() * people.length)] ?? '';
+    const p1 = pick(people) ?? '';
+    const p2 = pick(people) ?? '';
     if (p1 === p2) continue;
-    const files1 = byPerson.get(p1) ?? [];
-    const files2 = byPerson.get(p2) ?? [];
-    const a = files1[Math.floor(random() * files1.length)];
-    const b = files2[Math.floor(random() * files2.length)];
+    const a = pick(byPerson.get(p1) ?? []);
+    const b = pick(byPerson.get(p2) ?? []);
     if (!a || !b) continue;
     const key = [a, b].sort().join('|');
     if (used.has(key)) continue;

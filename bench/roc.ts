@@ -3,7 +3,8 @@
  * ROC chart). research/calibrate.ts fits an engine's shipped calibration from the same measurement.
  */
 import type { ModelCalibration, RocPoint } from '../src/core/confidence.js';
-import { euclideanDistance } from '../src/core/distance.js';
+import { countAtMost } from '../src/core/verification.js';
+import { MAX_IMPOSTOR_PAIRS, pairPass } from '../src/services/evaluation/pairs.js';
 
 export interface AllPairs {
   /** Ascending distances of every same-person pair. */
@@ -12,41 +13,24 @@ export interface AllPairs {
   different: Float64Array;
 }
 
-/** Every pair of photos with a face: same person or not, distances sorted. */
+/** Every pair of photos with a face: same person or not, distances sorted (`facedb evaluate`'s pass over every pair). */
 export function allPairDistances(faces: ReadonlyArray<{ person: string; embedding: Float32Array }>): AllPairs {
-  const same: number[] = [];
-  const different = new Float64Array((faces.length * (faces.length - 1)) / 2);
-  let d = 0;
-  for (let i = 0; i < faces.length; i++) {
-    const a = faces[i];
-    if (!a) continue;
-    for (let j = i + 1; j < faces.length; j++) {
-      const b = faces[j];
-      if (!b) continue;
-      const distance = euclideanDistance(a.embedding, b.embedding);
-      if (a.person === b.person) same.push(distance);
-      else different[d++] = distance;
-    }
-  }
-  return { same: Float64Array.from(same).sort(), different: different.subarray(0, d).sort() };
+  const personIds = new Map<string, number>();
+  for (const { person } of faces) if (!personIds.has(person)) personIds.set(person, personIds.size);
+  const rows = faces.map(({ person, embedding }, photo) => ({ photo, person: personIds.get(person) ?? -1, embedding }));
+  const pass = pairPass(rows, -1); // no distance is ≤ -1: no near-duplicate pairs to collect
+  // Beyond that many, evaluate keeps a sample of the different-person pairs; a calibration must see every pair.
+  if (pass.sampled) throw new Error(`${faces.length} faces make more than ${MAX_IMPOSTOR_PAIRS} different-person pairs`);
+  return { same: pass.genuine, different: pass.impostor };
 }
 
-/**
- * ROC points at the given thresholds from sorted distance lists (ascending), counting with two pointers.
- * Thresholds must be ascending.
- */
+/** ROC points at the given thresholds from sorted distance lists (ascending). */
 export function rocAt(sameSorted: ArrayLike<number>, differentSorted: ArrayLike<number>, thresholds: readonly number[]): RocPoint[] {
-  let i = 0;
-  let j = 0;
-  return thresholds.map((threshold) => {
-    while (i < sameSorted.length && (sameSorted[i] ?? Infinity) <= threshold) i += 1;
-    while (j < differentSorted.length && (differentSorted[j] ?? Infinity) <= threshold) j += 1;
-    return {
-      threshold,
-      far: differentSorted.length ? j / differentSorted.length : 0,
-      tar: sameSorted.length ? i / sameSorted.length : 0,
-    };
-  });
+  return thresholds.map((threshold) => ({
+    threshold,
+    far: differentSorted.length ? countAtMost(differentSorted, threshold) / differentSorted.length : 0,
+    tar: sameSorted.length ? countAtMost(sameSorted, threshold) / sameSorted.length : 0,
+  }));
 }
 
 export const round = (x: number, digits: number): number => Number(x.toFixed(digits));

@@ -21,21 +21,13 @@ export interface ThresholdStats {
 }
 
 export function statsAt(pairs: readonly ScoredPair[], threshold: number): ThresholdStats {
-  let correct = 0;
-  let falseAccepts = 0;
-  let falseRejects = 0;
-  let sameCount = 0;
-  for (const pair of pairs) {
-    const accepted = pair.distance <= threshold;
-    if (pair.same) sameCount += 1;
-    if (accepted === pair.same) correct += 1;
-    else if (accepted) falseAccepts += 1;
-    else falseRejects += 1;
-  }
+  const sameCount = pairs.filter((p) => p.same).length;
   const differentCount = pairs.length - sameCount;
+  const falseAccepts = pairs.filter((p) => !p.same && p.distance <= threshold).length;
+  const falseRejects = pairs.filter((p) => p.same && p.distance > threshold).length;
   return {
     threshold,
-    accuracy: pairs.length ? correct / pairs.length : 0,
+    accuracy: pairs.length ? (pairs.length - falseAccepts - falseRejects) / pairs.length : 0,
     falseAcceptRate: differentCount ? falseAccepts / differentCount : 0,
     falseRejectRate: sameCount ? falseRejects / sameCount : 0,
   };
@@ -48,18 +40,11 @@ export function statsAt(pairs: readonly ScoredPair[], threshold: number): Thresh
  */
 export function bestThreshold(pairs: readonly ScoredPair[]): ThresholdStats {
   const distances = [...new Set(pairs.map((p) => p.distance).filter(Number.isFinite))].sort((a, b) => a - b);
-  const candidates = [0];
-  for (let i = 0; i < distances.length; i++) {
-    const here = distances[i] ?? 0;
-    const nextDistance = distances[i + 1];
-    candidates.push(nextDistance === undefined ? here + 1e-6 : (here + nextDistance) / 2);
-  }
-  let best = statsAt(pairs, 0);
-  for (const candidate of candidates) {
-    const stats = statsAt(pairs, candidate);
-    if (stats.accuracy > best.accuracy) best = stats;
-  }
-  return best;
+  const midpoints = distances.map((here, i) => {
+    const next = distances[i + 1];
+    return next === undefined ? here + 1e-6 : (here + next) / 2;
+  });
+  return [0, ...midpoints].map((candidate) => statsAt(pairs, candidate)).reduce((best, stats) => (stats.accuracy > best.accuracy ? stats : best));
 }
 
 export interface CrossValidation {

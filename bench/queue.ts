@@ -7,7 +7,6 @@
  * built CLI (npm run build).
  * Writes bench/out/queue.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -16,36 +15,16 @@ import { scanLfwLayout } from '../src/image/scan.js';
 import { parseQueueUrl } from '../src/queue/connection.js';
 import { enrollViaQueue } from '../src/queue/enqueue.js';
 import type { EnrollSummary } from '../src/services/results.js';
-import { CLI, LFW_SUBSET } from '../test/fixtures.js';
+import { LFW_SUBSET } from '../test/fixtures.js';
 import { startPostgres } from '../test/postgres-server.js';
 import { QueueTestEngine } from '../test/queue-fake-engine.js';
 import { startEnrollWorker } from '../src/queue/worker.js';
 import { startRedis } from '../test/redis-server.js';
 import { limits, loadAverage, numberOption, writeReport } from './common.js';
+import { startCli } from './http.js';
 
 const { values } = parseArgs({ options: { photos: { type: 'string', default: '200' } } });
 const photoCount = numberOption(values.photos, 'photos')!;
-
-/** Starts `facedb worker` and resolves once it has loaded the models and listens to the queue. */
-function startWorker(queueUrl: string, dbUrl: string, name: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--queue', queueUrl, '--db', dbUrl, '--workers', '1', '--name', name, '--quiet'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes('waiting for photos')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
-  });
-}
-
-async function stopWorker(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
 
 /** A report row for one run, also written to stderr as it finishes. */
 function row(setup: string, summary: EnrollSummary): string {
@@ -79,10 +58,12 @@ try {
   for (const processes of [1, 2]) {
     const db = await freshGallery();
     const queueUrl = `${redis.url}/${processes}`;
-    const workers = await Promise.all(Array.from({ length: processes }, (_, i) => startWorker(queueUrl, db, `w${i + 1}`)));
+    // `facedb worker` is ready once it has loaded the models and listens to the queue.
+    const args = (i: number) => ['worker', '--queue', queueUrl, '--db', db, '--workers', '1', '--name', `w${i + 1}`, '--quiet'];
+    const workers = await Promise.all(Array.from({ length: processes }, (_, i) => startCli(args(i), /waiting for photos/)));
     const summary = await enrollViaQueue(parseQueueUrl(queueUrl), items, { maxFileBytes: limits.maxFileBytes });
     rows.push(row(`queue, ${processes} worker process(es) × 1 inference thread`, summary));
-    await Promise.all(workers.map(stopWorker));
+    await Promise.all(workers.map((worker) => worker.stop()));
   }
   for (const processes of [1, 2]) {
     const db = await freshGallery();

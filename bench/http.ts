@@ -147,7 +147,7 @@ export interface Person {
 /** The first `count` LFW people with `minPhotos` photos or more, each created through the API with its first photo. */
 export async function enrollGallery(http: HttpClient, headers: Record<string, string>, count: number, minPhotos: number): Promise<Person[]> {
   const people: Person[] = [];
-  for (const { person, files } of (await lfwPeople()).filter((p) => p.files.length >= minPhotos).slice(0, count)) {
+  for (const { person, files } of (await lfwPeople()).filter((entry) => entry.files.length >= minPhotos).slice(0, count)) {
     const name = person.replaceAll('_', ' ');
     const photos = await Promise.all(files.slice(0, 4).map((file) => readFile(join(LFW_SUBSET, person, file))));
     const created = await http.send('POST', '/v1/people', headers, json({ name }));

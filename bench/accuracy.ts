@@ -25,7 +25,7 @@ import { bestThreshold, crossValidate, statsAt, type ScoredPair } from './thresh
 import { calibrationKey, confidence, thresholdForFar } from '../src/core/confidence.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { euclideanDistance } from '../src/core/distance.js';
-import { countAtMost } from '../src/core/verification.js';
+import { pointAtFar, type FarPoint } from '../src/core/verification.js';
 import { FlatIndex } from '../src/core/flat-index.js';
 import { subjectFace } from '../src/core/subject-face.js';
 import { dominantEmotion } from '../src/core/emotion.js';
@@ -35,7 +35,7 @@ import { decodeImage, readImageBytes, readImageFile } from '../src/image/decode.
 import { chart, fmtRate, linearTicks, logTicks } from '../src/services/evaluation/svg.js';
 import { EMOTION_FER, LFW_SUBSET, SHARED_DATA, TEST_IMAGES } from '../test/fixtures.js';
 import { analyzeOptions, config, inLanes, lfwPeople, limits, numberOption, pct, writeReport } from './common.js';
-import { allPairDistances, measureRoc, type AllPairs, type MeasuredRoc } from './roc.js';
+import { allPairDistances, measureRoc, type MeasuredRoc } from './roc.js';
 import { engineList, startEngine, type EngineName } from './engines.js';
 import { extraMismatchedPairs, officialPairsInSubset } from './lfw.js';
 
@@ -141,7 +141,10 @@ function evaluate(subset: Subset, embeddings: ReadonlyArray<Float32Array | null>
     if (!hit) rank1.misses.push(`${basename(f.path)} → ${people[top?.personId ?? -1] ?? '?'}`);
   }
 
-  const withinHalf = (half: Half): AllPairs => allPairDistances(faces.filter((f) => halfOf(f.personId) === half));
+  const pointWithinHalf = (half: Half) => {
+    const pairs = allPairDistances(faces.filter((f) => halfOf(f.personId) === half));
+    return pointAtFar(pairs.same, pairs.different, IDENTIFY_DEFAULT_FAR); // the operating point `facedb evaluate` reports
+  };
   return {
     detected: faces.length,
     detectionRate: faces.length / Math.max(1, photos.length),
@@ -155,7 +158,7 @@ function evaluate(subset: Subset, embeddings: ReadonlyArray<Float32Array | null>
     /** Every pair of the photos with a face: FAR/FRR at the model's default threshold and the ROC. */
     measured: measureRoc(allPairDistances(faces), model.defaultThreshold),
     /** False rejects at IDENTIFY_DEFAULT_FAR over all pairs within each half of the people, at that half's own threshold. */
-    frrByHalf: { A: frrAtFar(withinHalf('A'), IDENTIFY_DEFAULT_FAR), B: frrAtFar(withinHalf('B'), IDENTIFY_DEFAULT_FAR) },
+    frrByHalf: { A: pointWithinHalf('A'), B: pointWithinHalf('B') },
     /** Every face found, indexed as identify's gallery: the test-images table searches the colour one. */
     index,
   };
@@ -216,17 +219,6 @@ async function emotionBench(engine: FaceEngine, perClassLimit: number | undefine
 const pct1 = (x: number): string => pct(x, 1);
 const displayName = (folder: string): string => folder.replace(/_/g, ' ');
 const sci = (x: number): string => (x === 0 ? '0' : x < 0.01 ? x.toExponential(1) : pct(x));
-
-/**
- * The distance below which a fraction `far` of the different-person pairs fall, and the fraction of same-person
- * pairs above it (null when there are too few different-person pairs to resolve `far`).
- */
-function frrAtFar(pairs: AllPairs, far: number): { threshold: number; frr: number } | null {
-  const index = Math.floor(pairs.different.length * far);
-  if (index < 1 || pairs.same.length === 0) return null;
-  const threshold = pairs.different[index] ?? Number.NaN;
-  return { threshold, frr: (pairs.same.length - countAtMost(pairs.same, threshold)) / pairs.same.length };
-}
 
 /** The largest ROC threshold whose measured FAR is at most `target`, and the false-reject rate there. */
 function operatingPoint(measured: MeasuredRoc, target: number): { threshold: number; far: number; frr: number } | undefined {
@@ -402,7 +394,7 @@ function engineSection(r: EngineReport, subset: Subset): string[] {
   ];
 }
 
-const halfFrr = (p: { threshold: number; frr: number } | null): string => (p ? `${pct(p.frr)} (at ${p.threshold.toFixed(3)})` : 'not measurable');
+const halfFrr = ({ frr, threshold }: FarPoint): string => (frr === null || threshold === null ? 'not measurable' : `${pct(frr)} (at ${threshold.toFixed(3)})`);
 const halfRank1 = (h: { correct: number; probes: number }): string => `${pct(h.correct / Math.max(1, h.probes))} (${h.correct}/${h.probes})`;
 
 function summary(reports: readonly EngineReport[]): string[] {

@@ -6,34 +6,18 @@
  */
 import pg from 'pg';
 import { startPgliteServer } from '../test/pglite-server.js';
-import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
-import { FlatIndex } from '../src/core/flat-index.js';
 import type { PersonMatch } from '../src/core/search-index.js';
 import { encodeEmbedding } from '../src/store/rows.js';
 import { openPostgresStore } from '../src/store/postgres/store.js';
 import { percentile } from './common.js';
+import type { Measured } from './scale.js';
 import { recallOf } from './search.js';
-
-export interface PgvectorRow {
-  faces: number;
-  dims: number;
-  /** Opening with pgvector: filling the vector column and building the HNSW index. */
-  fillS: number;
-  p50Ms: number;
-  p99Ms: number;
-  recallAt10: number;
-}
 
 const K = 10;
 const BATCH = 5000;
 
-export async function measurePgvector(faces: number, dims: number, probeCount: number): Promise<PgvectorRow> {
-  const gallery = new ClusteredGallery(shapeForDimensions(dims), 20261129);
-  const built = gallery.build(faces);
-  const probes = Array.from({ length: probeCount }, (_, p) => gallery.probe(1 + ((p * 7919) % built.people), p));
-  const exact = FlatIndex.fromSnapshot({ dimensions: dims, ...built, faceIds: built.faceIds.slice() });
-  const truth = probes.map((probe) => exact.searchPeople(probe, K));
-
+/** bench:scale's gallery (`built`) searched for its mated probes in PGlite, against exact search's answers. */
+export async function measurePgvector({ faces, dims, built, mated, matedTruth }: Measured) {
   const server = await startPgliteServer();
   try {
     const plain = await openPostgresStore(server.url);
@@ -63,16 +47,17 @@ export async function measurePgvector(faces: number, dims: number, probeCount: n
     console.error(`pgvector ${faces} × ${dims}-D: rows written, filling the vector column and building HNSW`);
     const opened = performance.now();
     const store = await openPostgresStore(server.url, { vector: true });
-    const setupMs = performance.now() - opened;
+    /** Opening with pgvector: filling the vector column and building the HNSW index. */
+    const fillS = (performance.now() - opened) / 1000;
     try {
       const times: number[] = [];
       const answers: PersonMatch[][] = [];
-      for (const probe of probes) {
+      for (const probe of mated) {
         const start = performance.now();
         answers.push(await store.nearestPeople!(probe, K));
         times.push(performance.now() - start);
       }
-      return { faces, dims, fillS: setupMs / 1000, p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99), recallAt10: recallOf(answers, truth) };
+      return { faces, dims, fillS, p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99), recallAt10: recallOf(answers, matedTruth) };
     } finally {
       await store.close();
     }

@@ -248,7 +248,8 @@ function summarise(results: TrackResult[], actors: Cast[]) {
 }
 
 /** The cells the identity and live tables share: tracks, named right, stranger unknown, enrolled unknown, wrong. */
-const outcomeCells = (summary: ReturnType<typeof summarise>): number[] => [summary.tracks, summary.correct, summary.strangerUnknown, summary.enrolledUnknown, summary.wrong];
+const outcomeCells = (summary: ReturnType<typeof summarise>): number[] =>
+  [summary.tracks, summary.correct, summary.strangerUnknown, summary.enrolledUnknown, summary.wrong];
 
 // ---- the live stream ----
 
@@ -367,7 +368,8 @@ try {
       };
       console.log(`\nLive: the tests' scenario looped as MPEG-TS over HTTP at ${FPS} fps for ${minutes} min (${ended.reason})`);
       const header = ['frames', 'analysed', 'dropped', 'analysed/s', 'tracks', 'named right', 'stranger unknown', 'enrolled unknown', 'wrong'];
-      const row = [ended.frames, ended.framesAnalyzed, ended.framesDropped, fixed(analysedPerSecond), ...outcomeCells(summary), range(wall), range(summary.identityDelayMs)];
+      const frames = [ended.frames, ended.framesAnalyzed, ended.framesDropped, fixed(analysedPerSecond)];
+      const row = [...frames, ...outcomeCells(summary), range(wall), range(summary.identityDelayMs)];
       console.log(table([...header, 'entry → identity event, wall ms', 'video ms'], [row]));
       const step = Math.max(1, Math.ceil(watched.rss.length / 12));
       const samples = watched.rss.filter((_, i) => i % step === 0 || i === watched.rss.length - 1);

@@ -18,11 +18,13 @@
  * top-10 search, recall@10 of people, build time, RSS growth, peak RSS, and the saved graph's size and reload time.
  * Writes bench/out/scale.md.
  */
+import pg from 'pg';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClusteredGallery, identifyDecision, shapeForDimensions } from '../test/clustered-embeddings.js';
+import { startPgliteServer } from '../test/pglite-server.js';
 import { thresholdForFar } from '../src/core/confidence.js';
 import { euclideanDistance } from '../src/core/distance.js';
 import { FlatIndex, type SketchSettings } from '../src/core/flat-index.js';
@@ -33,8 +35,9 @@ import { AnnIndex, annOptionsFor, type AnnOptions, type AnnPrecision } from '../
 import { indexFiles, loadIndex, saveIndex } from '../src/search/index-file.js';
 import { sketchSettingsFor } from '../src/search/sketch-settings.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
+import { openPostgresStore } from '../src/store/postgres/store.js';
+import { encodeEmbedding } from '../src/store/rows.js';
 import { loadAverage as load, machine, pct, percentile, writeReport } from './common.js';
-import { measurePgvector } from './scale-pgvector.js';
 import { recallOf } from './search.js';
 
 const list = (value: string): string[] => (value === '' || value === 'none' ? [] : value.split(','));
@@ -62,6 +65,7 @@ function parseArgs(argv: string[]) {
 }
 
 const K = 10;
+const PG_BATCH = 5000;
 /** FlatIndex lives in WebAssembly memory (4 GiB); leave room for its bookkeeping. */
 const EXACT_LIMIT_BYTES = 3.5 * 2 ** 30;
 
@@ -87,26 +91,6 @@ export function scaleProbes(gallery: ClusteredGallery, people: number, count: nu
   };
 }
 
-export interface ScaleRow {
-  faces: number;
-  dims: number;
-  options: AnnOptions;
-  buildS: number;
-  rssBytesPerFace: number;
-  fileBytesPerFace: number;
-  reloadS: number;
-  p50Ms: number;
-  p99Ms: number;
-  recallAt10: number;
-  matedAgree: number;
-  /** Strangers exact search finds nobody within the threshold for (the non-mated probes) that the ANN index too calls unknown. */
-  nonMatedAgree: number;
-  /** Strangers exact search names somebody for (a false match at this threshold) that the ANN index names alike. */
-  strangersNamedAgree: number;
-  peakRssGiB: number;
-  load: string;
-}
-
 function timedAll(probes: Float32Array[], search: (probe: Float32Array) => PersonMatch[]): { answers: PersonMatch[][]; times: number[] } {
   for (const probe of probes.slice(0, 5)) search(probe);
   const times: number[] = [];
@@ -119,7 +103,15 @@ function timedAll(probes: Float32Array[], search: (probe: Float32Array) => Perso
   return { answers, times };
 }
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
-const peakRssGiB = (): number => (process.resourceUsage().maxRSS * 1024) / 2 ** 30;
+
+/** An index built after a GC: the index, the build time and the RSS it added per face. */
+function timedBuild<T>(faces: number, build: () => T): { index: T; buildS: number; rssBytesPerFace: number } {
+  gc();
+  const rssBefore = process.memoryUsage().rss;
+  const buildStart = performance.now();
+  const index = build();
+  return { index, buildS: (performance.now() - buildStart) / 1000, rssBytesPerFace: (process.memoryUsage().rss - rssBefore) / faces };
+}
 
 /** A gallery, its probes and exact search's answers to them: what every index is measured against. */
 interface Measured {
@@ -133,8 +125,12 @@ interface Measured {
   nonMatedTruth: PersonMatch[][];
 }
 
+/** FlatIndex over the gallery: exact search, or with `sketch` settings the sketch search. */
+const flatIndex = (m: Pick<Measured, 'dims' | 'built'>, sketch?: SketchSettings): FlatIndex =>
+  FlatIndex.fromSnapshot({ dimensions: m.dims, ...m.built, faceIds: m.built.faceIds.slice() }, sketch);
+
 /** How an index's answers compare with exact search's, and how long its searches take. */
-function measureSearch(m: Measured, search: (probe: Float32Array) => PersonMatch[]): Pick<ScaleRow, 'p50Ms' | 'p99Ms' | 'recallAt10' | 'matedAgree' | 'nonMatedAgree' | 'strangersNamedAgree' | 'peakRssGiB' | 'load'> {
+function measureSearch(m: Measured, search: (probe: Float32Array) => PersonMatch[]) {
   const matedRun = timedAll(m.mated, search);
   const nonMatedRun = timedAll(m.nonMated, search);
   /** The share of probes (those exact search names somebody for, or nobody, or all) answered alike. */
@@ -155,31 +151,35 @@ function measureSearch(m: Measured, search: (probe: Float32Array) => PersonMatch
     p99Ms: percentile(times, 0.99),
     recallAt10: recallOf([...matedRun.answers, ...nonMatedRun.answers], [...m.matedTruth, ...m.nonMatedTruth]),
     matedAgree: agree(matedRun.answers, m.matedTruth, null),
+    /** Strangers exact search finds nobody within the threshold for (the non-mated probes) that the index too calls unknown. */
     nonMatedAgree: agree(nonMatedRun.answers, m.nonMatedTruth, false),
+    /** Strangers exact search names somebody for (a false match at this threshold) that the index names alike. */
     strangersNamedAgree: agree(nonMatedRun.answers, m.nonMatedTruth, true),
-    peakRssGiB: peakRssGiB(),
+    peakRssGiB: (process.resourceUsage().maxRSS * 1024) / 2 ** 30,
     load: load(),
   };
 }
+type SearchMeasures = ReturnType<typeof measureSearch>;
+/** What both kinds of index report: the gallery, what building the index cost and how its searches compare. */
+type IndexRow = Pick<Measured, 'faces' | 'dims'> & { buildS: number; rssBytesPerFace: number } & SearchMeasures;
+type SketchRow = IndexRow & SketchSettings;
+type AnnRow = IndexRow & { options: AnnOptions; fileBytesPerFace: number; reloadS: number };
+
+const agreement = (r: SearchMeasures): string =>
+  `mated ${pct(r.matedAgree)}, non-mated ${pct(r.nonMatedAgree)}, strangers named ${pct(r.strangersNamedAgree)}, ` +
+  `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, recall@10 ${r.recallAt10.toFixed(4)} (load ${r.load})`;
 
 /** The sketch search as the product runs it (FlatIndex with sketchSettingsFor's settings): build time, memory and answers. */
 function measureSketch(m: Measured): SketchRow {
-  gc();
-  const rssBefore = process.memoryUsage().rss;
-  const buildStart = performance.now();
   const settings = sketchSettingsFor(m.dims);
-  const index = FlatIndex.fromSnapshot({ dimensions: m.dims, ...m.built, faceIds: m.built.faceIds.slice() }, settings);
-  const buildS = (performance.now() - buildStart) / 1000;
-  const rssBytesPerFace = (process.memoryUsage().rss - rssBefore) / m.faces;
+  const { index, buildS, rssBytesPerFace } = timedBuild(m.faces, () => flatIndex(m, settings));
   const row = { faces: m.faces, dims: m.dims, ...settings, buildS, rssBytesPerFace, ...measureSearch(m, (probe) => index.searchPeople(probe, K)) };
-  console.error(`  sketch ${settings.bits} bits, ${settings.candidates} candidates: built in ${buildS.toFixed(1)} s, mated ${pct(row.matedAgree)}, non-mated ${pct(row.nonMatedAgree)}, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, recall@10 ${row.recallAt10.toFixed(4)} (load ${row.load})`);
+  console.error(`  sketch ${settings.bits} bits, ${settings.candidates} candidates: built in ${buildS.toFixed(1)} s, ${agreement(row)}`);
   return row;
 }
 
-type SketchRow = Pick<ScaleRow, 'faces' | 'dims' | 'buildS' | 'rssBytesPerFace'> & SketchSettings & ReturnType<typeof measureSearch>;
-
 /** Builds the gallery and its probes and asks exact search; notes what the gallery is like beside LFW. */
-function prepare(faces: number, dims: number, probes: number, notes: string[]): Measured {
+export function prepare(faces: number, dims: number, probes: number, notes: string[]): Measured {
   const engine = engineFor(dims);
   const threshold = identifyThreshold(dims);
   const gallery = scaleGallery(dims);
@@ -188,9 +188,9 @@ function prepare(faces: number, dims: number, probes: number, notes: string[]): 
   console.error(`${faces} × ${dims}-D: ${built.people} people in ${((performance.now() - started) / 1000).toFixed(1)} s; threshold ${threshold}`);
   if (faces * dims * 4 > EXACT_LIMIT_BYTES) throw new Error(`${faces} × ${dims}-D does not fit exact search's 4 GiB: no agreement to measure`);
   const { mated, nonMated, matedIdentity } = scaleProbes(gallery, built.people, probes);
-  const [matedTruth, nonMatedTruth] = ((exact) => [mated, nonMated].map((probes) => timedAll(probes, (probe) => exact.searchPeople(probe, K))))(
-    FlatIndex.fromSnapshot({ dimensions: dims, ...built, faceIds: built.faceIds.slice() }),
-  ) as [ReturnType<typeof timedAll>, ReturnType<typeof timedAll>];
+  const exact = flatIndex({ dims, built });
+  const exactRun = (probes: Float32Array[]): ReturnType<typeof timedAll> => timedAll(probes, (probe) => exact.searchPeople(probe, K));
+  const [matedTruth, nonMatedTruth] = [exactRun(mated), exactRun(nonMated)];
   const unknownToExact = nonMatedTruth.answers.filter((answer) => identifyDecision(answer, threshold) === null).length;
   // The generator's genuine and impostor pair distances at the threshold, beside LFW's (the calibration's ROC).
   let genuine = 0;
@@ -216,24 +216,21 @@ function prepare(faces: number, dims: number, probes: number, notes: string[]): 
 }
 
 /** The HNSW index (FACEDB_INDEX=ann): per graph and per search setting, as the module header says. */
-async function measureAnn(m: Measured, args: ReturnType<typeof parseArgs>, dir: string): Promise<ScaleRow[]> {
+async function measureAnn(m: Measured, args: ReturnType<typeof parseArgs>, dir: string): Promise<AnnRow[]> {
   const { faces, dims, threshold, built } = m;
   const chosen = annOptionsFor(dims, faces);
   const pick = (given: number[], fallback: number): number[] => (given.length > 0 ? given : [fallback]);
-  const rows: ScaleRow[] = [];
+  const base = join(dir, `scale-${faces}-${dims}`);
+  const model = { id: 'bench-scale', version: '1', dimensions: dims, metric: 'euclidean' as const, defaultThreshold: threshold };
+  const rows: AnnRow[] = [];
   for (const precision of args.precisions) {
     for (const connectivity of pick(args.connectivities, chosen.connectivity)) {
       const graphOptions = { ...chosen, precision, connectivity };
-      gc();
-      const rssBefore = process.memoryUsage().rss;
-      const buildStart = performance.now();
-      const base = join(dir, `scale-${faces}-${dims}`);
-      const model = { id: 'bench-scale', version: '1', dimensions: dims, metric: 'euclidean' as const, defaultThreshold: threshold };
-      const { buildS, rssBytesPerFace } = await (async (ann) => {
-        const measured = { buildS: (performance.now() - buildStart) / 1000, rssBytesPerFace: (process.memoryUsage().rss - rssBefore) / faces };
-        await saveIndex(base, ann, { model, gallery: 'bench', changeSeq: faces });
-        return measured; // the built index goes: each search setting below loads the saved one
-      })(AnnIndex.build(dims, built, graphOptions));
+      // The built index goes when this returns: each search setting below loads the saved one.
+      const { buildS, rssBytesPerFace } = await (async ({ index, ...measured }) => {
+        await saveIndex(base, index, { model, gallery: 'bench', changeSeq: faces });
+        return measured;
+      })(timedBuild(faces, () => AnnIndex.build(dims, built, graphOptions)));
       console.error(`  ${precision} M=${connectivity} ef_add=${chosen.expansionAdd}: built in ${buildS.toFixed(1)} s (load ${load()})`);
       const files = indexFiles(base);
       const fileBytesPerFace = ((await stat(files.graph)).size + (await stat(files.faces)).size) / faces;
@@ -244,12 +241,12 @@ async function measureAnn(m: Measured, args: ReturnType<typeof parseArgs>, dir: 
           const loaded = await loadIndex(base, { model, options: { ...graphOptions, expansionSearch, candidates }, gallery: 'bench' });
           const reloadS = (performance.now() - reloadStart) / 1000;
           if ('rejected' in loaded) throw new Error(`reload rejected: ${loaded.rejected}`);
-          const row: ScaleRow = {
+          const row: AnnRow = {
             faces, dims, options: loaded.index.options, buildS, rssBytesPerFace, fileBytesPerFace, reloadS,
             ...measureSearch(m, (probe) => loaded.index.searchPeople(probe, K)),
           };
           rows.push(row);
-          console.error(`    ef ${expansionSearch} candidates ${candidates}: mated ${pct(row.matedAgree)}, non-mated ${pct(row.nonMatedAgree)}, strangers named ${pct(row.strangersNamedAgree)}, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, recall@10 ${row.recallAt10.toFixed(4)} (load ${row.load})`);
+          console.error(`    ef ${expansionSearch} candidates ${candidates}: ${agreement(row)}`);
         }
       }
       for (const file of Object.values(files)) await rm(file, { force: true });
@@ -258,26 +255,88 @@ async function measureAnn(m: Measured, args: ReturnType<typeof parseArgs>, dir: 
   return rows;
 }
 
-function sketchTable(rows: SketchRow[]): string {
-  return [
-    '| faces | dims | bits | candidates | mated agree | non-mated agree | strangers named: agree | p50 ms | p99 ms | recall@10 | build s | RSS B/face | peak RSS GiB | load |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(
-      (r) =>
-        `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${r.bits} | ${r.candidates.toLocaleString('en')} | ${pct(r.matedAgree)} | ${pct(r.nonMatedAgree)} | ${pct(r.strangersNamedAgree)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.recallAt10.toFixed(4)} | ${r.buildS.toFixed(1)} | ${Math.round(r.rssBytesPerFace)} | ${r.peakRssGiB.toFixed(1)} | ${r.load} |`,
-    ),
-  ].join('\n');
+/**
+ * pgvector: the gallery written into PGlite (with its bundled vector extension), then opened by the PostgreSQL store
+ * with FACEDB_INDEX=pgvector, which fills the vector column and builds the HNSW index, then searched for the mated
+ * probes through `nearestPeople`, the path `identify` takes. Rows are written with one statement per batch
+ * (PG_BATCH rows) rather than through addFaces, which would cost a transaction per person.
+ */
+async function measurePgvector({ faces, dims, built, mated, matedTruth }: Measured) {
+  const server = await startPgliteServer();
+  try {
+    const plain = await openPostgresStore(server.url);
+    await plain.ensureModel({ id: 'bench-scale', version: '1', dimensions: dims, metric: 'euclidean', defaultThreshold: 1 });
+    await plain.close();
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      await client.query('INSERT INTO people (id, name) SELECT id, $2 || id FROM generate_series(1, $1::int) AS id', [built.people, 'person ']);
+      for (let start = 0; start < faces; start += PG_BATCH) {
+        const end = Math.min(faces, start + PG_BATCH);
+        const rows = Array.from({ length: end - start }, (_, i) => start + i);
+        await client.query(
+          `INSERT INTO faces (id, person_id, content_hash, box_x, box_y, box_w, box_h, detection_score, embedding, model_id, model_version)
+           SELECT id, person_id, md5(id::text), 0, 0, 100, 100, 0.9, embedding, 'bench-scale', '1'
+           FROM unnest($1::int[], $2::int[], $3::bytea[]) AS batch (id, person_id, embedding)`,
+          [
+            rows.map((row) => built.faceIds[row]!),
+            rows.map((row) => built.personIds[row]!),
+            rows.map((row) => encodeEmbedding(built.vectors.subarray(row * dims, (row + 1) * dims))),
+          ],
+        );
+      }
+    } finally {
+      await client.end();
+    }
+    console.error(`pgvector ${faces} × ${dims}-D: rows written, filling the vector column and building HNSW`);
+    const opened = performance.now();
+    const store = await openPostgresStore(server.url, { vector: true });
+    /** Opening with pgvector: filling the vector column and building the HNSW index. */
+    const fillS = (performance.now() - opened) / 1000;
+    try {
+      const times: number[] = [];
+      const answers: PersonMatch[][] = [];
+      for (const probe of mated) {
+        const start = performance.now();
+        answers.push(await store.nearestPeople!(probe, K));
+        times.push(performance.now() - start);
+      }
+      return { faces, dims, fillS, p50Ms: percentile(times, 0.5), p99Ms: percentile(times, 0.99), recallAt10: recallOf(answers, matedTruth) };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await server.stop();
+  }
 }
 
-function annTable(rows: ScaleRow[]): string {
-  return [
-    '| faces | dims | storage | M | ef_add | ef_search | candidates | mated agree | non-mated agree | strangers named: agree | p50 ms | p99 ms | recall@10 | build s | RSS B/face | file B/face | reload s | peak RSS GiB | load |',
-    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(({ options: o, ...r }) =>
-      `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${o.precision} | ${o.connectivity} | ${o.expansionAdd} | ${o.expansionSearch} | ${o.candidates} | ${pct(r.matedAgree)} | ${pct(r.nonMatedAgree)} | ${pct(r.strangersNamedAgree)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.recallAt10.toFixed(4)} | ${r.buildS.toFixed(1)} | ${Math.round(r.rssBytesPerFace)} | ${Math.round(r.fileBytesPerFace)} | ${r.reloadS.toFixed(1)} | ${r.peakRssGiB.toFixed(1)} | ${r.load} |`,
-    ),
-  ].join('\n');
+/** A markdown table: the header's cells (right-aligned, but for those in `left`), then one line per row. */
+function markdownTable(header: string[], rows: Array<Array<string | number>>, left: string[] = []): string {
+  const line = (cells: Array<string | number>): string => `| ${cells.join(' | ')} |`;
+  return [line(header), `|${header.map((cell) => (left.includes(cell) ? '---' : '---:')).join('|')}|`, ...rows.map(line)].join('\n');
 }
+/** The columns the sketch and HNSW tables share: agreement with exact search, latency, recall and what building cost. */
+const DECISION = ['mated agree', 'non-mated agree', 'strangers named: agree', 'p50 ms', 'p99 ms', 'recall@10', 'build s', 'RSS B/face'];
+const decisionCells = (r: IndexRow): Array<string | number> => [
+  pct(r.matedAgree), pct(r.nonMatedAgree), pct(r.strangersNamedAgree), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), r.recallAt10.toFixed(4),
+  r.buildS.toFixed(1), Math.round(r.rssBytesPerFace),
+];
+
+const sketchTable = (rows: SketchRow[]): string =>
+  markdownTable(
+    ['faces', 'dims', 'bits', 'candidates', ...DECISION, 'peak RSS GiB', 'load'],
+    rows.map((r) => [r.faces.toLocaleString('en'), r.dims, r.bits, r.candidates.toLocaleString('en'), ...decisionCells(r), r.peakRssGiB.toFixed(1), r.load]),
+  );
+
+const annTable = (rows: AnnRow[]): string =>
+  markdownTable(
+    ['faces', 'dims', 'storage', 'M', 'ef_add', 'ef_search', 'candidates', ...DECISION, 'file B/face', 'reload s', 'peak RSS GiB', 'load'],
+    rows.map(({ options: o, ...r }) => [
+      r.faces.toLocaleString('en'), r.dims, o.precision, o.connectivity, o.expansionAdd, o.expansionSearch, o.candidates,
+      ...decisionCells(r), Math.round(r.fileBytesPerFace), r.reloadS.toFixed(1), r.peakRssGiB.toFixed(1), r.load,
+    ]),
+    ['storage'],
+  );
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -292,7 +351,7 @@ async function main(): Promise<void> {
   ];
   try {
     const sketchRows: SketchRow[] = [];
-    const annRows: ScaleRow[] = [];
+    const annRows: AnnRow[] = [];
     const notes: string[] = [];
     for (const dims of args.dims) {
       for (const faces of [...args.sizes].sort((a, b) => a - b)) {
@@ -308,19 +367,14 @@ async function main(): Promise<void> {
     if (annRows.length > 0) lines.push('### The HNSW index (FACEDB_INDEX=ann; usearch, exact re-ranking)', '', annTable(annRows), '');
 
     const pgRows = [];
-    for (const faces of args.pgvector) for (const dims of args.dims) pgRows.push(await measurePgvector(faces, dims, Math.min(args.probes, 100)));
+    // Its own gallery and exact search's answers, after the indexes above (PGlite's memory is not theirs).
+    for (const faces of args.pgvector) for (const dims of args.dims) pgRows.push(await measurePgvector(prepare(faces, dims, Math.min(args.probes, 100), [])));
     if (pgRows.length > 0) {
-      lines.push(
-        '## pgvector (PGlite 0.4 + vector, through the PostgreSQL store and the pg driver over pglite-socket)',
-        '',
-        '| faces | dims | fill column + HNSW build s | p50 ms | p99 ms | recall@10 |',
-        '|---:|---:|---:|---:|---:|---:|',
-        ...pgRows.map(
-          (r) =>
-            `| ${r.faces.toLocaleString('en')} | ${r.dims} | ${r.fillS.toFixed(1)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.recallAt10.toFixed(4)} |`,
-        ),
-        '',
+      const pgTable = markdownTable(
+        ['faces', 'dims', 'fill column + HNSW build s', 'p50 ms', 'p99 ms', 'recall@10'],
+        pgRows.map((r) => [r.faces.toLocaleString('en'), r.dims, r.fillS.toFixed(1), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), r.recallAt10.toFixed(4)]),
       );
+      lines.push('## pgvector (PGlite 0.4 + vector, through the PostgreSQL store and the pg driver over pglite-socket)', '', pgTable, '');
     }
 
     lines.push(`Total ${((performance.now() - started) / 1000).toFixed(0)} s; load average at the end ${load()}.`);

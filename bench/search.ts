@@ -8,16 +8,8 @@ import type { PersonMatch } from '../src/core/search-index.js';
 import { seededRandom as prng } from '../test/fixtures.js';
 import { percentile } from './common.js';
 
-export interface Row {
-  faces: number;
-  people: number;
-  indexBuildMs: number;
-  indexP50Ms: number;
-  indexP95Ms: number;
-}
-
-export const DIMENSIONS = 128;
-export const FACES_PER_PERSON = 10;
+const DIMENSIONS = 128;
+const FACES_PER_PERSON = 10;
 const INDEX_QUERIES = 50;
 
 export interface Gallery {
@@ -72,24 +64,16 @@ export function measureIndex(gallery: Gallery, queries: Float32Array[]): { build
   return { buildMs, p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95), topFaces };
 }
 
-export function runSearchBenchmark(sizes: number[]): Row[] {
-  return [...sizes]
-    .sort((a, b) => a - b)
-    .map((faces) => {
-      const gallery = syntheticGallery(faces, 42);
-      const index = measureIndex(gallery, nearQueries(gallery));
-      return { faces, people: gallery.people, indexBuildMs: index.buildMs, indexP50Ms: index.p50Ms, indexP95Ms: index.p95Ms };
-    });
-}
-
 export const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
 
-export function formatTable(rows: Row[]): string {
-  return [
-    '| faces | people | FlatIndex build ms | FlatIndex p50 ms | FlatIndex p95 ms |',
-    '|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.faces.toLocaleString('en')} | ${r.people.toLocaleString('en')} | ${ms(r.indexBuildMs)} | ${ms(r.indexP50Ms)} | ${ms(r.indexP95Ms)} |`),
-  ].join('\n');
+/** bench:speed's search table: the index built from the synthetic gallery of each size, its build time and top-10 p50/p95. */
+export function searchTable(sizes: number[]): string {
+  const rows = sizes.map((faces) => {
+    const gallery = syntheticGallery(faces, 42);
+    const index = measureIndex(gallery, nearQueries(gallery));
+    return `| ${faces.toLocaleString('en')} | ${gallery.people.toLocaleString('en')} | ${ms(index.buildMs)} | ${ms(index.p50Ms)} | ${ms(index.p95Ms)} |`;
+  });
+  return ['| faces | people | FlatIndex build ms | FlatIndex p50 ms | FlatIndex p95 ms |', '|---:|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
 /** recall@k of people: the share of exact search's people (`truth`, per probe) that `answers` also return. */

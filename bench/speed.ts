@@ -20,10 +20,11 @@ import { openFacedb } from '../src/facedb.js';
 import { readImageFile } from '../src/image/decode.js';
 import { scanLfwLayout } from '../src/image/scan.js';
 import { runInLanes } from '../src/services/batch.js';
+import type { FaceService } from '../src/services/face-service.js';
 import { LFW_SUBSET, tempDir, testImage } from '../test/fixtures.js';
 import { analyzeOptions, limits, numberOption, percentile, writeReport } from './common.js';
 import { engineList, startEngine, type EngineName } from './engines.js';
-import { formatTable as formatSearchTable, runSearchBenchmark } from './search.js';
+import { searchTable } from './search.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,10 +34,12 @@ const { values } = parseArgs({
   },
 });
 const engines = engineList(values.engine);
+const limit = numberOption(values.limit, 'limit');
 const IDENTIFY = analyzeOptions();
 const ENROLL: AnalyzeOptions = { ...IDENTIFY, needs: { ...IDENTIFY.needs, crop: true } };
 /** Photos enrolled with one worker. */
 const SINGLE_LIMIT = 150;
+const cores = availableParallelism();
 
 /** p50 and p95 of 60 calls of `once`, after 5 warm-up calls. */
 async function timed(once: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
@@ -50,9 +53,18 @@ async function timed(once: () => Promise<unknown>): Promise<{ p50: number; p95: 
   return { p50: percentile(times, 0.5), p95: percentile(times, 0.95) };
 }
 
-async function lfwPaths(limit: number | undefined): Promise<string[]> {
-  const all = await scanLfwLayout(LFW_SUBSET);
-  return (limit === undefined ? all : all.slice(0, limit)).map((item) => item.path);
+/** The subset's photos as enrollment lists them, the first `count` only. */
+const lfwPhotos = async (count: number | undefined) => (await scanLfwLayout(LFW_SUBSET)).slice(0, count);
+
+/** Runs `use` on an engine of `workers` workers, warmed by one analyze per worker (model loading is start-up cost). */
+async function withEngine<T>(name: EngineName, workers: number, use: (engine: FaceEngine) => Promise<T>): Promise<T> {
+  const engine = await startEngine(name, workers);
+  try {
+    await Promise.all(Array.from({ length: workers }, async () => engine.analyze((await readImageFile(testImage('Bono_0001.jpg'), limits)).image, ENROLL)));
+    return await use(engine);
+  } finally {
+    await engine.close();
+  }
 }
 
 /** Decode + analyze of every photo, kept in flight on every worker; returns images/s and the embeddings. */
@@ -78,82 +90,53 @@ async function engineIdentify(engine: FaceEngine, gallery: readonly Float32Array
   });
 }
 
-interface EngineRow {
-  name: EngineName;
-  model: string;
-  engineSingle: number;
-  enginePool: number;
-  engineIdentify: { p50: number; p95: number };
-  service: { single: number; pool: number; identify: { p50: number; p95: number }; identifyBare: { p50: number; p95: number }; files: number };
-}
-
-async function serviceEnroll(name: EngineName, workers: number, limit: number | undefined): Promise<{ rate: number; files: number; db: string }> {
-  const db = join(await tempDir('facedb-speed-'), 'speed.sqlite');
+/** Runs `use` on a service over `db` with its own engine (`workers` undefined: the default pool). */
+async function withService<T>(name: EngineName, workers: number | undefined, db: string, use: (service: FaceService) => Promise<T>): Promise<T> {
   const engine = await startEngine(name, workers); // model loading is start-up cost, not throughput
   const service = await openFacedb({ db, workers, engine });
   try {
-    const all = await scanLfwLayout(LFW_SUBSET);
-    const items = limit === undefined ? all : all.slice(0, limit);
-    const summary = await service.enroll(items);
-    const rate = items.length / (summary.elapsedMs / 1000);
-    process.stderr.write(`${name}: service enroll with ${workers} worker(s): ${items.length} photos, ${rate.toFixed(2)} images/s\n`);
-    return { rate, files: items.length, db };
+    return await use(service);
   } finally {
     await service.close();
     await engine.close();
   }
 }
 
-/** identify's latency with every attribute (the default) and with none, on one engine and gallery. */
-async function serviceIdentify(name: EngineName, db: string): Promise<{ all: { p50: number; p95: number }; bare: { p50: number; p95: number } }> {
-  const engine = await startEngine(name, undefined);
-  const service = await openFacedb({ db, engine });
-  try {
-    const probe = { path: testImage('Bono_0002.jpg') };
-    return { all: await timed(() => service.identify(probe, {})), bare: await timed(() => service.identify(probe, { attributes: [] })) };
-  } finally {
-    await service.close();
-    await engine.close();
-  }
+/** Enrollment through the service into a new SQLite gallery: images/s and the gallery. */
+async function serviceEnroll(name: EngineName, workers: number, count: number | undefined): Promise<{ rate: number; db: string }> {
+  const db = join(await tempDir('facedb-speed-'), 'speed.sqlite');
+  const items = await lfwPhotos(count);
+  const rate = await withService(name, workers, db, async (service) => items.length / ((await service.enroll(items)).elapsedMs / 1000));
+  process.stderr.write(`${name}: service enroll with ${workers} worker(s): ${items.length} photos, ${rate.toFixed(2)} images/s\n`);
+  return { rate, db };
 }
 
-async function measure(name: EngineName, limit: number | undefined): Promise<EngineRow> {
-  const cores = availableParallelism();
-  const single = await startEngine(name, 1);
-  let engineSingle: number;
-  try {
-    await single.analyze((await readImageFile(testImage('Bono_0001.jpg'), limits)).image, ENROLL); // warm-up
-    engineSingle = (await engineThroughput(single, await lfwPaths(SINGLE_LIMIT), 2)).rate;
-  } finally {
-    await single.close();
-  }
-  const pool = await startEngine(name, cores);
-  let row: Omit<EngineRow, 'service'>;
-  try {
-    const paths = await lfwPaths(limit);
-    const warm = await Promise.all(Array.from({ length: cores }, async () => readImageFile(testImage('Bono_0001.jpg'), limits)));
-    await Promise.all(warm.map(({ image }) => pool.analyze(image, ENROLL)));
+async function measure(name: EngineName) {
+  const paths = (await lfwPhotos(limit)).map((item) => item.path);
+  const singlePaths = (await lfwPhotos(SINGLE_LIMIT)).map((item) => item.path);
+  const engineSingle = await withEngine(name, 1, async (single) => (await engineThroughput(single, singlePaths, 2)).rate);
+  const { model, enginePool, engineIdentify: identifyAlone } = await withEngine(name, cores, async (pool) => {
     const { rate, embeddings } = await engineThroughput(pool, paths, 3 * cores);
-    const identify = await engineIdentify(pool, embeddings);
-    row = { name, model: `${pool.model.id}@${pool.model.version}`, engineSingle, enginePool: rate, engineIdentify: identify };
-    process.stderr.write(`${name}: engine ${engineSingle.toFixed(2)} / ${rate.toFixed(2)} images/s, identify p50 ${identify.p50.toFixed(1)} ms\n`);
-  } finally {
-    await pool.close();
-  }
-  const s1 = await serviceEnroll(name, 1, SINGLE_LIMIT);
-  const sp = await serviceEnroll(name, cores, limit);
-  const identify = await serviceIdentify(name, sp.db);
-  return { ...row, service: { single: s1.rate, pool: sp.rate, identify: identify.all, identifyBare: identify.bare, files: sp.files } };
+    return { model: `${pool.model.id}@${pool.model.version}`, enginePool: rate, engineIdentify: await engineIdentify(pool, embeddings) };
+  });
+  process.stderr.write(`${name}: engine ${engineSingle.toFixed(2)} / ${enginePool.toFixed(2)} images/s, identify p50 ${identifyAlone.p50.toFixed(1)} ms\n`);
+  const single = await serviceEnroll(name, 1, SINGLE_LIMIT);
+  const pool = await serviceEnroll(name, cores, limit);
+  // identify's latency with every attribute (the default) and with none, on the gallery the pool enrolled.
+  const probe = { path: testImage('Bono_0002.jpg') };
+  const identify = await withService(name, undefined, pool.db, async (service) => ({
+    all: await timed(() => service.identify(probe, {})),
+    bare: await timed(() => service.identify(probe, { attributes: [] })),
+  }));
+  return { name, model, engineSingle, enginePool, identifyAlone, single: single.rate, pool: pool.rate, identify };
 }
 
 async function main(): Promise<void> {
-  const limit = numberOption(values.limit, 'limit');
-  const cores = availableParallelism();
   const load = loadavg()[0] ?? 0;
-  const rows: EngineRow[] = [];
-  for (const name of engines) rows.push(await measure(name, limit));
-  const files = (await lfwPaths(limit)).length;
-  const cell = (f: (r: EngineRow) => string): string => rows.map(f).join(' | ');
+  const rows: Array<Awaited<ReturnType<typeof measure>>> = [];
+  for (const name of engines) rows.push(await measure(name));
+  const files = (await lfwPhotos(limit)).length;
+  const cell = (f: (r: (typeof rows)[number]) => string): string => rows.map(f).join(' | ');
   const ms = (x: { p50: number; p95: number }): string => `${x.p50.toFixed(1)} ms / ${x.p95.toFixed(1)} ms`;
   const lines = [
     `# facedb speed (${cores} cores; 1-minute load average ${load.toFixed(1)} at the start${load > cores ? ': the machine was busy, numbers are indicative' : ''})`,
@@ -162,17 +145,15 @@ async function main(): Promise<void> {
     `| --- | ${rows.map(() => '---').join(' | ')} |`,
     `| engine alone: decode + analyze (embedding + crop), 1 worker (${SINGLE_LIMIT} LFW photos) | ${cell((r) => `${r.engineSingle.toFixed(2)} images/s`)} |`,
     `| engine alone: the same, ${cores} workers (${files} LFW photos) | ${cell((r) => `**${r.enginePool.toFixed(2)} images/s**`)} |`,
-    `| engine alone: identify one 250×250 photo (decode + embedding + search of ${files}), p50 / p95 | ${cell((r) => ms(r.engineIdentify))} |`,
-    `| service: enrollment into SQLite, 1 worker (${SINGLE_LIMIT} LFW photos) | ${cell((r) => `${r.service.single.toFixed(2)} images/s`)} |`,
-    `| service: enrollment, ${cores} workers (${files} LFW photos) | ${cell((r) => `**${r.service.pool.toFixed(2)} images/s**`)} |`,
-    `| service: identify one 250×250 photo against ${files} enrolled photos, every attribute, p50 / p95 | ${cell((r) => `**${ms(r.service.identify)}**`)} |`,
-    `| service: the same with no attribute (\`attributes: []\`), p50 / p95 | ${cell((r) => `**${ms(r.service.identifyBare)}**`)} |`,
+    `| engine alone: identify one 250×250 photo (decode + embedding + search of ${files}), p50 / p95 | ${cell((r) => ms(r.identifyAlone))} |`,
+    `| service: enrollment into SQLite, 1 worker (${SINGLE_LIMIT} LFW photos) | ${cell((r) => `${r.single.toFixed(2)} images/s`)} |`,
+    `| service: enrollment, ${cores} workers (${files} LFW photos) | ${cell((r) => `**${r.pool.toFixed(2)} images/s**`)} |`,
+    `| service: identify one 250×250 photo against ${files} enrolled photos, every attribute, p50 / p95 | ${cell((r) => `**${ms(r.identify.all)}**`)} |`,
+    `| service: the same with no attribute (\`attributes: []\`), p50 / p95 | ${cell((r) => `**${ms(r.identify.bare)}**`)} |`,
     '',
   ];
   if (!values['skip-search']) {
-    const searchRows = runSearchBenchmark([10_000, 100_000, 1_000_000]);
-    lines.push('## Search: the in-memory exact index, 128-D, ~10 faces per person, top 10 people', '');
-    lines.push(formatSearchTable(searchRows), '');
+    lines.push('## Search: the in-memory exact index, 128-D, ~10 faces per person, top 10 people', '', searchTable([10_000, 100_000, 1_000_000]), '');
   }
   const report = lines.join('\n');
   process.stdout.write(`${report}\n`);

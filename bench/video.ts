@@ -27,8 +27,8 @@ import { openFacedb } from '../src/facedb.js';
 import type { FaceService } from '../src/services/face-service.js';
 import type { WatchEvent, WatchOptions } from '../src/services/watch-service.js';
 import { lfwPhoto, tempDir } from '../test/fixtures.js';
-import { ENROLLED, makeVideo, SCENARIO, scenarioSpec, type Actor, type VideoSpec } from '../test/video-fixtures.js';
-import { writeReport } from './common.js';
+import { ENROLLED, makeVideo, SCENARIO, scenarioSpec, type Actor } from '../test/video-fixtures.js';
+import { numberOption, writeReport } from './common.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,8 +36,7 @@ const { values: args } = parseArgs({
     'skip-live': { type: 'boolean', default: false },
   },
 });
-const minutes = Number(args.minutes);
-if (!(minutes > 0)) throw new Error(`--minutes must be a positive number, not ${args.minutes}`);
+const minutes = numberOption(args.minutes, 'minutes', Infinity, false)!;
 
 /** Frame rate of every bench video: a common camera's. */
 const FPS = 25;
@@ -49,66 +48,59 @@ interface Cast extends Actor {
   continues?: number;
 }
 
+/** A scenario the bench makes a video of (at FPS) and watches. */
 interface Scenario {
   name: string;
   what: string;
-  spec: VideoSpec & { actors: Cast[] };
+  seconds: number;
+  actors: Cast[];
 }
 
 const person = (folder: string): string => folder.replaceAll('_', ' ');
-const last = (folder: string, count: number): string => lfwPhoto(folder, count);
+/** An actor showing `folder`'s photo `photo` (one of their last photos: photos 1–5 are enrolled). */
+const showing = (folder: string, photo: number): Pick<Cast, 'person' | 'photo'> => ({ person: person(folder), photo: lfwPhoto(folder, photo) });
 
 /** Enrolled beyond the tests' two people: photos 1–5 of each; the videos show their last photos. */
 const MORE_ENROLLED = ['Ariel_Sharon', 'Alejandro_Toledo', 'Alvaro_Uribe', 'Bill_Clinton'];
 
-function scenarios(): Scenario[] {
-  const base = scenarioSpec(FPS);
-  const truth = [SCENARIO.first.person, SCENARIO.second.person, null];
-  return [
-    {
-      name: 'tests',
-      what: "the tests' scenario: one person pans and zooms, then a second walks in beside a stranger",
-      spec: { ...base, actors: base.actors.map((actor, i) => ({ ...actor, person: truth[i] ? person(truth[i]) : null })) },
-    },
-    {
-      name: 'crossing',
-      what: 'two enrolled people walk across each other at the same height (crossing at 3 s)',
-      spec: {
-        seconds: 6,
-        fps: FPS,
-        actors: [
-          { person: person('Ariel_Sharon'), photo: last('Ariel_Sharon', 77), from: 0, to: 6, x: '20+75*t', y: '120', size: '200' },
-          { person: person('Alejandro_Toledo'), photo: last('Alejandro_Toledo', 39), from: 0, to: 6, x: '420-75*t', y: '140', size: '200' },
-        ],
-      },
-    },
-    {
-      name: 'return',
-      what: 'a person is gone 0.6 s (one track expected), then 2 s (a new track expected), coming back each time',
-      spec: {
-        seconds: 10,
-        fps: FPS,
-        actors: [
-          { person: person('Alvaro_Uribe'), photo: last('Alvaro_Uribe', 35), from: 0, to: 3, x: '60+40*t', y: '120', size: '210' },
-          { person: person('Alvaro_Uribe'), continues: 0, photo: last('Alvaro_Uribe', 35), from: 3.6, to: 6, x: '300-40*(t-3.6)', y: '120', size: '210' },
-          { person: person('Alvaro_Uribe'), photo: last('Alvaro_Uribe', 34), from: 8, to: 10, x: '380', y: '100', size: '220' },
-        ],
-      },
-    },
-    {
-      name: 'zoom',
-      what: 'a person zooms from 80 to 360 px and back out in the centre, a stranger stands small on the left',
-      spec: {
-        seconds: 8,
-        fps: FPS,
-        actors: [
-          { person: person('Bill_Clinton'), photo: last('Bill_Clinton', 29), from: 0, to: 8, x: '320-(360-70*abs(t-4))/2', y: '240-(360-70*abs(t-4))/2', size: '360-70*abs(t-4)' },
-          { person: null, photo: last('Angelina_Jolie', 20), from: 0, to: 8, x: '10', y: '300', size: '130' },
-        ],
-      },
-    },
-  ];
-}
+const TESTS_SCENARIO = scenarioSpec(FPS);
+const TESTS_TRUTH = [SCENARIO.first.person, SCENARIO.second.person, null];
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'tests',
+    what: "the tests' scenario: one person pans and zooms, then a second walks in beside a stranger",
+    seconds: TESTS_SCENARIO.seconds,
+    actors: TESTS_SCENARIO.actors.map((actor, i) => ({ ...actor, person: TESTS_TRUTH[i] ? person(TESTS_TRUTH[i]) : null })),
+  },
+  {
+    name: 'crossing',
+    what: 'two enrolled people walk across each other at the same height (crossing at 3 s)',
+    seconds: 6,
+    actors: [
+      { ...showing('Ariel_Sharon', 77), from: 0, to: 6, x: '20+75*t', y: '120', size: '200' },
+      { ...showing('Alejandro_Toledo', 39), from: 0, to: 6, x: '420-75*t', y: '140', size: '200' },
+    ],
+  },
+  {
+    name: 'return',
+    what: 'a person is gone 0.6 s (one track expected), then 2 s (a new track expected), coming back each time',
+    seconds: 10,
+    actors: [
+      { ...showing('Alvaro_Uribe', 35), from: 0, to: 3, x: '60+40*t', y: '120', size: '210' },
+      { ...showing('Alvaro_Uribe', 35), continues: 0, from: 3.6, to: 6, x: '300-40*(t-3.6)', y: '120', size: '210' },
+      { ...showing('Alvaro_Uribe', 34), from: 8, to: 10, x: '380', y: '100', size: '220' },
+    ],
+  },
+  {
+    name: 'zoom',
+    what: 'a person zooms from 80 to 360 px and back out in the centre, a stranger stands small on the left',
+    seconds: 8,
+    actors: [
+      { ...showing('Bill_Clinton', 29), from: 0, to: 8, x: '320-(360-70*abs(t-4))/2', y: '240-(360-70*abs(t-4))/2', size: '360-70*abs(t-4)' },
+      { ...showing('Angelina_Jolie', 20), person: null, from: 0, to: 8, x: '10', y: '300', size: '130' },
+    ],
+  },
+];
 
 // ---- the actors' positions, from the same ffmpeg expressions the videos were made with ----
 
@@ -143,26 +135,17 @@ function appearanceAt(actors: Cast[], ms: number, box: { x: number; y: number; w
 
 // ---- watching ----
 
-type Ended = Extract<WatchEvent, { type: 'ended' }>;
+type Watched = Awaited<ReturnType<typeof watch>>;
 
-interface Watched {
-  events: Array<{ event: WatchEvent; wallMs: number }>;
-  ended: Ended;
-  /** Wall clock (ms, performance.now()) at the `started` event: the source's clock starts then. */
-  startedWallMs: number;
-  rss: Array<{ seconds: number; mb: number }>;
-}
-
-async function watch(facedb: FaceService, source: string, options: WatchOptions, sampleRssMs = 0): Promise<Watched> {
-  const events: Watched['events'] = [];
-  const rss: Watched['rss'] = [];
+/** Watches `source` to its end: every event with its wall-clock time, and RSS every `sampleRssMs` if given. */
+async function watch(facedb: FaceService, source: string, options: WatchOptions, sampleRssMs = 0) {
+  const events: Array<{ event: WatchEvent; wallMs: number }> = [];
+  const rss: Array<{ seconds: number; mb: number }> = [];
   let startedWallMs = performance.now();
   const calledMs = performance.now();
-  const sample = (): void => {
-    rss.push({ seconds: Math.round((performance.now() - calledMs) / 1000), mb: process.memoryUsage().rss / 2 ** 20 });
-  };
+  const sample = (): number => rss.push({ seconds: Math.round((performance.now() - calledMs) / 1000), mb: process.memoryUsage().rss / 2 ** 20 });
   const sampler = sampleRssMs > 0 ? setInterval(sample, sampleRssMs) : undefined;
-  let ended: Ended | undefined;
+  let ended: Extract<WatchEvent, { type: 'ended' }> | undefined;
   try {
     for await (const event of facedb.watch(source, options)) {
       const wallMs = performance.now();
@@ -179,6 +162,7 @@ async function watch(facedb: FaceService, source: string, options: WatchOptions,
   }
   if (sampleRssMs > 0) sample();
   if (!ended) throw new Error(`the watch of ${source} did not end`);
+  // startedWallMs: wall clock (ms, performance.now()) at the `started` event: the source's clock starts then.
   return { events, ended, startedWallMs, rss };
 }
 
@@ -235,22 +219,13 @@ function scoreTracks(watched: Watched, actors: Cast[], fps: number, periodMs = I
       const entryArrivalMs = decided.event.timeMs - identityDelayMs;
       identityWallMs = decided.wallMs - watched.startedWallMs - entryArrivalMs;
     }
-    results.push({
-      track: event.track,
-      appearance,
-      mixed: first !== undefined && best !== undefined && first !== best && actors[first]!.person !== actors[best]!.person,
-      truth,
-      named,
-      outcome,
-      identityDelayMs,
-      identityWallMs,
-      durationMs: event.durationMs,
-    });
+    const mixed = first !== undefined && best !== undefined && first !== best && actors[first]!.person !== actors[best]!.person;
+    results.push({ track: event.track, appearance, mixed, truth, named, outcome, identityDelayMs, identityWallMs, durationMs: event.durationMs });
   }
   return results;
 }
 
-function summarise(results: TrackResult[], actors: Cast[]): Record<string, unknown> {
+function summarise(results: TrackResult[], actors: Cast[]) {
   const count = (outcome: TrackResult['outcome']): number => results.filter((result) => result.outcome === outcome).length;
   const perAppearance = actors.flatMap((actor, i) =>
     actor.continues === undefined
@@ -272,6 +247,10 @@ function summarise(results: TrackResult[], actors: Cast[]): Record<string, unkno
   };
 }
 
+/** The cells the identity and live tables share: tracks, named right, stranger unknown, enrolled unknown, wrong. */
+const outcomeCells = (summary: ReturnType<typeof summarise>): number[] =>
+  [summary.tracks, summary.correct, summary.strangerUnknown, summary.enrolledUnknown, summary.wrong];
+
 // ---- the live stream ----
 
 /** Serves `video` looped, paced at its frame rate, as one endless MPEG-TS over HTTP on 127.0.0.1. */
@@ -284,11 +263,10 @@ async function serveLoop(video: string): Promise<{ url: string; close: () => voi
     children.add(child);
     response.writeHead(200, { 'content-type': 'video/mp2t' });
     child.stdout.pipe(response);
-    const stop = (): void => {
+    response.on('close', () => {
       child.kill('SIGKILL');
       children.delete(child);
-    };
-    response.on('close', stop);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -332,8 +310,8 @@ try {
   report.engine = (await facedb.engine()).model;
   report.enrolled = { people: 2 + MORE_ENROLLED.length, photos: enroll.length, summary: enrolled };
 
-  const videos = new Map<string, string>();
-  for (const scenario of scenarios()) videos.set(scenario.name, await makeVideo(join(work, `${scenario.name}.mp4`), scenario.spec));
+  const videoOf = (scenario: Scenario): string => join(work, `${scenario.name}.mp4`);
+  for (const scenario of SCENARIOS) await makeVideo(videoOf(scenario), { ...scenario, fps: FPS });
   // Warm the engine (model loading is not watching).
   await watch(facedb, await makeVideo(join(work, 'warm.mp4'), { seconds: 1, fps: FPS, actors: [] }), {});
 
@@ -342,30 +320,22 @@ try {
   const identityRows: Array<Array<string | number>> = [];
   const speed: unknown[] = [];
   const identity: unknown[] = [];
-  for (const scenario of scenarios()) {
+  for (const scenario of SCENARIOS) {
     for (const every of scenario.name === 'tests' ? [1, 2, 3] : [1]) {
-      const watched = await watch(facedb, videos.get(scenario.name)!, { every });
+      const watched = await watch(facedb, videoOf(scenario), { every });
       const { ended } = watched;
       const seconds = ended.elapsedMs / 1000;
-      const results = scoreTracks(watched, scenario.spec.actors, FPS);
-      const summary = summarise(results, scenario.spec.actors) as ReturnType<typeof summarise> & { perAppearance: Array<{ tracks: number; person: string }>; identityDelayMs: number[] };
+      const results = scoreTracks(watched, scenario.actors, FPS);
+      const summary = summarise(results, scenario.actors);
+      const delays = range(summary.identityDelayMs);
       if (scenario.name === 'tests') {
         speed.push({ every, frames: ended.frames, analysed: ended.framesAnalyzed, seconds, framesPerSecond: ended.frames / seconds, analysesPerSecond: ended.framesAnalyzed / seconds });
-        speedRows.push([every, ended.frames, ended.framesAnalyzed, fixed(seconds), fixed(ended.frames / seconds), fixed(ended.framesAnalyzed / seconds), `${fixed(ended.frames / seconds / FPS, 2)}×`, range(summary.identityDelayMs)]);
+        speedRows.push([every, ended.frames, ended.framesAnalyzed, fixed(seconds), fixed(ended.frames / seconds), fixed(ended.framesAnalyzed / seconds), `${fixed(ended.frames / seconds / FPS, 2)}×`, delays]);
       }
       identity.push({ scenario: scenario.name, what: scenario.what, every, ...summary, results });
-      identityRows.push([
-        `${scenario.name}${every > 1 ? ` every ${every}` : ''}`,
-        summary.tracks as number,
-        summary.correct as number,
-        summary.strangerUnknown as number,
-        summary.enrolledUnknown as number,
-        summary.wrong as number,
-        `${summary.otherFacesUnknown as number} / ${summary.otherFacesNamed as number}`,
-        summary.mixed as number,
-        summary.perAppearance.map((appearance) => appearance.tracks).join(' / '),
-        range(summary.identityDelayMs),
-      ]);
+      const others = `${summary.otherFacesUnknown} / ${summary.otherFacesNamed}`;
+      const perAppearance = summary.perAppearance.map((appearance) => appearance.tracks).join(' / ');
+      identityRows.push([`${scenario.name}${every > 1 ? ` every ${every}` : ''}`, ...outcomeCells(summary), others, summary.mixed, perAppearance, delays]);
     }
   }
   report.speed = speed;
@@ -376,40 +346,35 @@ try {
   console.log(table(['scenario', 'tracks', 'named right', 'stranger unknown', 'enrolled unknown', 'wrong name', 'other faces unknown / named', 'mixed', 'tracks per appearance', 'delay ms'], identityRows));
 
   if (!args['skip-live']) {
-    const cast = scenarios()[0]!;
-    const served = await serveLoop(videos.get('tests')!);
-    const stop = new AbortController();
-    const timer = setTimeout(() => stop.abort(), minutes * 60_000);
+    const cast = SCENARIOS[0]!;
+    const served = await serveLoop(videoOf(cast));
     try {
-      const watched = await watch(facedb, served.url, { signal: stop.signal }, 5000);
+      const watched = await watch(facedb, served.url, { signal: AbortSignal.timeout(minutes * 60_000) }, 5000);
       const { ended } = watched;
-      const results = scoreTracks(watched, cast.spec.actors, FPS, cast.spec.seconds * 1000);
-      const summary = summarise(results, cast.spec.actors);
+      const results = scoreTracks(watched, cast.actors, FPS, cast.seconds * 1000);
+      const summary = summarise(results, cast.actors);
       const peak = Math.max(...watched.rss.map((sample) => sample.mb));
       const wall = results.map((result) => result.identityWallMs).filter((ms): ms is number => ms !== null);
-      const video = results.map((result) => result.identityDelayMs).filter((ms): ms is number => ms !== null);
+      const analysedPerSecond = ended.framesAnalyzed / (ended.elapsedMs / 1000);
       report.live = {
         minutes,
         ended,
-        analysedPerSecond: ended.framesAnalyzed / (ended.elapsedMs / 1000),
+        analysedPerSecond,
         rss: watched.rss,
         peakRssMb: peak,
         identityWallMs: wall,
-        identityVideoMs: video,
+        identityVideoMs: summary.identityDelayMs,
         tracks: { ...summary, perAppearance: undefined, identityDelayMs: undefined },
       };
       console.log(`\nLive: the tests' scenario looped as MPEG-TS over HTTP at ${FPS} fps for ${minutes} min (${ended.reason})`);
-      console.log(
-        table(
-          ['frames', 'analysed', 'dropped', 'analysed/s', 'tracks', 'named right', 'stranger unknown', 'enrolled unknown', 'wrong', 'entry → identity event, wall ms', 'video ms'],
-          [[ended.frames, ended.framesAnalyzed, ended.framesDropped, fixed(ended.framesAnalyzed / (ended.elapsedMs / 1000)), results.length, summary.correct as number, summary.strangerUnknown as number, summary.enrolledUnknown as number, summary.wrong as number, range(wall), range(video)]],
-        ),
-      );
+      const header = ['frames', 'analysed', 'dropped', 'analysed/s', 'tracks', 'named right', 'stranger unknown', 'enrolled unknown', 'wrong'];
+      const frames = [ended.frames, ended.framesAnalyzed, ended.framesDropped, fixed(analysedPerSecond)];
+      const row = [...frames, ...outcomeCells(summary), range(wall), range(summary.identityDelayMs)];
+      console.log(table([...header, 'entry → identity event, wall ms', 'video ms'], [row]));
       const step = Math.max(1, Math.ceil(watched.rss.length / 12));
       const samples = watched.rss.filter((_, i) => i % step === 0 || i === watched.rss.length - 1);
       console.log(`RSS (MB) over time: ${samples.map((sample) => `${sample.seconds} s ${fixed(sample.mb, 0)}`).join(', ')}; peak ${fixed(peak, 0)} MB`);
     } finally {
-      clearTimeout(timer);
       served.close();
     }
   }

@@ -38,7 +38,6 @@ import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
 import { openPostgresStore } from '../src/store/postgres/store.js';
 import { encodeEmbedding } from '../src/store/rows.js';
 import { loadAverage as load, machine, pct, percentile, writeReport } from './common.js';
-import { recallOf } from './search.js';
 
 const list = (value: string): string[] => (value === '' || value === 'none' ? [] : value.split(','));
 const fail = (message: string): never => {
@@ -77,6 +76,18 @@ export function identifyThreshold(dims: number): number {
 }
 /** The face-shaped synthetic gallery bench:scale measures on (the same seed everywhere, so galleries are comparable). */
 export const scaleGallery = (dims: number): ClusteredGallery => new ClusteredGallery(shapeForDimensions(dims), 20261129);
+/** recall@k of people: the share of exact search's people (`truth`, per probe) that `answers` also return. */
+export function recallOf(answers: readonly PersonMatch[][], truth: readonly PersonMatch[][]): number {
+  let found = 0;
+  let wanted = 0;
+  answers.forEach((answer, p) => {
+    const got = new Set(answer.map((m) => m.personId));
+    wanted += truth[p]!.length;
+    found += truth[p]!.filter((m) => got.has(m.personId)).length;
+  });
+  return found / wanted;
+}
+
 /**
  * bench:scale's probes over the first `people` identities of `gallery`: `count` mated probes (new photos of enrolled
  * people, person `matedIdentity(p)` for probe p) and `count` strangers (people past the last enrolled one), of whom

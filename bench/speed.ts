@@ -1,14 +1,13 @@
 /**
- * npm run bench:speed [-- --engine faceapi,onnx] [-- --limit N] [-- --skip-search]
+ * npm run bench:speed [-- --engine faceapi,onnx] [-- --limit N]
  * For each engine (default: both, side by side):
  *  - engine alone: decoded LFW photos through `analyze` with what enrollment asks for (embedding + crop), with one
  *    worker (the first 150 photos) and with the default pool; identify's engine step (decode + embedding + exact
  *    search of the subset) for one 250×250 photo, p50/p95 of 60 calls;
  *  - the service: enrollment images/s on the shared LFW subset into a new SQLite gallery, with
  *    one worker and with the default pool, and identify latency p50/p95 for one 250×250 photo against it, with every
- *    attribute (the default) and with none (`attributes: []`: detection, embedding and search only);
- *  - exact search latency for 10k / 100k / 1M synthetic embeddings (bench/search.ts; the prototype's SQL search on the
- *    same galleries: research/prototype-sql.ts).
+ *    attribute (the default) and with none (`attributes: []`: detection, embedding and search only).
+ * Search alone at 100k and 1M faces, exact and indexed: bench:scale.
  * Writes bench/out/speed.md. Numbers taken while other work shares the cores are indicative only.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -24,13 +23,11 @@ import type { FaceService } from '../src/services/face-service.js';
 import { LFW_SUBSET, tempDir, testImage } from '../test/fixtures.js';
 import { analyzeOptions, limits, numberOption, percentile, writeReport } from './common.js';
 import { engineList, startEngine, type EngineName } from './engines.js';
-import { searchTable } from './search.js';
 
 const { values } = parseArgs({
   options: {
     engine: { type: 'string' },
     limit: { type: 'string' },
-    'skip-search': { type: 'boolean', default: false },
   },
 });
 const engines = engineList(values.engine);
@@ -152,9 +149,6 @@ async function main(): Promise<void> {
     `| service: the same with no attribute (\`attributes: []\`), p50 / p95 | ${cell((r) => `**${ms(r.identify.bare)}**`)} |`,
     '',
   ];
-  if (!values['skip-search']) {
-    lines.push('## Search: the in-memory exact index, 128-D, ~10 faces per person, top 10 people', '', searchTable([10_000, 100_000, 1_000_000]), '');
-  }
   const report = lines.join('\n');
   process.stdout.write(`${report}\n`);
   await writeReport('speed.md', report);

@@ -4,7 +4,7 @@
  * gallery; the SQL side runs on a real SQLite file in the temp folder and must find the same nearest face.
  *
  *   node --import tsx research/prototype-sql.ts [--sizes 10k,100k,1M]
- *       bench:speed's 128-D gallery (bench/search.ts), 20 / 5 / 3 SQL queries by size; a size whose SQL build and
+ *       a seeded uniform 128-D gallery (about 10 faces per person), 20 / 5 / 3 SQL queries by size; a size whose SQL build and
  *       queries would take more than 4 minutes is extrapolated from the largest measured one (build linear in rows,
  *       search n log n);
  *   node --import tsx research/prototype-sql.ts --clustered --sizes 100k --dims 128,512
@@ -17,8 +17,67 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { ClusteredGallery, shapeForDimensions } from '../test/clustered-embeddings.js';
+import { FlatIndex } from '../src/core/flat-index.js';
+import { seededRandom as prng } from '../test/fixtures.js';
 import { percentile } from '../bench/common.js';
-import { measureIndex, ms, nearQueries, syntheticGallery, type Gallery } from '../bench/search.js';
+
+const DIMENSIONS = 128;
+const FACES_PER_PERSON = 10;
+const INDEX_QUERIES = 50;
+
+export interface Gallery {
+  dimensions: number;
+  people: number;
+  faceIds: Int32Array;
+  personIds: Int32Array;
+  vectors: Float32Array;
+}
+
+/** People as random centres, their faces scattered around them, roughly on face-api's value scale. */
+export function syntheticGallery(faces: number, seed: number): Gallery {
+  const random = prng(seed);
+  const people = Math.ceil(faces / FACES_PER_PERSON);
+  const centre = new Float32Array(DIMENSIONS);
+  const vectors = new Float32Array(faces * DIMENSIONS);
+  const faceIds = new Int32Array(faces);
+  const personIds = new Int32Array(faces);
+  for (let row = 0; row < faces; row++) {
+    if (row % FACES_PER_PERSON === 0) for (let j = 0; j < DIMENSIONS; j++) centre[j] = (random() - 0.5) * 0.4;
+    faceIds[row] = row + 1;
+    personIds[row] = Math.floor(row / FACES_PER_PERSON) + 1;
+    for (let j = 0; j < DIMENSIONS; j++) vectors[row * DIMENSIONS + j] = centre[j]! + (random() - 0.5) * 0.1;
+  }
+  return { dimensions: DIMENSIONS, people, faceIds, personIds, vectors };
+}
+
+/** Queries close to enrolled faces, as new photos of known people would be. */
+export function nearQueries(gallery: Gallery, count = INDEX_QUERIES): Float32Array[] {
+  return Array.from({ length: count }, (_, i) => {
+    const random = prng(1000 + i);
+    const row = Math.floor(random() * gallery.faceIds.length);
+    return Float32Array.from(gallery.vectors.subarray(row * DIMENSIONS, (row + 1) * DIMENSIONS), (v) => v + (random() - 0.5) * 0.05);
+  });
+}
+
+/** Builds the index from the gallery, then times a top-10 search per query (after 5 warm-up searches). */
+export function measureIndex(gallery: Gallery, queries: Float32Array[]): { buildMs: number; p50Ms: number; p95Ms: number; topFaces: number[] } {
+  let start = performance.now();
+  const index = FlatIndex.fromSnapshot(gallery);
+  const buildMs = performance.now() - start;
+  // Warm-up, so the JIT has compiled the search loop before it is timed.
+  for (const query of queries.slice(0, 5)) index.searchPeople(query, 10);
+  const times: number[] = [];
+  const topFaces: number[] = [];
+  for (const query of queries) {
+    start = performance.now();
+    const matches = index.searchPeople(query, 10);
+    times.push(performance.now() - start);
+    topFaces.push(matches[0]!.faceId);
+  }
+  return { buildMs, p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95), topFaces };
+}
+
+export const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
 
 interface SqlTiming {
   buildMs: number;

@@ -21,7 +21,7 @@ import type { PersonMatch } from '../src/core/search-index.js';
 import { pct, percentile } from '../bench/common.js';
 import { identifyThreshold, scaleGallery, scaleProbes } from '../bench/scale.js';
 import { identifyDecision as decision } from '../test/clustered-embeddings.js';
-import { recallOf as recall } from '../bench/search.js';
+import { recallOf as recall } from '../bench/scale.js';
 import { gaussianProjections } from '../src/core/sketch-rows.js';
 import { RESEARCH_PROJECTION_SEED, sampleMean } from './binary-sketch.js';
 import { compileSketchKernel, SketchHelper, SketchSearch, type SearchSteps, type WasmModule } from './sketch-kernel.js';

@@ -8,9 +8,6 @@ import { join, relative } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { clusterFaces, type ClusterInput } from '../src/core/clustering.js';
 import type { Box, ModelInfo } from '../src/core/types.js';
-import type { FaceEngine } from '../src/engine/engine.js';
-import { calibrationKey } from '../src/core/confidence.js';
-import { engineForModel, ENGINE_NAMES, ENGINES } from '../src/engine/registry.js';
 import { readImageFile } from '../src/image/decode.js';
 import { sha256Hex } from '../src/image/hash.js';
 import { embeddingOf, FaceService } from '../src/services/face-service.js';
@@ -18,6 +15,7 @@ import { openSqliteStore } from '../src/store/sqlite/store.js';
 import type { GalleryStore, NewFace } from '../src/store/store.js';
 import { LFW_SUBSET, REPO_ROOT, tempDir } from '../test/fixtures.js';
 import { analyzeOptions, inLanes, lfwPeople, limits, pct } from './common.js';
+import { startEngine } from './engines.js';
 
 export interface CachedFace {
   box: Box;
@@ -49,17 +47,6 @@ interface StoredCache {
   photos: Array<Omit<CachedPhoto, 'faces'> & { faces: Array<Omit<CachedFace, 'embedding'> & { embedding: string }> }>;
 }
 
-/** The engines this benchmark can start, by `id@version`. */
-export async function createBenchEngine(spec: string, workers: number | undefined): Promise<FaceEngine> {
-  const [id = '', version = ''] = spec.split('@');
-  const entry = engineForModel({ id, version });
-  if (entry === undefined) {
-    const known = ENGINE_NAMES.map((name) => calibrationKey(ENGINES[name].model)).join(', ');
-    throw new Error(`engine ${spec} is not available here (this build has ${known})`);
-  }
-  return entry.create(workers === undefined ? {} : { workers });
-}
-
 export function cachePath(spec: string): string {
   return join(REPO_ROOT, 'bench/out', `cluster-faces-${spec.replace(/[^A-Za-z0-9.@_-]/g, '_')}.json`);
 }
@@ -81,7 +68,7 @@ export async function loadFaces(spec: string, workers?: number): Promise<FaceCac
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const engine = await createBenchEngine(spec, workers);
+  const engine = await startEngine(spec, workers);
   const photos = (await lfwPeople()).flatMap(({ person, files }) => files.map((file) => ({ file: join(person, file), person })));
   const out: CachedPhoto[] = new Array<CachedPhoto>(photos.length);
   try {

@@ -6,7 +6,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
-import { clusterFaces, type ClusterInput } from '../src/core/clustering.js';
 import type { Box, ModelInfo } from '../src/core/types.js';
 import { readImageFile } from '../src/image/decode.js';
 import { sha256Hex } from '../src/image/hash.js';
@@ -157,20 +156,6 @@ export function labelledFace(photo: CachedPhoto): number {
   return best;
 }
 
-/** Every face of the photos of half A or B of the people (sorted by name, every other one), numbered from 1. */
-export function halfFaces(photos: readonly CachedPhoto[], half: 'A' | 'B'): BenchFace[] {
-  const people = [...new Set(photos.map((p) => p.person))].sort();
-  const inHalf = new Set(people.filter((_, i) => (i % 2 === 0) === (half === 'A')));
-  const faces: BenchFace[] = [];
-  for (const photo of photos.filter((p) => inHalf.has(p.person))) {
-    const labelled = labelledFace(photo);
-    photo.faces.forEach((face, i) => {
-      faces.push({ faceId: faces.length + 1, truth: i === labelled ? photo.person : null, embedding: face.embedding });
-    });
-  }
-  return faces;
-}
-
 /** Pairwise precision and recall of a clustering over every pair of labelled faces, and cluster counts. */
 export function score(faces: readonly BenchFace[], clusterOf: ReadonlyMap<number, number>): Scores {
   const labelled = faces.filter((f) => f.truth !== null);
@@ -205,14 +190,6 @@ export function score(faces: readonly BenchFace[], clusterOf: ReadonlyMap<number
     otherFaces: others.length,
     otherFacesWithLabelled: others.filter((f) => withLabelled.has(clusterOf.get(f.faceId)!)).length,
   };
-}
-
-/** Clusters in memory (the same function the service runs), every face new. */
-export function clusterInMemory(faces: readonly BenchFace[], threshold: number): Map<number, number> {
-  const input: ClusterInput[] = faces.map((f) => ({ faceId: f.faceId, clusterId: null, embedding: f.embedding }));
-  const clusterOf = new Map<number, number>();
-  clusterFaces(input, { threshold }).forEach((group, i) => group.faceIds.forEach((id) => clusterOf.set(id, i)));
-  return clusterOf;
 }
 
 /** A table row of scores at one threshold, under SCORE_HEADER. */

@@ -10,11 +10,10 @@
  * Scores over every pair of labelled faces: precision = same-person pairs among same-cluster pairs, recall =
  * same-cluster pairs among same-person pairs, and the number of clusters holding labelled faces (741 people).
  *
- * At the threshold the service clusters at (CLUSTER_FAR in the engine's calibration), each half of the people (sorted
- * by name, every other one) clustered in memory; then the whole subset through the product path (a SQLite gallery,
- * ClusterService) twice: in four batches of photos clustered incrementally as they arrive, and once more
- * re-clustered in full. How CLUSTER_FAR was chosen (the model's calibrated points on half A, confirmed on half B,
- * single linkage to compare): research/cluster-threshold.ts.
+ * The whole subset through the product path (a SQLite gallery, ClusterService, at CLUSTER_FAR in the engine's
+ * calibration) twice: in four batches of photos clustered incrementally as they arrive, and once more re-clustered in
+ * full. Each half of the people at CLUSTER_FAR and the model's other calibrated points (how CLUSTER_FAR was chosen on
+ * half A and confirmed on half B, single linkage to compare): research/cluster-threshold.ts.
  *
  * Then the corrections scenario (bench/cluster-corrections.ts): the actions a person needs to reach a correct
  * gallery from the clusters, with the clusters' suggestions and without.
@@ -24,7 +23,7 @@
 import { parseArgs } from 'node:util';
 import type { ModelInfo } from '../src/core/types.js';
 import { CLUSTER_FAR, ClusterService, clusterThreshold } from '../src/services/cluster-service.js';
-import { clusterInMemory, halfFaces, labelledFace, loadFaces, score, SCORE_HEADER, scoreRow, storedFace, withCachedGallery, type CachedPhoto, type Scores } from './cluster-faces.js';
+import { labelledFace, loadFaces, score, SCORE_HEADER, scoreRow, storedFace, withCachedGallery, type CachedPhoto, type Scores } from './cluster-faces.js';
 import { correctionsScenario, type CorrectionCounts } from './cluster-corrections.js';
 import { writeReport } from './common.js';
 
@@ -70,14 +69,6 @@ async function productRun(photos: readonly CachedPhoto[], model: ModelInfo, batc
 const cache = await loadFaces(args.engine);
 const { model } = cache;
 const people = [...new Set(cache.photos.map((p) => p.person))].sort();
-const serviceThreshold = clusterThreshold(model);
-const halves = Object.fromEntries(
-  (['A', 'B'] as const).map((name) => {
-    const faces = halfFaces(cache.photos, name);
-    return [name, score(faces, clusterInMemory(faces, serviceThreshold))];
-  }),
-) as Record<'A' | 'B', Scores>;
-const point = `FAR ${CLUSTER_FAR} (the service's)`;
 const product = await productRun(cache.photos, model, 4);
 const corrections = {
   withSuggestions: await correctionsScenario(cache.photos, model, true),
@@ -89,15 +80,9 @@ const correctionRow = (label: string, c: CorrectionCounts) =>
 const lines = [
   `# bench:cluster — ${args.engine}`,
   '',
-  `${cache.photos.length} photos, ${cache.photos.reduce((n, p) => n + p.faces.length, 0)} faces (${cache.photos.filter((p) => p.faces.length > 1).length} photos with several), ${people.length} people (${[...new Set(cache.photos.map((p) => p.person))].filter((person) => cache.photos.filter((p) => p.person === person).length === 1).length} with a single photo); names hidden. Half A: ${halves.A.labelledFaces} labelled faces of ${people.filter((_, i) => i % 2 === 0).length} people; half B: ${halves.B.labelledFaces} of ${people.filter((_, i) => i % 2 === 1).length}.`,
+  `${cache.photos.length} photos, ${cache.photos.reduce((n, p) => n + p.faces.length, 0)} faces (${cache.photos.filter((p) => p.faces.length > 1).length} photos with several), ${people.length} people (${[...new Set(cache.photos.map((p) => p.person))].filter((person) => cache.photos.filter((p) => p.person === person).length === 1).length} with a single photo); names hidden.`,
   '',
-  '## Each half of the people, clustered in memory',
-  '',
-  SCORE_HEADER,
-  scoreRow(`half A, ${point}`, serviceThreshold, halves.A),
-  scoreRow(`half B, ${point}`, serviceThreshold, halves.B),
-  '',
-  '## Whole subset through the service (SQLite gallery)',
+  `## Whole subset through the service (SQLite gallery, FAR ${CLUSTER_FAR})`,
   '',
   SCORE_HEADER,
   scoreRow('incremental, 4 batches', product.threshold, product.incremental),
@@ -118,5 +103,5 @@ const lines = [
   '',
 ];
 await writeReport('cluster.md', lines.join('\n'));
-await writeReport('cluster.json', JSON.stringify({ engine: args.engine, serviceThreshold, halves, product, corrections }, null, 2));
+await writeReport('cluster.json', JSON.stringify({ engine: args.engine, product, corrections }, null, 2));
 process.stdout.write(lines.join('\n'));

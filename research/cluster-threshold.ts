@@ -13,9 +13,32 @@ import { calibrationKey, thresholdForFar } from '../src/core/confidence.js';
 import { euclideanDistance } from '../src/core/distance.js';
 import { engineForModel } from '../src/engine/registry.js';
 import { CLUSTER_FAR, clusterThreshold } from '../src/services/cluster-service.js';
-import { clusterInMemory, halfFaces, loadFaces, score, SCORE_HEADER, scoreRow, type BenchFace, type Scores } from '../bench/cluster-faces.js';
+import { clusterFaces, type ClusterInput } from '../src/core/clustering.js';
+import { labelledFace, loadFaces, score, SCORE_HEADER, scoreRow, type BenchFace, type CachedPhoto, type Scores } from '../bench/cluster-faces.js';
 
 const { values: args } = parseArgs({ options: { engine: { type: 'string', default: 'faceapi-resnet128@4' } } });
+
+/** Every face of the photos of half A or B of the people (sorted by name, every other one), numbered from 1. */
+function halfFaces(photos: readonly CachedPhoto[], half: 'A' | 'B'): BenchFace[] {
+  const people = [...new Set(photos.map((p) => p.person))].sort();
+  const inHalf = new Set(people.filter((_, i) => (i % 2 === 0) === (half === 'A')));
+  const faces: BenchFace[] = [];
+  for (const photo of photos.filter((p) => inHalf.has(p.person))) {
+    const labelled = labelledFace(photo);
+    photo.faces.forEach((face, i) => {
+      faces.push({ faceId: faces.length + 1, truth: i === labelled ? photo.person : null, embedding: face.embedding });
+    });
+  }
+  return faces;
+}
+
+/** Clusters in memory (the same function the service runs), every face new. */
+function clusterInMemory(faces: readonly BenchFace[], threshold: number): Map<number, number> {
+  const input: ClusterInput[] = faces.map((f) => ({ faceId: f.faceId, clusterId: null, embedding: f.embedding }));
+  const clusterOf = new Map<number, number>();
+  clusterFaces(input, { threshold }).forEach((group, i) => group.faceIds.forEach((id) => clusterOf.set(id, i)));
+  return clusterOf;
+}
 
 /** Single linkage (connected components of the pairs within the threshold), only to compare with. */
 function singleLinkage(faces: readonly BenchFace[], threshold: number): Map<number, number> {

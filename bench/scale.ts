@@ -5,17 +5,17 @@
  * FACEDB_INDEX=ann (usearch with exact re-ranking, src/search/ann-index.ts), both against exact search (FlatIndex),
  * and pgvector in PostgreSQL (PGlite). The prototype's SQL on the same galleries: research/prototype-sql.ts --clustered.
  *
- *   npm run bench:scale -- [--sizes 100k,1M] [--dims 128,512] [--indexes sketch,ann] [--probes 1000]
- *                          [--precisions f16] [--connectivity 16,32] [--ef 64,128] [--candidates 32,64] [--pgvector 100k]
+ *   npm run bench:scale -- [--sizes 100k,1M] [--dims 128,512] [--indexes sketch,ann] [--probes 1000] [--pgvector 100k]
  *
  * What counts is identify's decision: the nearest person when within the threshold, else unknown. The threshold is
  * the one identify takes by default from the engine's calibration (per-pair FAR IDENTIFY_DEFAULT_FAR; 512-D: engine
  * v5, 128-D: v4). Mated probes are new photos of enrolled people (genuine distances as the generator draws them from
  * the LFW medians; the report sets their share within the threshold beside the LFW calibration's); non-mated probes
- * are photos of people not enrolled whom exact search finds nobody within the threshold for. For the sketch search,
- * and per HNSW graph (precision × M; annOptionsFor's choice unless given; research/ann-graphs.ts compares
- * ef_construction) and per ef_search × candidates: decision agreement with exact search for each kind, p50/p99 of a
- * top-10 search, recall@10 of people, build time, RSS growth, peak RSS, and the saved graph's size and reload time.
+ * are photos of people not enrolled whom exact search finds nobody within the threshold for. For the sketch search
+ * and the HNSW graph, each at the settings the product picks (sketchSettingsFor, annOptionsFor; other settings are
+ * compared by research/sketch-search.ts and research/ann-graphs.ts): decision agreement with exact search for each
+ * kind, p50/p99 of a top-10 search, recall@10 of people, build time, RSS growth, peak RSS, and the saved graph's size
+ * and reload time.
  * Writes bench/out/scale.md.
  */
 import pg from 'pg';
@@ -31,7 +31,7 @@ import { FlatIndex, type SketchSettings } from '../src/core/flat-index.js';
 import type { PersonMatch } from '../src/core/search-index.js';
 import * as v4 from '../src/engine/faceapi/calibration.js';
 import * as v5 from '../src/engine/onnx/calibration.js';
-import { AnnIndex, annOptionsFor, type AnnOptions, type AnnPrecision } from '../src/search/ann-index.js';
+import { AnnIndex, annOptionsFor, type AnnOptions } from '../src/search/ann-index.js';
 import { indexFiles, loadIndex, saveIndex } from '../src/search/index-file.js';
 import { sketchSettingsFor } from '../src/search/sketch-settings.js';
 import { IDENTIFY_DEFAULT_FAR } from '../src/services/face-service.js';
@@ -49,13 +49,11 @@ function parseSize(text: string): number {
   return Math.round(Number(match[1]) * ({ k: 1e3, m: 1e6 }[match[2]!.toLowerCase()] ?? 1));
 }
 function parseArgs(argv: string[]) {
-  const args = { sizes: [100_000, 1_000_000], dims: [128, 512], indexes: ['sketch', 'ann'], precisions: ['f16'] as AnnPrecision[], probes: 1000, pgvector: [100_000], efs: [] as number[], candidates: [] as number[], connectivities: [] as number[] };
-  const numbers: Record<string, 'efs' | 'candidates' | 'connectivities' | 'dims'> = { '--ef': 'efs', '--candidates': 'candidates', '--connectivity': 'connectivities', '--dims': 'dims' };
+  const args = { sizes: [100_000, 1_000_000], dims: [128, 512], indexes: ['sketch', 'ann'], probes: 1000, pgvector: [100_000] };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value = ''] = [argv[i]!, argv[i + 1]];
-    if (numbers[flag] !== undefined) args[numbers[flag]] = list(value).map(Number);
+    if (flag === '--dims') args.dims = list(value).map(Number);
     else if (flag === '--sizes' || flag === '--pgvector') args[flag === '--sizes' ? 'sizes' : 'pgvector'] = list(value).map(parseSize);
-    else if (flag === '--precisions') args.precisions = list(value) as AnnPrecision[];
     else if (flag === '--indexes') args.indexes = list(value).map((kind) => (kind === 'sketch' || kind === 'ann' ? kind : fail(`--indexes: sketch and/or ann, not ${kind}`)));
     else if (flag === '--probes') args.probes = Number(value);
     else throw new Error(`unknown option ${flag}`);
@@ -226,44 +224,35 @@ export function prepare(faces: number, dims: number, probes: number, notes: stri
   return { faces, dims, threshold, built, mated, nonMated, matedTruth: matedTruth.answers, nonMatedTruth: nonMatedTruth.answers };
 }
 
-/** The HNSW index (FACEDB_INDEX=ann): per graph and per search setting, as the module header says. */
-async function measureAnn(m: Measured, args: ReturnType<typeof parseArgs>, dir: string): Promise<AnnRow[]> {
+/**
+ * The HNSW index (FACEDB_INDEX=ann) at the settings the product picks for this size (annOptionsFor): built, saved,
+ * dropped and loaded back, as a restart finds it, then searched. Other graphs and ef_search: research/ann-graphs.ts.
+ */
+async function measureAnn(m: Measured, dir: string): Promise<AnnRow> {
   const { faces, dims, threshold, built } = m;
-  const chosen = annOptionsFor(dims, faces);
-  const pick = (given: number[], fallback: number): number[] => (given.length > 0 ? given : [fallback]);
+  const options = annOptionsFor(dims, faces);
   const base = join(dir, `scale-${faces}-${dims}`);
   const model = { id: 'bench-scale', version: '1', dimensions: dims, metric: 'euclidean' as const, defaultThreshold: threshold };
-  const rows: AnnRow[] = [];
-  for (const precision of args.precisions) {
-    for (const connectivity of pick(args.connectivities, chosen.connectivity)) {
-      const graphOptions = { ...chosen, precision, connectivity };
-      // The built index goes when this returns: each search setting below loads the saved one.
-      const { buildS, rssBytesPerFace } = await (async ({ index, ...measured }) => {
-        await saveIndex(base, index, { model, gallery: 'bench', changeSeq: faces });
-        return measured;
-      })(timedBuild(faces, () => AnnIndex.build(dims, built, graphOptions)));
-      console.error(`  ${precision} M=${connectivity} ef_add=${chosen.expansionAdd}: built in ${buildS.toFixed(1)} s (load ${load()})`);
-      const files = indexFiles(base);
-      const fileBytesPerFace = ((await stat(files.graph)).size + (await stat(files.faces)).size) / faces;
-      for (const expansionSearch of pick(args.efs, chosen.expansionSearch)) {
-        for (const candidates of pick(args.candidates, chosen.candidates)) {
-          gc();
-          const reloadStart = performance.now();
-          const loaded = await loadIndex(base, { model, options: { ...graphOptions, expansionSearch, candidates }, gallery: 'bench' });
-          const reloadS = (performance.now() - reloadStart) / 1000;
-          if ('rejected' in loaded) throw new Error(`reload rejected: ${loaded.rejected}`);
-          const row: AnnRow = {
-            faces, dims, options: loaded.index.options, buildS, rssBytesPerFace, fileBytesPerFace, reloadS,
-            ...measureSearch(m, (probe) => loaded.index.searchPeople(probe, K)),
-          };
-          rows.push(row);
-          console.error(`    ef ${expansionSearch} candidates ${candidates}: ${agreement(row)}`);
-        }
-      }
-      for (const file of Object.values(files)) await rm(file, { force: true });
-    }
-  }
-  return rows;
+  // The built index goes when this returns: the search below runs on the one loaded back.
+  const { buildS, rssBytesPerFace } = await (async ({ index, ...measured }) => {
+    await saveIndex(base, index, { model, gallery: 'bench', changeSeq: faces });
+    return measured;
+  })(timedBuild(faces, () => AnnIndex.build(dims, built, options)));
+  console.error(`  ${options.precision} M=${options.connectivity} ef_add=${options.expansionAdd}: built in ${buildS.toFixed(1)} s (load ${load()})`);
+  const files = indexFiles(base);
+  const fileBytesPerFace = ((await stat(files.graph)).size + (await stat(files.faces)).size) / faces;
+  gc();
+  const reloadStart = performance.now();
+  const loaded = await loadIndex(base, { model, options, gallery: 'bench' });
+  const reloadS = (performance.now() - reloadStart) / 1000;
+  if ('rejected' in loaded) throw new Error(`reload rejected: ${loaded.rejected}`);
+  const row: AnnRow = {
+    faces, dims, options: loaded.index.options, buildS, rssBytesPerFace, fileBytesPerFace, reloadS,
+    ...measureSearch(m, (probe) => loaded.index.searchPeople(probe, K)),
+  };
+  console.error(`    ef ${options.expansionSearch} candidates ${options.candidates}: ${agreement(row)}`);
+  for (const file of Object.values(files)) await rm(file, { force: true });
+  return row;
 }
 
 /**
@@ -369,7 +358,7 @@ async function main(): Promise<void> {
         const measured = prepare(faces, dims, args.probes, notes);
         gc();
         if (args.indexes.includes('sketch')) sketchRows.push(measureSketch(measured));
-        if (args.indexes.includes('ann')) annRows.push(...(await measureAnn(measured, args, dir)));
+        if (args.indexes.includes('ann')) annRows.push(await measureAnn(measured, dir));
         gc();
       }
     }

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { CLI, LFW_SUBSET, tempDir } from '../test/fixtures.js';
@@ -103,7 +103,8 @@ export type HttpClient = ReturnType<typeof httpClient>;
  * FACEDB_WORKERS when `workers` is given), then stops it; a server that does not exit cleanly sets exit code 1.
  */
 export async function withServer(env: NodeJS.ProcessEnv, workers: string | undefined, work: (http: HttpClient, pid: number) => Promise<void>) {
-  const db = join(await tempDir('facedb-bench-http-'), 'gallery.sqlite');
+  const dir = await tempDir('facedb-bench-http-');
+  const db = join(dir, 'gallery.sqlite');
   const serveEnv = { ...env, ...(workers ? { FACEDB_WORKERS: workers } : {}) };
   const server = await startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--db', db], /listening on (\S+)/, serveEnv);
   const http = httpClient(server.found);
@@ -117,6 +118,7 @@ export async function withServer(env: NodeJS.ProcessEnv, workers: string | undef
       console.error(`server exited with ${code}`);
       process.exitCode = 1;
     }
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

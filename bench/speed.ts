@@ -10,8 +10,9 @@
  * Search alone at 100k and 1M faces, exact and indexed: bench:scale.
  * Writes bench/out/speed.md. Numbers taken while other work shares the cores are indicative only.
  */
+import { rm } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FlatIndex } from '../src/core/flat-index.js';
 import type { AnalyzeOptions, FaceEngine } from '../src/engine/engine.js';
@@ -125,6 +126,7 @@ async function measure(name: EngineName) {
     all: await timed(() => service.identify(probe, {})),
     bare: await timed(() => service.identify(probe, { attributes: [] })),
   }));
+  for (const { db } of [single, pool]) await rm(dirname(db), { recursive: true, force: true });
   return { name, model, engineSingle, enginePool, identifyAlone, single: single.rate, pool: pool.rate, identify };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { ModelCalibration, RocPoint } from '../src/core/confidence.js';
 import { countAtMost } from '../src/core/verification.js';
-import { MAX_IMPOSTOR_PAIRS, pairPass } from '../src/services/evaluation/pairs.js';
+import { faceRows, MAX_IMPOSTOR_PAIRS, pairPass } from '../src/services/evaluation/pairs.js';
 
 export interface AllPairs {
   /** Ascending distances of every same-person pair. */
@@ -15,9 +15,7 @@ export interface AllPairs {
 
 /** Every pair of photos with a face: same person or not, distances sorted (`facedb evaluate`'s pass over every pair). */
 export function allPairDistances(faces: ReadonlyArray<{ person: string; embedding: Float32Array }>): AllPairs {
-  const personIds = new Map<string, number>();
-  for (const { person } of faces) if (!personIds.has(person)) personIds.set(person, personIds.size);
-  const rows = faces.map(({ person, embedding }, photo) => ({ photo, person: personIds.get(person) ?? -1, embedding }));
+  const { rows } = faceRows(faces, faces.map((face) => face.embedding));
   const pass = pairPass(rows, -1); // no distance is ≤ -1: no near-duplicate pairs to collect
   // Beyond that many, evaluate keeps a sample of the different-person pairs; a calibration must see every pair.
   if (pass.sampled) throw new Error(`${faces.length} faces make more than ${MAX_IMPOSTOR_PAIRS} different-person pairs`);

@@ -4,8 +4,8 @@
  * gallery; the SQL side runs on a real SQLite file in the temp folder and must find the same nearest face.
  *
  *   node --import tsx research/prototype-sql.ts [--sizes 10k,100k,1M]
- *       a seeded uniform 128-D gallery (about 10 faces per person), 20 / 5 / 3 SQL queries by size; a size whose SQL build and
- *       queries would take more than 4 minutes is extrapolated from the largest measured one (build linear in rows,
+ *       a seeded uniform 128-D gallery (about 10 faces per person), 20 / 5 / 3 SQL queries by size; a size whose SQL
+ *       build and queries would take more than 4 minutes is extrapolated from the largest measured one (build linear in rows,
  *       search n log n);
  *   node --import tsx research/prototype-sql.ts --clustered --sizes 100k --dims 128,512
  *       bench:scale's face-shaped galleries (test/clustered-embeddings.ts), 2 SQL queries (50 for FlatIndex), nothing
@@ -25,7 +25,7 @@ const DIMENSIONS = 128;
 const FACES_PER_PERSON = 10;
 const INDEX_QUERIES = 50;
 
-export interface Gallery {
+interface Gallery {
   dimensions: number;
   people: number;
   faceIds: Int32Array;
@@ -34,7 +34,7 @@ export interface Gallery {
 }
 
 /** People as random centres, their faces scattered around them, roughly on face-api's value scale. */
-export function syntheticGallery(faces: number, seed: number): Gallery {
+function syntheticGallery(faces: number, seed: number): Gallery {
   const random = prng(seed);
   const people = Math.ceil(faces / FACES_PER_PERSON);
   const centre = new Float32Array(DIMENSIONS);
@@ -51,7 +51,7 @@ export function syntheticGallery(faces: number, seed: number): Gallery {
 }
 
 /** Queries close to enrolled faces, as new photos of known people would be. */
-export function nearQueries(gallery: Gallery, count = INDEX_QUERIES): Float32Array[] {
+function nearQueries(gallery: Gallery, count = INDEX_QUERIES): Float32Array[] {
   return Array.from({ length: count }, (_, i) => {
     const random = prng(1000 + i);
     const row = Math.floor(random() * gallery.faceIds.length);
@@ -60,7 +60,7 @@ export function nearQueries(gallery: Gallery, count = INDEX_QUERIES): Float32Arr
 }
 
 /** Builds the index from the gallery, then times a top-10 search per query (after 5 warm-up searches). */
-export function measureIndex(gallery: Gallery, queries: Float32Array[]): { buildMs: number; p50Ms: number; p95Ms: number; topFaces: number[] } {
+function measureIndex(gallery: Gallery, queries: Float32Array[]): { buildMs: number; p50Ms: number; p95Ms: number; topFaces: number[] } {
   let start = performance.now();
   const index = FlatIndex.fromSnapshot(gallery);
   const buildMs = performance.now() - start;
@@ -77,7 +77,7 @@ export function measureIndex(gallery: Gallery, queries: Float32Array[]): { build
   return { buildMs, p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95), topFaces };
 }
 
-export const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
+const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
 
 interface SqlTiming {
   buildMs: number;

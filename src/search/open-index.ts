@@ -186,8 +186,9 @@ export const UNNAMED_FACE = 0;
 
 /**
  * The index of the gallery's unnamed faces, of the kind the settings ask for at its size (exact below the
- * threshold, else the sketch search; with `ann` an HNSW graph built in a worker). Not saved to disk: it is built again at each start. The caller
- * replays the change log from a number read before this (re-applying a change is harmless).
+ * threshold, else the sketch search; with `ann` an HNSW graph built in a worker). Not saved to disk: it is built
+ * again at each start. The caller replays the change log from a number read before this (re-applying a change is
+ * harmless).
  */
 export async function openUnnamedIndex(store: GalleryStore, settings: IndexSettings, dimensions: number): Promise<SearchIndex> {
   const faces = await store.loadUnnamedEmbeddings();

@@ -15,10 +15,10 @@ import type { SketchSettings } from '../core/flat-index.js';
  * - 128-D (engine v4, threshold 0.34, where a mate is often within 0.01 of the next person). At 100,000 faces 512 bits
  *   with 1,024 candidates reach 99.7 %, with 4,096 100 % (0.6 ms more); 1,024 bits with 1,024 candidates 100 % too,
  *   but the scan costs twice as much at 1,000,000. At 1,000,000 the choice falls short of 99.9 %: 512 bits with 4,096
-   candidates agree on 99.7 % of mated probes (bench:scale, with the shipped projections: 99.5 %, p50 11.3 ms; 16,384
-   candidates: 99.9 %, p50 13 ms; 1,024 bits with 4,096: 99.9 %, 19 ms);
-   the misses are mates within 0.01 of the next person, where a sketch cannot tell them apart. Kept: at 128-D a
-   gallery that size is better served by engine v5, and 16,384 candidates cost 1.7 ms more at every size.
+ *   candidates agree on 99.7 % of mated probes (bench:scale, with the shipped projections: 99.5 %, p50 11.3 ms; 16,384
+ *   candidates: 99.9 %, p50 13 ms; 1,024 bits with 4,096: 99.9 %, 19 ms); the misses are mates within 0.01 of the next
+ *   person, where a sketch cannot tell them apart. Kept: at 128-D a gallery that size is better served by engine v5,
+ *   and 16,384 candidates cost 1.7 ms more at every size.
  * Non-mated probes always agree: the candidates are ranked exactly, so they cannot bring anybody within the threshold
  * whom exact search does not. `npm run bench:scale` measures these settings as shipped (docs/benchmarks.md, "Scale").
  */
